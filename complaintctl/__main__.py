@@ -1,0 +1,3 @@
+from complaintctl.cli.app import main
+
+main()

@@ -1,0 +1,260 @@
+"""Ledger-wide commands: calendar, policy, config, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from complaintctl import clock
+from complaintctl.cli import render
+from complaintctl.cli.common import At, By, ComplaintGroup, Json, ledger, when, who
+from complaintctl.errors import REFUSED
+
+calendar_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
+                           help="Trading days (交易日) and working days (工作日): show, check, correct, import.")
+policy_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
+                         help="The deadline policy (时限): CSA defaults, or a firm's stricter numbers.")
+config_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
+                         help="Ledger settings: the default user and the branch name.")
+
+DateArg = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.", show_default=False)]
+ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last day of a range, YYYY-MM-DD.")]
+NoteOpt = Annotated[Optional[str], typer.Option("--note", help="Why, e.g. the notice it comes from.")]
+
+
+@calendar_app.command("show")
+def calendar_show(
+    ctx: typer.Context,
+    year: Annotated[Optional[int], typer.Option("--year", help="Year. Default: this year.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Every non-trading weekday and every make-up working day of a year, and where the data comes from."""
+    from datetime import date, timedelta
+
+    cal = ledger(ctx).calendar()
+    year = year or clock.today().year
+    if not 1990 <= year <= 2100:
+        raise typer.BadParameter("choose a year from 1990 to 2100", param_hint="--year")
+    source = ("chinese-calendar package" if year in cal.package_years else "") + \
+             (" + imported schedule" if year in cal.imported_years else "")
+    special = []
+    day = date(year, 1, 1)
+    while day.year == year:
+        trading, working = cal.is_trading_day(day), cal.is_working_day(day)
+        if (day.weekday() < 5 and not trading) or (day.weekday() >= 5 and working):
+            special.append({"date": day.isoformat(), "trading_day": trading, "working_day": working,
+                            "why": cal.describe(day)})
+        day += timedelta(days=1)
+    trading_count = cal.count_days(date(year - 1, 12, 31), date(year, 12, 31))
+    summary = {"year": year, "covered": cal.covered(year), "source": source.strip(" +") or "none (weekends only)",
+               "trading_days": trading_count, "special_days": special}
+    if as_json:
+        render.emit_json(summary)
+        return
+    render.say(f"{year}: {trading_count} trading days; data: {summary['source']}"
+               + ("" if cal.covered(year) else " — PROVISIONAL: import the official schedule"))
+    for item in special:
+        render.say(f"  {item['date']}  {'trading' if item['trading_day'] else 'closed '}  "
+                   f"{'working' if item['working_day'] else 'rest   '}  {item['why']}")
+
+
+@calendar_app.command("is-trading-day")
+def calendar_is_trading_day(
+    ctx: typer.Context,
+    day: Annotated[Optional[str], typer.Argument(help="YYYY-MM-DD. Default: today in Shanghai.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; answer by exit code only.")] = False,
+) -> None:
+    """Exit 0 if the day is a trading day, 1 if not: for gating cron (`... is-trading-day && ...`)."""
+    cal = ledger(ctx).calendar()
+    target = clock.parse_date(day, "date") if day else clock.today()
+    answer = cal.is_trading_day(target)
+    if not quiet:
+        note = "" if cal.covered(target.year) else " (provisional: weekends only for this year)"
+        render.say(f"{target} {'is' if answer else 'is not'} a trading day: {cal.describe(target)}{note}")
+    raise typer.Exit(0 if answer else REFUSED)
+
+
+@calendar_app.command("next")
+def calendar_next(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Argument(min=1, max=400, help="How many trading days.", show_default=False)],
+    from_: Annotated[Optional[str], typer.Option("--from", help="Start after this day. Default: today.")] = None,
+    working: Annotated[bool, typer.Option("--working", help="Count working days instead.")] = False,
+    as_json: Json = False,
+) -> None:
+    """The next N trading days after a day (T+1 ... T+N)."""
+    cal = ledger(ctx).calendar()
+    start = clock.parse_date(from_, "--from") if from_ else clock.today()
+    days = cal.next_days(start, count, "working" if working else "trading")
+    if as_json:
+        render.emit_json([{"n": i, "date": d.isoformat(), "provisional": not cal.covered(d.year)}
+                          for i, d in enumerate(days, 1)])
+        return
+    for i, d in enumerate(days, 1):
+        render.say(f"T+{i}\t{d.isoformat()}" + ("\tprovisional" if not cal.covered(d.year) else ""))
+
+
+def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optional[str], at, by) -> None:
+    from complaintctl.calendar_data import DAY_KINDS, add_days
+
+    first = clock.parse_date(day, "date")
+    last = clock.parse_date(to, "--to") if to else None
+    days = add_days(ledger(ctx), kind, first, last, note, when(at), who(ctx, by))
+    span = f"{days[0]}" + (f" to {days[-1]}" if len(days) > 1 else "")
+    render.say(f"{span}: {kind} ({DAY_KINDS[kind]}) recorded; open deadlines follow the new calendar")
+
+
+@calendar_app.command("add-holiday")
+def calendar_add_holiday(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
+                         at: At = None, by: By = None) -> None:
+    """Record an official holiday (法定节假日) or a range of them; overrides the package."""
+    _add(ctx, "holiday", day, to, note, at, by)
+
+
+@calendar_app.command("add-workday")
+def calendar_add_workday(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
+                         at: At = None, by: By = None) -> None:
+    """Record a weekend make-up working day (调休上班): a working day, never a trading day."""
+    _add(ctx, "workday", day, to, note, at, by)
+
+
+@calendar_app.command("add-closure")
+def calendar_add_closure(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
+                         at: At = None, by: By = None) -> None:
+    """Record an exchange-only closure (交易所休市) on an official working weekday."""
+    _add(ctx, "closure", day, to, note, at, by)
+
+
+@calendar_app.command("import")
+def calendar_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A year's schedule, TOML (see below).", show_default=False)],
+    at: At = None, by: By = None,
+) -> None:
+    """Import a year's official holiday schedule (国务院办公厅节假日安排) so its deadlines are exact.
+
+    The file is TOML: year = 2027; source = "国办发明电〔2026〕N号"; holidays = ["2027-01-01",
+    "2027-02-06..2027-02-12", ...]; workdays = [weekend make-up days]; closures = [exchange-only
+    closures]. Example: sample_data/calendar-2026.toml.
+    """
+    from complaintctl.calendar_data import import_schedule
+
+    schedule = import_schedule(ledger(ctx), file, when(at), who(ctx, by))
+    render.say(f"{schedule['year']} schedule imported ({schedule['source']}): {len(schedule['holidays'])} holidays, "
+               f"{len(schedule['workdays'])} make-up workdays, {len(schedule['closures'])} closures; "
+               f"{schedule['year']} deadlines are no longer provisional")
+
+
+POLICY_OPTIONS = {
+    "acceptance_days": "Acceptance decision within N days (CSA 9.1.2(a): 3).",
+    "acceptance_unit": "trading or working.",
+    "completion_days": "Completion within N days (CSA 9.2.2(c): 20).",
+    "completion_unit": "trading or working.",
+    "extension_each_max": "Longest single extension (CSA 9.2.2(d): 20).",
+    "extension_total_max": "Longest total extension (CSA 9.2.2(d): 20).",
+    "callback_days": "Callback within N days of the result (Firm 18(5): 2).",
+    "callback_unit": "trading or working.",
+    "callbacks_per_quarter": "Callbacks to one customer a quarter (Callback rules 4(3): 2).",
+    "remind_acceptance": "warn from N days before the acceptance deadline (CSA 8.2.3: 1).",
+    "remind_completion": "warn from N days before the completion deadline (CSA 8.2.3: 3).",
+}
+
+
+@policy_app.command("show")
+def policy_show(ctx: typer.Context, as_json: Json = False) -> None:
+    """The policies in force, each with the date from which it applies (by day of receipt)."""
+    from complaintctl.settings import policies
+
+    rows = [p.as_dict() for p in policies(ledger(ctx))]
+    if as_json:
+        render.emit_json(rows)
+        return
+    for row in rows:
+        render.say(f"from {row['effective_from']}:" + ("  (CSA defaults)" if row["effective_from"] == "1990-01-01" else ""))
+        for key, value in row.items():
+            if key != "effective_from":
+                render.say(f"  {key.replace('_', '-'):<24} {value}")
+
+
+def policy_set(ctx: typer.Context, effective_from: str, at: Optional[str] = None, by: Optional[str] = None,
+               **changes) -> None:
+    """Set deadline numbers for complaints received from --effective-from on; history is never rewritten."""
+    from complaintctl.settings import set_policy
+
+    given = {k: v for k, v in changes.items() if v is not None}
+    policy = set_policy(ledger(ctx), clock.parse_date(effective_from, "--effective-from"), given,
+                        when(at), who(ctx, by))
+    render.say(f"policy from {policy.effective_from}: " + ", ".join(f"{k}={v}" for k, v in given.items()))
+
+
+def _policy_set_signature():
+    import inspect
+
+    params = [
+        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+        inspect.Parameter("effective_from", inspect.Parameter.KEYWORD_ONLY, annotation=str,
+                          default=typer.Option(..., "--effective-from", help="Applies to complaints received "
+                                               "on or after this day (YYYY-MM-DD).", show_default=False)),
+        inspect.Parameter("at", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
+            None, "--at", help="When the policy was decided. Default: now.")),
+        inspect.Parameter("by", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
+            None, "--by", help="Who set it.")),
+    ]
+    for name, help_text in POLICY_OPTIONS.items():
+        annotation = Optional[str] if name.endswith("_unit") else Optional[int]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                                        default=typer.Option(None, "--" + name.replace("_", "-"), help=help_text)))
+    return inspect.Signature(params)
+
+
+policy_set.__signature__ = _policy_set_signature()
+policy_app.command("set")(policy_set)
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context, as_json: Json = False) -> None:
+    """Show the ledger's settings."""
+    from complaintctl.settings import CONFIG_KEYS, config
+
+    values = config(ledger(ctx))
+    if as_json:
+        render.emit_json(values)
+        return
+    for key, meaning in CONFIG_KEYS.items():
+        render.say(f"{key:<8} {values.get(key, '(not set)')}    # {meaning}")
+
+
+@config_app.command("set")
+def config_set(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="user or branch.", show_default=False)],
+    value: Annotated[str, typer.Argument(help="The value.", show_default=False)],
+    at: At = None, by: By = None,
+) -> None:
+    """Set a ledger setting: `user` (default --by) or `branch` (name on reports)."""
+    from complaintctl.settings import set_config
+
+    set_config(ledger(ctx), key, value, when(at), who(ctx, by) if key != "user" else (by or value))
+    render.say(f"{key} = {value}")
+
+
+def demo(
+    ctx: typer.Context,
+    scenario: Annotated[Path, typer.Option("--scenario", help="Demo scenario (JSON).")] = Path("sample_data/demo.json"),
+) -> None:
+    """Build a demo ledger from a sample_data scenario (through the normal lifecycle rules)."""
+    from complaintctl.demo import load_scenario
+
+    book = ledger(ctx)
+    summary = load_scenario(book, scenario)
+    render.tell(f"demo ledger {book.path}: {summary['complaints']} complaints, {summary['events']} events; "
+                f"as of {summary['as_of']}")
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.add_typer(calendar_app, name="calendar")
+    app.add_typer(policy_app, name="policy")
+    app.add_typer(config_app, name="config")
+    app.command()(demo)

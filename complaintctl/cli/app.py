@@ -1,0 +1,344 @@
+"""complaintctl's commands. Each one parses, calls the core, renders; the rules live in the core."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from complaintctl import __version__, codes, lifecycle
+from complaintctl.cli import render
+from complaintctl.cli.common import At, By, ComplaintGroup, ComplaintId, Json, State, ledger, when, who
+from complaintctl.complaint import FIELDS, masked
+from complaintctl.errors import ComplaintError
+
+app = typer.Typer(
+    cls=ComplaintGroup,
+    rich_markup_mode=None,  # plain help and errors: readable in cron mail, and a faster start
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="The investor-complaint ledger (投诉台账) of a securities branch, kept to the CSA standard "
+         "《证券公司投诉处理标准》: register, accept, handle, call back and close complaints; warn of "
+         "deadlines; export the regulatory report.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"complaintctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[Optional[str], typer.Option(
+        "--db", help="Ledger file. Default: $COMPLAINTCTL_DB, else ledger.db in the user's data directory.",
+        show_default=False)] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    ctx.obj = State(db)
+
+
+# -- the record options shared by register and amend ---------------------------------------------
+
+_HELP_EXTRA = {
+    "method": f" One of: {codes.METHODS.choices()}.",
+    "channel": f" One of: {codes.CHANNELS.choices()}.",
+    "source": " For transferred complaints, e.g. 12386.",
+    "id_type": f" One of: {codes.ID_TYPES.choices()}. Default id_card.",
+    "category": " CSA 5.1 code a1-a6, b1-b6, c, d, e or its Chinese label (see `complaintctl codes`).",
+    "complainants": " 10 or more makes it a group complaint (群体投诉, CSA 5.2).",
+    "major": " A major complaint (重大投诉, CSA 5.3).",
+    "agent_authorized": " The agent holds a written authorisation.",
+    "received_at": " Same forms as --at. Default: --at.",
+}
+
+
+def _field_parameters() -> list[inspect.Parameter]:
+    params = []
+    for spec in FIELDS:
+        help_text = f"{spec.english.capitalize()} ({spec.label}).{_HELP_EXTRA.get(spec.name, '')}"
+        if spec.name in ("major", "agent_authorized"):
+            flag = spec.option
+            option = typer.Option(None, f"{flag}/{flag.replace('--', '--not-')}", help=help_text, show_default=False)
+            annotation = Optional[bool]
+        else:
+            option = typer.Option(None, spec.option, help=help_text, show_default=False)
+            annotation = Optional[str]
+        params.append(inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=option,
+                                        annotation=annotation))
+    return params
+
+
+def _with_record_options(fn):
+    """Give a command every record option (--method, --name, ...) without writing them out twice."""
+    signature = inspect.signature(fn)
+    own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    fn.__signature__ = signature.replace(parameters=own + _field_parameters())
+    return fn
+
+
+def _done(ctx: typer.Context, outcome: lifecycle.Outcome, as_json: bool, what: str) -> None:
+    for notice in outcome.notices:
+        render.tell(f"complaintctl: {notice}")
+    if as_json:
+        render.emit_json(_record_json(ctx, outcome.record))
+        return
+    record = outcome.record
+    line = f"{record['id']} {what}: {render.status_text(record['status'])}"
+    upcoming = [d for d in lifecycle.deadlines(ledger(ctx), record) if d.met_at is None]
+    if upcoming:
+        first = min(upcoming, key=lambda d: d.due)
+        line += f"; {render.KIND_LABEL[first.kind]} due {render.due_text(first)}"
+    render.say(line)
+    for number in outcome.created:
+        if number != record["id"]:
+            render.say(number)
+
+
+def _record_json(ctx: typer.Context, record: dict, unmask: bool = False) -> dict:
+    view = dict(record) if unmask else masked(record)
+    view["deadlines"] = [d.as_dict() for d in lifecycle.deadlines(ledger(ctx), record)]
+    return view
+
+
+@app.command()
+@_with_record_options
+def register(
+    ctx: typer.Context,
+    at: At = None,
+    by: By = None,
+    no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; name every missing field instead.")] = False,
+    as_json: Json = False,
+    **fields,
+) -> None:
+    """Register a new complaint (登记投诉); --by is the acceptor (受理人).
+
+    Needs only what a first contact gives: --method, --channel, the complainant's --name (or
+    --institution with --uscc), one contact (--phone or --address) and the --request; transferred
+    complaints also --source and --transfer-no. Prints the new complaint number. On a terminal,
+    missing fields are asked for.
+    """
+    from complaintctl.cli.common import stdin_is_terminal
+    from complaintctl.complaint import parse_fields, registration_missing
+
+    moment = when(at)
+    if not no_input and stdin_is_terminal():
+        given = {k: v for k, v in fields.items() if v is not None}
+        if registration_missing(parse_fields(given)):
+            from complaintctl.cli.prompts import ask_missing
+
+            fields = ask_missing(given)
+    book = ledger(ctx)
+    outcome = lifecycle.register(book, fields, at=moment, by=who(ctx, by))
+    for notice in outcome.notices:
+        render.tell(f"complaintctl: {notice}")
+    record = outcome.record
+    if as_json:
+        render.emit_json(_record_json(ctx, record))
+        return
+    render.say(record["id"])
+    acceptance = lifecycle.deadlines(book, record)[0]
+    render.tell(f"registered {record['id']}: {render.KIND_LABEL['acceptance']} due {render.due_text(acceptance)}")
+
+
+@app.command()
+@_with_record_options
+def amend(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None, as_json: Json = False,
+          **fields) -> None:
+    """Complete or correct a complaint's record (补正); the event keeps old and new values.
+
+    A changed --received-at moves every deadline. The category is changed with `reclassify`.
+    """
+    outcome = lifecycle.amend(ledger(ctx), complaint, fields, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "amended")
+
+
+@app.command()
+def accept(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None, as_json: Json = False) -> None:
+    """Accept a complaint (受理, CSA 9.1.2) once its basic facts are on record (Firm 15)."""
+    _done(ctx, lifecycle.accept(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, "accepted")
+
+
+@app.command()
+def reject(
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    reason: Annotated[str, typer.Option("--reason", help=f"CSA 9.1.1 reason: {codes.REJECT_REASONS.choices()}.",
+                                        show_default=False)],
+    notified_via: Annotated[Optional[str], typer.Option(
+        "--notified-via", help=f"How the complainant was told (Firm 17): {codes.NOTIFY_VIA.choices()}.")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Decide not to accept (不予受理, CSA 9.1.1); the complainant must be told how and why."""
+    outcome = lifecycle.reject(ledger(ctx), complaint, reason=reason, notified_via=notified_via, note=note,
+                               at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "rejected")
+
+
+@app.command()
+def assign(
+    ctx: typer.Context, complaint: ComplaintId,
+    handler: Annotated[str, typer.Option("--handler", help="The handler (投诉处理人).", show_default=False)],
+    dept: Annotated[Optional[str], typer.Option("--dept", help="Responsible department (责任部门).")] = None,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Assign the handler (派发, CSA 9.2.2(a)); never the respondent (CSA 7.7). Again to reassign."""
+    outcome = lifecycle.assign(ledger(ctx), complaint, handler=handler, dept=dept, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "assigned")
+
+
+@app.command()
+def escalate(
+    ctx: typer.Context, complaint: ComplaintId,
+    to: Annotated[str, typer.Option("--to", help="Body the report went to, e.g. 公司投诉工作小组.", show_default=False)],
+    note: Annotated[Optional[str], typer.Option("--note", help="What was reported.")] = None,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Record the report of a major or group complaint (上报, CSA 9.1.2(c), 9.2.2(a)(2))."""
+    outcome = lifecycle.escalate(ledger(ctx), complaint, to=to, note=note, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "escalated")
+
+
+@app.command()
+def extend(
+    ctx: typer.Context, complaint: ComplaintId,
+    days: Annotated[int, typer.Option("--days", help="Trading days to add (each <= 20, total <= 20).",
+                                      show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="Why more time is needed.", show_default=False)],
+    approved_by: Annotated[Optional[str], typer.Option("--approved-by", help="Who approved it.")] = None,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Extend the completion deadline (延期, CSA 9.2.2(d)); requested no later than the deadline."""
+    outcome = lifecycle.extend(ledger(ctx), complaint, days=days, reason=reason, approved_by=approved_by,
+                               at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "extended")
+
+
+@app.command()
+def note(
+    ctx: typer.Context, complaint: ComplaintId,
+    text: Annotated[str, typer.Argument(help="The note.", show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", help=f"{codes.NOTE_KINDS.choices()}; progress = interim "
+                                      "feedback to the complainant (CSA 9.2.1(d)).")] = "internal",
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Add a note to the investigation record, or record interim feedback (进展反馈)."""
+    outcome = lifecycle.note(ledger(ctx), complaint, text=text, kind=kind, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "noted")
+
+
+@app.command()
+def resolve(
+    ctx: typer.Context, complaint: ComplaintId,
+    result: Annotated[str, typer.Option("--result", help="The handling opinion given (处理意见/结果).",
+                                        show_default=False)],
+    facts_found: Annotated[Optional[str], typer.Option("--facts-found", help="Facts and course (投诉事实及经过).")] = None,
+    cause: Annotated[Optional[str], typer.Option("--cause", help="Cause and internal-control analysis (原因及内控分析).")] = None,
+    accountability: Annotated[Optional[str], typer.Option("--accountability", help="Internal accountability (内部问责).")] = None,
+    improvement: Annotated[Optional[str], typer.Option("--improvement", help="Shortcomings and improvements (不足及整改).")] = None,
+    suggestion: Annotated[Optional[str], typer.Option("--suggestion", help="Suggestions (意见建议).")] = None,
+    compensation: Annotated[Optional[str], typer.Option("--compensation", help="Compensation paid, yuan (补偿金额).")] = None,
+    feedback_via: Annotated[Optional[str], typer.Option(
+        "--feedback-via", help=f"How the opinion was delivered: {codes.FEEDBACK_VIA.choices()}.")] = None,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Record the result delivered to the complainant (办结, CSA 9.2.2(b)(c))."""
+    outcome = lifecycle.resolve(ledger(ctx), complaint, result=result, facts_found=facts_found, cause=cause,
+                                accountability=accountability, improvement=improvement, suggestion=suggestion,
+                                compensation=compensation, feedback_via=feedback_via, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "resolved")
+
+
+@app.command("regulator-reply")
+def regulator_reply(
+    ctx: typer.Context, complaint: ComplaintId,
+    note: Annotated[Optional[str], typer.Option("--note", help="What was entered.")] = None,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Record that the result was entered into the regulator's transfer system (CSA 9.2.2(e))."""
+    outcome = lifecycle.regulator_reply(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "regulator reply recorded")
+
+
+@app.command()
+def callback(
+    ctx: typer.Context, complaint: ComplaintId,
+    outcome: Annotated[str, typer.Option("--outcome", help=f"{codes.CALLBACK_OUTCOMES.choices()}.",
+                                         show_default=False)],
+    method: Annotated[Optional[str], typer.Option("--method", help=f"{codes.CALLBACK_METHODS.choices()}. Default phone.")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", help="What the complainant said.")] = None,
+    recomplain: Annotated[bool, typer.Option("--recomplain", help="Dissatisfied: open a new complaint linked "
+                                             "to this one (Firm 18(7)).")] = False,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Record the callback (回访, Firm 18(5)); dissatisfied records the mediation advice (CSA 9.3(b))."""
+    result = lifecycle.callback(ledger(ctx), complaint, outcome=outcome, method=method, note=note,
+                                recomplain=recomplain, at=when(at), by=who(ctx, by))
+    _done(ctx, result, as_json, "called back")
+
+
+@app.command("mark-unreasonable")
+def mark_unreasonable(
+    ctx: typer.Context, complaint: ComplaintId,
+    evidence: Annotated[str, typer.Option("--evidence", help="The written investigation and evidence.",
+                                          show_default=False)],
+    approved_by: Annotated[str, typer.Option("--approved-by", help="Internal approval.", show_default=False)],
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Label an accepted complaint unreasonable (无理投诉, CSA 5.4(b), Appendix C); it is still handled."""
+    outcome = lifecycle.mark_unreasonable(ledger(ctx), complaint, evidence=evidence, approved_by=approved_by,
+                                          at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "marked unreasonable")
+
+
+@app.command()
+def reclassify(
+    ctx: typer.Context, complaint: ComplaintId,
+    category: Annotated[str, typer.Option("--category", help="New CSA 5.1 category.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="Why.", show_default=False)],
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Change the business category (业务类别, CSA 5.1) with a recorded reason."""
+    outcome = lifecycle.reclassify(ledger(ctx), complaint, category=category, reason=reason, at=when(at),
+                                   by=who(ctx, by))
+    _done(ctx, outcome, as_json, "reclassified")
+
+
+@app.command()
+def attach(
+    ctx: typer.Context, complaint: ComplaintId,
+    file: Annotated[Path, typer.Argument(help="The file to archive.", show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", help=f"{codes.ATTACHMENT_KINDS.choices()}.", show_default=False)],
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Archive a recording, document or approval (CSA 9.4): copied beside the ledger, SHA-256 recorded."""
+    outcome = lifecycle.attach(ledger(ctx), complaint, path=file, kind=kind, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "attached")
+
+
+@app.command()
+def close(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None, as_json: Json = False) -> None:
+    """Close and archive (归档); kept until closed + 10 years (CSA 9.4)."""
+    _done(ctx, lifecycle.close(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, "closed")
+
+
+from complaintctl.cli import views  # noqa: E402  (registers show, list, warn, codes)
+from complaintctl.cli import admin  # noqa: E402  (registers calendar, policy, config, demo)
+
+views.register_commands(app)
+admin.register_commands(app)
+
+
+def main() -> None:
+    app(prog_name="complaintctl")
+
+
+__all__ = ["app", "main", "ComplaintError"]

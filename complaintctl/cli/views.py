@@ -1,0 +1,249 @@
+"""Commands that only read: show, list, warn, codes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Optional
+
+import typer
+
+from complaintctl import clock, codes, lifecycle, queries
+from complaintctl.cli import render
+from complaintctl.cli.common import ComplaintId, Json, ledger
+from complaintctl.complaint import FIELDS, complainant_name, masked
+from complaintctl.errors import OVERDUE
+from complaintctl.identity import mask_name
+
+EVENT_LABEL = {
+    "registered": "registered (登记)", "amended": "amended (补正)", "accepted": "accepted (受理)",
+    "rejected": "rejected (不予受理)", "assigned": "assigned (派发)", "escalated": "escalated (上报)",
+    "extended": "extended (延期)", "noted": "note (记录)", "resolved": "resolved (办结)",
+    "regulator_replied": "regulator reply (监管系统回复)", "called_back": "callback (回访)",
+    "marked_unreasonable": "marked unreasonable (无理投诉)", "reclassified": "reclassified (重新分类)",
+    "attached": "attached (附件)", "closed": "closed (归档)", "recomplained": "re-complaint opened (再投诉)",
+}
+
+
+def _date_option(value: Optional[str], option: str) -> Optional[date]:
+    return clock.parse_date(value, option) if value else None
+
+
+def show(
+    ctx: typer.Context, complaint: ComplaintId, as_json: Json = False,
+    unmask: Annotated[bool, typer.Option("--unmask", help="Show ID numbers and phones in full.")] = False,
+) -> None:
+    """Everything about one complaint: record, deadlines, and the timeline of events."""
+    book = ledger(ctx)
+    record = lifecycle.record_of(book, complaint)
+    deadlines = lifecycle.deadlines(book, record)
+    with book.transaction(write=False) as session:
+        events = book.events(session, record["id"])
+    view = dict(record) if unmask else masked(record)
+    if as_json:
+        import json
+
+        view["deadlines"] = [d.as_dict() for d in deadlines]
+        view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at, "by": e.actor,
+                           "payload": json.loads(e.payload)} for e in events]
+        view.setdefault("parent", None)
+        render.emit_json(view)
+    else:
+        _show_text(view, deadlines, events)
+    _provisional_note(book.calendar(), deadlines)
+
+
+def _show_text(view: dict, deadlines, events) -> None:
+    say = render.say
+    flags = [f for f, on in (("group 群体", view.get("group")), ("major 重大", view.get("major")),
+                              ("unreasonable 无理", view.get("unreasonable"))) if on]
+    say(f"{view['id']}  {render.status_text(view['status'])}" + (f"  [{', '.join(flags)}]" if flags else ""))
+    if view.get("parent"):
+        say(f"  re-complaint of (再投诉) {view['parent']}")
+    if view.get("recomplaints"):
+        say(f"  re-complaints (再投诉): {', '.join(view['recomplaints'])}")
+    for spec in FIELDS:
+        value = view.get(spec.name)
+        if value in (None, "", False) or spec.name == "complainants" and value == 1:
+            continue
+        if spec.name == "method":
+            value = f"{value} ({codes.METHODS.label(value)})"
+        elif spec.name == "channel":
+            value = f"{value} ({codes.CHANNELS.label(value)})"
+        elif spec.name == "category":
+            value = f"{value} ({codes.CATEGORIES.label(value)})"
+        elif spec.name == "id_type":
+            value = codes.ID_TYPES.label(value)
+        elif value is True:
+            value = "yes (是)"
+        text = str(value).replace("\n", "\n      ")
+        say(f"  {spec.label} {spec.english}: {text}")
+    for label, key in (("受理人 acceptor", "acceptor"), ("处理人 handler", "handler"), ("责任部门 department", "dept")):
+        if view.get(key):
+            say(f"  {label}: {view[key]}")
+    say("deadlines (期限):")
+    for d in deadlines:
+        line = f"  {render.KIND_LABEL[d.kind]:<34} due {render.due_text(d)}"
+        if d.original_due != d.due:
+            line += f" (originally {d.original_due})"
+        if d.met_at:
+            line += f"  met {d.met_at[:16].replace('T', ' ')}" + ("  LATE (超期)" if d.met_late else "")
+        say(line)
+    say("timeline (处理经过):")
+    import json
+
+    for e in events:
+        payload = json.loads(e.payload)
+        detail = _event_detail(e.kind, payload)
+        say(f"  {e.at[:16].replace('T', ' ')}  {EVENT_LABEL.get(e.kind, e.kind)} by {e.actor}" +
+            (f": {detail}" if detail else ""))
+
+
+def _event_detail(kind: str, payload: dict) -> str:
+    if kind == "amended":
+        return ", ".join(f"{name}" for name in payload["changes"])
+    if kind == "rejected":
+        return f"{payload['reason']} ({codes.REJECT_REASONS.label(payload['reason'])}), told by {payload['notified_via']}"
+    if kind == "assigned":
+        return payload["handler"] + (f" / {payload['dept']}" if payload.get("dept") else "")
+    if kind == "escalated":
+        return payload["to"]
+    if kind == "extended":
+        return f"+{payload['days']} days to {payload['new_due']}: {payload['reason']}"
+    if kind == "noted":
+        return f"[{payload['kind']}] {payload['text']}"
+    if kind == "resolved":
+        return payload["result"]
+    if kind == "called_back":
+        return f"{payload['outcome']} ({codes.CALLBACK_OUTCOMES.label(payload['outcome'])})" + (
+            f": {payload['note']}" if payload.get("note") else "")
+    if kind == "reclassified":
+        return f"{payload['from']} -> {payload['to']}: {payload['reason']}"
+    if kind == "attached":
+        return f"{payload['kind']} {payload['file']} sha256 {payload['sha256'][:12]}…"
+    if kind == "recomplained":
+        return payload["child"]
+    if kind == "marked_unreasonable":
+        return f"approved by {payload['approved_by']}"
+    return ""
+
+
+def _provisional_note(calendar, deadlines) -> None:
+    years = {y for d in deadlines if d.provisional for y in calendar.provisional(d.original_due, d.due)}
+    years |= {y for d in deadlines if d.provisional and not calendar.covered(d.due.year) for y in [d.due.year]}
+    if years:
+        render.tell(render.provisional_hint(years))
+
+
+def list_(
+    ctx: typer.Context,
+    status: Annotated[Optional[str], typer.Option("--status", help=f"{codes.STATUSES.choices()}.")] = None,
+    category: Annotated[Optional[str], typer.Option("--category", help="CSA 5.1 code or label.")] = None,
+    handler: Annotated[Optional[str], typer.Option("--handler", help="Handler's name.")] = None,
+    received_from: Annotated[Optional[str], typer.Option("--received-from", help="Received on or after YYYY-MM-DD.")] = None,
+    received_to: Annotated[Optional[str], typer.Option("--received-to", help="Received on or before YYYY-MM-DD.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only complaints not yet closed or rejected.")] = False,
+    as_json: Json = False,
+) -> None:
+    """List complaints (投诉列表), oldest first, with the next deadline of each."""
+    book = ledger(ctx)
+    records = queries.find(book, status=status, category=category, handler=handler,
+                           received_from=_date_option(received_from, "--received-from"),
+                           received_to=_date_option(received_to, "--received-to"), open_only=open_only)
+    rows, out, provisional = [], [], False
+    for record in records:
+        pending = [d for d in lifecycle.deadlines(book, record) if d.met_at is None] if record["status"] in codes.OPEN_STATUSES else []
+        nxt = min(pending, key=lambda d: d.due) if pending else None
+        provisional |= bool(nxt and nxt.provisional)
+        name = mask_name(complainant_name(record)) or ""
+        out.append({"id": record["id"], "status": record["status"], "received_at": record["received_at"],
+                    "category": record.get("category"), "complainant": name, "handler": record.get("handler"),
+                    "group": record.get("group", False), "major": record.get("major", False),
+                    "parent": record.get("parent"),
+                    "next_deadline": {"kind": nxt.kind, "due": nxt.due.isoformat(), "provisional": nxt.provisional}
+                    if nxt else None})
+        rows.append([record["id"], record["received_at"][:10], render.status_text(record["status"]),
+                     record.get("category") or "-", name, record.get("handler") or "-",
+                     f"{nxt.kind} {render.due_text(nxt)}" if nxt else "-"])
+    if as_json:
+        render.emit_json(out)
+    elif rows:
+        render.table(["number 编号", "received 接收", "status 状态", "category 类别", "complainant 投诉人",
+                      "handler 处理人", "next due 下一期限"], rows)
+    if provisional:
+        render.tell(render.provisional_hint({y for r in out if r["next_deadline"] and r["next_deadline"]["provisional"]
+                                             for y in [int(r["next_deadline"]["due"][:4])]}))
+
+
+STATE_LABEL = {"overdue": "OVERDUE (已超期)", "due_today": "DUE TODAY (今日到期)", "due_soon": "DUE SOON (即将到期)"}
+
+
+def warn(
+    ctx: typer.Context,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Evaluate on this day (YYYY-MM-DD). Default: today in Shanghai.")] = None,
+    within: Annotated[Optional[int], typer.Option("--within", min=0, max=60, help="One reminder window for every kind, in trading days. Default: CSA 8.2.3 (acceptance 1, completion 3).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Deadlines overdue, due today or coming due (for cron). Exit 3 when anything is overdue.
+
+    Prints nothing when nothing is due. One line per item without a terminal:
+    STATE  NUMBER  KIND  due DATE  N days left|overdue  complainant NAME  handler NAME
+    """
+    book = ledger(ctx)
+    day = clock.parse_date(as_of, "--as-of") if as_of else clock.today()
+    items = queries.reminders(book, day, within)
+    if as_json:
+        render.emit_json([r.as_dict() for r in items])
+    elif items and render.fancy():
+        for state in ("overdue", "due_today", "due_soon"):
+            group = [r for r in items if r.state == state]
+            if group:
+                render.table(["number 编号", "kind 期限", "due 到期", "days 天数", "complainant 投诉人", "handler 处理人"],
+                             [_warn_cells(r) for r in group], title=STATE_LABEL[state])
+    else:
+        for r in items:
+            render.say(_warn_line(r))
+    if any(r.deadline.provisional for r in items):
+        render.tell(render.provisional_hint({r.deadline.due.year for r in items if r.deadline.provisional}))
+    if any(r.state == "overdue" for r in items):
+        raise typer.Exit(OVERDUE)
+
+
+def _days_text(r: queries.Reminder) -> str:
+    unit = "trading" if r.deadline.unit == "trading" else "working"
+    if r.days_left < 0:
+        return f"{-r.days_left} {unit} day{'s' if r.days_left != -1 else ''} overdue"
+    if r.days_left == 0:
+        return "due today"
+    return f"{r.days_left} {unit} day{'s' if r.days_left != 1 else ''} left"
+
+
+def _warn_cells(r: queries.Reminder) -> list[str]:
+    return [r.complaint, render.KIND_LABEL[r.deadline.kind], render.due_text(r.deadline), _days_text(r),
+            r.complainant or "-", r.handler or "-"]
+
+
+def _warn_line(r: queries.Reminder) -> str:
+    return (f"{r.state:<9}  {r.complaint}  {render.KIND_LABEL[r.deadline.kind]}  due {render.due_text(r.deadline)}"
+            f"  {_days_text(r)}  complainant {r.complainant or '-'}  handler {r.handler or '-'}")
+
+
+def codes_(as_json: Json = False) -> None:
+    """The code lists: methods, channels, ID types, categories, reasons, outcomes, with Chinese terms."""
+    lists = {"method": codes.METHODS, "channel": codes.CHANNELS, "id-type": codes.ID_TYPES,
+             "category": codes.CATEGORIES, "reject reason": codes.REJECT_REASONS,
+             "notified-via": codes.NOTIFY_VIA, "callback outcome": codes.CALLBACK_OUTCOMES,
+             "status": codes.STATUSES}
+    if as_json:
+        render.emit_json({name: {code: zh for code, (zh, _en) in cl.entries.items()} for name, cl in lists.items()})
+        return
+    for name, cl in lists.items():
+        render.say(f"{name}:")
+        for code, (zh, en) in cl.entries.items():
+            render.say(f"  {code:<18} {zh}  {en}")
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command()(show)
+    app.command("list")(list_)
+    app.command()(warn)
+    app.command("codes")(codes_)

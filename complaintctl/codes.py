@@ -1,0 +1,150 @@
+"""The standard's code lists, each code with its Chinese term (CSA 5, 6, 9.1.1; Firm 17, 18).
+
+A user may type the code (`phone`) or the Chinese label (`电话`); both resolve to the code,
+which is what the ledger stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from complaintctl.errors import ComplaintError
+
+
+@dataclass(frozen=True)
+class CodeList:
+    option: str
+    rule: str | None
+    entries: dict[str, tuple[str, str]]  # code -> (Chinese label, English label)
+
+    def parse(self, value: str) -> str:
+        text = value.strip()
+        folded = text.lower()
+        for code, (zh, en) in self.entries.items():
+            if folded in (code.lower(), en.lower()) or text == zh:
+                return code
+        raise ComplaintError(f"{self.option}: unknown value {value!r}; choose one of {self.choices()}", self.rule)
+
+    def choices(self) -> str:
+        return ", ".join(f"{code} ({zh})" for code, (zh, _en) in self.entries.items())
+
+    def label(self, code: str | None) -> str:
+        if code is None:
+            return ""
+        zh, _en = self.entries.get(code, (code, code))
+        return zh
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.entries
+
+
+METHODS = CodeList("--method", "CSA 6", {
+    "onsite": ("现场", "on-site"),
+    "phone": ("电话", "telephone"),
+    "letter": ("信函", "mail"),
+    "online": ("网络", "internet"),
+})
+
+CHANNELS = CodeList("--channel", "CSA 6", {
+    "direct": ("自行受理", "received directly"),
+    "regulator": ("监管转办", "transferred"),
+})
+
+ID_TYPES = CodeList("--id-type", "Firm 15", {
+    "id_card": ("居民身份证", "resident id"),
+    "passport": ("护照", "passport"),
+    "hk_macau_permit": ("港澳居民来往内地通行证", "hk/macau permit"),
+    "taiwan_permit": ("台湾居民来往大陆通行证", "taiwan permit"),
+    "foreign_permanent": ("外国人永久居留身份证", "foreign permanent resident id"),
+    "other": ("其他证件", "other id"),
+})
+
+CATEGORIES = CodeList("--category", "CSA 5.1", {
+    "a1": ("经纪业务-账户及权限类", "brokerage: accounts & permissions"),
+    "a2": ("经纪业务-证券交易委托类", "brokerage: trading & orders"),
+    "a3": ("经纪业务-产品类", "brokerage: products"),
+    "a4": ("经纪业务-交易系统及软件", "brokerage: trading systems & software"),
+    "a5": ("经纪业务-服务及费用类", "brokerage: service & fees"),
+    "a6": ("经纪业务-信用业务类", "brokerage: credit business"),
+    "b1": ("其他业务-资产管理", "other business: asset management"),
+    "b2": ("其他业务-自营", "other business: proprietary"),
+    "b3": ("其他业务-期货中间介绍", "other business: futures ib"),
+    "b4": ("其他业务-承销与保荐", "other business: underwriting & sponsorship"),
+    "b5": ("其他业务-托管", "other business: custody"),
+    "b6": ("其他业务-其他", "other business: other"),
+    "c": ("疑似证券市场违法违规行为", "suspected securities-law violation"),
+    "d": ("疑似非法证券活动", "suspected illegal securities activity"),
+    "e": ("其他投诉", "other complaint"),
+})
+
+# First level of CSA 5.1, for the report's two-level breakdown.
+CATEGORY_GROUPS = {"a": "经纪业务投诉", "b": "其他业务投诉", "c": "疑似证券市场违法违规行为",
+                   "d": "疑似非法证券活动", "e": "其他投诉"}
+
+REJECT_REASONS = CodeList("--reason", "CSA 9.1.1", {
+    "not-customer": ("非本机构客户", "a) not a customer"),
+    "no-authorization": ("受托人未取得授权", "b) agent without authorisation"),
+    "duplicate": ("同一事实和理由重复投诉", "c) repeat of the same facts"),
+    "in-proceedings": ("已进入调解仲裁诉讼程序", "d) in mediation/arbitration/litigation"),
+    "abusive": ("违反公序良俗或无实质诉求", "e) abusive or no substantive request"),
+    "other": ("其他不予受理情形", "f) other"),
+})
+
+NOTIFY_VIA = CodeList("--notified-via", "Firm 17", {
+    "sms": ("短信", "text message"),
+    "email": ("电子邮件", "e-mail"),
+    "letter": ("信函", "mail"),
+    "phone": ("电话", "telephone"),
+})
+
+FEEDBACK_VIA = CodeList("--feedback-via", "CSA 9.3", {
+    "phone": ("电话", "telephone"),
+    "sms": ("短信", "text message"),
+    "email": ("电子邮件", "e-mail"),
+    "letter": ("信函", "mail"),
+    "onsite": ("现场", "in person"),
+    "regulator": ("监管系统", "regulator's system"),
+})
+
+CALLBACK_OUTCOMES = CodeList("--outcome", "Firm 18(5)", {
+    "satisfied": ("满意", "content"),
+    "dissatisfied": ("不满意", "not satisfied"),
+    "unreachable": ("未能联系", "not reached"),
+})
+
+CALLBACK_METHODS = CodeList("--method", "Firm 18(5)", {
+    "phone": ("电话", "telephone"),
+    "sms": ("短信", "text message"),
+    "email": ("电子邮件", "e-mail"),
+    "onsite": ("现场", "in person"),
+    "letter": ("信函", "mail"),
+})
+
+NOTE_KINDS = CodeList("--kind", "CSA 9.2.1(d)", {
+    "internal": ("内部记录", "internal note"),
+    "progress": ("进展反馈", "interim feedback"),
+})
+
+ATTACHMENT_KINDS = CodeList("--kind", "CSA 9.4", {
+    "recording": ("录音", "audio"),
+    "document": ("书面材料", "paper"),
+    "approval": ("审批材料", "sign-off"),
+})
+
+STATUSES = CodeList("--status", None, {
+    "received": ("已接收", "registered"),
+    "accepted": ("已受理", "taken"),
+    "rejected": ("不予受理", "refused"),
+    "assigned": ("处理中", "in hand"),
+    "resolved": ("已办结", "done"),
+    "closed": ("已归档", "archived"),
+})
+
+OPEN_STATUSES = ("received", "accepted", "assigned", "resolved")
+
+DEADLINE_KINDS = {
+    "acceptance": "受理决定",
+    "completion": "办结",
+    "callback": "回访",
+    "regulator_reply": "监管转办回复",
+}

@@ -1,0 +1,303 @@
+"""A complaint's record: the fields a complainant gives, their validation, and the event fold.
+
+The current state of a complaint is `apply` folded over its events; the `complaints` table is
+that fold stored for queries, updated in the same transaction as each event.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+
+from complaintctl import clock, codes, identity
+from complaintctl.errors import ComplaintError
+
+ID_PATTERN = re.compile(r"TS-(\d{4})-(\d{4,})")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str  # key in the record, and the option without dashes (--id-number -> id_number)
+    label: str  # the standard's Chinese term, for prompts and messages
+    english: str
+    parse: Callable[[str, dict], object]
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def _text(option: str):
+    def parse(value: str, _record: dict) -> str:
+        if not value.strip():
+            raise ComplaintError(f"{option} may not be empty")
+        return value  # stored exactly as typed: any Unicode, newlines, quotes, a leading '='
+    return parse
+
+
+def _code(codelist: codes.CodeList):
+    return lambda value, _record: codelist.parse(value)
+
+
+def _bool(option: str):
+    def parse(value, _record) -> bool:
+        if isinstance(value, bool):
+            return value
+        folded = str(value).strip().lower()
+        if folded in ("yes", "y", "true", "1", "是"):
+            return True
+        if folded in ("no", "n", "false", "0", "否"):
+            return False
+        raise ComplaintError(f"{option}: answer yes or no (是/否), not {value!r}")
+    return parse
+
+
+def _count(value, _record) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise ComplaintError(f"--complainants must be a whole number of people from 1 up, not {value!r}",
+                             "CSA 5.2")
+    return int(text)
+
+
+def parse_amount(value, option: str = "--amount") -> str:
+    """Money in yuan, kept as an exact decimal string (never a float)."""
+    text = str(value).strip().replace(",", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0 or amount > Decimal("1e13"):
+        raise ComplaintError(f"{option} must be an amount in yuan such as 1200 or 1200.50, not {value!r}")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ComplaintError(f"{option}: amounts are kept to the fen (two decimal places)")
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def _id_number(value: str, record: dict) -> str:
+    return identity.check_id_number(record.get("id_type") or "id_card", value)
+
+
+def _agent_id(value: str, _record: dict) -> str:
+    if re.fullmatch(r"\d{17}[\dXx]", value.strip()):
+        return identity.check_resident_id(value, "--agent-id-number")
+    return identity.check_other_id(value, "--agent-id-number")
+
+
+def _received_at(value, _record) -> str:
+    moment = value if isinstance(value, datetime) else clock.parse_at(str(value), "--received-at")
+    return clock.iso(moment)
+
+
+# Order matters: id_type is parsed before id_number, whose check depends on it.
+FIELDS: list[FieldSpec] = [
+    FieldSpec("received_at", "接收时间", "time received", _received_at),
+    FieldSpec("method", "投诉方式", "method", _code(codes.METHODS)),
+    FieldSpec("channel", "投诉渠道", "channel", _code(codes.CHANNELS)),
+    FieldSpec("source", "转办来源", "transferring body", _text("--source")),
+    FieldSpec("transfer_no", "转办工单号", "transfer ticket number", _text("--transfer-no")),
+    FieldSpec("name", "投诉人姓名", "complainant's name", _text("--name")),
+    FieldSpec("id_type", "证件类型", "ID type", _code(codes.ID_TYPES)),
+    FieldSpec("id_number", "证件号码", "ID number", _id_number),
+    FieldSpec("phone", "联系电话", "phone", lambda v, r: identity.check_phone(v)),
+    FieldSpec("address", "联系地址", "address", _text("--address")),
+    FieldSpec("institution", "机构名称", "institution", _text("--institution")),
+    FieldSpec("uscc", "统一社会信用代码", "unified social credit code", lambda v, r: identity.check_uscc(v)),
+    FieldSpec("legal_rep", "法定代表人", "legal representative", _text("--legal-rep")),
+    FieldSpec("agent_name", "代理人姓名", "agent's name", _text("--agent-name")),
+    FieldSpec("agent_id_number", "代理人证件号码", "agent's ID number", _agent_id),
+    FieldSpec("agent_phone", "代理人联系电话", "agent's phone",
+              lambda v, r: identity.check_phone(v, "--agent-phone")),
+    FieldSpec("agent_authorized", "代理人已获授权", "agent holds an authorisation", _bool("--agent-authorized")),
+    FieldSpec("respondent", "被投诉人", "respondent (employee)", _text("--respondent")),
+    FieldSpec("respondent_dept", "被投诉部门", "respondent department", _text("--respondent-dept")),
+    FieldSpec("category", "业务类别", "category", _code(codes.CATEGORIES)),
+    FieldSpec("request", "投诉请求", "request", _text("--request")),
+    FieldSpec("facts", "主要事实与理由", "main facts and reasons", _text("--facts")),
+    FieldSpec("complainants", "投诉人数", "number of complainants", _count),
+    FieldSpec("major", "重大投诉", "major complaint", _bool("--major")),
+    FieldSpec("major_reason", "重大投诉原因", "why it is major", _text("--major-reason")),
+    FieldSpec("amount", "涉及金额", "amount involved (yuan)", lambda v, r: parse_amount(v)),
+]
+FIELD_BY_NAME = {f.name: f for f in FIELDS}
+
+PERSONAL_FIELDS = ("id_number", "phone", "address", "agent_id_number", "agent_phone")
+
+
+def parse_fields(given: dict, base: dict | None = None) -> dict:
+    """Validate the options a user gave (None = not given) into stored values."""
+    context = dict(base or {})
+    parsed: dict = {}
+    for spec in FIELDS:
+        value = given.get(spec.name)
+        if value is None:
+            continue
+        parsed[spec.name] = context[spec.name] = spec.parse(value, context)
+    # A changed ID type re-checks the number already on file.
+    if "id_type" in parsed and "id_number" not in parsed and context.get("id_number"):
+        identity.check_id_number(context["id_type"], context["id_number"])
+    return parsed
+
+
+def registration_missing(fields: dict) -> list[str]:
+    """What a first contact must give (issue 2): method, channel, name, one contact, request."""
+    missing = []
+    for name in ("method", "channel"):
+        if not fields.get(name):
+            missing.append(name)
+    if not fields.get("name") and not fields.get("institution"):
+        missing.append("name")
+    if not fields.get("phone") and not fields.get("address"):
+        missing.append("phone")
+    if not fields.get("request"):
+        missing.append("request")
+    if fields.get("institution") and not fields.get("uscc"):
+        missing.append("uscc")
+    if fields.get("channel") == "regulator":
+        for name in ("source", "transfer_no"):
+            if not fields.get(name):
+                missing.append(name)
+    return missing
+
+
+def describe_missing(names: list[str]) -> str:
+    parts = []
+    for name in names:
+        spec = FIELD_BY_NAME[name]
+        parts.append(f"{spec.english} ({spec.label}, {spec.option})")
+    return "; ".join(parts)
+
+
+def acceptance_missing(record: dict) -> list[str]:
+    """The basic facts of CSA 9.1.2(b) / Firm 15 that are still missing."""
+    missing = []
+    if record.get("institution"):
+        for name in ("institution", "uscc", "legal_rep"):
+            if not record.get(name):
+                missing.append(name)
+    else:
+        for name in ("name", "id_type", "id_number"):
+            if not record.get(name):
+                missing.append(name)
+    if not record.get("phone") and not record.get("address"):
+        missing.append("phone")
+    if record.get("agent_name") or record.get("agent_id_number") or record.get("agent_phone"):
+        for name in ("agent_name", "agent_id_number", "agent_phone"):
+            if not record.get(name):
+                missing.append(name)
+        if not record.get("agent_authorized"):
+            missing.append("agent_authorized")
+    if not record.get("respondent") and not record.get("respondent_dept"):
+        missing.append("respondent")
+    for name in ("request", "facts"):
+        if not record.get(name):
+            missing.append(name)
+    return missing
+
+
+def complainant_key(record: dict) -> str | None:
+    """Who the complainant is, across complaints: ID number, else USCC, else name and contact."""
+    if record.get("id_number"):
+        return "id:" + record["id_number"]
+    if record.get("uscc"):
+        return "uscc:" + record["uscc"]
+    name = record.get("institution") or record.get("name")
+    contact = record.get("phone") or record.get("address")
+    return f"name:{name}|{contact}" if name else None
+
+
+def complainant_name(record: dict) -> str:
+    return record.get("institution") or record.get("name") or ""
+
+
+def parse_id(text: str) -> tuple[str, int, int]:
+    value = text.strip().upper()
+    match = ID_PATTERN.fullmatch(value)
+    if not match:
+        raise ComplaintError(f"unknown complaint number {text!r}; complaint numbers look like "
+                             "TS-2026-0001 (see `complaintctl list`)")
+    return value, int(match.group(1)), int(match.group(2))
+
+
+def format_id(year: int, seq: int) -> str:
+    return f"TS-{year}-{seq:04d}"
+
+
+# -- the fold ----------------------------------------------------------------------------------
+
+STATUS_AFTER = {
+    "registered": "received",
+    "accepted": "accepted",
+    "rejected": "rejected",
+    "assigned": "assigned",
+    "resolved": "resolved",
+    "closed": "closed",
+}
+
+
+def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) -> dict:
+    """The record after one event. Pure: the same events always give the same record."""
+    new = dict(record or {})
+    if kind == "registered":
+        new = {"extensions": [], "escalations": [], "notes": [], "callbacks": [], "attachments": [],
+               "reclassifications": [], "complainants": 1, "major": False, **payload}
+        new["acceptor"] = actor
+        new["registered_at"] = at
+    elif kind == "amended":
+        for name, (_old, value) in payload["changes"].items():
+            new[name] = value
+    elif kind == "accepted":
+        new["accepted_at"], new["accepted_by"] = at, actor
+    elif kind == "rejected":
+        new["rejected_at"], new["rejected_by"] = at, actor
+        new["rejection"] = payload
+    elif kind == "assigned":
+        new["assigned_at"] = at
+        new["handler"], new["dept"] = payload["handler"], payload.get("dept")
+        new["assignments"] = [*new.get("assignments", []), {"at": at, "by": actor, **payload}]
+    elif kind == "escalated":
+        new["escalations"] = [*new["escalations"], {"at": at, "by": actor, **payload}]
+    elif kind == "extended":
+        new["extensions"] = [*new["extensions"], {"at": at, "by": actor, **payload}]
+    elif kind == "noted":
+        new["notes"] = [*new["notes"], {"at": at, "by": actor, **payload}]
+    elif kind == "resolved":
+        new["resolved_at"], new["resolved_by"] = at, actor
+        new["resolution"] = payload
+    elif kind == "regulator_replied":
+        new["regulator_replied_at"] = at
+        new["regulator_reply"] = {"by": actor, **payload}
+    elif kind == "called_back":
+        new["callbacks"] = [*new["callbacks"], {"at": at, "by": actor, **payload}]
+    elif kind == "marked_unreasonable":
+        new["unreasonable"] = {"at": at, "by": actor, **payload}
+    elif kind == "reclassified":
+        new["category"] = payload["to"]
+        new["reclassifications"] = [*new["reclassifications"], {"at": at, "by": actor, **payload}]
+    elif kind == "attached":
+        new["attachments"] = [*new["attachments"], {"at": at, "by": actor, **payload}]
+    elif kind == "closed":
+        new["closed_at"], new["closed_by"] = at, actor
+    elif kind == "recomplained":
+        new["recomplaints"] = [*new.get("recomplaints", []), payload["child"]]
+    else:
+        raise ValueError(f"unknown event kind {kind}")
+    if kind in STATUS_AFTER:
+        new["status"] = STATUS_AFTER[kind]
+        new["status_at"] = at
+    new["group"] = int(new.get("complainants") or 1) >= 10  # CSA 5.2
+    return new
+
+
+def masked(record: dict) -> dict:
+    """The record with personal identifiers masked (CSA 7.8): for exports and shared screens."""
+    view = dict(record)
+    for name in ("id_number", "agent_id_number"):
+        view[name] = identity.mask_id(view.get(name))
+    for name in ("phone", "agent_phone"):
+        view[name] = identity.mask_phone(view.get(name))
+    view["address"] = identity.mask_address(view.get("address"))
+    return view

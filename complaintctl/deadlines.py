@@ -1,0 +1,82 @@
+"""Deadlines are derived, never stored: from the complaint's events, the calendar and the policy.
+
+Recomputing on every read means a calendar correction or an imported holiday schedule moves
+every open deadline at once, and nothing in the ledger has to be rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from complaintctl.calendar import Calendar
+from complaintctl.clock import day_of
+from complaintctl.policy import Policy
+
+KINDS = ("acceptance", "completion", "callback", "regulator_reply")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str
+    due: date
+    original_due: date
+    met_at: str | None  # ISO time of the event that met it
+    provisional: bool  # depends on a year whose official schedule we do not have
+    unit: str  # "trading" | "working"
+
+    @property
+    def met_late(self) -> bool:
+        return self.met_at is not None and day_of(self.met_at) > self.due
+
+    def state(self, as_of: date) -> str:
+        if self.met_at is not None:
+            return "met_late" if self.met_late else "met"
+        if self.due < as_of:
+            return "overdue"
+        if self.due == as_of:
+            return "due_today"
+        return "pending"
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "original_due": self.original_due.isoformat(),
+            "met_at": self.met_at,
+            "late": self.met_late,
+            "provisional": self.provisional,
+            "unit": self.unit,
+        }
+
+
+def deadlines_for(record: dict, calendar: Calendar, policy: Policy) -> list[Deadline]:
+    """Every deadline that applies to the complaint in its current state."""
+    received = day_of(record["received_at"])
+
+    def make(kind: str, start: date, days: int, extra: int, unit: str, met_at: str | None) -> Deadline:
+        original = calendar.add_days(start, days, unit)
+        due = calendar.add_days(start, days + extra, unit) if extra else original
+        return Deadline(kind, due, original, met_at, bool(calendar.provisional(start, due)), unit)
+
+    result = [make("acceptance", received, policy.acceptance_days, 0, policy.acceptance_unit,
+                   record.get("accepted_at") or record.get("rejected_at"))]
+    if record.get("rejected_at"):
+        return result
+    extension = sum(e["days"] for e in record.get("extensions", []))
+    completion = make("completion", received, policy.completion_days, extension, policy.completion_unit,
+                      record.get("resolved_at"))
+    result.append(completion)
+    if record.get("resolved_at"):
+        callbacks = record.get("callbacks", [])
+        result.append(make("callback", day_of(record["resolved_at"]), policy.callback_days, 0,
+                           policy.callback_unit, callbacks[0]["at"] if callbacks else None))
+    if record.get("channel") == "regulator":
+        # CSA 9.2.2(e): the result goes back into the regulator's transfer system, due with completion.
+        result.append(Deadline("regulator_reply", completion.due, completion.original_due,
+                               record.get("regulator_replied_at"), completion.provisional, completion.unit))
+    return result
+
+
+def extension_total(record: dict) -> int:
+    return sum(e["days"] for e in record.get("extensions", []))

@@ -1,0 +1,119 @@
+"""Validation of the identifiers a complainant gives (DOMAIN.md "Identifier formats").
+
+Messages never repeat the number itself: error output may end up in logs or cron mail, and
+an ID number is personal data (CSA 7.8).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from complaintctl.errors import ComplaintError
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def resident_id_check_digit(first17: str) -> str:
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def check_resident_id(number: str, option: str = "--id-number") -> str:
+    """GB 11643: 18 characters, a real birth date in positions 7-14, and the check digit."""
+    value = number.strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        raise ComplaintError(f"{option}: a resident ID number has 17 digits and a final digit or X "
+                             f"(18 characters); got {len(value)} characters", "GB 11643")
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        raise ComplaintError(f"{option}: positions 7-14 of a resident ID number must be a real "
+                             "birth date", "GB 11643") from None
+    if born.year < 1900 or born > date.today():
+        raise ComplaintError(f"{option}: the birth date in the resident ID number is not plausible", "GB 11643")
+    if resident_id_check_digit(value[:17]) != value[17]:
+        raise ComplaintError(f"{option}: the resident ID number's check digit is wrong; "
+                             "check the number for a typing slip", "GB 11643")
+    return value
+
+
+def uscc_check_char(first17: str) -> str:
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def check_uscc(code: str, option: str = "--uscc") -> str:
+    """GB 32100: 18 characters from the 31-character set (no I, O, S, V, Z) and the check character."""
+    value = code.strip().upper()
+    if len(value) != 18 or any(c not in _USCC_CHARS for c in value):
+        raise ComplaintError(f"{option}: a unified social credit code (统一社会信用代码) is 18 digits "
+                             "and capital letters other than I, O, S, V, Z", "GB 32100")
+    if uscc_check_char(value[:17]) != value[17]:
+        raise ComplaintError(f"{option}: the unified social credit code's check character is wrong",
+                             "GB 32100")
+    return value
+
+
+def check_other_id(number: str, option: str = "--id-number") -> str:
+    """Passports and permits: the looser check DOMAIN.md allows (letters, digits, 5-20 long)."""
+    value = number.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9()\-]{5,20}", value):
+        raise ComplaintError(f"{option}: an ID document number is 5 to 20 letters or digits")
+    return value
+
+
+def check_id_number(id_type: str | None, number: str, option: str = "--id-number") -> str:
+    if id_type in (None, "id_card"):
+        return check_resident_id(number, option)
+    return check_other_id(number, option)
+
+
+def check_phone(phone: str, option: str = "--phone") -> str:
+    """A mainland mobile (11 digits from 1), a landline with area code, or +country number."""
+    value = re.sub(r"[\s]", "", phone.strip())
+    if re.fullmatch(r"1\d{10}", value):
+        return value
+    if re.fullmatch(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?", value):
+        return value
+    if re.fullmatch(r"\+\d{6,15}", value):
+        return value
+    if re.fullmatch(r"95\d{3,6}|400-?\d{3}-?\d{4}", value):
+        return value
+    raise ComplaintError(f"{option}: not a phone number: a mainland mobile has 11 digits starting "
+                         "with 1; a landline needs its area code (e.g. 021-12345678)")
+
+
+def mask_id(value: str | None) -> str | None:
+    """Keep the first 6 and last 4 characters (region and check), hide the birth date."""
+    if not value:
+        return value
+    if len(value) <= 10:
+        return value[:2] + "*" * (len(value) - 2)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str | None:
+    if not value:
+        return value
+    if len(value) <= 7:
+        return value[:2] + "*" * (len(value) - 2)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_name(value: str | None) -> str | None:
+    """Keep the surname: the first character (the first word for a Latin-script name)."""
+    if not value:
+        return value
+    if " " in value.strip():
+        return value.strip().split()[0] + " *"
+    return value[0] + "*" * max(1, len(value) - 1)
+
+
+def mask_address(value: str | None) -> str | None:
+    if not value:
+        return value
+    return value[:6] + "***" if len(value) > 6 else "***"

@@ -1,0 +1,189 @@
+"""The ledger file: where it lives, opening it safely, migrations, transactions, the event log.
+
+Every change is an event row, written in the same transaction as the current-state row it
+produces, so a command commits all or nothing. Write transactions start with BEGIN IMMEDIATE:
+two writers then queue on SQLite's busy timeout instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlmodel import Session, select
+
+from complaintctl import clock
+from complaintctl.calendar import Calendar, DayOverride
+from complaintctl.errors import BUSY, ComplaintError
+from complaintctl.migrations import MIGRATIONS
+from complaintctl.models import CalendarDay, CalendarYear, Complaint, Event, PolicyRow, Setting
+from complaintctl.policy import Policy
+
+DB_ENV = "COMPLAINTCTL_DB"
+GENESIS_HASH = "0" * 64
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def default_path() -> Path:
+    import platformdirs  # only when no --db or COMPLAINTCTL_DB is given
+
+    return Path(platformdirs.user_data_dir("complaintctl", appauthor=False)) / "ledger.db"
+
+
+def resolve_path(db: str | os.PathLike | None) -> Path:
+    """--db, else COMPLAINTCTL_DB, else the user's data directory."""
+    chosen = db or os.environ.get(DB_ENV)
+    return Path(chosen).expanduser() if chosen else default_path()
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def event_hash(prev_hash: str, complaint, kind, at, recorded_at, actor, payload: str) -> str:
+    content = canonical_json([prev_hash, complaint, kind, at, recorded_at, actor, payload])
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _check_file(path: Path) -> None:
+    """Refuse anything that is not a ledger rather than let SQLite overwrite or misread it."""
+    if path.is_dir():
+        raise ComplaintError(f"ledger {path} is a folder, not a file; give --db a file path")
+    if path.exists():
+        size = path.stat().st_size
+        if size:
+            with path.open("rb") as f:
+                header = f.read(16)
+            if header != SQLITE_HEADER:
+                raise ComplaintError(f"{path} is not a complaintctl ledger (not an SQLite file); left untouched")
+            if size < 512:
+                raise ComplaintError(f"ledger {path} is truncated ({size} bytes); restore it from a backup")
+        return
+    # New ledger: its folder private to the user, the file 0600 (it holds personal data, CSA 7.8).
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+    os.close(fd)
+
+
+class Ledger:
+    """One open ledger. One engine per process; one Session per unit of work."""
+
+    def __init__(self, path: Path, busy_timeout_ms: int = 10_000):
+        self.path = Path(path)
+        _check_file(self.path)
+        self._write_mode = False
+        self._calendar: Calendar | None = None
+        self._policies: list[Policy] | None = None
+        self.engine = create_engine(f"sqlite:///{self.path}")
+
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Let us issue BEGIN ourselves (pysqlite's own transaction handling defers it).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait on a writer
+            cursor.execute("PRAGMA synchronous = FULL")  # ten years of records: durability first
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(self.engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if self._write_mode else "BEGIN")
+
+        self._migrate()
+
+    # -- transactions --------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """All or nothing: commits when the block ends, rolls back on any exception."""
+        previous, self._write_mode = self._write_mode, write
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    session.connection()  # BEGIN [IMMEDIATE] now, not at the first statement
+                    self._write_mode = previous
+                    yield session
+        except OperationalError as exc:
+            message = str(exc.orig) if exc.orig else str(exc)
+            if "locked" in message or "busy" in message:
+                raise ComplaintError("ledger busy: another complaintctl is writing to it; try again",
+                                     exit_code=BUSY) from None
+            raise ComplaintError(f"ledger {self.path} cannot be used: {message}") from None
+        except DatabaseError as exc:
+            message = str(exc.orig) if exc.orig else str(exc)
+            raise ComplaintError(f"ledger {self.path} is damaged or not a ledger ({message}); "
+                                 "restore it from a backup") from None
+        finally:
+            self._write_mode = previous
+
+    def _migrate(self) -> None:
+        known = [name for name, _ in MIGRATIONS]
+        with self.transaction(write=True) as session:
+            conn = session.connection()
+            conn.exec_driver_sql(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            applied = {row[0] for row in conn.exec_driver_sql("SELECT name FROM migrations")}
+            unknown = applied - set(known)
+            if unknown:
+                raise ComplaintError(f"ledger {self.path} was written by a newer complaintctl "
+                                     f"(schema {max(unknown)}); upgrade complaintctl to use it")
+            for name, fn in MIGRATIONS:
+                if name not in applied:
+                    fn(conn.exec_driver_sql)
+                    conn.exec_driver_sql("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                                         (name, clock.iso(clock.now())))
+
+    # -- the event log -------------------------------------------------------------------------
+    def append(self, session: Session, complaint: str | None, kind: str, at: str, actor: str,
+               payload: dict) -> Event:
+        last = session.exec(select(Event.hash).order_by(Event.id.desc()).limit(1)).first()
+        prev = last or GENESIS_HASH
+        recorded = clock.iso(clock.now())
+        body = canonical_json(payload)
+        row = Event(complaint=complaint, kind=kind, at=at, recorded_at=recorded, actor=actor, payload=body,
+                    prev_hash=prev, hash=event_hash(prev, complaint, kind, at, recorded, actor, body))
+        session.add(row)
+        session.flush()
+        return row
+
+    def events(self, session: Session, complaint: str) -> list[Event]:
+        return list(session.exec(select(Event).where(Event.complaint == complaint).order_by(Event.id)))
+
+    # -- settings, calendar, policy ------------------------------------------------------------
+    def setting(self, session: Session, key: str, default: str | None = None) -> str | None:
+        row = session.get(Setting, key)
+        return row.value if row else default
+
+    def calendar(self) -> Calendar:
+        if self._calendar is None:
+            with self.transaction(write=False) as session:
+                days = session.exec(select(CalendarDay)).all()
+                years = session.exec(select(CalendarYear.year)).all()
+            self._calendar = Calendar(
+                overrides=[DayOverride(date.fromisoformat(d.day), d.kind, d.note) for d in days],
+                imported_years=set(years))
+        return self._calendar
+
+    def policies(self) -> list[Policy]:
+        if self._policies is None:
+            with self.transaction(write=False) as session:
+                rows = session.exec(select(PolicyRow).order_by(PolicyRow.effective_from)).all()
+            self._policies = [Policy.from_dict(json.loads(r.data)) for r in rows]
+        return self._policies
+
+    def forget_cached(self) -> None:
+        """After a calendar or policy change, so the same process sees the new data."""
+        self._calendar = None
+        self._policies = None
+
+    def get(self, session: Session, complaint_id: str) -> Complaint | None:
+        return session.get(Complaint, complaint_id)

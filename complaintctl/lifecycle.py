@@ -1,0 +1,517 @@
+"""The complaint process of CSA 9: each step checks the complaint's state and the rules, then
+records one event and the new current state in one transaction, or changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlmodel import Session, func, select
+
+from complaintctl import clock, codes
+from complaintctl.complaint import (FIELD_BY_NAME, acceptance_missing, apply, complainant_key,
+                                    describe_missing, format_id, parse_amount, parse_fields, parse_id,
+                                    registration_missing)
+from complaintctl.deadlines import Deadline, deadlines_for, extension_total
+from complaintctl.errors import ComplaintError
+from complaintctl.ledger import Ledger
+from complaintctl.models import Complaint
+
+
+@dataclass
+class Outcome:
+    """What a step did: the complaint's new record and anything the user should be told."""
+
+    record: dict
+    notices: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # complaint numbers a step opened
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+def load(session: Session, complaint_id: str) -> Complaint:
+    number, _year, _seq = parse_id(complaint_id)
+    row = session.get(Complaint, number)
+    if row is None:
+        raise ComplaintError(f"unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger")
+    return row
+
+
+def record_of(ledger: Ledger, complaint_id: str) -> dict:
+    with ledger.transaction(write=False) as session:
+        return json.loads(load(session, complaint_id).record)
+
+
+def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
+    received = clock.day_of(record["received_at"])
+    from complaintctl.policy import policy_for
+
+    return deadlines_for(record, ledger.calendar(), policy_for(ledger.policies(), received))
+
+
+def policy_of(ledger: Ledger, record: dict):
+    from complaintctl.policy import policy_for
+
+    return policy_for(ledger.policies(), clock.day_of(record["received_at"]))
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+def _save(session: Session, record: dict, event_id: int, row: Complaint | None = None) -> None:
+    values = dict(
+        status=record["status"], received_at=record["received_at"],
+        received_day=clock.day_of(record["received_at"]).isoformat(), category=record.get("category"),
+        handler=record.get("handler"), complainant_key=complainant_key(record), parent=record.get("parent"),
+        is_open=int(record["status"] in codes.OPEN_STATUSES), last_event=event_id,
+        record=json.dumps(record, ensure_ascii=False))
+    if row is None:
+        session.add(Complaint(id=record["id"], year=record["year"], seq=record["seq"], **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+
+
+def _not_before(record: dict, at: datetime, what: str) -> None:
+    """A step cannot be dated before the receipt, nor before the last change of status."""
+    if at.date() < clock.day_of(record["received_at"]):
+        raise ComplaintError(f"{what} dated {at.date()} is before the complaint was received "
+                             f"({clock.day_of(record['received_at'])}); check --at")
+    if record.get("status_at") and at.date() < clock.day_of(record["status_at"]):
+        raise ComplaintError(f"{what} dated {at.date()} is before the complaint became "
+                             f"{record['status']} ({clock.day_of(record['status_at'])}); check --at")
+
+
+def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str | None = None) -> None:
+    status = record["status"]
+    if status in allowed:
+        return
+    if status == "closed":
+        raise ComplaintError(f"{record['id']} is closed and archived; it can no longer be changed", "CSA 9.4")
+    hints = {
+        "received": "accept or reject it first",
+        "accepted": "assign a handler first (`complaintctl assign`)",
+        "rejected": "it was not accepted (不予受理)",
+        "assigned": "it is still being handled; resolve it first",
+        "resolved": "it is already resolved (办结)",
+    }
+    raise ComplaintError(f"cannot {step} {record['id']}: it is {status} "
+                         f"({codes.STATUSES.label(status)}); {hints.get(status, '')}".rstrip("; "), rule)
+
+
+def _warm(ledger: Ledger) -> None:
+    """Load calendar and policy before taking the write lock, so the lock is held briefly."""
+    ledger.calendar()
+    ledger.policies()
+
+
+def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str, build) -> Outcome:
+    """Load, check (build raises to refuse), append the event, store the new state: one transaction."""
+    _warm(ledger)
+    with ledger.transaction() as session:
+        row = load(session, complaint_id)
+        record = json.loads(row.record)
+        payload, notices = build(session, record)
+        at_text = clock.iso(at)
+        event = ledger.append(session, record["id"], kind, at_text, by, payload)
+        new = apply(record, kind, payload, at_text, by)
+        _save(session, new, event.id, row)
+    return Outcome(new, notices)
+
+
+def _escalation_notice(record: dict) -> list[str]:
+    if (record.get("major") or record.get("group")) and not record.get("escalations"):
+        kind = "major (重大)" if record.get("major") else "group (群体)"
+        return [f"CSA 9.1.2(c): {record['id']} is a {kind} complaint; report it at once and record "
+                f"the report with `complaintctl escalate {record['id']} --to ...`"]
+    return []
+
+
+def register(ledger: Ledger, given: dict, *, at: datetime, by: str, parent: str | None = None,
+             session: Session | None = None) -> Outcome:
+    """A new complaint. Needs only what a first contact gives; `amend` completes the rest."""
+    fields = parse_fields({k: v for k, v in given.items() if v is not None})
+    fields.setdefault("received_at", clock.iso(at))
+    if fields.get("id_number") and not fields.get("id_type"):
+        fields["id_type"] = "id_card"  # parse_fields checked it as a resident ID
+    missing = registration_missing(fields)
+    if missing:
+        raise ComplaintError(f"cannot register: missing {describe_missing(missing)}")
+    received = clock.from_iso(fields["received_at"])
+    if received > at:
+        raise ComplaintError(f"--received-at {received.date()} is after the registration itself ({at.date()})")
+    _warm(ledger)
+    if session is None:
+        with ledger.transaction() as own:
+            return _register(ledger, own, fields, at, by, parent)
+    return _register(ledger, session, fields, at, by, parent)
+
+
+def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: str,
+              parent: str | None) -> Outcome:
+    year = clock.day_of(fields["received_at"]).year
+    seq = (session.exec(select(func.max(Complaint.seq)).where(Complaint.year == year)).one() or 0) + 1
+    number = format_id(year, seq)
+    payload = {"id": number, "year": year, "seq": seq, **fields}
+    if parent:
+        payload["parent"] = parent
+    at_text = clock.iso(at)
+    event = ledger.append(session, number, "registered", at_text, by, payload)
+    record = apply(None, "registered", payload, at_text, by)
+    _save(session, record, event.id)
+    return Outcome(record, _escalation_notice(record), [number])
+
+
+def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: str) -> Outcome:
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        raise ComplaintError("nothing to amend: give at least one option, e.g. --id-number or --facts")
+
+    def build(_session, record):
+        _require_status(record, codes.OPEN_STATUSES + ("rejected",), "amend")
+        if "category" in given and record.get("category"):
+            raise ComplaintError(f"{record['id']} is already classified {record['category']}; change it with "
+                                 "`complaintctl reclassify --category C --reason TEXT` so the reason is kept",
+                                 "CSA 5")
+        fields = parse_fields(given, record)
+        if fields.get("id_number") and not (record.get("id_type") or fields.get("id_type")):
+            fields["id_type"] = "id_card"
+        if "received_at" in fields and clock.from_iso(fields["received_at"]) > at:
+            raise ComplaintError("--received-at cannot be later than the amendment itself")
+        changes = {name: [record.get(name), value] for name, value in fields.items() if record.get(name) != value}
+        if not changes:
+            raise ComplaintError(f"nothing changed: {record['id']} already holds those values")
+        after = {**record, **fields}
+        if "channel" in changes and after.get("channel") == "regulator":
+            missing = [n for n in ("source", "transfer_no") if not after.get(n)]
+            if missing:
+                raise ComplaintError(f"a transferred complaint needs {describe_missing(missing)}", "CSA 6")
+        return {"changes": changes}, _escalation_notice({**after, "group": int(after.get("complainants") or 1) >= 10})
+
+    return _change(ledger, complaint_id, "amended", at, by, build)
+
+
+def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
+    def build(_session, record):
+        _require_status(record, ("received",), "accept", "CSA 9.1.2")
+        _not_before(record, at, "acceptance")
+        missing = acceptance_missing(record)
+        if missing:
+            hint = ""
+            if missing == ["agent_authorized"]:
+                hint = "; without an authorisation, reject it with --reason no-authorization (9.1.1(b))"
+            raise ComplaintError(f"cannot accept {record['id']} yet; missing {describe_missing(missing)}; "
+                                 f"add them with `complaintctl amend {record['id']}`{hint}", "CSA 9.1.2(b), Firm 15")
+        _avoid(record, by, "the person accepting it (--by)")
+        return {}, _escalation_notice(record)
+
+    return _change(ledger, complaint_id, "accepted", at, by, build)
+
+
+def _same_person(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.strip().casefold() == b.strip().casefold())
+
+
+def _avoid(record: dict, person: str, who: str) -> None:
+    if _same_person(person, record.get("respondent")):
+        raise ComplaintError(f"{who} {person} is the respondent (被投诉人) of {record['id']} and may not "
+                             "handle it; an upper level must assign someone else", "CSA 7.7")
+
+
+def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str | None, note: str | None,
+           at: datetime, by: str) -> Outcome:
+    reason_code = codes.REJECT_REASONS.parse(reason)
+    if not notified_via:
+        raise ComplaintError("a refusal (不予受理) must be told to the complainant with the reason: give "
+                             f"--notified-via, one of {codes.NOTIFY_VIA.choices()}", "Firm 17, CSA 9.1.1")
+    via = codes.NOTIFY_VIA.parse(notified_via)
+    if reason_code == "other" and not (note and note.strip()):
+        raise ComplaintError("reason 'other' (f) needs --note saying what the reason is", "CSA 9.1.1(f)")
+
+    def build(_session, record):
+        _require_status(record, ("received",), "reject", "CSA 9.1.1")
+        _not_before(record, at, "the refusal")
+        return {"reason": reason_code, "notified_via": via, "note": note}, []
+
+    return _change(ledger, complaint_id, "rejected", at, by, build)
+
+
+def assign(ledger: Ledger, complaint_id: str, *, handler: str, dept: str | None, at: datetime, by: str) -> Outcome:
+    if not handler.strip():
+        raise ComplaintError("--handler may not be empty")
+
+    def build(_session, record):
+        _require_status(record, ("accepted", "assigned"), "assign", "CSA 9.2.2(a)")
+        _not_before(record, at, "the assignment")
+        _avoid(record, handler, "the handler")
+        notices = []
+        if record["status"] == "accepted" and at.date() > clock.day_of(record["accepted_at"]):
+            notices.append(f"CSA 9.2.2(a): the handler is normally assigned the day the complaint is accepted "
+                           f"({clock.day_of(record['accepted_at'])}); recorded as {at.date()}")
+        return {"handler": handler.strip(), "dept": dept}, notices + _escalation_notice(record)
+
+    return _change(ledger, complaint_id, "assigned", at, by, build)
+
+
+def escalate(ledger: Ledger, complaint_id: str, *, to: str, note: str | None, at: datetime, by: str) -> Outcome:
+    if not to.strip():
+        raise ComplaintError("--to may not be empty: name the body the report went to")
+
+    def build(_session, record):
+        _require_status(record, codes.OPEN_STATUSES, "escalate", "CSA 9.1.2(c)")
+        _not_before(record, at, "the report")
+        return {"to": to, "note": note}, []
+
+    return _change(ledger, complaint_id, "escalated", at, by, build)
+
+
+def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approved_by: str | None,
+           at: datetime, by: str) -> Outcome:
+    if not reason.strip():
+        raise ComplaintError("an extension needs a reason (--reason)", "CSA 9.2.2(d)")
+
+    def build(_session, record):
+        _require_status(record, ("accepted", "assigned"), "extend", "CSA 9.2.2(d)")
+        _not_before(record, at, "the extension request")
+        policy = policy_of(ledger, record)
+        unit = f"{policy.completion_unit} days"
+        if days < 1:
+            raise ComplaintError(f"--days must be at least 1, not {days}", "CSA 9.2.2(d)")
+        if days > policy.extension_each_max:
+            raise ComplaintError(f"each extension may be at most {policy.extension_each_max} {unit}; "
+                                 f"this one asks {days}", "CSA 9.2.2(d)")
+        total = extension_total(record) + days
+        if total > policy.extension_total_max:
+            raise ComplaintError(f"extensions may total at most {policy.extension_total_max} {unit}; "
+                                 f"this one would make {total}", "CSA 9.2.2(d)")
+        completion = next(d for d in deadlines(ledger, record) if d.kind == "completion")
+        if at.date() > completion.due:
+            raise ComplaintError(f"an extension must be requested by the completion deadline "
+                                 f"(办结期限 {completion.due}); this request is dated {at.date()}", "CSA 9.2.2(d)")
+        new_due = ledger.calendar().add_days(clock.day_of(record["received_at"]),
+                                             policy.completion_days + total, policy.completion_unit)
+        return {"days": days, "reason": reason, "approved_by": approved_by, "new_due": new_due.isoformat()}, []
+
+    return _change(ledger, complaint_id, "extended", at, by, build)
+
+
+def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetime, by: str) -> Outcome:
+    kind_code = codes.NOTE_KINDS.parse(kind)
+    if not text.strip():
+        raise ComplaintError("the note is empty")
+
+    def build(_session, record):
+        _require_status(record, codes.OPEN_STATUSES + ("rejected",), "add a note to")
+        _not_before(record, at, "the note")
+        return {"kind": kind_code, "text": text}, []
+
+    # Notes do not change the status, so they may be dated before the last status change.
+    def build_any(session, record):
+        saved = record.pop("status_at", None)
+        try:
+            return build(session, record)
+        finally:
+            record["status_at"] = saved
+
+    return _change(ledger, complaint_id, "noted", at, by, build_any)
+
+
+def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str | None = None,
+            cause: str | None = None, accountability: str | None = None, improvement: str | None = None,
+            suggestion: str | None = None, compensation: str | None = None, feedback_via: str | None = None,
+            at: datetime, by: str) -> Outcome:
+    if not result.strip():
+        raise ComplaintError("--result may not be empty: it is the handling opinion given to the complainant",
+                             "CSA 9.2.2(c)")
+    paid = parse_amount(compensation, "--compensation") if compensation is not None else None
+    via = codes.FEEDBACK_VIA.parse(feedback_via) if feedback_via else None
+
+    def build(_session, record):
+        _require_status(record, ("assigned",), "resolve", "CSA 9.2.2(c)")
+        _not_before(record, at, "the resolution")
+        payload = {"result": result, "facts_found": facts_found, "cause": cause, "accountability": accountability,
+                   "improvement": improvement, "suggestion": suggestion, "compensation": paid, "feedback_via": via}
+        notices = []
+        empty = [k for k in ("facts_found", "cause", "accountability", "improvement") if not payload[k]]
+        if empty:
+            notices.append("CSA 9.2.2(b): the investigation record lacks " +
+                           ", ".join("--" + k.replace("_", "-") for k in empty) + "; add it with `note` if known")
+        completion = next(d for d in deadlines(ledger, record) if d.kind == "completion")
+        if at.date() > completion.due:
+            notices.append(f"CSA 9.2.2(c): resolved after the completion deadline (办结期限 {completion.due}); "
+                           "recorded as late")
+        return payload, notices + _escalation_notice(record)
+
+    return _change(ledger, complaint_id, "resolved", at, by, build)
+
+
+def regulator_reply(ledger: Ledger, complaint_id: str, *, note: str | None, at: datetime, by: str) -> Outcome:
+    def build(_session, record):
+        if record.get("channel") != "regulator":
+            raise ComplaintError(f"{record['id']} was received directly, not transferred by a regulator; "
+                                 "there is no transfer system to answer", "CSA 9.2.2(e)")
+        _require_status(record, ("resolved",), "enter the regulator reply for", "CSA 9.2.2(e)")
+        if record.get("regulator_replied_at"):
+            raise ComplaintError(f"the result of {record['id']} was already entered into the regulator's system "
+                                 f"on {clock.day_of(record['regulator_replied_at'])}", "CSA 9.2.2(e)")
+        _not_before(record, at, "the regulator reply")
+        return {"note": note, "transfer_no": record.get("transfer_no"), "source": record.get("source")}, []
+
+    return _change(ledger, complaint_id, "regulator_replied", at, by, build)
+
+
+MEDIATION_ADVICE = ("advised: apply for mediation to an investor-protection body or other mediation "
+                    "organisation; if mediation fails, arbitration under the contract or a lawsuit "
+                    "(建议向投资者保护机构等申请调解；调解未果可申请仲裁或诉讼)")
+
+
+def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | None, note: str | None,
+             recomplain: bool, at: datetime, by: str) -> Outcome:
+    result = codes.CALLBACK_OUTCOMES.parse(outcome)
+    how = codes.CALLBACK_METHODS.parse(method) if method else "phone"
+    if recomplain and result != "dissatisfied":
+        raise ComplaintError("--recomplain goes with --outcome dissatisfied: a re-complaint follows a "
+                             "dissatisfied callback", "Firm 18(7)")
+    _warm(ledger)
+    with ledger.transaction() as session:
+        row = load(session, complaint_id)
+        record = json.loads(row.record)
+        _require_status(record, ("resolved",), "call back", "Firm 18(5)")
+        _not_before(record, at, "the callback")
+        notices = _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
+        payload = {"outcome": result, "method": how, "note": note}
+        if result == "dissatisfied":
+            payload["advice"] = MEDIATION_ADVICE  # CSA 9.3(b)
+        at_text = clock.iso(at)
+        event = ledger.append(session, record["id"], "called_back", at_text, by, payload)
+        new = apply(record, "called_back", payload, at_text, by)
+        _save(session, new, event.id, row)
+        created = []
+        if recomplain:
+            child = _recomplaint(ledger, session, new, note, at, by)
+            created.append(child["id"])
+            event = ledger.append(session, record["id"], "recomplained", at_text, by, {"child": child["id"]})
+            new = apply(new, "recomplained", {"child": child["id"]}, at_text, by)
+            _save(session, new, event.id, row)
+            notices.append(f"Firm 18(7): re-complaint {child['id']} opened, linked to {record['id']}")
+    return Outcome(new, notices, created)
+
+
+def _recomplaint(ledger: Ledger, session: Session, original: dict, note: str | None, at: datetime, by: str) -> dict:
+    copied = {name: original.get(name) for name in FIELD_BY_NAME
+              if name not in ("received_at", "method", "channel", "source", "transfer_no")}
+    copied.update(method="phone", channel="direct", received_at=at)
+    copied["facts"] = f"对{original['id']}处理结果不满意（回访）。" + (note or "")
+    fields = parse_fields({k: v for k, v in copied.items() if v is not None})
+    return _register(ledger, session, fields, at, by, original["id"]).record
+
+
+def _callback_frequency(session: Session, record: dict, at: datetime, limit: int) -> list[str]:
+    """Callback rules 4(3): the same customer is called back at most `limit` times a quarter."""
+    key = complainant_key(record)
+    if not key:
+        return []
+    quarter = clock.quarter_of(at.date())
+    count = 0
+    for text in session.exec(select(Complaint.record).where(Complaint.complainant_key == key)):
+        for done in json.loads(text).get("callbacks", []):
+            if clock.quarter_of(clock.day_of(done["at"])) == quarter:
+                count += 1
+    if count >= limit:
+        return [f"Callback rules 4(3): this is callback {count + 1} to this complainant in "
+                f"{quarter[0]}Q{quarter[1]}; the rules allow at most {limit} a quarter"]
+    return []
+
+
+def mark_unreasonable(ledger: Ledger, complaint_id: str, *, evidence: str, approved_by: str,
+                      at: datetime, by: str) -> Outcome:
+    if not evidence.strip() or not approved_by.strip():
+        raise ComplaintError("labelling a complaint unreasonable (无理投诉) needs the written investigation "
+                             "evidence (--evidence) and the internal approval (--approved-by)", "CSA 5.4(b), Appendix C")
+
+    def build(_session, record):
+        _require_status(record, ("accepted", "assigned", "resolved"), "mark unreasonable", "CSA 9.1.4(a)(3)")
+        if record.get("unreasonable"):
+            raise ComplaintError(f"{record['id']} is already marked unreasonable", "CSA 5.4(b)")
+        return {"evidence": evidence, "approved_by": approved_by}, []
+
+    return _change(ledger, complaint_id, "marked_unreasonable", at, by, build)
+
+
+def reclassify(ledger: Ledger, complaint_id: str, *, category: str, reason: str, at: datetime, by: str) -> Outcome:
+    to = codes.CATEGORIES.parse(category)
+    if not reason.strip():
+        raise ComplaintError("a reclassification needs --reason", "CSA 5")
+
+    def build(_session, record):
+        _require_status(record, codes.OPEN_STATUSES + ("rejected",), "reclassify")
+        if record.get("category") == to:
+            raise ComplaintError(f"{record['id']} is already in category {to}")
+        return {"from": record.get("category"), "to": to, "reason": reason}, []
+
+    return _change(ledger, complaint_id, "reclassified", at, by, build)
+
+
+def archive_dir(ledger: Ledger) -> Path:
+    return ledger.path.with_name(ledger.path.name + ".archive")
+
+
+def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: datetime, by: str) -> Outcome:
+    kind_code = codes.ATTACHMENT_KINDS.parse(kind)
+    source = Path(path)
+    if not source.is_file():
+        raise ComplaintError(f"cannot attach {source}: no such file")
+    number = parse_id(complaint_id)[0]
+    record_of(ledger, number)  # unknown numbers are refused before anything is copied
+    digest = hashlib.sha256()
+    with source.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    sha = digest.hexdigest()
+    folder = archive_dir(ledger) / number
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(archive_dir(ledger), 0o700)
+    stored = folder / f"{sha[:16]}-{source.name}"
+    if not stored.exists():
+        # Copy under a temporary name, then rename: a crash never leaves a half file under the real name.
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+        os.close(fd)
+        shutil.copyfile(source, temp)
+        os.chmod(temp, 0o600)
+        os.replace(temp, stored)
+
+    def build(_session, record):
+        return {"kind": kind_code, "file": source.name, "stored_as": str(stored.relative_to(archive_dir(ledger))),
+                "sha256": sha, "size": source.stat().st_size}, []
+
+    return _change(ledger, complaint_id, "attached", at, by, build)
+
+
+def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
+    def build(_session, record):
+        _require_status(record, ("resolved", "rejected"), "close", "CSA 9.3")
+        _not_before(record, at, "closing")
+        if record["status"] == "resolved":
+            if not record.get("callbacks"):
+                raise ComplaintError(f"call back the complainant of {record['id']} before closing it "
+                                     "(`complaintctl callback`)", "Firm 18(5)")
+            if record.get("channel") == "regulator" and not record.get("regulator_replied_at"):
+                raise ComplaintError(f"enter the result of {record['id']} into the regulator's transfer system "
+                                     "first (`complaintctl regulator-reply`)", "CSA 9.2.2(e)")
+        return {"keep_until": keep_until(at.date()).isoformat()}, []
+
+    return _change(ledger, complaint_id, "closed", at, by, build)
+
+
+def keep_until(closed: date) -> date:
+    """Closed + 10 years (CSA 9.4, Guideline 30); 29 February keeps until 28 February."""
+    try:
+        return closed.replace(year=closed.year + 10)
+    except ValueError:
+        return closed.replace(year=closed.year + 10, day=28)

@@ -1,0 +1,66 @@
+"""Numbered, append-only schema migrations, applied automatically when a ledger is opened.
+
+Never edit a migration once released: add the next one. Each name applied is recorded in the
+`migrations` table; a ledger that lists a name this version does not know was written by a
+newer complaintctl and is refused untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+MIGRATIONS: list[tuple[str, Callable]] = []
+
+
+def migration(fn: Callable) -> Callable:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_initial(run: Callable[[str], None]) -> None:
+    run("""CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        complaint TEXT,
+        kind TEXT NOT NULL,
+        at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE)""")
+    run("CREATE INDEX ix_events_complaint ON events (complaint)")
+    # Nothing is ever deleted or rewritten (CSA 9.4: every step leaves a trail).
+    run("""CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""")
+    run("""CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""")
+    run("""CREATE TABLE complaints (
+        id TEXT PRIMARY KEY,
+        year INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        received_day TEXT NOT NULL,
+        category TEXT,
+        handler TEXT,
+        complainant_key TEXT,
+        parent TEXT,
+        is_open INTEGER NOT NULL,
+        last_event INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        UNIQUE (year, seq))""")
+    run("CREATE TRIGGER complaints_no_delete BEFORE DELETE ON complaints "
+        "BEGIN SELECT RAISE(ABORT, 'complaints are never deleted'); END")
+    run("CREATE INDEX ix_complaints_open ON complaints (is_open, received_day)")
+    run("CREATE INDEX ix_complaints_received_day ON complaints (received_day)")
+    run("CREATE INDEX ix_complaints_status ON complaints (status)")
+    run("CREATE INDEX ix_complaints_handler ON complaints (handler)")
+    run("CREATE INDEX ix_complaints_complainant ON complaints (complainant_key)")
+    run("""CREATE TABLE calendar_days (
+        day TEXT PRIMARY KEY, kind TEXT NOT NULL, note TEXT NOT NULL, event INTEGER NOT NULL)""")
+    run("""CREATE TABLE calendar_years (
+        year INTEGER PRIMARY KEY, source TEXT NOT NULL, event INTEGER NOT NULL)""")
+    run("""CREATE TABLE policies (
+        effective_from TEXT PRIMARY KEY, data TEXT NOT NULL, event INTEGER NOT NULL)""")
+    run("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")

@@ -1,0 +1,67 @@
+"""The deadline policy: how many days each step gets, in which kind of day.
+
+CSA's numbers are the default. A firm may be stricter (the futures firm's rules count 10/15/30
+working days), so the policy is kept in the ledger with an effective date. A complaint is held
+to the policy in force on the day it was received; a later change never rewrites history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
+
+from complaintctl.errors import ComplaintError
+
+DAY_KINDS = ("trading", "working")
+
+
+@dataclass(frozen=True)
+class Policy:
+    effective_from: date = date(1990, 1, 1)
+    acceptance_days: int = 3  # CSA 9.1.2(a)
+    acceptance_unit: str = "trading"
+    completion_days: int = 20  # CSA 9.2.2(c)
+    completion_unit: str = "trading"
+    extension_each_max: int = 20  # CSA 9.2.2(d)
+    extension_total_max: int = 20  # CSA 9.2.2(d)
+    callback_days: int = 2  # Firm 18(5)
+    callback_unit: str = "working"
+    callbacks_per_quarter: int = 2  # Callback rules 4(3)
+    remind_acceptance: int = 1  # CSA 8.2.3: warn from 1 trading day before the acceptance deadline
+    remind_completion: int = 3  # CSA 8.2.3: and from 3 trading days before completion
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["effective_from"] = self.effective_from.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Policy:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["effective_from"] = date.fromisoformat(values["effective_from"])
+        return cls(**values)
+
+    def changed(self, **changes) -> Policy:
+        for name, value in changes.items():
+            if name.endswith("_unit"):
+                if value not in DAY_KINDS:
+                    raise ComplaintError(f"--{name.replace('_', '-')}: choose trading or working, not {value!r}")
+            elif name != "effective_from" and (not isinstance(value, int) or value < 1 or value > 60):
+                raise ComplaintError(f"--{name.replace('_', '-')} must be a whole number from 1 to 60")
+        # Range checks only: the policy is the firm's call (the futures firm's rules count
+        # 30 working days for completion), recorded as an event with who set it.
+        new = replace(self, **changes)
+        return new
+
+
+CSA_DEFAULT = Policy()
+
+
+def policy_for(policies: list[Policy], received: date) -> Policy:
+    """The policy in force on the day of receipt (policies sorted by effective_from)."""
+    chosen = CSA_DEFAULT
+    for policy in policies:
+        if policy.effective_from <= received:
+            chosen = policy
+    return chosen
