@@ -213,6 +213,13 @@ def complainant_name(record: dict) -> str:
     return record.get("institution") or record.get("name") or ""
 
 
+def complainant_shown(record: dict) -> str:
+    """For lists and cron mail: a person's surname only (CSA 7.8); an institution's full name."""
+    if record.get("institution"):
+        return record["institution"]
+    return identity.mask_name(record.get("name")) or ""
+
+
 def parse_id(text: str) -> tuple[str, int, int]:
     value = text.strip().upper()
     match = ID_PATTERN.fullmatch(value)

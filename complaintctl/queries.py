@@ -9,9 +9,8 @@ from datetime import date
 from sqlmodel import select
 
 from complaintctl import codes
-from complaintctl.complaint import complainant_name
+from complaintctl.complaint import complainant_shown
 from complaintctl.deadlines import Deadline, deadlines_for
-from complaintctl.identity import mask_name
 from complaintctl.ledger import Ledger
 from complaintctl.models import Complaint
 from complaintctl.policy import policy_for
@@ -87,7 +86,7 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None) -> list[Re
                 state = "due_soon"
             else:
                 continue
-            found.append(Reminder(record["id"], mask_name(complainant_name(record)) or "",
+            found.append(Reminder(record["id"], complainant_shown(record),
                                   record.get("handler"), deadline, state, days_left))
     found.sort(key=lambda r: (STATE_ORDER[r.state], r.deadline.due, r.complaint, r.deadline.kind))
     return found

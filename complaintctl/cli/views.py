@@ -10,9 +10,8 @@ import typer
 from complaintctl import clock, codes, lifecycle, queries
 from complaintctl.cli import render
 from complaintctl.cli.common import ComplaintId, Json, ledger
-from complaintctl.complaint import FIELDS, complainant_name, masked
+from complaintctl.complaint import FIELDS, complainant_shown, masked
 from complaintctl.errors import OVERDUE
-from complaintctl.identity import mask_name
 
 EVENT_LABEL = {
     "registered": "registered (登记)", "amended": "amended (补正)", "accepted": "accepted (受理)",
@@ -154,7 +153,7 @@ def list_(
         pending = [d for d in lifecycle.deadlines(book, record) if d.met_at is None] if record["status"] in codes.OPEN_STATUSES else []
         nxt = min(pending, key=lambda d: d.due) if pending else None
         provisional |= bool(nxt and nxt.provisional)
-        name = mask_name(complainant_name(record)) or ""
+        name = complainant_shown(record)
         out.append({"id": record["id"], "status": record["status"], "received_at": record["received_at"],
                     "category": record.get("category"), "complainant": name, "handler": record.get("handler"),
                     "group": record.get("group", False), "major": record.get("major", False),
