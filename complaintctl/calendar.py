@@ -26,6 +26,12 @@ EXCHANGE_CLOSURES: dict[date, str] = {
     date(2024, 2, 9): "春节前休市 (除夕), exchanges closed on an official working day",
 }
 
+HOLIDAY_NAMES = {  # chinese-calendar names its holidays in English
+    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节", "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
 FIRST_YEAR = 2004  # the earliest year chinese-calendar ships
 
 
@@ -82,8 +88,8 @@ class Calendar:
         if day in self._closures and day.weekday() < 5 and not self.is_holiday(day):
             return EXCHANGE_CLOSURES.get(day, "exchange closure (交易所休市)")
         if self.is_holiday(day):
-            holiday = self._package_holidays.get(day)
-            name = f"{holiday.value[1]} {holiday.value[0]}" if holiday else "holiday"
+            english = self._package_holidays.get(day) if day not in self._holidays else None
+            name = f"{HOLIDAY_NAMES.get(english, '')} {english}".strip() if english else "holiday"
             return f"{name} (法定节假日)"
         if day.weekday() >= 5 and self.is_working_day(day):
             return "make-up working day (调休上班), not a trading day"

@@ -1,0 +1,70 @@
+"""Every test gets its own real ledger file in tmp_path; nothing touches the user's ledger."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from complaintctl.cli.app import app
+
+# "Now" for tests: late enough that every hand-written date in the tests is in the past.
+TEST_NOW = "2027-06-30 12:00"
+
+# A valid resident ID (GB 11643's own example) and USCC (GB 32100 example).
+ID_OK = "11010519491231002X"
+USCC_OK = "91350100M000100Y43"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPLAINTCTL_DB", str(tmp_path / "data" / "ledger.db"))
+    monkeypatch.setenv("COMPLAINTCTL_USER", "王芳")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", TEST_NOW)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    yield
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "data" / "ledger.db"
+
+
+class Cli:
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, ok: bool = True, input: str | None = None):
+        result = self.runner.invoke(app, [str(a) for a in args], input=input)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if ok and result.exit_code != 0:
+            raise AssertionError(f"{args} exited {result.exit_code}: {result.stderr}")
+        return result
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+def dump(path: Path) -> str:
+    """The ledger's whole content as SQL text: to show a refused command changed nothing."""
+    conn = sqlite3.connect(path)
+    try:
+        return "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+
+
+REGISTER_MINIMAL = ["--method", "phone", "--channel", "direct", "--name", "张三", "--phone", "13812345678",
+                    "--request", "退还多收佣金"]
+FULL_FACTS = ["--id-type", "id_card", "--id-number", ID_OK, "--respondent", "李四", "--facts", "费率与约定不符",
+              "--category", "a5"]
+
+
+def register(cli: Cli, received: str, *extra: str) -> str:
+    result = cli("register", "--received-at", received, "--at", received, *REGISTER_MINIMAL, *FULL_FACTS, *extra)
+    return result.stdout.strip()
