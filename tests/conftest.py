@@ -37,7 +37,7 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, ok: bool = True, input: str | None = None):
-        result = self.runner.invoke(app, [str(a) for a in args], input=input)
+        result = self.runner.invoke(app, [str(a) for a in args], input=input, prog_name="complaintctl")
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         if ok and result.exit_code != 0:

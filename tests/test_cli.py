@@ -1,0 +1,150 @@
+"""The command line as users and cron meet it: help, README reference, warn, list, real subprocesses."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from complaintctl.cli.reference import command_paths, help_text, reference
+from tests.conftest import register
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("path", command_paths(), ids=lambda p: " ".join(p) or "complaintctl")
+def test_every_command_has_help(path):
+    text = help_text(path)
+    summary = text.split("\n\n")[1].strip() if "\n\n" in text else ""
+    assert text.startswith("Usage: complaintctl") and len(summary) > 10, text
+
+
+def test_readme_reference_is_current():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert reference() in readme, "README is stale: run .venv/bin/python -m complaintctl.cli.reference --write"
+
+
+def test_readme_quick_start_has_exactly_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert [c.split("#")[0].strip() for c in commands] == ["bash scripts/demo", "bash scripts/test"]
+
+
+def test_usage_errors_exit_2_with_one_line(cli):
+    result = cli("accept", ok=False)
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "ID" in result.stderr
+    result = cli("register", "--no-such-option", "x", ok=False)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def build_ledger(cli):
+    overdue = register(cli, "2026-11-02")  # acceptance due 2026-11-05
+    soon = register(cli, "2026-11-17")  # acceptance due 2026-11-20
+    done = register(cli, "2026-11-17")
+    cli("accept", done, "--at", "2026-11-18")  # completion due 2026-12-15: far away
+    return overdue, soon, done
+
+
+def test_warn_json_and_exit_codes(cli):
+    overdue, soon, _done = build_ledger(cli)
+    result = cli("warn", "--as-of", "2026-11-19", "--json", ok=False)
+    assert result.exit_code == 3
+    items = json.loads(result.stdout)
+    assert [(i["id"], i["kind"], i["due"], i["state"], i["days_left"]) for i in items] == [
+        (overdue, "acceptance", "2026-11-05", "overdue", -10),
+        (soon, "acceptance", "2026-11-20", "due_soon", 1),
+    ]
+    assert cli("warn", "--as-of", "2026-11-19", "--within", "8", "--json", ok=False).exit_code == 3
+    wide = json.loads(cli("warn", "--as-of", "2026-11-19", "--within", "8", "--json", ok=False).stdout)
+    assert (overdue, "completion", "2026-11-30", 7) in [(i["id"], i["kind"], i["due"], i["days_left"]) for i in wide]
+
+
+def test_warn_prints_nothing_and_exits_0_when_nothing_is_due(cli):
+    cli("accept", register(cli, "2026-11-17"), "--at", "2026-11-18")
+    result = cli("warn", "--as-of", "2026-11-19")
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+
+
+def run(args, env_extra, db):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST",)}
+    env.update({"COMPLAINTCTL_DB": str(db), "CI": "true", **env_extra})
+    env.pop("TERM", None)
+    return subprocess.run([sys.executable, "-m", "complaintctl", *args], capture_output=True, text=True,
+                          env=env, stdin=subprocess.DEVNULL, timeout=60)
+
+
+def test_warn_as_cron_runs_it_plain_lines_same_in_every_time_zone(cli, db_path):
+    overdue, soon, _done = build_ledger(cli)
+    outputs = []
+    for tz in ("UTC", "Asia/Shanghai", "America/New_York"):
+        result = run(["warn", "--as-of", "2026-11-19"], {"TZ": tz}, db_path)
+        assert result.returncode == 3 and result.stderr == ""
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    lines = outputs[0].splitlines()
+    assert lines == [
+        f"overdue    {overdue}  acceptance decision (受理决定)  due 2026-11-05  10 trading days overdue"
+        "  complainant 张*  handler -",
+        f"due_soon   {soon}  acceptance decision (受理决定)  due 2026-11-20  1 trading day left"
+        "  complainant 张*  handler -",
+    ]
+    assert not any(ch in outputs[0] for ch in "\x1b┃━│─")
+
+
+def test_today_is_today_in_shanghai(cli, db_path):
+    register(cli, "2026-11-17")  # acceptance due Friday 2026-11-20
+    # 2026-11-19 17:00 UTC is already Friday 2026-11-20 01:00 in Shanghai: due today, not due soon.
+    result = run(["warn", "--json"], {"TZ": "UTC", "COMPLAINTCTL_NOW": "2026-11-19T17:00:00+00:00"}, db_path)
+    assert json.loads(result.stdout)[0]["state"] == "due_today"
+
+
+def test_register_and_show_as_a_real_process(tmp_path):
+    db = tmp_path / "x" / "ledger.db"
+    made = run(["register", "--method", "letter", "--channel", "direct", "--name", "王五", "--address", "上海市某路1号",
+                "--request", "要求解释", "--received-at", "2026-11-20"], {}, db)
+    assert made.returncode == 0 and made.stdout.strip() == "TS-2026-0001"
+    assert oct(db.stat().st_mode & 0o777) == "0o600"
+    shown = run(["show", "TS-2026-0001", "--json"], {}, db)
+    data = json.loads(shown.stdout)
+    assert data["status"] == "received" and data["deadlines"][0]["kind"] == "acceptance"
+    bad = run(["show", "TS-2026-0002"], {}, db)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_list_filters_and_json(cli):
+    overdue, soon, done = build_ledger(cli)
+    everything = json.loads(cli("list", "--json").stdout)
+    assert [c["id"] for c in everything] == [overdue, soon, done]
+    assert [c["id"] for c in json.loads(cli("list", "--status", "accepted", "--json").stdout)] == [done]
+    assert [c["id"] for c in json.loads(cli("list", "--received-from", "2026-11-10", "--json").stdout)] == [soon, done]
+    assert json.loads(cli("list", "--category", "a1", "--json").stdout) == []
+    plain = cli("list", "--open").stdout.splitlines()
+    assert plain[0].split("\t")[:3] == [overdue, "2026-11-02", "received (已接收)"]
+    assert cli("list", "--status", "nonsense", ok=False).exit_code == 1
+
+
+def test_show_json_contract(cli):
+    number = register(cli, "2026-11-20")
+    data = json.loads(cli("show", number, "--json").stdout)
+    for key in ("id", "status", "group", "major", "category", "parent", "deadlines"):
+        assert key in data
+    assert data["id_number"] == "110105********002X" and data["phone"] == "138****5678"
+    assert set(data["deadlines"][0]) >= {"kind", "due", "original_due", "met_at", "provisional"}
+
+
+def test_demo_scenario_builds_a_realistic_ledger(cli, db_path):
+    result = cli("demo", "--scenario", ROOT / "sample_data" / "demo.json")
+    assert "complaints" in result.stderr
+    records = json.loads(cli("list", "--json").stdout)
+    assert len(records) >= 30
+    assert {r["status"] for r in records} == {"received", "accepted", "rejected", "assigned", "resolved", "closed"}
+    assert len({r["category"] for r in records}) >= 8
+    methods = {json.loads(cli("show", r["id"], "--json").stdout)["method"] for r in records}
+    assert methods == {"onsite", "phone", "letter", "online"}
+    overdue = json.loads(cli("warn", "--as-of", "2026-11-20", "--json", ok=False).stdout)
+    assert 3 <= len([i for i in overdue if i["state"] == "overdue"]) <= 10
+    assert cli("demo", "--scenario", ROOT / "sample_data" / "demo.json", ok=False).exit_code == 1  # not twice
