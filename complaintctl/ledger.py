@@ -126,21 +126,33 @@ class Ledger:
             self._write_mode = previous
 
     def _migrate(self) -> None:
-        known = [name for name, _ in MIGRATIONS]
+        """Apply pending migrations, all in one transaction. A current ledger is only read."""
+        if not self._pending_migrations(write=False):
+            return
         with self.transaction(write=True) as session:
             conn = session.connection()
             conn.exec_driver_sql(
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            applied = {row[0] for row in conn.exec_driver_sql("SELECT name FROM migrations")}
-            unknown = applied - set(known)
+            for name, fn in self._pending_migrations(write=True, session=session):
+                fn(conn.exec_driver_sql)
+                conn.exec_driver_sql("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                                     (name, clock.iso(clock.now())))
+
+    def _pending_migrations(self, write: bool, session: Session | None = None) -> list:
+        def pending(conn) -> list:
+            exists = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").first()
+            applied = {row[0] for row in conn.exec_driver_sql("SELECT name FROM migrations")} if exists else set()
+            unknown = applied - {name for name, _ in MIGRATIONS}
             if unknown:
                 raise ComplaintError(f"ledger {self.path} was written by a newer complaintctl "
-                                     f"(schema {max(unknown)}); upgrade complaintctl to use it")
-            for name, fn in MIGRATIONS:
-                if name not in applied:
-                    fn(conn.exec_driver_sql)
-                    conn.exec_driver_sql("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
-                                         (name, clock.iso(clock.now())))
+                                     f"(schema {max(unknown)}); upgrade complaintctl to use it; the file is untouched")
+            return [(name, fn) for name, fn in MIGRATIONS if name not in applied]
+
+        if session is not None:
+            return pending(session.connection())
+        with self.transaction(write=write) as own:
+            return pending(own.connection())
 
     # -- the event log -------------------------------------------------------------------------
     def append(self, session: Session, complaint: str | None, kind: str, at: str, actor: str,

@@ -20,11 +20,11 @@ from complaintctl import clock
 def find(ledger: Ledger, *, status: str | None = None, category: str | None = None, handler: str | None = None,
          received_from: date | None = None, received_to: date | None = None, open_only: bool = False) -> list[dict]:
     query = select(Complaint.record).order_by(Complaint.received_day, Complaint.year, Complaint.seq)
-    if status:
+    if status is not None:
         query = query.where(Complaint.status == codes.STATUSES.parse(status))
-    if category:
+    if category is not None:
         query = query.where(Complaint.category == codes.CATEGORIES.parse(category))
-    if handler:
+    if handler is not None:
         query = query.where(Complaint.handler == handler)
     if received_from:
         query = query.where(Complaint.received_day >= received_from.isoformat())

@@ -68,7 +68,7 @@ def calendar_is_trading_day(
 ) -> None:
     """Exit 0 if the day is a trading day, 1 if not: for gating cron (`... is-trading-day && ...`)."""
     cal = ledger(ctx).calendar()
-    target = clock.parse_date(day, "date") if day else clock.today()
+    target = clock.parse_date(day, "date") if day is not None else clock.today()
     answer = cal.is_trading_day(target)
     if not quiet:
         note = "" if cal.covered(target.year) else " (provisional: weekends only for this year)"
@@ -86,7 +86,7 @@ def calendar_next(
 ) -> None:
     """The next N trading days after a day (T+1 ... T+N)."""
     cal = ledger(ctx).calendar()
-    start = clock.parse_date(from_, "--from") if from_ else clock.today()
+    start = clock.parse_date(from_, "--from") if from_ is not None else clock.today()
     days = cal.next_days(start, count, "working" if working else "trading")
     if as_json:
         render.emit_json([{"n": i, "date": d.isoformat(), "provisional": not cal.covered(d.year)}
@@ -100,7 +100,7 @@ def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optio
     from complaintctl.calendar_data import DAY_KINDS, add_days
 
     first = clock.parse_date(day, "date")
-    last = clock.parse_date(to, "--to") if to else None
+    last = clock.parse_date(to, "--to") if to is not None else None
     days = add_days(ledger(ctx), kind, first, last, note, when(at), who(ctx, by))
     span = f"{days[0]}" + (f" to {days[-1]}" if len(days) > 1 else "")
     render.say(f"{span}: {kind} ({DAY_KINDS[kind]}) recorded; open deadlines follow the new calendar")

@@ -65,7 +65,7 @@ def ledger(ctx: typer.Context) -> Ledger:
 
 
 def when(at: str | None) -> datetime:
-    return clock.parse_at(at) if at else clock.now()
+    return clock.parse_at(at) if at is not None else clock.now()
 
 
 def who(ctx: typer.Context, by: str | None) -> str:

@@ -24,7 +24,7 @@ EVENT_LABEL = {
 
 
 def _date_option(value: Optional[str], option: str) -> Optional[date]:
-    return clock.parse_date(value, option) if value else None
+    return clock.parse_date(value, option) if value is not None else None
 
 
 def show(
@@ -188,7 +188,7 @@ def warn(
     STATE  NUMBER  KIND  due DATE  N days left|overdue  complainant NAME  handler NAME
     """
     book = ledger(ctx)
-    day = clock.parse_date(as_of, "--as-of") if as_of else clock.today()
+    day = clock.parse_date(as_of, "--as-of") if as_of is not None else clock.today()
     items = queries.reminders(book, day, within)
     if as_json:
         render.emit_json([r.as_dict() for r in items])
