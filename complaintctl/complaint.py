@@ -288,6 +288,7 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["attachments"] = [*new["attachments"], {"at": at, "by": actor, **payload}]
     elif kind == "closed":
         new["closed_at"], new["closed_by"] = at, actor
+        new["keep_until"] = payload.get("keep_until")  # CSA 9.4: closed + 10 years
     elif kind == "recomplained":
         new["recomplaints"] = [*new.get("recomplaints", []), payload["child"]]
     else:

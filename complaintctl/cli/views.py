@@ -76,7 +76,8 @@ def _show_text(view: dict, deadlines, events) -> None:
             value = "yes (是)"
         text = str(value).replace("\n", "\n      ")
         say(f"  {spec.label} {spec.english}: {text}")
-    for label, key in (("受理人 acceptor", "acceptor"), ("处理人 handler", "handler"), ("责任部门 department", "dept")):
+    for label, key in (("受理人 acceptor", "acceptor"), ("处理人 handler", "handler"), ("责任部门 department", "dept"),
+                       ("保存至 keep until", "keep_until")):
         if view.get(key):
             say(f"  {label}: {view[key]}")
     say("deadlines (期限):")
