@@ -2,7 +2,7 @@
 
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from tests.conftest import Cli, dump
 
@@ -45,6 +45,8 @@ COMMANDS = [
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command=st.sampled_from(range(len(COMMANDS))), value=text)
+@example(command=7, value="¹")  # found by hypothesis: str.isdigit() accepts superscripts
+@example(command=13, value="")  # an empty --as-of once meant "today"
 def test_random_input_never_crashes(tmp_path_factory, command, value):
     global _state
     if "_state" not in globals():
