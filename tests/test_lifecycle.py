@@ -5,7 +5,6 @@ Every refusal must print one line naming the rule, exit 1, and leave the ledger 
 
 import json
 
-import pytest
 
 from tests.conftest import REGISTER_MINIMAL, dump, register
 
