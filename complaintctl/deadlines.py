@@ -78,5 +78,13 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy) -> list[Dead
     return result
 
 
+def uncovered_years(calendar: Calendar, deadlines: list[Deadline]) -> set[int]:
+    """The years without an official schedule that make these deadlines provisional.
+
+    A deadline lies at most a few months after its start, so only its own year and the one before matter.
+    """
+    return {y for d in deadlines if d.provisional for y in (d.due.year - 1, d.due.year) if not calendar.covered(y)}
+
+
 def extension_total(record: dict) -> int:
     return sum(e["days"] for e in record.get("extensions", []))

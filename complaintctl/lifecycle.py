@@ -22,6 +22,7 @@ from complaintctl.deadlines import Deadline, deadlines_for, extension_total
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
 from complaintctl.models import Complaint
+from complaintctl.policy import Policy, policy_for
 
 
 @dataclass
@@ -48,17 +49,13 @@ def record_of(ledger: Ledger, complaint_id: str) -> dict:
         return json.loads(load(session, complaint_id).record)
 
 
-def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
-    received = clock.day_of(record["received_at"])
-    from complaintctl.policy import policy_for
-
-    return deadlines_for(record, ledger.calendar(), policy_for(ledger.policies(), received))
-
-
-def policy_of(ledger: Ledger, record: dict):
-    from complaintctl.policy import policy_for
-
+def policy_of(ledger: Ledger, record: dict) -> Policy:
+    """The policy in force on the day the complaint was received."""
     return policy_for(ledger.policies(), clock.day_of(record["received_at"]))
+
+
+def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
+    return deadlines_for(record, ledger.calendar(), policy_of(ledger, record))
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -78,12 +75,12 @@ def _save(session: Session, record: dict, event_id: int, row: Complaint | None =
         session.add(row)
 
 
-def _not_before(record: dict, at: datetime, what: str) -> None:
-    """A step cannot be dated before the receipt, nor before the last change of status."""
+def _not_before(record: dict, at: datetime, what: str, status_too: bool = True) -> None:
+    """A step cannot be dated before the receipt, nor (status_too) before the last change of status."""
     if at.date() < clock.day_of(record["received_at"]):
         raise ComplaintError(f"{what} dated {at.date()} is before the complaint was received "
                              f"({clock.day_of(record['received_at'])}); check --at")
-    if record.get("status_at") and at.date() < clock.day_of(record["status_at"]):
+    if status_too and record.get("status_at") and at.date() < clock.day_of(record["status_at"]):
         raise ComplaintError(f"{what} dated {at.date()} is before the complaint became "
                              f"{record['status']} ({clock.day_of(record['status_at'])}); check --at")
 
@@ -308,18 +305,11 @@ def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetim
 
     def build(_session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), "add a note to")
-        _not_before(record, at, "the note")
+        # A note changes no status, so it may be dated before the last status change.
+        _not_before(record, at, "the note", status_too=False)
         return {"kind": kind_code, "text": text}, []
 
-    # Notes do not change the status, so they may be dated before the last status change.
-    def build_any(session, record):
-        saved = record.pop("status_at", None)
-        try:
-            return build(session, record)
-        finally:
-            record["status_at"] = saved
-
-    return _change(ledger, complaint_id, "noted", at, by, build_any)
+    return _change(ledger, complaint_id, "noted", at, by, build)
 
 
 def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str | None = None,

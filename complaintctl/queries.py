@@ -13,8 +13,7 @@ from complaintctl.complaint import complainant_shown
 from complaintctl.deadlines import Deadline, deadlines_for
 from complaintctl.ledger import Ledger
 from complaintctl.models import Complaint
-from complaintctl.policy import policy_for
-from complaintctl import clock
+from complaintctl.lifecycle import policy_of
 
 
 def find(ledger: Ledger, *, status: str | None = None, category: str | None = None, handler: str | None = None,
@@ -34,11 +33,6 @@ def find(ledger: Ledger, *, status: str | None = None, category: str | None = No
         query = query.where(Complaint.is_open == 1)
     with ledger.transaction(write=False) as session:
         return [json.loads(text) for text in session.exec(query)]
-
-
-def with_deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
-    policy = policy_for(ledger.policies(), clock.day_of(record["received_at"]))
-    return deadlines_for(record, ledger.calendar(), policy)
 
 
 @dataclass(frozen=True)
@@ -71,7 +65,7 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None) -> list[Re
         rows = list(session.exec(select(Complaint.record).where(Complaint.is_open == 1)))
     for text in rows:
         record = json.loads(text)
-        policy = policy_for(ledger.policies(), clock.day_of(record["received_at"]))
+        policy = policy_of(ledger, record)
         windows = {"acceptance": policy.remind_acceptance, "completion": policy.remind_completion,
                    "regulator_reply": policy.remind_completion, "callback": 1}
         for deadline in deadlines_for(record, calendar, policy):

@@ -107,6 +107,9 @@ def test_year_end_is_provisional_until_the_schedule_is_imported(cli, tmp_path):
     shown = cli("show", number)
     assert "2027-01-11 (provisional)" in shown.stdout
     assert "calendar import" in shown.stderr
+    assert "2027" in cli("list").stderr and "calendar import" in cli("list").stderr
+    warned = cli("warn", "--as-of", "2027-01-08", ok=False)
+    assert len(warned.stderr.splitlines()) == 1 and "depend on 2027," in warned.stderr  # once per run, 2027 only
 
     # A schedule for 2027 (test data, not the real notice): New Year's Day is Friday 01-01.
     schedule = tmp_path / "calendar-2027.toml"

@@ -197,6 +197,12 @@ def test_resolve_and_progress_note(cli, db_path):
     assert record["notes"][0]["kind"] == "progress"
 
 
+def test_a_note_may_predate_the_last_status_change_but_not_the_receipt(cli, db_path):
+    number = assigned(cli, "2026-11-02")  # assigned on 2026-11-02 16:00
+    cli("note", number, "接收当日已电话联系", "--at", "2026-11-02 11:00")
+    refused(cli, db_path, "note", number, "x", "--at", "2026-11-01", rule="", says="before the complaint was received")
+
+
 def test_resolve_before_assignment_is_refused(cli, db_path):
     number = register(cli, "2026-11-20")
     cli("accept", number)

@@ -11,6 +11,7 @@ from complaintctl import clock, codes, lifecycle, queries
 from complaintctl.cli import render
 from complaintctl.cli.common import ComplaintId, Json, ledger
 from complaintctl.complaint import FIELDS, complainant_shown, masked
+from complaintctl.deadlines import uncovered_years
 from complaintctl.errors import OVERDUE
 
 EVENT_LABEL = {
@@ -128,8 +129,8 @@ def _event_detail(kind: str, payload: dict) -> str:
 
 
 def _provisional_note(calendar, deadlines) -> None:
-    years = {y for d in deadlines if d.provisional for y in calendar.provisional(d.original_due, d.due)}
-    years |= {y for d in deadlines if d.provisional and not calendar.covered(d.due.year) for y in [d.due.year]}
+    """Once per run, on stderr: which years are provisional and how to fix it."""
+    years = uncovered_years(calendar, deadlines)
     if years:
         render.tell(render.provisional_hint(years))
 
@@ -149,11 +150,12 @@ def list_(
     records = queries.find(book, status=status, category=category, handler=handler,
                            received_from=_date_option(received_from, "--received-from"),
                            received_to=_date_option(received_to, "--received-to"), open_only=open_only)
-    rows, out, provisional = [], [], False
+    rows, out, shown = [], [], []
     for record in records:
         pending = [d for d in lifecycle.deadlines(book, record) if d.met_at is None] if record["status"] in codes.OPEN_STATUSES else []
         nxt = min(pending, key=lambda d: d.due) if pending else None
-        provisional |= bool(nxt and nxt.provisional)
+        if nxt:
+            shown.append(nxt)
         name = complainant_shown(record)
         out.append({"id": record["id"], "status": record["status"], "received_at": record["received_at"],
                     "category": record.get("category"), "complainant": name, "handler": record.get("handler"),
@@ -169,9 +171,7 @@ def list_(
     elif rows:
         render.table(["number 编号", "received 接收", "status 状态", "category 类别", "complainant 投诉人",
                       "handler 处理人", "next due 下一期限"], rows)
-    if provisional:
-        render.tell(render.provisional_hint({y for r in out if r["next_deadline"] and r["next_deadline"]["provisional"]
-                                             for y in [int(r["next_deadline"]["due"][:4])]}))
+    _provisional_note(book.calendar(), shown)
 
 
 STATE_LABEL = {"overdue": "OVERDUE (已超期)", "due_today": "DUE TODAY (今日到期)", "due_soon": "DUE SOON (即将到期)"}
@@ -202,8 +202,7 @@ def warn(
     else:
         for r in items:
             render.say(_warn_line(r))
-    if any(r.deadline.provisional for r in items):
-        render.tell(render.provisional_hint({r.deadline.due.year for r in items if r.deadline.provisional}))
+    _provisional_note(book.calendar(), [r.deadline for r in items])
     if any(r.state == "overdue" for r in items):
         raise typer.Exit(OVERDUE)
 
