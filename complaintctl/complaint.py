@@ -291,6 +291,8 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["keep_until"] = payload.get("keep_until")  # CSA 9.4: closed + 10 years
     elif kind == "recomplained":
         new["recomplaints"] = [*new.get("recomplaints", []), payload["child"]]
+        # It follows the dissatisfied callback it came from (same transaction): note it there too.
+        new["callbacks"] = [*new["callbacks"][:-1], {**new["callbacks"][-1], "recomplaint": payload["child"]}]
     else:
         raise ValueError(f"unknown event kind {kind}")
     if kind in STATUS_AFTER:

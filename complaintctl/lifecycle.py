@@ -65,7 +65,7 @@ def _save(session: Session, record: dict, event_id: int, row: Complaint | None =
         status=record["status"], received_at=record["received_at"],
         received_day=clock.day_of(record["received_at"]).isoformat(), category=record.get("category"),
         handler=record.get("handler"), complainant_key=complainant_key(record), parent=record.get("parent"),
-        is_open=int(record["status"] in codes.OPEN_STATUSES), last_event=event_id,
+        is_open=int(record["status"] in codes.OPEN_STATUSES), ended_day=_ended_day(record), last_event=event_id,
         record=json.dumps(record, ensure_ascii=False))
     if row is None:
         session.add(Complaint(id=record["id"], year=record["year"], seq=record["seq"], **values))
@@ -73,6 +73,11 @@ def _save(session: Session, record: dict, event_id: int, row: Complaint | None =
         for name, value in values.items():
             setattr(row, name, value)
         session.add(row)
+
+
+def _ended_day(record: dict) -> str | None:
+    ended = record.get("rejected_at") or record.get("closed_at")
+    return clock.day_of(ended).isoformat() if ended else None
 
 
 def _not_before(record: dict, at: datetime, what: str, status_too: bool = True) -> None:

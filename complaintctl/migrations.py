@@ -64,3 +64,15 @@ def m001_initial(run: Callable[[str], None]) -> None:
     run("""CREATE TABLE policies (
         effective_from TEXT PRIMARY KEY, data TEXT NOT NULL, event INTEGER NOT NULL)""")
     run("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@migration
+def m002_report_indexes(run: Callable[[str], None]) -> None:
+    """For the period report (CSA 9.2.3): which complaints were still open when a period began,
+    and the business time of each complaint's last event, both found through an index."""
+    run("ALTER TABLE complaints ADD COLUMN ended_day TEXT")  # day it was rejected or closed
+    run("""UPDATE complaints SET ended_day = substr(COALESCE(json_extract(record, '$.rejected_at'),
+                                                            json_extract(record, '$.closed_at')), 1, 10)""")
+    run("CREATE INDEX ix_complaints_ended_day ON complaints (ended_day)")
+    run("CREATE INDEX ix_events_complaint_at ON events (complaint, at)")
+    run("DROP INDEX ix_events_complaint")  # the new index serves lookups by complaint too

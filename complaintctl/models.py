@@ -38,6 +38,7 @@ class Complaint(SQLModel, table=True):
     complainant_key: Optional[str] = None  # who, for the callback-frequency rule
     parent: Optional[str] = None
     is_open: int
+    ended_day: Optional[str] = None  # YYYY-MM-DD it was rejected or closed: the report's carry-over
     last_event: int
     record: str  # the full current record as JSON text
 

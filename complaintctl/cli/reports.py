@@ -1,0 +1,53 @@
+"""The `report` command: the periodic report of CSA 9.2.3 as an Excel workbook."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from complaintctl import clock
+from complaintctl.cli import render
+from complaintctl.cli.common import By, ledger, who
+
+
+def report(
+    ctx: typer.Context,
+    month: Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")] = None,
+    quarter: Annotated[Optional[str], typer.Option("--quarter", metavar="YYYYQn", help="A quarter, e.g. 2026Q3, or 'last'.")] = None,
+    year: Annotated[Optional[str], typer.Option("--year", metavar="YYYY", help="A year, e.g. 2026, or 'last'.")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", metavar="FILE.xlsx", help="Where to write it (a file or a folder). Default: complaint-report-PERIOD.xlsx here.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="Show the ledger as it stood at the end of this day. Default: the period's last day (today while it runs).")] = None,
+    unmask: Annotated[bool, typer.Option("--unmask", help="Write ID numbers, phones and names in full; recorded as an audit event (CSA 7.8).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    by: By = None,
+) -> None:
+    """Export the monthly, quarterly or yearly report (报送材料, CSA 9.2.3) to Excel.
+
+    Sheets 汇总 (summary), 投诉台账 (ledger, CSA 9.4), 超期与延期 (overdue and extended),
+    回访 (callbacks) and 图表 (charts). Personal data is masked unless --unmask. Each export is
+    recorded in the ledger as an event.
+    """
+    from complaintctl import report as reporting
+
+    book = ledger(ctx)
+    period = reporting.parse_period(month, quarter, year, clock.today())
+    day = clock.parse_date(as_of, "--as-of") if as_of is not None else None
+    done = reporting.export(book, period, out=out, as_of=day, unmask=unmask, force=force, by=who(ctx, by))
+    s = done.summary
+    render.say(f"wrote {done.path}  ({period.label}, as of 截至 {done.cutoff})")
+    render.say(f"  {s.rows} complaints: {s.get('received')} received (本期接收) + "
+               f"{s.get('carried_over')} carried over (上期结转)")
+    render.say(f"  accepted {s.get('accepted')} (受理), not accepted {s.get('rejected')} (不予受理); "
+               f"completed {s.get('completed')} (办结), {s.get('completed:超期')} late (超期)")
+    render.say(f"  open at the end {s.get('open_at_end')} (期末未办结), {s.get('open_overdue_at_end')} overdue (已超期)")
+    render.say("  personal data in full (未脱敏), recorded as an audit event" if unmask
+               else "  personal data masked (已脱敏); --unmask to write it in full")
+    if done.provisional_years:
+        years = ", ".join(str(y) for y in sorted(done.provisional_years))
+        render.say(f"  some deadlines are provisional (暂定): no official holiday schedule for {years} yet "
+                   "(`complaintctl calendar import`)")
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command()(report)

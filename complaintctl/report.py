@@ -1,0 +1,630 @@
+"""The periodic report of CSA 9.2.3: a month's, quarter's or year's complaints, as the ledger stood.
+
+As of the period's end by default: each complaint is the fold of its events whose business time
+(`--at`) is on or before the cut-off day, so October's report run in December gives October's
+figures. A complaint belongs to the period from its time of receipt (接收时间), even when it was
+registered later.
+
+Scope: complaints received in the period, plus those received earlier that were still open
+(not rejected, not closed) when it began (上期结转).
+
+This module builds the rows of each sheet and the summary from those same rows, so every
+summary figure is what the detail rows imply. `workbook` writes them to Excel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+from complaintctl import clock, codes, identity
+from complaintctl.complaint import apply, complainant_name
+from complaintctl.deadlines import Deadline, deadlines_for, extension_total, uncovered_years
+from complaintctl.errors import ComplaintError
+from complaintctl.ledger import Ledger
+from complaintctl.lifecycle import policy_of
+
+# -- the period ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # month | quarter | year
+    start: date
+    end: date
+    code: str  # 2026-10 | 2026Q3 | 2026: for file names and the audit event
+    label: str  # 2026年10月 | 2026年第3季度 | 2026年度
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= _day(day) <= self.end
+
+    def months(self) -> list[tuple[int, int]]:
+        return [(self.start.year, m) for m in range(self.start.month, self.end.month + 1)]
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _month(year: int, month: int) -> Period:
+    end = (date(year + (month == 12), month % 12 + 1, 1)) - timedelta(days=1)
+    return Period("month", date(year, month, 1), end, f"{year}-{month:02d}", f"{year}年{month}月")
+
+
+def _quarter(year: int, quarter: int) -> Period:
+    first = _month(year, 3 * quarter - 2)
+    last = _month(year, 3 * quarter)
+    return Period("quarter", first.start, last.end, f"{year}Q{quarter}", f"{year}年第{quarter}季度")
+
+
+def _year(year: int) -> Period:
+    return Period("year", date(year, 1, 1), date(year, 12, 31), f"{year}", f"{year}年度")
+
+
+def parse_period(month: str | None = None, quarter: str | None = None, year: str | None = None,
+                 today: date | None = None) -> Period:
+    """Exactly one of --month 2026-10, --quarter 2026Q3, --year 2026; 'last' means the last complete one."""
+    today = today or clock.today()
+    given = [(name, value) for name, value in (("month", month), ("quarter", quarter), ("year", year))
+             if value is not None]
+    if len(given) != 1:
+        raise ComplaintError("give exactly one of --month YYYY-MM, --quarter YYYYQn or --year YYYY "
+                             "('last' for the last complete one)", "CSA 9.2.3")
+    name, raw = given[0]
+    text = raw.strip().upper().replace(" ", "")
+    if name == "month":
+        if text in ("LAST", "上月"):
+            prior = today.replace(day=1) - timedelta(days=1)
+            period = _month(prior.year, prior.month)
+        else:
+            match = re.fullmatch(r"(\d{4})(?:-|年)(\d{1,2})月?", text)
+            if not match or not 1 <= int(match.group(2)) <= 12:
+                raise ComplaintError(f"--month must look like 2026-10, not {raw!r}")
+            period = _month(int(match.group(1)), int(match.group(2)))
+    elif name == "quarter":
+        if text in ("LAST", "上季度"):
+            y, q = clock.quarter_of(today)
+            y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+            period = _quarter(y, q)
+        else:
+            match = re.fullmatch(r"(\d{4})-?Q([1-4])", text) or re.fullmatch(r"(\d{4})年第?([1-4])季度?", text)
+            if not match:
+                raise ComplaintError(f"--quarter must look like 2026Q3, not {raw!r}")
+            period = _quarter(int(match.group(1)), int(match.group(2)))
+    else:
+        if text in ("LAST", "上年"):
+            period = _year(today.year - 1)
+        else:
+            match = re.fullmatch(r"(\d{4})年?", text)
+            if not match:
+                raise ComplaintError(f"--year must look like 2026, not {raw!r}")
+            period = _year(int(match.group(1)))
+    if period.start.year < 1990:
+        raise ComplaintError(f"--{name} {raw}: the ledger holds nothing before 1990")
+    if period.start > today:
+        raise ComplaintError(f"{period.label} has not begun yet (today is {today})", "CSA 9.2.3")
+    return period
+
+
+def cutoff_for(period: Period, as_of: date | None, today: date | None = None) -> date:
+    """The last day whose events count: the period's end, or today while the period runs."""
+    today = today or clock.today()
+    if as_of is None:
+        return min(period.end, today)
+    if as_of < period.start:
+        raise ComplaintError(f"--as-of {as_of} is before {period.label} begins ({period.start})")
+    if as_of > today:
+        raise ComplaintError(f"--as-of {as_of} is in the future; the report shows what has happened")
+    return as_of
+
+
+# -- sheet columns --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # the standard's Chinese term
+    kind: str = "text"  # text | long | datetime | date | int | money | percent
+
+
+def _columns(*specs) -> list[Column]:
+    return [Column(*spec) for spec in specs]
+
+
+# The CSA 9.4 ledger fields first, in the order the issue lists them; then what the summary needs.
+LEDGER_COLUMNS = _columns(
+    ("id", "投诉编号"), ("received_at", "接收时间", "datetime"), ("complainant", "投诉人"),
+    ("id_number", "证件号码"), ("phone", "联系电话"), ("respondent", "被投诉人"),
+    ("category", "业务类别"), ("method", "投诉方式"), ("channel", "投诉渠道"),
+    ("request", "投诉请求", "long"), ("facts", "主要事实与理由", "long"),
+    ("investigation", "调查处理过程", "long"), ("result", "处理结果", "long"),
+    ("acceptor", "受理人"), ("handler", "处理人"), ("dept", "责任部门"), ("status", "状态"),
+    ("acceptance_due", "受理期限", "date"), ("completion_due", "办结期限", "date"),
+    ("resolved_on", "办结日期", "date"), ("on_time", "是否按期"), ("extension_days", "延期天数", "int"),
+    ("callback", "回访结果"),
+    ("scope", "统计范围"), ("category_group", "一级类别"), ("source", "转办来源"), ("transfer_no", "转办工单号"),
+    ("decision", "受理决定"), ("decided_on", "受理决定日期", "date"), ("reject_reason", "不予受理原因"),
+    ("complainants", "投诉人数", "int"), ("group", "个体/群体"), ("major", "重大/一般"),
+    ("reasonable", "合理/无理"), ("compensation", "赔偿金额（元）", "money"), ("parent", "原投诉编号"),
+    ("overdue_at_end", "期末超期"), ("provisional", "期限暂定"),
+)
+
+DELAY_COLUMNS = _columns(
+    ("id", "投诉编号"), ("type", "类型"), ("deadline", "期限类别"), ("original_due", "原期限", "date"),
+    ("due", "期限", "date"), ("met_on", "完成日期", "date"), ("days_late", "超期天数（自然日）", "int"),
+    ("extension_days", "延期天数", "int"), ("requested_on", "申请日期", "date"), ("reason", "原因及说明", "long"),
+    ("approved_by", "审批人"), ("handler", "处理人"), ("status", "状态"), ("provisional", "期限暂定"),
+)
+
+CALLBACK_COLUMNS = _columns(
+    ("id", "投诉编号"), ("complainant", "投诉人"), ("phone", "联系电话"), ("handler", "处理人"),
+    ("resolved_on", "办结日期", "date"), ("due", "回访期限", "date"), ("due_in_period", "本期应回访"),
+    ("called_on", "回访日期", "date"), ("method", "回访方式"), ("outcome", "回访结果"), ("on_time", "是否按期回访"),
+    ("caller", "回访人"), ("note", "回访说明", "long"), ("recomplaint", "再投诉编号"), ("provisional", "期限暂定"),
+)
+
+# Values of the coded columns, which the summary counts.
+ON_TIME, AFTER_EXTENSION, LATE = "按期", "延期后按期", "超期"
+PENDING, PENDING_OVERDUE, REJECTED = "未办结", "未办结（已超期）", "不予受理"
+ACCEPTED, UNDECIDED = "受理", "待受理"
+IN_PERIOD, CARRIED_OVER = "本期接收", "上期结转"
+YES = "是"
+NOT_CALLED = "未回访"
+REJECT_LETTER = dict(zip(codes.REJECT_REASONS.entries, "abcdef"))
+DEADLINE_LABEL = codes.DEADLINE_KINDS
+
+
+# -- the rows -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One complaint in scope: its ledger row and its rows on the other sheets."""
+
+    row: dict
+    delays: list[dict] = field(default_factory=list)
+    callbacks: list[dict] = field(default_factory=list)
+    provisional_years: set[int] = field(default_factory=set)
+
+
+def local(text: str | None) -> datetime | None:
+    """A stored time as Shanghai wall-clock time without offset: Excel has no time zones."""
+    return clock.from_iso(text).replace(tzinfo=None) if text else None
+
+
+def _on(text: str | None) -> date | None:
+    return clock.day_of(text) if text else None
+
+
+class Cutoff:
+    """The moment the report looks at: the end of `day`, or now when `day` is today."""
+
+    def __init__(self, day: date, today: date):
+        self.day = day
+        self.day_over = day < today
+        self.before = (day + timedelta(days=1)).isoformat()  # events at or after this are ignored
+
+    def missed(self, deadline: Deadline) -> bool:
+        """An unmet deadline is missed once its day is over."""
+        if deadline.met_at is not None:
+            return deadline.met_late
+        return deadline.due < self.day or (deadline.due == self.day and self.day_over)
+
+    def days_late(self, deadline: Deadline) -> int:
+        end = _on(deadline.met_at) if deadline.met_at else self.day
+        return max(1, (end - deadline.due).days)
+
+
+class Builder:
+    """Turns a complaint's record as of the cut-off into its rows."""
+
+    def __init__(self, ledger: Ledger, period: Period, cutoff: Cutoff, unmask: bool):
+        self.ledger = ledger
+        self.calendar = ledger.calendar()
+        self.period = period
+        self.cutoff = cutoff
+        self.unmask = unmask
+
+    def _person(self, record: dict) -> tuple[str, str | None, str | None]:
+        """Complainant, identifier and phone, masked unless asked (CSA 7.8)."""
+        if record.get("institution"):
+            name, number = record["institution"], record.get("uscc")  # a company's code is not personal data
+        else:
+            name, number = record.get("name") or "", record.get("id_number")
+            if not self.unmask:
+                name, number = identity.mask_name(name) or "", identity.mask_id(number)
+        phone = record.get("phone") or record.get("agent_phone")
+        return name, number, phone if self.unmask else identity.mask_phone(phone)
+
+    def entry(self, record: dict) -> Entry:
+        deadlines = {d.kind: d for d in deadlines_for(record, self.calendar, policy_of(self.ledger, record))}
+        period, cutoff = self.period, self.cutoff
+        received = clock.day_of(record["received_at"])
+        name, number, phone = self._person(record)
+        acceptance, completion = deadlines["acceptance"], deadlines.get("completion")
+        resolved = _on(record.get("resolved_at"))
+        if record.get("rejected_at"):
+            decision, decided, on_time = REJECTED, _on(record["rejected_at"]), REJECTED
+        else:
+            decision = ACCEPTED if record.get("accepted_at") else UNDECIDED
+            decided = _on(record.get("accepted_at"))
+            if resolved is None:
+                on_time = PENDING_OVERDUE if cutoff.missed(completion) or cutoff.missed(acceptance) else PENDING
+            elif resolved <= completion.original_due:
+                on_time = ON_TIME
+            elif resolved <= completion.due:
+                on_time = AFTER_EXTENSION
+            else:
+                on_time = LATE
+        callbacks = record.get("callbacks", [])
+        compensation = (record.get("resolution") or {}).get("compensation")
+        provisional = [d for d in deadlines.values() if d.provisional and d.met_at is None]
+        group = record.get("category", "")[:1] if record.get("category") else ""
+        row = {
+            "id": record["id"], "received_at": local(record["received_at"]), "complainant": name,
+            "id_number": number, "phone": phone, "respondent": _respondent(record),
+            "category": codes.CATEGORIES.label(record.get("category")) or "未分类",
+            "method": codes.METHODS.label(record.get("method")), "channel": codes.CHANNELS.label(record.get("channel")),
+            "request": record.get("request"), "facts": record.get("facts"),
+            "investigation": _investigation(record), "result": (record.get("resolution") or {}).get("result"),
+            "acceptor": record.get("acceptor"), "handler": record.get("handler"),
+            "dept": record.get("dept") or record.get("respondent_dept"),
+            "status": codes.STATUSES.label(record["status"]),
+            "acceptance_due": acceptance.due, "completion_due": completion.due if completion else None,
+            "resolved_on": resolved, "on_time": on_time, "extension_days": extension_total(record),
+            "callback": codes.CALLBACK_OUTCOMES.label(callbacks[-1]["outcome"]) if callbacks
+            else (NOT_CALLED if resolved else None),
+            "scope": IN_PERIOD if received in period else CARRIED_OVER,
+            "category_group": codes.CATEGORY_GROUPS.get(group, "未分类"),
+            "source": record.get("source"), "transfer_no": record.get("transfer_no"),
+            "decision": decision, "decided_on": decided,
+            "reject_reason": _reject_reason(record), "_reject_code": (record.get("rejection") or {}).get("reason"), "complainants": int(record.get("complainants") or 1),
+            "group": "群体" if record.get("group") else "个体", "major": "重大" if record.get("major") else "一般",
+            "reasonable": "无理投诉" if record.get("unreasonable") else "合理诉求",
+            "compensation": Decimal(compensation) if compensation else None, "parent": record.get("parent"),
+            "overdue_at_end": YES if any(d.met_at is None and cutoff.missed(d) for d in deadlines.values()) else "否",
+            "provisional": YES if provisional else None,
+        }
+        entry = Entry(row, provisional_years=uncovered_years(self.calendar, provisional))
+        entry.delays = self._delays(record, deadlines, row)
+        entry.callbacks = self._callbacks(record, deadlines.get("callback"), row)
+        return entry
+
+    def _delays(self, record: dict, deadlines: dict[str, Deadline], row: dict) -> list[dict]:
+        common = {"id": record["id"], "handler": record.get("handler"), "status": row["status"]}
+        rows = []
+        completion = deadlines.get("completion")
+        for extension in record.get("extensions", []):
+            rows.append({**common, "type": "延期", "deadline": DEADLINE_LABEL["completion"],
+                         "original_due": completion.original_due, "due": date.fromisoformat(extension["new_due"]),
+                         "met_on": row["resolved_on"], "extension_days": extension["days"],
+                         "requested_on": _on(extension["at"]), "reason": extension["reason"],
+                         "approved_by": extension.get("approved_by"),
+                         "provisional": YES if completion.provisional else None})
+        for kind, deadline in deadlines.items():
+            met = _on(deadline.met_at)
+            late_in_period = deadline.met_late and met in self.period
+            if not (late_in_period or deadline.met_at is None and self.cutoff.missed(deadline)):
+                continue
+            rows.append({**common, "type": "超期", "deadline": DEADLINE_LABEL[kind],
+                         "original_due": deadline.original_due, "due": deadline.due, "met_on": met,
+                         "days_late": self.cutoff.days_late(deadline), "reason": _latest_note(record),
+                         "provisional": YES if deadline.provisional else None})
+        return rows
+
+    def _callbacks(self, record: dict, deadline: Deadline | None, row: dict) -> list[dict]:
+        """Callbacks made in the period, and callbacks due in it (made or not)."""
+        if deadline is None:
+            return []
+        due_in_period = deadline.due in self.period
+        done = record.get("callbacks", [])
+        base = {"id": record["id"], "complainant": row["complainant"], "phone": row["phone"],
+                "handler": record.get("handler"), "resolved_on": row["resolved_on"], "due": deadline.due,
+                "due_in_period": YES if due_in_period else "否",
+                "provisional": YES if deadline.provisional and deadline.met_at is None else None}
+        shown = [c for c in done if clock.day_of(c["at"]) in self.period]
+        if not shown and due_in_period:
+            shown = done[:1]  # made before the period began, though due in it
+        rows = []
+        for callback in shown:
+            called = clock.day_of(callback["at"])
+            if callback is not done[0]:
+                timely = "再次回访"
+            else:
+                timely = LATE if called > deadline.due else ON_TIME
+            rows.append({**base, "called_on": called, "method": codes.CALLBACK_METHODS.label(callback.get("method")),
+                         "outcome": codes.CALLBACK_OUTCOMES.label(callback["outcome"]), "on_time": timely,
+                         "caller": callback.get("by"), "note": callback.get("note"),
+                         "recomplaint": callback.get("recomplaint")})
+        if not done and (due_in_period or self.cutoff.missed(deadline)):
+            missed = self.cutoff.missed(deadline)
+            rows.append({**base, "outcome": NOT_CALLED, "on_time": f"{NOT_CALLED}（已超期）" if missed else NOT_CALLED})
+        return rows
+
+
+def _respondent(record: dict) -> str | None:
+    parts = [p for p in (record.get("respondent"), record.get("respondent_dept")) if p]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else f"{parts[0]}（{parts[1]}）"
+
+
+INVESTIGATION = (("facts_found", "查明事实"), ("cause", "原因分析"), ("accountability", "内部问责"),
+                 ("improvement", "整改措施"), ("suggestion", "意见建议"))
+
+
+def _investigation(record: dict) -> str | None:
+    """CSA 9.2.2(b)'s investigation record, then the notes made along the way."""
+    resolution = record.get("resolution") or {}
+    lines = [f"{label}：{resolution[key]}" for key, label in INVESTIGATION if resolution.get(key)]
+    for note in record.get("notes", []):
+        lines.append(f"{clock.day_of(note['at'])} {codes.NOTE_KINDS.label(note['kind'])}：{note['text']}")
+    return "\n".join(lines) or None
+
+
+def _latest_note(record: dict) -> str | None:
+    notes = record.get("notes", [])
+    if not notes:
+        return None
+    note = notes[-1]
+    return f"{clock.day_of(note['at'])} {note['text']}"
+
+
+def _reject_reason(record: dict) -> str | None:
+    rejection = record.get("rejection")
+    if not rejection:
+        return None
+    reason = rejection["reason"]
+    text = f"{REJECT_LETTER[reason]}) {codes.REJECT_REASONS.label(reason)}"
+    return f"{text}：{rejection['note']}" if rejection.get("note") else text
+
+
+# -- reading the ledger as it stood ----------------------------------------------------------------
+
+SCOPE_SQL = """
+SELECT c.id, c.record, (SELECT MAX(e.at) FROM events e WHERE e.complaint = c.id) AS last_at
+FROM complaints c
+WHERE c.received_day <= :cutoff
+  AND (c.received_day >= :start
+       OR c.id IN (SELECT id FROM complaints WHERE is_open = 1 AND received_day < :start
+                   UNION ALL
+                   SELECT id FROM complaints WHERE ended_day >= :start AND received_day < :start))
+ORDER BY c.received_day, c.year, c.seq
+"""
+
+
+def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff) -> Iterator[dict]:
+    """Each complaint in scope as it stood at the cut-off, in order of receipt."""
+    with ledger.transaction(write=False) as session:
+        conn = session.connection()
+        rows = conn.exec_driver_sql(SCOPE_SQL, {"cutoff": cutoff.day.isoformat(), "start": period.start.isoformat()})
+        for number, text, last_at in rows:
+            if last_at < cutoff.before:
+                record = json.loads(text)  # nothing happened after the cut-off: the stored state is it
+            else:
+                record = _fold(conn, number, cutoff.before)
+            if _in_scope(record, period, cutoff):
+                yield record
+
+
+def _fold(conn, number: str, before: str) -> dict:
+    record = None
+    events = conn.exec_driver_sql(
+        "SELECT kind, at, actor, payload FROM events WHERE complaint = ? ORDER BY id", (number,))
+    for kind, at, actor, payload in events:
+        if kind == "registered" or at < before:
+            record = apply(record, kind, json.loads(payload), at, actor)
+    return record
+
+
+def _in_scope(record: dict, period: Period, cutoff: Cutoff) -> bool:
+    received = clock.day_of(record["received_at"])
+    if received > cutoff.day:
+        return False
+    if received >= period.start:
+        return True
+    ended = record.get("rejected_at") or record.get("closed_at")
+    return ended is None or clock.day_of(ended) >= period.start
+
+
+# -- the summary ------------------------------------------------------------------------------------
+
+
+class Summary:
+    """Counts the rows as they are written: every figure is what the detail sheets imply."""
+
+    def __init__(self, period: Period):
+        self.period = period
+        self.n: dict[str, int] = {}
+        self.categories: dict[str, int] = {label: 0 for label, _en in codes.CATEGORIES.entries.values()}
+        self.groups: dict[str, int] = {label: 0 for label in codes.CATEGORY_GROUPS.values()}
+        self.reject_reasons: dict[str, int] = {label: 0 for label, _en in codes.REJECT_REASONS.entries.values()}
+        self.compensation = Decimal("0.00")
+        self.by_month: dict[tuple[int, int], dict[str, int]] = {m: {} for m in period.months()}
+        self.extended: set[str] = set()
+        self.due_callbacks: set[str] = set()
+        self.rows = 0
+
+    def _count(self, key: str, day: date | datetime | None = None, amount: int = 1) -> None:
+        self.n[key] = self.n.get(key, 0) + amount
+        if day is not None:
+            month = self.by_month[(day.year, day.month)]
+            month[key] = month.get(key, 0) + amount
+
+    def add(self, entry: Entry) -> None:
+        row, period = entry.row, self.period
+        self.rows += 1
+        received = row["received_at"]
+        if row["scope"] == IN_PERIOD:
+            self._count("received", received)
+            self._count(f"channel:{row['channel']}", received)
+            self._count(f"method:{row['method']}", received)
+            self.categories[row["category"]] = self.categories.get(row["category"], 0) + 1
+            self.groups[row["category_group"]] = self.groups.get(row["category_group"], 0) + 1
+            for column in ("group", "major", "reasonable"):
+                self._count(row[column])
+            if row["parent"]:
+                self._count("recomplaints", received)
+        else:
+            self._count("carried_over")
+        if row["decided_on"] in period:
+            self._count("accepted" if row["decision"] == ACCEPTED else "rejected", row["decided_on"])
+            if row["decision"] == REJECTED:
+                self.reject_reasons[codes.REJECT_REASONS.label(row["_reject_code"])] += 1
+        if row["resolved_on"] in period:
+            self._count("completed", row["resolved_on"])
+            self._count(f"completed:{row['on_time']}", row["resolved_on"])
+            if row["compensation"] is not None:
+                self.compensation += row["compensation"]
+                month = self.by_month[(row["resolved_on"].year, row["resolved_on"].month)]
+                month["compensation"] = month.get("compensation", Decimal("0.00")) + row["compensation"]
+        if row["decision"] == UNDECIDED:
+            self._count("undecided_at_end")
+        if row["on_time"] in (PENDING, PENDING_OVERDUE):
+            self._count("open_at_end")
+            if row["overdue_at_end"] == YES:
+                self._count("open_overdue_at_end")
+        for delay in entry.delays:
+            if delay["type"] == "延期" and delay["requested_on"] in period:
+                self._count("extensions", delay["requested_on"])
+                self._count("extension_days", amount=delay["extension_days"])
+                self.extended.add(delay["id"])
+        for callback in entry.callbacks:
+            if callback["due_in_period"] == YES:
+                self.due_callbacks.add(callback["id"])
+            if callback.get("called_on") in period:
+                self._count("callbacks", callback["called_on"])
+                self._count(f"callback:{callback['outcome']}", callback["called_on"])
+
+    def get(self, key: str) -> int:
+        return self.n.get(key, 0)
+
+    @property
+    def satisfaction(self) -> float | None:
+        """满意 / (满意 + 不满意): a callback that reached no one gives no opinion."""
+        satisfied, dissatisfied = self.get("callback:满意"), self.get("callback:不满意")
+        return satisfied / (satisfied + dissatisfied) if satisfied + dissatisfied else None
+
+    def sections(self) -> list[tuple[str, list[tuple[str, object, str]]]]:
+        """(heading, [(item, value, how it is counted)]) for the summary sheet."""
+        g = self.get
+        channels = [(f"  其中{label}", g(f"channel:{label}"), "投诉渠道")
+                    for label, _en in codes.CHANNELS.entries.values()]
+        methods = [(f"  {label}", g(f"method:{label}"), "投诉方式") for label, _en in codes.METHODS.entries.values()]
+        reasons = [(f"  {REJECT_LETTER[code]}) {label}", self.reject_reasons[label], "CSA 9.1.1")
+                   for code, (label, _en) in codes.REJECT_REASONS.entries.items()]
+        outcomes = [(f"  {label}", g(f"callback:{label}"), "本期回访中的结果")
+                    for label, _en in codes.CALLBACK_OUTCOMES.entries.values()]
+        return [
+            ("投诉接收", [("本期接收投诉", g("received"), "接收时间在本期"), *channels,
+                      ("按投诉方式", None, ""), *methods,
+                      ("上期结转", g("carried_over"), "本期前接收、本期初尚未办结或归档")]),
+            ("受理情况", [("本期受理", g("accepted"), "受理决定日期在本期"),
+                      ("本期不予受理", g("rejected"), "受理决定日期在本期"), *reasons,
+                      ("期末待受理决定", g("undecided_at_end"), "截至统计时点")]),
+            ("办结情况", [("本期办结", g("completed"), "办结日期在本期"),
+                      (f"  其中{ON_TIME}", g(f"completed:{ON_TIME}"), "不晚于原办结期限"),
+                      (f"  其中{AFTER_EXTENSION}", g(f"completed:{AFTER_EXTENSION}"), "晚于原期限、不晚于延期后期限"),
+                      (f"  其中{LATE}", g(f"completed:{LATE}"), "晚于办结期限"),
+                      ("期末未办结", g("open_at_end"), "截至统计时点未办结、未不予受理"),
+                      ("  其中已超期", g("open_overdue_at_end"), "有已过期未完成的期限"),
+                      ("本期延期（次）", g("extensions"), "延期申请日期在本期，CSA 9.2.2(d)"),
+                      ("本期延期（件）", len(self.extended), ""),
+                      ("本期延期天数合计", g("extension_days"), ""),
+                      ("本期赔偿金额（元）", self.compensation, "办结日期在本期的赔偿")]),
+            ("投诉性质（本期接收）", [("个体投诉", g("个体"), "CSA 5.2，投诉人数 < 10"),
+                             ("群体投诉", g("群体"), "CSA 5.2，投诉人数 ≥ 10"),
+                             ("重大投诉", g("重大"), "CSA 5.3"), ("一般投诉", g("一般"), "CSA 5.3"),
+                             ("合理诉求", g("合理诉求"), "CSA 5.4"), ("无理投诉", g("无理投诉"), "CSA 5.4"),
+                             ("重复投诉（回访不满意再投诉）", g("recomplaints"), "Firm 18(7)")]),
+            ("回访情况", [("本期应回访（件）", len(self.due_callbacks), "回访期限在本期"),
+                      ("本期已回访（次）", g("callbacks"), "回访日期在本期"), *outcomes,
+                      ("满意率", "—" if self.satisfaction is None else self.satisfaction, "满意 ÷（满意 + 不满意）")]),
+        ]
+
+    MONTH_COLUMNS = (("received", "接收"), (f"channel:{codes.CHANNELS.label('regulator')}", "其中监管转办"),
+                     ("accepted", "受理"), ("rejected", "不予受理"), ("completed", "办结"),
+                     (f"completed:{LATE}", "其中超期办结"), ("extensions", "延期（次）"), ("callbacks", "回访（次）"),
+                     ("callback:满意", "回访满意"), ("recomplaints", "重复投诉"), ("compensation", "赔偿金额（元）"))
+
+    def month_rows(self) -> list[list[object]]:
+        rows = []
+        for (year, month), counts in self.by_month.items():
+            rows.append([f"{year}年{month}月", *(counts.get(key, Decimal("0.00") if key == "compensation" else 0)
+                                                for key, _label in self.MONTH_COLUMNS)])
+        return rows
+
+
+# -- the whole export ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    period: Period
+    cutoff: date
+    branch: str
+    generated_at: datetime
+    unmasked: bool
+    path: Path
+    summary: Summary
+    provisional_years: set[int]
+    sha256: str = ""
+
+
+def default_name(period: Period) -> str:
+    return f"complaint-report-{period.code}.xlsx"
+
+
+def target_path(out: str | os.PathLike | None, period: Period, force: bool) -> Path:
+    path = Path(out).expanduser() if out else Path(default_name(period))
+    if path.is_dir():
+        path = path / default_name(period)
+    if path.suffix.lower() != ".xlsx":
+        raise ComplaintError(f"--out {path}: the report is an Excel workbook; give a name ending in .xlsx")
+    if not path.parent.is_dir():
+        raise ComplaintError(f"--out {path}: folder {path.parent} does not exist")
+    if path.exists() and not force:
+        raise ComplaintError(f"{path} already exists; kept as it is (use --force to replace it)")
+    return path
+
+
+def export(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = None, as_of: date | None = None,
+           unmask: bool = False, force: bool = False, by: str) -> Report:
+    """Write the report to a temporary file, record the export, then move it into place."""
+    from complaintctl import workbook  # openpyxl only for this command
+    from complaintctl.settings import config
+
+    path = target_path(out, period, force)
+    now = clock.now()
+    cutoff = Cutoff(cutoff_for(period, as_of, now.date()), now.date())
+    report = Report(period, cutoff.day, config(ledger).get("branch", ""), now.replace(tzinfo=None),
+                    unmask, path, Summary(period), set())
+    builder = Builder(ledger, period, cutoff, unmask)
+
+    def entries() -> Iterator[Entry]:
+        for record in records_as_of(ledger, period, cutoff):
+            entry = builder.entry(record)
+            report.summary.add(entry)
+            report.provisional_years |= entry.provisional_years
+            yield entry
+
+    temp = workbook.write(report, entries())
+    try:
+        report.sha256 = workbook.sha256_of(temp)
+        # The audit trail comes first (CSA 7.8): an export that is on disk is always on record.
+        with ledger.transaction() as session:
+            ledger.append(session, None, "exported", clock.iso(now), by, {
+                "report": period.code, "as_of": cutoff.day.isoformat(), "file": str(path.resolve()),
+                "sha256": report.sha256, "complaints": report.summary.rows, "unmasked": unmask})
+        os.replace(temp, path)
+    finally:
+        if temp.exists():
+            temp.unlink()
+    return report

@@ -1,0 +1,320 @@
+"""The CSA 9.2.3 report, read back with openpyxl and checked against figures counted by hand.
+
+The October 2026 ledger below (trading days from the 2026 schedule: 中秋 9-25, 国庆 10-01..10-07,
+make-up Saturday 10-10 is a working day but not a trading day):
+
+  0001 H  received 08-03, rejected 08-04                  -> ended before October: not in scope
+  0002 A  received 09-14, completion due T+20 = 10-20      resolved 10-22: late (超期), 2 days
+          callback due 2 working days after 10-22 = 10-26; called 10-23 satisfied
+  0003 B  received 09-21, completion due T+20 = 10-27, extended 10-09 by 5 -> 11-03
+          resolved 10-29: on time after extension (延期后按期), compensation 1200.50
+          callback due 11-02 (not in October); called 10-30 dissatisfied -> re-complaint 0008
+  0004 C  received 10-09 phone, rejected 10-12 as a duplicate (9.1.1(c))
+  0005 D  received 10-12 letter, transferred by 12386, accepted 10-13, open (due 11-09)
+  0006 F  received 10-14 online, a2, marked unreasonable, resolved 10-20 on time;
+          callback due 10-22; called 10-21 unreachable, 10-22 satisfied
+  0007 E  received 10-26 on site, 12 complainants (group), major, category c;
+          acceptance due T+3 = 10-29, still undecided on 10-31: overdue by 2 days
+  0008    re-complaint of B, received 10-30 by phone, undecided (acceptance due 11-04)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.conftest import ID_OK, dump, register
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def october_ledger(cli) -> None:
+    cli("config", "set", "branch", "测试营业部")
+    h = register(cli, "2026-08-03 09:00")
+    a = register(cli, "2026-09-14 10:00")
+    b = register(cli, "2026-09-21 10:00")
+    c = register(cli, "2026-10-09 10:00")
+    d = register(cli, "2026-10-12 10:00", "--method", "letter", "--channel", "regulator", "--source", "12386",
+                 "--transfer-no", "12386-20261012-0001", "--category", "a1")
+    f = register(cli, "2026-10-14 10:00", "--method", "online", "--category", "a2")
+    e = register(cli, "2026-10-26 10:00", "--method", "onsite", "--complainants", "12", "--major",
+                 "--major-reason", "群体投诉", "--category", "c")
+    assert [h, a, b, c, d, f, e] == [f"TS-2026-000{i}" for i in range(1, 8)]
+    cli("reject", h, "--reason", "not-customer", "--notified-via", "sms", "--at", "2026-08-04")
+    for number, day in ((a, "2026-09-15"), (b, "2026-09-22"), (d, "2026-10-13"), (f, "2026-10-14")):
+        cli("accept", number, "--at", f"{day} 11:00")
+        cli("assign", number, "--handler", "赵六", "--dept", "运营部", "--at", f"{day} 14:00")
+    cli("extend", b, "--days", "5", "--reason", "等待总部交易日志", "--approved-by", "陈经理", "--at", "2026-10-09")
+    cli("reject", c, "--reason", "duplicate", "--notified-via", "sms", "--at", "2026-10-12")
+    cli("note", a, "等待技术部回复", "--at", "2026-10-16")
+    cli("resolve", a, "--result", "已说明", "--at", "2026-10-22")
+    cli("callback", a, "--outcome", "satisfied", "--at", "2026-10-23")
+    cli("mark-unreasonable", f, "--evidence", "调查报告", "--approved-by", "合规负责人", "--at", "2026-10-16")
+    cli("resolve", f, "--result", "已解释", "--at", "2026-10-20")
+    cli("callback", f, "--outcome", "unreachable", "--at", "2026-10-21")
+    cli("callback", f, "--outcome", "satisfied", "--at", "2026-10-22")
+    cli("resolve", b, "--result", "已补偿", "--compensation", "1200.50", "--at", "2026-10-29")
+    cli("callback", b, "--outcome", "dissatisfied", "--recomplain", "--note", "要求更高补偿", "--at", "2026-10-30")
+
+
+def november_events(cli) -> None:
+    """Later events, some about October's complaints: October's report must not move."""
+    cli("close", "TS-2026-0002", "--at", "2026-11-02")
+    cli("accept", "TS-2026-0007", "--at", "2026-11-02")
+    cli("assign", "TS-2026-0005", "--handler", "钱七", "--at", "2026-11-03")  # reassigned
+    cli("resolve", "TS-2026-0005", "--result", "已处理", "--at", "2026-11-05")
+    register(cli, "2026-11-03 09:00")
+
+
+def sheet_rows(ws) -> list[dict]:
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def summary_of(ws) -> dict:
+    """The summary sheet as {item: value} (first occurrence of each item)."""
+    figures = {}
+    for row in ws.iter_rows(values_only=True):
+        if row and isinstance(row[0], str) and len(row) > 1:
+            figures.setdefault(row[0].strip(), row[1])
+    return figures
+
+
+def export(cli, tmp_path, *args, name="report.xlsx"):
+    out = tmp_path / name
+    result = cli("report", *args, "--out", out)
+    return openpyxl.load_workbook(out), result
+
+
+def test_october_figures_match_a_hand_count(cli, tmp_path):
+    october_ledger(cli)
+    wb, result = export(cli, tmp_path, "--month", "2026-10")
+    assert wb.sheetnames == ["汇总", "投诉台账", "超期与延期", "回访", "图表"]
+    s = summary_of(wb["汇总"])
+    assert s["营业部"] == "测试营业部" and s["报告期间"] == "2026-10-01 至 2026-10-31"
+    assert s["统计截至"] == datetime(2026, 10, 31)
+    expected = {
+        "本期接收投诉": 5, "其中自行受理": 4, "其中监管转办": 1, "现场": 1, "电话": 2, "信函": 1, "网络": 1,
+        "上期结转": 2, "本期受理": 2, "本期不予受理": 1, "c) 同一事实和理由重复投诉": 1, "a) 非本机构客户": 0,
+        "期末待受理决定": 2, "本期办结": 3, "其中按期": 1, "其中延期后按期": 1, "其中超期": 1,
+        "期末未办结": 3, "其中已超期": 1, "本期延期（次）": 1, "本期延期（件）": 1, "本期延期天数合计": 5,
+        "个体投诉": 4, "群体投诉": 1, "重大投诉": 1, "一般投诉": 4, "合理诉求": 4, "无理投诉": 1,
+        "重复投诉（回访不满意再投诉）": 1, "本期应回访（件）": 2, "本期已回访（次）": 4, "满意": 2, "不满意": 1,
+        "未能联系": 1, "经纪业务投诉": 4, "疑似证券市场违法违规行为": 1, "经纪业务-服务及费用类": 2,
+        "经纪业务-账户及权限类": 1, "经纪业务-证券交易委托类": 1,
+    }
+    assert {k: s[k] for k in expected} == expected
+    assert Decimal(str(s["本期赔偿金额（元）"])) == Decimal("1200.50")
+    assert s["满意率"] == pytest.approx(2 / 3)
+
+    ledger = {r["投诉编号"]: r for r in sheet_rows(wb["投诉台账"])}
+    assert sorted(ledger) == [f"TS-2026-000{i}" for i in range(2, 9)]
+    a, b, e = ledger["TS-2026-0002"], ledger["TS-2026-0003"], ledger["TS-2026-0007"]
+    assert (a["办结期限"], a["办结日期"], a["是否按期"]) == (datetime(2026, 10, 20), datetime(2026, 10, 22), "超期")
+    assert (b["办结期限"], b["是否按期"], b["延期天数"]) == (datetime(2026, 11, 3), "延期后按期", 5)
+    assert (e["受理期限"], e["是否按期"], e["期末超期"]) == (datetime(2026, 10, 29), "未办结（已超期）", "是")
+    assert ledger["TS-2026-0008"]["原投诉编号"] == "TS-2026-0003"
+    assert ledger["TS-2026-0005"]["转办工单号"] == "12386-20261012-0001"
+    assert a["接收时间"] == datetime(2026, 9, 14, 10, 0) and a["统计范围"] == "上期结转"
+    assert "等待技术部回复" in a["调查处理过程"]
+
+    delays = sheet_rows(wb["超期与延期"])
+    assert [(r["投诉编号"], r["类型"], r["期限类别"], r["超期天数（自然日）"], r["延期天数"]) for r in delays] == [
+        ("TS-2026-0002", "超期", "办结", 2, None),
+        ("TS-2026-0003", "延期", "办结", None, 5),
+        ("TS-2026-0007", "超期", "受理决定", 2, None),
+    ]
+    assert delays[1]["原因及说明"] == "等待总部交易日志" and delays[1]["期限"] == datetime(2026, 11, 3)
+    callbacks = sheet_rows(wb["回访"])
+    assert [(r["投诉编号"], r["回访日期"].day, r["回访结果"], r["是否按期回访"]) for r in callbacks] == [
+        ("TS-2026-0002", 23, "满意", "按期"), ("TS-2026-0003", 30, "不满意", "按期"),
+        ("TS-2026-0006", 21, "未能联系", "按期"), ("TS-2026-0006", 22, "满意", "再次回访"),
+    ]
+    assert callbacks[1]["再投诉编号"] == "TS-2026-0008"
+    assert "wrote" in result.stdout and "5 received (本期接收)" in result.stdout
+
+
+def test_later_events_do_not_change_the_periods_figures(cli, tmp_path):
+    october_ledger(cli)
+    first, _ = export(cli, tmp_path, "--month", "2026-10", name="first.xlsx")
+    november_events(cli)
+    second, _ = export(cli, tmp_path, "--month", "2026-10", name="second.xlsx")
+    for name in first.sheetnames:
+        before = [row for row in first[name].iter_rows(values_only=True) if row[0] != "生成时间"]
+        after = [row for row in second[name].iter_rows(values_only=True) if row[0] != "生成时间"]
+        assert before == after, name
+    # ...while November's report sees them: E accepted late, D resolved, a new complaint.
+    nov, _ = export(cli, tmp_path, "--month", "2026-11", name="nov.xlsx")
+    s = summary_of(nov["汇总"])
+    # Carried into November: every complaint not rejected or closed by 10-31: 0002 (closed only on 11-02),
+    # 0003, 0005, 0006, 0007, 0008.
+    assert (s["本期接收投诉"], s["上期结转"], s["本期受理"], s["本期办结"]) == (1, 6, 1, 1)
+
+
+def recompute(wb, start: datetime, end: datetime) -> dict:
+    """The summary, counted again from the detail sheets only (independent of the code under test)."""
+    def within(value):
+        return value is not None and start <= value <= end
+
+    rows = sheet_rows(wb["投诉台账"])
+    new = [r for r in rows if r["统计范围"] == "本期接收"]
+    done = [r for r in rows if within(r["办结日期"])]
+    extensions = [r for r in sheet_rows(wb["超期与延期"]) if r["类型"] == "延期" and within(r["申请日期"])]
+    calls = sheet_rows(wb["回访"])
+    made = [c for c in calls if within(c["回访日期"])]
+    return {
+        "本期接收投诉": len(new), "上期结转": len(rows) - len(new),
+        "其中监管转办": sum(r["投诉渠道"] == "监管转办" for r in new),
+        "本期受理": sum(r["受理决定"] == "受理" and within(r["受理决定日期"]) for r in rows),
+        "本期不予受理": sum(r["受理决定"] == "不予受理" and within(r["受理决定日期"]) for r in rows),
+        "期末待受理决定": sum(r["受理决定"] == "待受理" for r in rows),
+        "本期办结": len(done), "其中按期": sum(r["是否按期"] == "按期" for r in done),
+        "其中延期后按期": sum(r["是否按期"] == "延期后按期" for r in done),
+        "其中超期": sum(r["是否按期"] == "超期" for r in done),
+        "期末未办结": sum(r["是否按期"].startswith("未办结") for r in rows),
+        "其中已超期": sum(r["是否按期"].startswith("未办结") and r["期末超期"] == "是" for r in rows),
+        "本期延期（次）": len(extensions), "本期延期（件）": len({r["投诉编号"] for r in extensions}),
+        "本期延期天数合计": sum(r["延期天数"] for r in extensions),
+        "个体投诉": sum(r["个体/群体"] == "个体" for r in new), "群体投诉": sum(r["个体/群体"] == "群体" for r in new),
+        "重大投诉": sum(r["重大/一般"] == "重大" for r in new), "无理投诉": sum(r["合理/无理"] == "无理投诉" for r in new),
+        "重复投诉（回访不满意再投诉）": sum(bool(r["原投诉编号"]) for r in new),
+        "本期应回访（件）": len({c["投诉编号"] for c in calls if c["本期应回访"] == "是"}),
+        "本期已回访（次）": len(made), "满意": sum(c["回访结果"] == "满意" for c in made),
+        "不满意": sum(c["回访结果"] == "不满意" for c in made),
+        "未能联系": sum(c["回访结果"] == "未能联系" for c in made),
+        "本期赔偿金额（元）": sum((Decimal(str(r["赔偿金额（元）"])) for r in done if r["赔偿金额（元）"]), Decimal(0)),
+        "经纪业务投诉": sum(r["一级类别"] == "经纪业务投诉" for r in new),
+        "其他业务投诉": sum(r["一级类别"] == "其他业务投诉" for r in new),
+    }
+
+
+@pytest.mark.parametrize("period, start, end", [
+    (("--month", "2026-10"), datetime(2026, 10, 1), datetime(2026, 10, 31, 23, 59, 59)),
+    (("--quarter", "2026Q3"), datetime(2026, 7, 1), datetime(2026, 9, 30, 23, 59, 59)),
+    (("--year", "2026"), datetime(2026, 1, 1), datetime(2026, 11, 20, 23, 59, 59)),
+])
+def test_every_summary_figure_is_what_the_detail_rows_imply(cli, tmp_path, monkeypatch, period, start, end):
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-20 18:00")  # the demo's day: the year is still running
+    cli("demo", "--scenario", ROOT / "sample_data" / "demo.json")
+    wb, _ = export(cli, tmp_path, *period)
+    figures = summary_of(wb["汇总"])
+    again = recompute(wb, start, end)
+    figures["本期赔偿金额（元）"] = Decimal(str(figures["本期赔偿金额（元）"])).quantize(Decimal("0.01"))
+    assert {k: figures[k] for k in again} == again
+    assert again["本期接收投诉"] > 0 and again["本期办结"] > 0  # the demo exercises the figures
+    if period[0] != "--month":  # the month table adds up to the period's figures
+        months = [r for r in wb["汇总"].iter_rows(values_only=True) if r[0] and str(r[0]).endswith("月")
+                  and str(r[0])[:4].isdigit()]
+        assert sum(r[1] for r in months) == again["本期接收投诉"]
+        assert sum(r[5] for r in months) == again["本期办结"]
+        assert len(wb["图表"]._charts) == 2
+    else:
+        assert len(wb["图表"]._charts) == 1
+
+
+def test_personal_data_is_masked_unless_asked_and_unmasking_is_recorded(cli, tmp_path, db_path):
+    number = register(cli, "2026-10-12 10:00")
+    masked, _ = export(cli, tmp_path, "--month", "2026-10", name="masked.xlsx")
+    row = sheet_rows(masked["投诉台账"])[0]
+    assert (row["投诉人"], row["证件号码"], row["联系电话"]) == ("张*", "110105********002X", "138****5678")
+    with zipfile.ZipFile(tmp_path / "masked.xlsx") as z:
+        everything = b"".join(z.read(n) for n in z.namelist()).decode("utf-8", "replace")
+    assert ID_OK not in everything and "13812345678" not in everything and "张三" not in everything
+
+    full, _ = export(cli, tmp_path, "--month", "2026-10", "--unmask", name="full.xlsx")
+    row = sheet_rows(full["投诉台账"])[0]
+    assert (row["投诉编号"], row["投诉人"], row["证件号码"], row["联系电话"]) == (number, "张三", ID_OK, "13812345678")
+    conn = sqlite3.connect(db_path)
+    events = conn.execute("SELECT complaint, kind, actor, json_extract(payload, '$.unmasked'), "
+                          "json_extract(payload, '$.report') FROM events WHERE kind = 'exported'").fetchall()
+    assert events == [(None, "exported", "王芳", 0, "2026-10"), (None, "exported", "王芳", 1, "2026-10")]
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(cli, tmp_path):
+    risky = ['=HYPERLINK("http://evil.example","点我")', "+86 138", "-1", "@SUM(A1)"]
+    register(cli, "2026-10-12 10:00", "--request", risky[0], "--facts", risky[1], "--respondent", risky[2],
+             "--respondent-dept", "x")
+    number = register(cli, "2026-10-13 10:00", "--request", risky[3])
+    cli("note", number, "含控制字符\x07的备注", "--at", "2026-10-14")
+    wb, _ = export(cli, tmp_path, "--month", "2026-10")
+    ws = wb["投诉台账"]
+    cells = {c.value: c for row in ws.iter_rows(min_row=2) for c in row if isinstance(c.value, str)}
+    for text in (risky[0], risky[1], risky[3]):
+        assert cells[text].data_type == "s"
+    assert "-1（x）" in cells
+    with zipfile.ZipFile(tmp_path / "report.xlsx") as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in sheets)
+    assert any("含控制字符\ufffd的备注" in v for v in cells)  # Excel cannot hold \x07; marked, not dropped silently
+
+
+def test_the_sheets_are_formatted_for_reading(cli, tmp_path):
+    october_ledger(cli)
+    wb, _ = export(cli, tmp_path, "--month", "2026-10")
+    ws = wb["投诉台账"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AL8"
+    header = {c.value: c for c in ws[1]}
+    received = ws.cell(row=2, column=header["接收时间"].column)
+    assert received.is_date and received.number_format == "yyyy-mm-dd hh:mm"
+    facts = ws.cell(row=2, column=header["主要事实与理由"].column)
+    assert facts.alignment.wrap_text
+    paid = ws.cell(row=3, column=header["赔偿金额（元）"].column)  # TS-2026-0003
+    assert paid.value == 1200.5 and paid.number_format == "#,##0.00"
+    assert ws.column_dimensions["K"].width >= 40  # 主要事实与理由
+    for name in ("超期与延期", "回访"):
+        assert wb[name].freeze_panes == "A2" and wb[name].auto_filter.ref.startswith("A1:")
+
+
+def test_existing_file_is_kept_unless_forced_and_nothing_is_left_behind(cli, tmp_path, db_path):
+    register(cli, "2026-10-12 10:00")
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"the specialist's own file")
+    before = dump(db_path)
+    result = cli("report", "--month", "2026-10", "--out", out, ok=False)
+    assert result.exit_code == 1 and "--force" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert out.read_bytes() == b"the specialist's own file" and dump(db_path) == before
+    cli("report", "--month", "2026-10", "--out", out, "--force")
+    assert openpyxl.load_workbook(out).sheetnames[0] == "汇总"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "data") == ["r.xlsx"]
+    assert (out.stat().st_mode & 0o777) == 0o600  # it holds personal data, masked or not
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--month", "2026-13"], "--month must look like 2026-10"),
+    (["--quarter", "2026Q5"], "--quarter must look like 2026Q3"),
+    (["--month", "2026-10", "--quarter", "2026Q4"], "exactly one of"),
+    ([], "exactly one of"),
+    (["--month", "2027-08"], "has not begun"),
+    (["--month", "2026-10", "--as-of", "2026-09-30"], "before 2026年10月 begins"),
+    (["--month", "2026-10", "--as-of", "2026-10-32"], "--as-of"),
+    (["--month", "2026-10", "--out", "/nonexistent/folder/r.xlsx"], "does not exist"),
+    (["--month", "2026-10", "--out", "r.csv"], ".xlsx"),
+])
+def test_bad_report_requests_get_one_line_and_change_nothing(cli, db_path, args, says):
+    register(cli, "2026-10-12 10:00")
+    before = dump(db_path)
+    result = cli("report", *args, ok=False)
+    assert result.exit_code == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr, result.stderr
+    assert dump(db_path) == before
+
+
+def test_interim_view_and_provisional_deadlines(cli, tmp_path):
+    october_ledger(cli)
+    wb, _ = export(cli, tmp_path, "--month", "2026-10", "--as-of", "2026-10-20", name="mid.xlsx")
+    ledger = {r["投诉编号"]: r for r in sheet_rows(wb["投诉台账"])}
+    # At the end of 10-20, A's completion deadline (10-20) has passed unmet; B is not yet extended... it was (10-09).
+    assert ledger["TS-2026-0002"]["是否按期"] == "未办结（已超期）"
+    assert ledger["TS-2026-0003"]["延期天数"] == 5 and "TS-2026-0007" not in ledger
+    assert summary_of(wb["汇总"])["统计截至"] == datetime(2026, 10, 20)
+    # A complaint at the end of 2026 whose deadline runs into a year with no schedule yet.
+    register(cli, "2026-12-28 10:00")
+    dec, result = export(cli, tmp_path, "--month", "2026-12", name="dec.xlsx")
+    assert sheet_rows(dec["投诉台账"])[-1]["期限暂定"] == "是"
+    assert "期限暂定" in summary_of(dec["汇总"]) and "provisional" in result.stdout
