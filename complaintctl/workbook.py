@@ -35,7 +35,7 @@ HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 WRAP = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(vertical="top")
+STYLED = ("long", "datetime", "date", "money", "percent")
 
 
 def display_width(text: str) -> int:
@@ -69,12 +69,14 @@ class DetailSheet:
             cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
             header.append(cell)
         self.ws.append(header)
-        # One styled cell per column, reused for every row: styling each cell anew is the slow part.
-        self.templates = [self._template(column) for column in columns]
+        # A styled cell for each column that needs one (dates, amounts, long text), reused for every row:
+        # styling each cell anew is the slow part. Other values go in plain.
+        self.templates = [self._template(c) if c.kind in STYLED else None for c in columns]
 
     def _template(self, column: Column, quote: bool = False) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws)
-        cell.alignment = WRAP if column.kind == "long" else TOP
+        if column.kind == "long":
+            cell.alignment = WRAP
         if column.kind in FORMATS:
             cell.number_format = FORMATS[column.kind]
         if quote:
@@ -92,6 +94,9 @@ class DetailSheet:
                 value = clean(value)
                 if value.startswith(RISKY_START):
                     template = self._template(column, quote=True)
+            if template is None:
+                cells.append(value)
+                continue
             template.value = value
             if template.data_type == "f":
                 template.data_type = "s"  # text, never a formula (CSV/formula injection)

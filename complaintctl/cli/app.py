@@ -340,6 +340,11 @@ reports.register_commands(app)
 
 
 def main() -> None:
+    import signal
+
+    # `complaintctl warn | head`: stop quietly when the reader goes away, as Unix tools do.
+    # Output is printed after the transaction commits, so nothing is left half-done.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     app(prog_name="complaintctl")
 
 

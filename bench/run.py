@@ -1,0 +1,186 @@
+"""The benchmark: synthetic ledgers, each command timed against its floor, the table for docs/PERFORMANCE.md.
+
+    bash scripts/bench                     # everything: 10k, 100k, 1M and the 100k quarter (long)
+    .venv/bin/python bench/run.py --sizes 10k --quarter 10k --runs 3     # a quick look
+
+Every figure is the median of --runs runs of a real subprocess; peak memory is the child's
+maximum resident set size. The floor of a CLI command is a bare Python process that imports the
+mandated stack (typer, rich, sqlmodel, chinese_calendar) and nothing else; the report's floor is
+bench/floor_report.py, which streams the same rows from SQLite into an openpyxl write-only workbook.
+Ledgers are built once into --work and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.synth import build  # noqa: E402
+
+PYTHON = sys.executable
+CLI = [PYTHON, "-m", "complaintctl"]
+IMPORT_FLOOR = [PYTHON, "-c", "import typer, rich, sqlmodel, chinese_calendar"]
+SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+QUARTER = ("2026Q3", date(2026, 7, 1), date(2026, 9, 30))
+NOW = "2026-11-20 18:00"  # the synthetic ledgers end here; fixed so every run sees the same day
+
+
+@dataclass
+class Measure:
+    name: str
+    size: str
+    seconds: float
+    peak_mb: float
+    floor_seconds: float | None = None
+    floor_mb: float | None = None
+    target: float | None = None  # the largest allowed ratio to the floor
+
+    @property
+    def ratio(self) -> float | None:
+        return self.seconds / self.floor_seconds if self.floor_seconds else None
+
+    @property
+    def verdict(self) -> str:
+        if self.target is None or self.ratio is None:
+            return ""
+        return "meets" if self.ratio <= self.target else "MISSES"
+
+
+def run_once(argv: list[str], env: dict, cwd: Path) -> tuple[float, float]:
+    """Wall time and peak RSS (MB) of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 3):  # warn exits 3 when something is overdue
+        raise SystemExit(f"{' '.join(argv)} failed ({code}): {child.stderr.read().decode()[-500:]}")
+    child.stderr.close()
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def median_of(argv: list[str], env: dict, cwd: Path, runs: int) -> tuple[float, float]:
+    results = [run_once(argv, env, cwd) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def ledger_for(work: Path, label: str, count: int, quarter_only: bool = False) -> Path:
+    path = work / (f"quarter-{label}.db" if quarter_only else f"ledger-{label}.db")
+    if not path.exists():
+        started = time.perf_counter()
+        if quarter_only:
+            build(path, count, QUARTER[1], QUARTER[2], open_count=min(3000, count // 10))
+        else:  # ten years, a few thousand open at the end
+            build(path, count, date(2016, 11, 21), date(2026, 11, 20), open_count=min(3000, count // 10))
+        print(f"built {path.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return path
+
+
+def measure_cli(work: Path, size: str, runs: int, env: dict) -> list[Measure]:
+    db = ledger_for(work, size, SIZES[size])
+    env = {**env, "COMPLAINTCTL_DB": str(db)}
+    floor = median_of(IMPORT_FLOOR, env, work, runs)
+    some = f"TS-2021-{min(SIZES[size] // 20, 9999):04d}" if SIZES[size] >= 1000 else "TS-2026-0001"
+    commands = {
+        "--help": (CLI + ["--help"], 1.2),
+        "warn": (CLI + ["warn", "--as-of", "2026-11-20"], 1.3),
+        "list --open": (CLI + ["list", "--open"], 1.3),
+        "show": (CLI + ["show", some], 1.3),
+        "register": (CLI + ["register", "--method", "phone", "--channel", "direct", "--name", "测试",
+                            "--phone", "13812345678", "--request", "基准测试", "--at", "2026-11-20 17:00"], 1.3),
+    }
+    found = []
+    for name, (argv, target) in commands.items():
+        seconds, peak = median_of(argv, env, work, runs)
+        found.append(Measure(name, size, seconds, peak, floor[0], floor[1], target))
+    return found
+
+
+def measure_report(work: Path, size: str, runs: int, env: dict) -> list[Measure]:
+    db = ledger_for(work, size, SIZES[size], quarter_only=True)
+    env = {**env, "COMPLAINTCTL_DB": str(db)}
+    out = work / "report.xlsx"
+    floor_out = work / "floor.xlsx"
+    seconds, peak = median_of(CLI + ["report", "--quarter", QUARTER[0], "--out", str(out), "--force"], env, work, runs)
+    floor_seconds, floor_peak = median_of(
+        [PYTHON, str(HERE / "floor_report.py"), str(db), QUARTER[1].isoformat(), QUARTER[2].isoformat(),
+         str(floor_out)], env, work, runs)
+    return [Measure(f"report --quarter ({size} complaints)", size, seconds, peak, floor_seconds, floor_peak, 1.3)]
+
+
+def table(measures: list[Measure]) -> str:
+    lines = ["| command | ledger | median s | floor s | ratio | target | peak MB | floor peak MB | |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for m in measures:
+        lines.append(f"| {m.name} | {m.size} | {m.seconds:.3f} | "
+                     f"{m.floor_seconds:.3f} | {m.ratio:.2f} | ≤ {m.target} | {m.peak_mb:.0f} | "
+                     f"{m.floor_mb:.0f} | {m.verdict} |" if m.floor_seconds else
+                     f"| {m.name} | {m.size} | {m.seconds:.3f} | | | | {m.peak_mb:.0f} | | |")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, "
+            f"Python {platform.python_version()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10k,100k,1m", help="ledger sizes for the CLI commands")
+    parser.add_argument("--quarter", default="100k", help="complaints in the report's quarter ('' to skip)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=HERE / "work", help="where ledgers are built and kept")
+    parser.add_argument("--write", type=Path, help="write the table into this Markdown file")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "COMPLAINTCTL_NOW": NOW, "COMPLAINTCTL_USER": "bench", "CI": "true"}
+    env.pop("COMPLAINTCTL_DEBUG", None)
+    measures: list[Measure] = []
+    for size in [s for s in args.sizes.split(",") if s]:
+        measures += measure_cli(args.work, size, args.runs, env)
+        print(table(measures), file=sys.stderr)
+    if args.quarter:
+        measures += measure_report(args.work, args.quarter, max(1, min(args.runs, 3)), env)
+    text = table(measures)
+    print(text)
+    if args.write:
+        body = (f"<!-- generated by `bash scripts/bench` ({' '.join(sys.argv[1:])}); do not edit by hand -->\n\n"
+                f"Machine: {machine()}.  \nRun on {time.strftime('%Y-%m-%d %H:%M')}, median of {args.runs} runs "
+                f"(report: {max(1, min(args.runs, 3))}).\n\n{text}\n")
+        write_section(args.write, body)
+
+
+def write_section(path: Path, body: str) -> None:
+    """Replace the generated part of the file, keep the hand-written rest."""
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else f"# Performance\n\n{start}\n{end}\n"
+    before, _, rest = text.partition(start)
+    _, _, after = rest.partition(end)
+    path.write_text(f"{before}{start}\n{body}{end}{after}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
