@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -197,6 +198,14 @@ def write_summary(ws, report: Report) -> dict[str, tuple[int, int, int]]:
 YES_MARK = "是"
 
 
+def _labels(chart: BarChart, summary_ws, first: int, last: int) -> None:
+    """Category labels as text references (openpyxl's default numRef shows 1, 2, 3 in some readers)."""
+    ref = str(Reference(summary_ws, min_col=1, min_row=first, max_row=last))
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=ref))
+    chart.x_axis.delete = chart.y_axis.delete = False  # newer Excel hides axes left unset
+
+
 def write_charts(ws, summary_ws, where: dict[str, tuple[int, int, int]]) -> None:
     first, last, _ = where["categories"]
     chart = BarChart()
@@ -205,7 +214,7 @@ def write_charts(ws, summary_ws, where: dict[str, tuple[int, int, int]]) -> None
     chart.y_axis.title = "件数"
     chart.legend = None
     chart.add_data(Reference(summary_ws, min_col=2, min_row=first, max_row=last), titles_from_data=False)
-    chart.set_categories(Reference(summary_ws, min_col=1, min_row=first, max_row=last))
+    _labels(chart, summary_ws, first, last)
     chart.height, chart.width = 11, 22
     ws.add_chart(chart, "A1")
     if "months" in where:
@@ -217,7 +226,7 @@ def write_charts(ws, summary_ws, where: dict[str, tuple[int, int, int]]) -> None
         for column in (2, 6):  # 接收, 办结
             chart.add_data(Reference(summary_ws, min_col=column, min_row=header, max_row=last),
                            titles_from_data=True)
-        chart.set_categories(Reference(summary_ws, min_col=1, min_row=first, max_row=last))
+        _labels(chart, summary_ws, first, last)
         chart.height, chart.width = 9, 22
         ws.add_chart(chart, "A24")
 
