@@ -21,7 +21,7 @@ from pathlib import Path
 
 from complaintctl import clock, codes
 from complaintctl.calendar import Calendar
-from complaintctl.complaint import apply, complainant_key, format_id
+from complaintctl.complaint import apply, columns_of, format_id
 from complaintctl.identity import resident_id_check_digit
 from complaintctl.ledger import GENESIS_HASH, Ledger, canonical_json, event_hash
 from complaintctl.lifecycle import keep_until
@@ -141,11 +141,9 @@ def build(path: Path, count: int, first: date, last: date, open_count: int = 300
             events_rows.append((event_id, number, kind, at, recorded, actor, body, prev, digest))
             prev = digest
             record = apply(record, kind, payload, at, actor)
-        ended = record.get("rejected_at") or record.get("closed_at")
-        complaint_rows.append((
-            number, year, seq, record["status"], record["received_at"], received.isoformat(), record.get("category"),
-            record.get("handler"), complainant_key(record), None, int(record["status"] in codes.OPEN_STATUSES),
-            clock.day_of(ended).isoformat() if ended else None, event_id, json.dumps(record, ensure_ascii=False)))
+        columns = columns_of(record)
+        complaint_rows.append((number, year, seq, *(columns[name] for name in COLUMNS), event_id,
+                               json.dumps(record, ensure_ascii=False)))
         if len(complaint_rows) >= batch:
             _flush(conn, events_rows, complaint_rows)
     _flush(conn, events_rows, complaint_rows)
@@ -154,11 +152,14 @@ def build(path: Path, count: int, first: date, last: date, open_count: int = 300
     conn.close()
 
 
+COLUMNS = ("status", "received_at", "received_day", "category", "handler", "complainant_key", "parent", "is_open",
+           "ended_day")
+
+
 def _flush(conn, events_rows: list, complaint_rows: list) -> None:
     conn.executemany("INSERT INTO events (id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events_rows)
-    conn.executemany("INSERT INTO complaints (id, year, seq, status, received_at, received_day, category, handler, "
-                     "complainant_key, parent, is_open, ended_day, last_event, record) "
+    conn.executemany(f"INSERT INTO complaints (id, year, seq, {', '.join(COLUMNS)}, last_event, record) "
                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", complaint_rows)
     events_rows.clear()
     complaint_rows.clear()

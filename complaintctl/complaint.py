@@ -291,8 +291,6 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["keep_until"] = payload.get("keep_until")  # CSA 9.4: closed + 10 years
     elif kind == "recomplained":
         new["recomplaints"] = [*new.get("recomplaints", []), payload["child"]]
-        # It follows the dissatisfied callback it came from (same transaction): note it there too.
-        new["callbacks"] = [*new["callbacks"][:-1], {**new["callbacks"][-1], "recomplaint": payload["child"]}]
     else:
         raise ValueError(f"unknown event kind {kind}")
     if kind in STATUS_AFTER:
@@ -300,6 +298,17 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["status_at"] = at
     new["group"] = int(new.get("complainants") or 1) >= 10  # CSA 5.2
     return new
+
+
+def columns_of(record: dict) -> dict:
+    """The `complaints` table's query columns, derived from the record (kept beside it for indexes)."""
+    ended = record.get("rejected_at") or record.get("closed_at")
+    return dict(
+        status=record["status"], received_at=record["received_at"],
+        received_day=clock.day_of(record["received_at"]).isoformat(), category=record.get("category"),
+        handler=record.get("handler"), complainant_key=complainant_key(record), parent=record.get("parent"),
+        is_open=int(record["status"] in codes.OPEN_STATUSES),
+        ended_day=clock.day_of(ended).isoformat() if ended else None)  # for the report's carry-over
 
 
 def masked(record: dict) -> dict:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import stat
+import tempfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -28,6 +30,7 @@ from complaintctl.models import CalendarDay, CalendarYear, Complaint, Event, Pol
 from complaintctl.policy import Policy
 
 DB_ENV = "COMPLAINTCTL_DB"
+BUSY_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
 GENESIS_HASH = "0" * 64
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -53,13 +56,18 @@ def event_hash(prev_hash: str, complaint, kind, at, recorded_at, actor, payload:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
+# Files this process already opened with SQLite. Their header is not read again: closing any other
+# descriptor of a file drops every POSIX lock this process holds on it, SQLite's included.
+_OPENED: set[str] = set()
+
+
 def _check_file(path: Path) -> None:
     """Refuse anything that is not a ledger rather than let SQLite overwrite or misread it."""
     if path.is_dir():
         raise ComplaintError(f"ledger {path} is a folder, not a file; give --db a file path")
     if path.exists():
         size = path.stat().st_size
-        if size:
+        if size and str(path.resolve()) not in _OPENED:
             with path.open("rb") as f:
                 header = f.read(16)
             if header != SQLITE_HEADER:
@@ -73,15 +81,69 @@ def _check_file(path: Path) -> None:
     os.close(fd)
 
 
+def archive_of(ledger_path: Path) -> Path:
+    """Where a ledger's attachments are kept: `<ledger>.archive/<complaint number>/`."""
+    return ledger_path.with_name(ledger_path.name + ".archive")
+
+
+def snapshot(source: Path, dest: Path) -> None:
+    """A consistent copy of a live ledger with SQLite's online backup API, safe while others write.
+
+    Written under a temporary name, flushed to disk, then renamed: `dest` is whole or absent.
+    """
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".partial")  # 0600
+    os.close(fd)
+    try:
+        src = sqlite3.connect(source)
+        dst = sqlite3.connect(name)
+        try:
+            src.execute(f"PRAGMA busy_timeout = {busy_timeout()}")
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # a copy is one self-contained file
+        finally:
+            dst.close()
+            src.close()
+        with open(name, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(name, dest)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise ComplaintError("ledger busy: another complaintctl is writing to it; try again",
+                                 exit_code=BUSY) from None
+        raise ComplaintError(f"cannot copy {source}: {exc}") from None
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+
+
+def busy_timeout() -> int:
+    """How long a writer waits for another to finish, in ms: COMPLAINTCTL_BUSY_TIMEOUT seconds, default 10."""
+    text = os.environ.get(BUSY_ENV, "10")
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 600:
+        raise ComplaintError(f"{BUSY_ENV} must be a number of seconds from 0 to 600, not {text!r}")
+    return int(seconds * 1000)
+
+
+def stamp() -> str:
+    return clock.now().strftime("%Y%m%d-%H%M%S")
+
+
 class Ledger:
     """One open ledger. One engine per process; one Session per unit of work."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int = 10_000):
+    def __init__(self, path: Path, busy_timeout_ms: int | None = None):
         self.path = Path(path)
+        busy_timeout_ms = busy_timeout() if busy_timeout_ms is None else busy_timeout_ms
         _check_file(self.path)
         self._write_mode = False
         self._calendar: Calendar | None = None
         self._policies: list[Policy] | None = None
+        self.upgrade_backup: Path | None = None  # set when opening upgraded an older schema
+        _OPENED.add(str(self.path.resolve()))
         self.engine = create_engine(f"sqlite:///{self.path}")
 
         @event.listens_for(self.engine, "connect")
@@ -126,9 +188,16 @@ class Ledger:
             self._write_mode = previous
 
     def _migrate(self) -> None:
-        """Apply pending migrations, all in one transaction. A current ledger is only read."""
-        if not self._pending_migrations(write=False):
+        """Apply pending migrations, all in one transaction. A current ledger is only read.
+
+        An existing ledger of an older schema is first copied to `<ledger>.before-<migration>-<time>.db`.
+        """
+        pending = self._pending_migrations(write=False)
+        if not pending:
             return
+        if len(pending) < len(MIGRATIONS):  # not a new file: keep it as it was before the upgrade
+            self.upgrade_backup = self.path.with_name(f"{self.path.name}.before-{pending[0][0]}-{stamp()}.db")
+            snapshot(self.path, self.upgrade_backup)
         with self.transaction(write=True) as session:
             conn = session.connection()
             conn.exec_driver_sql(

@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlmodel import Session, func, select
 
 from complaintctl import clock, codes
-from complaintctl.complaint import (FIELD_BY_NAME, acceptance_missing, apply, complainant_key,
+from complaintctl.complaint import (FIELD_BY_NAME, acceptance_missing, apply, columns_of, complainant_key,
                                     describe_missing, format_id, parse_amount, parse_fields, parse_id,
                                     registration_missing)
 from complaintctl.deadlines import Deadline, deadlines_for, extension_total
 from complaintctl.errors import ComplaintError
-from complaintctl.ledger import Ledger
+from complaintctl.ledger import Ledger, archive_of
 from complaintctl.models import Complaint
 from complaintctl.policy import Policy, policy_for
 
@@ -61,23 +61,13 @@ def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
 # -- writing -----------------------------------------------------------------------------------
 
 def _save(session: Session, record: dict, event_id: int, row: Complaint | None = None) -> None:
-    values = dict(
-        status=record["status"], received_at=record["received_at"],
-        received_day=clock.day_of(record["received_at"]).isoformat(), category=record.get("category"),
-        handler=record.get("handler"), complainant_key=complainant_key(record), parent=record.get("parent"),
-        is_open=int(record["status"] in codes.OPEN_STATUSES), ended_day=_ended_day(record), last_event=event_id,
-        record=json.dumps(record, ensure_ascii=False))
+    values = dict(columns_of(record), last_event=event_id, record=json.dumps(record, ensure_ascii=False))
     if row is None:
         session.add(Complaint(id=record["id"], year=record["year"], seq=record["seq"], **values))
     else:
         for name, value in values.items():
             setattr(row, name, value)
         session.add(row)
-
-
-def _ended_day(record: dict) -> str | None:
-    ended = record.get("rejected_at") or record.get("closed_at")
-    return clock.day_of(ended).isoformat() if ended else None
 
 
 def _not_before(record: dict, at: datetime, what: str, status_too: bool = True) -> None:
@@ -454,7 +444,7 @@ def reclassify(ledger: Ledger, complaint_id: str, *, category: str, reason: str,
 
 
 def archive_dir(ledger: Ledger) -> Path:
-    return ledger.path.with_name(ledger.path.name + ".archive")
+    return archive_of(ledger.path)
 
 
 def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: datetime, by: str) -> Outcome:
@@ -510,3 +500,10 @@ def keep_until(closed: date) -> date:
         return closed.replace(year=closed.year + 10)
     except ValueError:
         return closed.replace(year=closed.year + 10, day=28)
+
+
+def record_disclosure(ledger: Ledger, complaint_id: str, command: str, by: str) -> None:
+    """An audit event (CSA 7.8) when personal data is shown in full; ledger-wide, so no state changes."""
+    with ledger.transaction() as session:
+        ledger.append(session, None, "unmasked", clock.iso(clock.now()), by,
+                      {"complaint": complaint_id, "command": command})

@@ -75,4 +75,3 @@ def m002_report_indexes(run: Callable[[str], None]) -> None:
                                                             json_extract(record, '$.closed_at')), 1, 10)""")
     run("CREATE INDEX ix_complaints_ended_day ON complaints (ended_day)")
     run("CREATE INDEX ix_events_complaint_at ON events (complaint, at)")
-    run("DROP INDEX ix_events_complaint")  # the new index serves lookups by complaint too

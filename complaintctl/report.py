@@ -332,6 +332,7 @@ class Builder:
         shown = [c for c in done if clock.day_of(c["at"]) in self.period]
         if not shown and due_in_period:
             shown = done[:1]  # made before the period began, though due in it
+        children = self._recomplaints(record) if shown else {}
         rows = []
         for callback in shown:
             called = clock.day_of(callback["at"])
@@ -342,11 +343,23 @@ class Builder:
             rows.append({**base, "called_on": called, "method": codes.CALLBACK_METHODS.label(callback.get("method")),
                          "outcome": codes.CALLBACK_OUTCOMES.label(callback["outcome"]), "on_time": timely,
                          "caller": callback.get("by"), "note": callback.get("note"),
-                         "recomplaint": callback.get("recomplaint")})
+                         "recomplaint": children.get(callback["at"])})
         if not done and (due_in_period or self.cutoff.missed(deadline)):
             missed = self.cutoff.missed(deadline)
             rows.append({**base, "outcome": NOT_CALLED, "on_time": f"{NOT_CALLED}（已超期）" if missed else NOT_CALLED})
         return rows
+
+
+    def _recomplaints(self, record: dict) -> dict[str, str]:
+        """Re-complaint number by the time of the callback that opened it (it is received at that moment)."""
+        numbers = record.get("recomplaints", [])
+        if not numbers:
+            return {}
+        with self.ledger.transaction(write=False) as session:
+            rows = session.connection().exec_driver_sql(
+                f"SELECT id, received_at FROM complaints WHERE id IN ({', '.join('?' * len(numbers))})",
+                tuple(numbers))
+            return {received_at: number for number, received_at in rows}
 
 
 def _respondent(record: dict) -> str | None:

@@ -333,10 +333,13 @@ def close(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = No
 from complaintctl.cli import views  # noqa: E402  (registers show, list, warn, codes)
 from complaintctl.cli import admin  # noqa: E402  (registers calendar, policy, config, demo)
 from complaintctl.cli import reports  # noqa: E402  (registers report)
+from complaintctl.cli import safety  # noqa: E402  (registers verify, backup, restore)
 
 views.register_commands(app)
 admin.register_commands(app)
 reports.register_commands(app)
+for command in (safety.verify, safety.backup, safety.restore):
+    app.command()(command)
 
 
 def main() -> None:

@@ -57,6 +57,9 @@ class State:
     def ledger(self) -> Ledger:
         if self._ledger is None:
             self._ledger = Ledger(resolve_path(self.db))
+            if self._ledger.upgrade_backup:
+                typer.echo(f"complaintctl: upgraded the ledger to this version's schema; the file as it was "
+                           f"is kept as {self._ledger.upgrade_backup}", err=True)
         return self._ledger
 
 

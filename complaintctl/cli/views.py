@@ -9,7 +9,7 @@ import typer
 
 from complaintctl import clock, codes, lifecycle, queries
 from complaintctl.cli import render
-from complaintctl.cli.common import ComplaintId, Json, ledger
+from complaintctl.cli.common import ComplaintId, Json, ledger, who
 from complaintctl.complaint import FIELDS, complainant_shown, masked
 from complaintctl.deadlines import uncovered_years
 from complaintctl.errors import OVERDUE
@@ -38,6 +38,8 @@ def show(
     deadlines = lifecycle.deadlines(book, record)
     with book.transaction(write=False) as session:
         events = book.events(session, record["id"])
+    if unmask:  # CSA 7.8: who saw personal data in full, and when
+        lifecycle.record_disclosure(book, record["id"], "show", who(ctx, None))
     view = dict(record) if unmask else masked(record)
     if as_json:
         import json

@@ -1,0 +1,139 @@
+"""Backups and restores that lose nothing.
+
+`backup` copies the live ledger with SQLite's online backup API (safe while others write), checks
+the copy, and copies the attachment archive beside it. `restore` refuses to replace a ledger that
+holds events the backup lacks unless forced, and always keeps the ledger it replaces.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from complaintctl import clock
+from complaintctl.errors import ComplaintError
+from complaintctl.integrity import Verified, require_sound
+from complaintctl.ledger import SQLITE_HEADER, Ledger, archive_of, busy_timeout, snapshot, stamp
+
+
+@dataclass
+class Copied:
+    path: Path
+    checked: Verified
+    attachments: int
+    kept: Path | None = None  # restore: where the replaced ledger was kept
+
+
+def _copy_archive(source: Path, dest: Path) -> int:
+    """Copy attachments not yet at `dest`. Stored names carry their hash, so none is ever overwritten."""
+    copied = 0
+    if not source.is_dir():
+        return 0
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or path.name.startswith(".incoming-"):
+            continue
+        target = dest / path.relative_to(source)
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(path, target)
+        os.chmod(target, 0o600)
+        copied += 1
+    if dest.is_dir():
+        os.chmod(dest, 0o700)
+    return copied
+
+
+def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str) -> Copied:
+    if dest is None:
+        folder = ledger.path.parent / "backups"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = folder / f"{ledger.path.stem}-{stamp()}.db"
+    else:
+        target = Path(dest).expanduser()
+        if target.is_dir():
+            target = target / f"{ledger.path.stem}-{stamp()}.db"
+    if target.exists() or archive_of(target).exists():
+        raise ComplaintError(f"{target} already exists; a backup never overwrites a file, give another name")
+    if not target.parent.is_dir():
+        raise ComplaintError(f"backup folder {target.parent} does not exist")
+    if target.resolve() == ledger.path.resolve():
+        raise ComplaintError("the backup cannot be the ledger itself")
+    # On record first, so the copy holds its own backup event and restoring it needs no --force.
+    with ledger.transaction() as session:
+        ledger.append(session, None, "backed_up", clock.iso(clock.now()), by, {"file": str(target.resolve())})
+    snapshot(ledger.path, target)
+    checked = require_sound(target, state=False)
+    attachments = _copy_archive(archive_of(ledger.path), archive_of(target))
+    return Copied(target, checked, attachments)
+
+
+def _looks_like_ledger(path: Path) -> None:
+    if not path.is_file():
+        raise ComplaintError(f"no backup at {path}")
+    with path.open("rb") as f:
+        if f.read(16) != SQLITE_HEADER:
+            raise ComplaintError(f"{path} is not a complaintctl ledger (not an SQLite file)")
+
+
+def _events_missing_from(ledger_path: Path, backup_path: Path) -> tuple[int, str | None]:
+    """How many of the ledger's newest events the backup lacks (the chain makes the rest follow)."""
+    current = sqlite3.connect(ledger_path)  # both exist: checked before; only read
+    other = sqlite3.connect(backup_path)
+    try:
+        missing, newest = 0, None
+        for digest, kind, recorded in current.execute("SELECT hash, kind, recorded_at FROM events ORDER BY id DESC"):
+            if other.execute("SELECT 1 FROM events WHERE hash = ?", (digest,)).fetchone():
+                break
+            missing += 1
+            newest = newest or f"'{kind}' recorded {recorded}"
+        return missing, newest
+    finally:
+        current.close()
+        other.close()
+
+
+def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: str) -> Copied:
+    """Replace the ledger with a checked backup; the ledger replaced is kept beside it."""
+    source = Path(source).expanduser()
+    _looks_like_ledger(source)
+    if source.resolve() == ledger_path.resolve():
+        raise ComplaintError("that file is the ledger itself")
+    checked = require_sound(source, archive_of(source) if archive_of(source).is_dir() else None)
+    kept = None
+    if ledger_path.exists():
+        Ledger(ledger_path).engine.dispose()  # refuses anything that is not a ledger, before we touch it
+        missing, newest = _events_missing_from(ledger_path, source)
+        if missing and not force:
+            raise ComplaintError(f"{ledger_path} holds {missing} event(s) the backup lacks, the newest "
+                                 f"{newest}; nothing was changed (use --force to replace it anyway; it is kept)")
+        kept = ledger_path.with_name(f"{ledger_path.name}.replaced-{stamp()}.db")
+        snapshot(ledger_path, kept)
+        _write_over(source, ledger_path)
+    else:
+        ledger_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        snapshot(source, ledger_path)
+    attachments = _copy_archive(archive_of(source), archive_of(ledger_path))
+    ledger = Ledger(ledger_path)  # upgrades an older backup's schema (keeping a copy first)
+    with ledger.transaction() as session:
+        ledger.append(session, None, "restored", clock.iso(clock.now()), by,
+                      {"from": str(source.resolve()), "kept": str(kept) if kept else None})
+    ledger.engine.dispose()
+    return Copied(ledger_path, checked, attachments, kept)
+
+
+def _write_over(source: Path, ledger_path: Path) -> None:
+    """Copy the backup's pages into the live ledger in one transaction (other processes see old or new)."""
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(ledger_path)
+    try:
+        dst.execute(f"PRAGMA busy_timeout = {busy_timeout()}")
+        src.backup(dst)
+    except sqlite3.OperationalError as exc:
+        raise ComplaintError(f"could not restore into {ledger_path}: {exc}; the ledger is unchanged") from None
+    finally:
+        dst.close()
+        src.close()

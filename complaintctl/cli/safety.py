@@ -1,0 +1,56 @@
+"""Commands that keep the ledger safe: verify, backup, restore."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from complaintctl.cli import render
+from complaintctl.cli.common import By, ledger, who
+
+
+def verify(ctx: typer.Context) -> None:
+    """Check the ledger: file structure, the events' hash chain, the current state rebuilt from the
+    events, and every attachment's SHA-256. Exit 0 only when all holds; exit 5 names the first problem."""
+    from complaintctl.integrity import require_sound
+    from complaintctl.ledger import archive_of
+
+    book = ledger(ctx)
+    done = require_sound(book.path, archive_of(book.path))
+    render.say(f"ledger OK (完好): {done.events} events in an unbroken hash chain, {done.complaints} complaints "
+               f"match their events, {done.attachments} attachments match their SHA-256; head {done.head[:16]}")
+
+
+def backup(
+    ctx: typer.Context,
+    dest: Annotated[Optional[str], typer.Argument(metavar="[DEST]", help="File or folder for the copy. Default: backups/ beside the ledger.", show_default=False)] = None,
+    by: By = None,
+) -> None:
+    """Copy the ledger while others may be using it (SQLite online backup), check the copy, and copy the
+    attachment archive beside it. Recorded as an event."""
+    from complaintctl import backup as backups
+
+    done = backups.backup(ledger(ctx), dest, by=who(ctx, by))
+    render.say(f"backed up to {done.path}: {done.checked.events} events, chain checked; "
+               f"{done.attachments} attachment file(s) copied")
+
+
+def restore(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="FILE", help="A backup made by `complaintctl backup`.", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Replace the ledger even though it has events the backup lacks.")] = False,
+    by: By = None,
+) -> None:
+    """Replace the ledger with a checked backup. Refused when the ledger has events the backup lacks,
+    unless --force; the replaced ledger is always kept beside it."""
+    from complaintctl import backup as backups
+    from complaintctl.ledger import resolve_path
+
+    state = ctx.find_root().obj
+    path = resolve_path(state.db)
+    actor = by.strip() if by and by.strip() else who(ctx, by) if path.exists() else "restore"
+    done = backups.restore(path, source, force=force, by=actor)
+    render.say(f"restored {path} from {source}: {done.checked.events} events, checked")
+    if done.kept:
+        render.say(f"the ledger it replaced is kept as {done.kept}")
