@@ -299,3 +299,27 @@ def test_kill_9_at_any_moment_leaves_the_ledger_before_or_after(db_path, cli, tm
             copy.unlink()
     # Every command still works afterwards, and the last writes are all there.
     assert "ledger OK" in run("verify").stdout
+
+
+def test_a_truncated_ledger_is_refused_and_left_as_it_is(cli, tmp_path):
+    half = tmp_path / "half.db"
+    shutil.copyfile(FIXTURE_M001, half)
+    half.write_bytes(half.read_bytes()[: half.stat().st_size // 2])
+    content = half.read_bytes()
+    for command in (["list"], ["register", "--method", "phone", "--channel", "direct", "--name", "x",
+                               "--phone", "13812345678", "--request", "y"], ["verify"]):
+        result = cli("--db", half, *command, ok=False)
+        assert result.exit_code in (1, 5) and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert half.read_bytes() == content
+    assert not list(tmp_path.glob("half.db.before-*"))  # not even "upgraded"
+
+
+def test_archive_and_backups_are_private(cli, tmp_path, db_path):
+    handled(cli, tmp_path)
+    cli("backup")
+    archive = Path(str(db_path) + ".archive")
+    assert oct(archive.stat().st_mode & 0o777) == "0o700"
+    assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in archive.rglob("*") if p.is_file())
+    (copy,) = (db_path.parent / "backups").glob("*.db")
+    assert oct(copy.stat().st_mode & 0o777) == "0o600"
+    assert oct((db_path.parent / "backups").stat().st_mode & 0o777) == "0o700"
