@@ -22,6 +22,11 @@ from complaintctl.ledger import Ledger, resolve_path
 DEBUG_ENV = "COMPLAINTCTL_DEBUG"
 
 
+def one_line(text: str) -> str:
+    """A message stays one line on stderr, whatever a typed path or value held (newlines, CRs, escapes)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 class ComplaintGroup(TyperGroup):
     """Turns refusals and usage errors into one line on stderr and the documented exit code."""
 
@@ -29,22 +34,22 @@ class ComplaintGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ComplaintError as exc:
-            typer.echo(f"complaintctl: {exc}", err=True)
+            typer.echo(f"complaintctl: {one_line(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "complaintctl"
-            typer.echo(f"{where}: {exc.format_message()} (see `{where} --help`)", err=True)
+            typer.echo(f"{where}: {one_line(exc.format_message())} (see `{where} --help`)", err=True)
             raise typer.Exit(USAGE) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
             raise
         except OSError as exc:
-            typer.echo(f"complaintctl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+            typer.echo(one_line(f"complaintctl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), err=True)
             raise typer.Exit(1) from None
         except Exception as exc:  # a bug: one line for users, the traceback for tests and debugging
             if os.environ.get(DEBUG_ENV) or os.environ.get("PYTEST_CURRENT_TEST"):
                 raise
-            typer.echo(f"complaintctl: internal error ({type(exc).__name__}: {exc}); nothing was "
-                       f"recorded. Set {DEBUG_ENV}=1 for details and please report it.", err=True)
+            typer.echo(one_line(f"complaintctl: internal error ({type(exc).__name__}: {exc}); nothing was "
+                                f"recorded. Set {DEBUG_ENV}=1 for details and please report it."), err=True)
             raise typer.Exit(70) from None
 
 
