@@ -17,6 +17,6 @@ def test_benchmark_runs_on_a_tiny_ledger_and_writes_its_table(tmp_path):
     text = out.read_text()
     assert "Hand-written notes stay." in text and "old" not in text
     for command in ("| --help | 1k |", "| warn | 1k |", "| list --open | 1k |", "| show | 1k |",
-                    "| register | 1k |", "| report --quarter (1k complaints) | 1k |"):
+                    "| register | 1k |", "| verify | 1k |", "| backup | 1k |", "| report --quarter (1k complaints) | 1k |"):
         assert command in text, command
     assert "Machine:" in text
