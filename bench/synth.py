@@ -13,7 +13,6 @@ the regulator reply for transferred complaints, closing after the callback.
 
 from __future__ import annotations
 
-import json
 import random
 import sqlite3
 from datetime import date, datetime, timedelta
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from complaintctl import clock, codes
 from complaintctl.calendar import Calendar
-from complaintctl.complaint import apply, columns_of, format_id
+from complaintctl.complaint import apply, columns_of, format_id, record_json
 from complaintctl.identity import resident_id_check_digit
 from complaintctl.ledger import GENESIS_HASH, Ledger, canonical_json, event_hash
 from complaintctl.lifecycle import keep_until
@@ -143,7 +142,7 @@ def build(path: Path, count: int, first: date, last: date, open_count: int = 300
             record = apply(record, kind, payload, at, actor)
         columns = columns_of(record)
         complaint_rows.append((number, year, seq, *(columns[name] for name in COLUMNS), event_id,
-                               json.dumps(record, ensure_ascii=False)))
+                               record_json(record)))
         if len(complaint_rows) >= batch:
             _flush(conn, events_rows, complaint_rows)
     _flush(conn, events_rows, complaint_rows)

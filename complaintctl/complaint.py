@@ -6,6 +6,7 @@ that fold stored for queries, updated in the same transaction as each event.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -298,6 +299,16 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["status_at"] = at
     new["group"] = int(new.get("complainants") or 1) >= 10  # CSA 5.2
     return new
+
+
+# Keys sorted: the same record always gives the same text, however its dicts were built, so
+# `verify` can compare a rebuilt record with the stored one as text.
+_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
+def record_json(record: dict) -> str:
+    """The stored form of a record in the `complaints` table."""
+    return _RECORD_JSON.encode(record)
 
 
 def columns_of(record: dict) -> dict:

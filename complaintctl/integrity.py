@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from complaintctl.complaint import apply, columns_of
+from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.ledger import GENESIS_HASH, event_hash
+
+
+PARALLEL_FROM = 64 * 2**20  # bytes: below this a second process costs more than it saves
 
 
 @dataclass
@@ -33,34 +37,62 @@ class Verified:
 
 
 def verify(path: Path, archive: Path | None = None, first_only: bool = True, state: bool = True) -> Verified:
-    """Run the checks on the ledger file at `path`, reading one consistent snapshot.
+    """Run the checks on the ledger file at `path`.
 
     `problems` lists what is wrong (only the first unless first_only=False). `state=False` skips
     rebuilding the current state (for a backup just written, whose chain and structure are enough).
+    On a machine with more than one core, the structure and chain are checked in a second process
+    while this one rebuilds the state: the two halves take about as long as each other.
     """
-    result = Verified()
     if not Path(path).is_file():
-        result.fail("no such file")
+        return Verified(problems=["no such file"])
+    if not state:
+        return _structure_and_chain(str(path))
+    import multiprocessing
+
+    small = Path(path).stat().st_size < PARALLEL_FROM
+    if small or (os.cpu_count() or 1) < 2 or multiprocessing.parent_process() is not None:
+        result = _structure_and_chain(str(path))
+        if not result.problems:
+            _read(path, lambda conn: _check_state(conn, result, archive, first_only), result)
         return result
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        chain = pool.apply_async(_structure_and_chain, (str(path),))
+        result = Verified()
+        _read(path, lambda conn: _check_state(conn, result, archive, first_only), result)
+        first = chain.get()
+    first.complaints, first.attachments = result.complaints, result.attachments
+    first.problems += result.problems  # structure and chain problems come first: they explain the rest
+    return first
+
+
+def _read(path, check, result: Verified) -> None:
     # Not mode=ro: after a crash, reading needs the WAL index rebuilt, which a read-only connection
-    # cannot do. Only reads are issued, inside one transaction.
+    # cannot do. Only reads are issued, inside one transaction: one consistent snapshot.
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("BEGIN")  # one snapshot for every check, even while others write
+        conn.execute("BEGIN")
+        check(conn)
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:
+        result.fail(f"cannot be read as a ledger ({exc}); restore it from a backup")
+    finally:
+        conn.close()
+
+
+def _structure_and_chain(path: str) -> Verified:
+    result = Verified()
+
+    def check(conn) -> None:
         rows = conn.execute("PRAGMA integrity_check").fetchall()
         if [r[0] for r in rows] != ["ok"]:
             lines = [line for r in rows for line in str(r[0]).splitlines() if not line.startswith("***")]
             result.fail(f"SQLite integrity check failed ({len(lines)} findings), first: {lines[0]}; "
                         "restore it from a backup")
-            return result
+            return
         _check_chain(conn, result)
-        if state and not (result.problems and first_only):
-            _check_state(conn, result, archive, first_only)
-        conn.execute("COMMIT")
-    except sqlite3.DatabaseError as exc:
-        result.fail(f"cannot be read as a ledger ({exc})")
-    finally:
-        conn.close()
+
+    _read(path, check, result)
     return result
 
 
@@ -118,7 +150,8 @@ def _check_state(conn, result: Verified, archive: Path | None, first_only: bool)
 def _compare(number: str, record: dict | None, last_id, columns: dict, last_event: int, text: str) -> str | None:
     if record is None:
         return f"{number} has a current state but no events: it was not made by complaintctl"
-    if json.loads(text) != record:
+    # The stored text is this same fold written by json.dumps, so equal text is the fast, common case.
+    if record_json(record) != text and json.loads(text) != record:
         stored = json.loads(text)
         keys = sorted(k for k in set(stored) | set(record) if stored.get(k) != record.get(k))
         return f"{number}: the stored current state differs from its events in {', '.join(keys)}"

@@ -47,8 +47,12 @@ def resolve_path(db: str | os.PathLike | None) -> Path:
     return Path(chosen).expanduser() if chosen else default_path()
 
 
+# One encoder, built once: json.dumps would build it anew for each of millions of events in `verify`.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical_json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def event_hash(prev_hash: str, complaint, kind, at, recorded_at, actor, payload: str) -> str:

@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 
 from complaintctl import clock, codes
 from complaintctl.complaint import (FIELD_BY_NAME, acceptance_missing, apply, columns_of, complainant_key,
-                                    describe_missing, format_id, parse_amount, parse_fields, parse_id,
+                                    describe_missing, format_id, parse_amount, parse_fields, parse_id, record_json,
                                     registration_missing)
 from complaintctl.deadlines import Deadline, deadlines_for, extension_total
 from complaintctl.errors import ComplaintError
@@ -61,7 +61,7 @@ def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
 # -- writing -----------------------------------------------------------------------------------
 
 def _save(session: Session, record: dict, event_id: int, row: Complaint | None = None) -> None:
-    values = dict(columns_of(record), last_event=event_id, record=json.dumps(record, ensure_ascii=False))
+    values = dict(columns_of(record), last_event=event_id, record=record_json(record))
     if row is None:
         session.add(Complaint(id=record["id"], year=record["year"], seq=record["seq"], **values))
     else:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
@@ -70,6 +70,7 @@ class DetailSheet:
             cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
             header.append(cell)
         self.ws.append(header)
+        self.ws._values_to_row = self._cells  # see _cells
         # A styled cell for each column that needs one (dates, amounts, long text), reused for every row:
         # styling each cell anew is the slow part. Other values go in plain.
         self.templates = [self._template(c) if c.kind in STYLED else None for c in columns]
@@ -104,6 +105,25 @@ class DetailSheet:
             cells.append(template)
         self.ws.append(cells)
         self.rows += 1
+
+    def _cells(self, values, row_idx):
+        """openpyxl's own WriteOnlyWorksheet._values_to_row, less its slow path for ready-made cells.
+
+        openpyxl finds out that a value is already a cell by trying to store it as a value and
+        catching the ValueError, whose message formats the cell: a third of the report's time.
+        """
+        plain = WriteOnlyCell(self.ws)
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                cell = value
+            else:
+                cell = plain
+                cell.value = value
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
 
     def finish(self) -> None:
         last = get_column_letter(len(self.columns))
