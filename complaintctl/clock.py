@@ -83,6 +83,8 @@ def from_iso(text: str) -> datetime:
 
 def day_of(text: str) -> date:
     """The Shanghai calendar day of a stored time."""
+    if text.endswith("+08:00"):  # how iso() stores every time: the day is its first ten characters
+        return date.fromisoformat(text[:10])
     return from_iso(text).date()
 
 

@@ -50,8 +50,9 @@ class Deadline:
         }
 
 
-def deadlines_for(record: dict, calendar: Calendar, policy: Policy) -> list[Deadline]:
-    """Every deadline that applies to the complaint in its current state."""
+def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: bool = False) -> list[Deadline]:
+    """Every deadline that applies to the complaint in its current state; with unmet_only, only those
+    not yet met (`warn` asks that of every open complaint, and skipping the rest halves its work)."""
     received = day_of(record["received_at"])
 
     def make(kind: str, start: date, days: int, extra: int, unit: str, met_at: str | None) -> Deadline:
@@ -59,22 +60,31 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy) -> list[Dead
         due = calendar.add_days(start, days + extra, unit) if extra else original
         return Deadline(kind, due, original, met_at, bool(calendar.provisional(start, due)), unit)
 
-    result = [make("acceptance", received, policy.acceptance_days, 0, policy.acceptance_unit,
-                   record.get("accepted_at") or record.get("rejected_at"))]
+    result = []
+    decided = record.get("accepted_at") or record.get("rejected_at")
+    if not (unmet_only and decided):
+        result.append(make("acceptance", received, policy.acceptance_days, 0, policy.acceptance_unit, decided))
     if record.get("rejected_at"):
         return result
-    extension = sum(e["days"] for e in record.get("extensions", []))
-    completion = make("completion", received, policy.completion_days, extension, policy.completion_unit,
-                      record.get("resolved_at"))
-    result.append(completion)
-    if record.get("resolved_at"):
+    resolved, replied = record.get("resolved_at"), record.get("regulator_replied_at")
+    regulator = record.get("channel") == "regulator" and not (unmet_only and replied)
+    if not (unmet_only and resolved) or regulator:
+        extension = sum(e["days"] for e in record.get("extensions", []))
+        completion = make("completion", received, policy.completion_days, extension, policy.completion_unit,
+                          resolved)
+        if not (unmet_only and resolved):
+            result.append(completion)
+        if regulator:
+            # CSA 9.2.2(e): the result goes back into the regulator's transfer system, due with completion.
+            reply = Deadline("regulator_reply", completion.due, completion.original_due, replied,
+                             completion.provisional, completion.unit)
+    if resolved:
         callbacks = record.get("callbacks", [])
-        result.append(make("callback", day_of(record["resolved_at"]), policy.callback_days, 0,
-                           policy.callback_unit, callbacks[0]["at"] if callbacks else None))
-    if record.get("channel") == "regulator":
-        # CSA 9.2.2(e): the result goes back into the regulator's transfer system, due with completion.
-        result.append(Deadline("regulator_reply", completion.due, completion.original_due,
-                               record.get("regulator_replied_at"), completion.provisional, completion.unit))
+        if not (unmet_only and callbacks):
+            result.append(make("callback", day_of(resolved), policy.callback_days, 0, policy.callback_unit,
+                               callbacks[0]["at"] if callbacks else None))
+    if regulator:
+        result.append(reply)
     return result
 
 

@@ -16,7 +16,7 @@ import tempfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -26,8 +26,10 @@ from complaintctl import clock
 from complaintctl.calendar import Calendar, DayOverride
 from complaintctl.errors import BUSY, ComplaintError
 from complaintctl.migrations import MIGRATIONS
-from complaintctl.models import CalendarDay, CalendarYear, Complaint, Event, PolicyRow, Setting
-from complaintctl.policy import Policy
+from complaintctl.policy import Policy, policy_for
+
+if TYPE_CHECKING:
+    from complaintctl.models import Event
 
 DB_ENV = "COMPLAINTCTL_DB"
 BUSY_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
@@ -230,6 +232,8 @@ class Ledger:
     # -- the event log -------------------------------------------------------------------------
     def append(self, session: Session, complaint: str | None, kind: str, at: str, actor: str,
                payload: dict) -> Event:
+        from complaintctl.models import Event  # the ORM classes cost start-up time; read commands skip them
+
         last = session.exec(select(Event.hash).order_by(Event.id.desc()).limit(1)).first()
         prev = last or GENESIS_HASH
         recorded = clock.iso(clock.now())
@@ -240,35 +244,39 @@ class Ledger:
         session.flush()
         return row
 
-    def events(self, session: Session, complaint: str) -> list[Event]:
+    def events(self, session: Session, complaint: str) -> list:
+        from complaintctl.models import Event
+
         return list(session.exec(select(Event).where(Event.complaint == complaint).order_by(Event.id)))
 
     # -- settings, calendar, policy ------------------------------------------------------------
     def setting(self, session: Session, key: str, default: str | None = None) -> str | None:
-        row = session.get(Setting, key)
-        return row.value if row else default
+        row = session.connection().exec_driver_sql("SELECT value FROM settings WHERE key = ?", (key,)).first()
+        return row[0] if row else default
 
     def calendar(self) -> Calendar:
         if self._calendar is None:
             with self.transaction(write=False) as session:
-                days = session.exec(select(CalendarDay)).all()
-                years = session.exec(select(CalendarYear.year)).all()
+                conn = session.connection()
+                days = conn.exec_driver_sql("SELECT day, kind, note FROM calendar_days").all()
+                years = conn.exec_driver_sql("SELECT year FROM calendar_years").all()
             self._calendar = Calendar(
-                overrides=[DayOverride(date.fromisoformat(d.day), d.kind, d.note) for d in days],
-                imported_years=set(years))
+                overrides=[DayOverride(date.fromisoformat(day), kind, note) for day, kind, note in days],
+                imported_years={year for (year,) in years})
         return self._calendar
 
     def policies(self) -> list[Policy]:
         if self._policies is None:
             with self.transaction(write=False) as session:
-                rows = session.exec(select(PolicyRow).order_by(PolicyRow.effective_from)).all()
-            self._policies = [Policy.from_dict(json.loads(r.data)) for r in rows]
+                rows = session.connection().exec_driver_sql("SELECT data FROM policies ORDER BY effective_from").all()
+            self._policies = [Policy.from_dict(json.loads(data)) for (data,) in rows]
         return self._policies
+
+    def policy_on(self, received: date) -> Policy:
+        """The policy in force on the day a complaint was received."""
+        return policy_for(self.policies(), received)
 
     def forget_cached(self) -> None:
         """After a calendar or policy change, so the same process sees the new data."""
         self._calendar = None
         self._policies = None
-
-    def get(self, session: Session, complaint_id: str) -> Complaint | None:
-        return session.get(Complaint, complaint_id)

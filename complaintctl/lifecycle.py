@@ -14,15 +14,15 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
-from complaintctl import clock, codes
+from complaintctl import clock, codes, queries
 from complaintctl.complaint import (FIELD_BY_NAME, acceptance_missing, apply, columns_of, complainant_key,
                                     describe_missing, format_id, parse_amount, parse_fields, parse_id, record_json,
                                     registration_missing)
-from complaintctl.deadlines import Deadline, deadlines_for, extension_total
+from complaintctl.deadlines import extension_total
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, archive_of
 from complaintctl.models import Complaint
-from complaintctl.policy import Policy, policy_for
+from complaintctl.policy import Policy
 
 
 @dataclass
@@ -44,18 +44,13 @@ def load(session: Session, complaint_id: str) -> Complaint:
     return row
 
 
-def record_of(ledger: Ledger, complaint_id: str) -> dict:
-    with ledger.transaction(write=False) as session:
-        return json.loads(load(session, complaint_id).record)
+record_of = queries.record_of
+deadlines = queries.deadlines
 
 
 def policy_of(ledger: Ledger, record: dict) -> Policy:
     """The policy in force on the day the complaint was received."""
-    return policy_for(ledger.policies(), clock.day_of(record["received_at"]))
-
-
-def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
-    return deadlines_for(record, ledger.calendar(), policy_of(ledger, record))
+    return ledger.policy_on(clock.day_of(record["received_at"]))
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -6,33 +6,52 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import select
-
-from complaintctl import codes
-from complaintctl.complaint import complainant_shown
+from complaintctl import clock, codes
+from complaintctl.complaint import complainant_shown, parse_id
 from complaintctl.deadlines import Deadline, deadlines_for
+from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
-from complaintctl.models import Complaint
-from complaintctl.lifecycle import policy_of
+
+
+def record_of(ledger: Ledger, complaint_id: str) -> dict:
+    """One complaint's current record; an unknown number is refused with a hint."""
+    number, _year, _seq = parse_id(complaint_id)
+    with ledger.transaction(write=False) as session:
+        row = session.connection().exec_driver_sql("SELECT record FROM complaints WHERE id = ?", (number,)).first()
+    if row is None:
+        raise ComplaintError(f"unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger")
+    return json.loads(row[0])
+
+
+def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
+    """Every deadline of the complaint, by the policy in force when it was received."""
+    return deadlines_for(record, ledger.calendar(), ledger.policy_on(clock.day_of(record["received_at"])))
 
 
 def find(ledger: Ledger, *, status: str | None = None, category: str | None = None, handler: str | None = None,
          received_from: date | None = None, received_to: date | None = None, open_only: bool = False) -> list[dict]:
-    query = select(Complaint.record).order_by(Complaint.received_day, Complaint.year, Complaint.seq)
+    where, args = [], []
     if status is not None:
-        query = query.where(Complaint.status == codes.STATUSES.parse(status))
+        where.append("status = ?")
+        args.append(codes.STATUSES.parse(status))
     if category is not None:
-        query = query.where(Complaint.category == codes.CATEGORIES.parse(category))
+        where.append("category = ?")
+        args.append(codes.CATEGORIES.parse(category))
     if handler is not None:
-        query = query.where(Complaint.handler == handler)
+        where.append("handler = ?")
+        args.append(handler)
     if received_from:
-        query = query.where(Complaint.received_day >= received_from.isoformat())
+        where.append("received_day >= ?")
+        args.append(received_from.isoformat())
     if received_to:
-        query = query.where(Complaint.received_day <= received_to.isoformat())
+        where.append("received_day <= ?")
+        args.append(received_to.isoformat())
     if open_only:
-        query = query.where(Complaint.is_open == 1)
+        where.append("is_open = 1")
+    sql = ("SELECT record FROM complaints" + (" WHERE " + " AND ".join(where) if where else "") +
+           " ORDER BY received_day, year, seq")
     with ledger.transaction(write=False) as session:
-        return [json.loads(text) for text in session.exec(query)]
+        return [json.loads(text) for (text,) in session.connection().exec_driver_sql(sql, tuple(args))]
 
 
 @dataclass(frozen=True)
@@ -62,13 +81,13 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None) -> list[Re
     calendar = ledger.calendar()
     found: list[Reminder] = []
     with ledger.transaction(write=False) as session:
-        rows = list(session.exec(select(Complaint.record).where(Complaint.is_open == 1)))
-    for text in rows:
+        rows = session.connection().exec_driver_sql("SELECT record FROM complaints WHERE is_open = 1").all()
+    for (text,) in rows:
         record = json.loads(text)
-        policy = policy_of(ledger, record)
+        policy = ledger.policy_on(clock.day_of(record["received_at"]))
         windows = {"acceptance": policy.remind_acceptance, "completion": policy.remind_completion,
                    "regulator_reply": policy.remind_completion, "callback": 1}
-        for deadline in deadlines_for(record, calendar, policy):
+        for deadline in deadlines_for(record, calendar, policy, unmet_only=True):
             if deadline.met_at is not None:
                 continue
             days_left = calendar.count_days(as_of, deadline.due, deadline.unit)

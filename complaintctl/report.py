@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 from complaintctl import clock, codes, identity
-from complaintctl.complaint import apply, complainant_name
+from complaintctl.complaint import apply
 from complaintctl.deadlines import Deadline, deadlines_for, extension_total, uncovered_years
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger

@@ -8,11 +8,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from complaintctl import __version__, codes, lifecycle
+from complaintctl import __version__, codes
 from complaintctl.cli import render
+from complaintctl.cli.lazy import lazy
 from complaintctl.cli.common import At, By, ComplaintGroup, ComplaintId, Json, State, ledger, when, who
 from complaintctl.complaint import FIELDS, masked
 from complaintctl.errors import ComplaintError
+
+lifecycle = lazy("complaintctl.lifecycle")
 
 app = typer.Typer(
     cls=ComplaintGroup,

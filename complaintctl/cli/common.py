@@ -17,7 +17,9 @@ except ImportError:  # pragma: no cover
 
 from complaintctl import clock
 from complaintctl.errors import USAGE, ComplaintError
-from complaintctl.ledger import Ledger, resolve_path
+from complaintctl.cli.lazy import lazy
+
+ledgers = lazy("complaintctl.ledger")
 
 DEBUG_ENV = "COMPLAINTCTL_DEBUG"
 
@@ -56,19 +58,19 @@ class ComplaintGroup(TyperGroup):
 class State:
     def __init__(self, db: str | None):
         self.db = db
-        self._ledger: Ledger | None = None
+        self._ledger: ledgers.Ledger | None = None
 
     @property
-    def ledger(self) -> Ledger:
+    def ledger(self) -> ledgers.Ledger:
         if self._ledger is None:
-            self._ledger = Ledger(resolve_path(self.db))
+            self._ledger = ledgers.Ledger(ledgers.resolve_path(self.db))
             if self._ledger.upgrade_backup:
                 typer.echo(f"complaintctl: upgraded the ledger to this version's schema; the file as it was "
                            f"is kept as {self._ledger.upgrade_backup}", err=True)
         return self._ledger
 
 
-def ledger(ctx: typer.Context) -> Ledger:
+def ledger(ctx: typer.Context) -> ledgers.Ledger:
     return ctx.find_root().obj.ledger
 
 

@@ -7,12 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from complaintctl import clock, codes, lifecycle, queries
+from complaintctl import clock, codes
 from complaintctl.cli import render
+from complaintctl.cli.lazy import lazy
 from complaintctl.cli.common import ComplaintId, Json, ledger, who
 from complaintctl.complaint import FIELDS, complainant_shown, masked
 from complaintctl.deadlines import uncovered_years
 from complaintctl.errors import OVERDUE
+
+lifecycle = lazy("complaintctl.lifecycle")
+queries = lazy("complaintctl.queries")
 
 EVENT_LABEL = {
     "registered": "registered (登记)", "amended": "amended (补正)", "accepted": "accepted (受理)",
@@ -34,8 +38,8 @@ def show(
 ) -> None:
     """Everything about one complaint: record, deadlines, and the timeline of events."""
     book = ledger(ctx)
-    record = lifecycle.record_of(book, complaint)
-    deadlines = lifecycle.deadlines(book, record)
+    record = queries.record_of(book, complaint)
+    deadlines = queries.deadlines(book, record)
     with book.transaction(write=False) as session:
         events = book.events(session, record["id"])
     if unmask:  # CSA 7.8: who saw personal data in full, and when
@@ -154,7 +158,7 @@ def list_(
                            received_to=_date_option(received_to, "--received-to"), open_only=open_only)
     rows, out, shown = [], [], []
     for record in records:
-        pending = [d for d in lifecycle.deadlines(book, record) if d.met_at is None] if record["status"] in codes.OPEN_STATUSES else []
+        pending = [d for d in queries.deadlines(book, record) if d.met_at is None] if record["status"] in codes.OPEN_STATUSES else []
         nxt = min(pending, key=lambda d: d.due) if pending else None
         if nxt:
             shown.append(nxt)
