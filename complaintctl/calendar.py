@@ -58,7 +58,8 @@ class Calendar:
         self._closures = {o.day for o in self.overrides if o.kind == "closure"} | set(EXCHANGE_CLOSURES)
         self._trading: list[date] = []
         self._working: list[date] = []
-        self._built_to = date(1989, 12, 31)  # parse_at refuses anything earlier
+        self._built_from: date | None = None  # the lists cover whole years, built on first use
+        self._built_to: date | None = None
 
     # -- what a day is -------------------------------------------------------------------------
     def covered(self, year: int) -> bool:
@@ -96,16 +97,32 @@ class Calendar:
         return "weekend" if day.weekday() >= 5 else "trading day"
 
     # -- counting ------------------------------------------------------------------------------
-    def _build_to(self, year: int) -> None:
-        day = self._built_to + timedelta(days=1)
-        end = date(year, 12, 31)
-        while day <= end:
+    def _build(self, first: date, last: date) -> tuple[list[date], list[date]]:
+        trading, working = [], []
+        day = first
+        while day <= last:
             if self.is_trading_day(day):
-                self._trading.append(day)
+                trading.append(day)
             if self.is_working_day(day):
-                self._working.append(day)
+                working.append(day)
             day += timedelta(days=1)
-        self._built_to = end
+        return trading, working
+
+    def _ensure(self, low: date, high: date) -> None:
+        """Build the day lists to cover whole years from low to high, and no more (it is done per process)."""
+        if self._built_from is None:
+            self._built_from = date(low.year, 1, 1)
+            self._built_to = self._built_from - timedelta(days=1)
+        if low < self._built_from:
+            first = date(low.year, 1, 1)
+            trading, working = self._build(first, self._built_from - timedelta(days=1))
+            self._trading[:0], self._working[:0] = trading, working
+            self._built_from = first
+        if high > self._built_to:
+            trading, working = self._build(self._built_to + timedelta(days=1), date(high.year, 12, 31))
+            self._trading += trading
+            self._working += working
+            self._built_to = date(high.year, 12, 31)
 
     def _days(self, kind: str) -> list[date]:
         return self._trading if kind == "trading" else self._working
@@ -119,7 +136,7 @@ class Calendar:
         if count < 1:
             raise ValueError("count must be at least 1")
         # Build far enough: count days of either kind fit in count*2 + 60 calendar days.
-        self._ensure(start + timedelta(days=count * 2 + 60))
+        self._ensure(start, start + timedelta(days=count * 2 + 60))
         days = self._days(kind)
         return days[bisect_right(days, start) + count - 1]
 
@@ -127,19 +144,15 @@ class Calendar:
         """How many trading (working) days d with after < d <= upto; negative if upto < after."""
         if upto < after:
             return -self.count_days(upto, after, kind)
-        self._ensure(upto)
+        self._ensure(after, upto)
         days = self._days(kind)
         return bisect_right(days, upto) - bisect_right(days, after)
 
     def next_days(self, start: date, count: int, kind: str = "trading") -> list[date]:
-        self._ensure(start + timedelta(days=count * 2 + 60))
+        self._ensure(start, start + timedelta(days=count * 2 + 60))
         days = self._days(kind)
         i = bisect_right(days, start)
         return days[i:i + count]
-
-    def _ensure(self, day: date) -> None:
-        if day > self._built_to:
-            self._build_to(day.year)
 
     def provisional(self, start: date, end: date) -> list[int]:
         """The years between start and end whose schedule we do not know (weekends only)."""

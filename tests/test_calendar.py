@@ -92,3 +92,15 @@ def test_sample_schedule_matches_the_package(tmp_path):
     schedule = read_schedule(Path(__file__).parent.parent / "sample_data" / "calendar-2026.toml")
     assert set(schedule["holidays"]) == {d for d in constants.holidays if d.year == 2026}
     assert set(schedule["workdays"]) == {d for d in constants.workdays if d.year == 2026}
+
+
+def test_day_lists_built_late_for_an_earlier_year_give_the_same_answers():
+    """The calendar builds only the years asked for; asking for an earlier year later must still count right."""
+    from complaintctl.calendar import Calendar
+
+    calendar = Calendar()
+    assert calendar.add_days(date(2026, 11, 20), 3) == date(2026, 11, 25)  # Mon 23, Tue 24, Wed 25
+    # 2024-02-07 (Wed) + 3 trading days: Thu 8; Fri 9 exchange closure; 10-17 Spring Festival; Mon 19, Tue 20.
+    assert calendar.add_days(date(2024, 2, 7), 3) == date(2024, 2, 20)
+    assert calendar.count_days(date(2023, 12, 29), date(2024, 1, 5)) == 4  # Jan 1 holiday; 2, 3, 4, 5
+    assert Calendar().add_days(date(2024, 2, 7), 3) == date(2024, 2, 20)
