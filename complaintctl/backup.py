@@ -13,7 +13,6 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from complaintctl import clock
 from complaintctl.errors import ComplaintError
 from complaintctl.integrity import Verified, require_sound
 from complaintctl.ledger import SQLITE_HEADER, Ledger, archive_of, busy_timeout, snapshot, stamp
@@ -63,8 +62,7 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str) -> Copied
     if target.resolve() == ledger.path.resolve():
         raise ComplaintError("the backup cannot be the ledger itself")
     # On record first, so the copy holds its own backup event and restoring it needs no --force.
-    with ledger.transaction() as session:
-        ledger.append(session, None, "backed_up", clock.iso(clock.now()), by, {"file": str(target.resolve())})
+    ledger.record("backed_up", by, {"file": str(target.resolve())})
     snapshot(ledger.path, target)
     checked = require_sound(target, state=False)
     attachments = _copy_archive(archive_of(ledger.path), archive_of(target))
@@ -118,9 +116,7 @@ def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: st
         snapshot(source, ledger_path)
     attachments = _copy_archive(archive_of(source), archive_of(ledger_path))
     ledger = Ledger(ledger_path)  # upgrades an older backup's schema (keeping a copy first)
-    with ledger.transaction() as session:
-        ledger.append(session, None, "restored", clock.iso(clock.now()), by,
-                      {"from": str(source.resolve()), "kept": str(kept) if kept else None})
+    ledger.record("restored", by, {"from": str(source.resolve()), "kept": str(kept) if kept else None})
     ledger.engine.dispose()
     return Copied(ledger_path, checked, attachments, kept)
 

@@ -9,7 +9,6 @@ Four checks, each naming the first problem it finds:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.errors import DAMAGED, ComplaintError
-from complaintctl.ledger import GENESIS_HASH, event_hash
+from complaintctl.ledger import GENESIS_HASH, event_hash, sha256_file
 
 
 PARALLEL_FROM = 64 * 2**20  # bytes: below this a second process costs more than it saves
@@ -170,11 +169,7 @@ def _check_attachments(number: str, record: dict, archive: Path | None, result: 
         path = archive / attachment["stored_as"]
         if not path.is_file():
             return f"{number}: attachment {attachment['file']} is missing from the archive ({path})"
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != attachment["sha256"]:
+        if sha256_file(path) != attachment["sha256"]:
             return f"{number}: attachment {attachment['file']} was changed since it was attached (SHA-256 differs)"
     return None
 

@@ -87,6 +87,15 @@ def _check_file(path: Path) -> None:
     os.close(fd)
 
 
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (attachments and reports may be large)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def archive_of(ledger_path: Path) -> Path:
     """Where a ledger's attachments are kept: `<ledger>.archive/<complaint number>/`."""
     return ledger_path.with_name(ledger_path.name + ".archive")
@@ -243,6 +252,11 @@ class Ledger:
         session.add(row)
         session.flush()
         return row
+
+    def record(self, kind: str, by: str, payload: dict) -> None:
+        """A ledger-wide audit event (export, backup, restore, unmasking), in its own transaction, now."""
+        with self.transaction() as session:
+            self.append(session, None, kind, clock.iso(clock.now()), by, payload)
 
     def events(self, session: Session, complaint: str) -> list:
         from complaintctl.models import Event

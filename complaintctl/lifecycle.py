@@ -3,7 +3,6 @@ records one event and the new current state in one transaction, or changes nothi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ from complaintctl.complaint import (FIELD_BY_NAME, acceptance_missing, apply, co
                                     registration_missing)
 from complaintctl.deadlines import extension_total
 from complaintctl.errors import ComplaintError
-from complaintctl.ledger import Ledger, archive_of
+from complaintctl.ledger import Ledger, archive_of, sha256_file
 from complaintctl.models import Complaint
 from complaintctl.policy import Policy
 
@@ -449,11 +448,7 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
         raise ComplaintError(f"cannot attach {source}: no such file")
     number = parse_id(complaint_id)[0]
     record_of(ledger, number)  # unknown numbers are refused before anything is copied
-    digest = hashlib.sha256()
-    with source.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    sha = digest.hexdigest()
+    sha = sha256_file(source)
     folder = archive_dir(ledger) / number
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(archive_dir(ledger), 0o700)
@@ -499,6 +494,4 @@ def keep_until(closed: date) -> date:
 
 def record_disclosure(ledger: Ledger, complaint_id: str, command: str, by: str) -> None:
     """An audit event (CSA 7.8) when personal data is shown in full; ledger-wide, so no state changes."""
-    with ledger.transaction() as session:
-        ledger.append(session, None, "unmasked", clock.iso(clock.now()), by,
-                      {"complaint": complaint_id, "command": command})
+    ledger.record("unmasked", by, {"complaint": complaint_id, "command": command})

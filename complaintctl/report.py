@@ -27,8 +27,7 @@ from complaintctl import clock, codes, identity
 from complaintctl.complaint import apply
 from complaintctl.deadlines import Deadline, deadlines_for, extension_total, uncovered_years
 from complaintctl.errors import ComplaintError
-from complaintctl.ledger import Ledger
-from complaintctl.lifecycle import policy_of
+from complaintctl.ledger import Ledger, sha256_file
 
 # -- the period ---------------------------------------------------------------------------------
 
@@ -244,7 +243,8 @@ class Builder:
         return name, number, phone if self.unmask else identity.mask_phone(phone)
 
     def entry(self, record: dict) -> Entry:
-        deadlines = {d.kind: d for d in deadlines_for(record, self.calendar, policy_of(self.ledger, record))}
+        policy = self.ledger.policy_on(clock.day_of(record["received_at"]))
+        deadlines = {d.kind: d for d in deadlines_for(record, self.calendar, policy)}
         period, cutoff = self.period, self.cutoff
         received = clock.day_of(record["received_at"])
         name, number, phone = self._person(record)
@@ -630,12 +630,11 @@ def export(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = No
 
     temp = workbook.write(report, entries())
     try:
-        report.sha256 = workbook.sha256_of(temp)
+        report.sha256 = sha256_file(temp)
         # The audit trail comes first (CSA 7.8): an export that is on disk is always on record.
-        with ledger.transaction() as session:
-            ledger.append(session, None, "exported", clock.iso(now), by, {
-                "report": period.code, "as_of": cutoff.day.isoformat(), "file": str(path.resolve()),
-                "sha256": report.sha256, "complaints": report.summary.rows, "unmasked": unmask})
+        ledger.record("exported", by, {
+            "report": period.code, "as_of": cutoff.day.isoformat(), "file": str(path.resolve()),
+            "sha256": report.sha256, "complaints": report.summary.rows, "unmasked": unmask})
         os.replace(temp, path)
     finally:
         if temp.exists():

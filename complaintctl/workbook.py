@@ -6,7 +6,6 @@ text is written as a string cell, never a formula, whatever it starts with.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import unicodedata
@@ -21,7 +20,7 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, Column, Entry, Report,
+from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, YES, Column, Entry, Report,
                                  Summary)
 
 FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "int": "0", "money": "#,##0.00",
@@ -180,7 +179,7 @@ def write_summary(ws, report: Report) -> dict[str, tuple[int, int, int]]:
     add(_cell(ws, "依据", bold=True), _cell(ws, "《证券公司投诉处理标准》9.2.3、9.4"))
     if report.provisional_years:
         years = "、".join(str(y) for y in sorted(report.provisional_years))
-        add(_cell(ws, "期限暂定", bold=True), _cell(ws, YES_MARK),
+        add(_cell(ws, "期限暂定", bold=True), _cell(ws, YES),
             _cell(ws, f"{years}年节假日安排尚未导入，相关期限按周末推算，标“是”的期限为暂定"))
     for heading, items in summary.sections():
         add()
@@ -214,8 +213,6 @@ def write_summary(ws, report: Report) -> dict[str, tuple[int, int, int]]:
         ws.append(cells)
     return where
 
-
-YES_MARK = "是"
 
 
 def _labels(chart: BarChart, summary_ws, first: int, last: int) -> None:
@@ -281,11 +278,3 @@ def write(report: Report, entries: Iterable[Entry]) -> Path:
         temp.unlink(missing_ok=True)
         raise
     return temp
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

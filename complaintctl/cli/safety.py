@@ -46,10 +46,12 @@ def restore(
     unless --force; the replaced ledger is always kept beside it."""
     from complaintctl import backup as backups
     from complaintctl.ledger import resolve_path
+    from complaintctl.settings import default_actor
 
     state = ctx.find_root().obj
     path = resolve_path(state.db)
-    actor = by.strip() if by and by.strip() else who(ctx, by) if path.exists() else "restore"
+    # --by, else the usual default; with no ledger yet there are no settings to read it from.
+    actor = who(ctx, by) if by is not None or path.exists() else default_actor(None)
     done = backups.restore(path, source, force=force, by=actor)
     render.say(f"restored {path} from {source}: {done.checked.events} events, checked")
     if done.kept:
