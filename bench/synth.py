@@ -114,7 +114,7 @@ def build(path: Path, count: int, first: date, last: date, open_count: int = 300
     path = Path(path)
     if path.exists():
         raise SystemExit(f"{path} exists; the benchmark builds its ledgers afresh")
-    Ledger(path).engine.dispose()  # create it with the real migrations, then let go of it
+    Ledger(path, create=True).engine.dispose()  # create it with the real migrations, then let go of it
     rng = random.Random(seed)
     cal = Calendar()
     span = (last - first).days + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import sqlite3
 import stat
 import tempfile
@@ -67,8 +68,16 @@ def event_hash(prev_hash: str, complaint, kind, at, recorded_at, actor, payload:
 _OPENED: set[str] = set()
 
 
-def _check_file(path: Path) -> None:
-    """Refuse anything that is not a ledger rather than let SQLite overwrite or misread it."""
+def no_ledger(path: Path) -> ComplaintError:
+    return ComplaintError(f"no ledger at {path}; create one with: complaintctl init --db {shlex.quote(str(path))}")
+
+
+def _check_file(path: Path, create: bool) -> None:
+    """Refuse anything that is not a ledger rather than let SQLite overwrite or misread it.
+
+    A missing file is created only when asked (`init`, `demo`): under cron, a mistyped path that
+    silently made a new empty ledger would read as "nothing due" for ever.
+    """
     if path.is_dir():
         raise ComplaintError(f"ledger {path} is a folder, not a file; give --db a file path")
     if path.exists():
@@ -81,8 +90,13 @@ def _check_file(path: Path) -> None:
             if size < 512:
                 raise ComplaintError(f"ledger {path} is truncated ({size} bytes); restore it from a backup")
         return
-    # New ledger: its folder private to the user, the file 0600 (it holds personal data, CSA 7.8).
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not create:
+        raise no_ledger(path)
+    # New ledger: the folders we make private to the user, the file 0600 (it holds personal data, CSA 7.8).
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700)
+        os.chmod(folder, 0o700)  # mkdir's mode is narrowed by the umask, never widened; be exact
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
     os.close(fd)
 
@@ -123,7 +137,7 @@ def snapshot(source: Path, dest: Path) -> None:
         os.replace(name, dest)
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
-            raise ComplaintError("ledger busy: another complaintctl is writing to it; try again",
+            raise ComplaintError(f"ledger {source} busy: another complaintctl is writing to it; try again",
                                  exit_code=BUSY) from None
         raise ComplaintError(f"cannot copy {source}: {exc}") from None
     finally:
@@ -150,10 +164,10 @@ def stamp() -> str:
 class Ledger:
     """One open ledger. One engine per process; one Session per unit of work."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int | None = None):
+    def __init__(self, path: Path, busy_timeout_ms: int | None = None, create: bool = False):
         self.path = Path(path)
         busy_timeout_ms = busy_timeout() if busy_timeout_ms is None else busy_timeout_ms
-        _check_file(self.path)
+        _check_file(self.path, create)
         self._write_mode = False
         self._calendar: Calendar | None = None
         self._policies: list[Policy] | None = None
@@ -192,7 +206,7 @@ class Ledger:
         except OperationalError as exc:
             message = str(exc.orig) if exc.orig else str(exc)
             if "locked" in message or "busy" in message:
-                raise ComplaintError("ledger busy: another complaintctl is writing to it; try again",
+                raise ComplaintError(f"ledger {self.path} busy: another complaintctl is writing to it; try again",
                                      exit_code=BUSY) from None
             raise ComplaintError(f"ledger {self.path} cannot be used: {message}") from None
         except DatabaseError as exc:

@@ -29,6 +29,16 @@ class Policy:
     callbacks_per_quarter: int = 2  # Callback rules 4(3)
     remind_acceptance: int = 1  # CSA 8.2.3: warn from 1 trading day before the acceptance deadline
     remind_completion: int = 3  # CSA 8.2.3: and from 3 trading days before completion
+    basis: str | None = None  # the local regulator's requirement that allows numbers laxer than CSA's
+
+    def laxer_than_csa(self) -> list[str]:
+        """The numbers that give more time than the standard, as 'completion 60 > 20'.
+
+        Working days are never laxer than trading days (every trading day is a working day), so
+        only the counts matter.
+        """
+        return [f"{name.replace('_', '-')} {getattr(self, name)} > {limit} ({rule})"
+                for name, limit, rule in CSA_LIMITS if getattr(self, name) > limit]
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -47,7 +57,7 @@ class Policy:
             if name.endswith("_unit"):
                 if value not in DAY_KINDS:
                     raise ComplaintError(f"--{name.replace('_', '-')}: choose trading or working, not {value!r}")
-            elif name != "effective_from" and (not isinstance(value, int) or value < 1 or value > 60):
+            elif name not in ("effective_from", "basis") and (not isinstance(value, int) or value < 1 or value > 60):
                 raise ComplaintError(f"--{name.replace('_', '-')} must be a whole number from 1 to 60")
         # Range checks only: the policy is the firm's call (the futures firm's rules count
         # 30 working days for completion), recorded as an event with who set it.
@@ -56,6 +66,10 @@ class Policy:
 
 
 CSA_DEFAULT = Policy()
+
+# What the standard allows at most, unless the local regulator requires otherwise (CSA 9.2.2(c) 另行规定).
+CSA_LIMITS = (("acceptance_days", 3, "CSA 9.1.2(a)"), ("completion_days", 20, "CSA 9.2.2(c)"),
+              ("extension_each_max", 20, "CSA 9.2.2(d)"), ("extension_total_max", 20, "CSA 9.2.2(d)"))
 
 
 def policy_for(policies: list[Policy], received: date) -> Policy:

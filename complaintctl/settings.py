@@ -26,13 +26,34 @@ def current_policy(ledger: Ledger, on: date) -> Policy:
     return policy_for(ledger.policies(), on)
 
 
-def set_policy(ledger: Ledger, effective_from: date, changes: dict, at: datetime, by: str) -> Policy:
-    """A new policy from `effective_from`; complaints received earlier keep the policy they had."""
-    if not changes:
+def set_policy(ledger: Ledger, effective_from: date, changes: dict, at: datetime, by: str,
+               basis: str | None = None) -> Policy:
+    """A new policy from `effective_from`. Never retroactive: it starts no earlier than the day it is
+    decided, and no complaint already in the ledger changes policy, so no recorded deadline moves."""
+    if not changes and basis is None:
         raise ComplaintError("nothing to set: give at least one of the policy options (see `policy set --help`)")
+    if basis is not None and not basis.strip():
+        raise ComplaintError("--basis may not be empty: name the local regulator's requirement", "CSA 9.2.2(c)")
+    decided = at.date()
+    if effective_from < decided:
+        raise ComplaintError(f"a policy is never retroactive: --effective-from {effective_from} is before the day "
+                             f"it is decided ({decided}); give {decided} or later", "CSA 9.4")
     base = current_policy(ledger, effective_from)
-    policy = base.changed(effective_from=effective_from, **changes)
+    # A laxer base's basis carries over only while the new numbers are still laxer (checked below).
+    policy = base.changed(effective_from=effective_from, basis=basis.strip() if basis else base.basis, **changes)
+    laxer = policy.laxer_than_csa()
+    if not laxer:
+        policy = policy.changed(basis=basis.strip() if basis else None)
+    elif not policy.basis:
+        raise ComplaintError(f"{'; '.join(laxer)}: more time than the standard allows needs --basis, the local "
+                             "regulator's requirement that allows it (当地监管机构要求另行规定)", "CSA 9.2.2(c)")
     with ledger.transaction() as session:
+        later = session.connection().exec_driver_sql(
+            "SELECT id, received_day FROM complaints WHERE received_day >= ? ORDER BY received_day, year, seq "
+            "LIMIT 1", (effective_from.isoformat(),)).first()
+        if later:
+            raise ComplaintError(f"{later[0]}, received {later[1]}, is already in the ledger and would change "
+                                 f"policy, moving its deadlines; give --effective-from after {later[1]}", "CSA 9.4")
         event = ledger.append(session, None, "policy_set", clock.iso(at), by, policy.as_dict())
         row = session.get(PolicyRow, effective_from.isoformat())
         data = json.dumps(policy.as_dict())

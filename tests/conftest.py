@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from complaintctl.cli.app import app
+from complaintctl.ledger import Ledger
 
 # "Now" for tests: late enough that every hand-written date in the tests is in the past.
 TEST_NOW = "2027-06-30 12:00"
@@ -20,10 +21,12 @@ USCC_OK = "91350100M000100Y43"
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
+    """A new ledger, as `complaintctl init` makes it, for every test."""
     monkeypatch.setenv("COMPLAINTCTL_DB", str(tmp_path / "data" / "ledger.db"))
     monkeypatch.setenv("COMPLAINTCTL_USER", "王芳")
     monkeypatch.setenv("COMPLAINTCTL_NOW", TEST_NOW)
     monkeypatch.delenv("NO_COLOR", raising=False)
+    Ledger(tmp_path / "data" / "ledger.db", create=True).engine.dispose()
     yield
 
 

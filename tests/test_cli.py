@@ -104,10 +104,11 @@ def test_today_is_today_in_shanghai(cli, db_path):
 
 def test_register_and_show_as_a_real_process(tmp_path):
     db = tmp_path / "x" / "ledger.db"
+    assert run(["init"], {}, db).returncode == 0
     made = run(["register", "--method", "letter", "--channel", "direct", "--name", "王五", "--address", "上海市某路1号",
                 "--request", "要求解释", "--received-at", "2026-11-20"], {}, db)
     assert made.returncode == 0 and made.stdout.strip() == "TS-2026-0001"
-    assert oct(db.stat().st_mode & 0o777) == "0o600"
+    assert oct(db.stat().st_mode & 0o777) == "0o600" and oct(db.parent.stat().st_mode & 0o777) == "0o700"
     shown = run(["show", "TS-2026-0001", "--json"], {}, db)
     data = json.loads(shown.stdout)
     assert data["status"] == "received" and data["deadlines"][0]["kind"] == "acceptance"

@@ -131,7 +131,8 @@ def test_receipt_day_is_the_shanghai_day_whatever_the_offset(cli):
 
 def test_policy_change_applies_from_its_effective_date_only(cli):
     before = register(cli, "2026-03-02")
-    cli("policy", "set", "--effective-from", "2026-06-01", "--completion-days", "15", "--completion-unit", "working")
+    cli("policy", "set", "--at", "2026-05-20", "--effective-from", "2026-06-01", "--completion-days", "15",
+        "--completion-unit", "working")
     after = register(cli, "2026-06-01")
     assert deadlines(cli, before)["completion"]["due"] == "2026-03-30"  # 20 trading days, unchanged
     # 15 working days after Mon 2026-06-01: 06-02..05 (4), 06-08..12 (9), 06-15..18 (13), 06-19 holiday,

@@ -27,6 +27,7 @@ def setup_ledger(tmp_path_factory):
     folder = tmp_path_factory.mktemp("h")
     os.environ["COMPLAINTCTL_DB"] = str(folder / "ledger.db")
     cli = Cli()
+    cli("init")
     base = ["--method", "phone", "--channel", "direct", "--name", "张三", "--phone", "13812345678",
             "--request", "x", "--received-at", "2026-11-20", "--at", "2026-11-20 10:00", "--id-number", "11010519491231002X",
             "--respondent", "李四", "--facts", "f", "--category", "a5"]

@@ -238,7 +238,8 @@ def test_a_writer_kept_waiting_gets_ledger_busy_and_readers_do_not_wait(db_path,
         assert reader.returncode in (0, 3) and time.monotonic() - started < 5, reader.stderr
         result = run("accept", "TS-2026-0001", "--at", "2026-11-03", env={"COMPLAINTCTL_BUSY_TIMEOUT": "0.5"})
         assert result.returncode == 4, result.stderr
-        assert result.stderr.strip() == "complaintctl: ledger busy: another complaintctl is writing to it; try again"
+        assert result.stderr.strip() == (f"complaintctl: ledger {db_path} busy: another complaintctl is writing "
+                                         "to it; try again")
     finally:
         holder.wait(timeout=30)
     assert dump(db_path) == before

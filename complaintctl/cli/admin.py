@@ -60,20 +60,37 @@ def calendar_show(
                    f"{'working' if item['working_day'] else 'rest   '}  {item['why']}")
 
 
-@calendar_app.command("is-trading-day")
-def calendar_is_trading_day(
-    ctx: typer.Context,
-    day: Annotated[Optional[str], typer.Argument(help="YYYY-MM-DD. Default: today in Shanghai.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; answer by exit code only.")] = False,
-) -> None:
-    """Exit 0 if the day is a trading day, 1 if not: for gating cron (`... is-trading-day && ...`)."""
+DayArg = Annotated[Optional[str], typer.Argument(help="YYYY-MM-DD. Default: today in Shanghai.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; answer by exit code only.")]
+
+
+def _answer_day(ctx: typer.Context, day: Optional[str], quiet: bool, as_json: bool, kind: str) -> None:
     cal = ledger(ctx).calendar()
     target = clock.parse_date(day, "date") if day is not None else clock.today()
-    answer = cal.is_trading_day(target)
-    if not quiet:
+    trading, working = cal.is_trading_day(target), cal.is_working_day(target)
+    answer = trading if kind == "trading" else working
+    if as_json:
+        render.emit_json({"date": target.isoformat(), "trading_day": trading, "working_day": working,
+                          "why": cal.describe(target), "provisional": not cal.covered(target.year)})
+    elif not quiet:
         note = "" if cal.covered(target.year) else " (provisional: weekends only for this year)"
-        render.say(f"{target} {'is' if answer else 'is not'} a trading day: {cal.describe(target)}{note}")
+        render.say(f"{target} {'is' if answer else 'is not'} a {kind} day: {cal.describe(target)}{note}")
     raise typer.Exit(0 if answer else REFUSED)
+
+
+@calendar_app.command("is-trading-day")
+def calendar_is_trading_day(ctx: typer.Context, day: DayArg = None, quiet: Quiet = False,
+                            as_json: Json = False) -> None:
+    """Exit 0 if the day is a trading day (交易日), 1 if not."""
+    _answer_day(ctx, day, quiet, as_json, "trading")
+
+
+@calendar_app.command("is-working-day")
+def calendar_is_working_day(ctx: typer.Context, day: DayArg = None, quiet: Quiet = False,
+                            as_json: Json = False) -> None:
+    """Exit 0 if the day is a working day (工作日, make-up weekend days included), 1 if not: the gate
+    for the morning `warn` (callbacks fall due on make-up Saturdays; every trading day is a working day)."""
+    _answer_day(ctx, day, quiet, as_json, "working")
 
 
 @calendar_app.command("next")
@@ -96,42 +113,46 @@ def calendar_next(
         render.say(f"T+{i}\t{d.isoformat()}" + ("\tprovisional" if not cal.covered(d.year) else ""))
 
 
-def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optional[str], at, by) -> None:
+def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optional[str], at, by,
+         as_json: bool) -> None:
     from complaintctl.calendar_data import DAY_KINDS, add_days
 
     first = clock.parse_date(day, "date")
     last = clock.parse_date(to, "--to") if to is not None else None
     days = add_days(ledger(ctx), kind, first, last, note, when(at), who(ctx, by))
+    if as_json:
+        render.emit_json({"kind": kind, "days": [d.isoformat() for d in days], "note": note})
+        return
     span = f"{days[0]}" + (f" to {days[-1]}" if len(days) > 1 else "")
     render.say(f"{span}: {kind} ({DAY_KINDS[kind]}) recorded; open deadlines follow the new calendar")
 
 
 @calendar_app.command("add-holiday")
 def calendar_add_holiday(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         at: At = None, by: By = None) -> None:
+                         at: At = None, by: By = None, as_json: Json = False) -> None:
     """Record an official holiday (法定节假日) or a range of them; overrides the package."""
-    _add(ctx, "holiday", day, to, note, at, by)
+    _add(ctx, "holiday", day, to, note, at, by, as_json)
 
 
 @calendar_app.command("add-workday")
 def calendar_add_workday(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         at: At = None, by: By = None) -> None:
+                         at: At = None, by: By = None, as_json: Json = False) -> None:
     """Record a weekend make-up working day (调休上班): a working day, never a trading day."""
-    _add(ctx, "workday", day, to, note, at, by)
+    _add(ctx, "workday", day, to, note, at, by, as_json)
 
 
 @calendar_app.command("add-closure")
 def calendar_add_closure(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         at: At = None, by: By = None) -> None:
+                         at: At = None, by: By = None, as_json: Json = False) -> None:
     """Record an exchange-only closure (交易所休市) on an official working weekday."""
-    _add(ctx, "closure", day, to, note, at, by)
+    _add(ctx, "closure", day, to, note, at, by, as_json)
 
 
 @calendar_app.command("import")
 def calendar_import(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A year's schedule, TOML (see below).", show_default=False)],
-    at: At = None, by: By = None,
+    at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Import a year's official holiday schedule (国务院办公厅节假日安排) so its deadlines are exact.
 
@@ -142,6 +163,10 @@ def calendar_import(
     from complaintctl.calendar_data import import_schedule
 
     schedule = import_schedule(ledger(ctx), file, when(at), who(ctx, by))
+    if as_json:
+        render.emit_json({"year": schedule["year"], "source": schedule["source"],
+                          **{key: [d.isoformat() for d in schedule[key]] for key in ("holidays", "workdays", "closures")}})
+        return
     render.say(f"{schedule['year']} schedule imported ({schedule['source']}): {len(schedule['holidays'])} holidays, "
                f"{len(schedule['workdays'])} make-up workdays, {len(schedule['closures'])} closures; "
                f"{schedule['year']} deadlines are no longer provisional")
@@ -173,20 +198,32 @@ def policy_show(ctx: typer.Context, as_json: Json = False) -> None:
         return
     for row in rows:
         render.say(f"from {row['effective_from']}:" + ("  (CSA defaults)" if row["effective_from"] == "1990-01-01" else ""))
+        if row.get("basis"):
+            render.say(f"  {'basis':<24} {row['basis']}")
         for key, value in row.items():
-            if key != "effective_from":
+            if key not in ("effective_from", "basis"):
                 render.say(f"  {key.replace('_', '-'):<24} {value}")
 
 
 def policy_set(ctx: typer.Context, effective_from: str, at: Optional[str] = None, by: Optional[str] = None,
-               **changes) -> None:
-    """Set deadline numbers for complaints received from --effective-from on; history is never rewritten."""
+               basis: Optional[str] = None, as_json: bool = False, **changes) -> None:
+    """Set deadline numbers for complaints received from --effective-from on; never retroactive.
+
+    --effective-from may not be before the day the policy is decided (--at), nor on or before the
+    receipt of a complaint already in the ledger: no recorded deadline ever moves. Numbers laxer than
+    the standard's (acceptance > 3, completion > 20, an extension or all extensions > 20) need
+    --basis, the local regulator's requirement that allows them (CSA 9.2.2(c)).
+    """
     from complaintctl.settings import set_policy
 
     given = {k: v for k, v in changes.items() if v is not None}
     policy = set_policy(ledger(ctx), clock.parse_date(effective_from, "--effective-from"), given,
-                        when(at), who(ctx, by))
-    render.say(f"policy from {policy.effective_from}: " + ", ".join(f"{k}={v}" for k, v in given.items()))
+                        when(at), who(ctx, by), basis=basis)
+    if as_json:
+        render.emit_json(policy.as_dict())
+        return
+    render.say(f"policy from {policy.effective_from}: " + ", ".join(f"{k}={v}" for k, v in given.items())
+               + (f"; basis: {policy.basis}" if policy.basis else ""))
 
 
 def _policy_set_signature():
@@ -201,6 +238,11 @@ def _policy_set_signature():
             None, "--at", help="When the policy was decided. Default: now.")),
         inspect.Parameter("by", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
             None, "--by", help="Who set it.")),
+        inspect.Parameter("basis", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
+            None, "--basis", help="The local regulator's requirement allowing numbers laxer than the standard's "
+                                  "(CSA 9.2.2(c) 另行规定), e.g. the notice's number.")),
+        inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
+            False, "--json", help="Print JSON instead of text.")),
     ]
     for name, help_text in POLICY_OPTIONS.items():
         annotation = Optional[str] if name.endswith("_unit") else Optional[int]
@@ -231,12 +273,15 @@ def config_set(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="user or branch.", show_default=False)],
     value: Annotated[str, typer.Argument(help="The value.", show_default=False)],
-    at: At = None, by: By = None,
+    at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Set a ledger setting: `user` (default --by) or `branch` (name on reports)."""
     from complaintctl.settings import set_config
 
     set_config(ledger(ctx), key, value, when(at), who(ctx, by) if key != "user" else (by or value))
+    if as_json:
+        render.emit_json({key: value})
+        return
     render.say(f"{key} = {value}")
 
 
@@ -247,7 +292,7 @@ def demo(
     """Build a demo ledger from a sample_data scenario (through the normal lifecycle rules)."""
     from complaintctl.demo import load_scenario
 
-    book = ledger(ctx)
+    book = ctx.find_root().obj.open(create=True)
     summary = load_scenario(book, scenario)
     render.tell(f"demo ledger {book.path}: {summary['complaints']} complaints, {summary['events']} events; "
                 f"as of {summary['as_of']}")

@@ -80,8 +80,12 @@ def _field_parameters() -> list[inspect.Parameter]:
 
 
 def _with_record_options(fn):
-    """Give a command every record option (--method, --name, ...) without writing them out twice."""
-    signature = inspect.signature(fn)
+    """Give a command every record option (--method, --name, ...) without writing them out twice.
+
+    eval_str: this module's annotations are strings (`from __future__ import annotations`); the new
+    signature must carry the evaluated `Annotated[...]` objects, or Typer never sees their metadata.
+    """
+    signature = inspect.signature(fn, eval_str=True)
     own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     fn.__signature__ = signature.replace(parameters=own + _field_parameters())
     return fn
@@ -109,6 +113,25 @@ def _record_json(ctx: typer.Context, record: dict, unmask: bool = False) -> dict
     view = dict(record) if unmask else masked(record)
     view["deadlines"] = [d.as_dict() for d in lifecycle.deadlines(ledger(ctx), record)]
     return view
+
+
+@app.command()
+def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
+    """Create a new, empty ledger (建立台账) at --db, else $COMPLAINTCTL_DB, else the default place.
+
+    The file is made 0600 and any folder made for it 0700: it will hold personal data (CSA 7.8). No
+    other command creates a ledger: they refuse a path that holds none.
+    """
+    state = ctx.find_root().obj
+    if state.path.exists():
+        raise ComplaintError(f"{state.path} already exists; init creates a new ledger and leaves this one as it is")
+    book = state.open(create=True)
+    book.record("created", who(ctx, by), {"version": __version__})
+    if as_json:
+        render.emit_json({"ledger": str(book.path)})
+        return
+    render.say(f"created ledger {book.path}")
+    render.tell("next: `complaintctl config set user NAME` and `complaintctl config set branch NAME`")
 
 
 @app.command()

@@ -61,9 +61,17 @@ class State:
         self._ledger: ledgers.Ledger | None = None
 
     @property
+    def path(self):
+        return ledgers.resolve_path(self.db)
+
+    @property
     def ledger(self) -> ledgers.Ledger:
+        return self.open()
+
+    def open(self, create: bool = False) -> ledgers.Ledger:
+        """The ledger at --db; only `init` and `demo` may create one (create=True)."""
         if self._ledger is None:
-            self._ledger = ledgers.Ledger(ledgers.resolve_path(self.db))
+            self._ledger = ledgers.Ledger(self.path, create=create)
             if self._ledger.upgrade_backup:
                 typer.echo(f"complaintctl: upgraded the ledger to this version's schema; the file as it was "
                            f"is kept as {self._ledger.upgrade_backup}", err=True)

@@ -8,7 +8,7 @@ import typer
 
 from complaintctl import clock
 from complaintctl.cli import render
-from complaintctl.cli.common import By, ledger, who
+from complaintctl.cli.common import By, Json, ledger, who
 
 
 def report(
@@ -21,6 +21,7 @@ def report(
     unmask: Annotated[bool, typer.Option("--unmask", help="Write ID numbers, phones and names in full; recorded as an audit event (CSA 7.8).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Export the monthly, quarterly or yearly report (报送材料, CSA 9.2.3) to Excel.
 
@@ -35,6 +36,15 @@ def report(
     day = clock.parse_date(as_of, "--as-of") if as_of is not None else None
     done = reporting.export(book, period, out=out, as_of=day, unmask=unmask, force=force, by=who(ctx, by))
     s = done.summary
+    if as_json:
+        render.emit_json({
+            "file": str(done.path), "period": period.code, "as_of": done.cutoff.isoformat(), "sha256": done.sha256,
+            "complaints": s.rows, "received": s.get("received"), "carried_over": s.get("carried_over"),
+            "accepted": s.get("accepted"), "rejected": s.get("rejected"), "completed": s.get("completed"),
+            "completed_late": s.get("completed:超期"), "open_at_end": s.get("open_at_end"),
+            "open_overdue_at_end": s.get("open_overdue_at_end"), "unmasked": unmask,
+            "provisional_years": sorted(done.provisional_years)})
+        return
     render.say(f"wrote {done.path}  ({period.label}, as of 截至 {done.cutoff})")
     render.say(f"  {s.rows} complaints: {s.get('received')} received (本期接收) + "
                f"{s.get('carried_over')} carried over (上期结转)")

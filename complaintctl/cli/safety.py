@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 import typer
 
 from complaintctl.cli import render
-from complaintctl.cli.common import By, ledger, who
+from complaintctl.cli.common import By, Json, ledger, who
 
 
-def verify(ctx: typer.Context) -> None:
+def verify(ctx: typer.Context, as_json: Json = False) -> None:
     """Check the ledger: file structure, the events' hash chain, the current state rebuilt from the
     events, and every attachment's SHA-256. Exit 0 only when all holds; exit 5 names the first problem."""
     from complaintctl.integrity import require_sound
@@ -18,6 +18,10 @@ def verify(ctx: typer.Context) -> None:
 
     book = ledger(ctx)
     done = require_sound(book.path, archive_of(book.path))
+    if as_json:
+        render.emit_json({"ledger": str(book.path), "ok": True, "events": done.events,
+                          "complaints": done.complaints, "attachments": done.attachments, "head": done.head})
+        return
     render.say(f"ledger OK (完好): {done.events} events in an unbroken hash chain, {done.complaints} complaints "
                f"match their events, {done.attachments} attachments match their SHA-256; head {done.head[:16]}")
 
@@ -26,12 +30,16 @@ def backup(
     ctx: typer.Context,
     dest: Annotated[Optional[str], typer.Argument(metavar="[DEST]", help="File or folder for the copy. Default: backups/ beside the ledger.", show_default=False)] = None,
     by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Copy the ledger while others may be using it (SQLite online backup), check the copy, and copy the
     attachment archive beside it. Recorded as an event."""
     from complaintctl import backup as backups
 
     done = backups.backup(ledger(ctx), dest, by=who(ctx, by))
+    if as_json:
+        render.emit_json({"backup": str(done.path), "events": done.checked.events, "attachments": done.attachments})
+        return
     render.say(f"backed up to {done.path}: {done.checked.events} events, chain checked; "
                f"{done.attachments} attachment file(s) copied")
 
@@ -41,6 +49,7 @@ def restore(
     source: Annotated[str, typer.Argument(metavar="FILE", help="A backup made by `complaintctl backup`.", show_default=False)],
     force: Annotated[bool, typer.Option("--force", help="Replace the ledger even though it has events the backup lacks.")] = False,
     by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Replace the ledger with a checked backup. Refused when the ledger has events the backup lacks,
     unless --force; the replaced ledger is always kept beside it."""
@@ -53,6 +62,10 @@ def restore(
     # --by, else the usual default; with no ledger yet there are no settings to read it from.
     actor = who(ctx, by) if by is not None or path.exists() else default_actor(None)
     done = backups.restore(path, source, force=force, by=actor)
+    if as_json:
+        render.emit_json({"ledger": str(path), "source": str(source), "events": done.checked.events,
+                          "kept": str(done.kept) if done.kept else None})
+        return
     render.say(f"restored {path} from {source}: {done.checked.events} events, checked")
     if done.kept:
         render.say(f"the ledger it replaced is kept as {done.kept}")
