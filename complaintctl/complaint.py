@@ -322,12 +322,21 @@ def columns_of(record: dict) -> dict:
         ended_day=clock.day_of(ended).isoformat() if ended else None)  # for the report's carry-over
 
 
+# How each personal identifier is masked (CSA 7.8) in exports, shared screens and amendment trails.
+MASKS: dict[str, Callable] = {"id_number": identity.mask_id, "agent_id_number": identity.mask_id,
+                              "phone": identity.mask_phone, "agent_phone": identity.mask_phone,
+                              "address": identity.mask_address}
+
+
 def masked(record: dict) -> dict:
     """The record with personal identifiers masked (CSA 7.8): for exports and shared screens."""
     view = dict(record)
-    for name in ("id_number", "agent_id_number"):
-        view[name] = identity.mask_id(view.get(name))
-    for name in ("phone", "agent_phone"):
-        view[name] = identity.mask_phone(view.get(name))
-    view["address"] = identity.mask_address(view.get("address"))
+    for name, mask in MASKS.items():
+        view[name] = mask(view.get(name))
     return view
+
+
+def masked_changes(changes: dict) -> dict:
+    """An amendment's {field: [old, new]} with personal identifiers masked on both sides."""
+    return {name: [MASKS[name](old), MASKS[name](new)] if name in MASKS else [old, new]
+            for name, (old, new) in changes.items()}

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel import Session, func, select
 
 from complaintctl import clock, codes, queries
-from complaintctl.complaint import (FIELD_BY_NAME, acceptance_missing, apply, columns_of, complainant_key,
+from complaintctl.complaint import (FIELD_BY_NAME, STATUS_AFTER, acceptance_missing, apply, columns_of, complainant_key,
                                     describe_missing, format_id, parse_amount, parse_fields, parse_id, record_json,
                                     registration_missing)
 from complaintctl.deadlines import extension_total
@@ -64,14 +64,34 @@ def _save(session: Session, record: dict, event_id: int, row: Complaint | None =
         session.add(row)
 
 
-def _not_before(record: dict, at: datetime, what: str, status_too: bool = True) -> None:
-    """A step cannot be dated before the receipt, nor (status_too) before the last change of status."""
-    if at.date() < clock.day_of(record["received_at"]):
-        raise ComplaintError(f"{what} dated {at.date()} is before the complaint was received "
-                             f"({clock.day_of(record['received_at'])}); check --at")
-    if status_too and record.get("status_at") and at.date() < clock.day_of(record["status_at"]):
-        raise ComplaintError(f"{what} dated {at.date()} is before the complaint became "
-                             f"{record['status']} ({clock.day_of(record['status_at'])}); check --at")
+def _shown(moment: datetime) -> str:
+    return moment.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def _in_order(record: dict, kind: str, at: datetime) -> None:
+    """Business time decides the order (CSA 9.4: the ledger records what happened, when it happened).
+
+    No event is dated before the receipt, and no change of status before the previous one. While a
+    complaint is only received, the receipt is that previous change: when the registration was typed
+    in does not constrain what follows.
+    """
+    received = clock.from_iso(record["received_at"])
+    what = EVENT_NAMES.get(kind, kind)
+    if at < received:
+        raise ComplaintError(f"{what} dated {_shown(at)} is before {record['id']} was received "
+                             f"({_shown(received)}); check --at", "CSA 9.4")
+    if kind in STATUS_AFTER and record.get("status") != "received" and record.get("status_at"):
+        last = clock.from_iso(record["status_at"])
+        if at < last:
+            raise ComplaintError(f"{what} dated {_shown(at)} is before {record['id']} became {record['status']} "
+                                 f"({_shown(last)}); check --at", "CSA 9.4")
+
+
+EVENT_NAMES = {"amended": "the amendment", "accepted": "the acceptance", "rejected": "the refusal",
+               "assigned": "the assignment", "escalated": "the report", "extended": "the extension request",
+               "noted": "the note", "resolved": "the resolution", "regulator_replied": "the regulator reply",
+               "called_back": "the callback", "marked_unreasonable": "the unreasonable label",
+               "reclassified": "the reclassification", "attached": "the attachment", "closed": "closing"}
 
 
 def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str | None = None) -> None:
@@ -105,8 +125,10 @@ def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str,
         record = json.loads(row.record)
         payload, notices = build(session, record)
         at_text = clock.iso(at)
-        event = ledger.append(session, record["id"], kind, at_text, by, payload)
         new = apply(record, kind, payload, at_text, by)
+        # Checked against the record after the event: a corrected receipt is the one that counts.
+        _in_order({**new, "status": record["status"], "status_at": record.get("status_at")}, kind, at)
+        event = ledger.append(session, record["id"], kind, at_text, by, payload)
         _save(session, new, event.id, row)
     return Outcome(new, notices)
 
@@ -119,10 +141,15 @@ def _escalation_notice(record: dict) -> list[str]:
     return []
 
 
-def register(ledger: Ledger, given: dict, *, at: datetime, by: str, parent: str | None = None,
+def register(ledger: Ledger, given: dict, *, at: datetime | None, by: str, parent: str | None = None,
              session: Session | None = None) -> Outcome:
-    """A new complaint. Needs only what a first contact gives; `amend` completes the rest."""
+    """A new complaint. Needs only what a first contact gives; `amend` completes the rest.
+
+    Without `at`, it is registered when it was received (given --received-at), else now.
+    """
     fields = parse_fields({k: v for k, v in given.items() if v is not None})
+    if at is None:
+        at = clock.from_iso(fields["received_at"]) if "received_at" in fields else clock.now()
     fields.setdefault("received_at", clock.iso(at))
     if fields.get("id_number") and not fields.get("id_type"):
         fields["id_type"] = "id_card"  # parse_fields checked it as a resident ID
@@ -154,12 +181,15 @@ def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: 
     return Outcome(record, _escalation_notice(record), [number])
 
 
-def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: str) -> Outcome:
+def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: str,
+          reason: str | None = None) -> Outcome:
     given = {k: v for k, v in given.items() if v is not None}
     if not given:
         raise ComplaintError("nothing to amend: give at least one option, e.g. --id-number or --facts")
+    if reason is not None and not reason.strip():
+        raise ComplaintError("--reason may not be empty")
 
-    def build(_session, record):
+    def build(session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), "amend")
         if "category" in given and record.get("category"):
             raise ComplaintError(f"{record['id']} is already classified {record['category']}; change it with "
@@ -168,25 +198,50 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
         fields = parse_fields(given, record)
         if fields.get("id_number") and not (record.get("id_type") or fields.get("id_type")):
             fields["id_type"] = "id_card"
-        if "received_at" in fields and clock.from_iso(fields["received_at"]) > at:
-            raise ComplaintError("--received-at cannot be later than the amendment itself")
         changes = {name: [record.get(name), value] for name, value in fields.items() if record.get(name) != value}
         if not changes:
             raise ComplaintError(f"nothing changed: {record['id']} already holds those values")
+        if "received_at" in changes:
+            _correct_receipt(session, record, clock.from_iso(changes["received_at"][1]), at, reason)
         after = {**record, **fields}
         if "channel" in changes and after.get("channel") == "regulator":
             missing = [n for n in ("source", "transfer_no") if not after.get(n)]
             if missing:
                 raise ComplaintError(f"a transferred complaint needs {describe_missing(missing)}", "CSA 6")
-        return {"changes": changes}, _escalation_notice({**after, "group": int(after.get("complainants") or 1) >= 10})
+        payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
+        return payload, _escalation_notice({**after, "group": int(after.get("complainants") or 1) >= 10})
 
     return _change(ledger, complaint_id, "amended", at, by, build)
+
+
+def _correct_receipt(session: Session, record: dict, received: datetime, at: datetime, reason: str | None) -> None:
+    """The time of receipt drives every deadline: changing it is a correction, never an edit of history.
+
+    Once the acceptance decision is made it needs a reason; and it may never fall after an event
+    already recorded, or a late step would silently become an early one. The registration itself is
+    not counted: it records the receipt, and when it was typed in does not constrain the receipt.
+    """
+    if received > at:
+        raise ComplaintError(f"--received-at {_shown(received)} is later than the amendment itself ({_shown(at)})",
+                             "CSA 9.4")
+    decided = record.get("accepted_at") or record.get("rejected_at")
+    if decided and not reason:
+        raise ComplaintError(f"{record['id']} was {'accepted' if record.get('accepted_at') else 'rejected'} on "
+                             f"{clock.day_of(decided)}; correcting its time of receipt moves every deadline, so "
+                             "give --reason", "CSA 9.4")
+    rows = session.connection().exec_driver_sql(
+        "SELECT kind, at FROM events WHERE complaint = ? AND kind != 'registered'", (record["id"],)).all()
+    for kind, when in sorted(rows, key=lambda row: clock.from_iso(row[1])):
+        if received > clock.from_iso(when):
+            raise ComplaintError(f"--received-at {_shown(received)} would fall after {EVENT_NAMES.get(kind, kind)} "
+                                 f"recorded at {_shown(clock.from_iso(when))}; a receipt cannot follow what it "
+                                 "started", "CSA 9.4")
+        break  # the earliest event decides
 
 
 def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
     def build(_session, record):
         _require_status(record, ("received",), "accept", "CSA 9.1.2")
-        _not_before(record, at, "acceptance")
         missing = acceptance_missing(record)
         if missing:
             hint = ""
@@ -222,7 +277,6 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
 
     def build(_session, record):
         _require_status(record, ("received",), "reject", "CSA 9.1.1")
-        _not_before(record, at, "the refusal")
         return {"reason": reason_code, "notified_via": via, "note": note}, []
 
     return _change(ledger, complaint_id, "rejected", at, by, build)
@@ -234,7 +288,6 @@ def assign(ledger: Ledger, complaint_id: str, *, handler: str, dept: str | None,
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned"), "assign", "CSA 9.2.2(a)")
-        _not_before(record, at, "the assignment")
         _avoid(record, handler, "the handler")
         notices = []
         if record["status"] == "accepted" and at.date() > clock.day_of(record["accepted_at"]):
@@ -251,7 +304,6 @@ def escalate(ledger: Ledger, complaint_id: str, *, to: str, note: str | None, at
 
     def build(_session, record):
         _require_status(record, codes.OPEN_STATUSES, "escalate", "CSA 9.1.2(c)")
-        _not_before(record, at, "the report")
         return {"to": to, "note": note}, []
 
     return _change(ledger, complaint_id, "escalated", at, by, build)
@@ -264,7 +316,6 @@ def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approve
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned"), "extend", "CSA 9.2.2(d)")
-        _not_before(record, at, "the extension request")
         policy = policy_of(ledger, record)
         unit = f"{policy.completion_unit} days"
         if days < 1:
@@ -294,8 +345,6 @@ def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetim
 
     def build(_session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), "add a note to")
-        # A note changes no status, so it may be dated before the last status change.
-        _not_before(record, at, "the note", status_too=False)
         return {"kind": kind_code, "text": text}, []
 
     return _change(ledger, complaint_id, "noted", at, by, build)
@@ -313,7 +362,6 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
 
     def build(_session, record):
         _require_status(record, ("assigned",), "resolve", "CSA 9.2.2(c)")
-        _not_before(record, at, "the resolution")
         payload = {"result": result, "facts_found": facts_found, "cause": cause, "accountability": accountability,
                    "improvement": improvement, "suggestion": suggestion, "compensation": paid, "feedback_via": via}
         notices = []
@@ -339,7 +387,6 @@ def regulator_reply(ledger: Ledger, complaint_id: str, *, note: str | None, at: 
         if record.get("regulator_replied_at"):
             raise ComplaintError(f"the result of {record['id']} was already entered into the regulator's system "
                                  f"on {clock.day_of(record['regulator_replied_at'])}", "CSA 9.2.2(e)")
-        _not_before(record, at, "the regulator reply")
         return {"note": note, "transfer_no": record.get("transfer_no"), "source": record.get("source")}, []
 
     return _change(ledger, complaint_id, "regulator_replied", at, by, build)
@@ -362,7 +409,7 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
         row = load(session, complaint_id)
         record = json.loads(row.record)
         _require_status(record, ("resolved",), "call back", "Firm 18(5)")
-        _not_before(record, at, "the callback")
+        _in_order(record, "called_back", at)
         notices = _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
         payload = {"outcome": result, "method": how, "note": note}
         if result == "dissatisfied":
@@ -471,7 +518,6 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
 def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
     def build(_session, record):
         _require_status(record, ("resolved", "rejected"), "close", "CSA 9.3")
-        _not_before(record, at, "closing")
         if record["status"] == "resolved":
             if not record.get("callbacks"):
                 raise ComplaintError(f"call back the complainant of {record['id']} before closing it "

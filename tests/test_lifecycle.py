@@ -200,7 +200,7 @@ def test_resolve_and_progress_note(cli, db_path):
 def test_a_note_may_predate_the_last_status_change_but_not_the_receipt(cli, db_path):
     number = assigned(cli, "2026-11-02")  # assigned on 2026-11-02 16:00
     cli("note", number, "接收当日已电话联系", "--at", "2026-11-02 11:00")
-    refused(cli, db_path, "note", number, "x", "--at", "2026-11-01", rule="", says="before the complaint was received")
+    refused(cli, db_path, "note", number, "x", "--at", "2026-11-01", rule="", says="before TS-2026-0001 was received")
 
 
 def test_resolve_before_assignment_is_refused(cli, db_path):
@@ -290,7 +290,7 @@ def test_close_needs_callback_and_regulator_reply(cli, db_path):
 
 def test_dates_are_checked(cli, db_path):
     number = register(cli, "2026-11-20")
-    refused(cli, db_path, "accept", number, "--at", "2026-11-19", rule="", says="before the complaint was received")
+    refused(cli, db_path, "accept", number, "--at", "2026-11-19", rule="", says="before TS-2026-0001 was received")
     refused(cli, db_path, "accept", number, "--at", "2026-02-30", rule="", says="not a real date")
     refused(cli, db_path, "accept", number, "--at", "2030-01-01", rule="", says="future")
     refused(cli, db_path, "accept", number, "--at", "20/11/2026", rule="", says="YYYY-MM-DD")

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from complaintctl import __version__, codes
+from complaintctl import __version__, clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
 from complaintctl.cli.common import At, By, ComplaintGroup, ComplaintId, Json, State, ledger, when, who
@@ -59,7 +59,7 @@ _HELP_EXTRA = {
     "complainants": " 10 or more makes it a group complaint (群体投诉, CSA 5.2).",
     "major": " A major complaint (重大投诉, CSA 5.3).",
     "agent_authorized": " The agent holds a written authorisation.",
-    "received_at": " Same forms as --at. Default: --at.",
+    "received_at": " Same forms as --at. Default: --at, else now. Every deadline counts from it.",
 }
 
 
@@ -138,7 +138,9 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
 @_with_record_options
 def register(
     ctx: typer.Context,
-    at: At = None,
+    at: Annotated[Optional[str], typer.Option(
+        "--at", help="When it was registered, if typed in later than received. Same forms as --received-at. "
+                     "Default: --received-at, else now.")] = None,
     by: By = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; name every missing field instead.")] = False,
     as_json: Json = False,
@@ -154,7 +156,7 @@ def register(
     from complaintctl.cli.common import stdin_is_terminal
     from complaintctl.complaint import parse_fields, registration_missing
 
-    moment = when(at)
+    moment = clock.parse_at(at) if at is not None else None  # default: when it was received
     if not no_input and stdin_is_terminal():
         given = {k: v for k, v in fields.items() if v is not None}
         if registration_missing(parse_fields(given)):
@@ -176,13 +178,19 @@ def register(
 
 @app.command()
 @_with_record_options
-def amend(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None, as_json: Json = False,
-          **fields) -> None:
+def amend(
+    ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None,
+    reason: Annotated[Optional[str], typer.Option(
+        "--reason", help="Why it is corrected; required to change --received-at once the acceptance decision "
+                         "is made (CSA 9.4).")] = None,
+    as_json: Json = False, **fields,
+) -> None:
     """Complete or correct a complaint's record (补正); the event keeps old and new values.
 
-    A changed --received-at moves every deadline. The category is changed with `reclassify`.
+    A changed --received-at moves every deadline: after the acceptance decision it needs --reason, and
+    it may not fall after any step already recorded. The category is changed with `reclassify`.
     """
-    outcome = lifecycle.amend(ledger(ctx), complaint, fields, at=when(at), by=who(ctx, by))
+    outcome = lifecycle.amend(ledger(ctx), complaint, fields, at=when(at), by=who(ctx, by), reason=reason)
     _done(ctx, outcome, as_json, "amended")
 
 

@@ -11,7 +11,7 @@ from complaintctl import clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
 from complaintctl.cli.common import ComplaintId, Json, ledger, who
-from complaintctl.complaint import FIELDS, complainant_shown, masked
+from complaintctl.complaint import FIELD_BY_NAME, FIELDS, complainant_shown, masked, masked_changes
 from complaintctl.deadlines import uncovered_years
 from complaintctl.errors import OVERDUE
 
@@ -50,15 +50,25 @@ def show(
 
         view["deadlines"] = [d.as_dict() for d in deadlines]
         view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at, "by": e.actor,
-                           "payload": json.loads(e.payload)} for e in events]
+                           "payload": _payload(e, unmask)} for e in events]
         view.setdefault("parent", None)
         render.emit_json(view)
     else:
-        _show_text(view, deadlines, events)
+        _show_text(view, deadlines, events, unmask)
     _provisional_note(book.calendar(), deadlines)
 
 
-def _show_text(view: dict, deadlines, events) -> None:
+def _payload(event, unmask: bool) -> dict:
+    """An event's data as shown: an amendment's personal identifiers masked like the record's (CSA 7.8)."""
+    import json
+
+    payload = json.loads(event.payload)
+    if event.kind == "amended" and not unmask:
+        payload["changes"] = masked_changes(payload["changes"])
+    return payload
+
+
+def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
     say = render.say
     flags = [f for f, on in (("group 群体", view.get("group")), ("major 重大", view.get("major")),
                               ("unreasonable 无理", view.get("unreasonable"))) if on]
@@ -99,15 +109,32 @@ def _show_text(view: dict, deadlines, events) -> None:
     import json
 
     for e in events:
-        payload = json.loads(e.payload)
+        payload = _payload(e, unmask)
         detail = _event_detail(e.kind, payload)
+        if e.kind == "registered" and payload.get("received_at") != e.at:  # typed in after the receipt
+            detail = f"received (接收) {_value_text('received_at', payload['received_at'])}"
         say(f"  {e.at[:16].replace('T', ' ')}  {EVENT_LABEL.get(e.kind, e.kind)} by {e.actor}" +
             (f": {detail}" if detail else ""))
 
 
+def _value_text(name: str, value) -> str:
+    """One field's value, on one line, as typed (never cut)."""
+    if value in (None, ""):
+        return "(empty 空)"
+    if value is True or value is False:
+        return "yes (是)" if value else "no (否)"
+    if name == "received_at":
+        return str(value)[:16].replace("T", " ")
+    return str(value).replace("\r", "").replace("\n", " / ")
+
+
 def _event_detail(kind: str, payload: dict) -> str:
     if kind == "amended":
-        return ", ".join(f"{name}" for name in payload["changes"])
+        changes = "; ".join(
+            f"{FIELD_BY_NAME[name].english} ({FIELD_BY_NAME[name].label}) {_value_text(name, old)} → "
+            f"{_value_text(name, new)}" if name in FIELD_BY_NAME else f"{name} {old} → {new}"
+            for name, (old, new) in payload["changes"].items())
+        return changes + (f"; reason (原因): {payload['reason']}" if payload.get("reason") else "")
     if kind == "rejected":
         return f"{payload['reason']} ({codes.REJECT_REASONS.label(payload['reason'])}), told by {payload['notified_via']}"
     if kind == "assigned":
