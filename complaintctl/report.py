@@ -588,6 +588,7 @@ class Report:
     path: Path
     summary: Summary
     provisional_years: set[int]
+    policies: list = field(default_factory=list)  # the firm's policies in force by the cut-off (CSA's is implied)
     sha256: str = ""
 
 
@@ -618,7 +619,8 @@ def export(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = No
     now = clock.now()
     cutoff = Cutoff(cutoff_for(period, as_of, now.date()), now.date())
     report = Report(period, cutoff.day, config(ledger).get("branch", ""), now.replace(tzinfo=None),
-                    unmask, path, Summary(period), set())
+                    unmask, path, Summary(period), set(),
+                    [p for p in ledger.policies() if p.effective_from <= cutoff.day])
     builder = Builder(ledger, period, cutoff, unmask)
 
     def entries() -> Iterator[Entry]:

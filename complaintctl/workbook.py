@@ -152,6 +152,20 @@ def _value_cell(ws, value):
     return _cell(ws, value)
 
 
+DAY_UNIT = {"trading": "个交易日", "working": "个工作日"}
+
+
+def policy_text(policy) -> str:
+    """A firm policy in one line, with the local regulator's basis when it gives more time than CSA's."""
+    text = (f"受理决定{policy.acceptance_days}{DAY_UNIT[policy.acceptance_unit]}，"
+            f"办结{policy.completion_days}{DAY_UNIT[policy.completion_unit]}，"
+            f"延期每次≤{policy.extension_each_max}、合计≤{policy.extension_total_max}，"
+            f"回访{policy.callback_days}{DAY_UNIT[policy.callback_unit]}")
+    if policy.laxer_than_csa():
+        return f"{text}；宽于标准时限，依据：{policy.basis}（CSA 9.2.2(c) 当地监管机构另行规定）"
+    return f"{text}；不宽于标准时限"
+
+
 def write_summary(ws, report: Report) -> dict[str, tuple[int, int, int]]:
     """The 汇总 sheet; returns where the chart data sit: name -> (first row, last row, columns)."""
     summary: Summary = report.summary
@@ -177,6 +191,9 @@ def write_summary(ws, report: Report) -> dict[str, tuple[int, int, int]]:
         add(_cell(ws, "个人信息", bold=True), _cell(ws, "已脱敏"),
             _cell(ws, "证件号码保留前6位和后4位，电话保留前3位和后4位，姓名仅保留姓氏（CSA 7.8）"))
     add(_cell(ws, "依据", bold=True), _cell(ws, "《证券公司投诉处理标准》9.2.3、9.4"))
+    for policy in report.policies:
+        add(_cell(ws, "时限政策", bold=True), _cell(ws, f"自{policy.effective_from}起接收的投诉"),
+            _cell(ws, policy_text(policy)))
     if report.provisional_years:
         years = "、".join(str(y) for y in sorted(report.provisional_years))
         add(_cell(ws, "期限暂定", bold=True), _cell(ws, YES),

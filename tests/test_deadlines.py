@@ -140,3 +140,72 @@ def test_policy_change_applies_from_its_effective_date_only(cli):
     assert deadlines(cli, after)["completion"]["due"] == "2026-06-23"
     shown = json.loads(cli("policy", "show", "--json").stdout)
     assert [p["effective_from"] for p in shown] == ["2026-06-01"]
+
+
+# -- a policy is never retroactive (CSA 9.4), and more time than CSA's needs a basis (CSA 9.2.2(c)) ---
+
+def late_in_september(cli) -> str:
+    number = register(cli, "2026-09-04 09:00")  # Friday: acceptance due Wed 2026-09-09
+    cli("accept", number, "--at", "2026-09-10 09:00")
+    return number
+
+
+def test_a_policy_dated_before_its_decision_is_refused_and_late_stays_late(cli, db_path):
+    from tests.test_lifecycle import refused
+
+    number = late_in_september(cli)
+    refused(cli, db_path, "policy", "set", "--at", "2026-11-23", "--effective-from", "2026-01-01",
+            "--acceptance-days", "30", "--completion-days", "60", "--basis", "某证监局通知",
+            rule="CSA 9.4", says="--effective-from 2026-01-01 is before the day it is decided (2026-11-23)")
+    acceptance = deadlines(cli, number)["acceptance"]
+    assert (acceptance["due"], acceptance["late"]) == ("2026-09-09", True)
+
+
+def test_a_backdated_decision_still_cannot_move_a_recorded_deadline(cli, db_path):
+    from tests.test_lifecycle import refused
+
+    late_in_september(cli)
+    refused(cli, db_path, "policy", "set", "--at", "2026-01-01", "--effective-from", "2026-01-01",
+            "--acceptance-days", "2", rule="CSA 9.4",
+            says="TS-2026-0001, received 2026-09-04, is already in the ledger")
+
+
+def test_more_time_than_the_standard_needs_the_regulators_basis(cli, db_path):
+    from tests.test_lifecycle import refused
+
+    message = refused(cli, db_path, "policy", "set", "--at", "2026-11-23", "--effective-from", "2026-12-01",
+                      "--acceptance-days", "5", "--completion-days", "30", rule="CSA 9.2.2(c)", says="--basis")
+    assert "acceptance-days 5 > 3" in message and "completion-days 30 > 20" in message
+    refused(cli, db_path, "policy", "set", "--at", "2026-11-23", "--effective-from", "2026-12-01",
+            "--extension-total-max", "25", rule="CSA 9.2.2(c)", says="extension-total-max 25 > 20")
+    cli("policy", "set", "--at", "2026-05-20", "--effective-from", "2026-06-01", "--completion-days", "30",
+        "--basis", "深圳证监局〔2026〕12号")
+    shown = json.loads(cli("policy", "show", "--json").stdout)
+    assert [(p["effective_from"], p["completion_days"], p["basis"]) for p in shown] == [
+        ("2026-06-01", 30, "深圳证监局〔2026〕12号")]
+    assert "basis                    深圳证监局〔2026〕12号" in cli("policy", "show").stdout
+    # 30 trading days from Mon 2026-06-01: 06-02..05 (4), 06-08..12 (9), 06-15..18 (13; 06-19 端午),
+    # 06-22..26 (18), 06-29..30 (20), 07-01..03 (23), 07-06..10 (28), 07-13 (29), 07-14 (30)
+    number = register(cli, "2026-06-01 10:00")
+    cli("accept", number, "--at", "2026-06-01 11:00")
+    assert deadlines(cli, number)["completion"]["due"] == "2026-07-14"
+
+
+def test_stricter_numbers_need_no_basis(cli):
+    cli("policy", "set", "--at", "2026-11-23", "--effective-from", "2026-11-24", "--completion-days", "15",
+        "--completion-unit", "working")
+    assert json.loads(cli("policy", "show", "--json").stdout)[0]["basis"] is None
+
+
+def test_the_report_prints_the_policy_and_its_basis(cli, tmp_path):
+    import openpyxl
+
+    cli("policy", "set", "--at", "2026-09-20", "--effective-from", "2026-10-01", "--completion-days", "30",
+        "--basis", "深圳证监局〔2026〕12号")
+    register(cli, "2026-10-09 10:00")
+    out = tmp_path / "r.xlsx"
+    cli("report", "--month", "2026-10", "--out", out)
+    rows = [r for r in openpyxl.load_workbook(out)["汇总"].iter_rows(values_only=True) if r and r[0] == "时限政策"]
+    assert rows == [("时限政策", "自2026-10-01起接收的投诉",
+                     "受理决定3个交易日，办结30个交易日，延期每次≤20、合计≤20，回访2个工作日；"
+                     "宽于标准时限，依据：深圳证监局〔2026〕12号（CSA 9.2.2(c) 当地监管机构另行规定）")]
