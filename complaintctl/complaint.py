@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Callable
 
@@ -88,6 +88,12 @@ def _agent_id(value: str, _record: dict) -> str:
     return identity.check_other_id(value, "--agent-id-number")
 
 
+def _reply_due(value, _record) -> str:
+    """The regulator's own reply date on a transfer ticket (12386 and others)."""
+    day = value if isinstance(value, date) else clock.parse_date(str(value), "--reply-due")
+    return day.isoformat()
+
+
 def _received_at(value, _record) -> str:
     moment = value if isinstance(value, datetime) else clock.parse_at(str(value), "--received-at")
     return clock.iso(moment)
@@ -100,6 +106,7 @@ FIELDS: list[FieldSpec] = [
     FieldSpec("channel", "投诉渠道", "channel", _code(codes.CHANNELS)),
     FieldSpec("source", "转办来源", "transferring body", _text("--source")),
     FieldSpec("transfer_no", "转办工单号", "transfer ticket number", _text("--transfer-no")),
+    FieldSpec("reply_due", "监管回复期限", "regulator's reply date", _reply_due),
     FieldSpec("name", "投诉人姓名", "complainant's name", _text("--name")),
     FieldSpec("id_type", "证件类型", "ID type", _code(codes.ID_TYPES)),
     FieldSpec("id_number", "证件号码", "ID number", _id_number),
@@ -162,6 +169,19 @@ def registration_missing(fields: dict) -> list[str]:
             if not fields.get(name):
                 missing.append(name)
     return missing
+
+
+def transfer_problem(record: dict) -> str | None:
+    """What is wrong with a record's regulator reply date, if anything (checked at register and amend)."""
+    due = record.get("reply_due")
+    if not due:
+        return None
+    if record.get("channel") != "regulator":
+        return ("--reply-due is the regulator's reply date on a transfer ticket; this complaint was received "
+                "directly (--channel direct)")
+    if date.fromisoformat(due) < clock.day_of(record["received_at"]):
+        return f"--reply-due {due} is before the complaint was received ({clock.day_of(record['received_at'])})"
+    return None
 
 
 def describe_missing(names: list[str]) -> str:

@@ -75,9 +75,15 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
         if not (unmet_only and resolved):
             result.append(completion)
         if regulator:
-            # CSA 9.2.2(e): the result goes back into the regulator's transfer system, due with completion.
-            reply = Deadline("regulator_reply", completion.due, completion.original_due, replied,
-                             completion.provisional, completion.unit)
+            # CSA 9.2.2(e): the result goes back into the regulator's transfer system, due with completion,
+            # or by the reply date on the regulator's ticket when that is earlier (a fixed date: never provisional).
+            asked = date.fromisoformat(record["reply_due"]) if record.get("reply_due") else None
+            if asked and asked < completion.due:
+                reply = Deadline("regulator_reply", asked, min(asked, completion.original_due), replied, False,
+                                 completion.unit)
+            else:
+                reply = Deadline("regulator_reply", completion.due, completion.original_due, replied,
+                                 completion.provisional, completion.unit)
     if resolved:
         callbacks = record.get("callbacks", [])
         if not (unmet_only and callbacks):

@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 from complaintctl import clock, codes, queries
 from complaintctl.complaint import (FIELD_BY_NAME, STATUS_AFTER, acceptance_missing, apply, columns_of, complainant_key,
                                     describe_missing, format_id, parse_amount, parse_fields, parse_id, record_json,
-                                    registration_missing)
+                                    registration_missing, transfer_problem)
 from complaintctl.deadlines import extension_total
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, archive_of, sha256_file
@@ -159,6 +159,9 @@ def register(ledger: Ledger, given: dict, *, at: datetime | None, by: str, paren
     received = clock.from_iso(fields["received_at"])
     if received > at:
         raise ComplaintError(f"--received-at {received.date()} is after the registration itself ({at.date()})")
+    problem = transfer_problem(fields)
+    if problem:
+        raise ComplaintError(problem, "CSA 9.2.2(e)")
     _warm(ledger)
     if session is None:
         with ledger.transaction() as own:
@@ -208,6 +211,9 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
             missing = [n for n in ("source", "transfer_no") if not after.get(n)]
             if missing:
                 raise ComplaintError(f"a transferred complaint needs {describe_missing(missing)}", "CSA 6")
+        problem = transfer_problem(after)
+        if problem:
+            raise ComplaintError(problem, "CSA 9.2.2(e)")
         payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
         return payload, _escalation_notice({**after, "group": int(after.get("complainants") or 1) >= 10})
 

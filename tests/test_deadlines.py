@@ -209,3 +209,54 @@ def test_the_report_prints_the_policy_and_its_basis(cli, tmp_path):
     assert rows == [("时限政策", "自2026-10-01起接收的投诉",
                      "受理决定3个交易日，办结30个交易日，延期每次≤20、合计≤20，回访2个工作日；"
                      "宽于标准时限，依据：深圳证监局〔2026〕12号（CSA 9.2.2(c) 当地监管机构另行规定）")]
+
+
+# -- a reply date set by the regulator for one complaint (CSA 9.2.2(e)) ---------------------------------
+
+TRANSFERRED = ["--channel", "regulator", "--source", "12386", "--transfer-no", "ZJ-2026-0088"]
+
+
+def test_the_regulators_reply_date_is_the_deadline_when_earlier(cli, tmp_path):
+    import openpyxl
+
+    # Mon 2026-11-02: completion T+20 = 11-30 (11-03..06, 09..13, 16..20, 23..27, 30)
+    number = register(cli, "2026-11-02 09:00", *TRANSFERRED, "--reply-due", "2026-11-16")
+    cli("accept", number, "--at", "2026-11-02 10:00")
+    found = deadlines(cli, number)
+    assert found["completion"]["due"] == "2026-11-30"
+    assert (found["regulator_reply"]["due"], found["regulator_reply"]["provisional"]) == ("2026-11-16", False)
+    assert json.loads(cli("show", number, "--json").stdout)["reply_due"] == "2026-11-16"  # kept with the ticket
+    soon = json.loads(cli("warn", "--as-of", "2026-11-13", "--json").stdout)
+    assert [(i["kind"], i["due"], i["state"], i["days_left"]) for i in soon] == [
+        ("regulator_reply", "2026-11-16", "due_soon", 1)]
+    late = json.loads(cli("warn", "--as-of", "2026-11-17", "--json", ok=False).stdout)
+    assert [(i["kind"], i["state"], i["days_left"]) for i in late] == [("regulator_reply", "overdue", -1)]
+    out = tmp_path / "r.xlsx"
+    cli("report", "--month", "2026-11", "--as-of", "2026-11-17", "--out", out)
+    wb = openpyxl.load_workbook(out)
+    ledger_rows = list(wb["投诉台账"].iter_rows(values_only=True))
+    row = dict(zip(ledger_rows[0], ledger_rows[1]))
+    assert (row["转办工单号"], row["监管回复期限"].date().isoformat()) == ("ZJ-2026-0088", "2026-11-16")
+    delays = list(wb["超期与延期"].iter_rows(values_only=True))
+    overdue = [dict(zip(delays[0], r)) for r in delays[1:]]
+    assert [(r["期限类别"], r["期限"].date().isoformat()) for r in overdue] == [("监管转办回复", "2026-11-16")]
+
+
+def test_a_later_reply_date_leaves_the_completion_deadline(cli):
+    number = register(cli, "2026-11-02 09:00", *TRANSFERRED)
+    cli("amend", number, "--reply-due", "2026-12-31")
+    assert deadlines(cli, number)["regulator_reply"]["due"] == "2026-11-30"
+    cli("amend", number, "--reply-due", "2026-11-20")
+    assert deadlines(cli, number)["regulator_reply"]["due"] == "2026-11-20"
+
+
+def test_a_reply_date_only_for_transferred_complaints_and_not_before_receipt(cli, db_path):
+    from tests.test_lifecycle import refused
+
+    direct = register(cli, "2026-11-02 09:00")
+    refused(cli, db_path, "amend", direct, "--reply-due", "2026-11-16", rule="CSA 9.2.2(e)",
+            says="received directly")
+    transferred = register(cli, "2026-11-02 09:00", *TRANSFERRED)
+    refused(cli, db_path, "amend", transferred, "--reply-due", "2026-10-30", rule="CSA 9.2.2(e)",
+            says="before the complaint was received (2026-11-02)")
+    refused(cli, db_path, "amend", transferred, "--reply-due", "2026-11-31", rule="", says="not a real date")

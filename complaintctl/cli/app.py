@@ -54,6 +54,8 @@ _HELP_EXTRA = {
     "method": f" One of: {codes.METHODS.choices()}.",
     "channel": f" One of: {codes.CHANNELS.choices()}.",
     "source": " For transferred complaints, e.g. 12386.",
+    "reply_due": " YYYY-MM-DD, from the transfer ticket; the regulator-reply deadline when earlier than "
+                 "completion (CSA 9.2.2(e)).",
     "id_type": f" One of: {codes.ID_TYPES.choices()}. Default id_card.",
     "category": " CSA 5.1 code a1-a6, b1-b6, c, d, e or its Chinese label (see `complaintctl codes`).",
     "complainants": " 10 or more makes it a group complaint (群体投诉, CSA 5.2).",
