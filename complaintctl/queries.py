@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from complaintctl import clock, codes
+from complaintctl.asof import Cutoff, open_at
 from complaintctl.complaint import complainant_shown, parse_id
 from complaintctl.deadlines import Deadline, deadlines_for
 from complaintctl.errors import ComplaintError
@@ -72,18 +73,18 @@ class Reminder:
 STATE_ORDER = {"overdue": 0, "due_today": 1, "due_soon": 2}
 
 
-def reminders(ledger: Ledger, as_of: date, within: int | None = None) -> list[Reminder]:
-    """Deadlines not yet met that are overdue, due today, or inside their reminder window.
+def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: date | None = None) -> list[Reminder]:
+    """Deadlines not yet met at the end of `as_of` that are overdue, due today, or inside their window.
 
-    Default windows are CSA 8.2.3's: acceptance from 1 trading day before its deadline, completion
-    (and the regulator reply, due with it) from 3; callbacks from 1 working day before.
+    The ledger is taken as it stood then (asof.Cutoff, the report's view too): for a day already past,
+    a deadline on that day is overdue; on the day itself it is due today. Default windows are CSA
+    8.2.3's: acceptance from 1 trading day before its deadline, completion (and the regulator reply,
+    due with it) from 3; callbacks from 1 working day before.
     """
     calendar = ledger.calendar()
+    cutoff = Cutoff(as_of, today or clock.today())
     found: list[Reminder] = []
-    with ledger.transaction(write=False) as session:
-        rows = session.connection().exec_driver_sql("SELECT record FROM complaints WHERE is_open = 1").all()
-    for (text,) in rows:
-        record = json.loads(text)
+    for record in open_at(ledger, cutoff):
         policy = ledger.policy_on(clock.day_of(record["received_at"]))
         windows = {"acceptance": policy.remind_acceptance, "completion": policy.remind_completion,
                    "regulator_reply": policy.remind_completion, "callback": 1}
@@ -91,7 +92,7 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None) -> list[Re
             if deadline.met_at is not None:
                 continue
             days_left = calendar.count_days(as_of, deadline.due, deadline.unit)
-            if deadline.due < as_of:
+            if cutoff.missed(deadline):
                 state = "overdue"
             elif deadline.due == as_of:
                 state = "due_today"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 from complaintctl import clock, codes, identity
-from complaintctl.complaint import apply
+from complaintctl.asof import Cutoff, as_stood
 from complaintctl.deadlines import Deadline, deadlines_for, extension_total, uncovered_years
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, sha256_file
@@ -201,25 +201,6 @@ def local(text: str | None) -> datetime | None:
 
 def _on(text: str | None) -> date | None:
     return clock.day_of(text) if text else None
-
-
-class Cutoff:
-    """The moment the report looks at: the end of `day`, or now when `day` is today."""
-
-    def __init__(self, day: date, today: date):
-        self.day = day
-        self.day_over = day < today
-        self.before = (day + timedelta(days=1)).isoformat()  # events at or after this are ignored
-
-    def missed(self, deadline: Deadline) -> bool:
-        """An unmet deadline is missed once its day is over."""
-        if deadline.met_at is not None:
-            return deadline.met_late
-        return deadline.due < self.day or (deadline.due == self.day and self.day_over)
-
-    def days_late(self, deadline: Deadline) -> int:
-        end = _on(deadline.met_at) if deadline.met_at else self.day
-        return max(1, (end - deadline.due).days)
 
 
 class Builder:
@@ -420,23 +401,9 @@ def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff) -> Iterator[di
     with ledger.transaction(write=False) as session:
         conn = session.connection()
         rows = conn.exec_driver_sql(SCOPE_SQL, {"cutoff": cutoff.day.isoformat(), "start": period.start.isoformat()})
-        for number, text, last_at in rows:
-            if last_at < cutoff.before:
-                record = json.loads(text)  # nothing happened after the cut-off: the stored state is it
-            else:
-                record = _fold(conn, number, cutoff.before)
+        for record in as_stood(conn, rows, cutoff):
             if _in_scope(record, period, cutoff):
                 yield record
-
-
-def _fold(conn, number: str, before: str) -> dict:
-    record = None
-    events = conn.exec_driver_sql(
-        "SELECT kind, at, actor, payload FROM events WHERE complaint = ? ORDER BY id", (number,))
-    for kind, at, actor, payload in events:
-        if kind == "registered" or at < before:
-            record = apply(record, kind, json.loads(payload), at, actor)
-    return record
 
 
 def _in_scope(record: dict, period: Period, cutoff: Cutoff) -> bool:

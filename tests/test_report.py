@@ -258,7 +258,7 @@ def test_the_sheets_are_formatted_for_reading(cli, tmp_path):
     october_ledger(cli)
     wb, _ = export(cli, tmp_path, "--month", "2026-10")
     ws = wb["投诉台账"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AL8"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AM8"
     header = {c.value: c for c in ws[1]}
     received = ws.cell(row=2, column=header["接收时间"].column)
     assert received.is_date and received.number_format == "yyyy-mm-dd hh:mm"
@@ -318,3 +318,60 @@ def test_interim_view_and_provisional_deadlines(cli, tmp_path):
     dec, result = export(cli, tmp_path, "--month", "2026-12", name="dec.xlsx")
     assert sheet_rows(dec["投诉台账"])[-1]["期限暂定"] == "是"
     assert "期限暂定" in summary_of(dec["汇总"]) and "provisional" in result.stdout
+
+
+# -- warn --as-of D and report --as-of D tell the same story ------------------------------------------
+
+KIND_OF = {"受理决定": "acceptance", "办结": "completion", "回访": "callback", "监管转办回复": "regulator_reply"}
+
+
+def overdue_in_report(cli, tmp_path, day: str) -> set[tuple[str, str]]:
+    out = tmp_path / f"r-{day}.xlsx"
+    cli("report", "--month", day[:7], "--as-of", day, "--out", out, "--force")
+    rows = sheet_rows(openpyxl.load_workbook(out)["超期与延期"])
+    return {(r["投诉编号"], KIND_OF[r["期限类别"]]) for r in rows if r["类型"] == "超期" and r["完成日期"] is None}
+
+
+def overdue_in_warn(cli, day: str) -> set[tuple[str, str]]:
+    import json
+
+    items = json.loads(cli("warn", "--as-of", day, "--json", ok=False).stdout)
+    return {(i["id"], i["kind"]) for i in items if i["state"] == "overdue"}
+
+
+@pytest.mark.parametrize("day", ["2026-10-12", "2026-10-19", "2026-10-20", "2026-10-21", "2026-10-26",
+                                 "2026-10-29", "2026-10-30", "2026-10-31", "2026-11-02", "2026-11-04",
+                                 "2026-11-09", "2026-11-10"])
+def test_warn_and_report_as_of_a_day_call_the_same_deadlines_overdue(cli, tmp_path, day):
+    october_ledger(cli)
+    november_events(cli)  # later events: both must ignore them for an earlier day
+    assert overdue_in_warn(cli, day) == overdue_in_report(cli, tmp_path, day)
+
+
+def test_as_of_a_past_day_sees_the_ledger_of_that_day(cli):
+    october_ledger(cli)
+    november_events(cli)
+    # At the end of 10-20, A's completion (due 10-20) was unmet; it was resolved only on 10-22.
+    assert ("TS-2026-0002", "completion") in overdue_in_warn(cli, "2026-10-20")
+    # E (received 10-26, due 10-29) was accepted only on 11-02: overdue at the end of 10-30, whatever today.
+    assert ("TS-2026-0007", "acceptance") in overdue_in_warn(cli, "2026-10-30")
+    assert ("TS-2026-0007", "acceptance") not in overdue_in_warn(cli, "2026-11-03")
+
+
+def test_on_the_day_itself_a_deadline_due_today_is_due_today_in_both(cli, tmp_path, monkeypatch):
+    import json
+
+    october_ledger(cli)
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-29 08:30")  # E's acceptance is due today
+    items = json.loads(cli("warn", "--json").stdout)
+    assert ("TS-2026-0007", "acceptance", "due_today", 0) in [
+        (i["id"], i["kind"], i["state"], i["days_left"]) for i in items]
+    assert ("TS-2026-0007", "acceptance") not in overdue_in_report(cli, tmp_path, "2026-10-29")
+    out = tmp_path / "today.xlsx"
+    cli("report", "--month", "2026-10", "--out", out)
+    row = [r for r in sheet_rows(openpyxl.load_workbook(out)["投诉台账"]) if r["投诉编号"] == "TS-2026-0007"][0]
+    assert row["期末超期"] == "否"
+    # The next morning both call it overdue.
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-30 08:30")
+    assert ("TS-2026-0007", "acceptance") in overdue_in_warn(cli, "2026-10-29")
+    assert ("TS-2026-0007", "acceptance") in overdue_in_report(cli, tmp_path, "2026-10-29")

@@ -212,7 +212,7 @@ STATE_LABEL = {"overdue": "OVERDUE (已超期)", "due_today": "DUE TODAY (今日
 
 def warn(
     ctx: typer.Context,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Evaluate on this day (YYYY-MM-DD). Default: today in Shanghai.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The ledger as it stood at the end of this day (YYYY-MM-DD), as `report --as-of` shows it. Default: today in Shanghai, where a deadline due today is still due today.")] = None,
     within: Annotated[Optional[int], typer.Option("--within", min=0, max=60, help="One reminder window for every kind, in trading days. Default: CSA 8.2.3 (acceptance 1, completion 3).")] = None,
     as_json: Json = False,
 ) -> None:
@@ -242,6 +242,8 @@ def warn(
 
 def _days_text(r: queries.Reminder) -> str:
     unit = "trading" if r.deadline.unit == "trading" else "working"
+    if r.state == "overdue" and r.days_left == 0:
+        return "overdue: its day is over"  # warn --as-of a past day, due that day
     if r.days_left < 0:
         return f"{-r.days_left} {unit} day{'s' if r.days_left != -1 else ''} overdue"
     if r.days_left == 0:

@@ -1,0 +1,78 @@
+"""The ledger as it stood at the end of a day: the one view `warn --as-of` and `report` share.
+
+Each complaint is the fold of its events whose business time (`--at`) falls on or before the
+cut-off day, so a later step never changes what an earlier day looked like. A deadline on the
+cut-off day is missed only once that day is over: on the morning of the day it is "due today",
+and for a day already past it counts as missed, in `warn` and in the report alike.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Iterable, Iterator
+
+from complaintctl import clock
+from complaintctl.complaint import apply
+from complaintctl.deadlines import Deadline
+
+
+class Cutoff:
+    """The moment looked at: the end of `day`, or now when `day` is today (or later)."""
+
+    def __init__(self, day: date, today: date):
+        self.day = day
+        self.day_over = day < today
+        self.before = (day + timedelta(days=1)).isoformat()  # events at or after this are ignored
+
+    def missed(self, deadline: Deadline) -> bool:
+        """An unmet deadline is missed once its day is over."""
+        if deadline.met_at is not None:
+            return deadline.met_late
+        return deadline.due < self.day or (deadline.due == self.day and self.day_over)
+
+    def days_late(self, deadline: Deadline) -> int:
+        end = clock.day_of(deadline.met_at) if deadline.met_at else self.day
+        return max(1, (end - deadline.due).days)
+
+
+def fold(conn, number: str, before: str) -> dict:
+    """One complaint folded from its events dated before `before` (the registration always counts)."""
+    record = None
+    events = conn.exec_driver_sql(
+        "SELECT kind, at, actor, payload FROM events WHERE complaint = ? ORDER BY id", (number,))
+    for kind, at, actor, payload in events:
+        if kind == "registered" or at < before:
+            record = apply(record, kind, json.loads(payload), at, actor)
+    return record
+
+
+def as_stood(conn, rows: Iterable[tuple[str, str, str]], cutoff: Cutoff) -> Iterator[dict]:
+    """Records as they stood at the cut-off, from (number, stored record, time of its last event) rows.
+
+    The stored record is the answer when nothing happened after the cut-off, the common case.
+    """
+    for number, text, last_at in rows:
+        yield json.loads(text) if last_at < cutoff.before else fold(conn, number, cutoff.before)
+
+
+LAST_AT = "(SELECT MAX(e.at) FROM events e WHERE e.complaint = c.id)"
+
+OPEN_SQL = f"""
+SELECT c.id, c.record, {LAST_AT} FROM complaints c
+WHERE c.is_open = 1 AND c.received_day <= ?
+UNION ALL
+SELECT c.id, c.record, {LAST_AT} FROM complaints c
+WHERE c.ended_day > ? AND c.received_day <= ?
+"""
+
+
+def open_at(ledger, cutoff: Cutoff) -> Iterator[dict]:
+    """Complaints neither rejected nor closed at the cut-off: open now, or ended only after that day."""
+    day = cutoff.day.isoformat()
+    with ledger.transaction(write=False) as session:
+        conn = session.connection()
+        rows = conn.exec_driver_sql(OPEN_SQL, (day, day, day)).all()
+        for record in as_stood(conn, rows, cutoff):
+            if record["status"] not in ("rejected", "closed"):
+                yield record
