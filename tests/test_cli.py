@@ -149,3 +149,55 @@ def test_demo_scenario_builds_a_realistic_ledger(cli, db_path):
     overdue = json.loads(cli("warn", "--as-of", "2026-11-20", "--json", ok=False).stdout)
     assert 3 <= len([i for i in overdue if i["state"] == "overdue"]) <= 10
     assert cli("demo", "--scenario", ROOT / "sample_data" / "demo.json", ok=False).exit_code == 1  # not twice
+
+
+def readme_cron() -> tuple[dict, str, str]:
+    """The README's crontab: its environment lines, the schedule and the command, as written."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### The morning warning (cron)", 1)[1].split("```cron", 1)[1].split("```", 1)[0]
+    env, jobs = {}, []
+    for line in filter(str.strip, block.splitlines()):
+        name, _, value = line.partition("=")
+        if name.isidentifier() and " " not in name:
+            env[name] = value
+        else:
+            jobs.append(line)
+    assert len(jobs) == 1, jobs
+    fields = jobs[0].split(None, 5)
+    return env, " ".join(fields[:5]), fields[5]
+
+
+def test_the_readme_cron_recipe_speaks_on_a_make_up_saturday(cli, db_path):
+    # Resolved Thu 2026-10-08: the callback is due 2 working days later, on make-up Saturday 10-10
+    # (10-09 is 1, 10-10 is 2); Sunday 10-11 is a rest day; by Monday 10-12 it is overdue.
+    number = register(cli, "2026-09-21 10:00")
+    cli("accept", number, "--at", "2026-09-21 11:00")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-09-21 14:00")
+    cli("resolve", number, "--result", "已退还差额", "--at", "2026-10-08 10:00")
+    env, schedule, command = readme_cron()
+    assert schedule.split()[2:] == ["*", "*", "*"], "the job must run every day; the gate decides"
+    assert set(env) == {"PATH", "COMPLAINTCTL_DB"}
+    bin_dir = str(Path(sys.executable).parent)  # where complaintctl is installed, as PATH= says in the README
+    base = {k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST", "TERM")}
+    said = {}
+    for day in ("2026-10-10", "2026-10-11", "2026-10-12"):
+        job_env = {**base, "PATH": f"{bin_dir}:/usr/bin:/bin", "COMPLAINTCTL_DB": str(db_path),
+                   "COMPLAINTCTL_NOW": f"{day} 08:30"}
+        done = subprocess.run(["/bin/sh", "-c", command], env=job_env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=60)
+        assert done.stderr == ""
+        said[day] = (done.returncode, done.stdout)
+    assert said["2026-10-10"] == (0, f"due_today  {number}  callback (回访)  due 2026-10-10  due today"
+                                     "  complainant 张*  handler 赵六\n")
+    assert said["2026-10-11"] == (1, "")  # Sunday: the gate says no, nothing is mailed
+    assert said["2026-10-12"][0] == 3 and "overdue    " + number in said["2026-10-12"][1]
+
+
+def test_the_readme_cron_recipe_is_not_silent_about_a_wrong_path(tmp_path):
+    env, _schedule, command = readme_cron()
+    job_env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    job_env.update(PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin", COMPLAINTCTL_DB=str(tmp_path / "typo.db"))
+    done = subprocess.run(["/bin/sh", "-c", command], env=job_env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60)
+    assert done.returncode == 1 and done.stderr.startswith(f"complaintctl: no ledger at {tmp_path / 'typo.db'}")
+    assert not (tmp_path / "typo.db").exists()
