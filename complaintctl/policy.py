@@ -37,7 +37,7 @@ class Policy:
         Working days are never laxer than trading days (every trading day is a working day), so
         only the counts matter.
         """
-        return [f"{name.replace('_', '-')} {getattr(self, name)} > {limit} ({rule})"
+        return [f"{name.replace('_', '-')} {getattr(self, name)} > {limit}" + (f" ({rule})" if rule != "CSA 9.2.2(c)" else "")
                 for name, limit, rule in CSA_LIMITS if getattr(self, name) > limit]
 
     def as_dict(self) -> dict:
