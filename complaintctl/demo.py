@@ -32,7 +32,12 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
     source = Path(path)
     if not source.is_file():
         raise ComplaintError(f"no demo scenario at {source}; run from the project folder or give --scenario")
-    scenario = json.loads(source.read_text(encoding="utf-8"))
+    try:
+        scenario = json.loads(source.read_text(encoding="utf-8"))
+        scenario["as_of"], scenario["complaints"]
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+        raise ComplaintError(f"{source} is not a demo scenario (JSON with as_of and complaints): "
+                             f"{type(exc).__name__}") from None
     with ledger.transaction(write=False) as session:
         if session.exec(select(func.count()).select_from(Complaint)).one():
             raise ComplaintError(f"{ledger.path} already holds complaints; the demo needs a new ledger (--db)")

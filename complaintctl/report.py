@@ -14,7 +14,6 @@ summary figure is what the detail rows imply. `workbook` writes them to Excel.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field

@@ -201,3 +201,12 @@ def test_the_readme_cron_recipe_is_not_silent_about_a_wrong_path(tmp_path):
                           stdin=subprocess.DEVNULL, timeout=60)
     assert done.returncode == 1 and done.stderr.startswith(f"complaintctl: no ledger at {tmp_path / 'typo.db'}")
     assert not (tmp_path / "typo.db").exists()
+
+
+@pytest.mark.parametrize("content", [b"SQLite format 3\x00\xff\xfe", b"[1, 2]", b"{\"as_of\": 1"])
+def test_demo_refuses_a_file_that_is_not_a_scenario_in_one_line(cli, tmp_path, content):
+    bad = tmp_path / "scenario.json"
+    bad.write_bytes(content)
+    result = cli("demo", "--scenario", bad, ok=False)
+    assert result.exit_code == 1 and result.stderr.startswith(f"complaintctl: {bad} is not a demo scenario")
+    assert len(result.stderr.splitlines()) == 1

@@ -46,7 +46,6 @@ def show(
         lifecycle.record_disclosure(book, record["id"], "show", who(ctx, None))
     view = dict(record) if unmask else masked(record)
     if as_json:
-        import json
 
         view["deadlines"] = [d.as_dict() for d in deadlines]
         view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at, "by": e.actor,
@@ -106,7 +105,6 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
             line += f"  met {d.met_at[:16].replace('T', ' ')}" + ("  LATE (超期)" if d.met_late else "")
         say(line)
     say("timeline (处理经过):")
-    import json
 
     for e in events:
         payload = _payload(e, unmask)
