@@ -192,8 +192,7 @@ def write_summary(ws, report: Report) -> dict[str, tuple[int, int, int]]:
             _cell(ws, "证件号码保留前6位和后4位，电话保留前3位和后4位，姓名仅保留姓氏（CSA 7.8）"))
     add(_cell(ws, "依据", bold=True), _cell(ws, "《证券公司投诉处理标准》9.2.3、9.4"))
     for policy in report.policies:
-        add(_cell(ws, "时限政策", bold=True), _cell(ws, f"自{policy.effective_from}起接收的投诉"),
-            _cell(ws, policy_text(policy)))
+        add(_cell(ws, "时限政策", bold=True), _cell(ws, f"自{policy.effective_from}起接收的投诉：{policy_text(policy)}"))
     if report.provisional_years:
         years = "、".join(str(y) for y in sorted(report.provisional_years))
         add(_cell(ws, "期限暂定", bold=True), _cell(ws, YES),
