@@ -531,6 +531,14 @@ def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcom
             if record.get("channel") == "regulator" and not record.get("regulator_replied_at"):
                 raise ComplaintError(f"enter the result of {record['id']} into the regulator's transfer system "
                                      "first (`complaintctl regulator-reply`)", "CSA 9.2.2(e)")
+            # What closing depends on comes first in business time too, not only in the order typed.
+            needed = [("the callback", c["at"]) for c in record["callbacks"]]
+            if record.get("regulator_replied_at"):
+                needed.append(("the regulator reply", record["regulator_replied_at"]))
+            what, last = max(needed, key=lambda item: clock.from_iso(item[1]))
+            if at < clock.from_iso(last):
+                raise ComplaintError(f"closing dated {_shown(at)} is before {what} recorded at "
+                                     f"{_shown(clock.from_iso(last))}; check --at", "CSA 9.4")
         return {"keep_until": keep_until(at.date()).isoformat()}, []
 
     return _change(ledger, complaint_id, "closed", at, by, build)

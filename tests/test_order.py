@@ -106,3 +106,15 @@ def test_before_the_decision_the_receipt_may_be_corrected_without_a_reason(cli):
     number = register_received(cli, "2026-09-04 09:00")
     cli("amend", number, "--received-at", "2026-09-04 15:00", "--at", "2026-09-04 16:00")
     assert show(cli, number)["received_at"] == "2026-09-04T15:00:00+08:00"
+
+
+def test_closing_is_not_dated_before_the_callback_it_depends_on(cli, db_path):
+    number = register_received(cli, "2026-10-12 09:00")
+    cli("accept", number, "--at", "2026-10-12 10:00")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-10-12 11:00")
+    cli("resolve", number, "--result", "已退还", "--at", "2026-10-19 10:00")
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-10-21 15:00")
+    refused(cli, db_path, "close", number, "--at", "2026-10-20 09:00", rule="CSA 9.4",
+            says="closing dated 2026-10-20 09:00 is before the callback recorded at 2026-10-21 15:00")
+    cli("close", number, "--at", "2026-10-21 15:30")
+    assert show(cli, number)["status"] == "closed"
