@@ -132,7 +132,6 @@ FIELDS: list[FieldSpec] = [
 ]
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
-PERSONAL_FIELDS = ("id_number", "phone", "address", "agent_id_number", "agent_phone")
 
 
 def parse_fields(given: dict, base: dict | None = None) -> dict:
@@ -342,7 +341,7 @@ def columns_of(record: dict) -> dict:
         ended_day=clock.day_of(ended).isoformat() if ended else None)  # for the report's carry-over
 
 
-# How each personal identifier is masked (CSA 7.8) in exports, shared screens and amendment trails.
+# The personal identifiers and how each is masked (CSA 7.8) in exports, shared screens and amendment trails.
 MASKS: dict[str, Callable] = {"id_number": identity.mask_id, "agent_id_number": identity.mask_id,
                               "phone": identity.mask_phone, "agent_phone": identity.mask_phone,
                               "address": identity.mask_address}

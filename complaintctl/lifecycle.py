@@ -68,14 +68,14 @@ def _shown(moment: datetime) -> str:
     return moment.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def _in_order(record: dict, kind: str, at: datetime) -> None:
+def _in_order(record: dict, kind: str, at: datetime, received_at: str | None = None) -> None:
     """Business time decides the order (CSA 9.4: the ledger records what happened, when it happened).
 
     No event is dated before the receipt, and no change of status before the previous one. While a
     complaint is only received, the receipt is that previous change: when the registration was typed
-    in does not constrain what follows.
+    in does not constrain what follows. `received_at`: the receipt after a correction in this event.
     """
-    received = clock.from_iso(record["received_at"])
+    received = clock.from_iso(received_at or record["received_at"])
     what = EVENT_NAMES.get(kind, kind)
     if at < received:
         raise ComplaintError(f"{what} dated {_shown(at)} is before {record['id']} was received "
@@ -126,8 +126,7 @@ def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str,
         payload, notices = build(session, record)
         at_text = clock.iso(at)
         new = apply(record, kind, payload, at_text, by)
-        # Checked against the record after the event: a corrected receipt is the one that counts.
-        _in_order({**new, "status": record["status"], "status_at": record.get("status_at")}, kind, at)
+        _in_order(record, kind, at, new["received_at"])  # a receipt corrected by this event is the one that counts
         event = ledger.append(session, record["id"], kind, at_text, by, payload)
         _save(session, new, event.id, row)
     return Outcome(new, notices)
@@ -237,12 +236,11 @@ def _correct_receipt(session: Session, record: dict, received: datetime, at: dat
                              "give --reason", "CSA 9.4")
     rows = session.connection().exec_driver_sql(
         "SELECT kind, at FROM events WHERE complaint = ? AND kind != 'registered'", (record["id"],)).all()
-    for kind, when in sorted(rows, key=lambda row: clock.from_iso(row[1])):
-        if received > clock.from_iso(when):
+    if rows:
+        kind, first = min(((kind, clock.from_iso(at)) for kind, at in rows), key=lambda row: row[1])
+        if received > first:
             raise ComplaintError(f"--received-at {_shown(received)} would fall after {EVENT_NAMES.get(kind, kind)} "
-                                 f"recorded at {_shown(clock.from_iso(when))}; a receipt cannot follow what it "
-                                 "started", "CSA 9.4")
-        break  # the earliest event decides
+                                 f"recorded at {_shown(first)}; a receipt cannot follow what it started", "CSA 9.4")
 
 
 def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:

@@ -39,12 +39,11 @@ def set_policy(ledger: Ledger, effective_from: date, changes: dict, at: datetime
         raise ComplaintError(f"a policy is never retroactive: --effective-from {effective_from} is before the day "
                              f"it is decided ({decided}); give {decided} or later", "CSA 9.4")
     base = current_policy(ledger, effective_from)
-    # A laxer base's basis carries over only while the new numbers are still laxer (checked below).
-    policy = base.changed(effective_from=effective_from, basis=basis.strip() if basis else base.basis, **changes)
+    policy = base.changed(effective_from=effective_from, **changes)
     laxer = policy.laxer_than_csa()
-    if not laxer:
-        policy = policy.changed(basis=basis.strip() if basis else None)
-    elif not policy.basis:
+    # A laxer base's basis carries over only while the new numbers are still laxer.
+    policy = policy.changed(basis=(basis.strip() if basis else None) or (base.basis if laxer else None))
+    if laxer and not policy.basis:
         raise ComplaintError(f"{'; '.join(laxer)}: more time than the standard allows needs --basis, the local "
                              "regulator's requirement that allows it (当地监管机构要求另行规定)", "CSA 9.2.2(c)")
     with ledger.transaction() as session:

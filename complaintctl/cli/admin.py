@@ -241,8 +241,7 @@ def _policy_set_signature():
         inspect.Parameter("basis", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
             None, "--basis", help="The local regulator's requirement allowing numbers laxer than the standard's "
                                   "(CSA 9.2.2(c) 另行规定), e.g. the notice's number.")),
-        inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
-            False, "--json", help="Print JSON instead of text.")),
+        inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=Json, default=False),
     ]
     for name, help_text in POLICY_OPTIONS.items():
         annotation = Optional[str] if name.endswith("_unit") else Optional[int]

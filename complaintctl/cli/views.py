@@ -46,7 +46,6 @@ def show(
         lifecycle.record_disclosure(book, record["id"], "show", who(ctx, None))
     view = dict(record) if unmask else masked(record)
     if as_json:
-
         view["deadlines"] = [d.as_dict() for d in deadlines]
         view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at, "by": e.actor,
                            "payload": _payload(e, unmask)} for e in events]
