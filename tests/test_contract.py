@@ -112,3 +112,9 @@ def test_the_demo_still_creates_its_own_ledger(cli, tmp_path):
     scenario = Path(__file__).resolve().parent.parent / "sample_data" / "demo.json"
     cli("--db", path, "demo", "--scenario", scenario)
     assert path.is_file()
+
+
+def test_init_on_a_folder_says_so(cli, tmp_path):
+    result = cli("--db", tmp_path, "init", ok=False)
+    assert result.exit_code == 1 and result.stderr == (
+        f"complaintctl: {tmp_path} is a folder; give --db the ledger's file path, e.g. {tmp_path}/ledger.db\n")

@@ -125,6 +125,8 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
     other command creates a ledger: they refuse a path that holds none.
     """
     state = ctx.find_root().obj
+    if state.path.is_dir():
+        raise ComplaintError(f"{state.path} is a folder; give --db the ledger's file path, e.g. {state.path}/ledger.db")
     if state.path.exists():
         raise ComplaintError(f"{state.path} already exists; init creates a new ledger and leaves this one as it is")
     book = state.open(create=True)
