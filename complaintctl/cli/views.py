@@ -111,7 +111,7 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
         if e.kind == "registered" and payload.get("received_at") != e.at:  # typed in after the receipt
             detail = f"received (接收) {_value_text('received_at', payload['received_at'])}"
         say(f"  {e.at[:16].replace('T', ' ')}  {EVENT_LABEL.get(e.kind, e.kind)} by {e.actor}" +
-            (f": {detail}" if detail else ""))
+            (f": {detail}" if detail and not detail.startswith("\n") else detail))
 
 
 def _value_text(name: str, value) -> str:
@@ -127,11 +127,12 @@ def _value_text(name: str, value) -> str:
 
 def _event_detail(kind: str, payload: dict) -> str:
     if kind == "amended":
-        changes = "; ".join(
-            f"{FIELD_BY_NAME[name].english} ({FIELD_BY_NAME[name].label}) {_value_text(name, old)} → "
-            f"{_value_text(name, new)}" if name in FIELD_BY_NAME else f"{name} {old} → {new}"
-            for name, (old, new) in payload["changes"].items())
-        return changes + (f"; reason (原因): {payload['reason']}" if payload.get("reason") else "")
+        # One changed field a line, under the event: an old → new pair is never split by the terminal's wrap.
+        reason = f"reason (原因): {payload['reason']}" if payload.get("reason") else ""
+        changes = [f"{FIELD_BY_NAME[name].english} ({FIELD_BY_NAME[name].label}): {_value_text(name, old)} → "
+                   f"{_value_text(name, new)}" if name in FIELD_BY_NAME else f"{name}: {old} → {new}"
+                   for name, (old, new) in payload["changes"].items()]
+        return reason + "".join(f"\n      {change}" for change in changes)
     if kind == "rejected":
         return f"{payload['reason']} ({codes.REJECT_REASONS.label(payload['reason'])}), told by {payload['notified_via']}"
     if kind == "assigned":
