@@ -68,11 +68,11 @@ WHERE c.ended_day > ? AND c.received_day <= ?
 
 
 def open_at(ledger, cutoff: Cutoff) -> Iterator[dict]:
-    """Complaints neither rejected nor closed at the cut-off: open now, or ended only after that day."""
+    """Complaints neither rejected, terminated nor closed at the cut-off: open now, or ended only after that day."""
     day = cutoff.day.isoformat()
     with ledger.transaction(write=False) as session:
         conn = session.connection()
         rows = conn.exec_driver_sql(OPEN_SQL, (day, day, day)).all()
         for record in as_stood(conn, rows, cutoff):
-            if record["status"] not in ("rejected", "closed"):
+            if record["status"] not in ("rejected", "terminated", "closed"):
                 yield record

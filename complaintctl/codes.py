@@ -137,14 +137,41 @@ STATUSES = CodeList("--status", None, {
     "rejected": ("不予受理", "refused"),
     "assigned": ("处理中", "in hand"),
     "resolved": ("已办结", "done"),
+    "terminated": ("终止处理", "ended without a result"),
     "closed": ("已归档", "archived"),
 })
 
 OPEN_STATUSES = ("received", "accepted", "assigned", "resolved")
+# Ended without being closed: a refusal, or a complaint ended without a result; `close` archives them.
+ENDED_STATUSES = ("rejected", "terminated")
+
+MAJOR_REASONS = CodeList("--major-reason", "CSA 5.3(a)", {
+    "funds-safety": ("投资者资金安全", "investors' funds at risk"),
+    "insider-manipulation": ("内幕交易、操纵市场", "insider trading or market manipulation"),
+    "conflict-of-interest": ("利益冲突", "conflict of interest"),
+    "group-or-repeated": ("群体投诉、缠访闹访", "group complaint or repeated visits"),
+    "system-failure": ("重大技术系统故障", "major system failure"),
+    "litigation-reputation": ("重大诉讼或声誉风险", "major litigation or reputation risk"),
+    "regulatory-penalty": ("行政处罚或监管措施风险", "risk of a regulatory penalty"),
+    "other": ("其他重大情形", "other"),
+})
+
+ADVICE = CodeList("--advised", "CSA 9.3(b)", {
+    "mediation": ("调解", "mediation"),
+    "arbitration": ("仲裁", "arbitration"),
+    "litigation": ("诉讼", "lawsuit"),
+})
+
+TERMINATE_REASONS = CodeList("--reason", "CSA 9.1.1(d)", {
+    "withdrawn": ("投诉人撤回投诉", "complainant withdrew"),
+    "in-proceedings": ("进入调解仲裁诉讼程序", "taken to mediation, arbitration or court"),
+    "other": ("其他终止情形", "other"),
+})
 
 DEADLINE_KINDS = {
     "acceptance": "受理决定",
     "completion": "办结",
     "callback": "回访",
     "regulator_reply": "监管转办回复",
+    "escalation": "重大投诉上报",
 }

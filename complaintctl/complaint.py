@@ -25,10 +25,12 @@ class FieldSpec:
     label: str  # the standard's Chinese term, for prompts and messages
     english: str
     parse: Callable[[str, dict], object]
+    repeatable: bool = False  # given once per value: --representative A --representative B
 
     @property
     def option(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        name = self.name[:-1] if self.repeatable else self.name  # representatives -> --representative
+        return "--" + name.replace("_", "-")
 
 
 def _text(option: str):
@@ -82,10 +84,37 @@ def _id_number(value: str, record: dict) -> str:
     return identity.check_id_number(record.get("id_type") or "id_card", value)
 
 
-def _agent_id(value: str, _record: dict) -> str:
-    if re.fullmatch(r"\d{17}[\dXx]", value.strip()):
-        return identity.check_resident_id(value, "--agent-id-number")
-    return identity.check_other_id(value, "--agent-id-number")
+def _person_id(option: str):
+    """A resident ID is checked as one (GB 11643); anything else as a passport or permit."""
+    def parse(value: str, _record: dict) -> str:
+        if re.fullmatch(r"\d{17}[\dXx]", value.strip()):
+            return identity.check_resident_id(value, option)
+        return identity.check_other_id(value, option)
+    return parse
+
+
+_agent_id = _person_id("--agent-id-number")
+_legal_rep_id = _person_id("--legal-rep-id-number")
+
+
+def _representatives(value, _record) -> list[dict]:
+    """CSA 5.2: a group met in person elects at most 5 representatives; each "NAME" or "NAME PHONE"."""
+    items = [value] if isinstance(value, (str, dict)) else list(value)
+    people = []
+    for item in items:
+        if isinstance(item, dict):  # already parsed (a re-complaint copies its original's)
+            people.append(item)
+            continue
+        match = re.fullmatch(r"(.+?)[\s:：,，]+(\+?[\d][\d\s-]*)", item.strip())
+        name, phone = (match.group(1), match.group(2)) if match else (item.strip(), None)
+        if not name.strip():
+            raise ComplaintError("--representative needs a name, e.g. --representative \"张三 13812345678\"",
+                                 "CSA 5.2")
+        people.append({"name": name.strip(),
+                       "phone": identity.check_phone(phone, "--representative") if phone else None})
+    if len(people) > 5:
+        raise ComplaintError(f"a group elects at most 5 representatives; {len(people)} were given", "CSA 5.2")
+    return people
 
 
 def _reply_due(value, _record) -> str:
@@ -115,6 +144,9 @@ FIELDS: list[FieldSpec] = [
     FieldSpec("institution", "机构名称", "institution", _text("--institution")),
     FieldSpec("uscc", "统一社会信用代码", "unified social credit code", lambda v, r: identity.check_uscc(v)),
     FieldSpec("legal_rep", "法定代表人", "legal representative", _text("--legal-rep")),
+    FieldSpec("legal_rep_id_number", "法定代表人证件号码", "legal representative's ID number", _legal_rep_id),
+    FieldSpec("legal_rep_phone", "法定代表人联系电话", "legal representative's phone",
+              lambda v, r: identity.check_phone(v, "--legal-rep-phone")),
     FieldSpec("agent_name", "代理人姓名", "agent's name", _text("--agent-name")),
     FieldSpec("agent_id_number", "代理人证件号码", "agent's ID number", _agent_id),
     FieldSpec("agent_phone", "代理人联系电话", "agent's phone",
@@ -126,8 +158,10 @@ FIELDS: list[FieldSpec] = [
     FieldSpec("request", "投诉请求", "request", _text("--request")),
     FieldSpec("facts", "主要事实与理由", "main facts and reasons", _text("--facts")),
     FieldSpec("complainants", "投诉人数", "number of complainants", _count),
+    FieldSpec("representatives", "群体投诉代表", "group representatives", _representatives, repeatable=True),
     FieldSpec("major", "重大投诉", "major complaint", _bool("--major")),
-    FieldSpec("major_reason", "重大投诉原因", "why it is major", _text("--major-reason")),
+    FieldSpec("major_reason", "重大投诉情形", "why it is major", _code(codes.MAJOR_REASONS)),
+    FieldSpec("major_note", "重大投诉说明", "why it is major, in words", _text("--major-note")),
     FieldSpec("amount", "涉及金额", "amount involved (yuan)", lambda v, r: parse_amount(v)),
 ]
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
@@ -143,6 +177,8 @@ def parse_fields(given: dict, base: dict | None = None) -> dict:
         if value is None:
             continue
         parsed[spec.name] = context[spec.name] = spec.parse(value, context)
+    if "major_reason" in parsed and given.get("major") is None:
+        parsed["major"] = True  # a reason for being major says that it is
     # A changed ID type re-checks the number already on file.
     if "id_type" in parsed and "id_number" not in parsed and context.get("id_number"):
         identity.check_id_number(context["id_type"], context["id_number"])
@@ -183,6 +219,30 @@ def transfer_problem(record: dict) -> str | None:
     return None
 
 
+def classification_problem(record: dict, given: dict) -> tuple[str, str] | None:
+    """What is wrong with a record's group/major classification (CSA 5.2, 5.3), as (message, rule).
+
+    `record`: the record with the user's values applied; `given`: the values the user gave.
+    """
+    complainants = int(record.get("complainants") or 1)
+    if record.get("representatives"):
+        if complainants < 10:
+            return (f"representatives are elected by a group complaint (10 or more complainants); this one has "
+                    f"{complainants}: give --complainants", "CSA 5.2")
+        if record.get("method") != "onsite":
+            return ("representatives are elected by a group that complains in person (--method onsite)", "CSA 5.2")
+    if complainants >= 10 and given.get("major") is False:
+        return (f"a group complaint ({complainants} complainants) is always major; --not-major does not apply",
+                "CSA 5.3(a)")
+    if given.get("major") and complainants < 10 and not record.get("major_reason"):
+        return (f"--major needs --major-reason, one of {codes.MAJOR_REASONS.choices()}", "CSA 5.3(a)")
+    if given.get("major_reason") and not (record.get("major") or complainants >= 10):
+        return ("--major-reason goes with --major: say that it is a major complaint", "CSA 5.3(a)")
+    if record.get("major_reason") == "other" and not record.get("major_note"):
+        return ("--major-reason other needs --major-note saying why it is major", "CSA 5.3(a)")
+    return None
+
+
 def describe_missing(names: list[str]) -> str:
     parts = []
     for name in names:
@@ -195,14 +255,15 @@ def acceptance_missing(record: dict) -> list[str]:
     """The basic facts of CSA 9.1.2(b) / Firm 15 that are still missing."""
     missing = []
     if record.get("institution"):
-        for name in ("institution", "uscc", "legal_rep"):
+        # Firm 15(一): an institution's name, address, code, and its legal representative in full.
+        for name in ("institution", "uscc", "address", "legal_rep", "legal_rep_id_number", "legal_rep_phone"):
             if not record.get(name):
                 missing.append(name)
     else:
         for name in ("name", "id_type", "id_number"):
             if not record.get(name):
                 missing.append(name)
-    if not record.get("phone") and not record.get("address"):
+    if not record.get("phone") and not record.get("address") and "address" not in missing:
         missing.append("phone")
     if record.get("agent_name") or record.get("agent_id_number") or record.get("agent_phone"):
         for name in ("agent_name", "agent_id_number", "agent_phone"):
@@ -261,8 +322,11 @@ STATUS_AFTER = {
     "rejected": "rejected",
     "assigned": "assigned",
     "resolved": "resolved",
+    "terminated": "terminated",
     "closed": "closed",
 }
+
+INVESTIGATION_ITEMS = ("facts_found", "cause", "accountability", "improvement", "suggestions")
 
 
 def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) -> dict:
@@ -291,9 +355,19 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["extensions"] = [*new["extensions"], {"at": at, "by": actor, **payload}]
     elif kind == "noted":
         new["notes"] = [*new["notes"], {"at": at, "by": actor, **payload}]
+    elif kind == "investigated":
+        new["investigation"] = _investigated(new, payload)
+        new["investigations"] = [*new.get("investigations", []), {"at": at, "by": actor, **payload}]
     elif kind == "resolved":
         new["resolved_at"], new["resolved_by"] = at, actor
         new["resolution"] = payload
+        given = {k: payload.get("suggestion") if k == "suggestions" and "suggestion" in payload else payload.get(k)
+                 for k in INVESTIGATION_ITEMS}  # "suggestion": what ledgers before 0.11 called item 5
+        if any(given.values()):
+            new["investigation"] = _investigated(new, given)
+    elif kind == "terminated":
+        new["terminated_at"], new["terminated_by"] = at, actor
+        new["termination"] = payload
     elif kind == "regulator_replied":
         new["regulator_replied_at"] = at
         new["regulator_reply"] = {"by": actor, **payload}
@@ -317,7 +391,22 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["status"] = STATUS_AFTER[kind]
         new["status_at"] = at
     new["group"] = int(new.get("complainants") or 1) >= 10  # CSA 5.2
+    if new["group"] and not new.get("major"):  # CSA 5.3(a): "存在群体投诉" is a major complaint
+        new["major"] = True
+        new["major_reason"] = new.get("major_reason") or "group-or-repeated"
+    if not new.get("major"):
+        new.pop("major_since", None)
+    elif not new.get("major_since"):
+        # The escalation deadline's day: the receipt when major from the start, else the day it became so.
+        new["major_since"] = new["received_at"] if kind == "registered" else at
     return new
+
+
+def _investigated(record: dict, given: dict) -> dict:
+    """CSA 9.2.2(b)'s five items: a later value supersedes an earlier one; the events keep both."""
+    merged = dict(record.get("investigation") or {})
+    merged.update({k: v for k, v in given.items() if k in INVESTIGATION_ITEMS and v})
+    return merged
 
 
 # Keys sorted: the same record always gives the same text, however its dicts were built, so
@@ -332,7 +421,7 @@ def record_json(record: dict) -> str:
 
 def columns_of(record: dict) -> dict:
     """The `complaints` table's query columns, derived from the record (kept beside it for indexes)."""
-    ended = record.get("rejected_at") or record.get("closed_at")
+    ended = record.get("rejected_at") or record.get("terminated_at") or record.get("closed_at")
     return dict(
         status=record["status"], received_at=record["received_at"],
         received_day=clock.day_of(record["received_at"]).isoformat(), category=record.get("category"),
@@ -342,9 +431,17 @@ def columns_of(record: dict) -> dict:
 
 
 # The personal identifiers and how each is masked (CSA 7.8) in exports, shared screens and amendment trails.
+def _mask_representatives(people: list | None) -> list | None:
+    if not people:
+        return people
+    return [{**person, "phone": identity.mask_phone(person.get("phone"))} for person in people]
+
+
 MASKS: dict[str, Callable] = {"id_number": identity.mask_id, "agent_id_number": identity.mask_id,
+                              "legal_rep_id_number": identity.mask_id,
                               "phone": identity.mask_phone, "agent_phone": identity.mask_phone,
-                              "address": identity.mask_address}
+                              "legal_rep_phone": identity.mask_phone, "address": identity.mask_address,
+                              "representatives": _mask_representatives}
 
 
 def masked(record: dict) -> dict:

@@ -13,7 +13,7 @@ from complaintctl.calendar import Calendar
 from complaintctl.clock import day_of
 from complaintctl.policy import Policy
 
-KINDS = ("acceptance", "completion", "callback", "regulator_reply")
+KINDS = ("acceptance", "completion", "callback", "regulator_reply", "escalation")
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Deadline:
     original_due: date
     met_at: str | None  # ISO time of the event that met it
     provisional: bool  # depends on a year whose official schedule we do not have
-    unit: str  # "trading" | "working"
+    unit: str  # "trading" | "working" | "calendar" (the escalation: the same day, whatever day it is)
 
     @property
     def met_late(self) -> bool:
@@ -64,8 +64,14 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
     decided = record.get("accepted_at") or record.get("rejected_at")
     if not (unmet_only and decided):
         result.append(make("acceptance", received, policy.acceptance_days, 0, policy.acceptance_unit, decided))
+    escalation = _escalation(record)
+    if escalation and not (unmet_only and escalation.met_at):
+        result.append(escalation)
     if record.get("rejected_at"):
         return result
+    if record.get("terminated_at"):
+        # Ended without a result (CSA 9.1.1(d)): what was pending ends with it; what was met stays met.
+        return [d for d in result if d.met_at is not None or d.kind == "acceptance"]
     resolved, replied = record.get("resolved_at"), record.get("regulator_replied_at")
     regulator = record.get("channel") == "regulator" and not (unmet_only and replied)
     if not (unmet_only and resolved) or regulator:
@@ -85,13 +91,26 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
                 reply = Deadline("regulator_reply", completion.due, completion.original_due, replied,
                                  completion.provisional, completion.unit)
     if resolved:
-        callbacks = record.get("callbacks", [])
-        if not (unmet_only and callbacks):
+        reached = reached_callbacks(record)  # an unreachable attempt confirms nothing (Firm 18(5))
+        if not (unmet_only and reached):
             result.append(make("callback", day_of(resolved), policy.callback_days, 0, policy.callback_unit,
-                               callbacks[0]["at"] if callbacks else None))
+                               reached[0]["at"] if reached else None))
     if regulator:
         result.append(reply)
     return result
+
+
+def reached_callbacks(record: dict) -> list[dict]:
+    return [c for c in record.get("callbacks", []) if c.get("outcome") != "unreachable"]
+
+
+def _escalation(record: dict) -> Deadline | None:
+    """CSA 9.1.2(c), 9.2.2(a)(2): a major or group complaint is reported at once: on the day it becomes major."""
+    if not record.get("major_since"):
+        return None
+    due = day_of(record["major_since"])
+    done = [e["at"] for e in record.get("escalations", [])]
+    return Deadline("escalation", due, due, min(done) if done else None, False, "calendar")
 
 
 def uncovered_years(calendar: Calendar, deadlines: list[Deadline]) -> set[int]:

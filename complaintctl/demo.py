@@ -24,7 +24,8 @@ STEPS = {
     "escalate": lifecycle.escalate, "extend": lifecycle.extend, "note": lifecycle.note,
     "resolve": lifecycle.resolve, "regulator_reply": lifecycle.regulator_reply,
     "callback": lifecycle.callback, "mark_unreasonable": lifecycle.mark_unreasonable,
-    "reclassify": lifecycle.reclassify, "close": lifecycle.close, "amend": None,
+    "reclassify": lifecycle.reclassify, "close": lifecycle.close, "investigate": lifecycle.investigate,
+    "terminate": lifecycle.terminate, "amend": None,
 }
 
 

@@ -75,8 +75,8 @@ def check_id_number(id_type: str | None, number: str, option: str = "--id-number
 def check_phone(phone: str, option: str = "--phone") -> str:
     """A mainland mobile (11 digits from 1), a landline with area code, or +country number."""
     value = re.sub(r"[\s]", "", phone.strip())
-    if re.fullmatch(r"1\d{10}", value):
-        return value
+    if re.fullmatch(r"1\d{10}", value.replace("-", "")):  # 138-1234-5678 as people write it
+        return value.replace("-", "")
     if re.fullmatch(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?", value):
         return value
     if re.fullmatch(r"\+\d{6,15}", value):
@@ -117,3 +117,17 @@ def mask_address(value: str | None) -> str | None:
     if not value:
         return value
     return value[:6] + "***" if len(value) > 6 else "***"
+
+
+def person_key(name: str | None) -> str:
+    """A name as compared for avoidance (CSA 7.7): NFKC, all whitespace (U+3000 too) removed, case folded.
+
+    "刘　洋", "刘 洋" and "刘洋" are one person; so are full-width and half-width Latin letters.
+    """
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", name or "").split()).casefold()
+
+
+def same_person(a: str | None, b: str | None) -> bool:
+    return bool(person_key(a)) and person_key(a) == person_key(b)

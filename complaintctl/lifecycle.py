@@ -14,10 +14,12 @@ from pathlib import Path
 from sqlmodel import Session, func, select
 
 from complaintctl import clock, codes, queries
-from complaintctl.complaint import (FIELD_BY_NAME, STATUS_AFTER, acceptance_missing, apply, columns_of, complainant_key,
-                                    describe_missing, format_id, parse_amount, parse_fields, parse_id, record_json,
-                                    registration_missing, transfer_problem)
-from complaintctl.deadlines import extension_total
+from complaintctl.complaint import (FIELD_BY_NAME, INVESTIGATION_ITEMS, STATUS_AFTER, acceptance_missing, apply,
+                                    classification_problem, columns_of, complainant_key, describe_missing, format_id,
+                                    parse_amount, parse_fields, parse_id, record_json, registration_missing,
+                                    transfer_problem)
+from complaintctl.deadlines import extension_total, reached_callbacks
+from complaintctl.identity import same_person
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, archive_of, sha256_file
 from complaintctl.models import Complaint
@@ -91,7 +93,8 @@ EVENT_NAMES = {"amended": "the amendment", "accepted": "the acceptance", "reject
                "assigned": "the assignment", "escalated": "the report", "extended": "the extension request",
                "noted": "the note", "resolved": "the resolution", "regulator_replied": "the regulator reply",
                "called_back": "the callback", "marked_unreasonable": "the unreasonable label",
-               "reclassified": "the reclassification", "attached": "the attachment", "closed": "closing"}
+               "reclassified": "the reclassification", "attached": "the attachment", "closed": "closing",
+               "investigated": "the investigation record", "terminated": "the termination"}
 
 
 def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str | None = None) -> None:
@@ -106,6 +109,7 @@ def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str
         "rejected": "it was not accepted (不予受理)",
         "assigned": "it is still being handled; resolve it first",
         "resolved": "it is already resolved (办结)",
+        "terminated": "it was ended without a result (终止处理)",
     }
     raise ComplaintError(f"cannot {step} {record['id']}: it is {status} "
                          f"({codes.STATUSES.label(status)}); {hints.get(status, '')}".rstrip("; "), rule)
@@ -133,8 +137,8 @@ def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str,
 
 
 def _escalation_notice(record: dict) -> list[str]:
-    if (record.get("major") or record.get("group")) and not record.get("escalations"):
-        kind = "major (重大)" if record.get("major") else "group (群体)"
+    if record.get("major") and not record.get("escalations"):
+        kind = "group (群体), so major (重大)," if record.get("group") else "major (重大)"
         return [f"CSA 9.1.2(c): {record['id']} is a {kind} complaint; report it at once and record "
                 f"the report with `complaintctl escalate {record['id']} --to ...`"]
     return []
@@ -161,11 +165,25 @@ def register(ledger: Ledger, given: dict, *, at: datetime | None, by: str, paren
     problem = transfer_problem(fields)
     if problem:
         raise ComplaintError(problem, "CSA 9.2.2(e)")
+    _check_classification(fields, fields)
     _warm(ledger)
     if session is None:
         with ledger.transaction() as own:
-            return _register(ledger, own, fields, at, by, parent)
-    return _register(ledger, session, fields, at, by, parent)
+            outcome = _register(ledger, own, fields, at, by, parent)
+    else:
+        outcome = _register(ledger, session, fields, at, by, parent)
+    if same_person(by, fields.get("respondent")):
+        # Recorded all the same: a complaint is never turned away at the door. The decision is not theirs.
+        outcome.notices.insert(0, f"CSA 7.7: {by} registered a complaint against {fields['respondent']}; an upper "
+                                  "level must designate who accepts and handles it (the acceptance will be refused "
+                                  f"to {by})")
+    return outcome
+
+
+def _check_classification(given: dict, after: dict) -> None:
+    problem = classification_problem(after, given)
+    if problem:
+        raise ComplaintError(*problem)
 
 
 def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: str,
@@ -175,7 +193,11 @@ def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: 
     number = format_id(year, seq)
     payload = {"id": number, "year": year, "seq": seq, **fields}
     if parent:
-        payload["parent"] = parent
+        parent_number = parse_id(parent)[0]
+        if session.get(Complaint, parent_number) is None:
+            raise ComplaintError(f"--parent: unknown complaint number {parent_number}; a re-complaint links to a "
+                                 "complaint in this ledger", "Firm 18(7)")
+        payload["parent"] = parent_number
     at_text = clock.iso(at)
     event = ledger.append(session, number, "registered", at_text, by, payload)
     record = apply(None, "registered", payload, at_text, by)
@@ -213,8 +235,16 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
         problem = transfer_problem(after)
         if problem:
             raise ComplaintError(problem, "CSA 9.2.2(e)")
+        _check_classification(fields, after)
+        if "respondent" in changes:
+            for who, person in (("accepted", record.get("accepted_by")), ("is handling", record.get("handler"))):
+                if same_person(person, fields["respondent"]):
+                    raise ComplaintError(f"{person} {who} {record['id']}; the one who accepts or handles a complaint "
+                                         "may not be its respondent (被投诉人): an upper level must reassign it first",
+                                         "CSA 7.7")
         payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
-        return payload, _escalation_notice({**after, "group": int(after.get("complainants") or 1) >= 10})
+        after = apply(record, "amended", payload, clock.iso(at), by)
+        return payload, _escalation_notice(after)
 
     return _change(ledger, complaint_id, "amended", at, by, build)
 
@@ -253,25 +283,31 @@ def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outco
                 hint = "; without an authorisation, reject it with --reason no-authorization (9.1.1(b))"
             raise ComplaintError(f"cannot accept {record['id']} yet; missing {describe_missing(missing)}; "
                                  f"add them with `complaintctl amend {record['id']}`{hint}", "CSA 9.1.2(b), Firm 15")
+        if not record.get("category"):
+            raise ComplaintError(f"cannot accept {record['id']} before it is classified: give it a business category "
+                                 f"with `complaintctl amend {record['id']} --category CODE` (see `complaintctl codes`)",
+                                 "CSA 5.1")
         _avoid(record, by, "the person accepting it (--by)")
         return {}, _escalation_notice(record)
 
     return _change(ledger, complaint_id, "accepted", at, by, build)
 
 
-def _same_person(a: str | None, b: str | None) -> bool:
-    return bool(a and b and a.strip().casefold() == b.strip().casefold())
-
-
 def _avoid(record: dict, person: str, who: str) -> None:
-    if _same_person(person, record.get("respondent")):
+    """CSA 7.7: no one handles a complaint against themselves; names compared as people write them."""
+    if same_person(person, record.get("respondent")):
         raise ComplaintError(f"{who} {person} is the respondent (被投诉人) of {record['id']} and may not "
                              "handle it; an upper level must assign someone else", "CSA 7.7")
 
 
 def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str | None, note: str | None,
-           at: datetime, by: str) -> Outcome:
+           at: datetime, by: str, original: str | None = None) -> Outcome:
     reason_code = codes.REJECT_REASONS.parse(reason)
+    if reason_code == "duplicate" and not original:
+        raise ComplaintError("a repeat complaint is refused by pointing to the complaint it repeats: give "
+                             "--original ID", "CSA 9.1.1(c)")
+    if original and reason_code != "duplicate":
+        raise ComplaintError("--original goes with --reason duplicate", "CSA 9.1.1(c)")
     if not notified_via:
         raise ComplaintError("a refusal (不予受理) must be told to the complainant with the reason: give "
                              f"--notified-via, one of {codes.NOTIFY_VIA.choices()}", "Firm 17, CSA 9.1.1")
@@ -279,9 +315,28 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
     if reason_code == "other" and not (note and note.strip()):
         raise ComplaintError("reason 'other' (f) needs --note saying what the reason is", "CSA 9.1.1(f)")
 
-    def build(_session, record):
+    def build(session, record):
         _require_status(record, ("received",), "reject", "CSA 9.1.1")
-        return {"reason": reason_code, "notified_via": via, "note": note}, []
+        payload = {"reason": reason_code, "notified_via": via, "note": note}
+        notices: list[str] = []
+        if original:
+            repeated = parse_id(original)[0]
+            if repeated == record["id"]:
+                raise ComplaintError(f"--original {repeated} is this complaint; name the earlier one it repeats",
+                                     "CSA 9.1.1(c)")
+            row = session.get(Complaint, repeated)
+            if row is None:
+                raise ComplaintError(f"--original: unknown complaint number {repeated}; a repeat is refused only "
+                                     "against a complaint in this ledger", "CSA 9.1.1(c)")
+            earlier = json.loads(row.record)
+            if not earlier.get("accepted_at"):
+                raise ComplaintError(f"--original {repeated} was never accepted; a repeat is refused only when the "
+                                     "same matter was accepted or answered before", "CSA 9.1.1(c)")
+            payload["original"] = repeated
+            if complainant_key(earlier) != complainant_key(record):
+                notices.append(f"CSA 9.1.1(c): {repeated} was made by another complainant; a repeat is the same "
+                               "investor's, on the same facts and reasons")
+        return payload, notices
 
     return _change(ledger, complaint_id, "rejected", at, by, build)
 
@@ -314,9 +369,13 @@ def escalate(ledger: Ledger, complaint_id: str, *, to: str, note: str | None, at
 
 
 def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approved_by: str | None,
-           at: datetime, by: str) -> Outcome:
+           at: datetime, by: str, notified_via: str | None = None) -> Outcome:
     if not reason.strip():
         raise ComplaintError("an extension needs a reason (--reason)", "CSA 9.2.2(d)")
+    if not (approved_by and approved_by.strip()):
+        raise ComplaintError("an extension is approved by the complaint-management department: give --approved-by",
+                             "CSA 9.2.2(d)")
+    via = codes.NOTIFY_VIA.parse(notified_via) if notified_via else None
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned"), "extend", "CSA 9.2.2(d)")
@@ -335,11 +394,24 @@ def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approve
         if at.date() > completion.due:
             raise ComplaintError(f"an extension must be requested by the completion deadline "
                                  f"(办结期限 {completion.due}); this request is dated {at.date()}", "CSA 9.2.2(d)")
+        if via is None and not _told_progress(record, completion.original_due):
+            raise ComplaintError(f"the complainant must hear of the progress by the original deadline "
+                                 f"({completion.original_due}): give --notified-via "
+                                 f"({codes.NOTIFY_VIA.choices()}), or first record it with "
+                                 f"`complaintctl note {record['id']} --kind progress`", "CSA 9.2.1(d)")
         new_due = ledger.calendar().add_days(clock.day_of(record["received_at"]),
                                              policy.completion_days + total, policy.completion_unit)
-        return {"days": days, "reason": reason, "approved_by": approved_by, "new_due": new_due.isoformat()}, []
+        payload = {"days": days, "reason": reason, "approved_by": approved_by.strip(), "new_due": new_due.isoformat()}
+        if via:
+            payload["notified_via"] = via
+        return payload, []
 
     return _change(ledger, complaint_id, "extended", at, by, build)
+
+
+def _told_progress(record: dict, by_day: date) -> bool:
+    """CSA 9.2.1(d): interim feedback (a progress note) dated on or before `by_day`."""
+    return any(n["kind"] == "progress" and clock.day_of(n["at"]) <= by_day for n in record.get("notes", []))
 
 
 def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetime, by: str) -> Outcome:
@@ -354,30 +426,72 @@ def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetim
     return _change(ledger, complaint_id, "noted", at, by, build)
 
 
+INVESTIGATION_OPTIONS = {"facts_found": "--facts-found", "cause": "--cause", "accountability": "--accountability",
+                         "improvement": "--improvement", "suggestions": "--suggestions"}
+
+
+def _investigation_given(items: dict) -> dict:
+    for name, value in items.items():
+        if value is not None and not value.strip():
+            raise ComplaintError(f"{INVESTIGATION_OPTIONS[name]} may not be empty", "CSA 9.2.2(b)")
+    return {name: value for name, value in items.items() if value is not None}
+
+
+def investigate(ledger: Ledger, complaint_id: str, *, at: datetime, by: str, **items: str | None) -> Outcome:
+    """The investigation record of CSA 9.2.2(b), any time from assignment until closing; repeatable."""
+    given = _investigation_given({name: items.get(name) for name in INVESTIGATION_ITEMS})
+    if not given:
+        raise ComplaintError("nothing to record: give at least one of " + ", ".join(INVESTIGATION_OPTIONS.values()),
+                             "CSA 9.2.2(b)")
+
+    def build(_session, record):
+        _require_status(record, ("assigned", "resolved"), "record the investigation of", "CSA 9.2.2(b)")
+        _avoid(record, by, "the investigator (--by)")
+        return given, []
+
+    return _change(ledger, complaint_id, "investigated", at, by, build)
+
+
 def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str | None = None,
             cause: str | None = None, accountability: str | None = None, improvement: str | None = None,
-            suggestion: str | None = None, compensation: str | None = None, feedback_via: str | None = None,
-            at: datetime, by: str) -> Outcome:
+            suggestions: str | None = None, compensation: str | None = None, feedback_via: str | None = None,
+            respondent_feedback_via: str | None = None, at: datetime, by: str) -> Outcome:
     if not result.strip():
         raise ComplaintError("--result may not be empty: it is the handling opinion given to the complainant",
                              "CSA 9.2.2(c)")
     paid = parse_amount(compensation, "--compensation") if compensation is not None else None
-    via = codes.FEEDBACK_VIA.parse(feedback_via) if feedback_via else None
+    if not feedback_via:
+        raise ComplaintError("say how the handling opinion reached the complainant: give --feedback-via, one of "
+                             f"{codes.FEEDBACK_VIA.choices()}", "CSA 9.3")
+    via = codes.FEEDBACK_VIA.parse(feedback_via)
+    respondent_via = codes.FEEDBACK_VIA.parse(respondent_feedback_via) if respondent_feedback_via else None
+    investigation = _investigation_given({"facts_found": facts_found, "cause": cause, "accountability": accountability,
+                                          "improvement": improvement, "suggestions": suggestions})
 
     def build(_session, record):
         _require_status(record, ("assigned",), "resolve", "CSA 9.2.2(c)")
-        payload = {"result": result, "facts_found": facts_found, "cause": cause, "accountability": accountability,
-                   "improvement": improvement, "suggestion": suggestion, "compensation": paid, "feedback_via": via}
+        _avoid(record, by, "the person resolving it (--by)")
+        known = {**(record.get("investigation") or {}), **investigation}
+        missing = [INVESTIGATION_OPTIONS[k] for k in ("facts_found", "cause") if not known.get(k)]
+        if missing:
+            raise ComplaintError(f"the investigation record of {record['id']} lacks {' and '.join(missing)}; record "
+                                 f"them with `complaintctl investigate {record['id']}` (or give them here)",
+                                 "CSA 9.2.2(b)")
+        if (record.get("respondent") or record.get("respondent_dept")) and not respondent_via:
+            raise ComplaintError("the opinion goes to the respondent (被投诉人) too: give --respondent-feedback-via, "
+                                 f"one of {codes.FEEDBACK_VIA.choices()}", "CSA 9.3")
+        if record.get("major") and not record.get("escalations"):
+            raise ComplaintError(f"{record['id']} is a major complaint that was never reported: record the report "
+                                 f"with `complaintctl escalate {record['id']} --to ...` before resolving it",
+                                 "CSA 9.1.2(c), 9.2.2(a)(2)")
+        payload = {"result": result, **investigation, "compensation": paid, "feedback_via": via,
+                   "respondent_feedback_via": respondent_via}
         notices = []
-        empty = [k for k in ("facts_found", "cause", "accountability", "improvement") if not payload[k]]
-        if empty:
-            notices.append("CSA 9.2.2(b): the investigation record lacks " +
-                           ", ".join("--" + k.replace("_", "-") for k in empty) + "; add it with `note` if known")
         completion = next(d for d in deadlines(ledger, record) if d.kind == "completion")
         if at.date() > completion.due:
             notices.append(f"CSA 9.2.2(c): resolved after the completion deadline (办结期限 {completion.due}); "
                            "recorded as late")
-        return payload, notices + _escalation_notice(record)
+        return payload, notices
 
     return _change(ledger, complaint_id, "resolved", at, by, build)
 
@@ -396,28 +510,30 @@ def regulator_reply(ledger: Ledger, complaint_id: str, *, note: str | None, at: 
     return _change(ledger, complaint_id, "regulator_replied", at, by, build)
 
 
-MEDIATION_ADVICE = ("advised: apply for mediation to an investor-protection body or other mediation "
-                    "organisation; if mediation fails, arbitration under the contract or a lawsuit "
-                    "(建议向投资者保护机构等申请调解；调解未果可申请仲裁或诉讼)")
-
-
 def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | None, note: str | None,
-             recomplain: bool, at: datetime, by: str) -> Outcome:
+             recomplain: bool, at: datetime, by: str, advised: list[str] | tuple[str, ...] = ()) -> Outcome:
     result = codes.CALLBACK_OUTCOMES.parse(outcome)
     how = codes.CALLBACK_METHODS.parse(method) if method else "phone"
     if recomplain and result != "dissatisfied":
         raise ComplaintError("--recomplain goes with --outcome dissatisfied: a re-complaint follows a "
                              "dissatisfied callback", "Firm 18(7)")
+    told = list(dict.fromkeys(codes.ADVICE.parse(a) for a in advised or ()))
+    if result == "dissatisfied" and not told:
+        raise ComplaintError("a dissatisfied complainant is told where to turn: give --advised with what they were "
+                             f"actually told, one or more of {codes.ADVICE.choices()}", "CSA 9.3(b)")
+    if told and result != "dissatisfied":
+        raise ComplaintError("--advised goes with --outcome dissatisfied", "CSA 9.3(b)")
     _warm(ledger)
     with ledger.transaction() as session:
         row = load(session, complaint_id)
         record = json.loads(row.record)
         _require_status(record, ("resolved",), "call back", "Firm 18(5)")
         _in_order(record, "called_back", at)
+        _avoid(record, by, "the caller (--by)")
         notices = _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
         payload = {"outcome": result, "method": how, "note": note}
-        if result == "dissatisfied":
-            payload["advice"] = MEDIATION_ADVICE  # CSA 9.3(b)
+        if told:
+            payload["advised"] = told  # CSA 9.3(b): what the complainant was told, as told
         at_text = clock.iso(at)
         event = ledger.append(session, record["id"], "called_back", at_text, by, payload)
         new = apply(record, "called_back", payload, at_text, by)
@@ -521,11 +637,13 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
 
 def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
     def build(_session, record):
-        _require_status(record, ("resolved", "rejected"), "close", "CSA 9.3")
+        _require_status(record, ("resolved", "rejected", "terminated"), "close", "CSA 9.3")
         if record["status"] == "resolved":
             if not record.get("callbacks"):
                 raise ComplaintError(f"call back the complainant of {record['id']} before closing it "
                                      "(`complaintctl callback`)", "Firm 18(5)")
+            if not reached_callbacks(record):
+                _tried_enough(ledger, record)
             if record.get("channel") == "regulator" and not record.get("regulator_replied_at"):
                 raise ComplaintError(f"enter the result of {record['id']} into the regulator's transfer system "
                                      "first (`complaintctl regulator-reply`)", "CSA 9.2.2(e)")
@@ -540,6 +658,31 @@ def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcom
         return {"keep_until": keep_until(at.date()).isoformat()}, []
 
     return _change(ledger, complaint_id, "closed", at, by, build)
+
+
+def _tried_enough(ledger: Ledger, record: dict) -> None:
+    """Firm 18(5): a complainant never reached may be let go only after attempts on different working days."""
+    needed = policy_of(ledger, record).unreachable_attempts
+    calendar = ledger.calendar()
+    days = {clock.day_of(c["at"]) for c in record["callbacks"]}
+    working = sorted(d for d in days if calendar.is_working_day(d))
+    if len(working) < needed:
+        raise ComplaintError(f"the complainant of {record['id']} was never reached; closing needs callback attempts "
+                             f"on at least {needed} different working days, and there are {len(working)}"
+                             + (f" ({', '.join(map(str, working))})" if working else ""), "Firm 18(5)")
+
+
+def terminate(ledger: Ledger, complaint_id: str, *, reason: str, note: str | None, at: datetime, by: str) -> Outcome:
+    """End an accepted complaint without a result (终止处理): withdrawn, or taken to court or arbitration."""
+    reason_code = codes.TERMINATE_REASONS.parse(reason)
+    if reason_code == "other" and not (note and note.strip()):
+        raise ComplaintError("reason 'other' needs --note saying why handling ended", "CSA 9.1.1(d)")
+
+    def build(_session, record):
+        _require_status(record, ("accepted", "assigned"), "terminate", "CSA 9.1.1(d)")
+        return {"reason": reason_code, "note": note}, []
+
+    return _change(ledger, complaint_id, "terminated", at, by, build)
 
 
 def keep_until(closed: date) -> date:

@@ -75,3 +75,30 @@ def m002_report_indexes(run: Callable[[str], None]) -> None:
                                                             json_extract(record, '$.closed_at')), 1, 10)""")
     run("CREATE INDEX ix_complaints_ended_day ON complaints (ended_day)")
     run("CREATE INDEX ix_events_complaint_at ON events (complaint, at)")
+
+
+@migration
+def m003_refold_0_11(run: Callable) -> None:
+    """The fold learned the whole standard (a group complaint is major, the escalation's day, the
+    investigation record, termination): rebuild each stored record from its events, which are untouched.
+
+    The complaints table is only ever the fold of the events, so this loses nothing; `verify` compares
+    the two and would otherwise report every group complaint as damaged.
+    """
+    import json
+
+    from complaintctl.complaint import apply, columns_of, record_json
+
+    rows = run("SELECT complaint, kind, at, actor, payload, id FROM events WHERE complaint IS NOT NULL "
+               "ORDER BY complaint, id").all()
+    records: dict[str, tuple[dict, int]] = {}
+    for number, kind, at, actor, payload, event_id in rows:
+        record = records.get(number, (None, 0))[0]
+        records[number] = (apply(record, kind, json.loads(payload), at, actor), event_id)
+    for number, (record, last) in records.items():
+        columns = columns_of(record)
+        run("UPDATE complaints SET status = ?, received_at = ?, received_day = ?, category = ?, handler = ?, "
+            "complainant_key = ?, parent = ?, is_open = ?, ended_day = ?, last_event = ?, record = ? WHERE id = ?",
+            (columns["status"], columns["received_at"], columns["received_day"], columns["category"],
+             columns["handler"], columns["complainant_key"], columns["parent"], columns["is_open"],
+             columns["ended_day"], last, record_json(record), number))

@@ -27,6 +27,7 @@ class Policy:
     callback_days: int = 2  # Firm 18(5)
     callback_unit: str = "working"
     callbacks_per_quarter: int = 2  # Callback rules 4(3)
+    unreachable_attempts: int = 2  # Firm 18(5): tried on this many working days before closing unreached
     remind_acceptance: int = 1  # CSA 8.2.3: warn from 1 trading day before the acceptance deadline
     remind_completion: int = 3  # CSA 8.2.3: and from 3 trading days before completion
     basis: str | None = None  # the local regulator's requirement that allows numbers laxer than CSA's

@@ -87,11 +87,12 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: dat
     for record in open_at(ledger, cutoff):
         policy = ledger.policy_on(clock.day_of(record["received_at"]))
         windows = {"acceptance": policy.remind_acceptance, "completion": policy.remind_completion,
-                   "regulator_reply": policy.remind_completion, "callback": 1}
+                   "regulator_reply": policy.remind_completion, "callback": 1, "escalation": 0}
         for deadline in deadlines_for(record, calendar, policy, unmet_only=True):
             if deadline.met_at is not None:
                 continue
-            days_left = calendar.count_days(as_of, deadline.due, deadline.unit)
+            days_left = ((deadline.due - as_of).days if deadline.unit == "calendar"
+                         else calendar.count_days(as_of, deadline.due, deadline.unit))
             if cutoff.missed(deadline):
                 state = "overdue"
             elif deadline.due == as_of:

@@ -24,7 +24,8 @@ from typing import Iterator
 
 from complaintctl import clock, codes, identity
 from complaintctl.asof import Cutoff, as_stood
-from complaintctl.deadlines import Deadline, deadlines_for, extension_total, uncovered_years
+from complaintctl.complaint import MASKS
+from complaintctl.deadlines import Deadline, deadlines_for, extension_total, reached_callbacks, uncovered_years
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, sha256_file
 
@@ -139,10 +140,11 @@ def _columns(*specs) -> list[Column]:
 # The CSA 9.4 ledger fields first, in the order the issue lists them; then what the summary needs.
 LEDGER_COLUMNS = _columns(
     ("id", "投诉编号"), ("received_at", "接收时间", "datetime"), ("complainant", "投诉人"),
-    ("id_number", "证件号码"), ("phone", "联系电话"), ("respondent", "被投诉人"),
+    ("id_number", "证件号码"), ("phone", "联系电话"), ("address", "联系地址/住所"),
+    ("agent", "代理人"), ("legal_rep", "法定代表人"), ("respondent", "被投诉人"),
     ("category", "业务类别"), ("method", "投诉方式"), ("channel", "投诉渠道"),
     ("request", "投诉请求", "long"), ("facts", "主要事实与理由", "long"),
-    ("investigation", "调查处理过程", "long"), ("result", "处理结果", "long"),
+    ("investigation", "调查处理过程", "long"), ("result", "处理结果", "long"), ("feedback", "反馈方式"),
     ("acceptor", "受理人"), ("handler", "处理人"), ("dept", "责任部门"), ("status", "状态"),
     ("acceptance_due", "受理期限", "date"), ("completion_due", "办结期限", "date"),
     ("resolved_on", "办结日期", "date"), ("on_time", "是否按期"), ("extension_days", "延期天数", "int"),
@@ -151,6 +153,7 @@ LEDGER_COLUMNS = _columns(
     ("reply_due", "监管回复期限", "date"),
     ("decision", "受理决定"), ("decided_on", "受理决定日期", "date"), ("reject_reason", "不予受理原因"),
     ("complainants", "投诉人数", "int"), ("group", "个体/群体"), ("major", "重大/一般"),
+    ("escalated_on", "上报日期", "date"),
     ("reasonable", "合理/无理"), ("compensation", "赔偿金额（元）", "money"), ("parent", "原投诉编号"),
     ("overdue_at_end", "期末超期"), ("provisional", "期限暂定"),
 )
@@ -172,6 +175,7 @@ CALLBACK_COLUMNS = _columns(
 # Values of the coded columns, which the summary counts.
 ON_TIME, AFTER_EXTENSION, LATE = "按期", "延期后按期", "超期"
 PENDING, PENDING_OVERDUE, REJECTED = "未办结", "未办结（已超期）", "不予受理"
+TERMINATED = codes.STATUSES.label("terminated")  # 终止处理: ended without a result, never "completed"
 ACCEPTED, UNDECIDED = "受理", "待受理"
 IN_PERIOD, CARRIED_OVER = "本期接收", "上期结转"
 YES = "是"
@@ -223,6 +227,21 @@ class Builder:
         phone = record.get("phone") or record.get("agent_phone")
         return name, number, phone if self.unmask else identity.mask_phone(phone)
 
+    def _others(self, record: dict) -> dict:
+        """The rest of the complainant's facts 9.4 asks for: address, agent, legal representative."""
+        mask = (lambda _name, value: value) if self.unmask else (lambda name, value: MASKS[name](value))
+
+        def person(prefix: str, name_key: str) -> str | None:
+            name = record.get(name_key)
+            if not name:
+                return None
+            parts = [name if self.unmask else identity.mask_name(name)]
+            parts += [mask(key, record[key]) for key in (f"{prefix}_id_number", f"{prefix}_phone") if record.get(key)]
+            return "，".join(parts)
+
+        return {"address": mask("address", record.get("address")), "agent": person("agent", "agent_name"),
+                "legal_rep": person("legal_rep", "legal_rep")}
+
     def entry(self, record: dict) -> Entry:
         policy = self.ledger.policy_on(clock.day_of(record["received_at"]))
         deadlines = {d.kind: d for d in deadlines_for(record, self.calendar, policy)}
@@ -233,6 +252,8 @@ class Builder:
         resolved = _on(record.get("resolved_at"))
         if record.get("rejected_at"):
             decision, decided, on_time = REJECTED, _on(record["rejected_at"]), REJECTED
+        elif record.get("terminated_at"):
+            decision, decided, on_time = ACCEPTED, _on(record.get("accepted_at")), TERMINATED
         else:
             decision = ACCEPTED if record.get("accepted_at") else UNDECIDED
             decided = _on(record.get("accepted_at"))
@@ -247,14 +268,15 @@ class Builder:
         callbacks = record.get("callbacks", [])
         compensation = (record.get("resolution") or {}).get("compensation")
         provisional = [d for d in deadlines.values() if d.provisional and d.met_at is None]
+        escalation = deadlines.get("escalation")
         group = record.get("category", "")[:1] if record.get("category") else ""
         row = {
             "id": record["id"], "received_at": local(record["received_at"]), "complainant": name,
-            "id_number": number, "phone": phone, "respondent": _respondent(record),
+            "id_number": number, "phone": phone, **self._others(record), "respondent": _respondent(record),
             "category": codes.CATEGORIES.label(record.get("category")) or "未分类",
             "method": codes.METHODS.label(record.get("method")), "channel": codes.CHANNELS.label(record.get("channel")),
             "request": record.get("request"), "facts": record.get("facts"),
-            "investigation": _investigation(record), "result": (record.get("resolution") or {}).get("result"),
+            "investigation": _investigation(record), "result": _result(record), "feedback": _feedback(record),
             "acceptor": record.get("acceptor"), "handler": record.get("handler"),
             "dept": record.get("dept") or record.get("respondent_dept"),
             "status": codes.STATUSES.label(record["status"]),
@@ -269,6 +291,10 @@ class Builder:
             "decision": decision, "decided_on": decided,
             "reject_reason": _reject_reason(record), "_reject_code": (record.get("rejection") or {}).get("reason"), "complainants": int(record.get("complainants") or 1),
             "group": "群体" if record.get("group") else "个体", "major": "重大" if record.get("major") else "一般",
+            "escalated_on": _on(escalation.met_at) if escalation else None,
+            "_escalation": _escalation_state(escalation, cutoff),
+            "_terminated_on": _on(record.get("terminated_at")),
+            "_unreached": bool(callbacks) and not reached_callbacks(record),
             "reasonable": "无理投诉" if record.get("unreasonable") else "合理诉求",
             "compensation": Decimal(compensation) if compensation else None, "parent": record.get("parent"),
             "overdue_at_end": YES if any(d.met_at is None and cutoff.missed(d) for d in deadlines.values()) else "否",
@@ -351,17 +377,43 @@ def _respondent(record: dict) -> str | None:
     return parts[0] if len(parts) == 1 else f"{parts[0]}（{parts[1]}）"
 
 
-INVESTIGATION = (("facts_found", "查明事实"), ("cause", "原因分析"), ("accountability", "内部问责"),
-                 ("improvement", "整改措施"), ("suggestion", "意见建议"))
+# CSA 9.2.2(b)'s five items, in the standard's words.
+INVESTIGATION = (("facts_found", "投诉事实及经过"), ("cause", "投诉原因及内控分析"), ("accountability", "内部责任追究"),
+                 ("improvement", "存在的不足及管理改进措施"), ("suggestions", "相关工作建议"))
 
 
 def _investigation(record: dict) -> str | None:
     """CSA 9.2.2(b)'s investigation record, then the notes made along the way."""
-    resolution = record.get("resolution") or {}
-    lines = [f"{label}：{resolution[key]}" for key, label in INVESTIGATION if resolution.get(key)]
+    found = record.get("investigation") or {}
+    lines = [f"{label}：{found[key]}" for key, label in INVESTIGATION if found.get(key)]
     for note in record.get("notes", []):
         lines.append(f"{clock.day_of(note['at'])} {codes.NOTE_KINDS.label(note['kind'])}：{note['text']}")
     return "\n".join(lines) or None
+
+
+def _result(record: dict) -> str | None:
+    if record.get("termination"):
+        ended = record["termination"]
+        text = f"{TERMINATED}：{codes.TERMINATE_REASONS.label(ended['reason'])}"
+        return f"{text}。{ended['note']}" if ended.get("note") else text
+    return (record.get("resolution") or {}).get("result")
+
+
+def _feedback(record: dict) -> str | None:
+    """CSA 9.3: how the opinion reached the complainant and the respondent."""
+    resolution = record.get("resolution") or {}
+    parts = [f"{who}：{codes.FEEDBACK_VIA.label(resolution[key])}"
+             for key, who in (("feedback_via", "投诉人"), ("respondent_feedback_via", "被投诉人")) if resolution.get(key)]
+    return "；".join(parts) or None
+
+
+def _escalation_state(deadline: Deadline | None, cutoff: Cutoff) -> str | None:
+    """A major complaint's report (CSA 9.1.2(c)): on time, late, or missing at the cut-off."""
+    if deadline is None:
+        return None
+    if deadline.met_at is not None:
+        return "late" if deadline.met_late else "on_time"
+    return "missing" if cutoff.missed(deadline) else "pending"
 
 
 def _latest_note(record: dict) -> str | None:
@@ -411,7 +463,7 @@ def _in_scope(record: dict, period: Period, cutoff: Cutoff) -> bool:
         return False
     if received >= period.start:
         return True
-    ended = record.get("rejected_at") or record.get("closed_at")
+    ended = record.get("rejected_at") or record.get("terminated_at") or record.get("closed_at")
     return ended is None or clock.day_of(ended) >= period.start
 
 
@@ -459,6 +511,12 @@ class Summary:
             self._count("accepted" if row["decision"] == ACCEPTED else "rejected", row["decided_on"])
             if row["decision"] == REJECTED:
                 self.reject_reasons[codes.REJECT_REASONS.label(row["_reject_code"])] += 1
+        if row["_terminated_on"] in period:
+            self._count("terminated", row["_terminated_on"])
+        if row["_escalation"] is not None and row["_escalation"] != "pending":
+            self._count(f"escalation:{row['_escalation']}")
+        if row["_unreached"] and any(c.get("called_on") in period for c in entry.callbacks):
+            self._count("unreached")
         if row["resolved_on"] in period:
             self._count("completed", row["resolved_on"])
             self._count(f"completed:{row['on_time']}", row["resolved_on"])
@@ -514,7 +572,8 @@ class Summary:
                       (f"  其中{ON_TIME}", g(f"completed:{ON_TIME}"), "不晚于原办结期限"),
                       (f"  其中{AFTER_EXTENSION}", g(f"completed:{AFTER_EXTENSION}"), "晚于原期限、不晚于延期后期限"),
                       (f"  其中{LATE}", g(f"completed:{LATE}"), "晚于办结期限"),
-                      ("期末未办结", g("open_at_end"), "截至统计时点未办结、未不予受理"),
+                      (f"本期{TERMINATED}", g("terminated"), "撤回或进入调解仲裁诉讼，未出处理结果，CSA 9.1.1(d)"),
+                      ("期末未办结", g("open_at_end"), "截至统计时点未办结、未不予受理、未终止"),
                       ("  其中已超期", g("open_overdue_at_end"), "有已过期未完成的期限"),
                       ("本期延期（次）", g("extensions"), "延期申请日期在本期，CSA 9.2.2(d)"),
                       ("本期延期（件）", len(self.extended), ""),
@@ -522,11 +581,15 @@ class Summary:
                       ("本期赔偿金额（元）", self.compensation, "办结日期在本期的赔偿")]),
             ("投诉性质（本期接收）", [("个体投诉", g("个体"), "CSA 5.2，投诉人数 < 10"),
                              ("群体投诉", g("群体"), "CSA 5.2，投诉人数 ≥ 10"),
-                             ("重大投诉", g("重大"), "CSA 5.3"), ("一般投诉", g("一般"), "CSA 5.3"),
+                             ("重大投诉", g("重大"), "CSA 5.3，群体投诉均为重大投诉"), ("一般投诉", g("一般"), "CSA 5.3"),
                              ("合理诉求", g("合理诉求"), "CSA 5.4"), ("无理投诉", g("无理投诉"), "CSA 5.4"),
-                             ("重复投诉（回访不满意再投诉）", g("recomplaints"), "Firm 18(7)")]),
+                             ("重复投诉（再投诉）", g("recomplaints"), "Firm 18(7)")]),
+            ("重大投诉上报", [("按时上报", g("escalation:on_time"), "成为重大投诉当日上报，CSA 9.1.2(c)"),
+                        ("超时上报", g("escalation:late"), "晚于成为重大投诉当日"),
+                        ("未上报（已超期）", g("escalation:missing"), "截至统计时点")]),
             ("回访情况", [("本期应回访（件）", len(self.due_callbacks), "回访期限在本期"),
                       ("本期已回访（次）", g("callbacks"), "回访日期在本期"), *outcomes,
+                      ("无法联系（件）", g("unreached"), "本期有回访尝试、截至统计时点均未能联系"),
                       ("满意率", "—" if self.satisfaction is None else self.satisfaction, "满意 ÷（满意 + 不满意）")]),
         ]
 

@@ -67,6 +67,12 @@ REGISTER_MINIMAL = ["--method", "phone", "--channel", "direct", "--name", "张�
 FULL_FACTS = ["--id-type", "id_card", "--id-number", ID_OK, "--respondent", "李四", "--facts", "费率与约定不符",
               "--category", "a5"]
 
+# What `resolve` needs besides the result: CSA 9.2.2(b) items 1-2 and how the opinion reached both sides (9.3).
+RESOLVE = ["--facts-found", "核实委托记录与录音", "--cause", "营业部执行环节未按约定设置", "--feedback-via", "phone",
+           "--respondent-feedback-via", "phone"]
+# What `extend` needs besides days and reason: the approval and the interim feedback (CSA 9.2.2(d), 9.2.1(d)).
+EXTEND = ["--approved-by", "陈经理", "--notified-via", "phone"]
+
 
 def register(cli: Cli, received: str, *extra: str) -> str:
     result = cli("register", "--received-at", received, "--at", received, *REGISTER_MINIMAL, *FULL_FACTS, *extra)

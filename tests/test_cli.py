@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from complaintctl.cli.reference import command_paths, help_text, reference
-from tests.conftest import register
+from tests.conftest import RESOLVE, register
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -142,7 +142,7 @@ def test_demo_scenario_builds_a_realistic_ledger(cli, db_path):
     assert "complaints" in result.stderr
     records = json.loads(cli("list", "--json").stdout)
     assert len(records) >= 30
-    assert {r["status"] for r in records} == {"received", "accepted", "rejected", "assigned", "resolved", "closed"}
+    assert {r["status"] for r in records} == {"received", "accepted", "rejected", "assigned", "resolved", "terminated", "closed"}
     assert len({r["category"] for r in records}) >= 8
     methods = {json.loads(cli("show", r["id"], "--json").stdout)["method"] for r in records}
     assert methods == {"onsite", "phone", "letter", "online"}
@@ -173,7 +173,7 @@ def test_the_readme_cron_recipe_speaks_on_a_make_up_saturday(cli, db_path):
     number = register(cli, "2026-09-21 10:00")
     cli("accept", number, "--at", "2026-09-21 11:00")
     cli("assign", number, "--handler", "赵六", "--at", "2026-09-21 14:00")
-    cli("resolve", number, "--result", "已退还差额", "--at", "2026-10-08 10:00")
+    cli("resolve", number, "--result", "已退还差额", *RESOLVE, "--at", "2026-10-08 10:00")
     env, schedule, command = readme_cron()
     assert schedule.split()[2:] == ["*", "*", "*"], "the job must run every day; the gate decides"
     assert set(env) == {"PATH", "COMPLAINTCTL_DB"}

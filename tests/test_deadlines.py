@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import register
+from tests.conftest import EXTEND, RESOLVE, register
 
 xc = pytest.importorskip("exchange_calendars")
 XSHG = xc.get_calendar("XSHG")
@@ -75,7 +75,7 @@ def test_callback_deadline_counts_working_days(cli, resolved, due):
     number = register(cli, "2026-01-05")
     cli("accept", number, "--at", "2026-01-05 15:00")
     cli("assign", number, "--handler", "赵六", "--at", "2026-01-05 15:00")
-    cli("resolve", number, "--result", "已答复", "--at", resolved)
+    cli("resolve", number, "--result", "已答复", *RESOLVE, "--at", resolved)
     assert deadlines(cli, number)["callback"]["due"] == due
 
 
@@ -83,7 +83,7 @@ def test_extension_moves_completion_and_keeps_the_original(cli):
     number = register(cli, "2026-09-30")  # T+20 = 2026-11-04
     cli("accept", number, "--at", "2026-10-08")
     cli("assign", number, "--handler", "赵六", "--at", "2026-10-08")
-    cli("extend", number, "--days", "5", "--reason", "调取录音", "--at", "2026-11-04")
+    cli("extend", number, "--days", "5", "--reason", "调取录音", *EXTEND, "--at", "2026-11-04")
     found = deadlines(cli, number)["completion"]
     assert found["original_due"] == "2026-11-04"
     assert found["due"] == "2026-11-11"  # 11-05, 06, 09, 10, 11

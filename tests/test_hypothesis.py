@@ -5,7 +5,7 @@ import os
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from tests.conftest import Cli, dump
+from tests.conftest import Cli, EXTEND, RESOLVE, dump
 
 text = st.text(min_size=0, max_size=40)
 # What a user might type where a value goes: any text, and things that look nearly right.
@@ -36,7 +36,7 @@ def setup_ledger(tmp_path_factory):
     for number in (ASSIGNED, RESOLVED):
         cli("accept", number, "--at", "2026-11-20 12:00")
         cli("assign", number, "--handler", "赵六", "--at", "2026-11-20 13:00")
-    cli("resolve", RESOLVED, "--result", "r", "--at", "2026-11-23")
+    cli("resolve", RESOLVED, "--result", "r", *RESOLVE, "--at", "2026-11-23")
     return cli, folder / "ledger.db", folder
 
 
@@ -65,12 +65,12 @@ COMMANDS = [
     lambda s, f: ["reject", NUMBER, "--reason", "other", "--notified-via", s, "--note", s],
     lambda s, f: ["assign", ASSIGNED, "--handler", s],
     lambda s, f: ["escalate", ASSIGNED, "--to", s],
-    lambda s, f: ["extend", ASSIGNED, "--days", s, "--reason", "x"],
-    lambda s, f: ["extend", ASSIGNED, "--days", "5", "--reason", s, "--at", s],
+    lambda s, f: ["extend", ASSIGNED, "--days", s, "--reason", "x", *EXTEND],
+    lambda s, f: ["extend", ASSIGNED, "--days", "5", "--reason", s, *EXTEND, "--at", s],
     lambda s, f: ["note", ASSIGNED, s],
     lambda s, f: ["note", ASSIGNED, "n", "--kind", s],
     lambda s, f: ["resolve", ASSIGNED, "--result", s, "--compensation", s],
-    lambda s, f: ["resolve", ASSIGNED, "--result", "r", "--feedback-via", s],
+    lambda s, f: ["resolve", ASSIGNED, "--result", "r", *RESOLVE, "--feedback-via", s],
     lambda s, f: ["regulator-reply", s],
     lambda s, f: ["callback", RESOLVED, "--outcome", s],
     lambda s, f: ["callback", RESOLVED, "--outcome", "satisfied", "--method", s, "--at", s],

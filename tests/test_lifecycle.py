@@ -6,7 +6,7 @@ Every refusal must print one line naming the rule, exit 1, and leave the ledger 
 import json
 
 
-from tests.conftest import REGISTER_MINIMAL, dump, register
+from tests.conftest import EXTEND, REGISTER_MINIMAL, RESOLVE, dump, register
 
 
 def refused(cli, db_path, *args, rule: str, says: str = ""):
@@ -38,7 +38,8 @@ def resolved(cli, received="2026-11-02", *extra) -> str:
     cli("accept", number, "--at", received + " 15:00")
     cli("assign", number, "--handler", "赵六", "--at", received + " 16:00")
     cli("resolve", number, "--result", "已退还差额", "--facts-found", "核实", "--cause", "系统设置错误",
-        "--accountability", "提醒谈话", "--improvement", "复核流程", "--at", "2026-11-10")
+        "--accountability", "提醒谈话", "--improvement", "复核流程", "--feedback-via", "phone",
+        "--respondent-feedback-via", "phone", "--at", "2026-11-10")
     return number
 
 
@@ -89,9 +90,14 @@ def test_accept_refused_naming_missing_basic_facts(cli, db_path):
 def test_institution_needs_uscc_and_legal_representative(cli, db_path):
     number = cli("register", "--method", "letter", "--channel", "direct", "--institution", "某某投资有限公司",
                  "--uscc", "91350100M000100Y43", "--address", "福州市某路1号", "--request", "x", "--facts", "y",
-                 "--respondent-dept", "机构业务部", "--received-at", "2026-11-20").stdout.strip()
+                 "--respondent-dept", "机构业务部", "--category", "b1", "--received-at", "2026-11-20").stdout.strip()
     refused(cli, db_path, "accept", number, rule="Firm 15", says="--legal-rep")
     cli("amend", number, "--legal-rep", "陈立")
+    # Firm 15(一): the legal representative's ID (checked) and contact too.
+    refused(cli, db_path, "accept", number, rule="Firm 15", says="--legal-rep-id-number")
+    refused(cli, db_path, "amend", number, "--legal-rep-id-number", "110105194912310021", rule="",
+            says="--legal-rep-id-number")  # a wrong check digit
+    cli("amend", number, "--legal-rep-id-number", "11010519491231002X", "--legal-rep-phone", "0591-87654321")
     cli("accept", number)
     assert status(cli, number) == "accepted"
 
@@ -127,7 +133,7 @@ def test_reject_with_reason_and_notification(cli):
 
 def test_reject_without_notification_is_refused(cli, db_path):
     number = register(cli, "2026-11-20")
-    refused(cli, db_path, "reject", number, "--reason", "duplicate", rule="Firm 17")
+    refused(cli, db_path, "reject", number, "--reason", "not-customer", rule="Firm 17")
     refused(cli, db_path, "reject", number, "--reason", "because", "--notified-via", "sms", rule="CSA 9.1.1",
             says="not-customer")
 
@@ -174,13 +180,13 @@ def test_escalating_a_closed_complaint_is_refused(cli, db_path):
 
 def test_extension_rules(cli, db_path):
     number = assigned(cli, "2026-11-02")  # T+20 = 2026-11-30
-    refused(cli, db_path, "extend", number, "--days", "25", "--reason", "x", rule="CSA 9.2.2(d)",
+    refused(cli, db_path, "extend", number, "--days", "25", "--reason", "x", *EXTEND, rule="CSA 9.2.2(d)",
             says="at most 20 trading days; this one asks 25")
-    cli("extend", number, "--days", "15", "--reason", "调取录音", "--at", "2026-11-20")
-    refused(cli, db_path, "extend", number, "--days", "10", "--reason", "x", "--at", "2026-11-20",
+    cli("extend", number, "--days", "15", "--reason", "调取录音", *EXTEND, "--at", "2026-11-20")
+    refused(cli, db_path, "extend", number, "--days", "10", "--reason", "x", *EXTEND, "--at", "2026-11-20",
             rule="CSA 9.2.2(d)", says="extensions may total at most 20 trading days; this one would make 25")
     # Completion is now 2026-12-21; a request dated after it is too late.
-    refused(cli, db_path, "extend", number, "--days", "5", "--reason", "x", "--at", "2026-12-22",
+    refused(cli, db_path, "extend", number, "--days", "5", "--reason", "x", *EXTEND, "--at", "2026-12-22",
             rule="CSA 9.2.2(d)", says="2026-12-21")
 
 
@@ -189,7 +195,7 @@ def test_extension_rules(cli, db_path):
 def test_resolve_and_progress_note(cli, db_path):
     number = assigned(cli)
     cli("note", number, "已告知调查进展", "--kind", "progress", "--at", "2026-11-05")
-    late = cli("resolve", number, "--result", "已答复", "--at", "2026-12-01")  # T+20 was 2026-11-30
+    late = cli("resolve", number, "--result", "已答复", *RESOLVE, "--at", "2026-12-01")  # T+20 was 2026-11-30
     assert "late" in late.stderr
     record = json.loads(cli("show", number, "--json").stdout)
     completion = next(d for d in record["deadlines"] if d["kind"] == "completion")
@@ -206,7 +212,7 @@ def test_a_note_may_predate_the_last_status_change_but_not_the_receipt(cli, db_p
 def test_resolve_before_assignment_is_refused(cli, db_path):
     number = register(cli, "2026-11-20")
     cli("accept", number)
-    refused(cli, db_path, "resolve", number, "--result", "x", rule="CSA 9.2.2(c)", says="assign")
+    refused(cli, db_path, "resolve", number, "--result", "x", *RESOLVE, rule="CSA 9.2.2(c)", says="assign")
 
 
 def test_regulator_reply_only_for_transferred_complaints(cli, db_path):
@@ -221,9 +227,10 @@ def test_regulator_reply_only_for_transferred_complaints(cli, db_path):
 
 def test_dissatisfied_callback_records_advice_and_opens_a_linked_recomplaint(cli):
     number = resolved(cli)
-    result = cli("callback", number, "--outcome", "不满意", "--recomplain", "--at", "2026-11-11")
+    result = cli("callback", number, "--outcome", "不满意", "--advised", "调解", "--advised", "litigation",
+                 "--recomplain", "--at", "2026-11-11")
     record = json.loads(cli("show", number, "--json").stdout)
-    assert "调解" in record["callbacks"][0]["advice"]  # CSA 9.3(b)
+    assert record["callbacks"][0]["advised"] == ["mediation", "litigation"]  # CSA 9.3(b), as told
     child = record["recomplaints"][0]
     assert child in result.stdout
     child_record = json.loads(cli("show", child, "--json").stdout)

@@ -2,7 +2,7 @@
 
 import json
 
-from tests.conftest import FULL_FACTS, REGISTER_MINIMAL
+from tests.conftest import FULL_FACTS, REGISTER_MINIMAL, RESOLVE
 from tests.test_lifecycle import refused
 
 
@@ -112,7 +112,7 @@ def test_closing_is_not_dated_before_the_callback_it_depends_on(cli, db_path):
     number = register_received(cli, "2026-10-12 09:00")
     cli("accept", number, "--at", "2026-10-12 10:00")
     cli("assign", number, "--handler", "赵六", "--at", "2026-10-12 11:00")
-    cli("resolve", number, "--result", "已退还", "--at", "2026-10-19 10:00")
+    cli("resolve", number, "--result", "已退还", *RESOLVE, "--at", "2026-10-19 10:00")
     cli("callback", number, "--outcome", "satisfied", "--at", "2026-10-21 15:00")
     refused(cli, db_path, "close", number, "--at", "2026-10-20 09:00", rule="CSA 9.4",
             says="closing dated 2026-10-20 09:00 is before the callback recorded at 2026-10-21 15:00")

@@ -9,11 +9,11 @@ make-up Saturday 10-10 is a working day but not a trading day):
   0003 B  received 09-21, completion due T+20 = 10-27, extended 10-09 by 5 -> 11-03
           resolved 10-29: on time after extension (延期后按期), compensation 1200.50
           callback due 11-02 (not in October); called 10-30 dissatisfied -> re-complaint 0008
-  0004 C  received 10-09 phone, rejected 10-12 as a duplicate (9.1.1(c))
+  0004 C  received 10-09 phone, rejected 10-12 as a duplicate of A (9.1.1(c))
   0005 D  received 10-12 letter, transferred by 12386, accepted 10-13, open (due 11-09)
   0006 F  received 10-14 online, a2, marked unreasonable, resolved 10-20 on time;
           callback due 10-22; called 10-21 unreachable, 10-22 satisfied
-  0007 E  received 10-26 on site, 12 complainants (group), major, category c;
+  0007 E  received 10-26 on site, 12 complainants (group, so major), category c, escalated the same day;
           acceptance due T+3 = 10-29, still undecided on 10-31: overdue by 2 days
   0008    re-complaint of B, received 10-30 by phone, undecided (acceptance due 11-04)
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import ID_OK, dump, register
+from tests.conftest import EXTEND, ID_OK, RESOLVE, dump, register
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,24 +43,24 @@ def october_ledger(cli) -> None:
     d = register(cli, "2026-10-12 10:00", "--method", "letter", "--channel", "regulator", "--source", "12386",
                  "--transfer-no", "12386-20261012-0001", "--category", "a1")
     f = register(cli, "2026-10-14 10:00", "--method", "online", "--category", "a2")
-    e = register(cli, "2026-10-26 10:00", "--method", "onsite", "--complainants", "12", "--major",
-                 "--major-reason", "群体投诉", "--category", "c")
+    e = register(cli, "2026-10-26 10:00", "--method", "onsite", "--complainants", "12", "--category", "c")
     assert [h, a, b, c, d, f, e] == [f"TS-2026-000{i}" for i in range(1, 8)]
     cli("reject", h, "--reason", "not-customer", "--notified-via", "sms", "--at", "2026-08-04")
     for number, day in ((a, "2026-09-15"), (b, "2026-09-22"), (d, "2026-10-13"), (f, "2026-10-14")):
         cli("accept", number, "--at", f"{day} 11:00")
         cli("assign", number, "--handler", "赵六", "--dept", "运营部", "--at", f"{day} 14:00")
-    cli("extend", b, "--days", "5", "--reason", "等待总部交易日志", "--approved-by", "陈经理", "--at", "2026-10-09")
-    cli("reject", c, "--reason", "duplicate", "--notified-via", "sms", "--at", "2026-10-12")
+    cli("extend", b, "--days", "5", "--reason", "等待总部交易日志", *EXTEND, "--at", "2026-10-09")
+    cli("reject", c, "--reason", "duplicate", "--original", a, "--notified-via", "sms", "--at", "2026-10-12")
+    cli("escalate", e, "--to", "公司投诉工作小组", "--at", "2026-10-26 11:00")
     cli("note", a, "等待技术部回复", "--at", "2026-10-16")
-    cli("resolve", a, "--result", "已说明", "--at", "2026-10-22")
+    cli("resolve", a, "--result", "已说明", *RESOLVE, "--at", "2026-10-22")
     cli("callback", a, "--outcome", "satisfied", "--at", "2026-10-23")
     cli("mark-unreasonable", f, "--evidence", "调查报告", "--approved-by", "合规负责人", "--at", "2026-10-16")
-    cli("resolve", f, "--result", "已解释", "--at", "2026-10-20")
+    cli("resolve", f, "--result", "已解释", *RESOLVE, "--at", "2026-10-20")
     cli("callback", f, "--outcome", "unreachable", "--at", "2026-10-21")
     cli("callback", f, "--outcome", "satisfied", "--at", "2026-10-22")
-    cli("resolve", b, "--result", "已补偿", "--compensation", "1200.50", "--at", "2026-10-29")
-    cli("callback", b, "--outcome", "dissatisfied", "--recomplain", "--note", "要求更高补偿", "--at", "2026-10-30")
+    cli("resolve", b, "--result", "已补偿", *RESOLVE, "--compensation", "1200.50", "--at", "2026-10-29")
+    cli("callback", b, "--outcome", "dissatisfied", "--advised", "mediation", "--recomplain", "--note", "要求更高补偿", "--at", "2026-10-30")
 
 
 def november_events(cli) -> None:
@@ -68,7 +68,7 @@ def november_events(cli) -> None:
     cli("close", "TS-2026-0002", "--at", "2026-11-02")
     cli("accept", "TS-2026-0007", "--at", "2026-11-02")
     cli("assign", "TS-2026-0005", "--handler", "钱七", "--at", "2026-11-03")  # reassigned
-    cli("resolve", "TS-2026-0005", "--result", "已处理", "--at", "2026-11-05")
+    cli("resolve", "TS-2026-0005", "--result", "已处理", *RESOLVE, "--at", "2026-11-05")
     register(cli, "2026-11-03 09:00")
 
 
@@ -105,9 +105,10 @@ def test_october_figures_match_a_hand_count(cli, tmp_path):
         "期末待受理决定": 2, "本期办结": 3, "其中按期": 1, "其中延期后按期": 1, "其中超期": 1,
         "期末未办结": 3, "其中已超期": 1, "本期延期（次）": 1, "本期延期（件）": 1, "本期延期天数合计": 5,
         "个体投诉": 4, "群体投诉": 1, "重大投诉": 1, "一般投诉": 4, "合理诉求": 4, "无理投诉": 1,
-        "重复投诉（回访不满意再投诉）": 1, "本期应回访（件）": 2, "本期已回访（次）": 4, "满意": 2, "不满意": 1,
+        "重复投诉（再投诉）": 1, "本期应回访（件）": 2, "本期已回访（次）": 4, "满意": 2, "不满意": 1,
         "未能联系": 1, "经纪业务投诉": 4, "疑似证券市场违法违规行为": 1, "经纪业务-服务及费用类": 2,
-        "经纪业务-账户及权限类": 1, "经纪业务-证券交易委托类": 1,
+        "经纪业务-账户及权限类": 1, "经纪业务-证券交易委托类": 1, "本期终止处理": 0,
+        "按时上报": 1, "超时上报": 0, "未上报（已超期）": 0, "无法联系（件）": 0,
     }
     assert {k: s[k] for k in expected} == expected
     assert Decimal(str(s["本期赔偿金额（元）"])) == Decimal("1200.50")
@@ -178,12 +179,13 @@ def recompute(wb, start: datetime, end: datetime) -> dict:
         "其中延期后按期": sum(r["是否按期"] == "延期后按期" for r in done),
         "其中超期": sum(r["是否按期"] == "超期" for r in done),
         "期末未办结": sum(r["是否按期"].startswith("未办结") for r in rows),
+        "本期终止处理": sum(r["是否按期"] == "终止处理" and r["状态"] in ("终止处理", "已归档") for r in rows),
         "其中已超期": sum(r["是否按期"].startswith("未办结") and r["期末超期"] == "是" for r in rows),
         "本期延期（次）": len(extensions), "本期延期（件）": len({r["投诉编号"] for r in extensions}),
         "本期延期天数合计": sum(r["延期天数"] for r in extensions),
         "个体投诉": sum(r["个体/群体"] == "个体" for r in new), "群体投诉": sum(r["个体/群体"] == "群体" for r in new),
         "重大投诉": sum(r["重大/一般"] == "重大" for r in new), "无理投诉": sum(r["合理/无理"] == "无理投诉" for r in new),
-        "重复投诉（回访不满意再投诉）": sum(bool(r["原投诉编号"]) for r in new),
+        "重复投诉（再投诉）": sum(bool(r["原投诉编号"]) for r in new),
         "本期应回访（件）": len({c["投诉编号"] for c in calls if c["本期应回访"] == "是"}),
         "本期已回访（次）": len(made), "满意": sum(c["回访结果"] == "满意" for c in made),
         "不满意": sum(c["回访结果"] == "不满意" for c in made),
@@ -258,7 +260,7 @@ def test_the_sheets_are_formatted_for_reading(cli, tmp_path):
     october_ledger(cli)
     wb, _ = export(cli, tmp_path, "--month", "2026-10")
     ws = wb["投诉台账"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AM8"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AR8"
     header = {c.value: c for c in ws[1]}
     received = ws.cell(row=2, column=header["接收时间"].column)
     assert received.is_date and received.number_format == "yyyy-mm-dd hh:mm"
@@ -266,7 +268,8 @@ def test_the_sheets_are_formatted_for_reading(cli, tmp_path):
     assert facts.alignment.wrap_text
     paid = ws.cell(row=3, column=header["赔偿金额（元）"].column)  # TS-2026-0003
     assert paid.value == 1200.5 and paid.number_format == "#,##0.00"
-    assert ws.column_dimensions["K"].width >= 40  # 主要事实与理由
+    facts_letter = header["主要事实与理由"].column_letter
+    assert ws.column_dimensions[facts_letter].width >= 40
     for name in ("超期与延期", "回访"):
         assert wb[name].freeze_panes == "A2" and wb[name].auto_filter.ref.startswith("A1:")
 

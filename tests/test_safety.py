@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 from complaintctl.integrity import verify
-from tests.conftest import dump, register
+from tests.conftest import RESOLVE, dump, register
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_M001 = ROOT / "tests" / "fixtures" / "ledger-m001.db"  # written by the first release's code
@@ -46,7 +46,7 @@ def handled(cli, tmp_path) -> str:
     letter = tmp_path / "letter.txt"
     letter.write_text("投诉信原件")
     cli("attach", number, letter, "--kind", "document", "--at", "2026-11-03")
-    cli("resolve", number, "--result", "已退还", "--at", "2026-11-10")
+    cli("resolve", number, "--result", "已退还", *RESOLVE, "--at", "2026-11-10")
     return number
 
 
@@ -188,8 +188,12 @@ def test_a_ledger_of_the_first_schema_is_upgraded_with_a_backup_first(cli, tmp_p
     assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == ["m001_initial"]
     assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 186
     conn = sqlite3.connect(old)
-    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == ["m001_initial", "m002_report_indexes"]
+    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == [
+        "m001_initial", "m002_report_indexes", "m003_refold_0_11"]
     assert conn.execute("SELECT count(*) FROM complaints WHERE ended_day IS NOT NULL").fetchone()[0] > 0
+    # m003 rebuilt every record from its untouched events: the group complaint now has its escalation day.
+    assert conn.execute("SELECT count(*) FROM complaints WHERE json_extract(record, '$.group') "
+                        "AND json_extract(record, '$.major_since') IS NOT NULL").fetchone()[0] == 1
     assert original != sha256(old)
     # The upgraded ledger works: a report of October from the first release's demo data.
     out = tmp_path / "oct.xlsx"

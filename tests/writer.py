@@ -21,7 +21,8 @@ def main(count: int) -> None:
         number = lifecycle.register(ledger, fields, at=day, by="writer").record["id"]
         lifecycle.accept(ledger, number, at=day + timedelta(hours=1), by="writer")
         lifecycle.assign(ledger, number, handler="赵六", dept=None, at=day + timedelta(hours=2), by="writer")
-        lifecycle.resolve(ledger, number, result="已处理", at=day + timedelta(days=1), by="writer")
+        lifecycle.resolve(ledger, number, result="已处理", facts_found="核实", cause="设置错误", feedback_via="phone",
+                          respondent_feedback_via="phone", at=day + timedelta(days=1), by="writer")
         print(number, flush=True)
 
 

@@ -182,6 +182,8 @@ POLICY_OPTIONS = {
     "callback_days": "Callback within N days of the result (Firm 18(5): 2).",
     "callback_unit": "trading or working.",
     "callbacks_per_quarter": "Callbacks to one customer a quarter (Callback rules 4(3): 2).",
+    "unreachable_attempts": "Callback attempts, on different working days, before a complaint whose "
+                            "complainant was never reached may be closed (Firm 18(5): 2).",
     "remind_acceptance": "warn from N days before the acceptance deadline (CSA 8.2.3: 1).",
     "remind_completion": "warn from N days before the completion deadline (CSA 8.2.3: 3).",
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -59,7 +59,13 @@ _HELP_EXTRA = {
     "id_type": f" One of: {codes.ID_TYPES.choices()}. Default id_card.",
     "category": " CSA 5.1 code a1-a6, b1-b6, c, d, e or its Chinese label (see `complaintctl codes`).",
     "complainants": " 10 or more makes it a group complaint (群体投诉, CSA 5.2).",
-    "major": " A major complaint (重大投诉, CSA 5.3).",
+    "major": " A major complaint (重大投诉, CSA 5.3); needs --major-reason. A group complaint is always major.",
+    "major_reason": f" CSA 5.3(a) case, implies --major: {codes.MAJOR_REASONS.choices()}.",
+    "major_note": " Required with --major-reason other.",
+    "representatives": " NAME or \"NAME PHONE\"; repeat for each, at most 5: a group complaint made in "
+                       "person (CSA 5.2).",
+    "address": " An institution's is required (住所, Firm 15).",
+    "legal_rep_id_number": " Checked like --id-number when it is a resident ID.",
     "agent_authorized": " The agent holds a written authorisation.",
     "received_at": " Same forms as --at. Default: --at, else now. Every deadline counts from it.",
 }
@@ -73,6 +79,9 @@ def _field_parameters() -> list[inspect.Parameter]:
             flag = spec.option
             option = typer.Option(None, f"{flag}/{flag.replace('--', '--not-')}", help=help_text, show_default=False)
             annotation = Optional[bool]
+        elif spec.repeatable:
+            option = typer.Option(None, spec.option, help=help_text, show_default=False)
+            annotation = Optional[List[str]]
         else:
             option = typer.Option(None, spec.option, help=help_text, show_default=False)
             annotation = Optional[str]
@@ -91,6 +100,11 @@ def _with_record_options(fn):
     own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     fn.__signature__ = signature.replace(parameters=own + _field_parameters())
     return fn
+
+
+def _given(fields: dict) -> dict:
+    """The record options given: a repeatable one not given arrives as an empty list."""
+    return {name: value for name, value in fields.items() if value not in (None, [], ())}
 
 
 def _done(ctx: typer.Context, outcome: lifecycle.Outcome, as_json: bool, what: str) -> None:
@@ -147,6 +161,8 @@ def register(
                      "Default: --received-at, else now.")] = None,
     by: By = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; name every missing field instead.")] = False,
+    parent: Annotated[Optional[str], typer.Option(
+        "--parent", help="The complaint this one repeats: a re-complaint not made at a callback (Firm 18(7)).")] = None,
     as_json: Json = False,
     **fields,
 ) -> None:
@@ -161,14 +177,14 @@ def register(
     from complaintctl.complaint import parse_fields, registration_missing
 
     moment = clock.parse_at(at) if at is not None else None  # default: when it was received
+    fields = _given(fields)
     if not no_input and stdin_is_terminal():
-        given = {k: v for k, v in fields.items() if v is not None}
-        if registration_missing(parse_fields(given)):
+        if registration_missing(parse_fields(fields)):
             from complaintctl.cli.prompts import ask_missing
 
-            fields = ask_missing(given)
+            fields = ask_missing(fields)
     book = ledger(ctx)
-    outcome = lifecycle.register(book, fields, at=moment, by=who(ctx, by))
+    outcome = lifecycle.register(book, fields, at=moment, by=who(ctx, by), parent=parent)
     for notice in outcome.notices:
         render.tell(f"complaintctl: {notice}")
     record = outcome.record
@@ -194,7 +210,7 @@ def amend(
     A changed --received-at moves every deadline: after the acceptance decision it needs --reason, and
     it may not fall after any step already recorded. The category is changed with `reclassify`.
     """
-    outcome = lifecycle.amend(ledger(ctx), complaint, fields, at=when(at), by=who(ctx, by), reason=reason)
+    outcome = lifecycle.amend(ledger(ctx), complaint, _given(fields), at=when(at), by=who(ctx, by), reason=reason)
     _done(ctx, outcome, as_json, "amended")
 
 
@@ -213,11 +229,13 @@ def reject(
     notified_via: Annotated[Optional[str], typer.Option(
         "--notified-via", help=f"How the complainant was told (Firm 17): {codes.NOTIFY_VIA.choices()}.")] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
+    original: Annotated[Optional[str], typer.Option(
+        "--original", help="With --reason duplicate: the complaint this one repeats (CSA 9.1.1(c)).")] = None,
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Decide not to accept (不予受理, CSA 9.1.1); the complainant must be told how and why."""
     outcome = lifecycle.reject(ledger(ctx), complaint, reason=reason, notified_via=notified_via, note=note,
-                               at=when(at), by=who(ctx, by))
+                               original=original, at=when(at), by=who(ctx, by))
     _done(ctx, outcome, as_json, "rejected")
 
 
@@ -251,12 +269,20 @@ def extend(
     days: Annotated[int, typer.Option("--days", help="Trading days to add (each <= 20, total <= 20).",
                                       show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why more time is needed.", show_default=False)],
-    approved_by: Annotated[Optional[str], typer.Option("--approved-by", help="Who approved it.")] = None,
+    approved_by: Annotated[Optional[str], typer.Option(
+        "--approved-by", help="Who approved it (审批人, CSA 9.2.2(d)). Required.")] = None,
+    notified_via: Annotated[Optional[str], typer.Option(
+        "--notified-via", help=f"How the complainant was told of the progress (CSA 9.2.1(d)): "
+                               f"{codes.NOTIFY_VIA.choices()}. Not needed after a `note --kind progress` dated "
+                               "by the original deadline.")] = None,
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
-    """Extend the completion deadline (延期, CSA 9.2.2(d)); requested no later than the deadline."""
+    """Extend the completion deadline (延期, CSA 9.2.2(d)); requested no later than the deadline.
+
+    Needs who approved it, and the complainant told of the progress by the original deadline.
+    """
     outcome = lifecycle.extend(ledger(ctx), complaint, days=days, reason=reason, approved_by=approved_by,
-                               at=when(at), by=who(ctx, by))
+                               notified_via=notified_via, at=when(at), by=who(ctx, by))
     _done(ctx, outcome, as_json, "extended")
 
 
@@ -273,25 +299,60 @@ def note(
     _done(ctx, outcome, as_json, "noted")
 
 
+FactsFound = Annotated[Optional[str], typer.Option(
+    "--facts-found", help="1) Facts and course (投诉事实及经过). Required before resolving.")]
+Cause = Annotated[Optional[str], typer.Option(
+    "--cause", help="2) Cause and internal-control analysis (投诉原因及内控分析). Required before resolving.")]
+Accountability = Annotated[Optional[str], typer.Option(
+    "--accountability", help="3) Internal accountability (内部责任追究), if any.")]
+Improvement = Annotated[Optional[str], typer.Option(
+    "--improvement", help="4) Shortcomings and improvements (存在的不足及管理改进措施), if any.")]
+Suggestions = Annotated[Optional[str], typer.Option(
+    "--suggestions", "--suggestion", help="5) Suggestions (相关工作建议), if any.")]
+
+
+@app.command()
+def investigate(
+    ctx: typer.Context, complaint: ComplaintId, facts_found: FactsFound = None, cause: Cause = None,
+    accountability: Accountability = None, improvement: Improvement = None, suggestions: Suggestions = None,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Record the investigation (调查记录, CSA 9.2.2(b)): any time from assignment until closing.
+
+    Repeat it as the investigation goes on: a later value of an item supersedes the earlier one, and
+    both stay in the timeline. Items 1-2 are required before `resolve`; 3-5 only if there are any.
+    """
+    outcome = lifecycle.investigate(ledger(ctx), complaint, facts_found=facts_found, cause=cause,
+                                    accountability=accountability, improvement=improvement, suggestions=suggestions,
+                                    at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "investigation recorded")
+
+
 @app.command()
 def resolve(
     ctx: typer.Context, complaint: ComplaintId,
     result: Annotated[str, typer.Option("--result", help="The handling opinion given (处理意见/结果).",
                                         show_default=False)],
-    facts_found: Annotated[Optional[str], typer.Option("--facts-found", help="Facts and course (投诉事实及经过).")] = None,
-    cause: Annotated[Optional[str], typer.Option("--cause", help="Cause and internal-control analysis (原因及内控分析).")] = None,
-    accountability: Annotated[Optional[str], typer.Option("--accountability", help="Internal accountability (内部问责).")] = None,
-    improvement: Annotated[Optional[str], typer.Option("--improvement", help="Shortcomings and improvements (不足及整改).")] = None,
-    suggestion: Annotated[Optional[str], typer.Option("--suggestion", help="Suggestions (意见建议).")] = None,
-    compensation: Annotated[Optional[str], typer.Option("--compensation", help="Compensation paid, yuan (补偿金额).")] = None,
     feedback_via: Annotated[Optional[str], typer.Option(
-        "--feedback-via", help=f"How the opinion was delivered: {codes.FEEDBACK_VIA.choices()}.")] = None,
+        "--feedback-via", help=f"How the opinion reached the complainant (CSA 9.3). Required: "
+                               f"{codes.FEEDBACK_VIA.choices()}.")] = None,
+    respondent_feedback_via: Annotated[Optional[str], typer.Option(
+        "--respondent-feedback-via", help="How it reached the respondent (被投诉人, CSA 9.3); required when the "
+                                          "complaint names one. Same codes.")] = None,
+    facts_found: FactsFound = None, cause: Cause = None, accountability: Accountability = None,
+    improvement: Improvement = None, suggestions: Suggestions = None,
+    compensation: Annotated[Optional[str], typer.Option("--compensation", help="Compensation paid, yuan (补偿金额).")] = None,
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
-    """Record the result delivered to the complainant (办结, CSA 9.2.2(b)(c))."""
+    """Record the result delivered to the complainant (办结, CSA 9.2.2(c), 9.3).
+
+    Refused until the investigation record holds the facts and the cause (given here or with
+    `investigate`), and, for a major complaint, until its report is recorded (`escalate`).
+    """
     outcome = lifecycle.resolve(ledger(ctx), complaint, result=result, facts_found=facts_found, cause=cause,
-                                accountability=accountability, improvement=improvement, suggestion=suggestion,
-                                compensation=compensation, feedback_via=feedback_via, at=when(at), by=who(ctx, by))
+                                accountability=accountability, improvement=improvement, suggestions=suggestions,
+                                compensation=compensation, feedback_via=feedback_via,
+                                respondent_feedback_via=respondent_feedback_via, at=when(at), by=who(ctx, by))
     _done(ctx, outcome, as_json, "resolved")
 
 
@@ -315,11 +376,18 @@ def callback(
     note: Annotated[Optional[str], typer.Option("--note", help="What the complainant said.")] = None,
     recomplain: Annotated[bool, typer.Option("--recomplain", help="Dissatisfied: open a new complaint linked "
                                              "to this one (Firm 18(7)).")] = False,
+    advised: Annotated[Optional[List[str]], typer.Option(
+        "--advised", help=f"Dissatisfied: what the complainant was told they may turn to, repeatable (CSA 9.3(b)): "
+                          f"{codes.ADVICE.choices()}.")] = None,
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
-    """Record the callback (回访, Firm 18(5)); dissatisfied records the mediation advice (CSA 9.3(b))."""
+    """Record a callback (回访, Firm 18(5)), or an attempt that reached no one (--outcome unreachable).
+
+    An unreachable attempt does not meet the callback deadline. A dissatisfied complainant's callback
+    records what they were advised (CSA 9.3(b)).
+    """
     result = lifecycle.callback(ledger(ctx), complaint, outcome=outcome, method=method, note=note,
-                                recomplain=recomplain, at=when(at), by=who(ctx, by))
+                                recomplain=recomplain, advised=advised or (), at=when(at), by=who(ctx, by))
     _done(ctx, result, as_json, "called back")
 
 
@@ -363,8 +431,29 @@ def attach(
 
 
 @app.command()
+def terminate(
+    ctx: typer.Context, complaint: ComplaintId,
+    reason: Annotated[str, typer.Option("--reason", help=f"{codes.TERMINATE_REASONS.choices()}.",
+                                        show_default=False)],
+    note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """End an accepted complaint without a result (终止处理, CSA 9.1.1(d)).
+
+    For a complainant who withdraws, or a dispute taken to mediation, arbitration or court after
+    acceptance. Its pending deadlines end; the report counts it apart from completed ones.
+    """
+    outcome = lifecycle.terminate(ledger(ctx), complaint, reason=reason, note=note, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, "terminated")
+
+
+@app.command()
 def close(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None, as_json: Json = False) -> None:
-    """Close and archive (归档); kept until closed + 10 years (CSA 9.4)."""
+    """Close and archive (归档); kept until closed + 10 years (CSA 9.4).
+
+    A resolved complaint needs its callback first; one whose complainant was never reached needs
+    attempts on 2 different working days (policy unreachable-attempts, Firm 18(5)).
+    """
     _done(ctx, lifecycle.close(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, "closed")
 
 

@@ -14,6 +14,7 @@ KIND_LABEL = {
     "completion": "completion (办结)",
     "callback": "callback (回访)",
     "regulator_reply": "regulator reply (监管转办回复)",
+    "escalation": "escalation (重大投诉上报)",
 }
 
 

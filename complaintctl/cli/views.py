@@ -25,7 +25,15 @@ EVENT_LABEL = {
     "regulator_replied": "regulator reply (监管系统回复)", "called_back": "callback (回访)",
     "marked_unreasonable": "marked unreasonable (无理投诉)", "reclassified": "reclassified (重新分类)",
     "attached": "attached (附件)", "closed": "closed (归档)", "recomplained": "re-complaint opened (再投诉)",
+    "investigated": "investigation (调查记录)", "terminated": "terminated (终止处理)",
 }
+
+# CSA 9.2.2(b)'s five items, in order.
+INVESTIGATION_LABELS = (("facts_found", "投诉事实及经过 facts and course"),
+                        ("cause", "投诉原因及内控分析 cause and internal control"),
+                        ("accountability", "内部责任追究 accountability"),
+                        ("improvement", "存在的不足及管理改进措施 improvements"),
+                        ("suggestions", "相关工作建议 suggestions"))
 
 
 def _date_option(value: Optional[str], option: str) -> Optional[date]:
@@ -87,6 +95,10 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
             value = f"{value} ({codes.CATEGORIES.label(value)})"
         elif spec.name == "id_type":
             value = codes.ID_TYPES.label(value)
+        elif spec.name == "major_reason":
+            value = f"{value} ({codes.MAJOR_REASONS.label(value)})"
+        elif spec.name == "representatives":
+            value = "; ".join(p["name"] + (f" {p['phone']}" if p.get("phone") else "") for p in value)
         elif value is True:
             value = "yes (是)"
         text = str(value).replace("\n", "\n      ")
@@ -95,6 +107,25 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
                        ("保存至 keep until", "keep_until")):
         if view.get(key):
             say(f"  {label}: {view[key]}")
+    found = view.get("investigation") or {}
+    if found or view.get("status") in ("assigned", "resolved"):
+        say("investigation (调查记录, CSA 9.2.2(b)):")
+        for key, label in INVESTIGATION_LABELS:
+            text = str(found.get(key) or ("(not recorded 未记录)" if key in ("facts_found", "cause") else "-"))
+            say(f"  {label}: " + text.replace("\n", "\n      "))
+    resolution = view.get("resolution") or {}
+    if resolution:
+        say(f"result (处理结果): {resolution['result']}".replace("\n", "\n      "))
+        for key, label in (("feedback_via", "told the complainant by (向投诉人反馈)"),
+                           ("respondent_feedback_via", "told the respondent by (向被投诉人反馈)")):
+            if resolution.get(key):
+                say(f"  {label}: {resolution[key]} ({codes.FEEDBACK_VIA.label(resolution[key])})")
+        if resolution.get("compensation"):
+            say(f"  compensation (赔偿金额): {resolution['compensation']}")
+    if view.get("termination"):
+        ended = view["termination"]
+        say(f"terminated (终止处理): {ended['reason']} ({codes.TERMINATE_REASONS.label(ended['reason'])})" +
+            (f": {ended['note']}" if ended.get("note") else ""))
     say("deadlines (期限):")
     for d in deadlines:
         line = f"  {render.KIND_LABEL[d.kind]:<34} due {render.due_text(d)}"
@@ -134,19 +165,30 @@ def _event_detail(kind: str, payload: dict) -> str:
                    for name, (old, new) in payload["changes"].items()]
         return reason + "".join(f"\n      {change}" for change in changes)
     if kind == "rejected":
-        return f"{payload['reason']} ({codes.REJECT_REASONS.label(payload['reason'])}), told by {payload['notified_via']}"
+        of = f" of {payload['original']}" if payload.get("original") else ""
+        return (f"{payload['reason']} ({codes.REJECT_REASONS.label(payload['reason'])}){of}, "
+                f"told by {payload['notified_via']}")
     if kind == "assigned":
         return payload["handler"] + (f" / {payload['dept']}" if payload.get("dept") else "")
     if kind == "escalated":
-        return payload["to"]
+        return payload["to"] + (f": {payload['note']}" if payload.get("note") else "")
     if kind == "extended":
-        return f"+{payload['days']} days to {payload['new_due']}: {payload['reason']}"
+        told = f"; complainant told by {payload['notified_via']}" if payload.get("notified_via") else ""
+        return (f"+{payload['days']} days to {payload['new_due']}: {payload['reason']} "
+                f"(approved by {payload.get('approved_by') or '-'}{told})")
+    if kind == "investigated":
+        return "; ".join(label.split(" ")[0] for key, label in INVESTIGATION_LABELS if payload.get(key))
+    if kind == "terminated":
+        return f"{payload['reason']} ({codes.TERMINATE_REASONS.label(payload['reason'])})"
+
     if kind == "noted":
         return f"[{payload['kind']}] {payload['text']}"
     if kind == "resolved":
         return payload["result"]
     if kind == "called_back":
-        return f"{payload['outcome']} ({codes.CALLBACK_OUTCOMES.label(payload['outcome'])})" + (
+        advised = ("; advised " + ", ".join(f"{a} ({codes.ADVICE.label(a)})" for a in payload["advised"])
+                   if payload.get("advised") else "")
+        return f"{payload['outcome']} ({codes.CALLBACK_OUTCOMES.label(payload['outcome'])})" + advised + (
             f": {payload['note']}" if payload.get("note") else "")
     if kind == "reclassified":
         return f"{payload['from']} -> {payload['to']}: {payload['reason']}"
@@ -239,14 +281,14 @@ def warn(
 
 
 def _days_text(r: queries.Reminder) -> str:
-    unit = "trading" if r.deadline.unit == "trading" else "working"
+    unit = {"trading": "trading ", "working": "working "}.get(r.deadline.unit, "")
     if r.state == "overdue" and r.days_left == 0:
         return "overdue: its day is over"  # warn --as-of a past day, due that day
     if r.days_left < 0:
-        return f"{-r.days_left} {unit} day{'s' if r.days_left != -1 else ''} overdue"
+        return f"{-r.days_left} {unit}day{'s' if r.days_left != -1 else ''} overdue"
     if r.days_left == 0:
         return "due today"
-    return f"{r.days_left} {unit} day{'s' if r.days_left != 1 else ''} left"
+    return f"{r.days_left} {unit}day{'s' if r.days_left != 1 else ''} left"
 
 
 def _warn_cells(r: queries.Reminder) -> list[str]:
