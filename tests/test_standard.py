@@ -145,7 +145,8 @@ def test_names_are_compared_as_people_type_them(cli, db_path):
     number = register(cli, "2026-11-02 10:00", "--respondent", "刘洋")
     cli("accept", number, "--at", "2026-11-02 15:00")
     for typed in ("刘　洋", "刘 洋", " 刘洋 "):
-        refused(cli, db_path, "assign", number, "--handler", typed, rule="CSA 7.7", says="respondent")
+        line = refused(cli, db_path, "assign", number, "--handler", typed, rule="CSA 7.7", says="respondent")
+        assert typed.strip() in line  # the name as typed, the ideographic space shown, not escaped
     latin = register(cli, "2026-11-02 11:00", "--respondent", "Liu Yang")
     cli("accept", latin, "--at", "2026-11-02 15:00")
     refused(cli, db_path, "assign", latin, "--handler", "ＬＩＵ　ＹＡＮＧ", rule="CSA 7.7")

@@ -26,7 +26,11 @@ DEBUG_ENV = "COMPLAINTCTL_DEBUG"
 
 def one_line(text: str) -> str:
     """A message stays one line on stderr, whatever a typed path or value held (newlines, CRs, escapes)."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    import unicodedata
+
+    # Spaces (U+3000 ideographic space among them) are shown as typed; controls and separators escaped.
+    return "".join(ch if ch.isprintable() or unicodedata.category(ch) == "Zs"
+                   else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 class ComplaintGroup(TyperGroup):
