@@ -41,7 +41,9 @@ def report(
             "file": str(done.path), "period": period.code, "as_of": done.cutoff.isoformat(), "sha256": done.sha256,
             "complaints": s.rows, "received": s.get("received"), "carried_over": s.get("carried_over"),
             "accepted": s.get("accepted"), "rejected": s.get("rejected"), "completed": s.get("completed"),
-            "completed_late": s.get("completed:超期"), "open_at_end": s.get("open_at_end"),
+            "completed_late": s.get("completed:超期"), "terminated": s.get("terminated"),
+            "open_at_end": s.get("open_at_end"), "escalations_late": s.get("escalation:late"),
+            "escalations_missing": s.get("escalation:missing"),
             "open_overdue_at_end": s.get("open_overdue_at_end"), "unmasked": unmask,
             "provisional_years": sorted(done.provisional_years)})
         return
@@ -49,7 +51,11 @@ def report(
     render.say(f"  {s.rows} complaints: {s.get('received')} received (本期接收) + "
                f"{s.get('carried_over')} carried over (上期结转)")
     render.say(f"  accepted {s.get('accepted')} (受理), not accepted {s.get('rejected')} (不予受理); "
-               f"completed {s.get('completed')} (办结), {s.get('completed:超期')} late (超期)")
+               f"completed {s.get('completed')} (办结), {s.get('completed:超期')} late (超期)" +
+               (f"; terminated {s.get('terminated')} (终止处理)" if s.get("terminated") else ""))
+    if s.get("escalation:late") or s.get("escalation:missing"):
+        render.say(f"  major complaints reported late {s.get('escalation:late')} (超时上报), "
+                   f"never reported {s.get('escalation:missing')} (未上报)")
     render.say(f"  open at the end {s.get('open_at_end')} (期末未办结), {s.get('open_overdue_at_end')} overdue (已超期)")
     render.say("  personal data in full (未脱敏), recorded as an audit event" if unmask
                else "  personal data masked (已脱敏); --unmask to write it in full")
