@@ -551,7 +551,8 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
 
 def _recomplaint(ledger: Ledger, session: Session, original: dict, note: str | None, at: datetime, by: str) -> dict:
     copied = {name: original.get(name) for name in FIELD_BY_NAME
-              if name not in ("received_at", "method", "channel", "source", "transfer_no")}
+              if name not in ("received_at", "method", "channel", "source", "transfer_no", "reply_due",
+                              "representatives")}  # a new contact by phone: not the original's ticket or meeting
     copied.update(method="phone", channel="direct", received_at=at)
     copied["facts"] = f"对{original['id']}处理结果不满意（回访）。" + (note or "")
     fields = parse_fields({k: v for k, v in copied.items() if v is not None})
