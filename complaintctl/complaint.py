@@ -99,12 +99,9 @@ _legal_rep_id = _person_id("--legal-rep-id-number")
 
 def _representatives(value, _record) -> list[dict]:
     """CSA 5.2: a group met in person elects at most 5 representatives; each "NAME" or "NAME PHONE"."""
-    items = [value] if isinstance(value, (str, dict)) else list(value)
+    items = [value] if isinstance(value, str) else list(value)
     people = []
     for item in items:
-        if isinstance(item, dict):  # already parsed (a re-complaint copies its original's)
-            people.append(item)
-            continue
         match = re.fullmatch(r"(.+?)[\s:：,，]+(\+?[\d][\d\s-]*)", item.strip())
         name, phone = (match.group(1), match.group(2)) if match else (item.strip(), None)
         if not name.strip():
