@@ -16,6 +16,7 @@ from pathlib import Path
 from complaintctl.errors import ComplaintError
 from complaintctl.integrity import Verified, require_sound
 from complaintctl.ledger import SQLITE_HEADER, Ledger, archive_of, busy_timeout, snapshot, stamp
+from complaintctl.i18n import _
 
 
 @dataclass
@@ -56,11 +57,11 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str) -> Copied
         if target.is_dir():
             target = target / f"{ledger.path.stem}-{stamp()}.db"
     if target.exists() or archive_of(target).exists():
-        raise ComplaintError(f"{target} already exists; a backup never overwrites a file, give another name")
+        raise ComplaintError(_("{target} already exists; a backup never overwrites a file, give another name").format(target=target))
     if not target.parent.is_dir():
-        raise ComplaintError(f"backup folder {target.parent} does not exist")
+        raise ComplaintError(_("backup folder {parent} does not exist").format(parent=target.parent))
     if target.resolve() == ledger.path.resolve():
-        raise ComplaintError("the backup cannot be the ledger itself")
+        raise ComplaintError(_("the backup cannot be the ledger itself"))
     # On record first, so the copy holds its own backup event and restoring it needs no --force.
     ledger.record("backed_up", by, {"file": str(target.resolve())})
     snapshot(ledger.path, target)
@@ -71,10 +72,10 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str) -> Copied
 
 def _looks_like_ledger(path: Path) -> None:
     if not path.is_file():
-        raise ComplaintError(f"no backup at {path}")
+        raise ComplaintError(_("no backup at {path}").format(path=path))
     with path.open("rb") as f:
         if f.read(16) != SQLITE_HEADER:
-            raise ComplaintError(f"{path} is not a complaintctl ledger (not an SQLite file)")
+            raise ComplaintError(_("{path} is not a complaintctl ledger (not an SQLite file)").format(path=path))
 
 
 def _events_missing_from(ledger_path: Path, backup_path: Path) -> tuple[int, str | None]:
@@ -99,15 +100,14 @@ def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: st
     source = Path(source).expanduser()
     _looks_like_ledger(source)
     if source.resolve() == ledger_path.resolve():
-        raise ComplaintError("that file is the ledger itself")
+        raise ComplaintError(_("that file is the ledger itself"))
     checked = require_sound(source, archive_of(source) if archive_of(source).is_dir() else None)
     kept = None
     if ledger_path.exists():
         Ledger(ledger_path).engine.dispose()  # refuses anything that is not a ledger, before we touch it
         missing, newest = _events_missing_from(ledger_path, source)
         if missing and not force:
-            raise ComplaintError(f"{ledger_path} holds {missing} event(s) the backup lacks, the newest "
-                                 f"{newest}; nothing was changed (use --force to replace it anyway; it is kept)")
+            raise ComplaintError(_("{ledger_path} holds {missing} event(s) the backup lacks, the newest {newest}; nothing was changed (use --force to replace it anyway; it is kept)").format(ledger_path=ledger_path, missing=missing, newest=newest))
         kept = ledger_path.with_name(f"{ledger_path.name}.replaced-{stamp()}.db")
         snapshot(ledger_path, kept)
         _write_over(source, ledger_path)
@@ -129,7 +129,7 @@ def _write_over(source: Path, ledger_path: Path) -> None:
         dst.execute(f"PRAGMA busy_timeout = {busy_timeout()}")
         src.backup(dst)
     except sqlite3.OperationalError as exc:
-        raise ComplaintError(f"could not restore into {ledger_path}: {exc}; the ledger is unchanged") from None
+        raise ComplaintError(_("could not restore into {ledger_path}: {exc}; the ledger is unchanged").format(ledger_path=ledger_path, exc=exc)) from None
     finally:
         dst.close()
         src.close()

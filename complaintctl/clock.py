@@ -11,14 +11,28 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 
 from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # For tests and demos only: pretend "now" is this Shanghai time ("YYYY-MM-DD HH:MM").
 NOW_ENV = "COMPLAINTCTL_NOW"
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?")
+# The ways people write a day, and a time after it (NFKC has already made full-width forms plain).
+_DAY = r"(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|年(?P<cm>\d{1,2})月(?P<cd>\d{1,2})日?|(?P<cm8>\d{2})(?P<cd8>\d{2}))"
+_DATE = re.compile(_DAY)
+_DATE_TIME = re.compile(_DAY + r"(?:\s*T\s*|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?")
+
+# Named in every refusal of a date, so the user sees at once what will do.
+DATE_FORMS = "2026-11-20, 2026/11/20, 2026.11.20, 20261120 or 2026年11月20日"
+TIME_FORMS = "9:00 or 09:00"
+
+
+def typed(text: str) -> str:
+    """A value as typed, made plain: full-width digits, letters, hyphens, colons and spaces (NFKC)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def now() -> datetime:
@@ -32,43 +46,54 @@ def today() -> date:
     return now().date()
 
 
-def parse_date(text: str, option: str = "date") -> date:
-    """A calendar date written YYYY-MM-DD; anything else is refused, impossible dates too."""
-    text = text.strip()
-    if not _DATE.fullmatch(text):
-        raise ComplaintError(f"{option} must be a date written YYYY-MM-DD, not {text!r}")
+def _day(match: re.Match, option: str, text: str) -> date:
+    month = match.group("m") or match.group("cm") or match.group("cm8")
+    day = match.group("d") or match.group("cd") or match.group("cd8")
     try:
-        return date.fromisoformat(text)
+        return date(int(match.group("y")), int(month), int(day))
     except ValueError:
-        raise ComplaintError(f"{option}: {text} is not a real date") from None
+        raise ComplaintError(_("{option}: {text} is not a real date").format(option=option, text=text)) from None
+
+
+def parse_date(text: str, option: str = "date") -> date:
+    """A calendar day in any of DATE_FORMS; anything else is refused, impossible dates too."""
+    plain = typed(text)
+    match = _DATE.fullmatch(plain)
+    if not match:
+        raise ComplaintError(_("{option}: {text!r} is not a date; write it as {forms}").format(
+            option=option, text=text.strip(), forms=DATE_FORMS))
+    return _day(match, option, plain)
 
 
 def parse_at(text: str, option: str = "--at", check_future: bool = True) -> datetime:
-    """When something happened: YYYY-MM-DD, YYYY-MM-DD HH:MM (Shanghai), or ISO 8601 with offset.
+    """When something happened: a day (DATE_FORMS), a day and a time (Shanghai), or ISO 8601 with offset.
 
     A date alone means the start of that day in Shanghai. Times in the future are refused: a
     ledger entry records what has happened, and a mistyped year is the commonest slip.
     """
-    raw = text.strip()
-    if _DATE.fullmatch(raw):
-        moment = datetime.combine(parse_date(raw, option), time(0, 0), SHANGHAI)
+    raw = typed(text)
+    day_only, with_time = _DATE.fullmatch(raw), _DATE_TIME.fullmatch(raw)
+    if day_only:
+        moment = datetime.combine(_day(day_only, option, raw), time(0, 0), SHANGHAI)
+    elif with_time:
+        clock_time = (int(with_time.group("H")), int(with_time.group("M")), int(with_time.group("S") or 0))
+        if not (clock_time[0] < 24 and clock_time[1] < 60 and clock_time[2] < 60):
+            raise ComplaintError(_("{option}: {text} is not a real time of day").format(option=option, text=raw))
+        moment = datetime.combine(_day(with_time, option, raw), time(*clock_time), SHANGHAI)
     else:
         try:
             parsed = datetime.fromisoformat(raw)
         except ValueError:
             parsed = None
-        if parsed is None or not (_DATE_TIME.fullmatch(raw) or parsed.tzinfo is not None):
-            raise ComplaintError(
-                f"{option} must be YYYY-MM-DD, YYYY-MM-DD HH:MM (Shanghai time) or ISO 8601 "
-                f"with an offset, not {text!r}"
-            )
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=SHANGHAI)
+        if parsed is None or parsed.tzinfo is None:
+            raise ComplaintError(_("{option}: {text!r} is not a date or time; write a day as {forms}, and a time "
+                                   "after it as {times} (Shanghai time), or ISO 8601 with an offset").format(
+                option=option, text=text.strip(), forms=DATE_FORMS, times=TIME_FORMS))
         moment = parsed.astimezone(SHANGHAI)
     if moment.year < 1990:
-        raise ComplaintError(f"{option}: {raw} is before 1990; check the year")
+        raise ComplaintError(_("{option}: {raw} is before 1990; check the year").format(option=option, raw=raw))
     if check_future and moment > now() + timedelta(minutes=5):
-        raise ComplaintError(f"{option}: {raw} is in the future; the ledger records what has happened")
+        raise ComplaintError(_("{option}: {raw} is in the future; the ledger records what has happened").format(option=option, raw=raw))
     return moment
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from complaintctl.clock import typed
 from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _
 
 
 @dataclass(frozen=True)
@@ -18,12 +20,12 @@ class CodeList:
     entries: dict[str, tuple[str, str]]  # code -> (Chinese label, English label)
 
     def parse(self, value: str) -> str:
-        text = value.strip()
+        text = typed(value)
         folded = text.lower()
         for code, (zh, en) in self.entries.items():
             if folded in (code.lower(), en.lower()) or text == zh:
                 return code
-        raise ComplaintError(f"{self.option}: unknown value {value!r}; choose one of {self.choices()}", self.rule)
+        raise ComplaintError(_("{option}: unknown value {value!r}; choose one of {choices}").format(option=self.option, value=value, choices=self.choices()), self.rule)
 
     def choices(self) -> str:
         return ", ".join(f"{code} ({zh})" for code, (zh, _en) in self.entries.items())

@@ -15,6 +15,7 @@ from typing import Callable
 
 from complaintctl import clock, codes, identity
 from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _
 
 ID_PATTERN = re.compile(r"TS-(\d{4})-(\d{4,})")
 
@@ -36,7 +37,7 @@ class FieldSpec:
 def _text(option: str):
     def parse(value: str, _record: dict) -> str:
         if not value.strip():
-            raise ComplaintError(f"{option} may not be empty")
+            raise ComplaintError(_("{option} may not be empty").format(option=option))
         return value  # stored exactly as typed: any Unicode, newlines, quotes, a leading '='
     return parse
 
@@ -49,34 +50,34 @@ def _bool(option: str):
     def parse(value, _record) -> bool:
         if isinstance(value, bool):
             return value
-        folded = str(value).strip().lower()
+        folded = clock.typed(str(value)).lower()
         if folded in ("yes", "y", "true", "1", "是"):
             return True
         if folded in ("no", "n", "false", "0", "否"):
             return False
-        raise ComplaintError(f"{option}: answer yes or no (是/否), not {value!r}")
+        raise ComplaintError(_("{option}: answer yes or no (是/否), not {value!r}").format(option=option, value=value))
     return parse
 
 
 def _count(value, _record) -> int:
-    text = str(value).strip()
+    text = clock.typed(str(value))
     if not re.fullmatch(r"[0-9]{1,6}", text) or not 1 <= int(text) <= 100_000:  # not isdigit(): '¹' is a digit
-        raise ComplaintError(f"--complainants must be a whole number of people from 1 up, not {value!r}",
+        raise ComplaintError(_("--complainants must be a whole number of people from 1 up, not {value!r}").format(value=value),
                              "CSA 5.2")
     return int(text)
 
 
 def parse_amount(value, option: str = "--amount") -> str:
     """Money in yuan, kept as an exact decimal string (never a float)."""
-    text = str(value).strip().replace(",", "")
+    text = clock.typed(str(value)).replace(",", "")
     try:
         amount = Decimal(text)
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite() or amount < 0 or amount > Decimal("1e13"):
-        raise ComplaintError(f"{option} must be an amount in yuan such as 1200 or 1200.50, not {value!r}")
+        raise ComplaintError(_("{option} must be an amount in yuan such as 1200 or 1200.50, not {value!r}").format(option=option, value=value))
     if amount != amount.quantize(Decimal("0.01")):
-        raise ComplaintError(f"{option}: amounts are kept to the fen (two decimal places)")
+        raise ComplaintError(_("{option}: amounts are kept to the fen (two decimal places)").format(option=option))
     return str(amount.quantize(Decimal("0.01")))
 
 
@@ -87,7 +88,7 @@ def _id_number(value: str, record: dict) -> str:
 def _person_id(option: str):
     """A resident ID is checked as one (GB 11643); anything else as a passport or permit."""
     def parse(value: str, _record: dict) -> str:
-        if re.fullmatch(r"\d{17}[\dXx]", value.strip()):
+        if re.fullmatch(r"\d{17}[\dXx]", clock.typed(value)):
             return identity.check_resident_id(value, option)
         return identity.check_other_id(value, option)
     return parse
@@ -102,15 +103,15 @@ def _representatives(value, _record) -> list[dict]:
     items = [value] if isinstance(value, str) else list(value)
     people = []
     for item in items:
-        match = re.fullmatch(r"(.+?)[\s:：,，]+(\+?[\d][\d\s-]*)", item.strip())
+        match = re.fullmatch(r"(.+?)[\s:,]+(\+?[\d][\d\s-]*)", clock.typed(item))
         name, phone = (match.group(1), match.group(2)) if match else (item.strip(), None)
         if not name.strip():
-            raise ComplaintError("--representative needs a name, e.g. --representative \"张三 13812345678\"",
+            raise ComplaintError(_('--representative needs a name, e.g. --representative "张三 13812345678"'),
                                  "CSA 5.2")
         people.append({"name": name.strip(),
                        "phone": identity.check_phone(phone, "--representative") if phone else None})
     if len(people) > 5:
-        raise ComplaintError(f"a group elects at most 5 representatives; {len(people)} were given", "CSA 5.2")
+        raise ComplaintError(_("a group elects at most 5 representatives; {people} were given").format(people=len(people)), "CSA 5.2")
     return people
 
 
@@ -299,11 +300,10 @@ def complainant_shown(record: dict) -> str:
 
 
 def parse_id(text: str) -> tuple[str, int, int]:
-    value = text.strip().upper()
+    value = clock.typed(text).upper()
     match = ID_PATTERN.fullmatch(value)
     if not match:
-        raise ComplaintError(f"unknown complaint number {text!r}; complaint numbers look like "
-                             "TS-2026-0001 (see `complaintctl list`)")
+        raise ComplaintError(_("unknown complaint number {text!r}; complaint numbers look like TS-2026-0001 (see `complaintctl list`)").format(text=text))
     return value, int(match.group(1)), int(match.group(2))
 
 

@@ -18,6 +18,7 @@ from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
 from complaintctl.models import Complaint, Event
 from complaintctl.settings import set_config
+from complaintctl.i18n import _
 
 STEPS = {
     "accept": lifecycle.accept, "reject": lifecycle.reject, "assign": lifecycle.assign,
@@ -32,16 +33,15 @@ STEPS = {
 def load_scenario(ledger: Ledger, path: Path) -> dict:
     source = Path(path)
     if not source.is_file():
-        raise ComplaintError(f"no demo scenario at {source}; run from the project folder or give --scenario")
+        raise ComplaintError(_("no demo scenario at {source}; run from the project folder or give --scenario").format(source=source))
     try:
         scenario = json.loads(source.read_text(encoding="utf-8"))
         scenario["as_of"], scenario["complaints"]
     except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
-        raise ComplaintError(f"{source} is not a demo scenario (JSON with as_of and complaints): "
-                             f"{type(exc).__name__}") from None
+        raise ComplaintError(_("{source} is not a demo scenario (JSON with as_of and complaints): {__name__}").format(source=source, __name__=type(exc).__name__)) from None
     with ledger.transaction(write=False) as session:
         if session.exec(select(func.count()).select_from(Complaint)).one():
-            raise ComplaintError(f"{ledger.path} already holds complaints; the demo needs a new ledger (--db)")
+            raise ComplaintError(_("{path} already holds complaints; the demo needs a new ledger (--db)").format(path=ledger.path))
     start = clock.parse_at(scenario["as_of"])
     if scenario.get("branch"):
         set_config(ledger, "branch", scenario["branch"], start, scenario.get("user", "demo"))
@@ -61,7 +61,7 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
                 else:
                     STEPS[kind](ledger, number, at=step_at, by=step_by, **options)
         except ComplaintError as exc:
-            raise ComplaintError(f"{source.name}, complaint {index}: {exc}") from None
+            raise ComplaintError(_("{name}, complaint {index}: {exc}").format(name=source.name, index=index, exc=exc)) from None
     with ledger.transaction(write=False) as session:
         complaints = session.exec(select(func.count()).select_from(Complaint)).one()
         events = session.exec(select(func.count()).select_from(Event)).one()

@@ -18,6 +18,7 @@ from pathlib import Path
 from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.ledger import GENESIS_HASH, event_hash, sha256_file
+from complaintctl.i18n import _
 
 
 PARALLEL_FROM = 64 * 2**20  # bytes: below this a second process costs more than it saves
@@ -177,5 +178,5 @@ def _check_attachments(number: str, record: dict, archive: Path | None, result: 
 def require_sound(path: Path, archive: Path | None = None, state: bool = True) -> Verified:
     result = verify(path, archive, state=state)
     if result.problems:
-        raise ComplaintError(f"{path}: {result.problems[0]}", exit_code=DAMAGED)
+        raise ComplaintError(_("{path}: {value}").format(path=path, value=result.problems[0]), exit_code=DAMAGED)
     return result

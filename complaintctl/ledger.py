@@ -28,6 +28,7 @@ from complaintctl.calendar import Calendar, DayOverride
 from complaintctl.errors import BUSY, ComplaintError
 from complaintctl.migrations import MIGRATIONS
 from complaintctl.policy import Policy, policy_for
+from complaintctl.i18n import _
 
 if TYPE_CHECKING:
     from complaintctl.models import Event
@@ -69,7 +70,7 @@ _OPENED: set[str] = set()
 
 
 def no_ledger(path: Path) -> ComplaintError:
-    return ComplaintError(f"no ledger at {path}; create one with: complaintctl init --db {shlex.quote(str(path))}")
+    return ComplaintError(_("no ledger at {path}; create one with: complaintctl init --db {quote}").format(path=path, quote=shlex.quote(str(path))))
 
 
 def _check_file(path: Path, create: bool) -> None:
@@ -79,16 +80,16 @@ def _check_file(path: Path, create: bool) -> None:
     silently made a new empty ledger would read as "nothing due" for ever.
     """
     if path.is_dir():
-        raise ComplaintError(f"ledger {path} is a folder, not a file; give --db a file path")
+        raise ComplaintError(_("ledger {path} is a folder, not a file; give --db a file path").format(path=path))
     if path.exists():
         size = path.stat().st_size
         if size and str(path.resolve()) not in _OPENED:
             with path.open("rb") as f:
                 header = f.read(16)
             if header != SQLITE_HEADER:
-                raise ComplaintError(f"{path} is not a complaintctl ledger (not an SQLite file); left untouched")
+                raise ComplaintError(_("{path} is not a complaintctl ledger (not an SQLite file); left untouched").format(path=path))
             if size < 512:
-                raise ComplaintError(f"ledger {path} is truncated ({size} bytes); restore it from a backup")
+                raise ComplaintError(_("ledger {path} is truncated ({size} bytes); restore it from a backup").format(path=path, size=size))
         return
     if not create:
         raise no_ledger(path)
@@ -137,9 +138,9 @@ def snapshot(source: Path, dest: Path) -> None:
         os.replace(name, dest)
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
-            raise ComplaintError(f"ledger {source} busy: another complaintctl is writing to it; try again",
+            raise ComplaintError(_("ledger {source} busy: another complaintctl is writing to it; try again").format(source=source),
                                  exit_code=BUSY) from None
-        raise ComplaintError(f"cannot copy {source}: {exc}") from None
+        raise ComplaintError(_("cannot copy {source}: {exc}").format(source=source, exc=exc)) from None
     finally:
         if os.path.exists(name):
             os.unlink(name)
@@ -153,7 +154,7 @@ def busy_timeout() -> int:
     except ValueError:
         seconds = -1
     if not 0 <= seconds <= 600:
-        raise ComplaintError(f"{BUSY_ENV} must be a number of seconds from 0 to 600, not {text!r}")
+        raise ComplaintError(_("{BUSY_ENV} must be a number of seconds from 0 to 600, not {text!r}").format(BUSY_ENV=BUSY_ENV, text=text))
     return int(seconds * 1000)
 
 
@@ -206,13 +207,12 @@ class Ledger:
         except OperationalError as exc:
             message = str(exc.orig) if exc.orig else str(exc)
             if "locked" in message or "busy" in message:
-                raise ComplaintError(f"ledger {self.path} busy: another complaintctl is writing to it; try again",
+                raise ComplaintError(_("ledger {path} busy: another complaintctl is writing to it; try again").format(path=self.path),
                                      exit_code=BUSY) from None
-            raise ComplaintError(f"ledger {self.path} cannot be used: {message}") from None
+            raise ComplaintError(_("ledger {path} cannot be used: {message}").format(path=self.path, message=message)) from None
         except DatabaseError as exc:
             message = str(exc.orig) if exc.orig else str(exc)
-            raise ComplaintError(f"ledger {self.path} is damaged or not a ledger ({message}); "
-                                 "restore it from a backup") from None
+            raise ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.path, message=message)) from None
         finally:
             self._write_mode = previous
 
@@ -243,8 +243,7 @@ class Ledger:
             applied = {row[0] for row in conn.exec_driver_sql("SELECT name FROM migrations")} if exists else set()
             unknown = applied - {name for name, _ in MIGRATIONS}
             if unknown:
-                raise ComplaintError(f"ledger {self.path} was written by a newer complaintctl "
-                                     f"(schema {max(unknown)}); upgrade complaintctl to use it; the file is untouched")
+                raise ComplaintError(_("ledger {path} was written by a newer complaintctl (schema {max}); upgrade complaintctl to use it; the file is untouched").format(path=self.path, max=max(unknown)))
             return [(name, fn) for name, fn in MIGRATIONS if name not in applied]
 
         if session is not None:

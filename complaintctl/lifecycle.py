@@ -24,6 +24,7 @@ from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, archive_of, sha256_file
 from complaintctl.models import Complaint
 from complaintctl.policy import Policy
+from complaintctl.i18n import _
 
 
 @dataclass
@@ -41,7 +42,7 @@ def load(session: Session, complaint_id: str) -> Complaint:
     number, _year, _seq = parse_id(complaint_id)
     row = session.get(Complaint, number)
     if row is None:
-        raise ComplaintError(f"unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger")
+        raise ComplaintError(_("unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger").format(number=number))
     return row
 
 
@@ -80,13 +81,11 @@ def _in_order(record: dict, kind: str, at: datetime, received_at: str | None = N
     received = clock.from_iso(received_at or record["received_at"])
     what = EVENT_NAMES.get(kind, kind)
     if at < received:
-        raise ComplaintError(f"{what} dated {_shown(at)} is before {record['id']} was received "
-                             f"({_shown(received)}); check --at", "CSA 9.4")
+        raise ComplaintError(_("{what} dated {at} is before {id} was received ({received}); check --at").format(what=what, at=_shown(at), id=record['id'], received=_shown(received)), "CSA 9.4")
     if kind in STATUS_AFTER and record.get("status") != "received" and record.get("status_at"):
         last = clock.from_iso(record["status_at"])
         if at < last:
-            raise ComplaintError(f"{what} dated {_shown(at)} is before {record['id']} became {record['status']} "
-                                 f"({_shown(last)}); check --at", "CSA 9.4")
+            raise ComplaintError(_("{what} dated {at} is before {id} became {status} ({last}); check --at").format(what=what, at=_shown(at), id=record['id'], status=record['status'], last=_shown(last)), "CSA 9.4")
 
 
 EVENT_NAMES = {"amended": "the amendment", "accepted": "the acceptance", "rejected": "the refusal",
@@ -102,7 +101,7 @@ def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str
     if status in allowed:
         return
     if status == "closed":
-        raise ComplaintError(f"{record['id']} is closed and archived; it can no longer be changed", "CSA 9.4")
+        raise ComplaintError(_("{id} is closed and archived; it can no longer be changed").format(id=record['id']), "CSA 9.4")
     hints = {
         "received": "accept or reject it first",
         "accepted": "assign a handler first (`complaintctl assign`)",
@@ -158,10 +157,10 @@ def register(ledger: Ledger, given: dict, *, at: datetime | None, by: str, paren
         fields["id_type"] = "id_card"  # parse_fields checked it as a resident ID
     missing = registration_missing(fields)
     if missing:
-        raise ComplaintError(f"cannot register: missing {describe_missing(missing)}")
+        raise ComplaintError(_("cannot register: missing {missing}").format(missing=describe_missing(missing)))
     received = clock.from_iso(fields["received_at"])
     if received > at:
-        raise ComplaintError(f"--received-at {received.date()} is after the registration itself ({at.date()})")
+        raise ComplaintError(_("--received-at {received} is after the registration itself ({at})").format(received=received.date(), at=at.date()))
     problem = transfer_problem(fields)
     if problem:
         raise ComplaintError(problem, "CSA 9.2.2(e)")
@@ -174,9 +173,7 @@ def register(ledger: Ledger, given: dict, *, at: datetime | None, by: str, paren
         outcome = _register(ledger, session, fields, at, by, parent)
     if same_person(by, fields.get("respondent")):
         # Recorded all the same: a complaint is never turned away at the door. The decision is not theirs.
-        outcome.notices.insert(0, f"CSA 7.7: {by} registered a complaint against {fields['respondent']}; an upper "
-                                  "level must designate who accepts and handles it (the acceptance will be refused "
-                                  f"to {by})")
+        outcome.notices.insert(0, _("CSA 7.7: {by} registered a complaint against {respondent}; an upper level must designate who accepts and handles it (the acceptance will be refused to {by})").format(by=by, respondent=fields['respondent']))
     return outcome
 
 
@@ -195,8 +192,7 @@ def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: 
     if parent:
         parent_number = parse_id(parent)[0]
         if session.get(Complaint, parent_number) is None:
-            raise ComplaintError(f"--parent: unknown complaint number {parent_number}; a re-complaint links to a "
-                                 "complaint in this ledger", "Firm 18(7)")
+            raise ComplaintError(_("--parent: unknown complaint number {parent_number}; a re-complaint links to a complaint in this ledger").format(parent_number=parent_number), "Firm 18(7)")
         payload["parent"] = parent_number
     at_text = clock.iso(at)
     event = ledger.append(session, number, "registered", at_text, by, payload)
@@ -209,29 +205,28 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
           reason: str | None = None) -> Outcome:
     given = {k: v for k, v in given.items() if v is not None}
     if not given:
-        raise ComplaintError("nothing to amend: give at least one option, e.g. --id-number or --facts")
+        raise ComplaintError(_("nothing to amend: give at least one option, e.g. --id-number or --facts"))
     if reason is not None and not reason.strip():
-        raise ComplaintError("--reason may not be empty")
+        raise ComplaintError(_("--reason may not be empty"))
 
     def build(session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), "amend")
         if "category" in given and record.get("category"):
-            raise ComplaintError(f"{record['id']} is already classified {record['category']}; change it with "
-                                 "`complaintctl reclassify --category C --reason TEXT` so the reason is kept",
+            raise ComplaintError(_("{id} is already classified {category}; change it with `complaintctl reclassify --category C --reason TEXT` so the reason is kept").format(id=record['id'], category=record['category']),
                                  "CSA 5")
         fields = parse_fields(given, record)
         if fields.get("id_number") and not (record.get("id_type") or fields.get("id_type")):
             fields["id_type"] = "id_card"
         changes = {name: [record.get(name), value] for name, value in fields.items() if record.get(name) != value}
         if not changes:
-            raise ComplaintError(f"nothing changed: {record['id']} already holds those values")
+            raise ComplaintError(_("nothing changed: {id} already holds those values").format(id=record['id']))
         if "received_at" in changes:
             _correct_receipt(session, record, clock.from_iso(changes["received_at"][1]), at, reason)
         after = {**record, **fields}
         if "channel" in changes and after.get("channel") == "regulator":
             missing = [n for n in ("source", "transfer_no") if not after.get(n)]
             if missing:
-                raise ComplaintError(f"a transferred complaint needs {describe_missing(missing)}", "CSA 6")
+                raise ComplaintError(_("a transferred complaint needs {missing}").format(missing=describe_missing(missing)), "CSA 6")
         problem = transfer_problem(after)
         if problem:
             raise ComplaintError(problem, "CSA 9.2.2(e)")
@@ -239,8 +234,7 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
         if "respondent" in changes:
             for who, person in (("accepted", record.get("accepted_by")), ("is handling", record.get("handler"))):
                 if same_person(person, fields["respondent"]):
-                    raise ComplaintError(f"{person} {who} {record['id']}; the one who accepts or handles a complaint "
-                                         "may not be its respondent (被投诉人): an upper level must reassign it first",
+                    raise ComplaintError(_("{person} {who} {id}; the one who accepts or handles a complaint may not be its respondent (被投诉人): an upper level must reassign it first").format(person=person, who=who, id=record['id']),
                                          "CSA 7.7")
         payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
         after = apply(record, "amended", payload, clock.iso(at), by)
@@ -257,20 +251,17 @@ def _correct_receipt(session: Session, record: dict, received: datetime, at: dat
     not counted: it records the receipt, and when it was typed in does not constrain the receipt.
     """
     if received > at:
-        raise ComplaintError(f"--received-at {_shown(received)} is later than the amendment itself ({_shown(at)})",
+        raise ComplaintError(_("--received-at {received} is later than the amendment itself ({at})").format(received=_shown(received), at=_shown(at)),
                              "CSA 9.4")
     decided = record.get("accepted_at") or record.get("rejected_at")
     if decided and not reason:
-        raise ComplaintError(f"{record['id']} was {'accepted' if record.get('accepted_at') else 'rejected'} on "
-                             f"{clock.day_of(decided)}; correcting its time of receipt moves every deadline, so "
-                             "give --reason", "CSA 9.4")
+        raise ComplaintError(_("{id} was {value} on {day_of}; correcting its time of receipt moves every deadline, so give --reason").format(id=record['id'], value='accepted' if record.get('accepted_at') else 'rejected', day_of=clock.day_of(decided)), "CSA 9.4")
     rows = session.connection().exec_driver_sql(
         "SELECT kind, at FROM events WHERE complaint = ? AND kind != 'registered'", (record["id"],)).all()
     if rows:
         kind, first = min(((kind, clock.from_iso(at)) for kind, at in rows), key=lambda row: row[1])
         if received > first:
-            raise ComplaintError(f"--received-at {_shown(received)} would fall after {EVENT_NAMES.get(kind, kind)} "
-                                 f"recorded at {_shown(first)}; a receipt cannot follow what it started", "CSA 9.4")
+            raise ComplaintError(_("--received-at {received} would fall after {get} recorded at {first}; a receipt cannot follow what it started").format(received=_shown(received), get=EVENT_NAMES.get(kind, kind), first=_shown(first)), "CSA 9.4")
 
 
 def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
@@ -281,11 +272,9 @@ def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outco
             hint = ""
             if missing == ["agent_authorized"]:
                 hint = "; without an authorisation, reject it with --reason no-authorization (9.1.1(b))"
-            raise ComplaintError(f"cannot accept {record['id']} yet; missing {describe_missing(missing)}; "
-                                 f"add them with `complaintctl amend {record['id']}`{hint}", "CSA 9.1.2(b), Firm 15")
+            raise ComplaintError(_("cannot accept {id} yet; missing {missing}; add them with `complaintctl amend {id}`{hint}").format(id=record['id'], missing=describe_missing(missing), hint=hint), "CSA 9.1.2(b), Firm 15")
         if not record.get("category"):
-            raise ComplaintError(f"cannot accept {record['id']} before it is classified: give it a business category "
-                                 f"with `complaintctl amend {record['id']} --category CODE` (see `complaintctl codes`)",
+            raise ComplaintError(_("cannot accept {id} before it is classified: give it a business category with `complaintctl amend {id} --category CODE` (see `complaintctl codes`)").format(id=record['id']),
                                  "CSA 5.1")
         _avoid(record, by, "the person accepting it (--by)")
         return {}, _escalation_notice(record)
@@ -296,24 +285,21 @@ def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outco
 def _avoid(record: dict, person: str, who: str) -> None:
     """CSA 7.7: no one handles a complaint against themselves; names compared as people write them."""
     if same_person(person, record.get("respondent")):
-        raise ComplaintError(f"{who} {person} is the respondent (被投诉人) of {record['id']} and may not "
-                             "handle it; an upper level must assign someone else", "CSA 7.7")
+        raise ComplaintError(_("{who} {person} is the respondent (被投诉人) of {id} and may not handle it; an upper level must assign someone else").format(who=who, person=person, id=record['id']), "CSA 7.7")
 
 
 def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str | None, note: str | None,
            at: datetime, by: str, original: str | None = None) -> Outcome:
     reason_code = codes.REJECT_REASONS.parse(reason)
     if reason_code == "duplicate" and not original:
-        raise ComplaintError("a repeat complaint is refused by pointing to the complaint it repeats: give "
-                             "--original ID", "CSA 9.1.1(c)")
+        raise ComplaintError(_("a repeat complaint is refused by pointing to the complaint it repeats: give --original ID"), "CSA 9.1.1(c)")
     if original and reason_code != "duplicate":
-        raise ComplaintError("--original goes with --reason duplicate", "CSA 9.1.1(c)")
+        raise ComplaintError(_("--original goes with --reason duplicate"), "CSA 9.1.1(c)")
     if not notified_via:
-        raise ComplaintError("a refusal (不予受理) must be told to the complainant with the reason: give "
-                             f"--notified-via, one of {codes.NOTIFY_VIA.choices()}", "Firm 17, CSA 9.1.1")
+        raise ComplaintError(_("a refusal (不予受理) must be told to the complainant with the reason: give --notified-via, one of {choices}").format(choices=codes.NOTIFY_VIA.choices()), "Firm 17, CSA 9.1.1")
     via = codes.NOTIFY_VIA.parse(notified_via)
     if reason_code == "other" and not (note and note.strip()):
-        raise ComplaintError("reason 'other' (f) needs --note saying what the reason is", "CSA 9.1.1(f)")
+        raise ComplaintError(_("reason 'other' (f) needs --note saying what the reason is"), "CSA 9.1.1(f)")
 
     def build(session, record):
         _require_status(record, ("received",), "reject", "CSA 9.1.1")
@@ -322,20 +308,17 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
         if original:
             repeated = parse_id(original)[0]
             if repeated == record["id"]:
-                raise ComplaintError(f"--original {repeated} is this complaint; name the earlier one it repeats",
+                raise ComplaintError(_("--original {repeated} is this complaint; name the earlier one it repeats").format(repeated=repeated),
                                      "CSA 9.1.1(c)")
             row = session.get(Complaint, repeated)
             if row is None:
-                raise ComplaintError(f"--original: unknown complaint number {repeated}; a repeat is refused only "
-                                     "against a complaint in this ledger", "CSA 9.1.1(c)")
+                raise ComplaintError(_("--original: unknown complaint number {repeated}; a repeat is refused only against a complaint in this ledger").format(repeated=repeated), "CSA 9.1.1(c)")
             earlier = json.loads(row.record)
             if not earlier.get("accepted_at"):
-                raise ComplaintError(f"--original {repeated} was never accepted; a repeat is refused only when the "
-                                     "same matter was accepted or answered before", "CSA 9.1.1(c)")
+                raise ComplaintError(_("--original {repeated} was never accepted; a repeat is refused only when the same matter was accepted or answered before").format(repeated=repeated), "CSA 9.1.1(c)")
             payload["original"] = repeated
             if complainant_key(earlier) != complainant_key(record):
-                notices.append(f"CSA 9.1.1(c): {repeated} was made by another complainant; a repeat is the same "
-                               "investor's, on the same facts and reasons")
+                notices.append(_("CSA 9.1.1(c): {repeated} was made by another complainant; a repeat is the same investor's, on the same facts and reasons").format(repeated=repeated))
         return payload, notices
 
     return _change(ledger, complaint_id, "rejected", at, by, build)
@@ -343,15 +326,14 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
 
 def assign(ledger: Ledger, complaint_id: str, *, handler: str, dept: str | None, at: datetime, by: str) -> Outcome:
     if not handler.strip():
-        raise ComplaintError("--handler may not be empty")
+        raise ComplaintError(_("--handler may not be empty"))
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned"), "assign", "CSA 9.2.2(a)")
         _avoid(record, handler, "the handler")
         notices = []
         if record["status"] == "accepted" and at.date() > clock.day_of(record["accepted_at"]):
-            notices.append(f"CSA 9.2.2(a): the handler is normally assigned the day the complaint is accepted "
-                           f"({clock.day_of(record['accepted_at'])}); recorded as {at.date()}")
+            notices.append(_("CSA 9.2.2(a): the handler is normally assigned the day the complaint is accepted ({day_of}); recorded as {at}").format(day_of=clock.day_of(record['accepted_at']), at=at.date()))
         return {"handler": handler.strip(), "dept": dept}, notices + _escalation_notice(record)
 
     return _change(ledger, complaint_id, "assigned", at, by, build)
@@ -359,7 +341,7 @@ def assign(ledger: Ledger, complaint_id: str, *, handler: str, dept: str | None,
 
 def escalate(ledger: Ledger, complaint_id: str, *, to: str, note: str | None, at: datetime, by: str) -> Outcome:
     if not to.strip():
-        raise ComplaintError("--to may not be empty: name the body the report went to")
+        raise ComplaintError(_("--to may not be empty: name the body the report went to"))
 
     def build(_session, record):
         _require_status(record, codes.OPEN_STATUSES, "escalate", "CSA 9.1.2(c)")
@@ -371,9 +353,9 @@ def escalate(ledger: Ledger, complaint_id: str, *, to: str, note: str | None, at
 def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approved_by: str | None,
            at: datetime, by: str, notified_via: str | None = None) -> Outcome:
     if not reason.strip():
-        raise ComplaintError("an extension needs a reason (--reason)", "CSA 9.2.2(d)")
+        raise ComplaintError(_("an extension needs a reason (--reason)"), "CSA 9.2.2(d)")
     if not (approved_by and approved_by.strip()):
-        raise ComplaintError("an extension is approved by the complaint-management department: give --approved-by",
+        raise ComplaintError(_("an extension is approved by the complaint-management department: give --approved-by"),
                              "CSA 9.2.2(d)")
     via = codes.NOTIFY_VIA.parse(notified_via) if notified_via else None
 
@@ -382,23 +364,17 @@ def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approve
         policy = policy_of(ledger, record)
         unit = f"{policy.completion_unit} days"
         if days < 1:
-            raise ComplaintError(f"--days must be at least 1, not {days}", "CSA 9.2.2(d)")
+            raise ComplaintError(_("--days must be at least 1, not {days}").format(days=days), "CSA 9.2.2(d)")
         if days > policy.extension_each_max:
-            raise ComplaintError(f"each extension may be at most {policy.extension_each_max} {unit}; "
-                                 f"this one asks {days}", "CSA 9.2.2(d)")
+            raise ComplaintError(_("each extension may be at most {extension_each_max} {unit}; this one asks {days}").format(extension_each_max=policy.extension_each_max, unit=unit, days=days), "CSA 9.2.2(d)")
         total = extension_total(record) + days
         if total > policy.extension_total_max:
-            raise ComplaintError(f"extensions may total at most {policy.extension_total_max} {unit}; "
-                                 f"this one would make {total}", "CSA 9.2.2(d)")
+            raise ComplaintError(_("extensions may total at most {extension_total_max} {unit}; this one would make {total}").format(extension_total_max=policy.extension_total_max, unit=unit, total=total), "CSA 9.2.2(d)")
         completion = next(d for d in deadlines(ledger, record) if d.kind == "completion")
         if at.date() > completion.due:
-            raise ComplaintError(f"an extension must be requested by the completion deadline "
-                                 f"(办结期限 {completion.due}); this request is dated {at.date()}", "CSA 9.2.2(d)")
+            raise ComplaintError(_("an extension must be requested by the completion deadline (办结期限 {due}); this request is dated {at}").format(due=completion.due, at=at.date()), "CSA 9.2.2(d)")
         if via is None and not _told_progress(record, completion.original_due):
-            raise ComplaintError(f"the complainant must hear of the progress by the original deadline "
-                                 f"({completion.original_due}): give --notified-via "
-                                 f"({codes.NOTIFY_VIA.choices()}), or first record it with "
-                                 f"`complaintctl note {record['id']} --kind progress`", "CSA 9.2.1(d)")
+            raise ComplaintError(_("the complainant must hear of the progress by the original deadline ({original_due}): give --notified-via ({choices}), or first record it with `complaintctl note {id} --kind progress`").format(original_due=completion.original_due, choices=codes.NOTIFY_VIA.choices(), id=record['id']), "CSA 9.2.1(d)")
         new_due = ledger.calendar().add_days(clock.day_of(record["received_at"]),
                                              policy.completion_days + total, policy.completion_unit)
         payload = {"days": days, "reason": reason, "approved_by": approved_by.strip(), "new_due": new_due.isoformat()}
@@ -417,7 +393,7 @@ def _told_progress(record: dict, by_day: date) -> bool:
 def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetime, by: str) -> Outcome:
     kind_code = codes.NOTE_KINDS.parse(kind)
     if not text.strip():
-        raise ComplaintError("the note is empty")
+        raise ComplaintError(_("the note is empty"))
 
     def build(_session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), "add a note to")
@@ -433,7 +409,7 @@ INVESTIGATION_OPTIONS = {"facts_found": "--facts-found", "cause": "--cause", "ac
 def _investigation_given(items: dict) -> dict:
     for name, value in items.items():
         if value is not None and not value.strip():
-            raise ComplaintError(f"{INVESTIGATION_OPTIONS[name]} may not be empty", "CSA 9.2.2(b)")
+            raise ComplaintError(_("{value} may not be empty").format(value=INVESTIGATION_OPTIONS[name]), "CSA 9.2.2(b)")
     return {name: value for name, value in items.items() if value is not None}
 
 
@@ -441,7 +417,7 @@ def investigate(ledger: Ledger, complaint_id: str, *, at: datetime, by: str, **i
     """The investigation record of CSA 9.2.2(b), any time from assignment until closing; repeatable."""
     given = _investigation_given({name: items.get(name) for name in INVESTIGATION_ITEMS})
     if not given:
-        raise ComplaintError("nothing to record: give at least one of " + ", ".join(INVESTIGATION_OPTIONS.values()),
+        raise ComplaintError(_("nothing to record: give at least one of {values}").format(values=", ".join(INVESTIGATION_OPTIONS.values())),
                              "CSA 9.2.2(b)")
 
     def build(_session, record):
@@ -457,12 +433,11 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
             suggestions: str | None = None, compensation: str | None = None, feedback_via: str | None = None,
             respondent_feedback_via: str | None = None, at: datetime, by: str) -> Outcome:
     if not result.strip():
-        raise ComplaintError("--result may not be empty: it is the handling opinion given to the complainant",
+        raise ComplaintError(_("--result may not be empty: it is the handling opinion given to the complainant"),
                              "CSA 9.2.2(c)")
     paid = parse_amount(compensation, "--compensation") if compensation is not None else None
     if not feedback_via:
-        raise ComplaintError("say how the handling opinion reached the complainant: give --feedback-via, one of "
-                             f"{codes.FEEDBACK_VIA.choices()}", "CSA 9.3")
+        raise ComplaintError(_("say how the handling opinion reached the complainant: give --feedback-via, one of {choices}").format(choices=codes.FEEDBACK_VIA.choices()), "CSA 9.3")
     via = codes.FEEDBACK_VIA.parse(feedback_via)
     respondent_via = codes.FEEDBACK_VIA.parse(respondent_feedback_via) if respondent_feedback_via else None
     investigation = _investigation_given({"facts_found": facts_found, "cause": cause, "accountability": accountability,
@@ -474,23 +449,19 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
         known = {**(record.get("investigation") or {}), **investigation}
         missing = [INVESTIGATION_OPTIONS[k] for k in ("facts_found", "cause") if not known.get(k)]
         if missing:
-            raise ComplaintError(f"the investigation record of {record['id']} lacks {' and '.join(missing)}; record "
-                                 f"them with `complaintctl investigate {record['id']}` (or give them here)",
+            raise ComplaintError(_("the investigation record of {id} lacks {missing}; record them with `complaintctl investigate {id}` (or give them here)").format(id=record['id'], missing=' and '.join(missing)),
                                  "CSA 9.2.2(b)")
         if (record.get("respondent") or record.get("respondent_dept")) and not respondent_via:
-            raise ComplaintError("the opinion goes to the respondent (被投诉人) too: give --respondent-feedback-via, "
-                                 f"one of {codes.FEEDBACK_VIA.choices()}", "CSA 9.3")
+            raise ComplaintError(_("the opinion goes to the respondent (被投诉人) too: give --respondent-feedback-via, one of {choices}").format(choices=codes.FEEDBACK_VIA.choices()), "CSA 9.3")
         if record.get("major") and not record.get("escalations"):
-            raise ComplaintError(f"{record['id']} is a major complaint that was never reported: record the report "
-                                 f"with `complaintctl escalate {record['id']} --to ...` before resolving it",
+            raise ComplaintError(_("{id} is a major complaint that was never reported: record the report with `complaintctl escalate {id} --to ...` before resolving it").format(id=record['id']),
                                  "CSA 9.1.2(c), 9.2.2(a)(2)")
         payload = {"result": result, **investigation, "compensation": paid, "feedback_via": via,
                    "respondent_feedback_via": respondent_via}
         notices = []
         completion = next(d for d in deadlines(ledger, record) if d.kind == "completion")
         if at.date() > completion.due:
-            notices.append(f"CSA 9.2.2(c): resolved after the completion deadline (办结期限 {completion.due}); "
-                           "recorded as late")
+            notices.append(_("CSA 9.2.2(c): resolved after the completion deadline (办结期限 {due}); recorded as late").format(due=completion.due))
         return payload, notices
 
     return _change(ledger, complaint_id, "resolved", at, by, build)
@@ -499,12 +470,10 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
 def regulator_reply(ledger: Ledger, complaint_id: str, *, note: str | None, at: datetime, by: str) -> Outcome:
     def build(_session, record):
         if record.get("channel") != "regulator":
-            raise ComplaintError(f"{record['id']} was received directly, not transferred by a regulator; "
-                                 "there is no transfer system to answer", "CSA 9.2.2(e)")
+            raise ComplaintError(_("{id} was received directly, not transferred by a regulator; there is no transfer system to answer").format(id=record['id']), "CSA 9.2.2(e)")
         _require_status(record, ("resolved",), "enter the regulator reply for", "CSA 9.2.2(e)")
         if record.get("regulator_replied_at"):
-            raise ComplaintError(f"the result of {record['id']} was already entered into the regulator's system "
-                                 f"on {clock.day_of(record['regulator_replied_at'])}", "CSA 9.2.2(e)")
+            raise ComplaintError(_("the result of {id} was already entered into the regulator's system on {day_of}").format(id=record['id'], day_of=clock.day_of(record['regulator_replied_at'])), "CSA 9.2.2(e)")
         return {"note": note, "transfer_no": record.get("transfer_no"), "source": record.get("source")}, []
 
     return _change(ledger, complaint_id, "regulator_replied", at, by, build)
@@ -515,14 +484,12 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
     result = codes.CALLBACK_OUTCOMES.parse(outcome)
     how = codes.CALLBACK_METHODS.parse(method) if method else "phone"
     if recomplain and result != "dissatisfied":
-        raise ComplaintError("--recomplain goes with --outcome dissatisfied: a re-complaint follows a "
-                             "dissatisfied callback", "Firm 18(7)")
+        raise ComplaintError(_("--recomplain goes with --outcome dissatisfied: a re-complaint follows a dissatisfied callback"), "Firm 18(7)")
     told = list(dict.fromkeys(codes.ADVICE.parse(a) for a in advised or ()))
     if result == "dissatisfied" and not told:
-        raise ComplaintError("a dissatisfied complainant is told where to turn: give --advised with what they were "
-                             f"actually told, one or more of {codes.ADVICE.choices()}", "CSA 9.3(b)")
+        raise ComplaintError(_("a dissatisfied complainant is told where to turn: give --advised with what they were actually told, one or more of {choices}").format(choices=codes.ADVICE.choices()), "CSA 9.3(b)")
     if told and result != "dissatisfied":
-        raise ComplaintError("--advised goes with --outcome dissatisfied", "CSA 9.3(b)")
+        raise ComplaintError(_("--advised goes with --outcome dissatisfied"), "CSA 9.3(b)")
     _warm(ledger)
     with ledger.transaction() as session:
         row = load(session, complaint_id)
@@ -545,7 +512,7 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
             event = ledger.append(session, record["id"], "recomplained", at_text, by, {"child": child["id"]})
             new = apply(new, "recomplained", {"child": child["id"]}, at_text, by)
             _save(session, new, event.id, row)
-            notices.append(f"Firm 18(7): re-complaint {child['id']} opened, linked to {record['id']}")
+            notices.append(_("Firm 18(7): re-complaint {id} opened, linked to {id2}").format(id=child['id'], id2=record['id']))
     return Outcome(new, notices, created)
 
 
@@ -579,13 +546,12 @@ def _callback_frequency(session: Session, record: dict, at: datetime, limit: int
 def mark_unreasonable(ledger: Ledger, complaint_id: str, *, evidence: str, approved_by: str,
                       at: datetime, by: str) -> Outcome:
     if not evidence.strip() or not approved_by.strip():
-        raise ComplaintError("labelling a complaint unreasonable (无理投诉) needs the written investigation "
-                             "evidence (--evidence) and the internal approval (--approved-by)", "CSA 5.4(b), Appendix C")
+        raise ComplaintError(_("labelling a complaint unreasonable (无理投诉) needs the written investigation evidence (--evidence) and the internal approval (--approved-by)"), "CSA 5.4(b), Appendix C")
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned", "resolved"), "mark unreasonable", "CSA 9.1.4(a)(3)")
         if record.get("unreasonable"):
-            raise ComplaintError(f"{record['id']} is already marked unreasonable", "CSA 5.4(b)")
+            raise ComplaintError(_("{id} is already marked unreasonable").format(id=record['id']), "CSA 5.4(b)")
         return {"evidence": evidence, "approved_by": approved_by}, []
 
     return _change(ledger, complaint_id, "marked_unreasonable", at, by, build)
@@ -594,12 +560,12 @@ def mark_unreasonable(ledger: Ledger, complaint_id: str, *, evidence: str, appro
 def reclassify(ledger: Ledger, complaint_id: str, *, category: str, reason: str, at: datetime, by: str) -> Outcome:
     to = codes.CATEGORIES.parse(category)
     if not reason.strip():
-        raise ComplaintError("a reclassification needs --reason", "CSA 5")
+        raise ComplaintError(_("a reclassification needs --reason"), "CSA 5")
 
     def build(_session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), "reclassify")
         if record.get("category") == to:
-            raise ComplaintError(f"{record['id']} is already in category {to}")
+            raise ComplaintError(_("{id} is already in category {to}").format(id=record['id'], to=to))
         return {"from": record.get("category"), "to": to, "reason": reason}, []
 
     return _change(ledger, complaint_id, "reclassified", at, by, build)
@@ -613,7 +579,7 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
     kind_code = codes.ATTACHMENT_KINDS.parse(kind)
     source = Path(path)
     if not source.is_file():
-        raise ComplaintError(f"cannot attach {source}: no such file")
+        raise ComplaintError(_("cannot attach {source}: no such file").format(source=source))
     number = parse_id(complaint_id)[0]
     record_of(ledger, number)  # unknown numbers are refused before anything is copied
     sha = sha256_file(source)
@@ -641,21 +607,18 @@ def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcom
         _require_status(record, ("resolved", "rejected", "terminated"), "close", "CSA 9.3")
         if record["status"] == "resolved":
             if not record.get("callbacks"):
-                raise ComplaintError(f"call back the complainant of {record['id']} before closing it "
-                                     "(`complaintctl callback`)", "Firm 18(5)")
+                raise ComplaintError(_("call back the complainant of {id} before closing it (`complaintctl callback`)").format(id=record['id']), "Firm 18(5)")
             if not reached_callbacks(record):
                 _tried_enough(ledger, record)
             if record.get("channel") == "regulator" and not record.get("regulator_replied_at"):
-                raise ComplaintError(f"enter the result of {record['id']} into the regulator's transfer system "
-                                     "first (`complaintctl regulator-reply`)", "CSA 9.2.2(e)")
+                raise ComplaintError(_("enter the result of {id} into the regulator's transfer system first (`complaintctl regulator-reply`)").format(id=record['id']), "CSA 9.2.2(e)")
             # What closing depends on comes first in business time too, not only in the order typed.
             needed = [("the callback", c["at"]) for c in record["callbacks"]]
             if record.get("regulator_replied_at"):
                 needed.append(("the regulator reply", record["regulator_replied_at"]))
             what, last = max(needed, key=lambda item: clock.from_iso(item[1]))
             if at < clock.from_iso(last):
-                raise ComplaintError(f"closing dated {_shown(at)} is before {what} recorded at "
-                                     f"{_shown(clock.from_iso(last))}; check --at", "CSA 9.4")
+                raise ComplaintError(_("closing dated {at} is before {what} recorded at {from_iso}; check --at").format(at=_shown(at), what=what, from_iso=_shown(clock.from_iso(last))), "CSA 9.4")
         return {"keep_until": keep_until(at.date()).isoformat()}, []
 
     return _change(ledger, complaint_id, "closed", at, by, build)
@@ -668,16 +631,14 @@ def _tried_enough(ledger: Ledger, record: dict) -> None:
     days = {clock.day_of(c["at"]) for c in record["callbacks"]}
     working = sorted(d for d in days if calendar.is_working_day(d))
     if len(working) < needed:
-        raise ComplaintError(f"the complainant of {record['id']} was never reached; closing needs callback attempts "
-                             f"on at least {needed} different working days, and there are {len(working)}"
-                             + (f" ({', '.join(map(str, working))})" if working else ""), "Firm 18(5)")
+        raise ComplaintError(_("the complainant of {id} was never reached; closing needs callback attempts on at least {needed} different working days, and there are {working}{value}").format(id=record['id'], needed=needed, working=len(working), value=f" ({', '.join(map(str, working))})" if working else ""), "Firm 18(5)")
 
 
 def terminate(ledger: Ledger, complaint_id: str, *, reason: str, note: str | None, at: datetime, by: str) -> Outcome:
     """End an accepted complaint without a result (终止处理): withdrawn, or taken to court or arbitration."""
     reason_code = codes.TERMINATE_REASONS.parse(reason)
     if reason_code == "other" and not (note and note.strip()):
-        raise ComplaintError("reason 'other' needs --note saying why handling ended", "CSA 9.1.1(d)")
+        raise ComplaintError(_("reason 'other' needs --note saying why handling ended"), "CSA 9.1.1(d)")
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned"), "terminate", "CSA 9.1.1(d)")

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 
 from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _
 
 DAY_KINDS = ("trading", "working")
 
@@ -57,9 +58,9 @@ class Policy:
         for name, value in changes.items():
             if name.endswith("_unit"):
                 if value not in DAY_KINDS:
-                    raise ComplaintError(f"--{name.replace('_', '-')}: choose trading or working, not {value!r}")
+                    raise ComplaintError(_("--{replace}: choose trading or working, not {value!r}").format(replace=name.replace('_', '-'), value=value))
             elif name not in ("effective_from", "basis") and (not isinstance(value, int) or value < 1 or value > 60):
-                raise ComplaintError(f"--{name.replace('_', '-')} must be a whole number from 1 to 60")
+                raise ComplaintError(_("--{replace} must be a whole number from 1 to 60").format(replace=name.replace('_', '-')))
         # Range checks only: the policy is the firm's call (the futures firm's rules count
         # 30 working days for completion), recorded as an event with who set it.
         new = replace(self, **changes)

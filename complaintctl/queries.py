@@ -12,6 +12,7 @@ from complaintctl.complaint import complainant_shown, parse_id
 from complaintctl.deadlines import Deadline, deadlines_for
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
+from complaintctl.i18n import _
 
 
 def record_of(ledger: Ledger, complaint_id: str) -> dict:
@@ -20,7 +21,7 @@ def record_of(ledger: Ledger, complaint_id: str) -> dict:
     with ledger.transaction(write=False) as session:
         row = session.connection().exec_driver_sql("SELECT record FROM complaints WHERE id = ?", (number,)).first()
     if row is None:
-        raise ComplaintError(f"unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger")
+        raise ComplaintError(_("unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger").format(number=number))
     return json.loads(row[0])
 
 

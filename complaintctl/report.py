@@ -28,6 +28,7 @@ from complaintctl.complaint import MASKS
 from complaintctl.deadlines import Deadline, deadlines_for, extension_total, reached_callbacks, uncovered_years
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, sha256_file
+from complaintctl.i18n import _
 
 # -- the period ---------------------------------------------------------------------------------
 
@@ -73,8 +74,7 @@ def parse_period(month: str | None = None, quarter: str | None = None, year: str
     given = [(name, value) for name, value in (("month", month), ("quarter", quarter), ("year", year))
              if value is not None]
     if len(given) != 1:
-        raise ComplaintError("give exactly one of --month YYYY-MM, --quarter YYYYQn or --year YYYY "
-                             "('last' for the last complete one)", "CSA 9.2.3")
+        raise ComplaintError(_("give exactly one of --month YYYY-MM, --quarter YYYYQn or --year YYYY ('last' for the last complete one)"), "CSA 9.2.3")
     name, raw = given[0]
     text = raw.strip().upper().replace(" ", "")
     if name == "month":
@@ -84,7 +84,7 @@ def parse_period(month: str | None = None, quarter: str | None = None, year: str
         else:
             match = re.fullmatch(r"(\d{4})(?:-|年)(\d{1,2})月?", text)
             if not match or not 1 <= int(match.group(2)) <= 12:
-                raise ComplaintError(f"--month must look like 2026-10, not {raw!r}")
+                raise ComplaintError(_("--month must look like 2026-10, not {raw!r}").format(raw=raw))
             period = _month(int(match.group(1)), int(match.group(2)))
     elif name == "quarter":
         if text in ("LAST", "上季度"):
@@ -94,7 +94,7 @@ def parse_period(month: str | None = None, quarter: str | None = None, year: str
         else:
             match = re.fullmatch(r"(\d{4})-?Q([1-4])", text) or re.fullmatch(r"(\d{4})年第?([1-4])季度?", text)
             if not match:
-                raise ComplaintError(f"--quarter must look like 2026Q3, not {raw!r}")
+                raise ComplaintError(_("--quarter must look like 2026Q3, not {raw!r}").format(raw=raw))
             period = _quarter(int(match.group(1)), int(match.group(2)))
     else:
         if text in ("LAST", "上年"):
@@ -102,12 +102,12 @@ def parse_period(month: str | None = None, quarter: str | None = None, year: str
         else:
             match = re.fullmatch(r"(\d{4})年?", text)
             if not match:
-                raise ComplaintError(f"--year must look like 2026, not {raw!r}")
+                raise ComplaintError(_("--year must look like 2026, not {raw!r}").format(raw=raw))
             period = _year(int(match.group(1)))
     if period.start.year < 1990:
-        raise ComplaintError(f"--{name} {raw}: the ledger holds nothing before 1990")
+        raise ComplaintError(_("--{name} {raw}: the ledger holds nothing before 1990").format(name=name, raw=raw))
     if period.start > today:
-        raise ComplaintError(f"{period.label} has not begun yet (today is {today})", "CSA 9.2.3")
+        raise ComplaintError(_("{label} has not begun yet (today is {today})").format(label=period.label, today=today), "CSA 9.2.3")
     return period
 
 
@@ -117,9 +117,9 @@ def cutoff_for(period: Period, as_of: date | None, today: date | None = None) ->
     if as_of is None:
         return min(period.end, today)
     if as_of < period.start:
-        raise ComplaintError(f"--as-of {as_of} is before {period.label} begins ({period.start})")
+        raise ComplaintError(_("--as-of {as_of} is before {label} begins ({start})").format(as_of=as_of, label=period.label, start=period.start))
     if as_of > today:
-        raise ComplaintError(f"--as-of {as_of} is in the future; the report shows what has happened")
+        raise ComplaintError(_("--as-of {as_of} is in the future; the report shows what has happened").format(as_of=as_of))
     return as_of
 
 
@@ -632,11 +632,11 @@ def target_path(out: str | os.PathLike | None, period: Period, force: bool) -> P
     if path.is_dir():
         path = path / default_name(period)
     if path.suffix.lower() != ".xlsx":
-        raise ComplaintError(f"--out {path}: the report is an Excel workbook; give a name ending in .xlsx")
+        raise ComplaintError(_("--out {path}: the report is an Excel workbook; give a name ending in .xlsx").format(path=path))
     if not path.parent.is_dir():
-        raise ComplaintError(f"--out {path}: folder {path.parent} does not exist")
+        raise ComplaintError(_("--out {path}: folder {parent} does not exist").format(path=path, parent=path.parent))
     if path.exists() and not force:
-        raise ComplaintError(f"{path} already exists; kept as it is (use --force to replace it)")
+        raise ComplaintError(_("{path} already exists; kept as it is (use --force to replace it)").format(path=path))
     return path
 
 

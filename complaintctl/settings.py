@@ -14,6 +14,7 @@ from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
 from complaintctl.models import PolicyRow, Setting
 from complaintctl.policy import CSA_DEFAULT, Policy, policy_for
+from complaintctl.i18n import _
 
 CONFIG_KEYS = {
     "user": "default --by: who records the changes (投诉处理专岗)",
@@ -31,28 +32,25 @@ def set_policy(ledger: Ledger, effective_from: date, changes: dict, at: datetime
     """A new policy from `effective_from`. Never retroactive: it starts no earlier than the day it is
     decided, and no complaint already in the ledger changes policy, so no recorded deadline moves."""
     if not changes and basis is None:
-        raise ComplaintError("nothing to set: give at least one of the policy options (see `policy set --help`)")
+        raise ComplaintError(_("nothing to set: give at least one of the policy options (see `policy set --help`)"))
     if basis is not None and not basis.strip():
-        raise ComplaintError("--basis may not be empty: name the local regulator's requirement", "CSA 9.2.2(c)")
+        raise ComplaintError(_("--basis may not be empty: name the local regulator's requirement"), "CSA 9.2.2(c)")
     decided = at.date()
     if effective_from < decided:
-        raise ComplaintError(f"a policy is never retroactive: --effective-from {effective_from} is before the day "
-                             f"it is decided ({decided}); give {decided} or later", "CSA 9.4")
+        raise ComplaintError(_("a policy is never retroactive: --effective-from {effective_from} is before the day it is decided ({decided}); give {decided} or later").format(effective_from=effective_from, decided=decided), "CSA 9.4")
     base = current_policy(ledger, effective_from)
     policy = base.changed(effective_from=effective_from, **changes)
     laxer = policy.laxer_than_csa()
     # A laxer base's basis carries over only while the new numbers are still laxer.
     policy = policy.changed(basis=(basis.strip() if basis else None) or (base.basis if laxer else None))
     if laxer and not policy.basis:
-        raise ComplaintError(f"{'; '.join(laxer)}: more time than the standard allows needs --basis, the local "
-                             "regulator's requirement that allows it (当地监管机构要求另行规定)", "CSA 9.2.2(c)")
+        raise ComplaintError(_("{laxer}: more time than the standard allows needs --basis, the local regulator's requirement that allows it (当地监管机构要求另行规定)").format(laxer='; '.join(laxer)), "CSA 9.2.2(c)")
     with ledger.transaction() as session:
         later = session.connection().exec_driver_sql(
             "SELECT id, received_day FROM complaints WHERE received_day >= ? ORDER BY received_day, year, seq "
             "LIMIT 1", (effective_from.isoformat(),)).first()
         if later:
-            raise ComplaintError(f"{later[0]}, received {later[1]}, is already in the ledger and would change "
-                                 f"policy, moving its deadlines; give --effective-from after {later[1]}", "CSA 9.4")
+            raise ComplaintError(_("{value}, received {value2}, is already in the ledger and would change policy, moving its deadlines; give --effective-from after {value2}").format(value=later[0], value2=later[1]), "CSA 9.4")
         event = ledger.append(session, None, "policy_set", clock.iso(at), by, policy.as_dict())
         row = session.get(PolicyRow, effective_from.isoformat())
         data = json.dumps(policy.as_dict())
@@ -71,9 +69,9 @@ def policies(ledger: Ledger) -> list[Policy]:
 
 def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str) -> None:
     if key not in CONFIG_KEYS:
-        raise ComplaintError(f"unknown setting {key!r}; choose one of {', '.join(CONFIG_KEYS)}")
+        raise ComplaintError(_("unknown setting {key!r}; choose one of {CONFIG_KEYS}").format(key=key, CONFIG_KEYS=', '.join(CONFIG_KEYS)))
     if not value.strip():
-        raise ComplaintError(f"{key} may not be empty")
+        raise ComplaintError(_("{key} may not be empty").format(key=key))
     with ledger.transaction() as session:
         ledger.append(session, None, "config_set", clock.iso(at), by, {"key": key, "value": value})
         row = session.get(Setting, key) or Setting(key=key, value=value)

@@ -1,0 +1,84 @@
+"""The language of what people read: Chinese on a Chinese locale, English otherwise.
+
+Messages are written in English in the code and translated through the stdlib's gettext from the
+catalog in complaintctl/locale (extracted and compiled with Babel: see `scripts/i18n`). What scripts
+read never changes with the language: command and option names, `--json` keys and code values, exit
+codes.
+
+The language is chosen once per process, from COMPLAINTCTL_LANG (zh|en), else the first of LC_ALL,
+LC_MESSAGES, LANG that is set, as the C library would.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from pathlib import Path
+
+DOMAIN = "complaintctl"
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANG_ENV = "COMPLAINTCTL_LANG"
+
+_translation: gettext.NullTranslations | None = None
+_language: str | None = None
+
+
+def wanted_language(environ=os.environ) -> str:
+    """'zh' or 'en' from the environment."""
+    chosen = environ.get(LANG_ENV, "").strip().lower()
+    if chosen:
+        return "zh" if chosen.startswith("zh") else "en"
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def use(language: str | None = None) -> str:
+    """Choose the language (default: from the environment) and return it."""
+    global _translation, _language
+    _language = language or wanted_language()
+    if _language == "zh":
+        _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=["zh_CN"], fallback=True)
+    else:
+        _translation = gettext.NullTranslations()
+    # Typer's own words (Options, Arguments, Commands, default, required) go through the global
+    # gettext domain; point it at our catalog and language so its help reads like ours.
+    gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+    gettext.textdomain(DOMAIN)
+    os.environ["LANGUAGE"] = "zh_CN" if _language == "zh" else "en"
+    return _language
+
+
+def language() -> str:
+    if _language is None:
+        use()
+    return _language
+
+
+def chinese() -> bool:
+    return language() == "zh"
+
+
+def _(message: str) -> str:
+    """The message in the user's language."""
+    if _translation is None:
+        use()
+    return _translation.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    if _translation is None:
+        use()
+    return _translation.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalog where it is defined; translate it with _() where it is shown."""
+    return message
+
+
+def pick(zh: str, en: str) -> str:
+    """One of a code's two official labels (codes.py holds both), in the user's language."""
+    return zh if chinese() else en
