@@ -88,7 +88,7 @@ def _events_missing_from(ledger_path: Path, backup_path: Path) -> tuple[int, str
             if other.execute("SELECT 1 FROM events WHERE hash = ?", (digest,)).fetchone():
                 break
             missing += 1
-            newest = newest or f"'{kind}' recorded {recorded}"
+            newest = newest or _("'{kind}' recorded {recorded}").format(kind=kind, recorded=recorded)
         return missing, newest
     finally:
         current.close()

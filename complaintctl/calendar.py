@@ -20,10 +20,12 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from complaintctl.i18n import _, pick
+
 # Weekdays on which the exchanges closed although they were official working days. Checked
 # against exchange_calendars' XSHG for 2007-2026 in tests/test_calendar.py.
-EXCHANGE_CLOSURES: dict[date, str] = {
-    date(2024, 2, 9): "春节前休市 (除夕), exchanges closed on an official working day",
+EXCHANGE_CLOSURES: dict[date, tuple[str, str]] = {
+    date(2024, 2, 9): ("春节前休市（除夕），工作日休市", "closed before the Spring Festival (New Year's Eve), an official working day"),
 }
 
 HOLIDAY_NAMES = {  # chinese-calendar names its holidays in English
@@ -87,14 +89,15 @@ class Calendar:
     def describe(self, day: date) -> str:
         """Why a day is what it is, for `calendar show`."""
         if day in self._closures and day.weekday() < 5 and not self.is_holiday(day):
-            return EXCHANGE_CLOSURES.get(day, "exchange closure (交易所休市)")
+            return pick(*EXCHANGE_CLOSURES[day]) if day in EXCHANGE_CLOSURES else _("exchange closure")
         if self.is_holiday(day):
             english = self._package_holidays.get(day) if day not in self._holidays else None
-            name = f"{HOLIDAY_NAMES.get(english, '')} {english}".strip() if english else "holiday"
-            return f"{name} (法定节假日)"
+            if english:
+                return _("{name} (public holiday)").format(name=pick(HOLIDAY_NAMES.get(english, english), english))
+            return _("public holiday")
         if day.weekday() >= 5 and self.is_working_day(day):
-            return "make-up working day (调休上班), not a trading day"
-        return "weekend" if day.weekday() >= 5 else "trading day"
+            return _("make-up working day, not a trading day")
+        return _("weekend") if day.weekday() >= 5 else _("trading day")
 
     # -- counting ------------------------------------------------------------------------------
     def _build(self, first: date, last: date) -> tuple[list[date], list[date]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from complaintctl.clock import typed
 from complaintctl.errors import ComplaintError
-from complaintctl.i18n import _
+from complaintctl.i18n import _, pick
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,13 @@ class CodeList:
 
     def choices(self) -> str:
         return ", ".join(f"{code} ({zh})" for code, (zh, _en) in self.entries.items())
+
+    def shown(self, code: str | None) -> str:
+        """The code's label in the user's language."""
+        if code is None:
+            return ""
+        zh, en = self.entries.get(code, (code, code))
+        return pick(zh, en)
 
     def label(self, code: str | None) -> str:
         if code is None:

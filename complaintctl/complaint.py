@@ -15,7 +15,7 @@ from typing import Callable
 
 from complaintctl import clock, codes, identity
 from complaintctl.errors import ComplaintError
-from complaintctl.i18n import _
+from complaintctl.i18n import _, pick
 
 ID_PATTERN = re.compile(r"TS-(\d{4})-(\d{4,})")
 
@@ -27,6 +27,11 @@ class FieldSpec:
     english: str
     parse: Callable[[str, dict], object]
     repeatable: bool = False  # given once per value: --representative A --representative B
+
+    @property
+    def shown(self) -> str:
+        """The field's name in the user's language."""
+        return pick(self.label, self.english)
 
     @property
     def option(self) -> str:
@@ -210,10 +215,11 @@ def transfer_problem(record: dict) -> str | None:
     if not due:
         return None
     if record.get("channel") != "regulator":
-        return ("--reply-due is the regulator's reply date on a transfer ticket; this complaint was received "
-                "directly (--channel direct)")
+        return _("--reply-due is the regulator's reply date on a transfer ticket; this complaint was received "
+                 "directly (--channel direct)")
     if date.fromisoformat(due) < clock.day_of(record["received_at"]):
-        return f"--reply-due {due} is before the complaint was received ({clock.day_of(record['received_at'])})"
+        return _("--reply-due {due} is before the complaint was received ({received})").format(
+            due=due, received=clock.day_of(record["received_at"]))
     return None
 
 
@@ -225,28 +231,31 @@ def classification_problem(record: dict, given: dict) -> tuple[str, str] | None:
     complainants = int(record.get("complainants") or 1)
     if record.get("representatives"):
         if complainants < 10:
-            return (f"representatives are elected by a group complaint (10 or more complainants); this one has "
-                    f"{complainants}: give --complainants", "CSA 5.2")
+            return (_("representatives are elected by a group complaint (10 or more complainants); this one has "
+                      "{complainants}: give --complainants").format(complainants=complainants), "CSA 5.2")
         if record.get("method") != "onsite":
-            return ("representatives are elected by a group that complains in person (--method onsite)", "CSA 5.2")
+            return (_("representatives are elected by a group that complains in person (--method onsite)"), "CSA 5.2")
     if complainants >= 10 and given.get("major") is False:
-        return (f"a group complaint ({complainants} complainants) is always major; --not-major does not apply",
-                "CSA 5.3(a)")
+        return (_("a group complaint ({complainants} complainants) is always major; --not-major does not apply").format(
+            complainants=complainants), "CSA 5.3(a)")
     if given.get("major") and complainants < 10 and not record.get("major_reason"):
-        return (f"--major needs --major-reason, one of {codes.MAJOR_REASONS.choices()}", "CSA 5.3(a)")
+        return (_("--major needs --major-reason, one of {choices}").format(choices=codes.MAJOR_REASONS.choices()),
+                "CSA 5.3(a)")
     if given.get("major_reason") and not (record.get("major") or complainants >= 10):
-        return ("--major-reason goes with --major: say that it is a major complaint", "CSA 5.3(a)")
+        return (_("--major-reason goes with --major: say that it is a major complaint"), "CSA 5.3(a)")
     if record.get("major_reason") == "other" and not record.get("major_note"):
-        return ("--major-reason other needs --major-note saying why it is major", "CSA 5.3(a)")
+        return (_("--major-reason other needs --major-note saying why it is major"), "CSA 5.3(a)")
     return None
 
 
 def describe_missing(names: list[str]) -> str:
-    parts = []
-    for name in names:
+    """The missing fields by name and option; "phone" in a missing list stands for a contact: either will do."""
+    def one(name: str) -> str:
         spec = FIELD_BY_NAME[name]
-        parts.append(f"{spec.english} ({spec.label}, {spec.option})")
-    return "; ".join(parts)
+        return _("{english} ({label}, {option})").format(english=spec.english, label=spec.label, option=spec.option)
+
+    return _("; ").join(_("a contact: {phone} or {address}").format(phone=one("phone"), address=one("address"))
+                        if name == "phone" else one(name) for name in names)
 
 
 def acceptance_missing(record: dict) -> list[str]:
@@ -258,7 +267,7 @@ def acceptance_missing(record: dict) -> list[str]:
             if not record.get(name):
                 missing.append(name)
     else:
-        for name in ("name", "id_type", "id_number"):
+        for name in ("name", "id_number"):  # the ID type defaults to a resident ID
             if not record.get(name):
                 missing.append(name)
     if not record.get("phone") and not record.get("address") and "address" not in missing:

@@ -12,6 +12,7 @@ LC_MESSAGES, LANG that is set, as the C library would.
 from __future__ import annotations
 
 import gettext
+from contextlib import contextmanager
 import os
 from pathlib import Path
 
@@ -51,6 +52,18 @@ def use(language: str | None = None) -> str:
     return _language
 
 
+@contextmanager
+def untranslated():
+    """English for a while: text that goes into --json, which never changes with the language."""
+    global _translation, _language
+    saved = _translation, _language
+    _translation, _language = gettext.NullTranslations(), "en"
+    try:
+        yield
+    finally:
+        _translation, _language = saved
+
+
 def language() -> str:
     if _language is None:
         use()
@@ -82,3 +95,10 @@ def N_(message: str) -> str:
 def pick(zh: str, en: str) -> str:
     """One of a code's two official labels (codes.py holds both), in the user's language."""
     return zh if chinese() else en
+
+
+# Typer prints these around our help (through the global gettext domain `use()` points at us), and
+# "Show this message and exit." is its --help's help; listed here so the catalog carries them.
+TYPER_WORDS = (N_("Arguments"), N_("Options"), N_("Commands"), N_("default: {default}"), N_("required"),
+               N_("env var: {var}"), N_("(dynamic)"), N_("Aborted!"), N_("Missing command."),
+               N_("No such command {name!r}."), N_("Show this message and exit."))

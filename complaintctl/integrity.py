@@ -75,7 +75,7 @@ def _read(path, check, result: Verified) -> None:
         check(conn)
         conn.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
-        result.fail(f"cannot be read as a ledger ({exc}); restore it from a backup")
+        result.fail(_("cannot be read as a ledger ({exc}); restore it from a backup").format(exc=exc))
     finally:
         conn.close()
 
@@ -87,8 +87,7 @@ def _structure_and_chain(path: str) -> Verified:
         rows = conn.execute("PRAGMA integrity_check").fetchall()
         if [r[0] for r in rows] != ["ok"]:
             lines = [line for r in rows for line in str(r[0]).splitlines() if not line.startswith("***")]
-            result.fail(f"SQLite integrity check failed ({len(lines)} findings), first: {lines[0]}; "
-                        "restore it from a backup")
+            result.fail(_("SQLite integrity check failed ({lines} findings), first: {value}; restore it from a backup").format(lines=len(lines), value=lines[0]))
             return
         _check_chain(conn, result)
 
@@ -103,11 +102,10 @@ def _check_chain(conn, result: Verified) -> None:
     for number, complaint, kind, at, recorded, actor, payload, prev_hash, digest in rows:
         result.events += 1
         if prev_hash != prev:
-            result.fail(f"event {number}: the hash chain is broken before it (an event was removed or inserted)")
+            result.fail(_("event {number}: the hash chain is broken before it (an event was removed or inserted)").format(number=number))
             return
         if event_hash(prev, complaint, kind, at, recorded, actor, payload) != digest:
-            result.fail(f"event {number} ({kind}{', ' + complaint if complaint else ''}) was changed after it "
-                        "was written: its content no longer matches its hash")
+            result.fail(_("event {number} ({kind}{value}) was changed after it was written: its content no longer matches its hash").format(number=number, kind=kind, value=', ' + complaint if complaint else ''))
             return
         prev = digest
     result.head = prev
@@ -128,7 +126,7 @@ def _check_state(conn, result: Verified, archive: Path | None, first_only: bool)
         result.complaints += 1
         record, last_id = None, None
         while pending is not None and pending[0] < number:
-            result.fail(f"events of {pending[0]} exist but the complaint is missing from the current state")
+            result.fail(_("events of {number} exist but the complaint is missing from the current state").format(number=pending[0]))
             if first_only:
                 return
             pending = next(events, None)
@@ -144,21 +142,21 @@ def _check_state(conn, result: Verified, archive: Path | None, first_only: bool)
             if first_only:
                 return
     if pending is not None:
-        result.fail(f"events of {pending[0]} exist but the complaint is missing from the current state")
+        result.fail(_("events of {number} exist but the complaint is missing from the current state").format(number=pending[0]))
 
 
 def _compare(number: str, record: dict | None, last_id, columns: dict, last_event: int, text: str) -> str | None:
     if record is None:
-        return f"{number} has a current state but no events: it was not made by complaintctl"
+        return _("{number} has a current state but no events: it was not made by complaintctl").format(number=number)
     # The stored text is this same fold written by json.dumps, so equal text is the fast, common case.
     if record_json(record) != text and json.loads(text) != record:
         stored = json.loads(text)
         keys = sorted(k for k in set(stored) | set(record) if stored.get(k) != record.get(k))
-        return f"{number}: the stored current state differs from its events in {', '.join(keys)}"
+        return _("{number}: the stored current state differs from its events in {keys}").format(number=number, keys=', '.join(keys))
     expected = columns_of(record)
     wrong = [name for name, value in columns.items() if expected[name] != value]
     if wrong or last_event != last_id:
-        return f"{number}: the stored query columns differ from its events ({', '.join(wrong or ['last_event'])})"
+        return _("{number}: the stored query columns differ from its events ({value})").format(number=number, value=', '.join(wrong or ['last_event']))
     return None
 
 
@@ -169,9 +167,9 @@ def _check_attachments(number: str, record: dict, archive: Path | None, result: 
             continue
         path = archive / attachment["stored_as"]
         if not path.is_file():
-            return f"{number}: attachment {attachment['file']} is missing from the archive ({path})"
+            return _("{number}: attachment {file} is missing from the archive ({path})").format(number=number, file=attachment['file'], path=path)
         if sha256_file(path) != attachment["sha256"]:
-            return f"{number}: attachment {attachment['file']} was changed since it was attached (SHA-256 differs)"
+            return _("{number}: attachment {file} was changed since it was attached (SHA-256 differs)").format(number=number, file=attachment['file'])
     return None
 
 

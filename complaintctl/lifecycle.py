@@ -23,8 +23,8 @@ from complaintctl.identity import same_person
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, archive_of, sha256_file
 from complaintctl.models import Complaint
-from complaintctl.policy import Policy
-from complaintctl.i18n import _
+from complaintctl.policy import Policy, unit_words
+from complaintctl.i18n import N_, _
 
 
 @dataclass
@@ -79,7 +79,7 @@ def _in_order(record: dict, kind: str, at: datetime, received_at: str | None = N
     in does not constrain what follows. `received_at`: the receipt after a correction in this event.
     """
     received = clock.from_iso(received_at or record["received_at"])
-    what = EVENT_NAMES.get(kind, kind)
+    what = _event_name(kind)
     if at < received:
         raise ComplaintError(_("{what} dated {at} is before {id} was received ({received}); check --at").format(what=what, at=_shown(at), id=record['id'], received=_shown(received)), "CSA 9.4")
     if kind in STATUS_AFTER and record.get("status") != "received" and record.get("status_at"):
@@ -88,12 +88,17 @@ def _in_order(record: dict, kind: str, at: datetime, received_at: str | None = N
             raise ComplaintError(_("{what} dated {at} is before {id} became {status} ({last}); check --at").format(what=what, at=_shown(at), id=record['id'], status=record['status'], last=_shown(last)), "CSA 9.4")
 
 
-EVENT_NAMES = {"amended": "the amendment", "accepted": "the acceptance", "rejected": "the refusal",
-               "assigned": "the assignment", "escalated": "the report", "extended": "the extension request",
-               "noted": "the note", "resolved": "the resolution", "regulator_replied": "the regulator reply",
-               "called_back": "the callback", "marked_unreasonable": "the unreasonable label",
-               "reclassified": "the reclassification", "attached": "the attachment", "closed": "closing",
-               "investigated": "the investigation record", "terminated": "the termination"}
+EVENT_NAMES = {"amended": N_("the amendment"), "accepted": N_("the acceptance"), "rejected": N_("the refusal"),
+               "assigned": N_("the assignment"), "escalated": N_("the report"),
+               "extended": N_("the extension request"), "noted": N_("the note"), "resolved": N_("the resolution"),
+               "regulator_replied": N_("the regulator reply"), "called_back": N_("the callback"),
+               "marked_unreasonable": N_("the unreasonable label"), "reclassified": N_("the reclassification"),
+               "attached": N_("the attachment"), "closed": N_("closing"),
+               "investigated": N_("the investigation record"), "terminated": N_("the termination")}
+
+
+def _event_name(kind: str) -> str:
+    return _(EVENT_NAMES[kind]) if kind in EVENT_NAMES else kind
 
 
 def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str | None = None) -> None:
@@ -103,15 +108,16 @@ def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str
     if status == "closed":
         raise ComplaintError(_("{id} is closed and archived; it can no longer be changed").format(id=record['id']), "CSA 9.4")
     hints = {
-        "received": "accept or reject it first",
-        "accepted": "assign a handler first (`complaintctl assign`)",
-        "rejected": "it was not accepted (不予受理)",
-        "assigned": "it is still being handled; resolve it first",
-        "resolved": "it is already resolved (办结)",
-        "terminated": "it was ended without a result (终止处理)",
+        "received": _("accept or reject it first"),
+        "accepted": _("assign a handler first (`complaintctl assign`)"),
+        "rejected": _("it was not accepted"),
+        "assigned": _("it is still being handled; resolve it first"),
+        "resolved": _("it is already resolved"),
+        "terminated": _("it was ended without a result"),
     }
-    raise ComplaintError(f"cannot {step} {record['id']}: it is {status} "
-                         f"({codes.STATUSES.label(status)}); {hints.get(status, '')}".rstrip("; "), rule)
+    raise ComplaintError(_("cannot {step} {id}: it is {status} ({label}); {hint}").format(
+        step=step, id=record["id"], status=status, label=codes.STATUSES.shown(status),
+        hint=hints.get(status, "")).rstrip("; "), rule)
 
 
 def _warm(ledger: Ledger) -> None:
@@ -137,9 +143,13 @@ def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str,
 
 def _escalation_notice(record: dict) -> list[str]:
     if record.get("major") and not record.get("escalations"):
-        kind = "group (群体), so major (重大)," if record.get("group") else "major (重大)"
-        return [f"CSA 9.1.2(c): {record['id']} is a {kind} complaint; report it at once and record "
-                f"the report with `complaintctl escalate {record['id']} --to ...`"]
+        if record.get("group"):
+            text = _("CSA 9.1.2(c): {id} is a group complaint, so a major one; report it at once and record the "
+                     "report with `complaintctl escalate {id} --to ...`")
+        else:
+            text = _("CSA 9.1.2(c): {id} is a major complaint; report it at once and record the report with "
+                     "`complaintctl escalate {id} --to ...`")
+        return [text.format(id=record["id"])]
     return []
 
 
@@ -210,7 +220,7 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
         raise ComplaintError(_("--reason may not be empty"))
 
     def build(session, record):
-        _require_status(record, codes.OPEN_STATUSES + ("rejected",), "amend")
+        _require_status(record, codes.OPEN_STATUSES + ("rejected",), _("amend"))
         if "category" in given and record.get("category"):
             raise ComplaintError(_("{id} is already classified {category}; change it with `complaintctl reclassify --category C --reason TEXT` so the reason is kept").format(id=record['id'], category=record['category']),
                                  "CSA 5")
@@ -232,9 +242,9 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
             raise ComplaintError(problem, "CSA 9.2.2(e)")
         _check_classification(fields, after)
         if "respondent" in changes:
-            for who, person in (("accepted", record.get("accepted_by")), ("is handling", record.get("handler"))):
+            for role, person in ((_("accepted"), record.get("accepted_by")), (_("is handling"), record.get("handler"))):
                 if same_person(person, fields["respondent"]):
-                    raise ComplaintError(_("{person} {who} {id}; the one who accepts or handles a complaint may not be its respondent (被投诉人): an upper level must reassign it first").format(person=person, who=who, id=record['id']),
+                    raise ComplaintError(_("{person} {role} {id}; the one who accepts or handles a complaint may not be its respondent (被投诉人): an upper level must reassign it first").format(person=person, role=role, id=record['id']),
                                          "CSA 7.7")
         payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
         after = apply(record, "amended", payload, clock.iso(at), by)
@@ -255,28 +265,28 @@ def _correct_receipt(session: Session, record: dict, received: datetime, at: dat
                              "CSA 9.4")
     decided = record.get("accepted_at") or record.get("rejected_at")
     if decided and not reason:
-        raise ComplaintError(_("{id} was {value} on {day_of}; correcting its time of receipt moves every deadline, so give --reason").format(id=record['id'], value='accepted' if record.get('accepted_at') else 'rejected', day_of=clock.day_of(decided)), "CSA 9.4")
+        raise ComplaintError(_("{id} was {value} on {day_of}; correcting its time of receipt moves every deadline, so give --reason").format(id=record['id'], value=_('accepted') if record.get('accepted_at') else _('rejected'), day_of=clock.day_of(decided)), "CSA 9.4")
     rows = session.connection().exec_driver_sql(
         "SELECT kind, at FROM events WHERE complaint = ? AND kind != 'registered'", (record["id"],)).all()
     if rows:
         kind, first = min(((kind, clock.from_iso(at)) for kind, at in rows), key=lambda row: row[1])
         if received > first:
-            raise ComplaintError(_("--received-at {received} would fall after {get} recorded at {first}; a receipt cannot follow what it started").format(received=_shown(received), get=EVENT_NAMES.get(kind, kind), first=_shown(first)), "CSA 9.4")
+            raise ComplaintError(_("--received-at {received} would fall after {get} recorded at {first}; a receipt cannot follow what it started").format(received=_shown(received), get=_event_name(kind), first=_shown(first)), "CSA 9.4")
 
 
 def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
     def build(_session, record):
-        _require_status(record, ("received",), "accept", "CSA 9.1.2")
+        _require_status(record, ("received",), _("accept"), "CSA 9.1.2")
         missing = acceptance_missing(record)
         if missing:
             hint = ""
             if missing == ["agent_authorized"]:
-                hint = "; without an authorisation, reject it with --reason no-authorization (9.1.1(b))"
+                hint = _("; without an authorisation, reject it with --reason no-authorization (9.1.1(b))")
             raise ComplaintError(_("cannot accept {id} yet; missing {missing}; add them with `complaintctl amend {id}`{hint}").format(id=record['id'], missing=describe_missing(missing), hint=hint), "CSA 9.1.2(b), Firm 15")
         if not record.get("category"):
             raise ComplaintError(_("cannot accept {id} before it is classified: give it a business category with `complaintctl amend {id} --category CODE` (see `complaintctl codes`)").format(id=record['id']),
                                  "CSA 5.1")
-        _avoid(record, by, "the person accepting it (--by)")
+        _avoid(record, by, _("the person accepting it (--by)"))
         return {}, _escalation_notice(record)
 
     return _change(ledger, complaint_id, "accepted", at, by, build)
@@ -302,7 +312,7 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
         raise ComplaintError(_("reason 'other' (f) needs --note saying what the reason is"), "CSA 9.1.1(f)")
 
     def build(session, record):
-        _require_status(record, ("received",), "reject", "CSA 9.1.1")
+        _require_status(record, ("received",), _("reject"), "CSA 9.1.1")
         payload = {"reason": reason_code, "notified_via": via, "note": note}
         notices: list[str] = []
         if original:
@@ -329,8 +339,8 @@ def assign(ledger: Ledger, complaint_id: str, *, handler: str, dept: str | None,
         raise ComplaintError(_("--handler may not be empty"))
 
     def build(_session, record):
-        _require_status(record, ("accepted", "assigned"), "assign", "CSA 9.2.2(a)")
-        _avoid(record, handler, "the handler")
+        _require_status(record, ("accepted", "assigned"), _("assign"), "CSA 9.2.2(a)")
+        _avoid(record, handler, _("the handler"))
         notices = []
         if record["status"] == "accepted" and at.date() > clock.day_of(record["accepted_at"]):
             notices.append(_("CSA 9.2.2(a): the handler is normally assigned the day the complaint is accepted ({day_of}); recorded as {at}").format(day_of=clock.day_of(record['accepted_at']), at=at.date()))
@@ -344,7 +354,7 @@ def escalate(ledger: Ledger, complaint_id: str, *, to: str, note: str | None, at
         raise ComplaintError(_("--to may not be empty: name the body the report went to"))
 
     def build(_session, record):
-        _require_status(record, codes.OPEN_STATUSES, "escalate", "CSA 9.1.2(c)")
+        _require_status(record, codes.OPEN_STATUSES, _("escalate"), "CSA 9.1.2(c)")
         return {"to": to, "note": note}, []
 
     return _change(ledger, complaint_id, "escalated", at, by, build)
@@ -360,9 +370,9 @@ def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approve
     via = codes.NOTIFY_VIA.parse(notified_via) if notified_via else None
 
     def build(_session, record):
-        _require_status(record, ("accepted", "assigned"), "extend", "CSA 9.2.2(d)")
+        _require_status(record, ("accepted", "assigned"), _("extend"), "CSA 9.2.2(d)")
         policy = policy_of(ledger, record)
-        unit = f"{policy.completion_unit} days"
+        unit = unit_words(policy.completion_unit)
         if days < 1:
             raise ComplaintError(_("--days must be at least 1, not {days}").format(days=days), "CSA 9.2.2(d)")
         if days > policy.extension_each_max:
@@ -396,7 +406,7 @@ def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetim
         raise ComplaintError(_("the note is empty"))
 
     def build(_session, record):
-        _require_status(record, codes.OPEN_STATUSES + ("rejected",), "add a note to")
+        _require_status(record, codes.OPEN_STATUSES + ("rejected",), _("add a note to"))
         return {"kind": kind_code, "text": text}, []
 
     return _change(ledger, complaint_id, "noted", at, by, build)
@@ -421,8 +431,8 @@ def investigate(ledger: Ledger, complaint_id: str, *, at: datetime, by: str, **i
                              "CSA 9.2.2(b)")
 
     def build(_session, record):
-        _require_status(record, ("assigned", "resolved"), "record the investigation of", "CSA 9.2.2(b)")
-        _avoid(record, by, "the investigator (--by)")
+        _require_status(record, ("assigned", "resolved"), _("record the investigation of"), "CSA 9.2.2(b)")
+        _avoid(record, by, _("the investigator (--by)"))
         return given, []
 
     return _change(ledger, complaint_id, "investigated", at, by, build)
@@ -444,8 +454,8 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
                                           "improvement": improvement, "suggestions": suggestions})
 
     def build(_session, record):
-        _require_status(record, ("assigned",), "resolve", "CSA 9.2.2(c)")
-        _avoid(record, by, "the person resolving it (--by)")
+        _require_status(record, ("assigned",), _("resolve"), "CSA 9.2.2(c)")
+        _avoid(record, by, _("the person resolving it (--by)"))
         known = {**(record.get("investigation") or {}), **investigation}
         missing = [INVESTIGATION_OPTIONS[k] for k in ("facts_found", "cause") if not known.get(k)]
         if missing:
@@ -471,7 +481,7 @@ def regulator_reply(ledger: Ledger, complaint_id: str, *, note: str | None, at: 
     def build(_session, record):
         if record.get("channel") != "regulator":
             raise ComplaintError(_("{id} was received directly, not transferred by a regulator; there is no transfer system to answer").format(id=record['id']), "CSA 9.2.2(e)")
-        _require_status(record, ("resolved",), "enter the regulator reply for", "CSA 9.2.2(e)")
+        _require_status(record, ("resolved",), _("enter the regulator reply for"), "CSA 9.2.2(e)")
         if record.get("regulator_replied_at"):
             raise ComplaintError(_("the result of {id} was already entered into the regulator's system on {day_of}").format(id=record['id'], day_of=clock.day_of(record['regulator_replied_at'])), "CSA 9.2.2(e)")
         return {"note": note, "transfer_no": record.get("transfer_no"), "source": record.get("source")}, []
@@ -494,9 +504,9 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
     with ledger.transaction() as session:
         row = load(session, complaint_id)
         record = json.loads(row.record)
-        _require_status(record, ("resolved",), "call back", "Firm 18(5)")
+        _require_status(record, ("resolved",), _("call back"), "Firm 18(5)")
         _in_order(record, "called_back", at)
-        _avoid(record, by, "the caller (--by)")
+        _avoid(record, by, _("the caller (--by)"))
         notices = _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
         payload = {"outcome": result, "method": how, "note": note}
         if told:
@@ -538,8 +548,9 @@ def _callback_frequency(session: Session, record: dict, at: datetime, limit: int
             if clock.quarter_of(clock.day_of(done["at"])) == quarter:
                 count += 1
     if count >= limit:
-        return [f"Callback rules 4(3): this is callback {count + 1} to this complainant in "
-                f"{quarter[0]}Q{quarter[1]}; the rules allow at most {limit} a quarter"]
+        return [_("Callback rules 4(3): this is callback {n} to this complainant in {year}Q{quarter}; the rules "
+                  "allow at most {limit} a quarter").format(n=count + 1, year=quarter[0], quarter=quarter[1],
+                                                           limit=limit)]
     return []
 
 
@@ -549,7 +560,7 @@ def mark_unreasonable(ledger: Ledger, complaint_id: str, *, evidence: str, appro
         raise ComplaintError(_("labelling a complaint unreasonable (无理投诉) needs the written investigation evidence (--evidence) and the internal approval (--approved-by)"), "CSA 5.4(b), Appendix C")
 
     def build(_session, record):
-        _require_status(record, ("accepted", "assigned", "resolved"), "mark unreasonable", "CSA 9.1.4(a)(3)")
+        _require_status(record, ("accepted", "assigned", "resolved"), _("mark unreasonable"), "CSA 9.1.4(a)(3)")
         if record.get("unreasonable"):
             raise ComplaintError(_("{id} is already marked unreasonable").format(id=record['id']), "CSA 5.4(b)")
         return {"evidence": evidence, "approved_by": approved_by}, []
@@ -563,7 +574,7 @@ def reclassify(ledger: Ledger, complaint_id: str, *, category: str, reason: str,
         raise ComplaintError(_("a reclassification needs --reason"), "CSA 5")
 
     def build(_session, record):
-        _require_status(record, codes.OPEN_STATUSES + ("rejected",), "reclassify")
+        _require_status(record, codes.OPEN_STATUSES + ("rejected",), _("reclassify"))
         if record.get("category") == to:
             raise ComplaintError(_("{id} is already in category {to}").format(id=record['id'], to=to))
         return {"from": record.get("category"), "to": to, "reason": reason}, []
@@ -604,7 +615,7 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
 
 def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
     def build(_session, record):
-        _require_status(record, ("resolved", "rejected", "terminated"), "close", "CSA 9.3")
+        _require_status(record, ("resolved", "rejected", "terminated"), _("close"), "CSA 9.3")
         if record["status"] == "resolved":
             if not record.get("callbacks"):
                 raise ComplaintError(_("call back the complainant of {id} before closing it (`complaintctl callback`)").format(id=record['id']), "Firm 18(5)")
@@ -613,9 +624,9 @@ def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcom
             if record.get("channel") == "regulator" and not record.get("regulator_replied_at"):
                 raise ComplaintError(_("enter the result of {id} into the regulator's transfer system first (`complaintctl regulator-reply`)").format(id=record['id']), "CSA 9.2.2(e)")
             # What closing depends on comes first in business time too, not only in the order typed.
-            needed = [("the callback", c["at"]) for c in record["callbacks"]]
+            needed = [(_("the callback"), c["at"]) for c in record["callbacks"]]
             if record.get("regulator_replied_at"):
-                needed.append(("the regulator reply", record["regulator_replied_at"]))
+                needed.append((_("the regulator reply"), record["regulator_replied_at"]))
             what, last = max(needed, key=lambda item: clock.from_iso(item[1]))
             if at < clock.from_iso(last):
                 raise ComplaintError(_("closing dated {at} is before {what} recorded at {from_iso}; check --at").format(at=_shown(at), what=what, from_iso=_shown(clock.from_iso(last))), "CSA 9.4")
@@ -641,7 +652,7 @@ def terminate(ledger: Ledger, complaint_id: str, *, reason: str, note: str | Non
         raise ComplaintError(_("reason 'other' needs --note saying why handling ended"), "CSA 9.1.1(d)")
 
     def build(_session, record):
-        _require_status(record, ("accepted", "assigned"), "terminate", "CSA 9.1.1(d)")
+        _require_status(record, ("accepted", "assigned"), _("terminate"), "CSA 9.1.1(d)")
         return {"reason": reason_code, "note": note}, []
 
     return _change(ledger, complaint_id, "terminated", at, by, build)

@@ -16,6 +16,11 @@ from complaintctl.i18n import _
 DAY_KINDS = ("trading", "working")
 
 
+def unit_words(unit: str) -> str:
+    """'trading days' or 'working days' (or 'calendar days'), in the user's language."""
+    return {"trading": _("trading days"), "working": _("working days")}.get(unit, _("calendar days"))
+
+
 @dataclass(frozen=True)
 class Policy:
     effective_from: date = date(1990, 1, 1)

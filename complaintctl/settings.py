@@ -14,11 +14,11 @@ from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
 from complaintctl.models import PolicyRow, Setting
 from complaintctl.policy import CSA_DEFAULT, Policy, policy_for
-from complaintctl.i18n import _
+from complaintctl.i18n import N_, _
 
 CONFIG_KEYS = {
-    "user": "default --by: who records the changes (投诉处理专岗)",
-    "branch": "branch name printed on reports (分支机构)",
+    "user": N_("default --by: who records the changes (投诉处理专岗)"),
+    "branch": N_("branch name printed on reports (分支机构)"),
 }
 USER_ENV = "COMPLAINTCTL_USER"
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
+
+# Tests read English messages, whatever the machine's locale; test_i18n.py runs both languages.
+os.environ["COMPLAINTCTL_LANG"] = "en"
 
 import pytest
 from typer.testing import CliRunner

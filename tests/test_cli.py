@@ -87,9 +87,9 @@ def test_warn_as_cron_runs_it_plain_lines_same_in_every_time_zone(cli, db_path):
     assert outputs[0] == outputs[1] == outputs[2]
     lines = outputs[0].splitlines()
     assert lines == [
-        f"overdue    {overdue}  acceptance decision (受理决定)  due 2026-11-05  10 trading days overdue"
+        f"overdue    {overdue}  acceptance decision  due 2026-11-05  10 trading days overdue"
         "  complainant 张*  handler -",
-        f"due_soon   {soon}  acceptance decision (受理决定)  due 2026-11-20  1 trading day left"
+        f"due_soon   {soon}  acceptance decision  due 2026-11-20  1 trading day left"
         "  complainant 张*  handler -",
     ]
     assert not any(ch in outputs[0] for ch in "\x1b┃━│─")
@@ -124,7 +124,7 @@ def test_list_filters_and_json(cli):
     assert [c["id"] for c in json.loads(cli("list", "--received-from", "2026-11-10", "--json").stdout)] == [soon, done]
     assert json.loads(cli("list", "--category", "a1", "--json").stdout) == []
     plain = cli("list", "--open").stdout.splitlines()
-    assert plain[0].split("\t")[:3] == [overdue, "2026-11-02", "received (已接收)"]
+    assert plain[0].split("\t")[:3] == [overdue, "2026-11-02", "received"]
     assert cli("list", "--status", "nonsense", ok=False).exit_code == 1
 
 
@@ -187,7 +187,7 @@ def test_the_readme_cron_recipe_speaks_on_a_make_up_saturday(cli, db_path):
                               stdin=subprocess.DEVNULL, timeout=60)
         assert done.stderr == ""
         said[day] = (done.returncode, done.stdout)
-    assert said["2026-10-10"] == (0, f"due_today  {number}  callback (回访)  due 2026-10-10  due today"
+    assert said["2026-10-10"] == (0, f"due_today  {number}  callback  due 2026-10-10  due today"
                                      "  complainant 张*  handler 赵六\n")
     assert said["2026-10-11"] == (1, "")  # Sunday: the gate says no, nothing is mailed
     assert said["2026-10-12"][0] == 3 and "overdue    " + number in said["2026-10-12"][1]

@@ -47,7 +47,7 @@ def test_register_prints_the_number_and_needs_only_first_contact_facts(cli):
     first = cli("register", *REGISTER_MINIMAL, "--received-at", "2026-11-20 09:30")
     second = cli("register", *REGISTER_MINIMAL, "--received-at", "2026-11-20 10:30")
     assert first.stdout.strip() == "TS-2026-0001" and second.stdout.strip() == "TS-2026-0002"
-    assert "受理决定" in first.stderr and "2026-11-25" in first.stderr
+    assert "acceptance decision" in first.stderr and "2026-11-25" in first.stderr
     assert status(cli, "TS-2026-0001") == "received"
 
 

@@ -138,7 +138,7 @@ def test_october_figures_match_a_hand_count(cli, tmp_path):
         ("TS-2026-0006", 21, "未能联系", "按期"), ("TS-2026-0006", 22, "满意", "再次回访"),
     ]
     assert callbacks[1]["再投诉编号"] == "TS-2026-0008"
-    assert "wrote" in result.stdout and "5 received (本期接收)" in result.stdout
+    assert "wrote" in result.stdout and "5 received this period" in result.stdout
 
 
 def test_later_events_do_not_change_the_periods_figures(cli, tmp_path):

@@ -6,6 +6,8 @@ Dates are written out by hand; 2026-11-02 is a Monday, and November 2026 has no 
 
 from __future__ import annotations
 
+import re
+
 import json
 
 import openpyxl
@@ -107,7 +109,7 @@ def test_escalation_is_due_the_day_of_receipt_and_warn_lists_it(cli):
     late = deadline(cli, number, "escalation")
     assert late["late"] is True and late["met_at"].startswith("2026-11-03T09:00")
     text = cli("show", number).stdout
-    assert "escalation (重大投诉上报)" in text and "LATE" in text.split("escalation (重大投诉上报)")[1].splitlines()[0]
+    assert "escalation" in text and "LATE" in text.split("  escalation ")[1].splitlines()[0]
 
 
 def test_escalation_is_due_the_day_a_complaint_is_marked_major(cli):
@@ -201,7 +203,7 @@ def test_investigate_from_assignment_until_close_and_later_values_supersede(cli,
     kept = [e["payload"].get("facts_found") for e in record["events"] if e["kind"] == "investigated"]
     assert kept == ["初步核实", "调取录音后核实"]  # the superseded value stays in the trail
     text = cli("show", number).stdout
-    assert "投诉原因及内控分析 cause and internal control: 费率设置错误" in text
+    assert re.search(r"cause and internal control: +费率设置错误", text)
 
 
 def test_resolve_waits_for_the_facts_and_the_cause(cli, db_path):
@@ -268,7 +270,7 @@ def test_a_dissatisfied_callback_records_what_was_advised(cli, db_path):
     refused(cli, db_path, "callback", number, "--outcome", "satisfied", "--advised", "mediation", rule="CSA 9.3(b)")
     cli("callback", number, "--outcome", "dissatisfied", "--advised", "仲裁", "--at", "2026-11-11")
     assert show(cli, number)["callbacks"][0]["advised"] == ["arbitration"]
-    assert "advised arbitration (仲裁)" in cli("show", number).stdout
+    assert "advised arbitration" in cli("show", number).stdout
 
 
 def test_an_unreachable_attempt_does_not_meet_the_callback_deadline(cli):
@@ -340,7 +342,7 @@ def test_terminate_ends_an_accepted_complaint_without_a_result(cli, db_path, tmp
     assert record["status"] == "terminated" and record["termination"]["reason"] == "in-proceedings"
     assert [d["kind"] for d in record["deadlines"]] == ["acceptance"]  # completion ended with it
     assert number not in cli("warn", "--as-of", "2026-12-31", ok=False).stdout
-    refused(cli, db_path, "resolve", number, "--result", "x", *RESOLVE, rule="CSA 9.2.2(c)", says="终止处理")
+    refused(cli, db_path, "resolve", number, "--result", "x", *RESOLVE, rule="CSA 9.2.2(c)", says="ended without a result")
     summary, ledger = report_rows(cli, tmp_path, "--month", "2026-11")
     assert (summary["本期终止处理"], summary["本期办结"]) == (1, 0)
     assert ledger[number]["是否按期"] == "终止处理" and ledger[number]["处理结果"].startswith("终止处理：进入调解仲裁诉讼程序")
@@ -369,7 +371,7 @@ def test_show_and_report_carry_address_agent_and_legal_representative(cli, tmp_p
     record = show(cli, number)
     assert (record["legal_rep_id_number"], record["legal_rep_phone"]) == ("110105********002X", "139****1111")
     text = cli("show", number).stdout
-    assert "法定代表人 legal representative: 陈立" in text and "代理人姓名 agent's name: 黄律师" in text
+    assert re.search(r"legal representative: +陈立", text) and re.search(r"agent's name: +黄律师", text)
     _, ledger = report_rows(cli, tmp_path, "--month", "2026-11")
     row = ledger[number]
     assert row["法定代表人"] == "陈*，110105********002X，139****1111"

@@ -9,8 +9,9 @@ import typer
 
 from complaintctl import clock
 from complaintctl.cli import render
-from complaintctl.cli.common import At, By, ComplaintGroup, Json, ledger, when, who
+from complaintctl.cli.common import At, By, ComplaintGroup, Json, ledger, when, who, whole_number
 from complaintctl.errors import REFUSED
+from complaintctl.i18n import _, untranslated
 
 calendar_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
                            help="Trading days (交易日) and working days (工作日): show, check, correct, import.")
@@ -27,7 +28,8 @@ NoteOpt = Annotated[Optional[str], typer.Option("--note", help="Why, e.g. the no
 @calendar_app.command("show")
 def calendar_show(
     ctx: typer.Context,
-    year: Annotated[Optional[int], typer.Option("--year", help="Year. Default: this year.")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", parser=whole_number, metavar="YYYY",
+                                                help="Year. Default: this year.")] = None,
     as_json: Json = False,
 ) -> None:
     """Every non-trading weekday and every make-up working day of a year, and where the data comes from."""
@@ -36,16 +38,18 @@ def calendar_show(
     cal = ledger(ctx).calendar()
     year = year or clock.today().year
     if not 1990 <= year <= 2100:
-        raise typer.BadParameter("choose a year from 1990 to 2100", param_hint="--year")
+        raise typer.BadParameter(_("choose a year from 1990 to 2100"), param_hint="--year")
     source = ("chinese-calendar package" if year in cal.package_years else "") + \
              (" + imported schedule" if year in cal.imported_years else "")
-    special = []
+    special, reasons = [], {}  # "why" in English for --json, which never changes with the language
     day = date(year, 1, 1)
     while day.year == year:
         trading, working = cal.is_trading_day(day), cal.is_working_day(day)
         if (day.weekday() < 5 and not trading) or (day.weekday() >= 5 and working):
-            special.append({"date": day.isoformat(), "trading_day": trading, "working_day": working,
-                            "why": cal.describe(day)})
+            with untranslated():
+                why = cal.describe(day)
+            reasons[day.isoformat()] = cal.describe(day)
+            special.append({"date": day.isoformat(), "trading_day": trading, "working_day": working, "why": why})
         day += timedelta(days=1)
     trading_count = cal.count_days(date(year - 1, 12, 31), date(year, 12, 31))
     summary = {"year": year, "covered": cal.covered(year), "source": source.strip(" +") or "none (weekends only)",
@@ -53,11 +57,15 @@ def calendar_show(
     if as_json:
         render.emit_json(summary)
         return
-    render.say(f"{year}: {trading_count} trading days; data: {summary['source']}"
-               + ("" if cal.covered(year) else " — PROVISIONAL: import the official schedule"))
+    render.say(_("{year}: {count} trading days; data: {source}").format(year=year, count=trading_count,
+                                                                       source=summary["source"])
+               + ("" if cal.covered(year) else _(" — PROVISIONAL: import the official schedule")))
+    trading_word, closed_word, working_word, rest_word = _("trading"), _("closed"), _("working"), _("rest")
+    column = max(render.width(w) for w in (trading_word, closed_word, working_word, rest_word))
     for item in special:
-        render.say(f"  {item['date']}  {'trading' if item['trading_day'] else 'closed '}  "
-                   f"{'working' if item['working_day'] else 'rest   '}  {item['why']}")
+        render.say(f"  {item['date']}  {render.pad(trading_word if item['trading_day'] else closed_word, column)}  "
+                   f"{render.pad(working_word if item['working_day'] else rest_word, column)}  "
+                   f"{reasons[item['date']]}")
 
 
 DayArg = Annotated[Optional[str], typer.Argument(help="YYYY-MM-DD. Default: today in Shanghai.")]
@@ -70,11 +78,17 @@ def _answer_day(ctx: typer.Context, day: Optional[str], quiet: bool, as_json: bo
     trading, working = cal.is_trading_day(target), cal.is_working_day(target)
     answer = trading if kind == "trading" else working
     if as_json:
+        with untranslated():
+            why = cal.describe(target)
         render.emit_json({"date": target.isoformat(), "trading_day": trading, "working_day": working,
-                          "why": cal.describe(target), "provisional": not cal.covered(target.year)})
+                          "why": why, "provisional": not cal.covered(target.year)})
     elif not quiet:
-        note = "" if cal.covered(target.year) else " (provisional: weekends only for this year)"
-        render.say(f"{target} {'is' if answer else 'is not'} a {kind} day: {cal.describe(target)}{note}")
+        note = "" if cal.covered(target.year) else _(" (provisional: weekends only for this year)")
+        answers = {("trading", True): _("{day} is a trading day: {why}"),
+                   ("trading", False): _("{day} is not a trading day: {why}"),
+                   ("working", True): _("{day} is a working day: {why}"),
+                   ("working", False): _("{day} is not a working day: {why}")}
+        render.say(answers[kind, answer].format(day=target, why=cal.describe(target)) + note)
     raise typer.Exit(0 if answer else REFUSED)
 
 
@@ -96,12 +110,15 @@ def calendar_is_working_day(ctx: typer.Context, day: DayArg = None, quiet: Quiet
 @calendar_app.command("next")
 def calendar_next(
     ctx: typer.Context,
-    count: Annotated[int, typer.Argument(min=1, max=400, help="How many trading days.", show_default=False)],
+    count: Annotated[int, typer.Argument(parser=whole_number, metavar="N", help="How many trading days (1-400).",
+                                         show_default=False)],
     from_: Annotated[Optional[str], typer.Option("--from", help="Start after this day. Default: today.")] = None,
     working: Annotated[bool, typer.Option("--working", help="Count working days instead.")] = False,
     as_json: Json = False,
 ) -> None:
     """The next N trading days after a day (T+1 ... T+N)."""
+    if not 1 <= count <= 400:
+        raise typer.BadParameter(_("choose from 1 to 400 days"), param_hint="N")
     cal = ledger(ctx).calendar()
     start = clock.parse_date(from_, "--from") if from_ is not None else clock.today()
     days = cal.next_days(start, count, "working" if working else "trading")
@@ -110,7 +127,7 @@ def calendar_next(
                           for i, d in enumerate(days, 1)])
         return
     for i, d in enumerate(days, 1):
-        render.say(f"T+{i}\t{d.isoformat()}" + ("\tprovisional" if not cal.covered(d.year) else ""))
+        render.say(f"T+{i}\t{d.isoformat()}" + ("\t" + _("provisional") if not cal.covered(d.year) else ""))
 
 
 def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optional[str], at, by,
@@ -123,8 +140,9 @@ def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optio
     if as_json:
         render.emit_json({"kind": kind, "days": [d.isoformat() for d in days], "note": note})
         return
-    span = f"{days[0]}" + (f" to {days[-1]}" if len(days) > 1 else "")
-    render.say(f"{span}: {kind} ({DAY_KINDS[kind]}) recorded; open deadlines follow the new calendar")
+    span = f"{days[0]}" + (f" – {days[-1]}" if len(days) > 1 else "")
+    render.say(_("{days}: {kind} ({label}) recorded; open deadlines follow the new calendar").format(
+        days=span, kind=kind, label=DAY_KINDS[kind]))
 
 
 @calendar_app.command("add-holiday")
@@ -167,9 +185,10 @@ def calendar_import(
         render.emit_json({"year": schedule["year"], "source": schedule["source"],
                           **{key: [d.isoformat() for d in schedule[key]] for key in ("holidays", "workdays", "closures")}})
         return
-    render.say(f"{schedule['year']} schedule imported ({schedule['source']}): {len(schedule['holidays'])} holidays, "
-               f"{len(schedule['workdays'])} make-up workdays, {len(schedule['closures'])} closures; "
-               f"{schedule['year']} deadlines are no longer provisional")
+    render.say(_("{year} schedule imported ({source}): {holidays} holidays, {workdays} make-up workdays, "
+                 "{closures} closures; {year} deadlines are no longer provisional").format(
+        year=schedule["year"], source=schedule["source"], holidays=len(schedule["holidays"]),
+        workdays=len(schedule["workdays"]), closures=len(schedule["closures"])))
 
 
 POLICY_OPTIONS = {
@@ -199,7 +218,8 @@ def policy_show(ctx: typer.Context, as_json: Json = False) -> None:
         render.emit_json(rows)
         return
     for row in rows:
-        render.say(f"from {row['effective_from']}:" + ("  (CSA defaults)" if row["effective_from"] == "1990-01-01" else ""))
+        render.say(_("from {day}:").format(day=row["effective_from"]) +
+                   (_("  (CSA defaults)") if row["effective_from"] == "1990-01-01" else ""))
         if row.get("basis"):
             render.say(f"  {'basis':<24} {row['basis']}")
         for key, value in row.items():
@@ -224,8 +244,9 @@ def policy_set(ctx: typer.Context, effective_from: str, at: Optional[str] = None
     if as_json:
         render.emit_json(policy.as_dict())
         return
-    render.say(f"policy from {policy.effective_from}: " + ", ".join(f"{k}={v}" for k, v in given.items())
-               + (f"; basis: {policy.basis}" if policy.basis else ""))
+    render.say(_("policy from {day}: {numbers}").format(day=policy.effective_from,
+                                                       numbers=", ".join(f"{k}={v}" for k, v in given.items()))
+               + (_("; basis: {basis}").format(basis=policy.basis) if policy.basis else ""))
 
 
 def _policy_set_signature():
@@ -246,9 +267,14 @@ def _policy_set_signature():
         inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=Json, default=False),
     ]
     for name, help_text in POLICY_OPTIONS.items():
-        annotation = Optional[str] if name.endswith("_unit") else Optional[int]
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                                        default=typer.Option(None, "--" + name.replace("_", "-"), help=help_text)))
+        if name.endswith("_unit"):
+            option = typer.Option(None, "--" + name.replace("_", "-"), help=help_text)
+            annotation = Optional[str]
+        else:
+            option = typer.Option(None, "--" + name.replace("_", "-"), help=help_text, parser=whole_number,
+                                  metavar="N")
+            annotation = Optional[int]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=option))
     return inspect.Signature(params)
 
 
@@ -266,7 +292,7 @@ def config_show(ctx: typer.Context, as_json: Json = False) -> None:
         render.emit_json(values)
         return
     for key, meaning in CONFIG_KEYS.items():
-        render.say(f"{key:<8} {values.get(key, '(not set)')}    # {meaning}")
+        render.say(f"{key:<8} {values.get(key, _('(not set)'))}    # {_(meaning)}")
 
 
 @config_app.command("set")
@@ -295,8 +321,8 @@ def demo(
 
     book = ctx.find_root().obj.open(create=True)
     summary = load_scenario(book, scenario)
-    render.tell(f"demo ledger {book.path}: {summary['complaints']} complaints, {summary['events']} events; "
-                f"as of {summary['as_of']}")
+    render.tell(_("demo ledger {path}: {complaints} complaints, {events} events; as of {day}").format(
+        path=book.path, complaints=summary["complaints"], events=summary["events"], day=summary["as_of"]))
 
 
 def register_commands(app: typer.Typer) -> None:

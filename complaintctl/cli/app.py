@@ -11,9 +11,10 @@ import typer
 from complaintctl import __version__, clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
-from complaintctl.cli.common import At, By, ComplaintGroup, ComplaintId, Json, State, ledger, when, who
+from complaintctl.cli.common import At, By, ComplaintGroup, ComplaintId, Json, State, ledger, when, who, whole_number
 from complaintctl.complaint import FIELDS, masked
 from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _
 
 lifecycle = lazy("complaintctl.lifecycle")
 
@@ -24,9 +25,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help="The investor-complaint ledger (投诉台账) of a securities branch, kept to the CSA standard "
-         "《证券公司投诉处理标准》: register, accept, handle, call back and close complaints; warn of "
-         "deadlines; export the regulatory report.",
+    help=_("The investor-complaint ledger (投诉台账) of a securities branch, kept to the CSA standard "
+           "《证券公司投诉处理标准》: register, accept, handle, call back and close complaints; warn of "
+           "deadlines; export the regulatory report. 中文界面: LANG=zh_CN.UTF-8 or COMPLAINTCTL_LANG=zh."),
 )
 
 
@@ -51,30 +52,31 @@ def root(
 # -- the record options shared by register and amend ---------------------------------------------
 
 _HELP_EXTRA = {
-    "method": f" One of: {codes.METHODS.choices()}.",
-    "channel": f" One of: {codes.CHANNELS.choices()}.",
-    "source": " For transferred complaints, e.g. 12386.",
-    "reply_due": " YYYY-MM-DD, from the transfer ticket; the regulator-reply deadline when earlier than "
-                 "completion (CSA 9.2.2(e)).",
-    "id_type": f" One of: {codes.ID_TYPES.choices()}. Default id_card.",
-    "category": " CSA 5.1 code a1-a6, b1-b6, c, d, e or its Chinese label (see `complaintctl codes`).",
-    "complainants": " 10 or more makes it a group complaint (群体投诉, CSA 5.2).",
-    "major": " A major complaint (重大投诉, CSA 5.3); needs --major-reason. A group complaint is always major.",
-    "major_reason": f" CSA 5.3(a) case, implies --major: {codes.MAJOR_REASONS.choices()}.",
-    "major_note": " Required with --major-reason other.",
-    "representatives": " NAME or \"NAME PHONE\"; repeat for each, at most 5: a group complaint made in "
-                       "person (CSA 5.2).",
-    "address": " An institution's is required (住所, Firm 15).",
-    "legal_rep_id_number": " Checked like --id-number when it is a resident ID.",
-    "agent_authorized": " The agent holds a written authorisation.",
-    "received_at": " Same forms as --at. Default: --at, else now. Every deadline counts from it.",
+    "method": _(" One of: {choices}.").format(choices=codes.METHODS.choices()),
+    "channel": _(" One of: {choices}.").format(choices=codes.CHANNELS.choices()),
+    "source": _(" For transferred complaints, e.g. 12386."),
+    "reply_due": _(" A date, from the transfer ticket; the regulator-reply deadline when earlier than "
+                   "completion (CSA 9.2.2(e))."),
+    "id_type": _(" One of: {choices}. Default id_card.").format(choices=codes.ID_TYPES.choices()),
+    "category": _(" CSA 5.1 code a1-a6, b1-b6, c, d, e or its Chinese label (see `complaintctl codes`)."),
+    "complainants": _(" 10 or more makes it a group complaint (群体投诉, CSA 5.2)."),
+    "major": _(" A major complaint (重大投诉, CSA 5.3); needs --major-reason. A group complaint is always major."),
+    "major_reason": _(" CSA 5.3(a) case, implies --major: {choices}.").format(choices=codes.MAJOR_REASONS.choices()),
+    "major_note": _(" Required with --major-reason other."),
+    "representatives": _(" NAME or \"NAME PHONE\"; repeat for each, at most 5: a group complaint made in "
+                         "person (CSA 5.2)."),
+    "address": _(" An institution's is required (住所, Firm 15)."),
+    "legal_rep_id_number": _(" Checked like --id-number when it is a resident ID."),
+    "agent_authorized": _(" The agent holds a written authorisation."),
+    "received_at": _(" Same forms as --at. Default: --at, else now. Every deadline counts from it."),
 }
 
 
 def _field_parameters() -> list[inspect.Parameter]:
     params = []
     for spec in FIELDS:
-        help_text = f"{spec.english.capitalize()} ({spec.label}).{_HELP_EXTRA.get(spec.name, '')}"
+        help_text = _("{english} ({label}).").format(english=spec.english[0].upper() + spec.english[1:],
+                                                     label=spec.label) + _HELP_EXTRA.get(spec.name, "")
         if spec.name in ("major", "agent_authorized"):
             flag = spec.option
             option = typer.Option(None, f"{flag}/{flag.replace('--', '--not-')}", help=help_text, show_default=False)
@@ -108,17 +110,18 @@ def _given(fields: dict) -> dict:
 
 
 def _done(ctx: typer.Context, outcome: lifecycle.Outcome, as_json: bool, what: str) -> None:
+    """`what`: the step done, already in the user's language."""
     for notice in outcome.notices:
-        render.tell(f"complaintctl: {notice}")
+        render.notice(notice)
     if as_json:
         render.emit_json(_record_json(ctx, outcome.record))
         return
     record = outcome.record
-    line = f"{record['id']} {what}: {render.status_text(record['status'])}"
+    line = _("{id} {what}: {status}").format(id=record["id"], what=what, status=render.status_text(record["status"]))
     upcoming = [d for d in lifecycle.deadlines(ledger(ctx), record) if d.met_at is None]
     if upcoming:
         first = min(upcoming, key=lambda d: d.due)
-        line += f"; {render.KIND_LABEL[first.kind]} due {render.due_text(first)}"
+        line += _("; {kind} due {due}").format(kind=render.kind_text(first.kind), due=render.due_text(first))
     render.say(line)
     for number in outcome.created:
         if number != record["id"]:
@@ -140,16 +143,16 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
     """
     state = ctx.find_root().obj
     if state.path.is_dir():
-        raise ComplaintError(f"{state.path} is a folder; give --db the ledger's file path, e.g. {state.path}/ledger.db")
+        raise ComplaintError(_("{path} is a folder; give --db the ledger's file path, e.g. {path}/ledger.db").format(path=state.path))
     if state.path.exists():
-        raise ComplaintError(f"{state.path} already exists; init creates a new ledger and leaves this one as it is")
+        raise ComplaintError(_("{path} already exists; init creates a new ledger and leaves this one as it is").format(path=state.path))
     book = state.open(create=True)
     book.record("created", who(ctx, by), {"version": __version__})
     if as_json:
         render.emit_json({"ledger": str(book.path)})
         return
-    render.say(f"created ledger {book.path}")
-    render.tell("next: `complaintctl config set user NAME` and `complaintctl config set branch NAME`")
+    render.say(_("created ledger {path}").format(path=book.path))
+    render.tell(_("next: `complaintctl config set user NAME` and `complaintctl config set branch NAME`"))
 
 
 @app.command()
@@ -171,29 +174,30 @@ def register(
     Needs only what a first contact gives: --method, --channel, the complainant's --name (or
     --institution with --uscc), one contact (--phone or --address) and the --request; transferred
     complaints also --source and --transfer-no. Prints the new complaint number. On a terminal,
-    missing fields are asked for.
+    missing fields are asked for, then what acceptance needs (ID, respondent, category, facts),
+    which may be left empty until known.
     """
     from complaintctl.cli.common import stdin_is_terminal
-    from complaintctl.complaint import parse_fields, registration_missing
 
     moment = clock.parse_at(at) if at is not None else None  # default: when it was received
     fields = _given(fields)
     if not no_input and stdin_is_terminal():
-        if registration_missing(parse_fields(fields)):
-            from complaintctl.cli.prompts import ask_missing
+        from complaintctl.cli.prompts import ask_missing, needs_questions
 
+        if needs_questions(fields):
             fields = ask_missing(fields)
     book = ledger(ctx)
     outcome = lifecycle.register(book, fields, at=moment, by=who(ctx, by), parent=parent)
     for notice in outcome.notices:
-        render.tell(f"complaintctl: {notice}")
+        render.notice(notice)
     record = outcome.record
     if as_json:
         render.emit_json(_record_json(ctx, record))
         return
     render.say(record["id"])
     acceptance = lifecycle.deadlines(book, record)[0]
-    render.tell(f"registered {record['id']}: {render.KIND_LABEL['acceptance']} due {render.due_text(acceptance)}")
+    render.tell(_("registered {id}: {kind} due {due}").format(id=record["id"], kind=render.kind_text("acceptance"),
+                                                            due=render.due_text(acceptance)))
 
 
 @app.command()
@@ -211,23 +215,23 @@ def amend(
     it may not fall after any step already recorded. The category is changed with `reclassify`.
     """
     outcome = lifecycle.amend(ledger(ctx), complaint, _given(fields), at=when(at), by=who(ctx, by), reason=reason)
-    _done(ctx, outcome, as_json, "amended")
+    _done(ctx, outcome, as_json, _("amended"))
 
 
 @app.command()
 def accept(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None, as_json: Json = False) -> None:
     """Accept a complaint (受理, CSA 9.1.2) once its basic facts are on record (Firm 15)."""
-    _done(ctx, lifecycle.accept(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, "accepted")
+    _done(ctx, lifecycle.accept(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, _("accepted"))
 
 
 @app.command()
 def reject(
     ctx: typer.Context,
     complaint: ComplaintId,
-    reason: Annotated[str, typer.Option("--reason", help=f"CSA 9.1.1 reason: {codes.REJECT_REASONS.choices()}.",
+    reason: Annotated[str, typer.Option("--reason", help=_("CSA 9.1.1 reason: {choices}.").format(choices=codes.REJECT_REASONS.choices()),
                                         show_default=False)],
     notified_via: Annotated[Optional[str], typer.Option(
-        "--notified-via", help=f"How the complainant was told (Firm 17): {codes.NOTIFY_VIA.choices()}.")] = None,
+        "--notified-via", help=_("How the complainant was told (Firm 17): {choices}.").format(choices=codes.NOTIFY_VIA.choices()))] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
     original: Annotated[Optional[str], typer.Option(
         "--original", help="With --reason duplicate: the complaint this one repeats (CSA 9.1.1(c)).")] = None,
@@ -236,7 +240,7 @@ def reject(
     """Decide not to accept (不予受理, CSA 9.1.1); the complainant must be told how and why."""
     outcome = lifecycle.reject(ledger(ctx), complaint, reason=reason, notified_via=notified_via, note=note,
                                original=original, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "rejected")
+    _done(ctx, outcome, as_json, _("rejected"))
 
 
 @app.command()
@@ -248,7 +252,7 @@ def assign(
 ) -> None:
     """Assign the handler (派发, CSA 9.2.2(a)); never the respondent (CSA 7.7). Again to reassign."""
     outcome = lifecycle.assign(ledger(ctx), complaint, handler=handler, dept=dept, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "assigned")
+    _done(ctx, outcome, as_json, _("assigned"))
 
 
 @app.command()
@@ -260,21 +264,19 @@ def escalate(
 ) -> None:
     """Record the report of a major or group complaint (上报, CSA 9.1.2(c), 9.2.2(a)(2))."""
     outcome = lifecycle.escalate(ledger(ctx), complaint, to=to, note=note, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "escalated")
+    _done(ctx, outcome, as_json, _("escalated"))
 
 
 @app.command()
 def extend(
     ctx: typer.Context, complaint: ComplaintId,
-    days: Annotated[int, typer.Option("--days", help="Trading days to add (each <= 20, total <= 20).",
-                                      show_default=False)],
+    days: Annotated[int, typer.Option("--days", parser=whole_number, metavar="N",
+                                      help="Trading days to add (each <= 20, total <= 20).", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why more time is needed.", show_default=False)],
     approved_by: Annotated[Optional[str], typer.Option(
         "--approved-by", help="Who approved it (审批人, CSA 9.2.2(d)). Required.")] = None,
     notified_via: Annotated[Optional[str], typer.Option(
-        "--notified-via", help=f"How the complainant was told of the progress (CSA 9.2.1(d)): "
-                               f"{codes.NOTIFY_VIA.choices()}. Not needed after a `note --kind progress` dated "
-                               "by the original deadline.")] = None,
+        "--notified-via", help=_("How the complainant was told of the progress (CSA 9.2.1(d)): {choices}. Not needed after a `note --kind progress` dated by the original deadline.").format(choices=codes.NOTIFY_VIA.choices()))] = None,
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Extend the completion deadline (延期, CSA 9.2.2(d)); requested no later than the deadline.
@@ -283,20 +285,19 @@ def extend(
     """
     outcome = lifecycle.extend(ledger(ctx), complaint, days=days, reason=reason, approved_by=approved_by,
                                notified_via=notified_via, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "extended")
+    _done(ctx, outcome, as_json, _("extended"))
 
 
 @app.command()
 def note(
     ctx: typer.Context, complaint: ComplaintId,
     text: Annotated[str, typer.Argument(help="The note.", show_default=False)],
-    kind: Annotated[str, typer.Option("--kind", help=f"{codes.NOTE_KINDS.choices()}; progress = interim "
-                                      "feedback to the complainant (CSA 9.2.1(d)).")] = "internal",
+    kind: Annotated[str, typer.Option("--kind", help=_("{choices}; progress = interim feedback to the complainant (CSA 9.2.1(d)).").format(choices=codes.NOTE_KINDS.choices()))] = "internal",
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Add a note to the investigation record, or record interim feedback (进展反馈)."""
     outcome = lifecycle.note(ledger(ctx), complaint, text=text, kind=kind, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "noted")
+    _done(ctx, outcome, as_json, _("noted"))
 
 
 FactsFound = Annotated[Optional[str], typer.Option(
@@ -325,7 +326,7 @@ def investigate(
     outcome = lifecycle.investigate(ledger(ctx), complaint, facts_found=facts_found, cause=cause,
                                     accountability=accountability, improvement=improvement, suggestions=suggestions,
                                     at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "investigation recorded")
+    _done(ctx, outcome, as_json, _("investigation recorded"))
 
 
 @app.command()
@@ -334,8 +335,7 @@ def resolve(
     result: Annotated[str, typer.Option("--result", help="The handling opinion given (处理意见/结果).",
                                         show_default=False)],
     feedback_via: Annotated[Optional[str], typer.Option(
-        "--feedback-via", help=f"How the opinion reached the complainant (CSA 9.3). Required: "
-                               f"{codes.FEEDBACK_VIA.choices()}.")] = None,
+        "--feedback-via", help=_("How the opinion reached the complainant (CSA 9.3). Required: {choices}.").format(choices=codes.FEEDBACK_VIA.choices()))] = None,
     respondent_feedback_via: Annotated[Optional[str], typer.Option(
         "--respondent-feedback-via", help="How it reached the respondent (被投诉人, CSA 9.3); required when the "
                                           "complaint names one. Same codes.")] = None,
@@ -353,7 +353,7 @@ def resolve(
                                 accountability=accountability, improvement=improvement, suggestions=suggestions,
                                 compensation=compensation, feedback_via=feedback_via,
                                 respondent_feedback_via=respondent_feedback_via, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "resolved")
+    _done(ctx, outcome, as_json, _("resolved"))
 
 
 @app.command("regulator-reply")
@@ -364,21 +364,20 @@ def regulator_reply(
 ) -> None:
     """Record that the result was entered into the regulator's transfer system (CSA 9.2.2(e))."""
     outcome = lifecycle.regulator_reply(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "regulator reply recorded")
+    _done(ctx, outcome, as_json, _("regulator reply recorded"))
 
 
 @app.command()
 def callback(
     ctx: typer.Context, complaint: ComplaintId,
-    outcome: Annotated[str, typer.Option("--outcome", help=f"{codes.CALLBACK_OUTCOMES.choices()}.",
+    outcome: Annotated[str, typer.Option("--outcome", help=_("{choices}.").format(choices=codes.CALLBACK_OUTCOMES.choices()),
                                          show_default=False)],
-    method: Annotated[Optional[str], typer.Option("--method", help=f"{codes.CALLBACK_METHODS.choices()}. Default phone.")] = None,
+    method: Annotated[Optional[str], typer.Option("--method", help=_("{choices}. Default phone.").format(choices=codes.CALLBACK_METHODS.choices()))] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="What the complainant said.")] = None,
     recomplain: Annotated[bool, typer.Option("--recomplain", help="Dissatisfied: open a new complaint linked "
                                              "to this one (Firm 18(7)).")] = False,
     advised: Annotated[Optional[List[str]], typer.Option(
-        "--advised", help=f"Dissatisfied: what the complainant was told they may turn to, repeatable (CSA 9.3(b)): "
-                          f"{codes.ADVICE.choices()}.")] = None,
+        "--advised", help=_("Dissatisfied: what the complainant was told they may turn to, repeatable (CSA 9.3(b)): {choices}.").format(choices=codes.ADVICE.choices()))] = None,
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record a callback (回访, Firm 18(5)), or an attempt that reached no one (--outcome unreachable).
@@ -388,7 +387,7 @@ def callback(
     """
     result = lifecycle.callback(ledger(ctx), complaint, outcome=outcome, method=method, note=note,
                                 recomplain=recomplain, advised=advised or (), at=when(at), by=who(ctx, by))
-    _done(ctx, result, as_json, "called back")
+    _done(ctx, result, as_json, _("called back"))
 
 
 @app.command("mark-unreasonable")
@@ -402,7 +401,7 @@ def mark_unreasonable(
     """Label an accepted complaint unreasonable (无理投诉, CSA 5.4(b), Appendix C); it is still handled."""
     outcome = lifecycle.mark_unreasonable(ledger(ctx), complaint, evidence=evidence, approved_by=approved_by,
                                           at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "marked unreasonable")
+    _done(ctx, outcome, as_json, _("marked unreasonable"))
 
 
 @app.command()
@@ -415,25 +414,25 @@ def reclassify(
     """Change the business category (业务类别, CSA 5.1) with a recorded reason."""
     outcome = lifecycle.reclassify(ledger(ctx), complaint, category=category, reason=reason, at=when(at),
                                    by=who(ctx, by))
-    _done(ctx, outcome, as_json, "reclassified")
+    _done(ctx, outcome, as_json, _("reclassified"))
 
 
 @app.command()
 def attach(
     ctx: typer.Context, complaint: ComplaintId,
     file: Annotated[Path, typer.Argument(help="The file to archive.", show_default=False)],
-    kind: Annotated[str, typer.Option("--kind", help=f"{codes.ATTACHMENT_KINDS.choices()}.", show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", help=_("{choices}.").format(choices=codes.ATTACHMENT_KINDS.choices()), show_default=False)],
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Archive a recording, document or approval (CSA 9.4): copied beside the ledger, SHA-256 recorded."""
     outcome = lifecycle.attach(ledger(ctx), complaint, path=file, kind=kind, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "attached")
+    _done(ctx, outcome, as_json, _("attached"))
 
 
 @app.command()
 def terminate(
     ctx: typer.Context, complaint: ComplaintId,
-    reason: Annotated[str, typer.Option("--reason", help=f"{codes.TERMINATE_REASONS.choices()}.",
+    reason: Annotated[str, typer.Option("--reason", help=_("{choices}.").format(choices=codes.TERMINATE_REASONS.choices()),
                                         show_default=False)],
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
     at: At = None, by: By = None, as_json: Json = False,
@@ -444,7 +443,7 @@ def terminate(
     acceptance. Its pending deadlines end; the report counts it apart from completed ones.
     """
     outcome = lifecycle.terminate(ledger(ctx), complaint, reason=reason, note=note, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, "terminated")
+    _done(ctx, outcome, as_json, _("terminated"))
 
 
 @app.command()
@@ -454,7 +453,7 @@ def close(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = No
     A resolved complaint needs its callback first; one whose complainant was never reached needs
     attempts on 2 different working days (policy unreachable-attempts, Firm 18(5)).
     """
-    _done(ctx, lifecycle.close(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, "closed")
+    _done(ctx, lifecycle.close(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, _("closed"))
 
 
 from complaintctl.cli import views  # noqa: E402  (registers show, list, warn, codes)
@@ -465,17 +464,38 @@ from complaintctl.cli import safety  # noqa: E402  (registers verify, backup, re
 views.register_commands(app)
 admin.register_commands(app)
 reports.register_commands(app)
-for command in (safety.verify, safety.backup, safety.restore):
-    app.command()(command)
+app.command()(safety.verify)
+app.command()(safety.backup)
+app.command()(safety.restore)
 
 
 def main() -> None:
     import signal
+    import sys
 
     # `complaintctl warn | head`: stop quietly when the reader goes away, as Unix tools do.
     # Output is printed after the transaction commits, so nothing is left half-done.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    app(prog_name="complaintctl")
+    app(args=db_first(sys.argv[1:]), prog_name="complaintctl")
+
+
+def db_first(args: list[str]) -> list[str]:
+    """`complaintctl list --db PATH` means `complaintctl --db PATH list`: --db is read wherever it is typed."""
+    rest, db = [], []
+    i = 0
+    while i < len(args):
+        if args[i] == "--":
+            rest += args[i:]
+            break
+        if args[i] == "--db" and i + 1 < len(args) and i > 0:
+            db, i = ["--db", args[i + 1]], i + 2
+            continue
+        if args[i].startswith("--db=") and i > 0:
+            db, i = [args[i]], i + 1
+            continue
+        rest.append(args[i])
+        i += 1
+    return db + rest
 
 
 __all__ = ["app", "main", "ComplaintError"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from datetime import datetime
@@ -17,6 +18,7 @@ except ImportError:  # pragma: no cover
 
 from complaintctl import clock
 from complaintctl.errors import USAGE, ComplaintError
+from complaintctl.i18n import _
 from complaintctl.cli.lazy import lazy
 
 ledgers = lazy("complaintctl.ledger")
@@ -33,8 +35,37 @@ def one_line(text: str) -> str:
                    else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
+def translate_help(command, ctx) -> None:
+    """A command's help, its options' and its --help's, in the user's language (once per command).
+
+    The English text stays where Typer's users expect it, in docstrings and help=; the catalog
+    (scripts/i18n.py) collects both from the source.
+    """
+    if getattr(command, "_translated", False):
+        return
+    command._translated = True
+    if command.help:
+        command.help = _(inspect.cleandoc(command.help))
+    if command.short_help:
+        command.short_help = _(command.short_help)
+    help_option = command.get_help_option(ctx)
+    for param in [*command.params, *([help_option] if help_option else [])]:
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+
+
 class ComplaintGroup(TyperGroup):
     """Turns refusals and usage errors into one line on stderr and the documented exit code."""
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            translate_help(command, ctx)
+        return command
+
+    def format_help(self, ctx, formatter):
+        translate_help(self, ctx)
+        super().format_help(ctx, formatter)
 
     def invoke(self, ctx):
         try:
@@ -44,7 +75,12 @@ class ComplaintGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "complaintctl"
-            typer.echo(f"{where}: {one_line(exc.format_message())} (see `{where} --help`)", err=True)
+            message = exc.format_message()
+            if "--db" in message and "No such option" in message:  # `complaintctl list --db X`
+                message = _("--db goes before the command: complaintctl --db PATH {command} ...").format(
+                    command=where.split(" ", 1)[-1])
+            typer.echo(_("{where}: {message} (see `{where} --help`)").format(where=where, message=one_line(message)),
+                       err=True)
             raise typer.Exit(USAGE) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
             raise
@@ -54,8 +90,9 @@ class ComplaintGroup(TyperGroup):
         except Exception as exc:  # a bug: one line for users, the traceback for tests and debugging
             if os.environ.get(DEBUG_ENV) or os.environ.get("PYTEST_CURRENT_TEST"):
                 raise
-            typer.echo(one_line(f"complaintctl: internal error ({type(exc).__name__}: {exc}); nothing was "
-                                f"recorded. Set {DEBUG_ENV}=1 for details and please report it."), err=True)
+            typer.echo(one_line(_("complaintctl: internal error ({kind}: {exc}); nothing was recorded. Set {env}=1 "
+                                  "for details and please report it.").format(kind=type(exc).__name__, exc=exc,
+                                                                               env=DEBUG_ENV)), err=True)
             raise typer.Exit(70) from None
 
 
@@ -77,8 +114,8 @@ class State:
         if self._ledger is None:
             self._ledger = ledgers.Ledger(self.path, create=create)
             if self._ledger.upgrade_backup:
-                typer.echo(f"complaintctl: upgraded the ledger to this version's schema; the file as it was "
-                           f"is kept as {self._ledger.upgrade_backup}", err=True)
+                typer.echo(_("complaintctl: upgraded the ledger to this version's schema; the file as it was is "
+                             "kept as {path}").format(path=self._ledger.upgrade_backup), err=True)
         return self._ledger
 
 
@@ -95,7 +132,7 @@ def who(ctx: typer.Context, by: str | None) -> str:
 
     if by is not None:
         if not by.strip():
-            raise ComplaintError("--by may not be empty")
+            raise ComplaintError(_("--by may not be empty"))
         return by.strip()
     return default_actor(ledger(ctx))
 
@@ -108,6 +145,14 @@ By = Annotated[Optional[str], typer.Option(
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ComplaintId = Annotated[str, typer.Argument(metavar="ID", help="Complaint number (投诉编号), e.g. TS-2026-0001.",
                                             show_default=False)]
+
+
+def whole_number(text: str) -> int:
+    """A count as people type it: full-width digits too (NFKC), e.g. --days ５."""
+    plain = clock.typed(str(text))
+    if not plain.isascii() or not plain.lstrip("-").isdigit():
+        raise typer.BadParameter(_("{text!r} is not a whole number").format(text=text))
+    return int(plain)
 
 
 def stdin_is_terminal() -> bool:

@@ -1,59 +1,129 @@
-"""Interactive registration: ask for what a first contact must give, with choices and inline checks."""
+"""Interactive registration: what a first contact must give, then what acceptance needs, checked as typed.
+
+The first part cannot be skipped: a complaint is not registered without it. The second may be left
+empty when it is not known yet (an anonymous caller's ID number); `amend` completes it later, and
+`accept` says what is still missing.
+"""
 
 from __future__ import annotations
 
 import questionary
 
 from complaintctl import codes
-from complaintctl.complaint import FIELD_BY_NAME, parse_fields, registration_missing
+from complaintctl.complaint import FIELD_BY_NAME, acceptance_missing, parse_fields, registration_missing
 from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _, pick
 
-CHOICES = {"method": codes.METHODS, "channel": codes.CHANNELS, "id_type": codes.ID_TYPES,
-           "category": codes.CATEGORIES}
+CHOICES = {"method": codes.METHODS, "channel": codes.CHANNELS, "id_type": codes.ID_TYPES}
 
 
-def _validator(name: str, given: dict):
+def needs_questions(given: dict) -> bool:
+    fields = parse_fields(given)
+    return bool(registration_missing(fields) or _acceptance_questions(given))
+
+
+def _acceptance_questions(given: dict) -> list[str]:
+    """What acceptance needs that has not been given, in the order it is asked."""
+    fields = parse_fields(given)
+    if fields.get("institution"):
+        return []  # an institution's legal representative and code: given as options
+    missing = [name for name in acceptance_missing(fields) if name in ("id_number", "respondent", "facts")]
+    if "id_number" in missing and "id_type" not in given:
+        missing.insert(0, "id_type")
+    if not fields.get("category"):
+        missing.insert(missing.index("facts") if "facts" in missing else len(missing), "category")
+    return missing
+
+
+def _validator(name: str, given: dict, optional: bool = False):
     spec = FIELD_BY_NAME[name]
 
     def check(text: str):
         if not text.strip():
-            return f"{spec.label} is needed"
+            return True if optional else _("{field} is needed").format(field=spec.shown)
         try:
-            spec.parse(text, given)
+            spec.parse(text, given)  # the ID number is checked against the ID type chosen before it
         except ComplaintError as exc:
             return str(exc)
         return True
     return check
 
 
+def _question(name: str, optional: bool = False) -> str:
+    spec = FIELD_BY_NAME[name]
+    text = _("{field}:").format(field=spec.shown)
+    return text[:-1] + _(" (leave empty if not known yet):") if optional else text
+
+
+def _cancelled():
+    raise ComplaintError(_("registration cancelled; nothing was recorded"))
+
+
+def _category() -> str | None:
+    """CSA 5.1's two levels: the business first, then the kind of complaint within it."""
+    groups: dict[str, list[str]] = {}
+    for code in codes.CATEGORIES.entries:
+        groups.setdefault(code[0], []).append(code)
+
+    def group_label(letter: str) -> str:
+        zh, en = codes.CATEGORIES.entries[groups[letter][0]]
+        return pick(zh.split("-")[0], en.split(":")[0]) if len(groups[letter]) > 1 else pick(zh, en)
+
+    first = questionary.select(_("business category (CSA 5.1):"), choices=[
+        questionary.Choice(f"{letter}  {group_label(letter)}", value=letter) for letter in groups]).ask()
+    if first is None:
+        _cancelled()
+    if len(groups[first]) == 1:
+        return groups[first][0]
+    second = questionary.select(_("kind of complaint:"), choices=[
+        questionary.Choice(f"{code}  {codes.CATEGORIES.shown(code).split('-')[-1].split(': ')[-1]}", value=code)
+        for code in groups[first]]).ask()
+    if second is None:
+        _cancelled()
+    return second
+
+
 def ask_missing(given: dict) -> dict:
-    """Ask, one at a time, for each field registration still needs; Ctrl-C aborts with nothing saved."""
+    """Ask, one at a time, for each field still needed; Ctrl-C aborts with nothing saved."""
     answers = dict(given)
+    skipped: set[str] = set()
     while True:
         missing = registration_missing(parse_fields(answers))
+        optional = not missing
+        if optional:
+            missing = [name for name in _acceptance_questions(answers) if name not in skipped]
         if not missing:
             return answers
         name = missing[0]
-        spec = FIELD_BY_NAME[name]
-        question = f"{spec.label} {spec.english}:"
+        if name == "category":
+            answers[name] = _category()
+            continue
         if name in CHOICES:
-            cl = CHOICES[name]
-            reply = questionary.select(question, choices=[questionary.Choice(f"{zh} {code}", value=code)
-                                                          for code, (zh, _en) in cl.entries.items()]).ask()
+            reply = questionary.select(_question(name), choices=[
+                questionary.Choice(f"{code}  {CHOICES[name].shown(code)}", value=code)
+                for code in CHOICES[name].entries]).ask()
+        elif name == "phone":
+            reply = questionary.text(_("phone (or leave empty and give an address):")).ask()
+            if reply is not None and not reply.strip():
+                name = "address"
+                reply = questionary.text(_question("address"), validate=_validator("address", answers)).ask()
+            elif reply is not None:
+                error = _validator("phone", answers)(reply)
+                if error is not True:
+                    questionary.print(error, style="fg:red")
+                    continue
+        elif name == "respondent":
+            reply = questionary.text(_("respondent, the employee complained about (leave empty if it is a "
+                                       "department):")).ask()
+            if reply is not None and not reply.strip():
+                name = "respondent_dept"
+                reply = questionary.text(_question("respondent_dept", optional=True),
+                                         validate=_validator("respondent_dept", answers, optional=True)).ask()
         else:
-            if name == "phone":
-                question = "联系电话 phone (or leave empty and give an address):"
-                reply = questionary.text(question).ask()
-                if reply is not None and not reply.strip():
-                    name, spec = "address", FIELD_BY_NAME["address"]
-                    reply = questionary.text("联系地址 address:", validate=_validator("address", answers)).ask()
-                elif reply is not None:
-                    error = _validator("phone", answers)(reply)
-                    if error is not True:
-                        questionary.print(error, style="fg:red")
-                        continue
-            else:
-                reply = questionary.text(question, validate=_validator(name, answers)).ask()
+            reply = questionary.text(_question(name, optional), validate=_validator(name, answers, optional)).ask()
         if reply is None:  # Ctrl-C or Ctrl-D
-            raise ComplaintError("registration cancelled; nothing was recorded")
+            _cancelled()
+        if not reply.strip():
+            skipped.add(missing[0])
+            continue
         answers[name] = reply

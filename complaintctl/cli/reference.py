@@ -13,6 +13,10 @@ END = "<!-- reference:end -->"
 def command_paths() -> list[list[str]]:
     from typer.main import get_command
 
+    from complaintctl import i18n
+
+    i18n.use("en")  # the README's reference is the English one
+
     from complaintctl.cli.app import app
 
     root = get_command(app)

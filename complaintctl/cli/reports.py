@@ -9,6 +9,7 @@ import typer
 from complaintctl import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import By, Json, ledger, who
+from complaintctl.i18n import _
 
 
 def report(
@@ -47,22 +48,26 @@ def report(
             "open_overdue_at_end": s.get("open_overdue_at_end"), "unmasked": unmask,
             "provisional_years": sorted(done.provisional_years)})
         return
-    render.say(f"wrote {done.path}  ({period.label}, as of 截至 {done.cutoff})")
-    render.say(f"  {s.rows} complaints: {s.get('received')} received (本期接收) + "
-               f"{s.get('carried_over')} carried over (上期结转)")
-    render.say(f"  accepted {s.get('accepted')} (受理), not accepted {s.get('rejected')} (不予受理); "
-               f"completed {s.get('completed')} (办结), {s.get('completed:超期')} late (超期)" +
-               (f"; terminated {s.get('terminated')} (终止处理)" if s.get("terminated") else ""))
+    render.say(_("wrote {path}  ({period}, as of {cutoff})").format(path=done.path, period=period.label,
+                                                                     cutoff=done.cutoff))
+    render.say(_("  {rows} complaints: {received} received this period + {carried} carried over").format(
+        rows=s.rows, received=s.get("received"), carried=s.get("carried_over")))
+    render.say(_("  accepted {accepted}, not accepted {rejected}; completed {completed}, {late} of them late").format(
+        accepted=s.get("accepted"), rejected=s.get("rejected"), completed=s.get("completed"),
+        late=s.get("completed:超期")))
+    if s.get("terminated"):
+        render.say(_("  terminated without a result {terminated}").format(terminated=s.get("terminated")))
     if s.get("escalation:late") or s.get("escalation:missing"):
-        render.say(f"  major complaints reported late {s.get('escalation:late')} (超时上报), "
-                   f"never reported {s.get('escalation:missing')} (未上报)")
-    render.say(f"  open at the end {s.get('open_at_end')} (期末未办结), {s.get('open_overdue_at_end')} overdue (已超期)")
-    render.say("  personal data in full (未脱敏), recorded as an audit event" if unmask
-               else "  personal data masked (已脱敏); --unmask to write it in full")
+        render.say(_("  major complaints reported late {late}, never reported {missing}").format(
+            late=s.get("escalation:late"), missing=s.get("escalation:missing")))
+    render.say(_("  open at the end {open}, {overdue} of them overdue").format(
+        open=s.get("open_at_end"), overdue=s.get("open_overdue_at_end")))
+    render.say(_("  personal data in full, recorded as an audit event") if unmask
+               else _("  personal data masked; --unmask to write it in full"))
     if done.provisional_years:
         years = ", ".join(str(y) for y in sorted(done.provisional_years))
-        render.say(f"  some deadlines are provisional (暂定): no official holiday schedule for {years} yet "
-                   "(`complaintctl calendar import`)")
+        render.say(_("  some deadlines are provisional: no official holiday schedule for {years} yet "
+                     "(`complaintctl calendar import`)").format(years=years))
 
 
 def register_commands(app: typer.Typer) -> None:

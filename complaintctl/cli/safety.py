@@ -8,6 +8,7 @@ import typer
 
 from complaintctl.cli import render
 from complaintctl.cli.common import By, Json, ledger, who
+from complaintctl.i18n import _
 
 
 def verify(ctx: typer.Context, as_json: Json = False) -> None:
@@ -22,8 +23,7 @@ def verify(ctx: typer.Context, as_json: Json = False) -> None:
         render.emit_json({"ledger": str(book.path), "ok": True, "events": done.events,
                           "complaints": done.complaints, "attachments": done.attachments, "head": done.head})
         return
-    render.say(f"ledger OK (完好): {done.events} events in an unbroken hash chain, {done.complaints} complaints "
-               f"match their events, {done.attachments} attachments match their SHA-256; head {done.head[:16]}")
+    render.say(_("ledger OK: {events} events in an unbroken hash chain, {complaints} complaints match their events, {attachments} attachments match their SHA-256; head {head}").format(events=done.events, complaints=done.complaints, attachments=done.attachments, head=done.head[:16]))
 
 
 def backup(
@@ -40,8 +40,7 @@ def backup(
     if as_json:
         render.emit_json({"backup": str(done.path), "events": done.checked.events, "attachments": done.attachments})
         return
-    render.say(f"backed up to {done.path}: {done.checked.events} events, chain checked; "
-               f"{done.attachments} attachment file(s) copied")
+    render.say(_("backed up to {path}: {events} events, chain checked; {attachments} attachment file(s) copied").format(path=done.path, events=done.checked.events, attachments=done.attachments))
 
 
 def restore(
@@ -66,6 +65,6 @@ def restore(
         render.emit_json({"ledger": str(path), "source": str(source), "events": done.checked.events,
                           "kept": str(done.kept) if done.kept else None})
         return
-    render.say(f"restored {path} from {source}: {done.checked.events} events, checked")
+    render.say(_("restored {path} from {source}: {events} events, checked").format(path=path, source=source, events=done.checked.events))
     if done.kept:
-        render.say(f"the ledger it replaced is kept as {done.kept}")
+        render.say(_("the ledger it replaced is kept as {kept}").format(kept=done.kept))

@@ -10,30 +10,35 @@ import typer
 from complaintctl import clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
-from complaintctl.cli.common import ComplaintId, Json, ledger, who
+from complaintctl.cli.common import ComplaintId, Json, ledger, who, whole_number
 from complaintctl.complaint import FIELD_BY_NAME, FIELDS, complainant_shown, masked, masked_changes
 from complaintctl.deadlines import uncovered_years
-from complaintctl.errors import OVERDUE
+from complaintctl.errors import OVERDUE, ComplaintError
+from complaintctl.i18n import N_, _, ngettext, pick
 
 lifecycle = lazy("complaintctl.lifecycle")
 queries = lazy("complaintctl.queries")
 
 EVENT_LABEL = {
-    "registered": "registered (登记)", "amended": "amended (补正)", "accepted": "accepted (受理)",
-    "rejected": "rejected (不予受理)", "assigned": "assigned (派发)", "escalated": "escalated (上报)",
-    "extended": "extended (延期)", "noted": "note (记录)", "resolved": "resolved (办结)",
-    "regulator_replied": "regulator reply (监管系统回复)", "called_back": "callback (回访)",
-    "marked_unreasonable": "marked unreasonable (无理投诉)", "reclassified": "reclassified (重新分类)",
-    "attached": "attached (附件)", "closed": "closed (归档)", "recomplained": "re-complaint opened (再投诉)",
-    "investigated": "investigation (调查记录)", "terminated": "terminated (终止处理)",
+    "registered": N_("registered"), "amended": N_("amended"), "accepted": N_("accepted"),
+    "rejected": N_("not accepted"), "assigned": N_("assigned"), "escalated": N_("escalated"),
+    "extended": N_("extended"), "noted": N_("note"), "resolved": N_("resolved"),
+    "regulator_replied": N_("regulator reply"), "called_back": N_("callback"),
+    "marked_unreasonable": N_("marked unreasonable"), "reclassified": N_("reclassified"),
+    "attached": N_("attached"), "closed": N_("closed"), "recomplained": N_("re-complaint opened"),
+    "investigated": N_("investigation"), "terminated": N_("terminated"),
 }
 
-# CSA 9.2.2(b)'s five items, in order.
-INVESTIGATION_LABELS = (("facts_found", "投诉事实及经过 facts and course"),
-                        ("cause", "投诉原因及内控分析 cause and internal control"),
-                        ("accountability", "内部责任追究 accountability"),
-                        ("improvement", "存在的不足及管理改进措施 improvements"),
-                        ("suggestions", "相关工作建议 suggestions"))
+# CSA 9.2.2(b)'s five items, in order, by the standard's own headings.
+INVESTIGATION_LABELS = (("facts_found", "投诉事实及经过", N_("facts and course")),
+                        ("cause", "投诉原因及内控分析", N_("cause and internal control")),
+                        ("accountability", "内部责任追究", N_("accountability")),
+                        ("improvement", "存在的不足及管理改进措施", N_("shortcomings and improvements")),
+                        ("suggestions", "相关工作建议", N_("suggestions")))
+
+
+def _investigation_label(zh: str, en: str) -> str:
+    return pick(zh, _(en))
 
 
 def _date_option(value: Optional[str], option: str) -> Optional[date]:
@@ -75,129 +80,197 @@ def _payload(event, unmask: bool) -> dict:
 
 
 def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
+    """Everything the record holds, section by section, then the deadlines and the timeline."""
     say = render.say
-    flags = [f for f, on in (("group 群体", view.get("group")), ("major 重大", view.get("major")),
-                              ("unreasonable 无理", view.get("unreasonable"))) if on]
+    flags = [text for text, on in ((_("group"), view.get("group")), (_("major"), view.get("major")),
+                                   (_("unreasonable"), view.get("unreasonable"))) if on]
     say(f"{view['id']}  {render.status_text(view['status'])}" + (f"  [{', '.join(flags)}]" if flags else ""))
     if view.get("parent"):
-        say(f"  re-complaint of (再投诉) {view['parent']}")
+        say(_("  re-complaint of {number}").format(number=view["parent"]))
     if view.get("recomplaints"):
-        say(f"  re-complaints (再投诉): {', '.join(view['recomplaints'])}")
+        say(_("  re-complaints: {numbers}").format(numbers=", ".join(view["recomplaints"])))
+    rows = []
     for spec in FIELDS:
         value = view.get(spec.name)
-        if value in (None, "", False) or spec.name == "complainants" and value == 1:
+        if value in (None, "", False, []) or spec.name == "complainants" and value == 1:
             continue
-        if spec.name == "method":
-            value = f"{value} ({codes.METHODS.label(value)})"
-        elif spec.name == "channel":
-            value = f"{value} ({codes.CHANNELS.label(value)})"
-        elif spec.name == "category":
-            value = f"{value} ({codes.CATEGORIES.label(value)})"
-        elif spec.name == "id_type":
-            value = codes.ID_TYPES.label(value)
-        elif spec.name == "major_reason":
-            value = f"{value} ({codes.MAJOR_REASONS.label(value)})"
-        elif spec.name == "representatives":
-            value = "; ".join(p["name"] + (f" {p['phone']}" if p.get("phone") else "") for p in value)
-        elif value is True:
-            value = "yes (是)"
-        text = str(value).replace("\n", "\n      ")
-        say(f"  {spec.label} {spec.english}: {text}")
-    for label, key in (("受理人 acceptor", "acceptor"), ("处理人 handler", "handler"), ("责任部门 department", "dept"),
-                       ("保存至 keep until", "keep_until")):
+        rows.append((spec.shown, _field_text(spec.name, value)))
+    for key, label in (("acceptor", _("acceptor")), ("accepted_by", _("accepted by")), ("handler", _("handler")),
+                       ("dept", _("department")), ("keep_until", _("keep until"))):
         if view.get(key):
-            say(f"  {label}: {view[key]}")
-    found = view.get("investigation") or {}
-    if found or view.get("status") in ("assigned", "resolved"):
-        say("investigation (调查记录, CSA 9.2.2(b)):")
-        for key, label in INVESTIGATION_LABELS:
-            text = str(found.get(key) or ("(not recorded 未记录)" if key in ("facts_found", "cause") else "-"))
-            say(f"  {label}: " + text.replace("\n", "\n      "))
-    resolution = view.get("resolution") or {}
-    if resolution:
-        say(f"result (处理结果): {resolution['result']}".replace("\n", "\n      "))
-        for key, label in (("feedback_via", "told the complainant by (向投诉人反馈)"),
-                           ("respondent_feedback_via", "told the respondent by (向被投诉人反馈)")):
-            if resolution.get(key):
-                say(f"  {label}: {resolution[key]} ({codes.FEEDBACK_VIA.label(resolution[key])})")
-        if resolution.get("compensation"):
-            say(f"  compensation (赔偿金额): {resolution['compensation']}")
-    if view.get("termination"):
-        ended = view["termination"]
-        say(f"terminated (终止处理): {ended['reason']} ({codes.TERMINATE_REASONS.label(ended['reason'])})" +
-            (f": {ended['note']}" if ended.get("note") else ""))
-    say("deadlines (期限):")
-    for d in deadlines:
-        line = f"  {render.KIND_LABEL[d.kind]:<34} due {render.due_text(d)}"
+            rows.append((label, str(view[key])))
+    _pairs(rows)
+    _sections(view)
+    say(_("deadlines:"))
+    kinds = [render.kind_text(d.kind) for d in deadlines]
+    column = max((render.width(k) for k in kinds), default=0)
+    for d, kind in zip(deadlines, kinds):
+        line = "  " + render.pad(kind, column) + "  " + _("due {date}").format(date=render.due_text(d))
         if d.original_due != d.due:
-            line += f" (originally {d.original_due})"
+            line += _(" (originally {date})").format(date=d.original_due)
         if d.met_at:
-            line += f"  met {d.met_at[:16].replace('T', ' ')}" + ("  LATE (超期)" if d.met_late else "")
+            line += "  " + _("met {time}").format(time=_time(d.met_at)) + (_("  LATE") if d.met_late else "")
         say(line)
-    say("timeline (处理经过):")
-
+    say(_("timeline:"))
     for e in events:
         payload = _payload(e, unmask)
         detail = _event_detail(e.kind, payload)
         if e.kind == "registered" and payload.get("received_at") != e.at:  # typed in after the receipt
-            detail = f"received (接收) {_value_text('received_at', payload['received_at'])}"
-        say(f"  {e.at[:16].replace('T', ' ')}  {EVENT_LABEL.get(e.kind, e.kind)} by {e.actor}" +
-            (f": {detail}" if detail and not detail.startswith("\n") else detail))
+            detail = _("received {time}").format(time=_value_text("received_at", payload["received_at"]))
+        label = _(EVENT_LABEL[e.kind]) if e.kind in EVENT_LABEL else e.kind
+        head = "  " + _("{time}  {event} by {actor}").format(time=_time(e.at), event=label, actor=e.actor)
+        say(head + (f": {detail}" if detail and not detail.startswith("\n") else detail))
+
+
+def _time(stored: str) -> str:
+    return stored[:16].replace("T", " ")
+
+
+def _field_text(name: str, value) -> str:
+    codelists = {"method": codes.METHODS, "channel": codes.CHANNELS, "category": codes.CATEGORIES,
+                 "major_reason": codes.MAJOR_REASONS}
+    if name in codelists:
+        return f"{value} ({codelists[name].label(value)})"
+    if name == "id_type":
+        return codes.ID_TYPES.shown(value)
+    if name == "representatives":
+        return "; ".join(p["name"] + (f" {p['phone']}" if p.get("phone") else "") for p in value)
+    if name == "received_at":
+        return _time(value)
+    if value is True:
+        return _("yes")
+    return str(value)
+
+
+def _pairs(rows: list[tuple[str, str]], indent: str = "  ") -> None:
+    """label: value lines, the values lined up however wide the labels (Chinese takes two cells)."""
+    column = max((render.width(label) for label, _value in rows), default=0)
+    for label, value in rows:
+        text = str(value).replace("\n", "\n" + indent + " " * (column + 2))
+        render.say(indent + render.pad(label + ":", column + 1) + " " + text)
+
+
+def _sections(view: dict) -> None:
+    """The steps' own records: refusal, reports, extensions, investigation, result, callbacks, attachments."""
+    say = render.say
+    rejection = view.get("rejection")
+    if rejection:
+        say(_("not accepted:"))
+        rows = [(_("reason"), f"{rejection['reason']} ({codes.REJECT_REASONS.label(rejection['reason'])})")]
+        if rejection.get("original"):
+            rows.append((_("repeats"), rejection["original"]))
+        if rejection.get("notified_via"):
+            rows.append((_("told by"), codes.NOTIFY_VIA.shown(rejection["notified_via"])))
+        if rejection.get("note"):
+            rows.append((_("note"), rejection["note"]))
+        _pairs(rows)
+    for item in view.get("escalations") or []:
+        say(_("reported {time} to {body} by {actor}").format(time=_time(item["at"]), body=item["to"],
+                                                          actor=item["by"]) +
+            (f": {item['note']}" if item.get("note") else ""))
+    if view.get("extensions"):
+        say(_("extensions:"))
+        for item in view["extensions"]:
+            told = (_("; complainant told by {via}").format(via=codes.NOTIFY_VIA.shown(item["notified_via"]))
+                    if item.get("notified_via") else "")
+            say("  " + _("{time}  +{days} days to {due}: {reason} (approved by {approver}{told})").format(
+                time=_time(item["at"]), days=item["days"], due=item["new_due"], reason=item["reason"],
+                approver=item.get("approved_by") or "-", told=told))
+    found = view.get("investigation") or {}
+    if found or view.get("status") in ("assigned", "resolved"):
+        say(_("investigation (CSA 9.2.2(b)):"))
+        _pairs([(_investigation_label(zh, en),
+                 str(found.get(key) or (_("(not recorded)") if key in ("facts_found", "cause") else "-")))
+                for key, zh, en in INVESTIGATION_LABELS], indent="  ")
+    resolution = view.get("resolution") or {}
+    if resolution:
+        say(_("result:"))
+        rows = [(_("opinion"), resolution["result"])]
+        if resolution.get("feedback_via"):
+            rows.append((_("told the complainant by"), codes.FEEDBACK_VIA.shown(resolution["feedback_via"])))
+        if resolution.get("respondent_feedback_via"):
+            rows.append((_("told the respondent by"), codes.FEEDBACK_VIA.shown(resolution["respondent_feedback_via"])))
+        if resolution.get("compensation"):
+            rows.append((_("compensation (yuan)"), resolution["compensation"]))
+        rows.append((_("resolved"), _("{time} by {actor}").format(time=_time(view["resolved_at"]),
+                                                                  actor=view.get("resolved_by", "-"))))
+        _pairs(rows)
+    if view.get("regulator_reply"):
+        reply = view["regulator_reply"]
+        say(_("regulator reply entered {time} by {actor}").format(time=_time(view["regulator_replied_at"]),
+                                                                 actor=reply.get("by", "-")) +
+            (f": {reply['note']}" if reply.get("note") else ""))
+    if view.get("callbacks"):
+        say(_("callbacks:"))
+        for item in view["callbacks"]:
+            say("  " + _("{time}  {outcome} by {method}, {actor}").format(
+                time=_time(item["at"]), outcome=codes.CALLBACK_OUTCOMES.shown(item["outcome"]),
+                method=codes.CALLBACK_METHODS.shown(item.get("method") or "phone"), actor=item["by"]) +
+                (_("; advised {ways}").format(ways=", ".join(codes.ADVICE.shown(a) for a in item["advised"]))
+                 if item.get("advised") else "") + (f": {item['note']}" if item.get("note") else ""))
+    if view.get("unreasonable"):
+        label = view["unreasonable"]
+        say(_("marked unreasonable {time}, approved by {approver}: {evidence}").format(
+            time=_time(label["at"]), approver=label.get("approved_by", "-"), evidence=label.get("evidence", "")))
+    if view.get("termination"):
+        ended = view["termination"]
+        say(_("terminated: {reason}").format(reason=codes.TERMINATE_REASONS.shown(ended["reason"])) +
+            (f": {ended['note']}" if ended.get("note") else ""))
+    if view.get("attachments"):
+        say(_("attachments:"))
+        for item in view["attachments"]:
+            say("  " + _("{time}  {kind}  {file}").format(time=_time(item["at"]),
+                                                          kind=codes.ATTACHMENT_KINDS.shown(item["kind"]),
+                                                          file=item["file"]))
+            say("    sha256 " + item["sha256"])
 
 
 def _value_text(name: str, value) -> str:
     """One field's value, on one line, as typed (never cut)."""
     if value in (None, ""):
-        return "(empty 空)"
+        return _("(empty)")
     if value is True or value is False:
-        return "yes (是)" if value else "no (否)"
+        return _("yes") if value else _("no")
     if name == "received_at":
-        return str(value)[:16].replace("T", " ")
+        return _time(str(value))
     return str(value).replace("\r", "").replace("\n", " / ")
 
 
 def _event_detail(kind: str, payload: dict) -> str:
     if kind == "amended":
         # One changed field a line, under the event: an old → new pair is never split by the terminal's wrap.
-        reason = f"reason (原因): {payload['reason']}" if payload.get("reason") else ""
-        changes = [f"{FIELD_BY_NAME[name].english} ({FIELD_BY_NAME[name].label}): {_value_text(name, old)} → "
-                   f"{_value_text(name, new)}" if name in FIELD_BY_NAME else f"{name}: {old} → {new}"
+        reason = _("reason: {reason}").format(reason=payload["reason"]) if payload.get("reason") else ""
+        changes = [f"{FIELD_BY_NAME[name].shown}: {_value_text(name, old)} → {_value_text(name, new)}"
+                   if name in FIELD_BY_NAME else f"{name}: {old} → {new}"
                    for name, (old, new) in payload["changes"].items()]
         return reason + "".join(f"\n      {change}" for change in changes)
     if kind == "rejected":
-        of = f" of {payload['original']}" if payload.get("original") else ""
-        return (f"{payload['reason']} ({codes.REJECT_REASONS.label(payload['reason'])}){of}, "
-                f"told by {payload['notified_via']}")
+        return codes.REJECT_REASONS.shown(payload["reason"]) + (
+            " " + payload["original"] if payload.get("original") else "")
     if kind == "assigned":
         return payload["handler"] + (f" / {payload['dept']}" if payload.get("dept") else "")
     if kind == "escalated":
-        return payload["to"] + (f": {payload['note']}" if payload.get("note") else "")
+        return payload["to"]
     if kind == "extended":
-        told = f"; complainant told by {payload['notified_via']}" if payload.get("notified_via") else ""
-        return (f"+{payload['days']} days to {payload['new_due']}: {payload['reason']} "
-                f"(approved by {payload.get('approved_by') or '-'}{told})")
+        return _("+{days} days to {due}").format(days=payload["days"], due=payload["new_due"])
     if kind == "investigated":
-        return "; ".join(label.split(" ")[0] for key, label in INVESTIGATION_LABELS if payload.get(key))
+        return "; ".join(_investigation_label(zh, en) for key, zh, en in INVESTIGATION_LABELS if payload.get(key))
     if kind == "terminated":
-        return f"{payload['reason']} ({codes.TERMINATE_REASONS.label(payload['reason'])})"
-
+        return codes.TERMINATE_REASONS.shown(payload["reason"])
     if kind == "noted":
-        return f"[{payload['kind']}] {payload['text']}"
+        return f"[{codes.NOTE_KINDS.shown(payload['kind'])}] {payload['text']}"
     if kind == "resolved":
         return payload["result"]
     if kind == "called_back":
-        advised = ("; advised " + ", ".join(f"{a} ({codes.ADVICE.label(a)})" for a in payload["advised"])
-                   if payload.get("advised") else "")
-        return f"{payload['outcome']} ({codes.CALLBACK_OUTCOMES.label(payload['outcome'])})" + advised + (
-            f": {payload['note']}" if payload.get("note") else "")
+        return codes.CALLBACK_OUTCOMES.shown(payload["outcome"])
     if kind == "reclassified":
-        return f"{payload['from']} -> {payload['to']}: {payload['reason']}"
+        return f"{payload['from']} → {payload['to']}: {payload['reason']}"
     if kind == "attached":
-        return f"{payload['kind']} {payload['file']} sha256 {payload['sha256'][:12]}…"
+        return f"{payload['file']}"
     if kind == "recomplained":
         return payload["child"]
     if kind == "marked_unreasonable":
-        return f"approved by {payload['approved_by']}"
+        return _("approved by {approver}").format(approver=payload["approved_by"])
     return ""
 
 
@@ -210,7 +283,7 @@ def _provisional_note(calendar, deadlines) -> None:
 
 def list_(
     ctx: typer.Context,
-    status: Annotated[Optional[str], typer.Option("--status", help=f"{codes.STATUSES.choices()}.")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help=_("{choices}.").format(choices=codes.STATUSES.choices()))] = None,
     category: Annotated[Optional[str], typer.Option("--category", help="CSA 5.1 code or label.")] = None,
     handler: Annotated[Optional[str], typer.Option("--handler", help="Handler's name.")] = None,
     received_from: Annotated[Optional[str], typer.Option("--received-from", help="Received on or after YYYY-MM-DD.")] = None,
@@ -238,22 +311,22 @@ def list_(
                     if nxt else None})
         rows.append([record["id"], record["received_at"][:10], render.status_text(record["status"]),
                      record.get("category") or "-", name, record.get("handler") or "-",
-                     f"{nxt.kind} {render.due_text(nxt)}" if nxt else "-"])
+                     render.due_text(nxt) if nxt else "-", render.kind_text(nxt.kind) if nxt else "-"])
     if as_json:
         render.emit_json(out)
     elif rows:
-        render.table(["number 编号", "received 接收", "status 状态", "category 类别", "complainant 投诉人",
-                      "handler 处理人", "next due 下一期限"], rows)
+        render.table([_("number"), _("received"), _("status"), _("category"), _("complainant"), _("handler"),
+                      _("next due"), _("deadline")], rows, keep=(0, 1, 6))
     _provisional_note(book.calendar(), shown)
 
 
-STATE_LABEL = {"overdue": "OVERDUE (已超期)", "due_today": "DUE TODAY (今日到期)", "due_soon": "DUE SOON (即将到期)"}
+STATE_LABEL = {"overdue": N_("OVERDUE"), "due_today": N_("DUE TODAY"), "due_soon": N_("DUE SOON")}
 
 
 def warn(
     ctx: typer.Context,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The ledger as it stood at the end of this day (YYYY-MM-DD), as `report --as-of` shows it. Default: today in Shanghai, where a deadline due today is still due today.")] = None,
-    within: Annotated[Optional[int], typer.Option("--within", min=0, max=60, help="One reminder window for every kind, in trading days. Default: CSA 8.2.3 (acceptance 1, completion 3).")] = None,
+    within: Annotated[Optional[int], typer.Option("--within", parser=whole_number, metavar="N", help="One reminder window for every kind, in trading days. Default: CSA 8.2.3 (acceptance 1, completion 3).")] = None,
     as_json: Json = False,
 ) -> None:
     """Deadlines overdue, due today or coming due (for cron). Exit 3 when anything is overdue.
@@ -263,6 +336,8 @@ def warn(
     """
     book = ledger(ctx)
     day = clock.parse_date(as_of, "--as-of") if as_of is not None else clock.today()
+    if within is not None and not 0 <= within <= 60:
+        raise ComplaintError(_("--within must be from 0 to 60 trading days, not {n}").format(n=within))
     items = queries.reminders(book, day, within)
     if as_json:
         render.emit_json([r.as_dict() for r in items])
@@ -270,8 +345,8 @@ def warn(
         for state in ("overdue", "due_today", "due_soon"):
             group = [r for r in items if r.state == state]
             if group:
-                render.table(["number 编号", "kind 期限", "due 到期", "days 天数", "complainant 投诉人", "handler 处理人"],
-                             [_warn_cells(r) for r in group], title=STATE_LABEL[state])
+                render.table([_("number"), _("deadline"), _("due"), _("days"), _("complainant"), _("handler")],
+                             [_warn_cells(r) for r in group], title=_(STATE_LABEL[state]), keep=(0, 2))
     else:
         for r in items:
             render.say(_warn_line(r))
@@ -281,24 +356,34 @@ def warn(
 
 
 def _days_text(r: queries.Reminder) -> str:
-    unit = {"trading": "trading ", "working": "working "}.get(r.deadline.unit, "")
     if r.state == "overdue" and r.days_left == 0:
-        return "overdue: its day is over"  # warn --as-of a past day, due that day
-    if r.days_left < 0:
-        return f"{-r.days_left} {unit}day{'s' if r.days_left != -1 else ''} overdue"
+        return _("overdue: its day is over")  # warn --as-of a past day, due that day
     if r.days_left == 0:
-        return "due today"
-    return f"{r.days_left} {unit}day{'s' if r.days_left != 1 else ''} left"
+        return _("due today")
+    n = abs(r.days_left)
+    if r.deadline.unit == "trading":
+        text = (ngettext("{n} trading day overdue", "{n} trading days overdue", n) if r.days_left < 0 else
+                ngettext("{n} trading day left", "{n} trading days left", n))
+    elif r.deadline.unit == "working":
+        text = (ngettext("{n} working day overdue", "{n} working days overdue", n) if r.days_left < 0 else
+                ngettext("{n} working day left", "{n} working days left", n))
+    else:
+        text = (ngettext("{n} day overdue", "{n} days overdue", n) if r.days_left < 0 else
+                ngettext("{n} day left", "{n} days left", n))
+    return text.format(n=n)
 
 
 def _warn_cells(r: queries.Reminder) -> list[str]:
-    return [r.complaint, render.KIND_LABEL[r.deadline.kind], render.due_text(r.deadline), _days_text(r),
+    return [r.complaint, render.kind_text(r.deadline.kind), render.due_text(r.deadline), _days_text(r),
             r.complainant or "-", r.handler or "-"]
 
 
 def _warn_line(r: queries.Reminder) -> str:
-    return (f"{r.state:<9}  {r.complaint}  {render.KIND_LABEL[r.deadline.kind]}  due {render.due_text(r.deadline)}"
-            f"  {_days_text(r)}  complainant {r.complainant or '-'}  handler {r.handler or '-'}")
+    """One line for cron mail; the state code first, as scripts grep it."""
+    return f"{r.state:<9}  {r.complaint}  " + _("{kind}  due {due}  {days}  complainant {complainant}  handler "
+                                              "{handler}").format(
+        kind=render.kind_text(r.deadline.kind), due=render.due_text(r.deadline), days=_days_text(r),
+        complainant=r.complainant or "-", handler=r.handler or "-")
 
 
 def codes_(as_json: Json = False) -> None:
@@ -312,8 +397,9 @@ def codes_(as_json: Json = False) -> None:
         return
     for name, cl in lists.items():
         render.say(f"{name}:")
+        column = max(render.width(zh) for zh, _en in cl.entries.values())
         for code, (zh, en) in cl.entries.items():
-            render.say(f"  {code:<18} {zh}  {en}")
+            render.say(f"  {code:<18} {render.pad(zh, column)}  {en}")
 
 
 def register_commands(app: typer.Typer) -> None:
