@@ -11,7 +11,7 @@ from complaintctl import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import At, By, ComplaintGroup, Json, ledger, when, who, whole_number
 from complaintctl.errors import REFUSED
-from complaintctl.i18n import _, untranslated
+from complaintctl.i18n import N_, _, untranslated
 
 calendar_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
                            help="Trading days (交易日) and working days (工作日): show, check, correct, import.")
@@ -192,19 +192,19 @@ def calendar_import(
 
 
 POLICY_OPTIONS = {
-    "acceptance_days": "Acceptance decision within N days (CSA 9.1.2(a): 3).",
-    "acceptance_unit": "trading or working.",
-    "completion_days": "Completion within N days (CSA 9.2.2(c): 20).",
-    "completion_unit": "trading or working.",
-    "extension_each_max": "Longest single extension (CSA 9.2.2(d): 20).",
-    "extension_total_max": "Longest total extension (CSA 9.2.2(d): 20).",
-    "callback_days": "Callback within N days of the result (Firm 18(5): 2).",
-    "callback_unit": "trading or working.",
-    "callbacks_per_quarter": "Callbacks to one customer a quarter (Callback rules 4(3): 2).",
-    "unreachable_attempts": "Callback attempts, on different working days, before a complaint whose "
-                            "complainant was never reached may be closed (Firm 18(5): 2).",
-    "remind_acceptance": "warn from N days before the acceptance deadline (CSA 8.2.3: 1).",
-    "remind_completion": "warn from N days before the completion deadline (CSA 8.2.3: 3).",
+    "acceptance_days": N_("Acceptance decision within N days (CSA 9.1.2(a): 3)."),
+    "acceptance_unit": N_("trading or working."),
+    "completion_days": N_("Completion within N days (CSA 9.2.2(c): 20)."),
+    "completion_unit": N_("trading or working."),
+    "extension_each_max": N_("Longest single extension (CSA 9.2.2(d): 20)."),
+    "extension_total_max": N_("Longest total extension (CSA 9.2.2(d): 20)."),
+    "callback_days": N_("Callback within N days of the result (Firm 18(5): 2)."),
+    "callback_unit": N_("trading or working."),
+    "callbacks_per_quarter": N_("Callbacks to one customer a quarter (Callback rules 4(3): 2)."),
+    "unreachable_attempts": N_("Callback attempts, on different working days, before a complaint whose "
+                            "complainant was never reached may be closed (Firm 18(5): 2)."),
+    "remind_acceptance": N_("warn from N days before the acceptance deadline (CSA 8.2.3: 1)."),
+    "remind_completion": N_("warn from N days before the completion deadline (CSA 8.2.3: 3)."),
 }
 
 

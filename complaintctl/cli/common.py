@@ -138,8 +138,8 @@ def who(ctx: typer.Context, by: str | None) -> str:
 
 
 At = Annotated[Optional[str], typer.Option(
-    "--at", help="When it happened: YYYY-MM-DD, 'YYYY-MM-DD HH:MM' (Shanghai time) or ISO 8601 with an "
-                 "offset. Default: now.")]
+    "--at", help="When it happened: a day (2026-11-20, 2026/11/20, 20261120 or 2026年11月20日), with a time "
+                 "if wanted (2026-11-20 9:00, Shanghai time), or ISO 8601 with an offset. Default: now.")]
 By = Annotated[Optional[str], typer.Option(
     "--by", help="Who did it. Default: COMPLAINTCTL_USER, the configured user, else the OS user.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]

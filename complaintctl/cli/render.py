@@ -93,32 +93,79 @@ def table(headers: list[str], rows: list[list[str]], title: str | None = None, k
     """A table for a person at a terminal; tab-separated lines otherwise (stable for scripts and cron).
 
     Nothing is ever cut: the columns in `keep` (complaint numbers, dates, deadlines) are never
-    narrower than their longest value, and other text folds onto more lines. When even that does
-    not fit the terminal, each row is printed as a block of "header: value" lines instead.
+    narrower than their longest value, and other text wraps onto more lines within its column.
+    When even that does not fit the terminal, each row is printed as a block of "header value"
+    lines instead. Widths are counted in terminal cells, so Chinese lines up.
     """
     if not fancy():
         for row in rows:
             say("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row))
         return
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    columns = terminal_width()
-    needed = [max(width(h), *(width(r[i]) for r in rows)) if i in keep else max(4, min(width(h), 8))
-              for i, h in enumerate(headers)]
-    if sum(needed) + 3 * len(headers) + 1 > columns:
+    widths = _widths(headers, rows, terminal_width(), keep)
+    if widths is None:
         _blocks(headers, rows, title)
         return
-    grid = Table(title=title, title_justify="left", box=box.SQUARE, expand=False)
-    for i, header in enumerate(headers):
-        if i in keep:
-            grid.add_column(header, no_wrap=True, min_width=needed[i])
-        else:
-            grid.add_column(header, overflow="fold")
+    if title:
+        say(f"\x1b[1m{title}\x1b[0m")
+    say("\x1b[1m" + _line(headers, widths) + "\x1b[0m")
+    say("─" * (sum(widths) + GAP * (len(widths) - 1)))
     for row in rows:
-        grid.add_row(*row)
-    Console(width=columns).print(grid)
+        say(_line(row, widths))
+
+
+GAP = 2
+
+
+def _widths(headers: list[str], rows: list[list[str]], columns: int, keep: tuple[int, ...]) -> list[int] | None:
+    """Column widths that fit `columns`, narrowing the widest foldable column first; None if none do."""
+    widths = [max(width(h), *(width(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    # A foldable column may narrow to its longest word: words are never broken (blocks are better).
+    floor = [w if i in keep else max(width(word) for text in [h, *(r[i] for r in rows)]
+                                     for word in text.replace("\n", " ").split(" "))
+             for i, (h, w) in enumerate(zip(headers, widths))]
+    over = sum(widths) + GAP * (len(widths) - 1) - columns
+    while over > 0:
+        shrinkable = [i for i, w in enumerate(widths) if w > floor[i]]
+        if not shrinkable:
+            return None
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+        over -= 1
+    return widths
+
+
+def _wrap(text: str, cells: int) -> list[str]:
+    """Lines of at most `cells` terminal cells: at spaces where possible, else between characters."""
+    from rich.cells import cell_len
+
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if cell_len(candidate) <= cells:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            for ch in word:  # a word wider than the column: break between characters
+                if cell_len(line + ch) > cells:
+                    lines.append(line)
+                    line = ""
+                line += ch
+        lines.append(line)
+    return lines
+
+
+def _line(cells: list[str], widths: list[int]) -> str:
+    wrapped = [_wrap(cell, w) for cell, w in zip(cells, widths)]
+    height = max(len(lines) for lines in wrapped)
+    out = []
+    for n in range(height):
+        parts = [pad(lines[n] if n < len(lines) else "", w) for lines, w in zip(wrapped, widths)]
+        out.append((" " * GAP).join(parts).rstrip())
+    return "\n".join(out)
 
 
 def _blocks(headers: list[str], rows: list[list[str]], title: str | None) -> None:

@@ -146,8 +146,9 @@ def _pairs(rows: list[tuple[str, str]], indent: str = "  ") -> None:
     """label: value lines, the values lined up however wide the labels (Chinese takes two cells)."""
     column = max((render.width(label) for label, _value in rows), default=0)
     for label, value in rows:
-        text = str(value).replace("\n", "\n" + indent + " " * (column + 2))
-        render.say(indent + render.pad(label + ":", column + 1) + " " + text)
+        text = str(value).replace("\n", "\n" + indent + " " * (column + 3))
+        label = _("{field}:").format(field=label)
+        render.say(indent + render.pad(label, column + 2) + " " + text)
 
 
 def _sections(view: dict) -> None:
