@@ -69,13 +69,13 @@ def _category() -> str | None:
         zh, en = codes.CATEGORIES.entries[groups[letter][0]]
         return pick(zh.split("-")[0], en.split(":")[0]) if len(groups[letter]) > 1 else pick(zh, en)
 
-    first = questionary.select(_("business category (CSA 5.1):"), choices=[
+    first = questionary.select(_("business category (CSA 5.1):"), instruction=_("(arrow keys, Enter)"), choices=[
         questionary.Choice(f"{letter}  {group_label(letter)}", value=letter) for letter in groups]).ask()
     if first is None:
         _cancelled()
     if len(groups[first]) == 1:
         return groups[first][0]
-    second = questionary.select(_("kind of complaint:"), choices=[
+    second = questionary.select(_("kind of complaint:"), instruction=_("(arrow keys, Enter)"), choices=[
         questionary.Choice(f"{code}  {codes.CATEGORIES.shown(code).split('-')[-1].split(': ')[-1]}", value=code)
         for code in groups[first]]).ask()
     if second is None:
@@ -99,7 +99,7 @@ def ask_missing(given: dict) -> dict:
             answers[name] = _category()
             continue
         if name in CHOICES:
-            reply = questionary.select(_question(name), choices=[
+            reply = questionary.select(_question(name), instruction=_("(arrow keys, Enter)"), choices=[
                 questionary.Choice(f"{code}  {CHOICES[name].shown(code)}", value=code)
                 for code in CHOICES[name].entries]).ask()
         elif name == "phone":

@@ -241,7 +241,8 @@ def _event_detail(kind: str, payload: dict) -> str:
     if kind == "amended":
         # One changed field a line, under the event: an old → new pair is never split by the terminal's wrap.
         reason = _("reason: {reason}").format(reason=payload["reason"]) if payload.get("reason") else ""
-        changes = [f"{FIELD_BY_NAME[name].shown}: {_value_text(name, old)} → {_value_text(name, new)}"
+        changes = [_("{field}:").format(field=FIELD_BY_NAME[name].shown) +
+                   f" {_value_text(name, old)} → {_value_text(name, new)}"
                    if name in FIELD_BY_NAME else f"{name}: {old} → {new}"
                    for name, (old, new) in payload["changes"].items()]
         return reason + "".join(f"\n      {change}" for change in changes)
