@@ -86,3 +86,34 @@ def test_db_may_follow_the_command(tmp_path):
                             capture_output=True, text=True)
     assert (listed.returncode, listed.stdout.strip()) == (0, "[]")
     assert not (tmp_path / "none.db").exists()
+
+
+def test_show_prints_everything_the_record_holds(cli, tmp_path):
+    """Refusal reason and note, regulator ticket and reply, callbacks, attachments with their SHA-256."""
+    refused_one = cli("register", *REGISTER_MINIMAL, "--received-at", "2026-11-02").stdout.strip()
+    cli("reject", refused_one, "--reason", "other", "--note", "非本公司客户的咨询", "--notified-via", "phone",
+        "--at", "2026-11-03")
+    text = cli("show", refused_one).stdout
+    assert "not accepted:" in text and "非本公司客户的咨询" in text and "told by" in text
+
+    number = cli("register", "--method", "online", "--channel", "regulator", "--source", "12386", "--transfer-no",
+                 "12386-20261102-0042", "--name", "李雷", "--phone", "13900001111", "--request", "说明平仓",
+                 "--id-number", ID_OK, "--respondent", "韩梅", "--facts", "x", "--category", "a6",
+                 "--received-at", "2026-11-02").stdout.strip()
+    cli("accept", number, "--at", "2026-11-03")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-11-03")
+    evidence = tmp_path / "录音.mp3"
+    evidence.write_bytes(b"recording")
+    cli("attach", number, str(evidence), "--kind", "recording", "--at", "2026-11-04")
+    cli("resolve", number, "--result", "已说明", "--facts-found", "f", "--cause", "c", "--feedback-via", "phone",
+        "--respondent-feedback-via", "onsite", "--compensation", "120", "--at", "2026-11-05")
+    cli("regulator-reply", number, "--note", "已录入12386系统", "--at", "2026-11-05 17:00")
+    cli("callback", number, "--outcome", "dissatisfied", "--advised", "mediation", "--note", "仍不认可",
+        "--at", "2026-11-06")
+    text = cli("show", number).stdout
+    for expected in ("12386-20261102-0042", "已录入12386系统", "compensation (yuan):", "120.00", "仍不认可",
+                     "advised mediation"):
+        assert expected in text, expected
+    import hashlib
+
+    assert "sha256 " + hashlib.sha256(b"recording").hexdigest() in text  # in full, not a prefix
