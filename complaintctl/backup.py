@@ -17,6 +17,7 @@ from complaintctl.errors import ComplaintError
 from complaintctl.integrity import Verified, require_sound
 from complaintctl.ledger import SQLITE_HEADER, Ledger, archive_of, busy_timeout, snapshot, stamp
 from complaintctl.i18n import _
+from complaintctl.progress import Listener, counted
 
 
 @dataclass
@@ -27,14 +28,13 @@ class Copied:
     kept: Path | None = None  # restore: where the replaced ledger was kept
 
 
-def _copy_archive(source: Path, dest: Path) -> int:
+def _copy_archive(source: Path, dest: Path, listener: Listener | None = None) -> int:
     """Copy attachments not yet at `dest`. Stored names carry their hash, so none is ever overwritten."""
     copied = 0
     if not source.is_dir():
         return 0
-    for path in sorted(source.rglob("*")):
-        if not path.is_file() or path.name.startswith(".incoming-"):
-            continue
+    files = [p for p in sorted(source.rglob("*")) if p.is_file() and not p.name.startswith(".incoming-")]
+    for path in counted(files, listener, _("copying attachments"), len(files), every=1):
         target = dest / path.relative_to(source)
         if target.exists():
             continue
@@ -47,7 +47,7 @@ def _copy_archive(source: Path, dest: Path) -> int:
     return copied
 
 
-def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str) -> Copied:
+def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str, listener: Listener | None = None) -> Copied:
     if dest is None:
         folder = ledger.path.parent / "backups"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -64,9 +64,9 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str) -> Copied
         raise ComplaintError(_("the backup cannot be the ledger itself"))
     # On record first, so the copy holds its own backup event and restoring it needs no --force.
     ledger.record("backed_up", by, {"file": str(target.resolve())})
-    snapshot(ledger.path, target)
-    checked = require_sound(target, state=False)
-    attachments = _copy_archive(archive_of(ledger.path), archive_of(target))
+    snapshot(ledger.path, target, listener)
+    checked = require_sound(target, state=False, listener=listener)
+    attachments = _copy_archive(archive_of(ledger.path), archive_of(target), listener)
     return Copied(target, checked, attachments)
 
 
@@ -95,13 +95,14 @@ def _events_missing_from(ledger_path: Path, backup_path: Path) -> tuple[int, str
         other.close()
 
 
-def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: str) -> Copied:
+def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: str,
+            listener: Listener | None = None) -> Copied:
     """Replace the ledger with a checked backup; the ledger replaced is kept beside it."""
     source = Path(source).expanduser()
     _looks_like_ledger(source)
     if source.resolve() == ledger_path.resolve():
         raise ComplaintError(_("that file is the ledger itself"))
-    checked = require_sound(source, archive_of(source) if archive_of(source).is_dir() else None)
+    checked = require_sound(source, archive_of(source) if archive_of(source).is_dir() else None, listener=listener)
     kept = None
     if ledger_path.exists():
         Ledger(ledger_path).engine.dispose()  # refuses anything that is not a ledger, before we touch it
@@ -109,12 +110,12 @@ def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: st
         if missing and not force:
             raise ComplaintError(_("{ledger_path} holds {missing} event(s) the backup lacks, the newest {newest}; nothing was changed (use --force to replace it anyway; it is kept)").format(ledger_path=ledger_path, missing=missing, newest=newest))
         kept = ledger_path.with_name(f"{ledger_path.name}.replaced-{stamp()}.db")
-        snapshot(ledger_path, kept)
+        snapshot(ledger_path, kept, listener)
         _write_over(source, ledger_path)
     else:
         ledger_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        snapshot(source, ledger_path)
-    attachments = _copy_archive(archive_of(source), archive_of(ledger_path))
+        snapshot(source, ledger_path, listener)
+    attachments = _copy_archive(archive_of(source), archive_of(ledger_path), listener)
     ledger = Ledger(ledger_path)  # upgrades an older backup's schema (keeping a copy first)
     ledger.record("restored", by, {"from": str(source.resolve()), "kept": str(kept) if kept else None})
     ledger.engine.dispose()

@@ -19,6 +19,7 @@ from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.ledger import GENESIS_HASH, event_hash, sha256_file
 from complaintctl.i18n import _
+from complaintctl.progress import Listener, counted
 
 
 PARALLEL_FROM = 64 * 2**20  # bytes: below this a second process costs more than it saves
@@ -36,31 +37,43 @@ class Verified:
         self.problems.append(problem)
 
 
-def verify(path: Path, archive: Path | None = None, first_only: bool = True, state: bool = True) -> Verified:
+def verify(path: Path, archive: Path | None = None, first_only: bool = True, state: bool = True,
+           listener: Listener | None = None) -> Verified:
     """Run the checks on the ledger file at `path`.
 
     `problems` lists what is wrong (only the first unless first_only=False). `state=False` skips
     rebuilding the current state (for a backup just written, whose chain and structure are enough).
     On a machine with more than one core, the structure and chain are checked in a second process
     while this one rebuilds the state: the two halves take about as long as each other.
+    `listener` hears how far each half has got (see complaintctl.progress).
     """
     if not Path(path).is_file():
         return Verified(problems=["no such file"])
     if not state:
-        return _structure_and_chain(str(path))
+        return _structure_and_chain(str(path), listener)
     import multiprocessing
 
     small = Path(path).stat().st_size < PARALLEL_FROM
     if small or (os.cpu_count() or 1) < 2 or multiprocessing.parent_process() is not None:
-        result = _structure_and_chain(str(path))
+        result = _structure_and_chain(str(path), listener)
         if not result.problems:
-            _read(path, lambda conn: _check_state(conn, result, archive, first_only), result)
+            _read(path, lambda conn: _check_state(conn, result, archive, first_only, listener), result)
         return result
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        chain = pool.apply_async(_structure_and_chain, (str(path),))
+    context = multiprocessing.get_context("fork")
+    global _chain_done
+    # The chain's count crosses to this process in shared memory, inherited by the forked worker.
+    _chain_done = context.RawValue("q", 0) if listener else None
+    both = _both_halves(listener, _total(path, CHAIN_TOTAL)) if listener else None
+    with context.Pool(1) as pool:
+        chain = pool.apply_async(_structure_and_chain, (str(path), _chain_listener if listener else None))
         result = Verified()
-        _read(path, lambda conn: _check_state(conn, result, archive, first_only), result)
+        _read(path, lambda conn: _check_state(conn, result, archive, first_only, both), result)
+        while both and not chain.ready():
+            chain.wait(0.1)
+            both(None, 0, None)
         first = chain.get()
+        if both:
+            both(None, 0, None)
     first.complaints, first.attachments = result.complaints, result.attachments
     first.problems += result.problems  # structure and chain problems come first: they explain the rest
     return first
@@ -80,7 +93,44 @@ def _read(path, check, result: Verified) -> None:
         conn.close()
 
 
-def _structure_and_chain(path: str) -> Verified:
+CHAIN_TOTAL = "SELECT max(id) FROM events"  # ids are never reused or deleted: the count, without a scan
+STATE_TOTAL = "SELECT count(*) FROM complaints"
+
+_chain_done = None  # the forked chain checker's count of events, when someone listens
+
+
+def _chain_stage() -> str:
+    return _("checking the file and its hash chain")
+
+
+def _state_stage() -> str:
+    return _("rebuilding each complaint from its events")
+
+
+def _total(path, sql: str) -> int | None:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    except sqlite3.DatabaseError:
+        return None  # the checks themselves will say what is wrong
+    finally:
+        conn.close()
+
+
+def _chain_listener(stage: str, done: int, total: int | None) -> None:
+    _chain_done.value = done
+
+
+def _both_halves(listener: Listener, chain_total: int | None) -> Listener:
+    """Passes on the state's progress and, with it, the chain's as the other process counts it."""
+    def both(stage, done, total):
+        if stage is not None:
+            listener(stage, done, total)
+        listener(_chain_stage(), _chain_done.value, chain_total)
+    return both
+
+
+def _structure_and_chain(path: str, listener: Listener | None = None) -> Verified:
     result = Verified()
 
     def check(conn) -> None:
@@ -89,16 +139,20 @@ def _structure_and_chain(path: str) -> Verified:
             lines = [line for r in rows for line in str(r[0]).splitlines() if not line.startswith("***")]
             result.fail(_("SQLite integrity check failed ({lines} findings), first: {value}; restore it from a backup").format(lines=len(lines), value=lines[0]))
             return
-        _check_chain(conn, result)
+        _check_chain(conn, result, listener)
 
+    if listener:
+        listener(_chain_stage(), 0, _total(path, CHAIN_TOTAL))
     _read(path, check, result)
     return result
 
 
-def _check_chain(conn, result: Verified) -> None:
+def _check_chain(conn, result: Verified, listener: Listener | None) -> None:
     prev = GENESIS_HASH
     rows = conn.execute(
         "SELECT id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash FROM events ORDER BY id")
+    if listener:
+        rows = counted(rows, listener, _chain_stage(), conn.execute(CHAIN_TOTAL).fetchone()[0])
     for number, complaint, kind, at, recorded, actor, payload, prev_hash, digest in rows:
         result.events += 1
         if prev_hash != prev:
@@ -111,11 +165,14 @@ def _check_chain(conn, result: Verified) -> None:
     result.head = prev
 
 
-def _check_state(conn, result: Verified, archive: Path | None, first_only: bool) -> None:
+def _check_state(conn, result: Verified, archive: Path | None, first_only: bool,
+                 listener: Listener | None = None) -> None:
     """Fold each complaint's events and compare with the stored current state (a merge of two sorted scans)."""
     stored = conn.execute(
         "SELECT id, status, received_at, received_day, category, handler, complainant_key, parent, is_open, "
         "ended_day, last_event, record FROM complaints ORDER BY id")
+    if listener:
+        stored = counted(stored, listener, _state_stage(), conn.execute(STATE_TOTAL).fetchone()[0])
     events = iter(conn.execute(
         "SELECT complaint, id, kind, at, actor, payload FROM events WHERE complaint IS NOT NULL "
         "ORDER BY complaint, id"))
@@ -173,8 +230,9 @@ def _check_attachments(number: str, record: dict, archive: Path | None, result: 
     return None
 
 
-def require_sound(path: Path, archive: Path | None = None, state: bool = True) -> Verified:
-    result = verify(path, archive, state=state)
+def require_sound(path: Path, archive: Path | None = None, state: bool = True,
+                  listener: Listener | None = None) -> Verified:
+    result = verify(path, archive, state=state, listener=listener)
     if result.problems:
         raise ComplaintError(_("{path}: {value}").format(path=path, value=result.problems[0]), exit_code=DAMAGED)
     return result

@@ -29,6 +29,7 @@ from complaintctl.errors import BUSY, ComplaintError
 from complaintctl.migrations import MIGRATIONS
 from complaintctl.policy import Policy, policy_for
 from complaintctl.i18n import _
+from complaintctl.progress import Listener
 
 if TYPE_CHECKING:
     from complaintctl.models import Event
@@ -37,6 +38,7 @@ DB_ENV = "COMPLAINTCTL_DB"
 BUSY_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
 GENESIS_HASH = "0" * 64
 SQLITE_HEADER = b"SQLite format 3\x00"
+SNAPSHOT_STEP = 4096  # pages per step of a copy someone watches: a few MB, a fraction of a second
 
 
 def default_path() -> Path:
@@ -116,10 +118,12 @@ def archive_of(ledger_path: Path) -> Path:
     return ledger_path.with_name(ledger_path.name + ".archive")
 
 
-def snapshot(source: Path, dest: Path) -> None:
+def snapshot(source: Path, dest: Path, listener: Listener | None = None) -> None:
     """A consistent copy of a live ledger with SQLite's online backup API, safe while others write.
 
     Written under a temporary name, flushed to disk, then renamed: `dest` is whole or absent.
+    With a listener, pages are copied in steps so it can be told how far the copy is; SQLite
+    restarts the copy if another connection writes between steps, so the result is as consistent.
     """
     fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".partial")  # 0600
     os.close(fd)
@@ -128,7 +132,12 @@ def snapshot(source: Path, dest: Path) -> None:
         dst = sqlite3.connect(name)
         try:
             src.execute(f"PRAGMA busy_timeout = {busy_timeout()}")
-            src.backup(dst)
+            if listener:
+                stage = _("copying the ledger")
+                src.backup(dst, pages=SNAPSHOT_STEP,
+                           progress=lambda _status, remaining, total: listener(stage, total - remaining, total))
+            else:
+                src.backup(dst)
             dst.execute("PRAGMA journal_mode = DELETE")  # a copy is one self-contained file
         finally:
             dst.close()

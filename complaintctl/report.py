@@ -29,6 +29,7 @@ from complaintctl.deadlines import Deadline, deadlines_for, extension_total, rea
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, sha256_file
 from complaintctl.i18n import _
+from complaintctl.progress import Listener, counted
 
 # -- the period ---------------------------------------------------------------------------------
 
@@ -447,11 +448,15 @@ ORDER BY c.received_day, c.year, c.seq
 """
 
 
-def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff) -> Iterator[dict]:
+def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff, listener: Listener | None = None) -> Iterator[dict]:
     """Each complaint in scope as it stood at the cut-off, in order of receipt."""
     with ledger.transaction(write=False) as session:
         conn = session.connection()
-        rows = conn.exec_driver_sql(SCOPE_SQL, {"cutoff": cutoff.day.isoformat(), "start": period.start.isoformat()})
+        bounds = {"cutoff": cutoff.day.isoformat(), "start": period.start.isoformat()}
+        rows = conn.exec_driver_sql(SCOPE_SQL, bounds)
+        if listener:
+            total = conn.exec_driver_sql(f"SELECT count(*) FROM ({SCOPE_SQL})", bounds).scalar()
+            rows = counted(rows, listener, _("writing the complaints"), total)
         for record in as_stood(conn, rows, cutoff):
             if _in_scope(record, period, cutoff):
                 yield record
@@ -641,7 +646,7 @@ def target_path(out: str | os.PathLike | None, period: Period, force: bool) -> P
 
 
 def export(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = None, as_of: date | None = None,
-           unmask: bool = False, force: bool = False, by: str) -> Report:
+           unmask: bool = False, force: bool = False, by: str, listener: Listener | None = None) -> Report:
     """Write the report to a temporary file, record the export, then move it into place."""
     from complaintctl import workbook  # openpyxl only for this command
     from complaintctl.settings import config
@@ -655,13 +660,13 @@ def export(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = No
     builder = Builder(ledger, period, cutoff, unmask)
 
     def entries() -> Iterator[Entry]:
-        for record in records_as_of(ledger, period, cutoff):
+        for record in records_as_of(ledger, period, cutoff, listener):
             entry = builder.entry(record)
             report.summary.add(entry)
             report.provisional_years |= entry.provisional_years
             yield entry
 
-    temp = workbook.write(report, entries())
+    temp = workbook.write(report, entries(), listener)
     try:
         report.sha256 = sha256_file(temp)
         # The audit trail comes first (CSA 7.8): an export that is on disk is always on record.

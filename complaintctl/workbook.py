@@ -20,6 +20,8 @@ from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from complaintctl.i18n import _
+from complaintctl.progress import Listener
 from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, YES, Column, Entry, Report,
                                  Summary)
 
@@ -240,7 +242,7 @@ def _labels(chart: BarChart, summary_ws, first: int, last: int) -> None:
 
 
 def write_charts(ws, summary_ws, where: dict[str, tuple[int, int, int]]) -> None:
-    first, last, _ = where["categories"]
+    first, last, _columns = where["categories"]
     chart = BarChart()
     chart.type = "bar"  # horizontal: the category names are long
     chart.title = "本期接收投诉按业务类别（CSA 5.1）"
@@ -251,7 +253,7 @@ def write_charts(ws, summary_ws, where: dict[str, tuple[int, int, int]]) -> None
     chart.height, chart.width = 11, 22
     ws.add_chart(chart, "A1")
     if "months" in where:
-        first, last, _ = where["months"]
+        first, last, _columns = where["months"]
         chart = BarChart()
         chart.title = "按月份：接收与办结"
         chart.y_axis.title = "件数"
@@ -264,7 +266,7 @@ def write_charts(ws, summary_ws, where: dict[str, tuple[int, int, int]]) -> None
         ws.add_chart(chart, "A24")
 
 
-def write(report: Report, entries: Iterable[Entry]) -> Path:
+def write(report: Report, entries: Iterable[Entry], listener: Listener | None = None) -> Path:
     """Write everything to a temporary file beside the target; return its path."""
     path = report.path
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial")  # 0600
@@ -285,11 +287,15 @@ def write(report: Report, entries: Iterable[Entry]) -> Path:
                 callbacks.append(row)
         for sheet in (ledger, delays, callbacks):
             sheet.finish()
+        if listener:
+            listener(_("saving the workbook"), 0, None)
         where = write_summary(summary_ws, report)
         write_charts(charts_ws, summary_ws, where)
         workbook.save(temp)
         with temp.open("rb+") as f:
             os.fsync(f.fileno())
+        if listener:
+            listener(_("saving the workbook"), 1, 1)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

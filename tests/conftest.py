@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import re
+import select
 import sqlite3
+import struct
+import sys
+import termios
 from pathlib import Path
 
 # Tests read English messages, whatever the machine's locale; test_i18n.py runs both languages.
@@ -81,3 +88,35 @@ EXTEND = ["--approved-by", "陈经理", "--notified-via", "phone"]
 def register(cli: Cli, received: str, *extra: str) -> str:
     result = cli("register", "--received-at", received, "--at", received, *REGISTER_MINIMAL, *FULL_FACTS, *extra)
     return result.stdout.strip()
+
+
+# -- a real terminal -------------------------------------------------------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def on_terminal(columns: int, *args: str, env: dict) -> str:
+    """The screen text of one run on a pseudo-terminal `columns` wide."""
+    return run_on_terminal(columns, *args, env=env)[0]
+
+
+def run_on_terminal(columns: int, *args: str, env: dict) -> tuple[str, int]:
+    """The program run with stdin, stdout and stderr on one pseudo-terminal: (what it wrote, exit code)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the program, its stdout a terminal
+        os.execve(sys.executable, [sys.executable, "-m", "complaintctl", *args], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    out = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    _pid, status = os.waitpid(pid, 0)
+    return ANSI.sub("", out.decode("utf-8")).replace("\r\n", "\n"), os.waitstatus_to_exitcode(status)

@@ -6,44 +6,13 @@ terminal emulator sets it; COLUMNS is not set.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import re
-import select
-import struct
-import sys
-import termios
 from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
 
-from conftest import ID_OK
-
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def on_terminal(columns: int, *args: str, env: dict) -> str:
-    """The screen text of one run on a pseudo-terminal `columns` wide."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the program, its stdout a terminal
-        os.execve(sys.executable, [sys.executable, "-m", "complaintctl", *args], env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    out = b""
-    while True:
-        ready, _, _ = select.select([fd], [], [], 30)
-        if not ready:
-            break
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.waitpid(pid, 0)
-    return ANSI.sub("", out.decode("utf-8")).replace("\r\n", "\n")
+from tests.conftest import ID_OK, on_terminal
 
 
 @pytest.fixture(scope="module")

@@ -143,6 +143,7 @@ At = Annotated[Optional[str], typer.Option(
 By = Annotated[Optional[str], typer.Option(
     "--by", help="Who did it. Default: COMPLAINTCTL_USER, the configured user, else the OS user.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors still go to stderr.")]
 ComplaintId = Annotated[str, typer.Argument(metavar="ID", help="Complaint number (投诉编号), e.g. TS-2026-0001.",
                                             show_default=False)]
 

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 
 from complaintctl import codes
 from complaintctl.deadlines import Deadline
@@ -52,6 +53,32 @@ def notice(text: str) -> None:
     if sys.stderr.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb":
         line = f"\x1b[33m{line}\x1b[0m"
     tell(line)
+
+
+@contextmanager
+def progress(quiet: bool = False):
+    """A rich progress bar on stderr for long work, given to the core as its listener.
+
+    Only for a person watching: none with --quiet, in a pipe, under cron (stderr is no terminal there)
+    or on a dumb terminal. It disappears when the work ends, so what the command prints stays clean.
+    """
+    if quiet or not sys.stderr.isatty() or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True)
+    stages: dict[str, int] = {}
+
+    def listener(stage: str, done: int, total: int | None) -> None:
+        if stage not in stages:
+            stages[stage] = bars.add_task(stage, total=total)
+        bars.update(stages[stage], completed=done, total=total)
+
+    with bars:
+        yield listener
 
 
 def status_text(status: str) -> str:

@@ -8,7 +8,7 @@ import typer
 
 from complaintctl import clock
 from complaintctl.cli import render
-from complaintctl.cli.common import By, Json, ledger, who
+from complaintctl.cli.common import By, Json, Quiet, ledger, who
 from complaintctl.i18n import _
 
 
@@ -22,6 +22,7 @@ def report(
     unmask: Annotated[bool, typer.Option("--unmask", help="Write ID numbers, phones and names in full; recorded as an audit event (CSA 7.8).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     by: By = None,
+    quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Export the monthly, quarterly or yearly report (报送材料, CSA 9.2.3) to Excel.
@@ -35,7 +36,9 @@ def report(
     book = ledger(ctx)
     period = reporting.parse_period(month, quarter, year, clock.today())
     day = clock.parse_date(as_of, "--as-of") if as_of is not None else None
-    done = reporting.export(book, period, out=out, as_of=day, unmask=unmask, force=force, by=who(ctx, by))
+    with render.progress(quiet) as listener:
+        done = reporting.export(book, period, out=out, as_of=day, unmask=unmask, force=force, by=who(ctx, by),
+                                listener=listener)
     s = done.summary
     if as_json:
         render.emit_json({
@@ -47,6 +50,8 @@ def report(
             "escalations_missing": s.get("escalation:missing"),
             "open_overdue_at_end": s.get("open_overdue_at_end"), "unmasked": unmask,
             "provisional_years": sorted(done.provisional_years)})
+        return
+    if quiet:
         return
     render.say(_("wrote {path}  ({period}, as of {cutoff})").format(path=done.path, period=period.label,
                                                                      cutoff=done.cutoff))

@@ -7,21 +7,24 @@ from typing import Annotated, Optional
 import typer
 
 from complaintctl.cli import render
-from complaintctl.cli.common import By, Json, ledger, who
+from complaintctl.cli.common import By, Json, Quiet, ledger, who
 from complaintctl.i18n import _
 
 
-def verify(ctx: typer.Context, as_json: Json = False) -> None:
+def verify(ctx: typer.Context, quiet: Quiet = False, as_json: Json = False) -> None:
     """Check the ledger: file structure, the events' hash chain, the current state rebuilt from the
     events, and every attachment's SHA-256. Exit 0 only when all holds; exit 5 names the first problem."""
     from complaintctl.integrity import require_sound
     from complaintctl.ledger import archive_of
 
     book = ledger(ctx)
-    done = require_sound(book.path, archive_of(book.path))
+    with render.progress(quiet) as listener:
+        done = require_sound(book.path, archive_of(book.path), listener=listener)
     if as_json:
         render.emit_json({"ledger": str(book.path), "ok": True, "events": done.events,
                           "complaints": done.complaints, "attachments": done.attachments, "head": done.head})
+        return
+    if quiet:
         return
     render.say(_("ledger OK: {events} events in an unbroken hash chain, {complaints} complaints match their events, {attachments} attachments match their SHA-256; head {head}").format(events=done.events, complaints=done.complaints, attachments=done.attachments, head=done.head[:16]))
 
@@ -30,15 +33,20 @@ def backup(
     ctx: typer.Context,
     dest: Annotated[Optional[str], typer.Argument(metavar="[DEST]", help="File or folder for the copy. Default: backups/ beside the ledger.", show_default=False)] = None,
     by: By = None,
+    quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Copy the ledger while others may be using it (SQLite online backup), check the copy, and copy the
     attachment archive beside it. Recorded as an event."""
     from complaintctl import backup as backups
 
-    done = backups.backup(ledger(ctx), dest, by=who(ctx, by))
+    book = ledger(ctx)
+    with render.progress(quiet) as listener:
+        done = backups.backup(book, dest, by=who(ctx, by), listener=listener)
     if as_json:
         render.emit_json({"backup": str(done.path), "events": done.checked.events, "attachments": done.attachments})
+        return
+    if quiet:
         return
     render.say(_("backed up to {path}: {events} events, chain checked; {attachments} attachment file(s) copied").format(path=done.path, events=done.checked.events, attachments=done.attachments))
 
@@ -48,6 +56,7 @@ def restore(
     source: Annotated[str, typer.Argument(metavar="FILE", help="A backup made by `complaintctl backup`.", show_default=False)],
     force: Annotated[bool, typer.Option("--force", help="Replace the ledger even though it has events the backup lacks.")] = False,
     by: By = None,
+    quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Replace the ledger with a checked backup. Refused when the ledger has events the backup lacks,
@@ -60,10 +69,13 @@ def restore(
     path = resolve_path(state.db)
     # --by, else the usual default; with no ledger yet there are no settings to read it from.
     actor = who(ctx, by) if by is not None or path.exists() else default_actor(None)
-    done = backups.restore(path, source, force=force, by=actor)
+    with render.progress(quiet) as listener:
+        done = backups.restore(path, source, force=force, by=actor, listener=listener)
     if as_json:
         render.emit_json({"ledger": str(path), "source": str(source), "events": done.checked.events,
                           "kept": str(done.kept) if done.kept else None})
+        return
+    if quiet:
         return
     render.say(_("restored {path} from {source}: {events} events, checked").format(path=path, source=source, events=done.checked.events))
     if done.kept:
