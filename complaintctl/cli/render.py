@@ -147,7 +147,7 @@ def _widths(headers: list[str], rows: list[list[str]], columns: int, keep: tuple
     """Column widths that fit `columns`, narrowing the widest foldable column first; None if none do."""
     widths = [max(width(h), *(width(r[i]) for r in rows)) for i, h in enumerate(headers)]
     # A foldable column may narrow to its longest word: words are never broken (blocks are better).
-    floor = [w if i in keep else max(width(word) for text in [h, *(r[i] for r in rows)]
+    floor = [w if i in keep else max(_unbreakable(word) for text in [h, *(r[i] for r in rows)]
                                      for word in text.replace("\n", " ").split(" "))
              for i, (h, w) in enumerate(zip(headers, widths))]
     over = sum(widths) + GAP * (len(widths) - 1) - columns
@@ -159,6 +159,15 @@ def _widths(headers: list[str], rows: list[list[str]], columns: int, keep: tuple
         widths[widest] -= 1
         over -= 1
     return widths
+
+
+CJK_FOLD = 8  # cells: Chinese may break between any two characters, but not into slivers
+
+
+def _unbreakable(word: str) -> int:
+    """The narrowest a word may be folded to: Latin words whole, Chinese down to CJK_FOLD cells."""
+    cells = width(word)
+    return min(cells, CJK_FOLD) if cells > len(word) else cells
 
 
 def _wrap(text: str, cells: int) -> list[str]:
