@@ -132,6 +132,7 @@ CALLBACK_METHODS = CodeList("--method", "Firm 18(5)", {
 NOTE_KINDS = CodeList("--kind", "CSA 9.2.1(d)", {
     "internal": ("内部记录", "internal note"),
     "progress": ("进展反馈", "interim feedback"),
+    "late": ("超期原因", "why a deadline was missed"),  # the report's 原因及说明 for a missed deadline
 })
 
 ATTACHMENT_KINDS = CodeList("--kind", "CSA 9.4", {

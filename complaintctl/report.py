@@ -8,8 +8,9 @@ registered later.
 Scope: complaints received in the period, plus those received earlier that were still open
 (not rejected, not closed) when it began (上期结转).
 
-This module builds the rows of each sheet and the summary from those same rows, so every
-summary figure is what the detail rows imply. `workbook` writes them to Excel.
+This module computes: the rows of each sheet, and the summary from those same rows, so every
+summary figure is what the detail rows imply. It knows nothing of Excel; `workbook` writes what it
+computes, and the `report` command joins the two (prepare → entries → workbook.write → publish).
 """
 
 from __future__ import annotations
@@ -138,30 +139,34 @@ def _columns(*specs) -> list[Column]:
     return [Column(*spec) for spec in specs]
 
 
-# The CSA 9.4 ledger fields first, in the order the issue lists them; then what the summary needs.
+# In the order a reader follows a complaint: receipt and the decision on it, who complained about
+# whom, what about (both category levels together), the CSA 9.4 record, then deadlines and outcome,
+# then the columns the summary counts by.
 LEDGER_COLUMNS = _columns(
-    ("id", "投诉编号"), ("received_at", "接收时间", "datetime"), ("complainant", "投诉人"),
-    ("id_number", "证件号码"), ("phone", "联系电话"), ("address", "联系地址/住所"),
+    ("id", "投诉编号"), ("received_at", "接收时间", "datetime"),
+    ("decision", "受理决定"), ("decided_on", "受理决定日期", "date"), ("reject_reason", "不予受理原因"),
+    ("complainant", "投诉人"), ("id_number", "证件号码"), ("phone", "联系电话"), ("address", "联系地址/住所"),
     ("agent", "代理人"), ("legal_rep", "法定代表人"), ("respondent", "被投诉人"),
-    ("category", "业务类别"), ("method", "投诉方式"), ("channel", "投诉渠道"),
+    ("category_group", "一级类别"), ("category", "业务类别"),
+    ("method", "投诉方式"), ("channel", "投诉渠道"), ("source", "转办来源"), ("transfer_no", "转办工单号"),
     ("request", "投诉请求", "long"), ("facts", "主要事实与理由", "long"),
     ("investigation", "调查处理过程", "long"), ("result", "处理结果", "long"), ("feedback", "反馈方式"),
     ("acceptor", "受理人"), ("handler", "处理人"), ("dept", "责任部门"), ("status", "状态"),
     ("acceptance_due", "受理期限", "date"), ("completion_due", "办结期限", "date"),
-    ("resolved_on", "办结日期", "date"), ("on_time", "是否按期"), ("extension_days", "延期天数", "int"),
-    ("callback", "回访结果"),
-    ("scope", "统计范围"), ("category_group", "一级类别"), ("source", "转办来源"), ("transfer_no", "转办工单号"),
-    ("reply_due", "监管回复期限", "date"),
-    ("decision", "受理决定"), ("decided_on", "受理决定日期", "date"), ("reject_reason", "不予受理原因"),
-    ("complainants", "投诉人数", "int"), ("group", "个体/群体"), ("major", "重大/一般"),
-    ("escalated_on", "上报日期", "date"),
-    ("reasonable", "合理/无理"), ("compensation", "赔偿金额（元）", "money"), ("parent", "原投诉编号"),
-    ("overdue_at_end", "期末超期"), ("provisional", "期限暂定"),
+    ("resolved_on", "办结日期", "date"), ("on_time", "是否按期"), ("overdue_at_end", "期末超期"),
+    ("extension_days", "延期天数", "int"), ("callback", "回访结果"), ("compensation", "赔偿金额（元）", "money"),
+    ("reply_due", "监管回复期限", "date"), ("complainants", "投诉人数", "int"), ("group", "个体/群体"),
+    ("major", "重大/一般"), ("escalated_on", "上报日期", "date"), ("reasonable", "合理/无理"),
+    ("parent", "原投诉编号"), ("scope", "统计范围"), ("provisional", "期限暂定"),
 )
 
 DELAY_COLUMNS = _columns(
     ("id", "投诉编号"), ("type", "类型"), ("deadline", "期限类别"), ("original_due", "原期限", "date"),
-    ("due", "期限", "date"), ("met_on", "完成日期", "date"), ("days_late", "超期天数（自然日）", "int"),
+    ("due", "期限", "date"), ("met_on", "完成日期", "date"),
+    # Each deadline is late in its own unit (CSA 12.1): trading days, working days for the callback,
+    # calendar days for a major complaint's same-day report.
+    ("late_trading", "超期（交易日）", "int"), ("late_working", "超期（工作日）", "int"),
+    ("late_calendar", "超期（自然日）", "int"),
     ("extension_days", "延期天数", "int"), ("requested_on", "申请日期", "date"), ("reason", "原因及说明", "long"),
     ("approved_by", "审批人"), ("handler", "处理人"), ("status", "状态"), ("provisional", "期限暂定"),
 )
@@ -251,6 +256,8 @@ class Builder:
         name, number, phone = self._person(record)
         acceptance, completion = deadlines["acceptance"], deadlines.get("completion")
         resolved = _on(record.get("resolved_at"))
+        # One truth: "未办结（已超期）" exactly when 期末超期 is 是.
+        overdue = any(d.met_at is None and cutoff.missed(d) for d in deadlines.values())
         if record.get("rejected_at"):
             decision, decided, on_time = REJECTED, _on(record["rejected_at"]), REJECTED
         elif record.get("terminated_at"):
@@ -259,7 +266,7 @@ class Builder:
             decision = ACCEPTED if record.get("accepted_at") else UNDECIDED
             decided = _on(record.get("accepted_at"))
             if resolved is None:
-                on_time = PENDING_OVERDUE if cutoff.missed(completion) or cutoff.missed(acceptance) else PENDING
+                on_time = PENDING_OVERDUE if overdue else PENDING
             elif resolved <= completion.original_due:
                 on_time = ON_TIME
             elif resolved <= completion.due:
@@ -289,7 +296,7 @@ class Builder:
             "category_group": codes.CATEGORY_GROUPS.get(group, "未分类"),
             "source": record.get("source"), "transfer_no": record.get("transfer_no"),
             "reply_due": deadlines["regulator_reply"].due if "regulator_reply" in deadlines else None,
-            "decision": decision, "decided_on": decided,
+            "decision": decision, "decided_on": decided, "_decided_late": decided is not None and decided > acceptance.due,
             "reject_reason": _reject_reason(record), "_reject_code": (record.get("rejection") or {}).get("reason"), "complainants": int(record.get("complainants") or 1),
             "group": "群体" if record.get("group") else "个体", "major": "重大" if record.get("major") else "一般",
             "escalated_on": _on(escalation.met_at) if escalation else None,
@@ -297,8 +304,8 @@ class Builder:
             "_terminated_on": _on(record.get("terminated_at")),
             "_unreached": bool(callbacks) and not reached_callbacks(record),
             "reasonable": "无理投诉" if record.get("unreasonable") else "合理诉求",
-            "compensation": Decimal(compensation) if compensation else None, "parent": record.get("parent"),
-            "overdue_at_end": YES if any(d.met_at is None and cutoff.missed(d) for d in deadlines.values()) else "否",
+            "compensation": Decimal(compensation or "0.00"), "parent": record.get("parent"),
+            "overdue_at_end": YES if overdue else "否",
             "provisional": YES if provisional else None,
         }
         entry = Entry(row, provisional_years=uncovered_years(self.calendar, provisional))
@@ -324,9 +331,17 @@ class Builder:
                 continue
             rows.append({**common, "type": "超期", "deadline": DEADLINE_LABEL[kind],
                          "original_due": deadline.original_due, "due": deadline.due, "met_on": met,
-                         "days_late": self.cutoff.days_late(deadline), "reason": _latest_note(record),
+                         f"late_{deadline.unit}": self._days_late(deadline), "reason": _late_reason(record),
                          "provisional": YES if deadline.provisional else None})
         return rows
+
+    def _days_late(self, deadline: Deadline) -> int:
+        """Days past the due day, up to the day it was met (or the cut-off), in the deadline's own unit."""
+        end = clock.day_of(deadline.met_at) if deadline.met_at else self.cutoff.day
+        if deadline.unit == "calendar":
+            return max(1, (end - deadline.due).days)
+        # At least 1: a deadline missed over a weekend is still late.
+        return max(1, self.calendar.count_days(deadline.due, end, deadline.unit))
 
     def _callbacks(self, record: dict, deadline: Deadline | None, row: dict) -> list[dict]:
         """Callbacks made in the period, and callbacks due in it (made or not)."""
@@ -337,6 +352,8 @@ class Builder:
         base = {"id": record["id"], "complainant": row["complainant"], "phone": row["phone"],
                 "handler": record.get("handler"), "resolved_on": row["resolved_on"], "due": deadline.due,
                 "due_in_period": YES if due_in_period else "否",
+                # An unreachable attempt is not a callback: on time only if someone was reached by the due day.
+                "_met_on_time": deadline.met_at is not None and not deadline.met_late,
                 "provisional": YES if deadline.provisional and deadline.met_at is None else None}
         shown = [c for c in done if clock.day_of(c["at"]) in self.period]
         if not shown and due_in_period:
@@ -417,12 +434,13 @@ def _escalation_state(deadline: Deadline | None, cutoff: Cutoff) -> str | None:
     return "missing" if cutoff.missed(deadline) else "pending"
 
 
-def _latest_note(record: dict) -> str | None:
-    notes = record.get("notes", [])
-    if not notes:
-        return None
-    note = notes[-1]
-    return f"{clock.day_of(note['at'])} {note['text']}"
+UNEXPLAINED = "未说明"
+
+
+def _late_reason(record: dict) -> str:
+    """What was recorded about why a deadline was missed (`note --kind late`), or 未说明."""
+    notes = [n for n in record.get("notes", []) if n.get("kind") == "late"]
+    return "\n".join(f"{clock.day_of(n['at'])} {n['text']}" for n in notes) or UNEXPLAINED
 
 
 def _reject_reason(record: dict) -> str | None:
@@ -488,6 +506,7 @@ class Summary:
         self.by_month: dict[tuple[int, int], dict[str, int]] = {m: {} for m in period.months()}
         self.extended: set[str] = set()
         self.due_callbacks: set[str] = set()
+        self.due_callbacks_on_time: set[str] = set()
         self.rows = 0
 
     def _count(self, key: str, day: date | datetime | None = None, amount: int = 1) -> None:
@@ -514,6 +533,8 @@ class Summary:
             self._count("carried_over")
         if row["decided_on"] in period:
             self._count("accepted" if row["decision"] == ACCEPTED else "rejected", row["decided_on"])
+            if row["_decided_late"]:
+                self._count("decided_late", row["decided_on"])
             if row["decision"] == REJECTED:
                 self.reject_reasons[codes.REJECT_REASONS.label(row["_reject_code"])] += 1
         if row["_terminated_on"] in period:
@@ -543,6 +564,8 @@ class Summary:
         for callback in entry.callbacks:
             if callback["due_in_period"] == YES:
                 self.due_callbacks.add(callback["id"])
+                if callback["_met_on_time"]:
+                    self.due_callbacks_on_time.add(callback["id"])
             if callback.get("called_on") in period:
                 self._count("callbacks", callback["called_on"])
                 self._count(f"callback:{callback['outcome']}", callback["called_on"])
@@ -555,6 +578,28 @@ class Summary:
         """满意 / (满意 + 不满意): a callback that reached no one gives no opinion."""
         satisfied, dissatisfied = self.get("callback:满意"), self.get("callback:不满意")
         return satisfied / (satisfied + dissatisfied) if satisfied + dissatisfied else None
+
+    def headline(self) -> list[tuple[str, float | str, str]]:
+        """The four rates a manager reads first: (name, rate or "—" when nothing was due, how it is counted)."""
+        g = self.get
+        decided = g("accepted") + g("rejected")
+        completed = g("completed")
+        on_time = g(f"completed:{ON_TIME}") + g(f"completed:{AFTER_EXTENSION}")
+        due, called = len(self.due_callbacks), len(self.due_callbacks_on_time)
+        satisfied, dissatisfied = g("callback:满意"), g("callback:不满意")
+
+        def rate(part: int, whole: int) -> float | str:
+            return part / whole if whole else "—"
+
+        return [
+            ("受理及时率", rate(decided - g("decided_late"), decided),
+             f"本期作出的受理决定 {decided} 件中，按期作出 {decided - g('decided_late')} 件（CSA 9.1.2(a)）"),
+            ("按期办结率", rate(on_time, completed),
+             f"本期办结 {completed} 件中，按期或延期后按期 {on_time} 件（CSA 9.2.2(c)(d)）"),
+            ("回访及时率", rate(called, due), f"回访期限在本期的 {due} 件中，按期回访 {called} 件"),
+            ("满意率", rate(satisfied, satisfied + dissatisfied),
+             f"本期回访满意 {satisfied} 次，不满意 {dissatisfied} 次；满意 ÷（满意 + 不满意）"),
+        ]
 
     def sections(self) -> list[tuple[str, list[tuple[str, object, str]]]]:
         """(heading, [(item, value, how it is counted)]) for the summary sheet."""
@@ -572,6 +617,7 @@ class Summary:
                       ("上期结转", g("carried_over"), "本期前接收、本期初尚未办结或归档")]),
             ("受理情况", [("本期受理", g("accepted"), "受理决定日期在本期"),
                       ("本期不予受理", g("rejected"), "受理决定日期在本期"), *reasons,
+                      ("超期作出受理决定", g("decided_late"), "本期作出、晚于受理期限的受理决定"),
                       ("期末待受理决定", g("undecided_at_end"), "截至统计时点")]),
             ("办结情况", [("本期办结", g("completed"), "办结日期在本期"),
                       (f"  其中{ON_TIME}", g(f"completed:{ON_TIME}"), "不晚于原办结期限"),
@@ -603,9 +649,13 @@ class Summary:
                      (f"completed:{LATE}", "其中超期办结"), ("extensions", "延期（次）"), ("callbacks", "回访（次）"),
                      ("callback:满意", "回访满意"), ("recomplaints", "重复投诉"), ("compensation", "赔偿金额（元）"))
 
-    def month_rows(self) -> list[list[object]]:
+    def month_rows(self, cutoff: date) -> list[list[object]]:
+        """One row per month; a month that begins after the cut-off has no figures yet: "—"."""
         rows = []
         for (year, month), counts in self.by_month.items():
+            if date(year, month, 1) > cutoff:
+                rows.append([f"{year}年{month}月", *("—" for _key in self.MONTH_COLUMNS)])
+                continue
             rows.append([f"{year}年{month}月", *(counts.get(key, Decimal("0.00") if key == "compensation" else 0)
                                                 for key, _label in self.MONTH_COLUMNS)])
         return rows
@@ -645,36 +695,40 @@ def target_path(out: str | os.PathLike | None, period: Period, force: bool) -> P
     return path
 
 
-def export(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = None, as_of: date | None = None,
-           unmask: bool = False, force: bool = False, by: str, listener: Listener | None = None) -> Report:
-    """Write the report to a temporary file, record the export, then move it into place."""
-    from complaintctl import workbook  # openpyxl only for this command
+def prepare(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = None, as_of: date | None = None,
+            unmask: bool = False, force: bool = False) -> Report:
+    """What the report will be: where it goes, its cut-off, and an empty summary that `entries` fills."""
     from complaintctl.settings import config
 
     path = target_path(out, period, force)
     now = clock.now()
-    cutoff = Cutoff(cutoff_for(period, as_of, now.date()), now.date())
-    report = Report(period, cutoff.day, config(ledger).get("branch", ""), now.replace(tzinfo=None),
-                    unmask, path, Summary(period), set(),
-                    [p for p in ledger.policies() if p.effective_from <= cutoff.day])
-    builder = Builder(ledger, period, cutoff, unmask)
+    day = cutoff_for(period, as_of, now.date())
+    return Report(period, day, config(ledger).get("branch", ""), now.replace(tzinfo=None), unmask, path,
+                  Summary(period), set(), [p for p in ledger.policies() if p.effective_from <= day])
 
-    def entries() -> Iterator[Entry]:
-        for record in records_as_of(ledger, period, cutoff, listener):
-            entry = builder.entry(record)
-            report.summary.add(entry)
-            report.provisional_years |= entry.provisional_years
-            yield entry
 
-    temp = workbook.write(report, entries(), listener)
+def entries(ledger: Ledger, report: Report, listener: Listener | None = None) -> Iterator[Entry]:
+    """Each complaint's rows, in order of receipt, counted into `report.summary` as they go."""
+    cutoff = Cutoff(report.cutoff, report.generated_at.date())
+    builder = Builder(ledger, report.period, cutoff, report.unmasked)
+    for record in records_as_of(ledger, report.period, cutoff, listener):
+        entry = builder.entry(record)
+        report.summary.add(entry)
+        report.provisional_years |= entry.provisional_years
+        yield entry
+
+
+def publish(ledger: Ledger, report: Report, written: Path, *, by: str) -> None:
+    """Record the export, then move the written file into place; the file is removed if that fails.
+
+    The audit trail comes first (CSA 7.8): an export that is on disk is always on record.
+    """
     try:
-        report.sha256 = sha256_file(temp)
-        # The audit trail comes first (CSA 7.8): an export that is on disk is always on record.
+        report.sha256 = sha256_file(written)
         ledger.record("exported", by, {
-            "report": period.code, "as_of": cutoff.day.isoformat(), "file": str(path.resolve()),
-            "sha256": report.sha256, "complaints": report.summary.rows, "unmasked": unmask})
-        os.replace(temp, path)
+            "report": report.period.code, "as_of": report.cutoff.isoformat(), "file": str(report.path.resolve()),
+            "sha256": report.sha256, "complaints": report.summary.rows, "unmasked": report.unmasked})
+        os.replace(written, report.path)
     finally:
-        if temp.exists():
-            temp.unlink()
-    return report
+        if written.exists():
+            written.unlink()

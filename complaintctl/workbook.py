@@ -1,14 +1,19 @@
-"""Writing the report workbook with openpyxl's write-only (streaming) sheets.
+"""Writing the report workbook with openpyxl's write-only (streaming) sheets, laid out to print.
 
 Rows go to disk as they are made, so a quarter of 100,000 complaints needs little memory. Every
-text is written as a string cell, never a formula, whatever it starts with.
+text is written as a string cell, never a formula, whatever it starts with. Every sheet prints on
+A4, one page wide, with its header row on every page and a header and footer naming the branch,
+the period, the page ("第 &P 页 共 &N 页") and when it was generated. Row heights are set from the
+wrapped line count, because neither LibreOffice nor WPS fits them when a file is opened.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
 
@@ -17,9 +22,15 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.chart.label import DataLabelList
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
+from complaintctl import codes
 from complaintctl.i18n import _
 from complaintctl.progress import Listener
 from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, YES, Column, Entry, Report,
@@ -27,22 +38,50 @@ from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS
 
 FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "int": "0", "money": "#,##0.00",
            "percent": "0.0%"}
-WIDTHS = {"text": 14, "long": 42, "datetime": 17, "date": 12, "int": 9, "money": 14, "percent": 10}
-WIDER = {"id_number": 21, "respondent": 24, "category": 26, "reject_reason": 26, "source": 22,
-         "transfer_no": 20, "complainant": 16}
+# Column widths in Excel's units (about one Latin character; a Chinese character takes two), as
+# narrow as their values allow: the ledger's 44 columns print on one A4 page across. Headers wrap.
+WIDTHS = {"text": 9, "long": 22, "datetime": 15.5, "date": 10.5, "int": 5.5, "money": 9, "percent": 8}
+WIDER = {"id": 13, "id_number": 19.5, "phone": 12, "address": 14, "respondent": 12, "category": 14,
+         "category_group": 10, "reject_reason": 13, "transfer_no": 13, "complainant": 8,
+         "feedback": 12, "investigation": 30, "result": 22, "reason": 26, "note": 20}
+NARROW = {"decision": 6, "method": 5, "status": 7, "overdue_at_end": 5, "group": 5, "major": 5,
+          "provisional": 5, "due_in_period": 5, "type": 5, "scope": 8, "acceptor": 7, "handler": 7,
+          "caller": 7, "on_time": 9, "callback": 7, "outcome": 7, "deadline": 8, "agent": 8, "legal_rep": 8}
 MAX_TEXT = 32_767  # Excel's limit for one cell
 RISKY_START = ("=", "+", "-", "@")  # what a spreadsheet would take for the start of a formula
 
+DEFAULT_ROW_PT = 13.5  # between LibreOffice's default row and Excel's 15: a table may end a little early, rarely cut
+PORTRAIT_PT = 740.0  # A4 portrait less its top and bottom margins (header and footer sit within them), in points
+LINE_PT = 14.5  # points per line of 11-point text, Chinese included, in Excel, WPS and LibreOffice
+MAX_LINES = 15  # rows stay readable on screen; the cell still holds the whole text
+
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+SIGN_LINE = Border(bottom=Side(style="thin", color="000000"))
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
-WRAP = Alignment(wrap_text=True, vertical="top")
-STYLED = ("long", "datetime", "date", "money", "percent")
+TOP_WRAP = Alignment(wrap_text=True, vertical="top")
+NUMBER_ALIGN = Alignment(horizontal="right", vertical="top")
+HOW_ALIGN = Alignment(wrap_text=True, horizontal="left", vertical="top", indent=1)  # a gap after the number
 
 
 def display_width(text: str) -> int:
     """Columns a text takes in a spreadsheet: CJK characters are two wide."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def line_count(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column `width` units wide."""
+    room = max(1.0, width - 1.5)  # cell padding
+    if "\n" not in text and len(text) * 2 <= room:  # the common case, without measuring each character
+        return 1
+    return sum(max(1, math.ceil(display_width(line) / room)) for line in text.split("\n"))
+
+
+def row_height(lines: int) -> float:
+    return min(lines, MAX_LINES) * LINE_PT + 3
 
 
 def clean(text: str) -> str:
@@ -54,58 +93,96 @@ def clean(text: str) -> str:
     return text
 
 
-class DetailSheet:
-    """A streamed sheet with a styled, frozen, filtered header row and one template cell per column."""
+def _page(ws, report: Report, title: str, *, landscape: bool, title_rows: str | None = None) -> None:
+    """A4, one page wide, header row repeated; header and footer say whose, which period, which page."""
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE if landscape else Worksheet.ORIENTATION_PORTRAIT
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.7, header=0.3, footer=0.3)
+    ws.print_options.horizontalCentered = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+    escape = lambda text: text.replace("&", "&&")  # noqa: E731  "&" starts a header code
+    ws.oddHeader.left.text = escape(report.branch or "")
+    ws.oddHeader.center.text = escape(f"{title}（{report.period.label}）")
+    ws.oddHeader.right.text = f"统计截至 {report.cutoff}"
+    ws.oddFooter.left.text = f"生成时间 {report.generated_at:%Y-%m-%d %H:%M}"
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    ws.oddFooter.right.text = "个人信息未脱敏" if report.unmasked else "个人信息已脱敏"
 
-    def __init__(self, workbook: Workbook, title: str, columns: list[Column]):
+
+def _widths(ws, widths: list[float]) -> None:
+    for index, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+
+def _append(ws, number: int, cells: list, height: float | None = None) -> None:
+    """Append row `number`, `height` points high when given (its row_dimensions are read as it is written)."""
+    if height:
+        ws.row_dimensions[number].height = height
+    ws.append(cells)
+    if height:
+        del ws.row_dimensions[number]  # written: a streamed sheet of 100,000 rows keeps none in memory
+
+
+class DetailSheet:
+    """A streamed, bordered sheet with a frozen, filtered header row and one template cell per column."""
+
+    def __init__(self, workbook: Workbook, title: str, columns: list[Column], report: Report):
         self.ws = workbook.create_sheet(title)
         self.columns = columns
         self.rows = 0
-        for index, column in enumerate(columns, 1):
-            width = max(WIDER.get(column.key, WIDTHS[column.kind]), display_width(column.header) + 3)
-            self.ws.column_dimensions[get_column_letter(index)].width = width
-        self.ws.freeze_panes = "A2"
+        self.widths = [NARROW.get(c.key) or WIDER.get(c.key) or WIDTHS[c.kind] for c in columns]
+        _widths(self.ws, self.widths)
+        self.ws.freeze_panes = "B2"  # the header row and the complaint number stay in view
+        _page(self.ws, report, title, landscape=True, title_rows="1:1")
         header = []
         for column in columns:
             cell = WriteOnlyCell(self.ws, value=column.header)
-            cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGN
+            cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, HEADER_ALIGN, BOX
             header.append(cell)
-        self.ws.append(header)
+        lines = max(line_count(c.header, w) for c, w in zip(columns, self.widths))
+        _append(self.ws, 1, header, row_height(lines))
         self.ws._values_to_row = self._cells  # see _cells
-        # A styled cell for each column that needs one (dates, amounts, long text), reused for every row:
-        # styling each cell anew is the slow part. Other values go in plain.
-        self.templates = [self._template(c) if c.kind in STYLED else None for c in columns]
+        # One styled cell per column, reused for every row: styling each cell anew is the slow part.
+        self.templates = [self._template(c) for c in columns]
+        self.wraps = [c.kind not in FORMATS for c in columns]
 
     def _template(self, column: Column, quote: bool = False) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws)
-        if column.kind == "long":
-            cell.alignment = WRAP
+        cell.border = BOX
         if column.kind in FORMATS:
             cell.number_format = FORMATS[column.kind]
+            cell.alignment = NUMBER_ALIGN
+        else:
+            cell.alignment = TOP_WRAP
         if quote:
             cell.quotePrefix = True  # shown and edited as text in Excel, WPS and LibreOffice
         return cell
 
     def append(self, row: dict) -> None:
         cells = []
-        for column, template in zip(self.columns, self.templates):
+        lines = 1
+        for column, template, width, wraps in zip(self.columns, self.templates, self.widths, self.wraps):
             value = row.get(column.key)
-            if value is None or value == "":
-                cells.append(None)
-                continue
-            if isinstance(value, str):
+            if value == "":
+                value = None
+            elif isinstance(value, str):
                 value = clean(value)
                 if value.startswith(RISKY_START):
                     template = self._template(column, quote=True)
-            if template is None:
-                cells.append(value)
-                continue
+                if wraps:
+                    lines = max(lines, line_count(value, width))
+            # Empty cells too: the border is drawn. A row is written as it is appended, so each
+            # column's template can carry the next row's value.
             template.value = value
             if template.data_type == "f":
                 template.data_type = "s"  # text, never a formula (CSV/formula injection)
             cells.append(template)
-        self.ws.append(cells)
         self.rows += 1
+        _append(self.ws, self.rows + 1, cells, row_height(lines) if lines > 1 else None)
 
     def _cells(self, values, row_idx):
         """openpyxl's own WriteOnlyWorksheet._values_to_row, less its slow path for ready-made cells.
@@ -115,8 +192,6 @@ class DetailSheet:
         """
         plain = WriteOnlyCell(self.ws)
         for col_idx, value in enumerate(values, 1):
-            if value is None:
-                continue
             if isinstance(value, Cell):
                 cell = value
             else:
@@ -131,7 +206,8 @@ class DetailSheet:
         self.ws.auto_filter.ref = f"A1:{last}{self.rows + 1}"
 
 
-def _cell(ws, value, *, bold: bool = False, fmt: str | None = None, size: int | None = None) -> WriteOnlyCell:
+def _cell(ws, value, *, bold: bool = False, fmt: str | None = None, size: int | None = None,
+          align: Alignment | None = None, border: Border | None = BOX, fill: PatternFill | None = None) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=clean(value) if isinstance(value, str) else value)
     if isinstance(value, str) and cell.data_type == "f":
         cell.data_type = "s"
@@ -139,19 +215,23 @@ def _cell(ws, value, *, bold: bool = False, fmt: str | None = None, size: int | 
         cell.font = Font(bold=bold, size=size)
     if fmt:
         cell.number_format = fmt
+    if align is not None:
+        cell.alignment = align
+    if border is not None:
+        cell.border = border
+    if fill is not None:
+        cell.fill = fill
     return cell
 
 
-def _value_cell(ws, value):
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _cell(ws, value)
+def _number(ws, value, *, bold: bool = False) -> WriteOnlyCell:
+    """A figure, right-aligned: counts as integers, yuan with two decimals, rates as percentages."""
+    fmt = None
     if isinstance(value, float):
-        return _cell(ws, value, fmt=FORMATS["percent"])
-    if not isinstance(value, int):  # Decimal: yuan
-        return _cell(ws, value, fmt=FORMATS["money"])
-    return _cell(ws, value)
+        fmt = FORMATS["percent"]
+    elif isinstance(value, Decimal):
+        fmt = FORMATS["money"]
+    return _cell(ws, value, fmt=fmt, bold=bold, align=NUMBER_ALIGN)
 
 
 DAY_UNIT = {"trading": "个交易日", "working": "个工作日"}
@@ -168,102 +248,210 @@ def policy_text(policy) -> str:
     return f"{text}；不宽于标准时限"
 
 
-def write_summary(ws, report: Report) -> dict[str, tuple[int, int, int]]:
-    """The 汇总 sheet; returns where the chart data sit: name -> (first row, last row, columns)."""
+class Rows:
+    """A streamed sheet written top to bottom, knowing its row numbers (for merges, breaks and charts)."""
+
+    def __init__(self, ws, widths: list[float], page_pt: float = 0):
+        self.ws = ws
+        self.widths = widths
+        self.n = 0
+        self.page_pt = page_pt  # printable height of a page, to keep a table on one
+        self.used = 0.0  # points used on the current page
+        _widths(ws, widths)
+
+    def keep_together(self, rows: int) -> None:
+        """Start a new page unless `rows` more rows fit on this one (a table is not cut from its heading)."""
+        needed = rows * DEFAULT_ROW_PT
+        if self.page_pt and self.used + needed > self.page_pt and self.n:
+            self.ws.row_breaks.append(Break(id=self.n))
+            self.used = 0.0
+
+    def add(self, *cells, height: float | None = None, merge_from: int | None = None) -> int:
+        """Append a row; `merge_from` merges its columns from that one to the last. Returns its number."""
+        self.n += 1
+        if height is None:  # as tall as its longest wrapped text
+            lines = 1
+            spans = list(self.widths)
+            if merge_from is not None:
+                spans[merge_from - 1] = sum(self.widths[merge_from - 1:])
+            for cell, width in zip(cells, spans):
+                if cell is not None and isinstance(cell.value, str) and cell.alignment.wrap_text:
+                    lines = max(lines, line_count(cell.value, width))
+            height = row_height(lines) if lines > 1 else None
+        if merge_from is not None:
+            self.ws.merged_cells.add(f"{get_column_letter(merge_from)}{self.n}:"
+                                     f"{get_column_letter(len(self.widths))}{self.n}")
+            # The cells a merge covers carry its border, so the merged box is drawn whole.
+            border = BOX if cells[-1].border.left.style else None
+            cells = (*cells, *(_cell(self.ws, None, border=border) for _ in range(len(self.widths) - len(cells))))
+        _append(self.ws, self.n, list(cells), height)
+        self.used += height or DEFAULT_ROW_PT
+        return self.n
+
+    def blank(self) -> None:
+        self.add()
+
+
+def write_summary(ws, report: Report) -> None:
+    """The 汇总 sheet: what the period was, the four rates, every figure with how it is counted, sign-off."""
     summary: Summary = report.summary
     period = report.period
-    for letter, width in zip("ABCDEFGHIJKL", (34, 16, 40, 10, 10, 10, 10, 10, 10, 10, 10, 14)):
-        ws.column_dimensions[letter].width = width
-    rows: list[list] = []
+    _page(ws, report, "投诉处理情况汇总表", landscape=False)
+    sheet = Rows(ws, [32, 11, 46], page_pt=PORTRAIT_PT)
+    label = lambda text: _cell(ws, text, bold=True, align=TOP_WRAP)  # noqa: E731
+    text = lambda value: _cell(ws, value, align=TOP_WRAP)  # noqa: E731
 
-    def add(*cells):
-        rows.append(list(cells))
-
+    sheet.add(_cell(ws, f"证券公司投诉处理情况汇总表（{period.label}）", bold=True, size=14,
+                    align=Alignment(horizontal="center", vertical="center"), border=None),
+              height=28, merge_from=1)
     interim = "（期间未结束，为期中数据）" if report.cutoff < period.end else ""
-    add(_cell(ws, f"证券公司投诉处理情况汇总表（{period.label}）", bold=True, size=14))
-    add(_cell(ws, "报告期间", bold=True), _cell(ws, f"{period.start} 至 {period.end}"))
-    add(_cell(ws, "营业部", bold=True), _cell(ws, report.branch or "（未设置：complaintctl config set branch …）"))
-    add(_cell(ws, "统计截至", bold=True), _cell(ws, report.cutoff, fmt=FORMATS["date"]),
-        _cell(ws, f"按业务发生时间统计，截至当日终了的台账状态{interim}"))
-    add(_cell(ws, "生成时间", bold=True), _cell(ws, report.generated_at, fmt=FORMATS["datetime"]))
-    if report.unmasked:
-        add(_cell(ws, "个人信息", bold=True), _cell(ws, "未脱敏"),
-            _cell(ws, "按 --unmask 导出完整个人信息，已记入台账审计事件（CSA 7.8）"))
-    else:
-        add(_cell(ws, "个人信息", bold=True), _cell(ws, "已脱敏"),
-            _cell(ws, "证件号码保留前6位和后4位，电话保留前3位和后4位，姓名仅保留姓氏（CSA 7.8）"))
-    add(_cell(ws, "依据", bold=True), _cell(ws, "《证券公司投诉处理标准》9.2.3、9.4"))
-    for policy in report.policies:
-        add(_cell(ws, "时限政策", bold=True), _cell(ws, f"自{policy.effective_from}起接收的投诉：{policy_text(policy)}"))
+    facts = [("报告期间", f"{period.start} 至 {period.end}"),
+             ("营业部", report.branch or "（未设置：complaintctl config set branch …）"),
+             ("统计截至", report.cutoff, f"按业务发生时间统计，截至当日终了的台账状态{interim}"),
+             ("生成时间", report.generated_at, ""),
+             ("个人信息", "未脱敏：按 --unmask 导出完整个人信息，已记入台账审计事件（CSA 7.8）" if report.unmasked
+              else "已脱敏：证件号码保留前6位和后4位，电话保留前3位和后4位，姓名仅保留姓氏（CSA 7.8）"),
+             ("依据", "《证券公司投诉处理标准》9.2.3、9.4")]
+    facts += [("时限政策", f"自{p.effective_from}起接收的投诉：{policy_text(p)}") for p in report.policies]
     if report.provisional_years:
         years = "、".join(str(y) for y in sorted(report.provisional_years))
-        add(_cell(ws, "期限暂定", bold=True), _cell(ws, YES),
-            _cell(ws, f"{years}年节假日安排尚未导入，相关期限按周末推算，标“是”的期限为暂定"))
+        facts.append(("期限暂定", f"是：{years}年节假日安排尚未导入，相关期限按周末推算，标“是”的期限为暂定"))
+    for name, value, *note in facts:
+        if note:  # a date or time, kept as one for whoever reads the file with a program
+            kind = "date" if name == "统计截至" else "datetime"
+            day = _cell(ws, value, fmt=FORMATS[kind], align=Alignment(horizontal="left", vertical="top"))
+            if note[0]:
+                sheet.add(label(name), day, _cell(ws, note[0], align=HOW_ALIGN))
+            else:
+                sheet.add(label(name), day, merge_from=2)
+        else:
+            sheet.add(label(name), text(value), merge_from=2)
+
+    def table(heading: str, rows: list[tuple[str, object, str]], value_header: str = "数值") -> None:
+        sheet.keep_together(len(rows) + 2)
+        sheet.blank()
+        sheet.add(_cell(ws, heading, bold=True, fill=SECTION_FILL, align=TOP_WRAP),
+                  _cell(ws, value_header, bold=True, fill=SECTION_FILL, align=NUMBER_ALIGN),
+                  _cell(ws, "统计口径", bold=True, fill=SECTION_FILL, align=HOW_ALIGN))
+        for item, value, how in rows:
+            sheet.add(_cell(ws, item, align=TOP_WRAP), _number(ws, value),
+                      _cell(ws, how or None, align=HOW_ALIGN))
+
+    table("主要指标", summary.headline(), "比率")
     for heading, items in summary.sections():
-        add()
-        add(_cell(ws, heading, bold=True), _cell(ws, "数值", bold=True), _cell(ws, "统计口径", bold=True))
-        for label, value, how in items:
-            add(_cell(ws, label), _value_cell(ws, value), _cell(ws, how) if how else None)
-    where: dict[str, tuple[int, int, int]] = {}
-    add()
-    add(_cell(ws, "按业务类别（CSA 5.1，本期接收）", bold=True))
-    add(_cell(ws, "一级类别", bold=True), _cell(ws, "件数", bold=True))
-    for label, count in summary.groups.items():
-        add(_cell(ws, label), _cell(ws, count))
-    add()
-    add(_cell(ws, "二级类别", bold=True), _cell(ws, "件数", bold=True))
-    first = len(rows) + 1
-    for label, count in summary.categories.items():
-        add(_cell(ws, label), _cell(ws, count))
-    where["categories"] = (first, len(rows), 1)
-    if period.kind != "month":
-        add()
-        add(_cell(ws, "按月份", bold=True))
-        add(*[_cell(ws, h, bold=True) for h in ("月份", *(label for _k, label in Summary.MONTH_COLUMNS))])
-        first = len(rows) + 1
-        month_rows = summary.month_rows()
-        for values in month_rows:
-            add(_cell(ws, values[0]), *[_value_cell(ws, v) for v in values[1:]])
-        where["months"] = (first, len(rows), len(Summary.MONTH_COLUMNS))
-        totals = [sum(column) for column in zip(*(values[1:] for values in month_rows))]
-        add(_cell(ws, "合计", bold=True), *[_value_cell(ws, v) for v in totals])
-    for cells in rows:
-        ws.append(cells)
-    return where
+        table(heading, items)
+    groups = [(name, count, "本期接收，CSA 5.1") for name, count in summary.groups.items()]
+    table("按一级类别（本期接收）", groups, "件数")
+    categories = [(name, count, "") for name, count in summary.categories.items()]
+    table("按二级类别（本期接收）", categories, "件数")
+
+    sheet.keep_together(2 + 4 * 2)
+    sheet.blank()
+    sheet.add(_cell(ws, "签字确认", bold=True, border=None))
+    for role in ("编制人", "复核人", "负责人", "日期"):
+        sheet.add(_cell(ws, f"{role}：", align=Alignment(horizontal="right", vertical="bottom"), border=None),
+                  _cell(ws, None, border=SIGN_LINE), _cell(ws, None, border=None), height=30)
 
 
+def write_months(ws, report: Report) -> tuple[int, int]:
+    """The 按月统计 sheet of a quarter or year; returns the rows of its months (for the chart)."""
+    _page(ws, report, "按月统计", landscape=True, title_rows="2:2")
+    columns = Summary.MONTH_COLUMNS
+    sheet = Rows(ws, [12, *(14 if key == "compensation" else 9 for key, _label in columns)])
+    sheet.add(_cell(ws, f"按月统计（{report.period.label}，单位：件；赔偿金额单位：元）", bold=True, border=None),
+              merge_from=1)
+    header = [_cell(ws, "月份", bold=True, fill=HEADER_FILL, align=HEADER_ALIGN),
+              *(_cell(ws, name, bold=True, fill=HEADER_FILL,
+                      align=Alignment(wrap_text=True, horizontal="right", vertical="center"))
+                for _key, name in columns)]
+    sheet.add(*header)
+    rows = report.summary.month_rows(report.cutoff)
+    first = sheet.n + 1
+    for values in rows:
+        sheet.add(_cell(ws, values[0]), *(_number(ws, v) for v in values[1:]))
+    last = sheet.n
+    counted = [values for values in rows if values[1] != "—"]
+    totals = [sum(column) for column in zip(*(values[1:] for values in counted))] if counted else []
+    sheet.add(_cell(ws, "合计", bold=True), *(_number(ws, v, bold=True) for v in totals))
+    sheet.blank()
+    sheet.add(_cell(ws, "“—”：该月在统计截至日之后，尚无数据。", border=None))
+    return first, last
 
-def _labels(chart: BarChart, summary_ws, first: int, last: int) -> None:
+
+CM_PER_ROW = 0.53  # a default row (15 points) in centimetres
+
+
+def _integer_ticks(axis, largest: int) -> None:
+    """Whole-number ticks from 0 (a count of complaints is never 0.5)."""
+    step = 1
+    while largest / step > 10:
+        step *= 5 if str(step)[0] == "1" else 2
+    axis.scaling.min = 0
+    axis.majorUnit = step
+    axis.number_format = "0"
+    axis.delete = False
+
+
+def _bar_chart(title: str, horizontal: bool) -> BarChart:
+    chart = BarChart()
+    chart.type = "bar" if horizontal else "col"
+    chart.title = title
+    # The figure on each bar, and nothing else (LibreOffice would add the category and series names).
+    chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+                                     showPercent=False)
+    chart.x_axis.delete = chart.y_axis.delete = False  # newer Excel hides axes left unset
+    return chart
+
+
+def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | None = None) -> None:
+    """The 图表 sheet: the categories received (only those with complaints, each labelled) with their
+    figures beside, and for a quarter or year the months, each chart on a page of its own."""
+    _page(ws, report, "图表", landscape=False)
+    sheet = Rows(ws, [34, 10])
+    label = report.period.label
+    sheet.add(_cell(ws, f"本期接收投诉按业务类别（{label}，单位：件）", bold=True, border=None), merge_from=1)
+    sheet.add(_cell(ws, "业务类别", bold=True, fill=HEADER_FILL, align=HEADER_ALIGN),
+              _cell(ws, "件数", bold=True, fill=HEADER_FILL, align=NUMBER_ALIGN))
+    shown = sorted(((name, count) for name, count in report.summary.categories.items() if count),
+                   key=lambda item: -item[1])
+    first = sheet.n + 1
+    for name, count in shown:
+        sheet.add(_cell(ws, name), _number(ws, count))
+    last = sheet.n
+    if not shown:
+        sheet.add(_cell(ws, "本期无接收投诉", border=None))
+    next_row = sheet.n + 2
+    if shown:
+        chart = _bar_chart(f"{label}接收投诉按业务类别（件）", horizontal=True)
+        chart.legend = None
+        chart.add_data(Reference(ws, min_col=2, min_row=first, max_row=last), titles_from_data=False)
+        _labels(chart, ws, 1, first, last)
+        chart.x_axis.scaling.orientation = "maxMin"  # the largest at the top, as in the table...
+        chart.y_axis.crosses = "max"  # ...and the figures' axis still at the bottom
+        _integer_ticks(chart.y_axis, max(count for _name, count in shown))
+        chart.height, chart.width = max(6.0, 2.5 + 0.8 * len(shown)), 17.0  # cm: room for every label
+        ws.add_chart(chart, f"A{next_row}")
+        next_row += math.ceil(chart.height / CM_PER_ROW) + 1
+    if months is not None:
+        ws.row_breaks.append(Break(id=next_row - 1))  # the month chart on a page of its own
+        chart = _bar_chart(f"{label}按月接收与办结（件）", horizontal=False)
+        first, last = months
+        for column in (2, 6):  # 接收, 办结
+            chart.add_data(Reference(months_ws, min_col=column, min_row=first - 1, max_row=last),
+                           titles_from_data=True)
+        _labels(chart, months_ws, 1, first, last)
+        largest = max([v for row in report.summary.month_rows(report.cutoff) for v in (row[1], row[5])
+                       if isinstance(v, int)], default=0)
+        _integer_ticks(chart.y_axis, largest)
+        chart.height, chart.width = 10.0, 17.0
+        ws.add_chart(chart, f"A{next_row}")
+
+
+def _labels(chart: BarChart, ws, column: int, first: int, last: int) -> None:
     """Category labels as text references (openpyxl's default numRef shows 1, 2, 3 in some readers)."""
-    ref = str(Reference(summary_ws, min_col=1, min_row=first, max_row=last))
+    ref = str(Reference(ws, min_col=column, min_row=first, max_row=last))
     for series in chart.series:
         series.cat = AxDataSource(strRef=StrRef(f=ref))
-    chart.x_axis.delete = chart.y_axis.delete = False  # newer Excel hides axes left unset
-
-
-def write_charts(ws, summary_ws, where: dict[str, tuple[int, int, int]]) -> None:
-    first, last, _columns = where["categories"]
-    chart = BarChart()
-    chart.type = "bar"  # horizontal: the category names are long
-    chart.title = "本期接收投诉按业务类别（CSA 5.1）"
-    chart.y_axis.title = "件数"
-    chart.legend = None
-    chart.add_data(Reference(summary_ws, min_col=2, min_row=first, max_row=last), titles_from_data=False)
-    _labels(chart, summary_ws, first, last)
-    chart.height, chart.width = 11, 22
-    ws.add_chart(chart, "A1")
-    if "months" in where:
-        first, last, _columns = where["months"]
-        chart = BarChart()
-        chart.title = "按月份：接收与办结"
-        chart.y_axis.title = "件数"
-        header = first - 1
-        for column in (2, 6):  # 接收, 办结
-            chart.add_data(Reference(summary_ws, min_col=column, min_row=header, max_row=last),
-                           titles_from_data=True)
-        _labels(chart, summary_ws, first, last)
-        chart.height, chart.width = 9, 22
-        ws.add_chart(chart, "A24")
 
 
 def write(report: Report, entries: Iterable[Entry], listener: Listener | None = None) -> Path:
@@ -275,9 +463,10 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
     try:
         workbook = Workbook(write_only=True)
         summary_ws = workbook.create_sheet("汇总")
-        ledger = DetailSheet(workbook, "投诉台账", LEDGER_COLUMNS)
-        delays = DetailSheet(workbook, "超期与延期", DELAY_COLUMNS)
-        callbacks = DetailSheet(workbook, "回访", CALLBACK_COLUMNS)
+        months_ws = workbook.create_sheet("按月统计") if report.period.kind != "month" else None
+        ledger = DetailSheet(workbook, "投诉台账", LEDGER_COLUMNS, report)
+        delays = DetailSheet(workbook, "超期与延期", DELAY_COLUMNS, report)
+        callbacks = DetailSheet(workbook, "回访", CALLBACK_COLUMNS, report)
         charts_ws = workbook.create_sheet("图表")
         for entry in entries:
             ledger.append(entry.row)
@@ -289,8 +478,9 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
             sheet.finish()
         if listener:
             listener(_("saving the workbook"), 0, None)
-        where = write_summary(summary_ws, report)
-        write_charts(charts_ws, summary_ws, where)
+        write_summary(summary_ws, report)
+        months = write_months(months_ws, report) if months_ws is not None else None
+        write_charts(charts_ws, report, months_ws, months)
         workbook.save(temp)
         with temp.open("rb+") as f:
             os.fsync(f.fileno())

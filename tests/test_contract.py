@@ -118,3 +118,30 @@ def test_init_on_a_folder_says_so(cli, tmp_path):
     result = cli("--db", tmp_path, "init", ok=False)
     assert result.exit_code == 1 and result.stderr == (
         f"complaintctl: {tmp_path} is a folder; give --db the ledger's file path, e.g. {tmp_path}/ledger.db\n")
+
+
+def imports_of(path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_the_core_never_imports_the_cli_libraries_and_the_report_never_imports_its_writer():
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "complaintctl"
+    cli_libraries = ("typer", "rich", "questionary", "click")
+    for path in package.glob("*.py"):
+        names = imports_of(path)
+        assert not [n for n in names if n.split(".")[0] in cli_libraries], path.name
+    # One way: the report computes, the workbook writes, the `report` command joins them.
+    report = imports_of(package / "report.py")
+    assert not [n for n in report if n.startswith("openpyxl") or "workbook" in n], report
+    assert "complaintctl.report" in imports_of(package / "workbook.py")

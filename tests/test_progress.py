@@ -16,7 +16,7 @@ from complaintctl.backup import backup
 from complaintctl.integrity import verify
 from complaintctl.ledger import Ledger
 from complaintctl.progress import counted
-from complaintctl.report import export, parse_period
+from complaintctl import report as reporting, workbook
 from tests.conftest import register, run_on_terminal
 
 CHAIN = "checking the file and its hash chain"
@@ -107,8 +107,12 @@ def test_backup_tells_the_copy_the_check_and_each_attachment(cli, three, db_path
 
 def test_report_tells_each_complaint_and_the_save(three, db_path, tmp_path):
     heard = Heard()
-    november = parse_period(month="2026-11", today=date(2026, 12, 1))
-    export(Ledger(db_path), november, out=tmp_path / "r.xlsx", by="王芳", listener=heard)
+    book = Ledger(db_path)
+    report = reporting.prepare(book, reporting.parse_period(month="2026-11", today=date(2026, 12, 1)),
+                               out=tmp_path / "r.xlsx")
+    written = workbook.write(report, reporting.entries(book, report, heard), heard)
+    reporting.publish(book, report, written, by="王芳")
+    assert (tmp_path / "r.xlsx").is_file() and not written.exists()
     assert heard.stages() == ["writing the complaints", "saving the workbook"]
     assert heard.last("writing the complaints") == (3, 3)
     assert heard.last("saving the workbook") == (1, 1)

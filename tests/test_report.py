@@ -94,6 +94,7 @@ def export(cli, tmp_path, *args, name="report.xlsx"):
 
 def test_october_figures_match_a_hand_count(cli, tmp_path):
     october_ledger(cli)
+    cli("note", "TS-2026-0002", "技术部未按时回复", "--kind", "late", "--at", "2026-10-21")
     wb, result = export(cli, tmp_path, "--month", "2026-10")
     assert wb.sheetnames == ["汇总", "投诉台账", "超期与延期", "回访", "图表"]
     s = summary_of(wb["汇总"])
@@ -108,11 +109,14 @@ def test_october_figures_match_a_hand_count(cli, tmp_path):
         "重复投诉（再投诉）": 1, "本期应回访（件）": 2, "本期已回访（次）": 4, "满意": 2, "不满意": 1,
         "未能联系": 1, "经纪业务投诉": 4, "疑似证券市场违法违规行为": 1, "经纪业务-服务及费用类": 2,
         "经纪业务-账户及权限类": 1, "经纪业务-证券交易委托类": 1, "本期终止处理": 0,
-        "按时上报": 1, "超时上报": 0, "未上报（已超期）": 0, "无法联系（件）": 0,
+        "按时上报": 1, "超时上报": 0, "未上报（已超期）": 0, "无法联系（件）": 0, "超期作出受理决定": 0,
+        # The four rates: D, F accepted and C rejected within 3 trading days; A late, B after its
+        # extension, F on time; A's and F's callbacks due in October, both reached by the due day.
+        "受理及时率": 1.0, "回访及时率": 1.0,
     }
     assert {k: s[k] for k in expected} == expected
     assert Decimal(str(s["本期赔偿金额（元）"])) == Decimal("1200.50")
-    assert s["满意率"] == pytest.approx(2 / 3)
+    assert s["满意率"] == pytest.approx(2 / 3) and s["按期办结率"] == pytest.approx(2 / 3)
 
     ledger = {r["投诉编号"]: r for r in sheet_rows(wb["投诉台账"])}
     assert sorted(ledger) == [f"TS-2026-000{i}" for i in range(2, 9)]
@@ -122,16 +126,22 @@ def test_october_figures_match_a_hand_count(cli, tmp_path):
     assert (e["受理期限"], e["是否按期"], e["期末超期"]) == (datetime(2026, 10, 29), "未办结（已超期）", "是")
     assert ledger["TS-2026-0008"]["原投诉编号"] == "TS-2026-0003"
     assert ledger["TS-2026-0005"]["转办工单号"] == "12386-20261012-0001"
+    assert a["赔偿金额（元）"] == 0 and b["赔偿金额（元）"] == 1200.5  # none is 0.00, not blank
     assert a["接收时间"] == datetime(2026, 9, 14, 10, 0) and a["统计范围"] == "上期结转"
     assert "等待技术部回复" in a["调查处理过程"]
 
     delays = sheet_rows(wb["超期与延期"])
-    assert [(r["投诉编号"], r["类型"], r["期限类别"], r["超期天数（自然日）"], r["延期天数"]) for r in delays] == [
-        ("TS-2026-0002", "超期", "办结", 2, None),
-        ("TS-2026-0003", "延期", "办结", None, 5),
-        ("TS-2026-0007", "超期", "受理决定", 2, None),
+    # Late in trading days: A due 10-20, done 10-22 (10-21, 10-22); E due Thu 10-29, still open at
+    # Sat 10-31 (Fri 10-30 only).
+    assert [(r["投诉编号"], r["类型"], r["期限类别"], r["超期（交易日）"], r["超期（工作日）"], r["延期天数"])
+            for r in delays] == [
+        ("TS-2026-0002", "超期", "办结", 2, None, None),
+        ("TS-2026-0003", "延期", "办结", None, None, 5),
+        ("TS-2026-0007", "超期", "受理决定", 1, None, None),
     ]
     assert delays[1]["原因及说明"] == "等待总部交易日志" and delays[1]["期限"] == datetime(2026, 11, 3)
+    assert delays[0]["原因及说明"] == "2026-10-21 技术部未按时回复"  # the recorded cause, not the latest note
+    assert delays[2]["原因及说明"] == "未说明"
     callbacks = sheet_rows(wb["回访"])
     assert [(r["投诉编号"], r["回访日期"].day, r["回访结果"], r["是否按期回访"]) for r in callbacks] == [
         ("TS-2026-0002", 23, "满意", "按期"), ("TS-2026-0003", 30, "不满意", "按期"),
@@ -156,6 +166,8 @@ def test_later_events_do_not_change_the_periods_figures(cli, tmp_path):
     # Carried into November: every complaint not rejected or closed by 10-31: 0002 (closed only on 11-02),
     # 0003, 0005, 0006, 0007, 0008.
     assert (s["本期接收投诉"], s["上期结转"], s["本期受理"], s["本期办结"]) == (1, 6, 1, 1)
+    # E's acceptance, due 10-29, was decided on 11-02: a late decision, counted in November.
+    assert (s["超期作出受理决定"], s["受理及时率"]) == (1, 0.0)
 
 
 def recompute(wb, start: datetime, end: datetime) -> dict:
@@ -173,6 +185,7 @@ def recompute(wb, start: datetime, end: datetime) -> dict:
         "本期接收投诉": len(new), "上期结转": len(rows) - len(new),
         "其中监管转办": sum(r["投诉渠道"] == "监管转办" for r in new),
         "本期受理": sum(r["受理决定"] == "受理" and within(r["受理决定日期"]) for r in rows),
+        "超期作出受理决定": sum(within(r["受理决定日期"]) and r["受理决定日期"] > r["受理期限"] for r in rows),
         "本期不予受理": sum(r["受理决定"] == "不予受理" and within(r["受理决定日期"]) for r in rows),
         "期末待受理决定": sum(r["受理决定"] == "待受理" for r in rows),
         "本期办结": len(done), "其中按期": sum(r["是否按期"] == "按期" for r in done),
@@ -210,9 +223,12 @@ def test_every_summary_figure_is_what_the_detail_rows_imply(cli, tmp_path, monke
     figures["本期赔偿金额（元）"] = Decimal(str(figures["本期赔偿金额（元）"])).quantize(Decimal("0.01"))
     assert {k: figures[k] for k in again} == again
     assert again["本期接收投诉"] > 0 and again["本期办结"] > 0  # the demo exercises the figures
+    for row in sheet_rows(wb["投诉台账"]):  # one truth: an open complaint is overdue in both columns or neither
+        if row["是否按期"].startswith("未办结"):
+            assert (row["是否按期"] == "未办结（已超期）") == (row["期末超期"] == "是"), row["投诉编号"]
     if period[0] != "--month":  # the month table adds up to the period's figures
-        months = [r for r in wb["汇总"].iter_rows(values_only=True) if r[0] and str(r[0]).endswith("月")
-                  and str(r[0])[:4].isdigit()]
+        months = [r for r in wb["按月统计"].iter_rows(values_only=True) if r[0] and str(r[0]).endswith("月")
+                  and str(r[0])[:4].isdigit() and r[1] != "—"]
         assert sum(r[1] for r in months) == again["本期接收投诉"]
         assert sum(r[5] for r in months) == again["本期办结"]
         assert len(wb["图表"]._charts) == 2
@@ -260,7 +276,7 @@ def test_the_sheets_are_formatted_for_reading(cli, tmp_path):
     october_ledger(cli)
     wb, _ = export(cli, tmp_path, "--month", "2026-10")
     ws = wb["投诉台账"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:AR8"
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:AR8"
     header = {c.value: c for c in ws[1]}
     received = ws.cell(row=2, column=header["接收时间"].column)
     assert received.is_date and received.number_format == "yyyy-mm-dd hh:mm"
@@ -268,10 +284,8 @@ def test_the_sheets_are_formatted_for_reading(cli, tmp_path):
     assert facts.alignment.wrap_text
     paid = ws.cell(row=3, column=header["赔偿金额（元）"].column)  # TS-2026-0003
     assert paid.value == 1200.5 and paid.number_format == "#,##0.00"
-    facts_letter = header["主要事实与理由"].column_letter
-    assert ws.column_dimensions[facts_letter].width >= 40
     for name in ("超期与延期", "回访"):
-        assert wb[name].freeze_panes == "A2" and wb[name].auto_filter.ref.startswith("A1:")
+        assert wb[name].freeze_panes == "B2" and wb[name].auto_filter.ref.startswith("A1:")
 
 
 def test_existing_file_is_kept_unless_forced_and_nothing_is_left_behind(cli, tmp_path, db_path):
@@ -378,3 +392,95 @@ def test_on_the_day_itself_a_deadline_due_today_is_due_today_in_both(cli, tmp_pa
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-30 08:30")
     assert ("TS-2026-0007", "acceptance") in overdue_in_warn(cli, "2026-10-29")
     assert ("TS-2026-0007", "acceptance") in overdue_in_report(cli, tmp_path, "2026-10-29")
+
+
+# -- printing -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def year_book(cli, tmp_path, monkeypatch):
+    """The demo's year report, run on its day (2026-11-20): December has not begun."""
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-20 18:00")
+    cli("demo", "--scenario", ROOT / "sample_data" / "demo.json")
+    cli("note", "TS-2026-0021", "（一）投诉事实及经过\n" + "核实委托记录、录音及佣金设置，" * 12, "--at", "2026-11-19")
+    wb, _ = export(cli, tmp_path, "--year", "2026")
+    return wb
+
+
+def test_every_sheet_prints_on_a4_one_page_wide_with_header_and_footer(year_book):
+    wb = year_book
+    assert wb.sheetnames == ["汇总", "按月统计", "投诉台账", "超期与延期", "回访", "图表"]
+    landscape = {"按月统计", "投诉台账", "超期与延期", "回访"}
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert (int(setup.paperSize), setup.fitToWidth, setup.fitToHeight) == (9, 1, 0), ws.title  # 9 = A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert setup.orientation == ("landscape" if ws.title in landscape else "portrait"), ws.title
+        assert ws.oddHeader.left.text == "某某证券深圳福田路证券营业部"
+        assert ws.oddHeader.center.text.endswith("（2026年度）")
+        assert ws.oddHeader.right.text == "统计截至 2026-11-20"
+        assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+        assert ws.oddFooter.left.text == "生成时间 2026-11-20 18:00"
+    for name in ("投诉台账", "超期与延期", "回访"):
+        assert wb[name].print_title_rows == "$1:$1" and wb[name].freeze_panes == "B2"
+
+
+def test_rows_are_as_tall_as_their_wrapped_text(year_book):
+    ws = year_book["投诉台账"]
+    header = [c.value for c in ws[1]]
+    number = {row[0].value: row[0].row for row in ws.iter_rows(min_row=2)}
+    long_row = ws.row_dimensions[number["TS-2026-0021"]].height
+    # 12 × 15 Chinese characters in a column about 22 wide: dozens of lines, capped at 15 of about 14.5 pt.
+    assert 14 * 14 <= long_row <= 15 * 15
+    assert ws.row_dimensions[1].height >= 2 * 14  # headers such as 受理决定日期 wrap onto two lines
+    short = [r for r in ws.iter_rows(min_row=2) if not any(
+        isinstance(c.value, str) and ("\n" in c.value or len(c.value) > 10) for c in r)]
+    for row in short:  # nothing to wrap: the default height
+        assert ws.row_dimensions[row[0].row].height is None, [c.value for c in row]
+    cell = ws.cell(row=2, column=header.index("投诉人") + 1)
+    assert cell.border.left.style == "thin" and cell.alignment.wrap_text and cell.alignment.vertical == "top"
+
+
+def test_the_summary_lines_up_numbers_apart_from_how_they_are_counted(year_book):
+    ws = year_book["汇总"]
+    rows = {row[0].value: row for row in ws.iter_rows() if row[0].value}
+    for item in ("本期接收投诉", "受理及时率", "本期赔偿金额（元）"):
+        label, value, how = rows[item][:3]
+        assert value.alignment.horizontal == "right", item
+        assert how.alignment.horizontal == "left" and how.alignment.indent >= 1, item
+        assert value.border.left.style == "thin"
+    heading = rows["投诉接收"]
+    assert heading[1].value == "数值" and heading[1].alignment.horizontal == "right"  # over its numbers
+    assert rows["受理及时率"][1].number_format == "0.0%"
+    assert rows["本期赔偿金额（元）"][1].number_format == "#,##0.00"
+    assert [rows[f"{role}："][0].value for role in ("编制人", "复核人", "负责人", "日期")] == [
+        "编制人：", "复核人：", "负责人：", "日期："]
+    assert rows["编制人："][1].border.bottom.style == "thin"  # a line to sign on
+
+
+def test_months_after_the_cutoff_show_a_dash_not_zero(year_book):
+    ws = year_book["按月统计"]
+    months = {row[0]: row[1:] for row in ws.iter_rows(values_only=True) if row[0] and str(row[0]).startswith("2026年")}
+    assert set(months["2026年12月"]) == {"—"}
+    assert months["2026年1月"][0] == 0 and months["2026年10月"][0] == 12  # the demo's October: 12 received
+    header = [c for c in ws[2]]
+    assert header[1].value == "接收" and header[1].alignment.horizontal == "right"
+
+
+def test_charts_label_every_category_with_whole_numbers(year_book):
+    ws = year_book["图表"]
+    table = [row for row in ws.iter_rows(min_row=3, values_only=True) if row[0] and isinstance(row[1], int)]
+    assert table and all(count > 0 for _name, count, *_ in table)  # only categories with complaints
+    assert [count for _name, count, *_ in table] == sorted((count for _name, count, *_ in table), reverse=True)
+    categories, months = ws._charts
+    assert categories.series[0].cat.strRef.f == f"'图表'!$A$3:$A${2 + len(table)}"
+    for chart in (categories, months):
+        assert chart.y_axis.majorUnit == int(chart.y_axis.majorUnit) >= 1
+        assert chart.y_axis.number_format.formatCode == "0"
+        assert chart.y_axis.scaling.min == 0
+        labels = chart.dataLabels
+        assert labels.showVal and not labels.showCatName and not labels.showSerName
+        title = "".join(run.t for p in chart.title.tx.rich.p for run in (p.r or []))
+        assert "2026年度" in title and "（件）" in title
+    assert categories.anchor.ext.height >= 0.8 * len(table) * 360_000  # EMU: 0.8 cm a category, room for each label
+    assert ws.row_breaks.count == 1  # the month chart starts a page of its own

@@ -27,18 +27,20 @@ def report(
 ) -> None:
     """Export the monthly, quarterly or yearly report (报送材料, CSA 9.2.3) to Excel.
 
-    Sheets 汇总 (summary), 投诉台账 (ledger, CSA 9.4), 超期与延期 (overdue and extended),
-    回访 (callbacks) and 图表 (charts). Personal data is masked unless --unmask. Each export is
-    recorded in the ledger as an event.
+    Sheets 汇总 (summary), 按月统计 (by month, for a quarter or year), 投诉台账 (ledger, CSA 9.4),
+    超期与延期 (overdue and extended), 回访 (callbacks) and 图表 (charts), each set up to print on A4.
+    Personal data is masked unless --unmask. Each export is recorded in the ledger as an event.
     """
     from complaintctl import report as reporting
+    from complaintctl import workbook  # openpyxl only for this command
 
     book = ledger(ctx)
     period = reporting.parse_period(month, quarter, year, clock.today())
     day = clock.parse_date(as_of, "--as-of") if as_of is not None else None
+    done = reporting.prepare(book, period, out=out, as_of=day, unmask=unmask, force=force)
     with render.progress(quiet) as listener:
-        done = reporting.export(book, period, out=out, as_of=day, unmask=unmask, force=force, by=who(ctx, by),
-                                listener=listener)
+        written = workbook.write(done, reporting.entries(book, done, listener), listener)
+        reporting.publish(book, done, written, by=who(ctx, by))
     s = done.summary
     if as_json:
         render.emit_json({
