@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-import unicodedata
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
@@ -68,8 +67,12 @@ HOW_ALIGN = Alignment(wrap_text=True, horizontal="left", vertical="top", indent=
 
 
 def display_width(text: str) -> int:
-    """Columns a text takes in a spreadsheet: CJK characters are two wide."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Columns a text takes in a spreadsheet: CJK characters are two wide.
+
+    Counted from its UTF-8 length, at C speed: a CJK character is 3 bytes and 2 columns, ASCII 1 and 1.
+    """
+    size = len(text)
+    return size + (len(text.encode("utf-8")) - size) // 2
 
 
 def line_count(text: str, width: float) -> int:
@@ -128,7 +131,11 @@ def _append(ws, number: int, cells: list, height: float | None = None) -> None:
 
 
 class DetailSheet:
-    """A streamed, bordered sheet with a frozen, filtered header row and one template cell per column."""
+    """A streamed sheet with a frozen, filtered header row and one template cell per column.
+
+    Its grid prints as thin lines (printGridLines) rather than a border on every cell: empty cells
+    are then not written at all, which keeps a quarter of 100,000 complaints fast.
+    """
 
     def __init__(self, workbook: Workbook, title: str, columns: list[Column], report: Report):
         self.ws = workbook.create_sheet(title)
@@ -138,6 +145,7 @@ class DetailSheet:
         _widths(self.ws, self.widths)
         self.ws.freeze_panes = "B2"  # the header row and the complaint number stay in view
         _page(self.ws, report, title, landscape=True, title_rows="1:1")
+        self.ws.print_options.gridLines = True
         header = []
         for column in columns:
             cell = WriteOnlyCell(self.ws, value=column.header)
@@ -152,7 +160,6 @@ class DetailSheet:
 
     def _template(self, column: Column, quote: bool = False) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws)
-        cell.border = BOX
         if column.kind in FORMATS:
             cell.number_format = FORMATS[column.kind]
             cell.alignment = NUMBER_ALIGN
@@ -167,16 +174,16 @@ class DetailSheet:
         lines = 1
         for column, template, width, wraps in zip(self.columns, self.templates, self.widths, self.wraps):
             value = row.get(column.key)
-            if value == "":
-                value = None
-            elif isinstance(value, str):
+            if value is None or value == "":
+                cells.append(None)
+                continue
+            if isinstance(value, str):
                 value = clean(value)
                 if value.startswith(RISKY_START):
                     template = self._template(column, quote=True)
                 if wraps:
                     lines = max(lines, line_count(value, width))
-            # Empty cells too: the border is drawn. A row is written as it is appended, so each
-            # column's template can carry the next row's value.
+            # A row is written as it is appended, so each column's template can carry the next row's value.
             template.value = value
             if template.data_type == "f":
                 template.data_type = "s"  # text, never a formula (CSV/formula injection)
@@ -192,6 +199,8 @@ class DetailSheet:
         """
         plain = WriteOnlyCell(self.ws)
         for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
             if isinstance(value, Cell):
                 cell = value
             else:

@@ -438,7 +438,9 @@ def test_rows_are_as_tall_as_their_wrapped_text(year_book):
     for row in short:  # nothing to wrap: the default height
         assert ws.row_dimensions[row[0].row].height is None, [c.value for c in row]
     cell = ws.cell(row=2, column=header.index("投诉人") + 1)
-    assert cell.border.left.style == "thin" and cell.alignment.wrap_text and cell.alignment.vertical == "top"
+    assert cell.alignment.wrap_text and cell.alignment.vertical == "top"
+    assert ws.print_options.gridLines  # the grid prints as thin lines round every cell, empty ones too
+    assert ws.cell(row=1, column=1).border.bottom.style == "thin"
 
 
 def test_the_summary_lines_up_numbers_apart_from_how_they_are_counted(year_book):
@@ -484,3 +486,18 @@ def test_charts_label_every_category_with_whole_numbers(year_book):
         assert "2026年度" in title and "（件）" in title
     assert categories.anchor.ext.height >= 0.8 * len(table) * 360_000  # EMU: 0.8 cm a category, room for each label
     assert ws.row_breaks.count == 1  # the month chart starts a page of its own
+
+
+def test_render_report_names_what_is_missing(tmp_path):
+    """scripts/render-report needs LibreOffice, poppler and CJK fonts; without them it says which."""
+    import subprocess
+
+    book = tmp_path / "r.xlsx"
+    book.write_bytes(b"PK")  # never opened: the tools are checked first
+    run = subprocess.run(["/bin/bash", str(ROOT / "scripts" / "render-report"), str(book)],
+                         env={"PATH": str(tmp_path / "empty")}, capture_output=True, text=True)
+    assert run.returncode == 3
+    assert run.stderr.strip() == ("render-report: missing libreoffice-calc poppler-utils fonts-noto-cjk; "
+                                  "install with: apt-get install libreoffice-calc poppler-utils fonts-noto-cjk")
+    usage = subprocess.run(["/bin/bash", str(ROOT / "scripts" / "render-report")], capture_output=True, text=True)
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: scripts/render-report FILE.xlsx")
