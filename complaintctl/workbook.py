@@ -107,13 +107,16 @@ def _page(ws, report: Report, title: str, *, landscape: bool, title_rows: str | 
     ws.print_options.horizontalCentered = True
     if title_rows:
         ws.print_title_rows = title_rows
-    escape = lambda text: text.replace("&", "&&")  # noqa: E731  "&" starts a header code
-    ws.oddHeader.left.text = escape(report.branch or "")
-    ws.oddHeader.center.text = escape(f"{title}（{report.period.label}）")
+    ws.oddHeader.left.text = _header_text(report.branch or "")
+    ws.oddHeader.center.text = _header_text(f"{title}（{report.period.label}）")
     ws.oddHeader.right.text = f"统计截至 {report.cutoff}"
     ws.oddFooter.left.text = f"生成时间 {report.generated_at:%Y-%m-%d %H:%M}"
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"
     ws.oddFooter.right.text = "个人信息未脱敏" if report.unmasked else "个人信息已脱敏"
+
+
+def _header_text(text: str) -> str:
+    return text.replace("&", "&&")  # "&" starts a code (&P, &N) in a page header or footer
 
 
 def _widths(ws, widths: list[float]) -> None:
@@ -307,8 +310,12 @@ def write_summary(ws, report: Report) -> None:
     period = report.period
     _page(ws, report, "投诉处理情况汇总表", landscape=False)
     sheet = Rows(ws, [32, 11, 46], page_pt=PORTRAIT_PT)
-    label = lambda text: _cell(ws, text, bold=True, align=TOP_WRAP)  # noqa: E731
-    text = lambda value: _cell(ws, value, align=TOP_WRAP)  # noqa: E731
+
+    def label(name: str) -> WriteOnlyCell:
+        return _cell(ws, name, bold=True, align=TOP_WRAP)
+
+    def text(value: str) -> WriteOnlyCell:
+        return _cell(ws, value, align=TOP_WRAP)
 
     sheet.add(_cell(ws, f"证券公司投诉处理情况汇总表（{period.label}）", bold=True, size=14,
                     align=Alignment(horizontal="center", vertical="center"), border=None),
