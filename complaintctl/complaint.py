@@ -341,7 +341,8 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
     if kind == "registered":
         new = {"extensions": [], "escalations": [], "notes": [], "callbacks": [], "attachments": [],
                "reclassifications": [], "complainants": 1, "major": False, **payload}
-        new["acceptor"] = actor
+        # An imported row names its own acceptor, or None when the old ledger never recorded one.
+        new["acceptor"] = payload["acceptor"] if "acceptor" in payload else actor
         new["registered_at"] = at
     elif kind == "amended":
         for name, (_old, value) in payload["changes"].items():

@@ -143,7 +143,7 @@ def _columns(*specs) -> list[Column]:
 # whom, what about (both category levels together), the CSA 9.4 record, then deadlines and outcome,
 # then the columns the summary counts by.
 LEDGER_COLUMNS = _columns(
-    ("id", "投诉编号"), ("received_at", "接收时间", "datetime"),
+    ("id", "投诉编号"), ("original_no", "原编号"), ("received_at", "接收时间", "datetime"),
     ("decision", "受理决定"), ("decided_on", "受理决定日期", "date"), ("reject_reason", "不予受理原因"),
     ("complainant", "投诉人"), ("id_number", "证件号码"), ("phone", "联系电话"), ("address", "联系地址/住所"),
     ("agent", "代理人"), ("legal_rep", "法定代表人"), ("respondent", "被投诉人"),
@@ -279,7 +279,8 @@ class Builder:
         escalation = deadlines.get("escalation")
         group = record.get("category", "")[:1] if record.get("category") else ""
         row = {
-            "id": record["id"], "received_at": local(record["received_at"]), "complainant": name,
+            "id": record["id"], "original_no": record.get("original_no"),
+            "received_at": local(record["received_at"]), "complainant": name,
             "id_number": number, "phone": phone, **self._others(record), "respondent": _respondent(record),
             "category": codes.CATEGORIES.label(record.get("category")) or "未分类",
             "method": codes.METHODS.label(record.get("method")), "channel": codes.CHANNELS.label(record.get("channel")),
@@ -308,6 +309,9 @@ class Builder:
             "overdue_at_end": YES if overdue else "否",
             "provisional": YES if provisional else None,
         }
+        for key, gap in UNRECORDED_COLUMNS.items():  # what an imported old ledger never held
+            if gap in record.get("unrecorded", ()) and not row.get(key):
+                row[key] = UNRECORDED
         entry = Entry(row, provisional_years=uncovered_years(self.calendar, provisional))
         entry.delays = self._delays(record, deadlines, row)
         entry.callbacks = self._callbacks(record, deadlines.get("callback"), row)
@@ -435,6 +439,9 @@ def _escalation_state(deadline: Deadline | None, cutoff: Cutoff) -> str | None:
 
 
 UNEXPLAINED = "未说明"
+UNRECORDED = "未记载"
+UNRECORDED_COLUMNS = {"investigation": "investigation", "feedback": "feedback_via", "handler": "handler",
+                      "acceptor": "acceptor", "method": "method", "channel": "channel", "phone": "phone"}
 
 
 def _late_reason(record: dict) -> str:

@@ -276,7 +276,7 @@ def test_the_sheets_are_formatted_for_reading(cli, tmp_path):
     october_ledger(cli)
     wb, _ = export(cli, tmp_path, "--month", "2026-10")
     ws = wb["投诉台账"]
-    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:AR8"
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:AS8"  # 45 columns, 7 complaints
     header = {c.value: c for c in ws[1]}
     received = ws.cell(row=2, column=header["接收时间"].column)
     assert received.is_date and received.number_format == "yyyy-mm-dd hh:mm"

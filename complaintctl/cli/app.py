@@ -460,10 +460,12 @@ from complaintctl.cli import views  # noqa: E402  (registers show, list, warn, c
 from complaintctl.cli import admin  # noqa: E402  (registers calendar, policy, config, demo)
 from complaintctl.cli import reports  # noqa: E402  (registers report)
 from complaintctl.cli import safety  # noqa: E402  (registers verify, backup, restore)
+from complaintctl.cli import imports  # noqa: E402  (registers import)
 
 views.register_commands(app)
 admin.register_commands(app)
 reports.register_commands(app)
+imports.register_commands(app)
 app.command()(safety.verify)
 app.command()(safety.backup)
 app.command()(safety.restore)

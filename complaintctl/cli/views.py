@@ -96,9 +96,19 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
             continue
         rows.append((spec.shown, _field_text(spec.name, value)))
     for key, label in (("acceptor", _("acceptor")), ("accepted_by", _("accepted by")), ("handler", _("handler")),
-                       ("dept", _("department")), ("keep_until", _("keep until"))):
+                       ("dept", _("department")), ("keep_until", _("keep until")),
+                       ("original_no", _("original number (原编号)"))):
         if view.get(key):
             rows.append((label, str(view[key])))
+    if view.get("imported"):
+        source = view["imported"]
+        rows.append((_("imported from"), _("row {row} of the file with SHA-256 {sha256}").format(
+            row=source["row"], sha256=source["file_sha256"])))
+    if view.get("unrecorded"):
+        from complaintctl.legacy import UNRECORDED_LABELS
+
+        rows.append((_("not in the old ledger (未记载)"),
+                     "、".join(UNRECORDED_LABELS.get(name, name) for name in view["unrecorded"])))
     _pairs(rows)
     _sections(view)
     say(_("deadlines:"))
@@ -308,17 +318,22 @@ def list_(
         out.append({"id": record["id"], "status": record["status"], "received_at": record["received_at"],
                     "category": record.get("category"), "complainant": name, "handler": record.get("handler"),
                     "group": record.get("group", False), "major": record.get("major", False),
-                    "parent": record.get("parent"),
+                    "parent": record.get("parent"), "original_no": record.get("original_no"),
                     "next_deadline": {"kind": nxt.kind, "due": nxt.due.isoformat(), "provisional": nxt.provisional}
                     if nxt else None})
         rows.append([record["id"], record["received_at"][:10], render.status_text(record["status"]),
                      record.get("category") or "-", name, record.get("handler") or "-",
                      render.due_text(nxt) if nxt else "-", render.kind_text(nxt.kind) if nxt else "-"])
+    headers = [_("number"), _("received"), _("status"), _("category"), _("complainant"), _("handler"),
+               _("next due"), _("deadline")]
+    if any(item["original_no"] for item in out):  # imported from an old ledger: its own number, last
+        headers.append(_("original no."))
+        for row, item in zip(rows, out):
+            row.append(item["original_no"] or "-")
     if as_json:
         render.emit_json(out)
     elif rows:
-        render.table([_("number"), _("received"), _("status"), _("category"), _("complainant"), _("handler"),
-                      _("next due"), _("deadline")], rows, keep=(0, 1, 6))
+        render.table(headers, rows, keep=(0, 1, 6))
     _provisional_note(book.calendar(), shown)
 
 

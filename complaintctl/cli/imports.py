@@ -1,0 +1,132 @@
+"""The `import` command: an old ledger (.xlsx) or a 12386 export (.csv) brought in, all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from complaintctl.cli import render
+from complaintctl.cli.common import By, Json, Quiet, ledger, who
+from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _, chinese
+
+STATUS_ORDER = ("received", "accepted", "assigned", "resolved", "called_back", "closed", "rejected")
+
+
+def import_ledger(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An .xlsx workbook or a .csv file.", show_default=False)],
+    sheet: Annotated[Optional[str], typer.Option("--sheet", metavar="NAME", help="The sheet to read. Default: the first.")] = None,
+    map_file: Annotated[Optional[Path], typer.Option("--map", metavar="MAP.toml", help="Renames columns: [columns] \"header\" = \"field\" (\"\" ignores one).")] = None,
+    show_map: Annotated[bool, typer.Option("--show-map", help="Print which column fills which field, and stop.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and say what would be recorded; change nothing.")] = False,
+    skip_bad: Annotated[Optional[Path], typer.Option("--skip-bad", metavar="OUT.xlsx", help="Record the good rows and write the bad ones, with 错误原因, to OUT.xlsx.")] = None,
+    by: By = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
+) -> None:
+    """Bring in an old ledger: each row becomes the events its columns imply, checked like typed input.
+
+    Columns are found by their headers (投诉时间, 投诉人, 证件号码, 投诉内容, 处理结果 …). What the old
+    ledger never recorded is marked 未记载, never invented. One bad row and nothing is recorded,
+    unless --skip-bad. Importing the same file again records nothing new.
+    """
+    from complaintctl import legacy
+
+    renames = legacy.load_map(map_file)
+    table = legacy.read_table(file, sheet, renames)
+    if show_map:
+        _print_map(table, legacy.column_map(table, renames), as_json)
+        return
+    if skip_bad is not None and skip_bad.suffix.lower() != ".xlsx":
+        raise ComplaintError(_("--skip-bad {path}: give a name ending in .xlsx").format(path=skip_bad))
+    planned = legacy.plan(table, renames)
+    book = ledger(ctx)
+    with render.progress(quiet) as listener:
+        done = legacy.record(book, planned, by=who(ctx, by), skip_bad=skip_bad is not None, dry_run=dry_run,
+                             listener=listener)
+    if skip_bad is not None and done.bad and not dry_run:
+        _write_bad(skip_bad, table, done.bad)
+    counts = {status: sum(1 for p in done.recorded if p.status == status) for status in STATUS_ORDER}
+    gaps = legacy.gaps(done.recorded)
+    if as_json:
+        render.emit_json({
+            "file": str(file), "sha256": table.sha256, "dry_run": dry_run,
+            "recorded": 0 if dry_run or (done.bad and skip_bad is None) else len(done.recorded),
+            "would_record": len(done.recorded) if dry_run else None, "numbers": done.numbers if not dry_run else [],
+            "by_status": {k: v for k, v in counts.items() if v}, "already_imported": len(done.already),
+            "unrecorded": gaps, "skipped_blank_rows": table.skipped_blank, "skipped_totals_rows": table.skipped_totals,
+            "bad_rows": [{"row": p.row, "error": p.error} for p in done.bad]})
+        if done.bad and skip_bad is None:
+            raise typer.Exit(1)
+        return
+    for item in sorted(done.bad, key=lambda p: p.row)[:legacy.MAX_ERRORS_SHOWN]:
+        render.tell(_("row {row}, {error}").format(row=item.row, error=item.error))
+    if len(done.bad) > legacy.MAX_ERRORS_SHOWN:
+        render.tell(_("… and {count} more bad rows").format(count=len(done.bad) - legacy.MAX_ERRORS_SHOWN))
+    if done.bad and skip_bad is None and not dry_run:
+        raise ComplaintError(_("{count} bad row(s) in {file}; nothing was recorded (fix them, or --skip-bad OUT.xlsx "
+                               "to record the good rows)").format(count=len(done.bad), file=file.name))
+    if quiet:
+        return
+    statuses = "，".join(f"{_status(s)} {n}" for s, n in counts.items() if n) if chinese() else \
+        ", ".join(f"{s} {n}" for s, n in counts.items() if n)
+    if dry_run:
+        render.say(_("dry run: would record {count} complaint(s) from {file}: {statuses}; nothing was changed").format(
+            count=len(done.recorded), file=file.name, statuses=statuses or "-"))
+    elif done.recorded:
+        render.say(_("imported {count} complaint(s) from {file} ({first} … {last}): {statuses}").format(
+            count=len(done.recorded), file=file.name, first=done.numbers[0], last=done.numbers[-1],
+            statuses=statuses))
+    if done.already:
+        render.say(_("{count} row(s) were imported before and are unchanged: not recorded again").format(
+            count=len(done.already)))
+    if not dry_run and not done.recorded and not done.already:
+        render.say(_("nothing to import from {file}").format(file=file.name))
+    if gaps:
+        render.say(_("not in the old ledger, marked 未记载: {gaps}").format(
+            gaps="，".join(f"{legacy.UNRECORDED_LABELS.get(k, k)} {n}" for k, n in sorted(gaps.items()))))
+    if table.skipped_blank or table.skipped_totals:
+        render.say(_("skipped {blank} blank row(s) and {totals} totals row(s)").format(
+            blank=table.skipped_blank, totals=table.skipped_totals))
+    if skip_bad is not None and done.bad and not dry_run:
+        render.say(_("{count} bad row(s) written to {path} with 错误原因; fix them there and import that file").format(
+            count=len(done.bad), path=skip_bad))
+    if dry_run and done.bad:
+        raise typer.Exit(1)
+
+
+def _status(code: str) -> str:
+    from complaintctl import codes
+
+    return codes.STATUSES.label(code) if code in codes.STATUSES else code
+
+
+def _print_map(table, mapping, as_json: bool) -> None:
+    if as_json:
+        render.emit_json({"file": str(table.path), "header_row": table.header_row,
+                          "columns": [{"header": h, "field": f} for h, f in mapping]})
+        return
+    render.say(_("{file}: header in row {row}").format(file=table.path.name, row=table.header_row))
+    render.table([_("column"), _("field")], [[h or "-", f or _("(ignored)")] for h, f in mapping])
+
+
+def _write_bad(path: Path, table, bad) -> None:
+    """The bad rows as they were, with 错误原因, ready to fix and import again."""
+    from openpyxl import Workbook
+
+    from complaintctl.workbook import clean
+
+    values = dict(table.rows)
+    book = Workbook(write_only=True)
+    ws = book.create_sheet("待修正")
+    ws.append([*table.headers, "错误原因", "原行号"])
+    for item in sorted(bad, key=lambda p: p.row):
+        ws.append([clean(v) if isinstance(v, str) else v for v in values[item.row]] + [item.error, item.row])
+    book.save(path)
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("import")(import_ledger)

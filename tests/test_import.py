@@ -1,0 +1,196 @@
+"""`import`: the sample old ledger and 12386 export, brought in all or nothing, checked like typed input.
+
+sample_data/legacy-ledger.xlsx (see sample_data/make_legacy.py), rows as numbered in the file:
+  1 title, 2–3 merged headers; 4 张伟 closed after a satisfied callback; 5 陈静 completed on Excel
+  serial 45776 (2025-04-29), full-width phone; 6 刘洋 received on serial 45789 (2025-05-12), not
+  accepted; 7 赵敏 via 12386, dissatisfied callback; 8 黄磊 wrong ID check digit (bad); 9 blank;
+  10 吴芳 assigned, open; 11 郑强 completed 10-08 before its acceptance on 10-10 (bad); 12 冯雪
+  received, undecided; 13 totals row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.conftest import dump
+
+ROOT = Path(__file__).resolve().parent.parent
+LEGACY = ROOT / "sample_data" / "legacy-ledger.xlsx"
+TRANSFERS = ROOT / "sample_data" / "12386-transfers.csv"
+BAD_LINES = [
+    "row 8, 证件号码: the resident ID number's check digit is wrong; check the number for a typing slip (GB 11643)",
+    "row 11, 办结时间 2025-10-08 is before 受理时间 2025-10-10 (order of events)",
+]
+
+
+@pytest.fixture(autouse=True)
+def on_the_demo_day(monkeypatch):
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-20 09:00")
+
+
+def payloads(db: Path, kind: str) -> list[dict]:
+    conn = sqlite3.connect(db)
+    try:
+        return [json.loads(p) for (p,) in conn.execute("SELECT payload FROM events WHERE kind = ? ORDER BY id", (kind,))]
+    finally:
+        conn.close()
+
+
+def test_show_map_names_the_column_each_field_comes_from(cli):
+    result = cli("import", "--show-map", LEGACY, "--json")
+    shown = json.loads(result.stdout)
+    assert shown["header_row"] == 3  # below the title row and the merged group headers
+    assert [(c["header"], c["field"]) for c in shown["columns"]] == [
+        ("序号", "original_no"), ("投诉时间", "received_at"), ("客户姓名", "name"), ("证件号码", "id_number"),
+        ("联系电话", "phone"), ("投诉方式", "method"), ("来源", "channel"), ("业务类别", "category"),
+        ("投诉内容", "request"), ("被投诉人", "respondent"), ("是否受理", "accepted"), ("受理时间", "accepted_at"),
+        ("处理人", "handler"), ("处理结果", "result"), ("办结时间", "resolved_at"), ("回访时间", "called_at"),
+        ("回访结果", "callback_outcome"), ("备注", "note")]
+
+
+def test_one_bad_row_and_nothing_is_recorded(cli, db_path):
+    before = dump(db_path)
+    result = cli("import", LEGACY, ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == BAD_LINES + [
+        "complaintctl: 2 bad row(s) in legacy-ledger.xlsx; nothing was recorded (fix them, or --skip-bad OUT.xlsx "
+        "to record the good rows)"]
+    assert dump(db_path) == before
+
+
+def test_dry_run_counts_what_would_be_recorded_and_changes_nothing(cli, db_path):
+    before = dump(db_path)
+    result = cli("import", LEGACY, "--dry-run", ok=False)
+    assert result.exit_code == 1 and result.stderr.splitlines() == BAD_LINES
+    assert result.stdout.splitlines() == [
+        "dry run: would record 6 complaint(s) from legacy-ledger.xlsx: received 1, assigned 1, closed 3, rejected 1;"
+        " nothing was changed",
+        "not in the old ledger, marked 未记载: 受理人 6，反馈方式 3，调查记录 3，不予受理告知方式 1",
+        "skipped 1 blank row(s) and 1 totals row(s)"]
+    assert dump(db_path) == before
+
+
+def test_skip_bad_records_the_good_rows_and_the_fixed_ones_come_in_later(cli, db_path, tmp_path):
+    bad = tmp_path / "bad.xlsx"
+    result = cli("import", LEGACY, "--skip-bad", bad)
+    assert "imported 6 complaint(s) from legacy-ledger.xlsx (TS-2025-0001 … TS-2025-0006)" in result.stdout
+    assert result.stderr.splitlines() == BAD_LINES
+    ws = openpyxl.load_workbook(bad).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][-2:] == ("错误原因", "原行号") and [r[0] for r in rows[1:]] == ["2025-005", "2025-007"]
+    assert [r[-1] for r in rows[1:]] == [8, 11]
+    # Fixed as the specialist would: the right check digit, the real completion date.
+    ws["D2"] = "11010519491231002X"
+    ws["O3"] = "2025/10/20"
+    ws.parent.save(bad)
+    again = cli("import", bad)
+    assert "imported 2 complaint(s) from bad.xlsx (TS-2025-0007 … TS-2025-0008)" in again.stdout
+    assert "ledger OK" in cli("verify").stdout
+
+
+def test_each_row_becomes_its_events_at_their_own_dates_with_the_files_hash_and_row(cli, db_path):
+    cli("import", LEGACY, "--skip-bad", db_path.parent / "bad.xlsx")
+    first = json.loads(cli("show", "TS-2025-0001", "--json", "--unmask").stdout)
+    assert first["status"] == "closed" and first["original_no"] == "2025-001"
+    assert first["received_at"] == "2025-03-03T09:30:00+08:00" and first["phone"] == "13812345678"
+    assert first["accepted_at"] == "2025-03-04T00:00:00+08:00" and first["handler"] == "王芳"
+    assert first["resolved_at"] == "2025-03-20T00:00:00+08:00" and first["callbacks"][0]["outcome"] == "satisfied"
+    assert first["acceptor"] is None and first["unrecorded"] == ["acceptor", "investigation", "feedback_via"]
+    assert "investigation" not in first  # never invented
+    second = json.loads(cli("show", "TS-2025-0002", "--json", "--unmask").stdout)
+    assert second["phone"] == "13900011223"  # typed full-width
+    assert second["resolved_at"] == "2025-04-29T00:00:00+08:00"  # Excel serial 45776
+    third = json.loads(cli("show", "TS-2025-0003", "--json").stdout)
+    assert third["status"] == "rejected" and third["received_at"] == "2025-05-12T00:00:00+08:00"  # serial 45789
+    fourth = json.loads(cli("show", "TS-2025-0004", "--json").stdout)
+    assert (fourth["channel"], fourth["source"], fourth["category"]) == ("regulator", "12386", "a3")
+    sha = hashlib.sha256(LEGACY.read_bytes()).hexdigest()
+    registered = payloads(db_path, "registered")
+    assert [(p["original_no"], p["imported"]["row"]) for p in registered] == [
+        ("2025-001", 4), ("2025-002", 5), ("2025-003", 6), ("2025-004", 7), ("2025-006", 10), ("2025-008", 12)]
+    assert {p["imported"]["file_sha256"] for p in registered} == {sha}
+    assert all(p["imported"]["file_sha256"] == sha for p in payloads(db_path, "resolved"))
+    text = cli("show", "TS-2025-0001").stdout
+    assert "2025-001" in text and "row 4 of the file with SHA-256 " + sha in text
+
+
+def test_importing_the_same_file_again_records_nothing(cli, db_path, tmp_path):
+    cli("import", LEGACY, "--skip-bad", tmp_path / "bad.xlsx")
+    before = dump(db_path)
+    again = cli("import", LEGACY, "--skip-bad", tmp_path / "bad2.xlsx")
+    assert "6 row(s) were imported before and are unchanged: not recorded again" in again.stdout
+    assert again.stdout.splitlines()[0].startswith("6 row(s) were imported before")
+    assert dump(db_path) == before
+
+
+def test_a_row_changed_since_it_was_imported_is_reported_not_doubled(cli, db_path, tmp_path):
+    cli("import", LEGACY, "--skip-bad", tmp_path / "bad.xlsx")
+    changed = tmp_path / "changed.xlsx"
+    shutil.copy(LEGACY, changed)
+    book = openpyxl.load_workbook(changed)
+    book.active["N4"] = "已调整费率"  # 张伟's result, edited since
+    book.save(changed)
+    before = dump(db_path)
+    result = cli("import", changed, "--skip-bad", tmp_path / "bad2.xlsx")
+    assert ("row 4, 2025-001 was imported before as TS-2025-0001, from a different version of this row; it is not "
+            "imported twice") in result.stderr
+    assert "imported 0" not in result.stdout and dump(db_path) == before  # the other rows: unchanged, skipped
+
+
+def test_a_12386_export_in_gb18030_and_the_same_in_utf8_are_one_import(cli, db_path, tmp_path):
+    result = cli("import", TRANSFERS)
+    assert "imported 2 complaint(s) from 12386-transfers.csv (TS-2025-0001 … TS-2025-0002)" in result.stdout
+    ticket = json.loads(cli("show", "TS-2025-0001", "--json").stdout)
+    assert (ticket["channel"], ticket["source"], ticket["transfer_no"]) == ("regulator", "12386热线",
+                                                                           "12386-20251106-0101")
+    assert ticket["received_at"] == "2025-11-06T10:12:00+08:00" and ticket["name"] == "何平"
+    utf8 = tmp_path / "12386-utf8.csv"
+    utf8.write_text(TRANSFERS.read_bytes().decode("gb18030"), encoding="utf-8-sig")
+    before = dump(db_path)
+    again = cli("import", utf8)
+    assert "2 row(s) were imported before and are unchanged" in again.stdout and dump(db_path) == before
+
+
+def test_a_map_renames_columns_the_defaults_do_not_know(cli, tmp_path):
+    data = tmp_path / "other.csv"
+    data.write_text("单号,日期,客户,客户手机,诉求\nA-1,2025-02-03,王五,13512345678,要求解释扣费\n", encoding="utf-8")
+    refused = cli("import", data, ok=False)
+    assert refused.exit_code == 1 and "found no header row" in refused.stderr
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[columns]\n"单号" = "original_no"\n"日期" = "received_at"\n"客户" = "name"\n'
+                       '"客户手机" = "phone"\n', encoding="utf-8")
+    assert "imported 1 complaint(s)" in cli("import", data, "--map", mapping).stdout
+    listed = cli("list").stdout.splitlines()
+    assert listed[0].split("\t")[0] == "TS-2025-0001" and listed[0].split("\t")[-1] == "A-1"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["nothing.xlsx"], "no such file"),
+    ([str(ROOT / "README.md")], "import reads .xlsx or .csv files"),
+    ([str(LEGACY), "--sheet", "Sheet9"], "--sheet Sheet9: no such sheet"),
+    ([str(LEGACY), "--map", "missing.toml"], "--map missing.toml: no such file"),
+    ([str(LEGACY), "--skip-bad", "bad.csv"], "--skip-bad bad.csv: give a name ending in .xlsx"),
+])
+def test_bad_requests_get_one_line_and_change_nothing(cli, db_path, args, says):
+    before = dump(db_path)
+    result = cli("import", *args, ok=False)
+    assert result.exit_code == 1 and says in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert dump(db_path) == before
+
+
+def test_the_report_shows_the_original_number_and_what_was_never_recorded(cli, tmp_path):
+    cli("import", LEGACY, "--skip-bad", tmp_path / "bad.xlsx")
+    out = tmp_path / "r.xlsx"
+    cli("report", "--year", "2025", "--out", out)
+    rows = list(openpyxl.load_workbook(out)["投诉台账"].iter_rows(values_only=True))
+    first = dict(zip(rows[0], rows[1]))
+    assert (first["投诉编号"], first["原编号"]) == ("TS-2025-0001", "2025-001")
+    assert (first["调查处理过程"], first["反馈方式"], first["受理人"]) == ("未记载", "未记载", "未记载")
+    assert first["处理人"] == "王芳"
