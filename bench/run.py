@@ -153,6 +153,54 @@ def measure_report(work: Path, size: str, runs: int, env: dict) -> list[Measure]
     return [Measure(f"report --quarter ({size} complaints)", size, seconds, peak, floor_seconds, floor_peak, 1.3)]
 
 
+def legacy_workbook(path: Path, rows: int) -> None:
+    """An old 投诉台账 of `rows` complaints in 2024–2025: most completed and called back, some open."""
+    import random
+
+    from openpyxl import Workbook
+
+    rng = random.Random(7)
+    book = Workbook(write_only=True)
+    ws = book.create_sheet("台账")
+    ws.append(["某营业部投诉台账"])
+    ws.append(["序号", "投诉时间", "客户姓名", "联系电话", "投诉方式", "业务类别", "投诉内容", "是否受理", "受理时间",
+               "处理人", "处理结果", "办结时间", "回访时间", "回访结果"])
+    first = date(2024, 1, 2).toordinal()
+    for n in range(rows):
+        received = date.fromordinal(first + rng.randrange(700))
+        accepted = date.fromordinal(received.toordinal() + 1)
+        done = rng.random() < 0.9
+        resolved = date.fromordinal(accepted.toordinal() + rng.randrange(1, 20)) if done else None
+        called = date.fromordinal(resolved.toordinal() + 1) if done else None
+        ws.append([f"L-{n + 1:06d}", f"{received:%Y/%m/%d} 10:00", f"客户{n}", f"138{rng.randrange(10**8):08d}",
+                   rng.choice(["电话", "现场", "信函", "网络"]), rng.choice(["a1", "a2", "a5", "服务及费用类"]),
+                   "要求说明收费依据", "是", accepted, rng.choice(["王芳", "刘静", "周志强"]),
+                   "已解释" if done else None, resolved, called, "满意" if done else None])
+    book.save(path)
+
+
+# The import's floor: openpyxl reading the same workbook in read-only mode, nothing else.
+IMPORT_READ_FLOOR = ("import sys; from openpyxl import load_workbook; "
+                     "b = load_workbook(sys.argv[1], read_only=True); [r for r in b.worksheets[0].iter_rows(values_only=True)]")
+
+
+def measure_import(work: Path, size: str, runs: int, env: dict) -> list[Measure]:
+    source = work / f"legacy-{size}.xlsx"
+    if not source.exists():
+        legacy_workbook(source, SIZES[size])
+    results = []
+    for _ in range(runs):  # each run into a new, empty ledger
+        db = work / "import-run.db"
+        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            path.unlink(missing_ok=True)
+        run_env = {**env, "COMPLAINTCTL_DB": str(db)}
+        subprocess.run(CLI + ["init"], env=run_env, cwd=work, check=True, capture_output=True)
+        results.append(run_once(CLI + ["import", str(source)], run_env, work))
+    seconds, peak = statistics.median(r[0] for r in results), max(r[1] for r in results)
+    floor_seconds, floor_peak = median_of([PYTHON, "-c", IMPORT_READ_FLOOR, str(source)], env, work, runs, warm=False)
+    return [Measure(f"import ({size}-row workbook)", size, seconds, peak, floor_seconds, floor_peak)]
+
+
 def table(measures: list[Measure]) -> str:
     lines = ["| command | ledger | median s | floor s | ratio | target | peak MB | floor peak MB | |",
              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -185,6 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10k,100k,1m", help="ledger sizes for the CLI commands")
     parser.add_argument("--quarter", default="100k", help="complaints in the report's quarter ('' to skip)")
+    parser.add_argument("--import-rows", default="10k", help="rows in the old ledger to import ('' to skip)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, default=HERE / "work", help="where ledgers are built and kept")
     parser.add_argument("--write", type=Path, help="write the table into this Markdown file")
@@ -204,6 +253,8 @@ def main() -> None:
         print(table(measures), file=sys.stderr)
     if args.quarter:
         measures += measure_report(args.work, args.quarter, max(1, min(args.runs, 3)), env)
+    if args.import_rows:
+        measures += measure_import(args.work, args.import_rows, max(1, min(args.runs, 3)), env)
     text = table(measures)
     print(text)
     if args.write:

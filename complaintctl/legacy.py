@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from complaintctl import clock, codes
-from complaintctl.complaint import FIELD_BY_NAME, apply, parse_fields
+from complaintctl.complaint import FIELD_BY_NAME, apply, format_id, parse_fields
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 from complaintctl.ledger import Ledger, sha256_file
@@ -452,21 +452,35 @@ class Imported:
     numbers: list[str] = field(default_factory=list)
 
 
-def _earlier(session, planned: Planned) -> dict | None:
-    """The complaint an earlier import made from this row: same 原编号, or same ticket and receipt."""
-    conn = session.connection()
-    fields = planned.fields
-    if fields.get("original_no"):
-        found = conn.exec_driver_sql(
-            "SELECT record FROM complaints WHERE json_extract(record, '$.original_no') = ?",
-            (fields["original_no"],)).first()
-    elif fields.get("transfer_no"):
-        found = conn.exec_driver_sql(
-            "SELECT record FROM complaints WHERE json_extract(record, '$.transfer_no') = ? AND received_at = ?",
-            (fields["transfer_no"], fields["received_at"])).first()
-    else:
-        return None
-    return json.loads(found[0]) if found else None
+class _Earlier:
+    """Complaints earlier imports made, by the row's key: its 原编号, or its ticket and time of receipt.
+
+    Read once (one scan of the ledger), then kept up to date as rows are recorded.
+    """
+
+    def __init__(self, session):
+        self.known: dict[tuple, tuple[str, str | None]] = {}
+        rows = session.connection().exec_driver_sql(
+            "SELECT id, json_extract(record, '$.original_no'), json_extract(record, '$.transfer_no'), received_at, "
+            "json_extract(record, '$.import_digest') FROM complaints "
+            "WHERE json_extract(record, '$.imported') IS NOT NULL")
+        for number, original, ticket, received, digest in rows:
+            self.add(number, original, ticket, received, digest)
+
+    @staticmethod
+    def key(original: str | None, ticket: str | None, received: str) -> tuple | None:
+        if original:
+            return ("original", original)
+        return ("ticket", ticket, received) if ticket else None
+
+    def add(self, number: str, original, ticket, received: str, digest) -> None:
+        key = self.key(original, ticket, received)
+        if key:
+            self.known[key] = (number, digest)
+
+    def find(self, fields: dict) -> tuple[str, str | None] | None:
+        key = self.key(fields.get("original_no"), fields.get("transfer_no"), fields["received_at"])
+        return self.known.get(key) if key else None
 
 
 class _Abandon(Exception):
@@ -487,9 +501,11 @@ def record(ledger: Ledger, planned: list[Planned], *, by: str, skip_bad: bool = 
     _warm(ledger)
     try:
         with ledger.transaction() as session:
-            good = [p for p in planned if not p.error]
+            earlier, numbers, chain = _Earlier(session), _Numbers(session), ledger.chain(session)
+            # Numbered in order of receipt, as they would have been had they been registered here.
+            good = sorted((p for p in planned if not p.error), key=lambda p: (p.fields["received_at"], p.row))
             for item in counted(good, listener, _("importing rows"), len(good), every=256):
-                _record_row(ledger, session, item, by, done)
+                _record_row(chain, item, by, done, earlier, numbers)
             if dry_run or (done.bad and not skip_bad):
                 raise _Abandon  # a dry run, or a row found doubled while recording: nothing is kept
     except _Abandon:
@@ -497,29 +513,43 @@ def record(ledger: Ledger, planned: list[Planned], *, by: str, skip_bad: bool = 
     return done
 
 
-def _record_row(ledger: Ledger, session, item: Planned, by: str, done: Imported) -> None:
-    from complaintctl.lifecycle import _register, _save, load
-
-    earlier = _earlier(session, item)
-    if earlier is not None:
-        if earlier.get("import_digest") == item.digest:
+def _record_row(chain, item: Planned, by: str, done: Imported, earlier: _Earlier, numbers: "_Numbers") -> None:
+    found = earlier.find(item.fields)
+    if found is not None:
+        number, digest = found
+        if digest == item.digest:
             done.already.append(item)
         else:
             item.error = _("{key} was imported before as {number}, from a different version of this row; "
                            "it is not imported twice").format(
-                key=item.fields.get("original_no") or item.fields.get("transfer_no"), number=earlier["id"])
+                key=item.fields.get("original_no") or item.fields.get("transfer_no"), number=number)
             done.bad.append(item)
         return
     fields = {**item.fields, "import_digest": item.digest}
-    complaint = _register(ledger, session, fields, clock.from_iso(fields["received_at"]), by, None).record
-    row = load(session, complaint["id"])
-    for kind, at, payload in item.steps:
+    received = fields["received_at"]
+    year, seq = numbers.next(clock.day_of(received).year)
+    payload = {"id": format_id(year, seq), "year": year, "seq": seq, **fields}
+    complaint = apply(None, "registered", payload, received, by)
+    chain.save(complaint, chain.append(complaint["id"], "registered", received, by, payload), new=True)
+    for kind, at, step in item.steps:
         at_text = clock.iso(at)
-        event = ledger.append(session, complaint["id"], kind, at_text, by, payload)
-        complaint = apply(complaint, kind, payload, at_text, by)
-        _save(session, complaint, event.id, row)
+        complaint = apply(complaint, kind, step, at_text, by)
+        chain.save(complaint, chain.append(complaint["id"], kind, at_text, by, step), new=False)
+    earlier.add(complaint["id"], fields.get("original_no"), fields.get("transfer_no"), received, item.digest)
     done.recorded.append(item)
     done.numbers.append(complaint["id"])
+
+
+class _Numbers:
+    """The next complaint number of each year, as registration gives it (read once, then counted)."""
+
+    def __init__(self, session):
+        rows = session.connection().exec_driver_sql("SELECT year, MAX(seq) FROM complaints GROUP BY year")
+        self.last = {year: seq for year, seq in rows}
+
+    def next(self, year: int) -> tuple[int, int]:
+        self.last[year] = self.last.get(year, 0) + 1
+        return year, self.last[year]
 
 
 def keep_until(closed: date) -> date:
