@@ -395,7 +395,7 @@ def plan_row(number: int, values: dict, headers: dict, *, file_sha: str) -> Plan
                         raise ComplaintError(_("a callback date needs its outcome (满意, 不满意 or 未能联系)"))
                     outcome = row.parsed("callback_outcome", codes.CALLBACK_OUTCOMES.parse)
                     ended = row.at("called_at") or resolved
-                    steps.append(("called_back", ended, {"outcome": outcome, **source}))
+                    steps.append(("called_back", ended, {"outcome": outcome, "method": None, **source}))
                 # The old ledger says it was completed: closed then, so no callback is owed today.
                 steps.append(("closed", ended, {"keep_until": keep_until(ended.date()).isoformat(), **source}))
                 status = "closed"
@@ -426,16 +426,16 @@ def _check_order(received: datetime, steps: list[tuple[str, datetime, dict]], he
         if at.date() < previous.date():
             raise ComplaintError(_("{column} {at} is before {previous_column} {previous}").format(
                 column=column(kind), at=at.date(), previous_column=column(previous_kind),
-                previous=previous.date()), "order of events")
+                previous=previous.date()), "CSA 9.4")
         previous, previous_kind = max(previous, at), kind
 
 
-def plan(table: Table, renames: dict[str, str]) -> list[Planned]:
+def plan(table: Table, renames: dict[str, str], listener: Listener | None = None) -> list[Planned]:
     """Every data row of the table, checked and planned."""
     mapping = column_map(table, renames)
     headers = {target: header for header, target in mapping if target}
     result = []
-    for number, values in table.rows:
+    for number, values in counted(table.rows, listener, _("checking rows"), len(table.rows), every=256):
         by_field = {target: value for (header, target), value in zip(mapping, values) if target}
         result.append(plan_row(number, by_field, headers, file_sha=table.sha256))
     return result

@@ -42,9 +42,9 @@ def import_ledger(
         return
     if skip_bad is not None and skip_bad.suffix.lower() != ".xlsx":
         raise ComplaintError(_("--skip-bad {path}: give a name ending in .xlsx").format(path=skip_bad))
-    planned = legacy.plan(table, renames)
     book = ledger(ctx)
     with render.progress(quiet) as listener:
+        planned = legacy.plan(table, renames, listener)
         done = legacy.record(book, planned, by=who(ctx, by), skip_bad=skip_bad is not None, dry_run=dry_run,
                              listener=listener)
     if skip_bad is not None and done.bad and not dry_run:

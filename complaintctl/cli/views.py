@@ -79,6 +79,13 @@ def _payload(event, unmask: bool) -> dict:
     return payload
 
 
+def _callback_method(item: dict) -> str:
+    """How the callback was made; ledgers before --method was asked for called by phone; an import may not say."""
+    if "method" in item and not item["method"]:
+        return _("a way not recorded")
+    return codes.CALLBACK_METHODS.shown(item.get("method") or "phone")
+
+
 def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
     """Everything the record holds, section by section, then the deadlines and the timeline."""
     say = render.say
@@ -216,7 +223,7 @@ def _sections(view: dict) -> None:
         for item in view["callbacks"]:
             say("  " + _("{time}  {outcome} by {method}, {actor}").format(
                 time=_time(item["at"]), outcome=codes.CALLBACK_OUTCOMES.shown(item["outcome"]),
-                method=codes.CALLBACK_METHODS.shown(item.get("method") or "phone"), actor=item["by"]) +
+                method=_callback_method(item), actor=item["by"]) +
                 (_("; advised {ways}").format(ways=", ".join(codes.ADVICE.shown(a) for a in item["advised"]))
                  if item.get("advised") else "") + (f": {item['note']}" if item.get("note") else ""))
     if view.get("unreasonable"):
