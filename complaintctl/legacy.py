@@ -336,6 +336,8 @@ def plan_row(number: int, values: dict, headers: dict, *, file_sha: str) -> Plan
                 fields.update(row.parsed(name, lambda _text: parse_fields({name: value}, fields)))
         if fields.get("channel") == "regulator":
             fields.setdefault("source", "监管转办")
+        if fields.get("id_number") and not fields.get("id_type"):
+            fields["id_type"] = "id_card"  # checked as a resident ID, as registration does
         row.column = ""
         unrecorded = [name for name in ("method", "channel", "category") if not fields.get(name)]
         if not fields.get("phone") and not fields.get("address"):

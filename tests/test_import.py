@@ -102,6 +102,7 @@ def test_each_row_becomes_its_events_at_their_own_dates_with_the_files_hash_and_
     assert first["received_at"] == "2025-03-03T09:30:00+08:00" and first["phone"] == "13812345678"
     assert first["accepted_at"] == "2025-03-04T00:00:00+08:00" and first["handler"] == "王芳"
     assert first["resolved_at"] == "2025-03-20T00:00:00+08:00" and first["callbacks"][0]["outcome"] == "satisfied"
+    assert (first["id_type"], first["id_number"]) == ("id_card", "11010519491231002X")
     assert first["acceptor"] is None and first["unrecorded"] == ["acceptor", "investigation", "feedback_via"]
     assert "investigation" not in first  # never invented
     second = json.loads(cli("show", "TS-2025-0002", "--json", "--unmask").stdout)
