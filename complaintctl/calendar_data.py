@@ -69,7 +69,7 @@ def _parse_days(values, year: int, name: str, source: Path) -> list[date]:
     days: list[date] = []
     for value in values:
         text = str(value)
-        first_text, _, last_text = text.partition("..")
+        first_text, _dots, last_text = text.partition("..")
         first = clock.parse_date(first_text, f"{source.name}: {name}")
         last = clock.parse_date(last_text, f"{source.name}: {name}") if last_text else first
         for day in _days_between(first, last):

@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from complaintctl import clock, codes
 from complaintctl.complaint import FIELD_BY_NAME, apply, format_id, parse_fields

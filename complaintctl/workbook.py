@@ -29,10 +29,9 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from complaintctl import codes
 from complaintctl.i18n import _
 from complaintctl.progress import Listener
-from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, YES, Column, Entry, Report,
+from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, Column, Entry, Report,
                                  Summary)
 
 FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "int": "0", "money": "#,##0.00",

@@ -10,7 +10,7 @@ is saved by Excel on Chinese Windows: GB18030.
 """
 
 import csv
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import EXTEND, RESOLVE, register
+from tests.conftest import EXTEND, RESOLVE, dump, register
 
 xc = pytest.importorskip("exchange_calendars")
 XSHG = xc.get_calendar("XSHG")
@@ -260,3 +260,16 @@ def test_a_reply_date_only_for_transferred_complaints_and_not_before_receipt(cli
     refused(cli, db_path, "amend", transferred, "--reply-due", "2026-10-30", rule="CSA 9.2.2(e)",
             says="before the complaint was received (2026-11-02)")
     refused(cli, db_path, "amend", transferred, "--reply-due", "2026-11-31", rule="", says="not a real date")
+
+
+@pytest.mark.parametrize("body, says", [
+    ('year = 2027\nsource = "t"\nholidays = "2027-01-01"\nworkdays = []\n', "'holidays' must be a list of dates"),
+    ('year = 2027\nsource = "t"\nholidays = ["2027-13-01"]\nworkdays = []\n', "holidays: 2027-13-01 is not a real date"),
+])
+def test_a_wrong_schedule_file_gets_one_line_and_changes_nothing(cli, tmp_path, db_path, body, says):
+    schedule = tmp_path / "calendar-2027.toml"
+    schedule.write_text(body, encoding="utf-8")
+    before = dump(db_path)
+    result = cli("calendar", "import", schedule, ok=False)
+    assert result.exit_code == 1 and says in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    assert dump(db_path) == before
