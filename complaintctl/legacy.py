@@ -59,7 +59,8 @@ REQUIRED = ("received_at", "name", "request")  # without these a row is not a co
 # What an old ledger may simply not have: marked 未记载, never invented, never a reason to refuse.
 UNRECORDED_LABELS = {"method": "投诉方式", "channel": "投诉渠道", "phone": "联系方式", "category": "业务类别",
                      "acceptor": "受理人", "handler": "处理人", "investigation": "调查记录",
-                     "feedback_via": "反馈方式", "reject_notified_via": "不予受理告知方式"}
+                     "feedback_via": "反馈方式", "reject_notified_via": "不予受理告知方式",
+                     "transfer_no": "转办工单号"}
 TOTALS = re.compile(r"^(合计|总计|小计|共计)")
 YES_WORDS = {"是", "受理", "已受理", "y", "yes", "1", "true"}
 NO_WORDS = {"否", "不予受理", "不受理", "n", "no", "0", "false"}
@@ -342,6 +343,8 @@ def plan_row(number: int, values: dict, headers: dict, *, file_sha: str) -> Plan
         unrecorded = [name for name in ("method", "channel", "category") if not fields.get(name)]
         if not fields.get("phone") and not fields.get("address"):
             unrecorded.append("phone")
+        if fields.get("channel") == "regulator" and not fields.get("transfer_no"):
+            unrecorded.append("transfer_no")
         fields["acceptor"] = row.text("acceptor")  # None: not the person importing, but unknown
         if not fields["acceptor"]:
             unrecorded.append("acceptor")

@@ -310,8 +310,9 @@ class Builder:
             "provisional": YES if provisional else None,
         }
         for key, gap in UNRECORDED_COLUMNS.items():  # what an imported old ledger never held
-            if gap in record.get("unrecorded", ()) and not row.get(key):
-                row[key] = UNRECORDED
+            if gap in record.get("unrecorded", ()):
+                # Notes the old ledger kept are shown all the same, after the gap.
+                row[key] = f"{UNRECORDED}\n{row[key]}" if row.get(key) else UNRECORDED
         entry = Entry(row, provisional_years=uncovered_years(self.calendar, provisional))
         entry.delays = self._delays(record, deadlines, row)
         entry.callbacks = self._callbacks(record, deadlines.get("callback"), row)
@@ -441,7 +442,8 @@ def _escalation_state(deadline: Deadline | None, cutoff: Cutoff) -> str | None:
 UNEXPLAINED = "未说明"
 UNRECORDED = "未记载"
 UNRECORDED_COLUMNS = {"investigation": "investigation", "feedback": "feedback_via", "handler": "handler",
-                      "acceptor": "acceptor", "method": "method", "channel": "channel", "phone": "phone"}
+                      "acceptor": "acceptor", "method": "method", "channel": "channel", "phone": "phone",
+                      "transfer_no": "transfer_no"}
 
 
 def _late_reason(record: dict) -> str:

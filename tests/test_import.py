@@ -72,7 +72,7 @@ def test_dry_run_counts_what_would_be_recorded_and_changes_nothing(cli, db_path)
     assert result.stdout.splitlines() == [
         "dry run: would record 6 complaint(s) from legacy-ledger.xlsx: received 1, assigned 1, closed 3, rejected 1;"
         " nothing was changed",
-        "not in the old ledger, marked 未记载: 受理人 6，反馈方式 3，调查记录 3，不予受理告知方式 1",
+        "not in the old ledger, marked 未记载: 受理人 6，反馈方式 3，调查记录 3，不予受理告知方式 1，转办工单号 1",
         "skipped 1 blank row(s) and 1 totals row(s)"]
     assert dump(db_path) == before
 
@@ -196,3 +196,7 @@ def test_the_report_shows_the_original_number_and_what_was_never_recorded(cli, t
     assert (first["投诉编号"], first["原编号"]) == ("TS-2025-0001", "2025-001")
     assert (first["调查处理过程"], first["反馈方式"], first["受理人"]) == ("未记载", "未记载", "未记载")
     assert first["处理人"] == "王芳"
+    second = dict(zip(rows[0], rows[2]))  # its 备注 was kept as a note: shown after the gap, not in its place
+    assert second["调查处理过程"].startswith("未记载\n2025-04-08 ") and second["调查处理过程"].endswith("回访记录缺失")
+    transferred = dict(zip(rows[0], rows[4]))  # 来源 12386 without a ticket number
+    assert (transferred["投诉渠道"], transferred["转办工单号"]) == ("监管转办", "未记载")
