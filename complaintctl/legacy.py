@@ -132,6 +132,8 @@ def _blank(values: list) -> bool:
 def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, str] | None = None) -> Table:
     """The file's rows under its header row: found as the row that names the most known columns."""
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise ComplaintError(_("{path} is a folder; give the .xlsx or .csv file to import").format(path=path))
     if not path.is_file():
         raise ComplaintError(_("no such file: {path}").format(path=path))
     suffix = path.suffix.lower()

@@ -179,6 +179,8 @@ def test_a_map_renames_columns_the_defaults_do_not_know(cli, tmp_path):
     ([str(LEGACY), "--sheet", "Sheet9"], "--sheet Sheet9: no such sheet"),
     ([str(LEGACY), "--map", "missing.toml"], "--map missing.toml: no such file"),
     ([str(LEGACY), "--skip-bad", "bad.csv"], "--skip-bad bad.csv: give a name ending in .xlsx"),
+    ([str(LEGACY), "--skip-bad", "/nonexistent/dir/o.xlsx"], "folder /nonexistent/dir does not exist"),
+    ([str(ROOT)], "is a folder; give the .xlsx or .csv file"),
 ])
 def test_bad_requests_get_one_line_and_change_nothing(cli, db_path, args, says):
     before = dump(db_path)

@@ -42,6 +42,9 @@ def import_ledger(
         return
     if skip_bad is not None and skip_bad.suffix.lower() != ".xlsx":
         raise ComplaintError(_("--skip-bad {path}: give a name ending in .xlsx").format(path=skip_bad))
+    if skip_bad is not None and not skip_bad.expanduser().parent.is_dir():  # known before anything is recorded
+        raise ComplaintError(_("--skip-bad {path}: folder {parent} does not exist").format(
+            path=skip_bad, parent=skip_bad.expanduser().parent))
     book = ledger(ctx)
     with render.progress(quiet) as listener:
         planned = legacy.plan(table, renames, listener)
@@ -119,13 +122,20 @@ def _write_bad(path: Path, table, bad) -> None:
 
     from complaintctl.workbook import clean
 
+    import os
+    import tempfile
+
     values = dict(table.rows)
+    path = path.expanduser()
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial")
+    os.close(fd)
     book = Workbook(write_only=True)
     ws = book.create_sheet("待修正")
     ws.append([*table.headers, "错误原因", "原行号"])
     for item in sorted(bad, key=lambda p: p.row):
         ws.append([clean(v) if isinstance(v, str) else v for v in values[item.row]] + [item.error, item.row])
-    book.save(path)
+    book.save(name)
+    os.replace(name, path)  # whole or absent, like the report
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -333,10 +333,15 @@ def list_(
                      render.due_text(nxt) if nxt else "-", render.kind_text(nxt.kind) if nxt else "-"])
     headers = [_("number"), _("received"), _("status"), _("category"), _("complainant"), _("handler"),
                _("next due"), _("deadline")]
-    if any(item["original_no"] for item in out):  # imported from an old ledger: its own number, last
-        headers.append(_("original no."))
-        for row, item in zip(rows, out):
-            row.append(item["original_no"] or "-")
+    if any(item["original_no"] for item in out):  # imported from an old ledger: its own number too
+        if render.fancy():  # under the complaint number, so the table still fits 80 columns
+            for row, item in zip(rows, out):
+                if item["original_no"]:
+                    row[0] += "\n" + _("orig. {number}").format(number=item["original_no"])
+        else:  # a last column, so scripts reading the first eight still find them where they were
+            headers.append(_("original no."))
+            for row, item in zip(rows, out):
+                row.append(item["original_no"] or "-")
     if as_json:
         render.emit_json(out)
     elif rows:
