@@ -19,6 +19,7 @@ import io
 import json
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from complaintctl.complaint import FIELD_BY_NAME, apply, format_id, parse_fields
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 from complaintctl.ledger import Ledger, sha256_file
+from complaintctl.lifecycle import _warm, keep_until
 from complaintctl.progress import Listener, counted
 
 # Headers a 9.4 ledger commonly uses, normalised (see `_key`), and the field each one fills.
@@ -98,7 +100,7 @@ def _csv_rows(path: Path) -> list[list]:
             break
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
+    else:  # bytes that are neither (a binary file named .csv)
         raise ComplaintError(_("{path}: not UTF-8 or GB18030 text").format(path=path))
     return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
 
@@ -503,8 +505,6 @@ def record(ledger: Ledger, planned: list[Planned], *, by: str, skip_bad: bool = 
     done = Imported(bad=[p for p in planned if p.error])
     if done.bad and not skip_bad and not dry_run:
         return done
-    from complaintctl.lifecycle import _warm
-
     _warm(ledger)
     try:
         with ledger.transaction() as session:
@@ -559,16 +559,6 @@ class _Numbers:
         return year, self.last[year]
 
 
-def keep_until(closed: date) -> date:
-    from complaintctl.lifecycle import keep_until as rule
-
-    return rule(closed)
-
-
 def gaps(planned: Iterable[Planned]) -> dict[str, int]:
     """How many rows lack each thing an old ledger may not have recorded (marked 未记载)."""
-    counts: dict[str, int] = {}
-    for item in planned:
-        for name in item.unrecorded:
-            counts[name] = counts.get(name, 0) + 1
-    return counts
+    return dict(Counter(name for item in planned for name in item.unrecorded))

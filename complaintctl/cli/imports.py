@@ -74,8 +74,7 @@ def import_ledger(
                                "to record the good rows)").format(count=len(done.bad), file=file.name))
     if quiet:
         return
-    statuses = "，".join(f"{_status(s)} {n}" for s, n in counts.items() if n) if chinese() else \
-        ", ".join(f"{s} {n}" for s, n in counts.items() if n)
+    statuses = ("，" if chinese() else ", ").join(f"{render.status_text(s)} {n}" for s, n in counts.items() if n)
     if dry_run:
         render.say(_("dry run: would record {count} complaint(s) from {file}: {statuses}; nothing was changed").format(
             count=len(done.recorded), file=file.name, statuses=statuses or "-"))
@@ -99,12 +98,6 @@ def import_ledger(
             count=len(done.bad), path=skip_bad))
     if dry_run and done.bad:
         raise typer.Exit(1)
-
-
-def _status(code: str) -> str:
-    from complaintctl import codes
-
-    return codes.STATUSES.label(code) if code in codes.STATUSES else code
 
 
 def _print_map(table, mapping, as_json: bool) -> None:
