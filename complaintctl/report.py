@@ -309,8 +309,9 @@ class Builder:
             "overdue_at_end": YES if overdue else "否",
             "provisional": YES if provisional else None,
         }
-        for key, gap in UNRECORDED_COLUMNS.items():  # what an imported old ledger never held
-            if gap in record.get("unrecorded", ()):
+        gaps = record.get("unrecorded")  # what an imported old ledger never held; most records have none
+        for key, gap in UNRECORDED_COLUMNS.items() if gaps else ():
+            if gap in gaps:
                 # Notes the old ledger kept are shown all the same, after the gap.
                 row[key] = f"{UNRECORDED}\n{row[key]}" if row.get(key) else UNRECORDED
         entry = Entry(row, provisional_years=uncovered_years(self.calendar, provisional))
