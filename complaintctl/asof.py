@@ -36,43 +36,60 @@ class Cutoff:
         return max(1, (end - deadline.due).days)
 
 
-def fold(conn, number: str, before: str) -> dict:
+def fold(conn, branch: str, number: str, before: str) -> dict:
     """One complaint folded from its events dated before `before` (the registration always counts)."""
     record = None
     events = conn.exec_driver_sql(
-        "SELECT kind, at, actor, payload FROM events WHERE complaint = ? ORDER BY id", (number,))
+        "SELECT kind, at, actor, payload FROM events WHERE branch = ? AND complaint = ? ORDER BY id", (branch, number))
     for kind, at, actor, payload in events:
         if kind == "registered" or at < before:
             record = apply(record, kind, json.loads(payload), at, actor)
     return record
 
 
-def as_stood(conn, rows: Iterable[tuple[str, str, str]], cutoff: Cutoff) -> Iterator[dict]:
-    """Records as they stood at the cut-off, from (number, stored record, time of its last event) rows.
+def with_branch(record: dict, branch: str) -> dict:
+    """A firm ledger's records say which branch they are from; a branch's own file's need not."""
+    if branch:
+        record["branch"] = branch
+    return record
+
+
+def as_stood(conn, rows: Iterable[tuple[str, str, str, str]], cutoff: Cutoff) -> Iterator[dict]:
+    """Records as they stood at the cut-off, from (branch, number, stored record, time of its last event) rows.
 
     The stored record is the answer when nothing happened after the cut-off, the common case.
     """
-    for number, text, last_at in rows:
-        yield json.loads(text) if last_at < cutoff.before else fold(conn, number, cutoff.before)
+    for branch, number, text, last_at in rows:
+        record = json.loads(text) if last_at < cutoff.before else fold(conn, branch, number, cutoff.before)
+        yield with_branch(record, branch)
 
 
-LAST_AT = "(SELECT MAX(e.at) FROM events e WHERE e.complaint = c.id)"
+def branch_filter(branches: Iterable[str] | None, alias: str = "c") -> tuple[str, tuple]:
+    """` AND c.branch IN (...)` for --branch (repeatable); nothing when all branches are wanted."""
+    chosen = tuple(dict.fromkeys(branches or ()))
+    if not chosen:
+        return "", ()
+    return f" AND {alias}.branch IN ({', '.join('?' * len(chosen))})", chosen
+
+
+LAST_AT = "(SELECT MAX(e.at) FROM events e WHERE e.branch = c.branch AND e.complaint = c.id)"
 
 OPEN_SQL = f"""
-SELECT c.id, c.record, {LAST_AT} FROM complaints c
-WHERE c.is_open = 1 AND c.received_day <= ?
+SELECT c.branch, c.id, c.record, {LAST_AT} FROM complaints c
+WHERE c.is_open = 1 AND c.received_day <= ?{{only}}
 UNION ALL
-SELECT c.id, c.record, {LAST_AT} FROM complaints c
-WHERE c.ended_day > ? AND c.received_day <= ?
+SELECT c.branch, c.id, c.record, {LAST_AT} FROM complaints c
+WHERE c.ended_day > ? AND c.received_day <= ?{{only}}
 """
 
 
-def open_at(ledger, cutoff: Cutoff) -> Iterator[dict]:
+def open_at(ledger, cutoff: Cutoff, branches: Iterable[str] | None = None) -> Iterator[dict]:
     """Complaints neither rejected, terminated nor closed at the cut-off: open now, or ended only after that day."""
     day = cutoff.day.isoformat()
+    only, chosen = branch_filter(branches)
     with ledger.transaction(write=False) as session:
         conn = session.connection()
-        rows = conn.exec_driver_sql(OPEN_SQL, (day, day, day)).all()
+        rows = conn.exec_driver_sql(OPEN_SQL.format(only=only), (day, *chosen, day, day, *chosen)).all()
         for record in as_stood(conn, rows, cutoff):
             if record["status"] not in ("rejected", "terminated", "closed"):
                 yield record

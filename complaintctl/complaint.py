@@ -316,6 +316,17 @@ def parse_id(text: str) -> tuple[str, int, int]:
     return value, int(match.group(1)), int(match.group(2))
 
 
+BRANCH_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,15}")
+
+
+def branch_code(text: str) -> str:
+    """A branch's code in a firm ledger (e.g. SZ01): letters, digits, - and _, up to 16, kept upper-case."""
+    value = clock.typed(text).strip().upper()
+    if not BRANCH_PATTERN.fullmatch(value):
+        raise ComplaintError(_("{text!r} is not a branch code: use letters, digits, - or _ (up to 16), e.g. SZ01").format(text=text))
+    return value
+
+
 def format_id(year: int, seq: int) -> str:
     return f"TS-{year}-{seq:04d}"
 

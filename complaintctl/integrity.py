@@ -1,8 +1,9 @@
 """`verify`: is the ledger exactly what its events say, untouched since they were written?
 
 Four checks, each naming the first problem it finds:
-1. SQLite's own `PRAGMA integrity_check` (the file's structure);
-2. the hash chain: every event's SHA-256 over its canonical content and the previous event's hash;
+1. SQLite's own `PRAGMA integrity_check` (the file's structure; a PostgreSQL server keeps its own);
+2. the hash chains, one per branch: every event's SHA-256 over its canonical content and the
+   previous event's hash;
 3. the current state: each complaint's record and query columns rebuilt by folding its events;
 4. the archive: every attachment's file present with the SHA-256 recorded when it was attached.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from complaintctl.backends import backend_for
 from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.ledger import GENESIS_HASH, event_hash, sha256_file
@@ -30,16 +31,17 @@ class Verified:
     events: int = 0
     complaints: int = 0
     attachments: int = 0
-    head: str = GENESIS_HASH
+    head: str = GENESIS_HASH  # of the branch's own chain ('' in its file), else of the newest event
+    heads: dict[str, str] = field(default_factory=dict)  # each branch's chain head
     problems: list[str] = field(default_factory=list)
 
     def fail(self, problem: str) -> None:
         self.problems.append(problem)
 
 
-def verify(path: Path, archive: Path | None = None, first_only: bool = True, state: bool = True,
+def verify(path: Path | str, archive: Path | None = None, first_only: bool = True, state: bool = True,
            listener: Listener | None = None) -> Verified:
-    """Run the checks on the ledger file at `path`.
+    """Run the checks on the ledger at `path` (a file, or a postgresql:// URL).
 
     `problems` lists what is wrong (only the first unless first_only=False). `state=False` skips
     rebuilding the current state (for a backup just written, whose chain and structure are enough).
@@ -47,13 +49,17 @@ def verify(path: Path, archive: Path | None = None, first_only: bool = True, sta
     while this one rebuilds the state: the two halves take about as long as each other.
     `listener` hears how far each half has got (see complaintctl.progress).
     """
-    if not Path(path).is_file():
+    backend = backend_for(path)
+    if backend.path is not None and not backend.path.is_file():
         return Verified(problems=["no such file"])
     if not state:
         return _structure_and_chain(str(path), listener)
     import multiprocessing
 
-    small = Path(path).stat().st_size < PARALLEL_FROM
+    if backend.path is not None:
+        small = backend.path.stat().st_size < PARALLEL_FROM
+    else:
+        small = (_total(path, CHAIN_TOTAL) or 0) < PARALLEL_FROM // 1024  # events: about 1 KiB each
     if small or (os.cpu_count() or 1) < 2 or multiprocessing.parent_process() is not None:
         result = _structure_and_chain(str(path), listener)
         if not result.problems:
@@ -80,17 +86,13 @@ def verify(path: Path, archive: Path | None = None, first_only: bool = True, sta
 
 
 def _read(path, check, result: Verified) -> None:
-    # Not mode=ro: after a crash, reading needs the WAL index rebuilt, which a read-only connection
-    # cannot do. Only reads are issued, inside one transaction: one consistent snapshot.
-    conn = sqlite3.connect(path, isolation_level=None)
+    # Only reads are issued, inside one transaction: one consistent snapshot.
+    backend = backend_for(path)
     try:
-        conn.execute("BEGIN")
-        check(conn)
-        conn.execute("COMMIT")
-    except sqlite3.DatabaseError as exc:
-        result.fail(_("cannot be read as a ledger ({exc}); restore it from a backup").format(exc=exc))
-    finally:
-        conn.close()
+        with backend.reading() as conn:
+            check(conn)
+    except backend.errors as exc:
+        result.fail(_("cannot be read as a ledger ({exc}); restore it from a backup").format(exc=str(exc).strip()))
 
 
 CHAIN_TOTAL = "SELECT max(id) FROM events"  # ids are never reused or deleted: the count, without a scan
@@ -108,13 +110,12 @@ def _state_stage() -> str:
 
 
 def _total(path, sql: str) -> int | None:
-    conn = sqlite3.connect(path)
+    backend = backend_for(path)
     try:
-        return conn.execute(sql).fetchone()[0]
-    except sqlite3.DatabaseError:
+        with backend.reading() as conn:
+            return conn.execute(sql).fetchone()[0]
+    except backend.errors:
         return None  # the checks themselves will say what is wrong
-    finally:
-        conn.close()
 
 
 def _chain_listener(stage: str, done: int, total: int | None) -> None:
@@ -134,10 +135,9 @@ def _structure_and_chain(path: str, listener: Listener | None = None) -> Verifie
     result = Verified()
 
     def check(conn) -> None:
-        rows = conn.execute("PRAGMA integrity_check").fetchall()
-        if [r[0] for r in rows] != ["ok"]:
-            lines = [line for r in rows for line in str(r[0]).splitlines() if not line.startswith("***")]
-            result.fail(_("SQLite integrity check failed ({lines} findings), first: {value}; restore it from a backup").format(lines=len(lines), value=lines[0]))
+        problem = backend_for(path).check_structure(conn)
+        if problem:
+            result.fail(problem)
             return
         _check_chain(conn, result, listener)
 
@@ -148,58 +148,66 @@ def _structure_and_chain(path: str, listener: Listener | None = None) -> Verifie
 
 
 def _check_chain(conn, result: Verified, listener: Listener | None) -> None:
-    prev = GENESIS_HASH
+    """Each branch's events, in id order, chained from the genesis hash (one pass over all of them)."""
+    heads = result.heads
     rows = conn.execute(
-        "SELECT id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash FROM events ORDER BY id")
+        "SELECT branch, id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash FROM events ORDER BY id")
     if listener:
         rows = counted(rows, listener, _chain_stage(), conn.execute(CHAIN_TOTAL).fetchone()[0])
-    for number, complaint, kind, at, recorded, actor, payload, prev_hash, digest in rows:
+    digest = GENESIS_HASH
+    for branch, number, complaint, kind, at, recorded, actor, payload, prev_hash, digest in rows:
         result.events += 1
+        prev = heads.get(branch, GENESIS_HASH)
         if prev_hash != prev:
             result.fail(_("event {number}: the hash chain is broken before it (an event was removed or inserted)").format(number=number))
             return
         if event_hash(prev, complaint, kind, at, recorded, actor, payload) != digest:
             result.fail(_("event {number} ({kind}{value}) was changed after it was written: its content no longer matches its hash").format(number=number, kind=kind, value=', ' + complaint if complaint else ''))
             return
-        prev = digest
-    result.head = prev
+        heads[branch] = digest
+    result.head = heads.get("", digest)
 
 
 def _check_state(conn, result: Verified, archive: Path | None, first_only: bool,
                  listener: Listener | None = None) -> None:
     """Fold each complaint's events and compare with the stored current state (a merge of two sorted scans)."""
     stored = conn.execute(
-        "SELECT id, status, received_at, received_day, category, handler, complainant_key, parent, is_open, "
-        "ended_day, last_event, record FROM complaints ORDER BY id")
+        "SELECT branch, id, status, received_at, received_day, category, handler, complainant_key, parent, is_open, "
+        "ended_day, last_event, record FROM complaints ORDER BY branch, id")
     if listener:
         stored = counted(stored, listener, _state_stage(), conn.execute(STATE_TOTAL).fetchone()[0])
     events = iter(conn.execute(
-        "SELECT complaint, id, kind, at, actor, payload FROM events WHERE complaint IS NOT NULL "
-        "ORDER BY complaint, id"))
+        "SELECT branch, complaint, id, kind, at, actor, payload FROM events WHERE complaint IS NOT NULL "
+        "ORDER BY branch, complaint, id"))
     pending = next(events, None)
     names = ("status", "received_at", "received_day", "category", "handler", "complainant_key", "parent",
              "is_open", "ended_day")
-    for number, *columns, last_event, text in stored:
+    for branch, number, *columns, last_event, text in stored:
         result.complaints += 1
         record, last_id = None, None
-        while pending is not None and pending[0] < number:
-            result.fail(_("events of {number} exist but the complaint is missing from the current state").format(number=pending[0]))
+        while pending is not None and (pending[0], pending[1]) < (branch, number):
+            result.fail(_("events of {number} exist but the complaint is missing from the current state").format(number=_named(pending[0], pending[1])))
             if first_only:
                 return
             pending = next(events, None)
-        while pending is not None and pending[0] == number:
-            _complaint, last_id, kind, at, actor, payload = pending
+        while pending is not None and pending[0] == branch and pending[1] == number:
+            _branch, _complaint, last_id, kind, at, actor, payload = pending
             record = apply(record, kind, json.loads(payload), at, actor)
             pending = next(events, None)
-        problem = _compare(number, record, last_id, dict(zip(names, columns)), last_event, text)
+        problem = _compare(_named(branch, number), record, last_id, dict(zip(names, columns)), last_event, text)
         if problem is None:
-            problem = _check_attachments(number, record, archive, result)
+            problem = _check_attachments(_named(branch, number), record,
+                                         archive / branch if archive is not None and branch else archive, result)
         if problem:
             result.fail(problem)
             if first_only:
                 return
     if pending is not None:
-        result.fail(_("events of {number} exist but the complaint is missing from the current state").format(number=pending[0]))
+        result.fail(_("events of {number} exist but the complaint is missing from the current state").format(number=_named(pending[0], pending[1])))
+
+
+def _named(branch: str, number: str) -> str:
+    return f"{branch}/{number}" if branch else number
 
 
 def _compare(number: str, record: dict | None, last_id, columns: dict, last_event: int, text: str) -> str | None:
@@ -230,9 +238,10 @@ def _check_attachments(number: str, record: dict, archive: Path | None, result: 
     return None
 
 
-def require_sound(path: Path, archive: Path | None = None, state: bool = True,
+def require_sound(path: Path | str, archive: Path | None = None, state: bool = True,
                   listener: Listener | None = None) -> Verified:
     result = verify(path, archive, state=state, listener=listener)
     if result.problems:
-        raise ComplaintError(_("{path}: {value}").format(path=path, value=result.problems[0]), exit_code=DAMAGED)
+        raise ComplaintError(_("{path}: {value}").format(path=backend_for(path).label, value=result.problems[0]),
+                             exit_code=DAMAGED)
     return result

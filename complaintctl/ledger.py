@@ -1,8 +1,13 @@
-"""The ledger file: where it lives, opening it safely, migrations, transactions, the event log.
+"""The ledger: where it lives, opening it safely, migrations, transactions, the event log.
 
 Every change is an event row, written in the same transaction as the current-state row it
-produces, so a command commits all or nothing. Write transactions start with BEGIN IMMEDIATE:
-two writers then queue on SQLite's busy timeout instead of failing half-way.
+produces, so a command commits all or nothing. Write transactions hold the ledger's write lock
+from their first statement (see complaintctl.backends): two writers queue on the busy timeout
+instead of failing half-way.
+
+A ledger is an SQLite file (one branch's) or a PostgreSQL database (a firm's, many branches). Each
+branch keeps its own hash chain of events, so a branch's history moves into the firm ledger with
+every hash unchanged; in a branch's own file the branch is '' (the file is the branch).
 """
 
 from __future__ import annotations
@@ -10,35 +15,30 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
-import sqlite3
-import stat
-import tempfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session, select
 
 from complaintctl import clock
+from complaintctl.backends import backend_for, is_url
+from complaintctl.backends.sqlite import HEADER as SQLITE_HEADER, archive_of, no_ledger, snapshot  # noqa: F401
 from complaintctl.calendar import Calendar, DayOverride
 from complaintctl.errors import BUSY, ComplaintError
 from complaintctl.migrations import MIGRATIONS
 from complaintctl.policy import Policy, policy_for
 from complaintctl.i18n import _
-from complaintctl.progress import Listener
 
 if TYPE_CHECKING:
     from complaintctl.models import Event
 
 DB_ENV = "COMPLAINTCTL_DB"
+BRANCH_ENV = "COMPLAINTCTL_BRANCH"
 BUSY_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
 GENESIS_HASH = "0" * 64
-SQLITE_HEADER = b"SQLite format 3\x00"
-SNAPSHOT_STEP = 4096  # pages per step of a copy someone watches: a few MB, a fraction of a second
 
 
 def default_path() -> Path:
@@ -47,9 +47,11 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("complaintctl", appauthor=False)) / "ledger.db"
 
 
-def resolve_path(db: str | os.PathLike | None) -> Path:
-    """--db, else COMPLAINTCTL_DB, else the user's data directory."""
+def resolve_path(db: str | os.PathLike | None) -> Path | str:
+    """--db, else COMPLAINTCTL_DB, else the user's data directory: a file path, or a postgresql:// URL."""
     chosen = db or os.environ.get(DB_ENV)
+    if chosen and is_url(chosen):
+        return str(chosen)
     return Path(chosen).expanduser() if chosen else default_path()
 
 
@@ -66,44 +68,6 @@ def event_hash(prev_hash: str, complaint, kind, at, recorded_at, actor, payload:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-# Files this process already opened with SQLite. Their header is not read again: closing any other
-# descriptor of a file drops every POSIX lock this process holds on it, SQLite's included.
-_OPENED: set[str] = set()
-
-
-def no_ledger(path: Path) -> ComplaintError:
-    return ComplaintError(_("no ledger at {path}; create one with: complaintctl init --db {quote}").format(path=path, quote=shlex.quote(str(path))))
-
-
-def _check_file(path: Path, create: bool) -> None:
-    """Refuse anything that is not a ledger rather than let SQLite overwrite or misread it.
-
-    A missing file is created only when asked (`init`, `demo`): under cron, a mistyped path that
-    silently made a new empty ledger would read as "nothing due" for ever.
-    """
-    if path.is_dir():
-        raise ComplaintError(_("ledger {path} is a folder, not a file; give --db a file path").format(path=path))
-    if path.exists():
-        size = path.stat().st_size
-        if size and str(path.resolve()) not in _OPENED:
-            with path.open("rb") as f:
-                header = f.read(16)
-            if header != SQLITE_HEADER:
-                raise ComplaintError(_("{path} is not a complaintctl ledger (not an SQLite file); left untouched").format(path=path))
-            if size < 512:
-                raise ComplaintError(_("ledger {path} is truncated ({size} bytes); restore it from a backup").format(path=path, size=size))
-        return
-    if not create:
-        raise no_ledger(path)
-    # New ledger: the folders we make private to the user, the file 0600 (it holds personal data, CSA 7.8).
-    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700)
-        os.chmod(folder, 0o700)  # mkdir's mode is narrowed by the umask, never widened; be exact
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
-    os.close(fd)
-
-
 def sha256_file(path: Path) -> str:
     """SHA-256 of a file, read in 1 MiB blocks (attachments and reports may be large)."""
     digest = hashlib.sha256()
@@ -111,48 +75,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def archive_of(ledger_path: Path) -> Path:
-    """Where a ledger's attachments are kept: `<ledger>.archive/<complaint number>/`."""
-    return ledger_path.with_name(ledger_path.name + ".archive")
-
-
-def snapshot(source: Path, dest: Path, listener: Listener | None = None) -> None:
-    """A consistent copy of a live ledger with SQLite's online backup API, safe while others write.
-
-    Written under a temporary name, flushed to disk, then renamed: `dest` is whole or absent.
-    With a listener, pages are copied in steps so it can be told how far the copy is; SQLite
-    restarts the copy if another connection writes between steps, so the result is as consistent.
-    """
-    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".partial")  # 0600
-    os.close(fd)
-    try:
-        src = sqlite3.connect(source)
-        dst = sqlite3.connect(name)
-        try:
-            src.execute(f"PRAGMA busy_timeout = {busy_timeout()}")
-            if listener:
-                stage = _("copying the ledger")
-                src.backup(dst, pages=SNAPSHOT_STEP,
-                           progress=lambda _status, remaining, total: listener(stage, total - remaining, total))
-            else:
-                src.backup(dst)
-            dst.execute("PRAGMA journal_mode = DELETE")  # a copy is one self-contained file
-        finally:
-            dst.close()
-            src.close()
-        with open(name, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(name, dest)
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise ComplaintError(_("ledger {source} busy: another complaintctl is writing to it; try again").format(source=source),
-                                 exit_code=BUSY) from None
-        raise ComplaintError(_("cannot copy {source}: {exc}").format(source=source, exc=exc)) from None
-    finally:
-        if os.path.exists(name):
-            os.unlink(name)
 
 
 def busy_timeout() -> int:
@@ -172,35 +94,38 @@ def stamp() -> str:
 
 
 class Ledger:
-    """One open ledger. One engine per process; one Session per unit of work."""
+    """One open ledger. One engine per process; one Session per unit of work.
 
-    def __init__(self, path: Path, busy_timeout_ms: int | None = None, create: bool = False):
-        self.path = Path(path)
+    `branch` is the branch this process works at: it numbers the complaints it registers and
+    chains the ledger-wide events it records. In a branch's own SQLite file it is always ''.
+    """
+
+    def __init__(self, target: Path | str, busy_timeout_ms: int | None = None, create: bool = False,
+                 branch: str | None = None):
+        self.backend = backend_for(target)
+        self.path: Path | None = self.backend.path  # None on PostgreSQL
+        self.label = self.backend.label
+        self.archive: Path = self.backend.archive
+        self.firm = self.backend.dialect != "sqlite"
         busy_timeout_ms = busy_timeout() if busy_timeout_ms is None else busy_timeout_ms
-        _check_file(self.path, create)
+        self.backend.prepare(create)
         self._write_mode = False
         self._calendar: Calendar | None = None
         self._policies: list[Policy] | None = None
         self.upgrade_backup: Path | None = None  # set when opening upgraded an older schema
-        _OPENED.add(str(self.path.resolve()))
-        self.engine = create_engine(f"sqlite:///{self.path}")
-
-        @event.listens_for(self.engine, "connect")
-        def _on_connect(dbapi_connection, _record):
-            # Let us issue BEGIN ourselves (pysqlite's own transaction handling defers it).
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait on a writer
-            cursor.execute("PRAGMA synchronous = FULL")  # ten years of records: durability first
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.close()
-
-        @event.listens_for(self.engine, "begin")
-        def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if self._write_mode else "BEGIN")
-
+        self.engine = self.backend.engine(busy_timeout_ms, lambda: self._write_mode)
         self._migrate()
+        self.branch = ""
+        self.work_at(branch if branch is not None else os.environ.get(BRANCH_ENV))
+
+    def work_at(self, branch: str | None) -> None:
+        """Choose the branch to record at (--branch): only a firm ledger has more than one."""
+        from complaintctl.complaint import branch_code
+
+        code = branch_code(branch) if branch else ""
+        if code and not self.firm:
+            raise ComplaintError(_("--branch {code}: this ledger is one branch's own file; branches are kept apart in a firm ledger on PostgreSQL").format(code=code))
+        self.branch = code
 
     # -- transactions --------------------------------------------------------------------------
     @contextmanager
@@ -210,49 +135,51 @@ class Ledger:
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 with session.begin():
-                    session.connection()  # BEGIN [IMMEDIATE] now, not at the first statement
+                    session.connection()  # BEGIN [and the write lock] now, not at the first statement
                     self._write_mode = previous
                     yield session
         except OperationalError as exc:
             message = str(exc.orig) if exc.orig else str(exc)
-            if "locked" in message or "busy" in message:
-                raise ComplaintError(_("ledger {path} busy: another complaintctl is writing to it; try again").format(path=self.path),
+            if self.backend.is_busy(exc.orig or exc):
+                raise ComplaintError(_("ledger {path} busy: another complaintctl is writing to it; try again").format(path=self.label),
                                      exit_code=BUSY) from None
-            raise ComplaintError(_("ledger {path} cannot be used: {message}").format(path=self.path, message=message)) from None
+            raise ComplaintError(_("ledger {path} cannot be used: {message}").format(path=self.label, message=message.strip().splitlines()[0])) from None
         except DatabaseError as exc:
             message = str(exc.orig) if exc.orig else str(exc)
-            raise ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.path, message=message)) from None
+            if self.firm:  # the server is sound; it refused a statement (a trigger, a missing right)
+                raise ComplaintError(_("ledger {path} refused the change: {message}").format(path=self.label, message=message.strip().splitlines()[0])) from None
+            raise ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.label, message=message)) from None
         finally:
             self._write_mode = previous
 
     def _migrate(self) -> None:
         """Apply pending migrations, all in one transaction. A current ledger is only read.
 
-        An existing ledger of an older schema is first copied to `<ledger>.before-<migration>-<time>.db`.
+        An existing ledger file of an older schema is first copied to `<ledger>.before-<migration>-<time>.db`.
         """
         pending = self._pending_migrations(write=False)
         if not pending:
             return
-        if len(pending) < len(MIGRATIONS):  # not a new file: keep it as it was before the upgrade
+        if len(pending) < len(MIGRATIONS) and self.path is not None:  # not a new file: keep it as it was
             self.upgrade_backup = self.path.with_name(f"{self.path.name}.before-{pending[0][0]}-{stamp()}.db")
             snapshot(self.path, self.upgrade_backup)
         with self.transaction(write=True) as session:
             conn = session.connection()
             conn.exec_driver_sql(
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            run = _Migration(conn, self.backend)
             for name, fn in self._pending_migrations(write=True, session=session):
-                fn(conn.exec_driver_sql)
+                fn(run)
                 conn.exec_driver_sql("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
                                      (name, clock.iso(clock.now())))
 
     def _pending_migrations(self, write: bool, session: Session | None = None) -> list:
         def pending(conn) -> list:
-            exists = conn.exec_driver_sql(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").first()
+            exists = self.backend.table_exists(conn.exec_driver_sql, "migrations")
             applied = {row[0] for row in conn.exec_driver_sql("SELECT name FROM migrations")} if exists else set()
             unknown = applied - {name for name, _ in MIGRATIONS}
             if unknown:
-                raise ComplaintError(_("ledger {path} was written by a newer complaintctl (schema {max}); upgrade complaintctl to use it; the file is untouched").format(path=self.path, max=max(unknown)))
+                raise ComplaintError(_("ledger {path} was written by a newer complaintctl (schema {max}); upgrade complaintctl to use it; the file is untouched").format(path=self.label, max=max(unknown)))
             return [(name, fn) for name, fn in MIGRATIONS if name not in applied]
 
         if session is not None:
@@ -260,34 +187,68 @@ class Ledger:
         with self.transaction(write=write) as own:
             return pending(own.connection())
 
+    def archive_for(self, branch: str) -> Path:
+        """The attachments folder of a branch: the archive itself in a branch's file, a folder per branch in a firm's."""
+        return self.archive / branch if branch else self.archive
+
+    # -- which complaint ------------------------------------------------------------------------
+    def locate(self, session: Session, complaint_id: str) -> tuple[str, str]:
+        """(branch, number) of a complaint given as `NUMBER` or `BRANCH/NUMBER`.
+
+        A number alone is enough wherever it is unambiguous; when several branches use it, the one
+        chosen with --branch, else a refusal naming them.
+        """
+        from complaintctl.complaint import parse_id, branch_code
+
+        given, _sep, rest = clock.typed(complaint_id).rpartition("/")
+        number = parse_id(rest)[0]
+        branch = branch_code(given) if given else None
+        if branch and not self.firm:
+            raise ComplaintError(_("{text}: this ledger is one branch's own file; give the number alone").format(text=complaint_id))
+        rows = [r[0] for r in session.connection().exec_driver_sql(
+            "SELECT branch FROM complaints WHERE id = ? ORDER BY branch", (number,))]
+        if branch is not None or (len(rows) > 1 and self.branch in rows):
+            wanted = branch if branch is not None else self.branch
+            if wanted in rows:
+                return wanted, number
+            raise ComplaintError(_("unknown complaint number {number} at branch {branch}; see `complaintctl list --branch {branch}`").format(number=number, branch=wanted))
+        if not rows:
+            raise ComplaintError(_("unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger").format(number=number))
+        if len(rows) > 1:
+            raise ComplaintError(_("{number} is a number at more than one branch ({branches}); write BRANCH/{number} or give --branch").format(number=number, branches=", ".join(rows)))
+        return rows[0], number
+
     # -- the event log -------------------------------------------------------------------------
     def append(self, session: Session, complaint: str | None, kind: str, at: str, actor: str,
-               payload: dict) -> Event:
+               payload: dict, branch: str | None = None) -> Event:
+        """The next event of the branch's chain (the working branch's when not given)."""
         from complaintctl.models import Event  # the ORM classes cost start-up time; read commands skip them
 
-        last = session.exec(select(Event.hash).order_by(Event.id.desc()).limit(1)).first()
-        prev = last or GENESIS_HASH
+        branch = self.branch if branch is None else branch
+        last = session.connection().exec_driver_sql(HEAD_SQL, (branch,)).first()
+        prev = last[0] if last else GENESIS_HASH
         recorded = clock.iso(clock.now())
         body = canonical_json(payload)
-        row = Event(complaint=complaint, kind=kind, at=at, recorded_at=recorded, actor=actor, payload=body,
-                    prev_hash=prev, hash=event_hash(prev, complaint, kind, at, recorded, actor, body))
+        row = Event(branch=branch, complaint=complaint, kind=kind, at=at, recorded_at=recorded, actor=actor,
+                    payload=body, prev_hash=prev, hash=event_hash(prev, complaint, kind, at, recorded, actor, body))
         session.add(row)
         session.flush()
         return row
 
-    def chain(self, session: Session) -> "ChainWriter":
+    def chain(self, session: Session, branch: str | None = None) -> "ChainWriter":
         """Appends many events in one transaction at SQL speed (an import): the head kept in memory."""
-        return ChainWriter(session.connection())
+        return ChainWriter(session.connection(), self.branch if branch is None else branch)
 
     def record(self, kind: str, by: str, payload: dict) -> None:
         """A ledger-wide audit event (export, backup, restore, unmasking), in its own transaction, now."""
         with self.transaction() as session:
             self.append(session, None, kind, clock.iso(clock.now()), by, payload)
 
-    def events(self, session: Session, complaint: str) -> list:
+    def events(self, session: Session, complaint: str, branch: str = "") -> list:
         from complaintctl.models import Event
 
-        return list(session.exec(select(Event).where(Event.complaint == complaint).order_by(Event.id)))
+        return list(session.exec(select(Event).where(Event.branch == branch, Event.complaint == complaint)
+                                 .order_by(Event.id)))
 
     # -- settings, calendar, policy ------------------------------------------------------------
     def setting(self, session: Session, key: str, default: str | None = None) -> str | None:
@@ -322,6 +283,21 @@ class Ledger:
         self._policies = None
 
 
+HEAD_SQL = "SELECT hash FROM events WHERE branch = ? ORDER BY id DESC LIMIT 1"
+
+
+class _Migration:
+    """What a migration is given: `run(sql, params)`, and the backend for the words that differ."""
+
+    def __init__(self, conn, backend):
+        self.conn = conn
+        self.backend = backend
+        self.dialect = backend.dialect
+
+    def __call__(self, sql: str, params=()):
+        return self.conn.exec_driver_sql(sql, params)
+
+
 class ChainWriter:
     """Events and current states written straight through the connection, for thousands at once.
 
@@ -330,31 +306,34 @@ class ChainWriter:
     once stays the head.
     """
 
-    def __init__(self, conn):
+    def __init__(self, conn, branch: str):
         self.conn = conn
-        last = conn.exec_driver_sql("SELECT hash FROM events ORDER BY id DESC LIMIT 1").first()
+        self.branch = branch
+        last = conn.exec_driver_sql(HEAD_SQL, (branch,)).first()
         self.head = last[0] if last else GENESIS_HASH
         self.recorded = clock.iso(clock.now())
 
     def append(self, complaint: str | None, kind: str, at: str, actor: str, payload: dict) -> int:
         body = canonical_json(payload)
         digest = event_hash(self.head, complaint, kind, at, self.recorded, actor, body)
-        cursor = self.conn.exec_driver_sql(
-            "INSERT INTO events (complaint, kind, at, recorded_at, actor, payload, prev_hash, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (complaint, kind, at, self.recorded, actor, body, self.head, digest))
+        event_id = self.conn.exec_driver_sql(
+            "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (self.branch, complaint, kind, at, self.recorded, actor, body, self.head, digest)).scalar()
         self.head = digest
-        return cursor.lastrowid
+        return event_id
 
     def save(self, record: dict, event_id: int, new: bool) -> None:
         from complaintctl.complaint import columns_of, record_json
 
         values = dict(columns_of(record), last_event=event_id, record=record_json(record))
         if new:
-            values.update(id=record["id"], year=record["year"], seq=record["seq"])
+            values.update(branch=self.branch, id=record["id"], year=record["year"], seq=record["seq"])
             names = ", ".join(values)
             self.conn.exec_driver_sql(f"INSERT INTO complaints ({names}) VALUES ({', '.join('?' * len(values))})",
                                       tuple(values.values()))
         else:
             names = ", ".join(f"{name} = ?" for name in values)
-            self.conn.exec_driver_sql(f"UPDATE complaints SET {names} WHERE id = ?", (*values.values(), record["id"]))
+            self.conn.exec_driver_sql(f"UPDATE complaints SET {names} WHERE branch = ? AND id = ?",
+                                      (*values.values(), self.branch, record["id"]))
 

@@ -30,7 +30,7 @@ from complaintctl.complaint import FIELD_BY_NAME, apply, format_id, parse_fields
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 from complaintctl.ledger import Ledger, sha256_file
-from complaintctl.lifecycle import _warm, keep_until
+from complaintctl.lifecycle import _known_branch, _warm, keep_until
 from complaintctl.progress import Listener, counted
 
 # Headers a 9.4 ledger commonly uses, normalised (see `_key`), and the field each one fills.
@@ -467,12 +467,13 @@ class _Earlier:
     Read once (one scan of the ledger), then kept up to date as rows are recorded.
     """
 
-    def __init__(self, session):
+    def __init__(self, session, ledger: Ledger):
         self.known: dict[tuple, tuple[str, str | None]] = {}
+        field = ledger.backend.json_text
         rows = session.connection().exec_driver_sql(
-            "SELECT id, json_extract(record, '$.original_no'), json_extract(record, '$.transfer_no'), received_at, "
-            "json_extract(record, '$.import_digest') FROM complaints "
-            "WHERE json_extract(record, '$.imported') IS NOT NULL")
+            f"SELECT id, {field('record', 'original_no')}, {field('record', 'transfer_no')}, received_at, "
+            f"{field('record', 'import_digest')} FROM complaints "
+            f"WHERE branch = ? AND {field('record', 'imported')} IS NOT NULL", (ledger.branch,))
         for number, original, ticket, received, digest in rows:
             self.add(number, original, ticket, received, digest)
 
@@ -508,7 +509,9 @@ def record(ledger: Ledger, planned: list[Planned], *, by: str, skip_bad: bool = 
     _warm(ledger)
     try:
         with ledger.transaction() as session:
-            earlier, numbers, chain = _Earlier(session), _Numbers(session), ledger.chain(session)
+            if ledger.firm:
+                _known_branch(session, ledger.branch)
+            earlier, numbers, chain = _Earlier(session, ledger), _Numbers(session, ledger.branch), ledger.chain(session)
             # Numbered in order of receipt, as they would have been had they been registered here.
             good = sorted((p for p in planned if not p.error), key=lambda p: (p.fields["received_at"], p.row))
             for item in counted(good, listener, _("importing rows"), len(good), every=256):
@@ -550,8 +553,9 @@ def _record_row(chain, item: Planned, by: str, done: Imported, earlier: _Earlier
 class _Numbers:
     """The next complaint number of each year, as registration gives it (read once, then counted)."""
 
-    def __init__(self, session):
-        rows = session.connection().exec_driver_sql("SELECT year, MAX(seq) FROM complaints GROUP BY year")
+    def __init__(self, session, branch: str):
+        rows = session.connection().exec_driver_sql(
+            "SELECT year, MAX(seq) FROM complaints WHERE branch = ? GROUP BY year", (branch,))
         self.last = {year: seq for year, seq in rows}
 
     def next(self, year: int) -> tuple[int, int]:

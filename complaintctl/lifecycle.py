@@ -21,7 +21,7 @@ from complaintctl.complaint import (FIELD_BY_NAME, INVESTIGATION_ITEMS, STATUS_A
 from complaintctl.deadlines import extension_total, reached_callbacks
 from complaintctl.identity import same_person
 from complaintctl.errors import ComplaintError
-from complaintctl.ledger import Ledger, archive_of, sha256_file
+from complaintctl.ledger import Ledger, sha256_file
 from complaintctl.models import Complaint
 from complaintctl.policy import Policy, unit_words
 from complaintctl.i18n import N_, _
@@ -38,12 +38,16 @@ class Outcome:
 
 # -- reading -----------------------------------------------------------------------------------
 
-def load(session: Session, complaint_id: str) -> Complaint:
-    number, _year, _seq = parse_id(complaint_id)
-    row = session.get(Complaint, number)
-    if row is None:
-        raise ComplaintError(_("unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger").format(number=number))
-    return row
+def load(ledger: Ledger, session: Session, complaint_id: str) -> Complaint:
+    """The complaint's row; the session remembers its branch for the rest of the step."""
+    branch, number = ledger.locate(session, complaint_id)
+    session.info["branch"] = branch
+    return session.get(Complaint, (branch, number))
+
+
+def _same_branch(session: Session, complaint_id: str) -> Complaint | None:
+    """A complaint another one names (its original, its parent): always at the same branch."""
+    return session.get(Complaint, (session.info.get("branch", ""), parse_id(complaint_id)[0]))
 
 
 record_of = queries.record_of
@@ -60,7 +64,8 @@ def policy_of(ledger: Ledger, record: dict) -> Policy:
 def _save(session: Session, record: dict, event_id: int, row: Complaint | None = None) -> None:
     values = dict(columns_of(record), last_event=event_id, record=record_json(record))
     if row is None:
-        session.add(Complaint(id=record["id"], year=record["year"], seq=record["seq"], **values))
+        session.add(Complaint(branch=session.info.get("branch", ""), id=record["id"], year=record["year"],
+                              seq=record["seq"], **values))
     else:
         for name, value in values.items():
             setattr(row, name, value)
@@ -130,13 +135,13 @@ def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str,
     """Load, check (build raises to refuse), append the event, store the new state: one transaction."""
     _warm(ledger)
     with ledger.transaction() as session:
-        row = load(session, complaint_id)
+        row = load(ledger, session, complaint_id)
         record = json.loads(row.record)
         payload, notices = build(session, record)
         at_text = clock.iso(at)
         new = apply(record, kind, payload, at_text, by)
         _in_order(record, kind, at, new["received_at"])  # a receipt corrected by this event is the one that counts
-        event = ledger.append(session, record["id"], kind, at_text, by, payload)
+        event = ledger.append(session, record["id"], kind, at_text, by, payload, row.branch)
         _save(session, new, event.id, row)
     return Outcome(new, notices)
 
@@ -195,17 +200,21 @@ def _check_classification(given: dict, after: dict) -> None:
 
 def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: str,
               parent: str | None) -> Outcome:
+    branch = session.info.setdefault("branch", ledger.branch)  # a re-complaint's is its original's
+    if ledger.firm:
+        _known_branch(session, branch)
     year = clock.day_of(fields["received_at"]).year
-    seq = (session.exec(select(func.max(Complaint.seq)).where(Complaint.year == year)).one() or 0) + 1
+    seq = (session.exec(select(func.max(Complaint.seq)).where(Complaint.branch == branch, Complaint.year == year))
+           .one() or 0) + 1
     number = format_id(year, seq)
     payload = {"id": number, "year": year, "seq": seq, **fields}
     if parent:
         parent_number = parse_id(parent)[0]
-        if session.get(Complaint, parent_number) is None:
+        if _same_branch(session, parent_number) is None:
             raise ComplaintError(_("--parent: unknown complaint number {parent_number}; a re-complaint links to a complaint in this ledger").format(parent_number=parent_number), "Firm 18(7)")
         payload["parent"] = parent_number
     at_text = clock.iso(at)
-    event = ledger.append(session, number, "registered", at_text, by, payload)
+    event = ledger.append(session, number, "registered", at_text, by, payload, branch)
     record = apply(None, "registered", payload, at_text, by)
     _save(session, record, event.id)
     return Outcome(record, _escalation_notice(record), [number])
@@ -267,7 +276,8 @@ def _correct_receipt(session: Session, record: dict, received: datetime, at: dat
     if decided and not reason:
         raise ComplaintError(_("{id} was {value} on {day_of}; correcting its time of receipt moves every deadline, so give --reason").format(id=record['id'], value=_('accepted') if record.get('accepted_at') else _('rejected'), day_of=clock.day_of(decided)), "CSA 9.4")
     rows = session.connection().exec_driver_sql(
-        "SELECT kind, at FROM events WHERE complaint = ? AND kind != 'registered'", (record["id"],)).all()
+        "SELECT kind, at FROM events WHERE branch = ? AND complaint = ? AND kind != 'registered'",
+        (session.info.get("branch", ""), record["id"])).all()
     if rows:
         kind, first = min(((kind, clock.from_iso(at)) for kind, at in rows), key=lambda row: row[1])
         if received > first:
@@ -320,7 +330,7 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
             if repeated == record["id"]:
                 raise ComplaintError(_("--original {repeated} is this complaint; name the earlier one it repeats").format(repeated=repeated),
                                      "CSA 9.1.1(c)")
-            row = session.get(Complaint, repeated)
+            row = _same_branch(session, repeated)
             if row is None:
                 raise ComplaintError(_("--original: unknown complaint number {repeated}; a repeat is refused only against a complaint in this ledger").format(repeated=repeated), "CSA 9.1.1(c)")
             earlier = json.loads(row.record)
@@ -502,7 +512,7 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
         raise ComplaintError(_("--advised goes with --outcome dissatisfied"), "CSA 9.3(b)")
     _warm(ledger)
     with ledger.transaction() as session:
-        row = load(session, complaint_id)
+        row = load(ledger, session, complaint_id)
         record = json.loads(row.record)
         _require_status(record, ("resolved",), _("call back"), "Firm 18(5)")
         _in_order(record, "called_back", at)
@@ -512,14 +522,15 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
         if told:
             payload["advised"] = told  # CSA 9.3(b): what the complainant was told, as told
         at_text = clock.iso(at)
-        event = ledger.append(session, record["id"], "called_back", at_text, by, payload)
+        event = ledger.append(session, record["id"], "called_back", at_text, by, payload, row.branch)
         new = apply(record, "called_back", payload, at_text, by)
         _save(session, new, event.id, row)
         created = []
         if recomplain:
             child = _recomplaint(ledger, session, new, note, at, by)
             created.append(child["id"])
-            event = ledger.append(session, record["id"], "recomplained", at_text, by, {"child": child["id"]})
+            event = ledger.append(session, record["id"], "recomplained", at_text, by, {"child": child["id"]},
+                                  row.branch)
             new = apply(new, "recomplained", {"child": child["id"]}, at_text, by)
             _save(session, new, event.id, row)
             notices.append(_("Firm 18(7): re-complaint {id} opened, linked to {id2}").format(id=child['id'], id2=record['id']))
@@ -543,7 +554,8 @@ def _callback_frequency(session: Session, record: dict, at: datetime, limit: int
         return []
     quarter = clock.quarter_of(at.date())
     count = 0
-    for text in session.exec(select(Complaint.record).where(Complaint.complainant_key == key)):
+    for text in session.exec(select(Complaint.record).where(Complaint.branch == session.info.get("branch", ""),
+                                                            Complaint.complainant_key == key)):
         for done in json.loads(text).get("callbacks", []):
             if clock.quarter_of(clock.day_of(done["at"])) == quarter:
                 count += 1
@@ -582,8 +594,14 @@ def reclassify(ledger: Ledger, complaint_id: str, *, category: str, reason: str,
     return _change(ledger, complaint_id, "reclassified", at, by, build)
 
 
-def archive_dir(ledger: Ledger) -> Path:
-    return archive_of(ledger.path)
+def _known_branch(session: Session, branch: str) -> None:
+    """A firm ledger registers only at a branch it knows: a mistyped code would start a new numbering."""
+    from complaintctl.models import Branch
+
+    if not branch:
+        raise ComplaintError(_("a firm ledger registers each complaint at a branch: give --branch CODE (see `complaintctl branch list`)"))
+    if session.get(Branch, branch) is None:
+        raise ComplaintError(_("unknown branch {branch}; add it first with `complaintctl branch add {branch} --name NAME` (see `complaintctl branch list`)").format(branch=branch))
 
 
 def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: datetime, by: str) -> Outcome:
@@ -591,12 +609,13 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
     source = Path(path)
     if not source.is_file():
         raise ComplaintError(_("cannot attach {source}: no such file").format(source=source))
-    number = parse_id(complaint_id)[0]
-    record_of(ledger, number)  # unknown numbers are refused before anything is copied
+    with ledger.transaction(write=False) as session:  # unknown numbers are refused before anything is copied
+        branch, number = ledger.locate(session, complaint_id)
+    archive = ledger.archive_for(branch)
     sha = sha256_file(source)
-    folder = archive_dir(ledger) / number
+    folder = archive / number
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(archive_dir(ledger), 0o700)
+    os.chmod(archive, 0o700)
     stored = folder / f"{sha[:16]}-{source.name}"
     if not stored.exists():
         # Copy under a temporary name, then rename: a crash never leaves a half file under the real name.
@@ -607,10 +626,10 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
         os.replace(temp, stored)
 
     def build(_session, record):
-        return {"kind": kind_code, "file": source.name, "stored_as": str(stored.relative_to(archive_dir(ledger))),
+        return {"kind": kind_code, "file": source.name, "stored_as": str(stored.relative_to(archive)),
                 "sha256": sha, "size": source.stat().st_size}, []
 
-    return _change(ledger, complaint_id, "attached", at, by, build)
+    return _change(ledger, f"{branch}/{number}" if branch else number, "attached", at, by, build)
 
 
 def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:

@@ -18,61 +18,62 @@ def migration(fn: Callable) -> Callable:
 
 
 @migration
-def m001_initial(run: Callable[[str], None]) -> None:
-    run("""CREATE TABLE events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        complaint TEXT,
-        kind TEXT NOT NULL,
-        at TEXT NOT NULL,
-        recorded_at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL UNIQUE)""")
+def m001_initial(run: Callable) -> None:
+    # The backend gives the words that differ (SQLite's are what the first release wrote).
+    T = run.backend.text
+    run(f"""CREATE TABLE events (
+        id {run.backend.id_column},
+        complaint {T},
+        kind {T} NOT NULL,
+        at {T} NOT NULL,
+        recorded_at {T} NOT NULL,
+        actor {T} NOT NULL,
+        payload {T} NOT NULL,
+        prev_hash {T} NOT NULL,
+        hash {T} NOT NULL UNIQUE)""")
     run("CREATE INDEX ix_events_complaint ON events (complaint)")
     # Nothing is ever deleted or rewritten (CSA 9.4: every step leaves a trail).
-    run("""CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
-        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""")
-    run("""CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
-        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""")
-    run("""CREATE TABLE complaints (
-        id TEXT PRIMARY KEY,
+    for statement in run.backend.append_only:
+        run(statement)
+    run(f"""CREATE TABLE complaints (
+        id {T} PRIMARY KEY,
         year INTEGER NOT NULL,
         seq INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        received_day TEXT NOT NULL,
-        category TEXT,
-        handler TEXT,
-        complainant_key TEXT,
-        parent TEXT,
+        status {T} NOT NULL,
+        received_at {T} NOT NULL,
+        received_day {T} NOT NULL,
+        category {T},
+        handler {T},
+        complainant_key {T},
+        parent {T},
         is_open INTEGER NOT NULL,
         last_event INTEGER NOT NULL,
-        record TEXT NOT NULL,
+        record {T} NOT NULL,
         UNIQUE (year, seq))""")
-    run("CREATE TRIGGER complaints_no_delete BEFORE DELETE ON complaints "
-        "BEGIN SELECT RAISE(ABORT, 'complaints are never deleted'); END")
+    for statement in run.backend.no_delete_complaints:
+        run(statement)
     run("CREATE INDEX ix_complaints_open ON complaints (is_open, received_day)")
     run("CREATE INDEX ix_complaints_received_day ON complaints (received_day)")
     run("CREATE INDEX ix_complaints_status ON complaints (status)")
     run("CREATE INDEX ix_complaints_handler ON complaints (handler)")
     run("CREATE INDEX ix_complaints_complainant ON complaints (complainant_key)")
-    run("""CREATE TABLE calendar_days (
-        day TEXT PRIMARY KEY, kind TEXT NOT NULL, note TEXT NOT NULL, event INTEGER NOT NULL)""")
-    run("""CREATE TABLE calendar_years (
-        year INTEGER PRIMARY KEY, source TEXT NOT NULL, event INTEGER NOT NULL)""")
-    run("""CREATE TABLE policies (
-        effective_from TEXT PRIMARY KEY, data TEXT NOT NULL, event INTEGER NOT NULL)""")
-    run("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    run(f"""CREATE TABLE calendar_days (
+        day {T} PRIMARY KEY, kind {T} NOT NULL, note {T} NOT NULL, event INTEGER NOT NULL)""")
+    run(f"""CREATE TABLE calendar_years (
+        year INTEGER PRIMARY KEY, source {T} NOT NULL, event INTEGER NOT NULL)""")
+    run(f"""CREATE TABLE policies (
+        effective_from {T} PRIMARY KEY, data {T} NOT NULL, event INTEGER NOT NULL)""")
+    run(f"CREATE TABLE settings (key {T} PRIMARY KEY, value {T} NOT NULL)")
 
 
 @migration
-def m002_report_indexes(run: Callable[[str], None]) -> None:
+def m002_report_indexes(run: Callable) -> None:
     """For the period report (CSA 9.2.3): which complaints were still open when a period began,
     and the business time of each complaint's last event, both found through an index."""
-    run("ALTER TABLE complaints ADD COLUMN ended_day TEXT")  # day it was rejected or closed
-    run("""UPDATE complaints SET ended_day = substr(COALESCE(json_extract(record, '$.rejected_at'),
-                                                            json_extract(record, '$.closed_at')), 1, 10)""")
+    run(f"ALTER TABLE complaints ADD COLUMN ended_day {run.backend.text}")  # day it was rejected or closed
+    json = run.backend.json_text
+    run(f"UPDATE complaints SET ended_day = substr(COALESCE({json('record', 'rejected_at')}, "
+        f"{json('record', 'closed_at')}), 1, 10)")
     run("CREATE INDEX ix_complaints_ended_day ON complaints (ended_day)")
     run("CREATE INDEX ix_events_complaint_at ON events (complaint, at)")
 
@@ -102,3 +103,25 @@ def m003_refold_0_11(run: Callable) -> None:
             (columns["status"], columns["received_at"], columns["received_day"], columns["category"],
              columns["handler"], columns["complainant_key"], columns["parent"], columns["is_open"],
              columns["ended_day"], last, record_json(record), number))
+
+
+@migration
+def m004_branches(run: Callable) -> None:
+    """A firm ledger holds many branches, each numbering its own complaints and chaining its own
+    events; a complaint is keyed by (branch, number). In a branch's own file every row's branch is ''.
+    """
+    T = run.backend.text
+    run(f"ALTER TABLE events ADD COLUMN branch {T} NOT NULL DEFAULT ''")
+    run(f"ALTER TABLE complaints ADD COLUMN branch {T} NOT NULL DEFAULT ''")
+    run(f"CREATE TABLE branches (code {T} PRIMARY KEY, name {T} NOT NULL, event INTEGER NOT NULL)")
+    run("CREATE INDEX ix_events_branch ON events (branch, id)")  # the head of each branch's chain
+    run("DROP INDEX ix_events_complaint")
+    run("CREATE INDEX ix_events_complaint ON events (branch, complaint, id)")
+    run("DROP INDEX ix_events_complaint_at")
+    run("CREATE INDEX ix_events_complaint_at ON events (branch, complaint, at)")
+    run("CREATE UNIQUE INDEX ix_complaints_key ON complaints (branch, id)")
+    run("CREATE UNIQUE INDEX ix_complaints_number ON complaints (branch, year, seq)")
+    if run.dialect == "postgresql":  # in a file (one branch) the number alone stays the primary key
+        run("ALTER TABLE complaints DROP CONSTRAINT complaints_pkey, "
+            "ADD CONSTRAINT complaints_pkey PRIMARY KEY USING INDEX ix_complaints_key, "
+            "DROP CONSTRAINT complaints_year_seq_key")

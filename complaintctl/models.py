@@ -13,6 +13,7 @@ class Event(SQLModel, table=True):
 
     __tablename__ = "events"
     id: Optional[int] = Field(default=None, primary_key=True)
+    branch: str = ""  # whose chain: '' in a branch's own file
     complaint: Optional[str] = Field(default=None, index=True)  # None for ledger-wide events
     kind: str
     at: str  # business time, ISO 8601 with +08:00
@@ -27,7 +28,8 @@ class Complaint(SQLModel, table=True):
     """Current state of one complaint, kept in step with its events in the same transaction."""
 
     __tablename__ = "complaints"
-    id: str = Field(primary_key=True)  # the complaint number, e.g. TS-2026-0001
+    branch: str = Field(default="", primary_key=True)  # '' in a branch's own file
+    id: str = Field(primary_key=True)  # the complaint number, e.g. TS-2026-0001, unique per branch
     year: int
     seq: int
     status: str
@@ -73,3 +75,12 @@ class Setting(SQLModel, table=True):
     __tablename__ = "settings"
     key: str = Field(primary_key=True)
     value: str
+
+
+class Branch(SQLModel, table=True):
+    """A branch of a firm ledger (分支机构): its code, as in BRANCH/NUMBER, and its name for reports."""
+
+    __tablename__ = "branches"
+    code: str = Field(primary_key=True)
+    name: str
+    event: int

@@ -5,24 +5,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from typing import Iterable
 
 from complaintctl import clock, codes
-from complaintctl.asof import Cutoff, open_at
-from complaintctl.complaint import complainant_shown, parse_id
+from complaintctl.asof import Cutoff, branch_filter, open_at, with_branch
+from complaintctl.complaint import complainant_shown
 from complaintctl.deadlines import Deadline, deadlines_for
-from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
 from complaintctl.i18n import _
 
 
 def record_of(ledger: Ledger, complaint_id: str) -> dict:
-    """One complaint's current record; an unknown number is refused with a hint."""
-    number, _year, _seq = parse_id(complaint_id)
+    """One complaint's current record (NUMBER or BRANCH/NUMBER); an unknown number is refused with a hint."""
     with ledger.transaction(write=False) as session:
-        row = session.connection().exec_driver_sql("SELECT record FROM complaints WHERE id = ?", (number,)).first()
-    if row is None:
-        raise ComplaintError(_("unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger").format(number=number))
-    return json.loads(row[0])
+        branch, number = ledger.locate(session, complaint_id)
+        row = session.connection().exec_driver_sql("SELECT record FROM complaints WHERE branch = ? AND id = ?",
+                                                   (branch, number)).first()
+    return with_branch(json.loads(row[0]), branch)
 
 
 def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
@@ -31,8 +30,9 @@ def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
 
 
 def find(ledger: Ledger, *, status: str | None = None, category: str | None = None, handler: str | None = None,
-         received_from: date | None = None, received_to: date | None = None, open_only: bool = False) -> list[dict]:
-    where, args = [], []
+         received_from: date | None = None, received_to: date | None = None, open_only: bool = False,
+         branches: Iterable[str] | None = None) -> list[dict]:
+    where, args = ["1 = 1"], []
     if status is not None:
         where.append("status = ?")
         args.append(codes.STATUSES.parse(status))
@@ -50,10 +50,12 @@ def find(ledger: Ledger, *, status: str | None = None, category: str | None = No
         args.append(received_to.isoformat())
     if open_only:
         where.append("is_open = 1")
-    sql = ("SELECT record FROM complaints" + (" WHERE " + " AND ".join(where) if where else "") +
-           " ORDER BY received_day, year, seq")
+    only, chosen = branch_filter(branches)
+    sql = "SELECT c.branch, c.record FROM complaints c WHERE " + " AND ".join(where) + only + \
+        " ORDER BY c.received_day, c.branch, c.year, c.seq"
     with ledger.transaction(write=False) as session:
-        return [json.loads(text) for (text,) in session.connection().exec_driver_sql(sql, tuple(args))]
+        return [with_branch(json.loads(text), branch)
+                for branch, text in session.connection().exec_driver_sql(sql, (*args, *chosen))]
 
 
 @dataclass(frozen=True)
@@ -64,17 +66,25 @@ class Reminder:
     deadline: Deadline
     state: str  # overdue | due_today | due_soon
     days_left: int  # trading (or working) days from as_of to due; negative when overdue
+    branch: str = ""  # a firm ledger's branch; '' in a branch's own file
 
     def as_dict(self) -> dict:
-        return {"id": self.complaint, "kind": self.deadline.kind, "due": self.deadline.due.isoformat(),
-                "state": self.state, "days_left": self.days_left, "provisional": self.deadline.provisional,
-                "complainant": self.complainant, "handler": self.handler}
+        shown = {"id": self.complaint, "kind": self.deadline.kind, "due": self.deadline.due.isoformat(),
+                 "state": self.state, "days_left": self.days_left, "provisional": self.deadline.provisional,
+                 "complainant": self.complainant, "handler": self.handler}
+        return {"branch": self.branch, **shown} if self.branch else shown
+
+    @property
+    def number(self) -> str:
+        """The complaint as the specialist types it: BRANCH/NUMBER in a firm ledger."""
+        return f"{self.branch}/{self.complaint}" if self.branch else self.complaint
 
 
 STATE_ORDER = {"overdue": 0, "due_today": 1, "due_soon": 2}
 
 
-def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: date | None = None) -> list[Reminder]:
+def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: date | None = None,
+              branches: Iterable[str] | None = None) -> list[Reminder]:
     """Deadlines not yet met at the end of `as_of` that are overdue, due today, or inside their window.
 
     The ledger is taken as it stood then (asof.Cutoff, the report's view too): for a day already past,
@@ -85,7 +95,7 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: dat
     calendar = ledger.calendar()
     cutoff = Cutoff(as_of, today or clock.today())
     found: list[Reminder] = []
-    for record in open_at(ledger, cutoff):
+    for record in open_at(ledger, cutoff, branches):
         policy = ledger.policy_on(clock.day_of(record["received_at"]))
         windows = {"acceptance": policy.remind_acceptance, "completion": policy.remind_completion,
                    "regulator_reply": policy.remind_completion, "callback": 1, "escalation": 0}
@@ -103,6 +113,6 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: dat
             else:
                 continue
             found.append(Reminder(record["id"], complainant_shown(record),
-                                  record.get("handler"), deadline, state, days_left))
-    found.sort(key=lambda r: (STATE_ORDER[r.state], r.deadline.due, r.complaint, r.deadline.kind))
+                                  record.get("handler"), deadline, state, days_left, record.get("branch", "")))
+    found.sort(key=lambda r: (STATE_ORDER[r.state], r.deadline.due, r.branch, r.complaint, r.deadline.kind))
     return found

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from complaintctl import clock, codes, identity
-from complaintctl.asof import Cutoff, as_stood
+from complaintctl.asof import LAST_AT, Cutoff, as_stood
 from complaintctl.complaint import MASKS
 from complaintctl.deadlines import Deadline, deadlines_for, extension_total, reached_callbacks, uncovered_years
 from complaintctl.errors import ComplaintError
@@ -389,8 +389,8 @@ class Builder:
             return {}
         with self.ledger.transaction(write=False) as session:
             rows = session.connection().exec_driver_sql(
-                f"SELECT id, received_at FROM complaints WHERE id IN ({', '.join('?' * len(numbers))})",
-                tuple(numbers))
+                f"SELECT id, received_at FROM complaints WHERE branch = ? AND id IN ({', '.join('?' * len(numbers))})",
+                (record.get("branch", ""), *numbers))
             return {received_at: number for number, received_at in rows}
 
 
@@ -464,26 +464,32 @@ def _reject_reason(record: dict) -> str | None:
 
 # -- reading the ledger as it stood ----------------------------------------------------------------
 
-SCOPE_SQL = """
-SELECT c.id, c.record, (SELECT MAX(e.at) FROM events e WHERE e.complaint = c.id) AS last_at
+SCOPE_SQL = f"""
+SELECT c.branch, c.id, c.record, {LAST_AT} AS last_at
 FROM complaints c
 WHERE c.received_day <= :cutoff
   AND (c.received_day >= :start
-       OR c.id IN (SELECT id FROM complaints WHERE is_open = 1 AND received_day < :start
-                   UNION ALL
-                   SELECT id FROM complaints WHERE ended_day >= :start AND received_day < :start))
-ORDER BY c.received_day, c.year, c.seq
+       OR (c.branch, c.id) IN (SELECT branch, id FROM complaints WHERE is_open = 1 AND received_day < :start
+                               UNION ALL
+                               SELECT branch, id FROM complaints WHERE ended_day >= :start AND received_day < :start))
+  {{only}}
+ORDER BY c.received_day, c.branch, c.year, c.seq
 """
 
 
-def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff, listener: Listener | None = None) -> Iterator[dict]:
+def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff, listener: Listener | None = None,
+                  branches: Iterable[str] | None = None) -> Iterator[dict]:
     """Each complaint in scope as it stood at the cut-off, in order of receipt."""
     with ledger.transaction(write=False) as session:
         conn = session.connection()
-        bounds = {"cutoff": cutoff.day.isoformat(), "start": period.start.isoformat()}
-        rows = conn.exec_driver_sql(SCOPE_SQL, bounds)
+        chosen = tuple(dict.fromkeys(branches or ()))
+        bounds = {"cutoff": cutoff.day.isoformat(), "start": period.start.isoformat(),
+                  **{f"b{i}": code for i, code in enumerate(chosen)}}
+        scope = SCOPE_SQL.format(only=f"AND c.branch IN ({', '.join(f':b{i}' for i in range(len(chosen)))})"
+                                 if chosen else "")
+        rows = conn.exec_driver_sql(scope, bounds)
         if listener:
-            total = conn.exec_driver_sql(f"SELECT count(*) FROM ({SCOPE_SQL})", bounds).scalar()
+            total = conn.exec_driver_sql(f"SELECT count(*) FROM ({scope}) AS scope", bounds).scalar()
             rows = counted(rows, listener, _("writing the complaints"), total)
         for record in as_stood(conn, rows, cutoff):
             if _in_scope(record, period, cutoff):

@@ -23,7 +23,7 @@ def test_migrated_schema_matches_the_models(db_path):
     for table in SQLModel.metadata.sorted_tables:
         assert columns(db_path, table.name) == {c.name for c in table.columns}, table.name
     conn = sqlite3.connect(db_path)
-    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == ["m001_initial", "m002_report_indexes", "m003_refold_0_11"]
+    assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == ["m001_initial", "m002_report_indexes", "m003_refold_0_11", "m004_branches"]
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

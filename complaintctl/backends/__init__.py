@@ -1,0 +1,51 @@
+"""Where a ledger is kept: a branch's SQLite file (the default) or a firm's PostgreSQL database.
+
+The SQL is written once, in SQLite's `?` / `:name` parameter style, and runs on both: `pyformat`
+below is the one place it is turned into psycopg's. What genuinely differs between the two —
+opening, locking, the append-only triggers, the archive of attachments, backups — lives in one
+small module per backend (`sqlite.py`, `postgres.py`), behind the same few names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(target: str | os.PathLike) -> bool:
+    return str(target).startswith(URL_SCHEMES)
+
+
+def backend_for(target: str | os.PathLike):
+    """The backend of a --db value: a postgresql:// URL, else the path of an SQLite file."""
+    if is_url(target):
+        from complaintctl.backends.postgres import PostgresBackend
+
+        return PostgresBackend(str(target))
+    from complaintctl.backends.sqlite import SQLiteBackend
+
+    return SQLiteBackend(Path(target))
+
+
+# Quoted text and identifiers pass through; `::` is PostgreSQL's cast, not a parameter.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|::|\?|:([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=512)
+def pyformat(sql: str) -> str:
+    """`?` → `%s` and `:name` → `%(name)s`: the same statement in psycopg's parameter style."""
+    if "%" in sql:  # psycopg reads % as its own; no statement of ours needs one (pass it as a value)
+        raise ValueError(f"a literal % in SQL: {sql[:60]!r}")
+
+    def swap(match: re.Match) -> str:
+        token = match.group(0)
+        if token == "?":
+            return "%s"
+        if match.group(1):
+            return f"%({match.group(1)})s"
+        return token
+    return _TOKENS.sub(swap, sql)

@@ -1,0 +1,194 @@
+"""A branch's ledger: one SQLite file, with its attachments in a folder beside it.
+
+Writers queue on SQLite's own lock (BEGIN IMMEDIATE and the busy timeout); WAL lets readers go on
+reading while one writes; triggers refuse UPDATE and DELETE of events.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sqlite3
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from complaintctl.errors import BUSY, ComplaintError
+from complaintctl.i18n import _
+from complaintctl.progress import Listener
+
+HEADER = b"SQLite format 3\x00"
+SNAPSHOT_STEP = 4096  # pages per step of a copy someone watches: a few MB, a fraction of a second
+
+# DDL words for the one schema text in migrations.py.
+ID_COLUMN = "INTEGER PRIMARY KEY AUTOINCREMENT"
+TEXT = "TEXT"
+APPEND_ONLY = (
+    """CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+    """CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+)
+NO_DELETE_COMPLAINTS = ("CREATE TRIGGER complaints_no_delete BEFORE DELETE ON complaints "
+                        "BEGIN SELECT RAISE(ABORT, 'complaints are never deleted'); END",)
+
+# Files this process already opened with SQLite. Their header is not read again: closing any other
+# descriptor of a file drops every POSIX lock this process holds on it, SQLite's included.
+_OPENED: set[str] = set()
+
+
+def json_text(column: str, key: str) -> str:
+    return f"json_extract({column}, '$.{key}')"
+
+
+def archive_of(ledger_path: Path) -> Path:
+    """Where a ledger's attachments are kept: `<ledger>.archive/<complaint number>/`."""
+    return ledger_path.with_name(ledger_path.name + ".archive")
+
+
+def no_ledger(path: Path) -> ComplaintError:
+    return ComplaintError(_("no ledger at {path}; create one with: complaintctl init --db {quote}").format(path=path, quote=shlex.quote(str(path))))
+
+
+class SQLiteBackend:
+    dialect = "sqlite"
+    # the words of the one schema text in migrations.py
+    id_column, text, append_only, no_delete_complaints = ID_COLUMN, TEXT, APPEND_ONLY, NO_DELETE_COMPLAINTS
+    json_text = staticmethod(json_text)
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.label = str(self.path)
+        self.archive = archive_of(self.path)
+
+    def prepare(self, create: bool) -> None:
+        """Refuse anything that is not a ledger rather than let SQLite overwrite or misread it.
+
+        A missing file is created only when asked (`init`, `demo`): under cron, a mistyped path that
+        silently made a new empty ledger would read as "nothing due" for ever.
+        """
+        path = self.path
+        if path.is_dir():
+            raise ComplaintError(_("ledger {path} is a folder, not a file; give --db a file path").format(path=path))
+        if path.exists():
+            size = path.stat().st_size
+            if size and str(path.resolve()) not in _OPENED:
+                with path.open("rb") as f:
+                    header = f.read(16)
+                if header != HEADER:
+                    raise ComplaintError(_("{path} is not a complaintctl ledger (not an SQLite file); left untouched").format(path=path))
+                if size < 512:
+                    raise ComplaintError(_("ledger {path} is truncated ({size} bytes); restore it from a backup").format(path=path, size=size))
+        elif not create:
+            raise no_ledger(path)
+        else:
+            # New ledger: the folders we make private to the user, the file 0600 (it holds personal data, CSA 7.8).
+            missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+            for folder in reversed(missing):
+                folder.mkdir(mode=0o700)
+                os.chmod(folder, 0o700)  # mkdir's mode is narrowed by the umask, never widened; be exact
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, stat.S_IRUSR | stat.S_IWUSR)
+            os.close(fd)
+        _OPENED.add(str(path.resolve()))
+
+    def engine(self, busy_ms: int, writing: Callable[[], bool]):
+        from sqlalchemy import create_engine, event
+
+        engine = create_engine(f"sqlite:///{self.path}")
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # Let us issue BEGIN ourselves (pysqlite's own transaction handling defers it).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait on a writer
+            cursor.execute("PRAGMA synchronous = FULL")  # ten years of records: durability first
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            # One writer at a time, queued from the start: the chain's head and the next number
+            # read inside the transaction stay true until it commits.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing() else "BEGIN")
+
+        return engine
+
+    errors = (sqlite3.DatabaseError,)
+
+    def connect(self):
+        """A plain DB-API connection (verify, backups): no SQLAlchemy."""
+        return sqlite3.connect(self.path, isolation_level=None)
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: a consistent snapshot while others write.
+
+        Not mode=ro: after a crash, reading needs the WAL index rebuilt, which a read-only
+        connection cannot do. Only reads are issued.
+        """
+        conn = self.connect()
+        try:
+            conn.execute("BEGIN")
+            yield conn
+        finally:
+            conn.close()
+
+    def is_busy(self, error: BaseException) -> bool:
+        return "locked" in str(error) or "busy" in str(error)
+
+    def table_exists(self, execute, name: str) -> bool:
+        return execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).first() is not None
+
+    def check_structure(self, conn) -> str | None:
+        """SQLite's own check of the file's pages and indexes: None, or its first finding."""
+        rows = conn.execute("PRAGMA integrity_check").fetchall()
+        if [r[0] for r in rows] == ["ok"]:
+            return None
+        lines = [line for r in rows for line in str(r[0]).splitlines() if not line.startswith("***")]
+        return _("SQLite integrity check failed ({lines} findings), first: {value}; restore it from a backup").format(lines=len(lines), value=lines[0])
+
+    def snapshot(self, dest: Path, listener: Listener | None = None) -> None:
+        snapshot(self.path, dest, listener)
+
+
+def snapshot(source: Path, dest: Path, listener: Listener | None = None) -> None:
+    """A consistent copy of a live ledger with SQLite's online backup API, safe while others write.
+
+    Written under a temporary name, flushed to disk, then renamed: `dest` is whole or absent.
+    With a listener, pages are copied in steps so it can be told how far the copy is; SQLite
+    restarts the copy if another connection writes between steps, so the result is as consistent.
+    """
+    from complaintctl.ledger import busy_timeout
+
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".partial")  # 0600
+    os.close(fd)
+    try:
+        src = sqlite3.connect(source)
+        dst = sqlite3.connect(name)
+        try:
+            src.execute(f"PRAGMA busy_timeout = {busy_timeout()}")
+            if listener:
+                stage = _("copying the ledger")
+                src.backup(dst, pages=SNAPSHOT_STEP,
+                           progress=lambda _status, remaining, total: listener(stage, total - remaining, total))
+            else:
+                src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # a copy is one self-contained file
+        finally:
+            dst.close()
+            src.close()
+        with open(name, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(name, dest)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise ComplaintError(_("ledger {source} busy: another complaintctl is writing to it; try again").format(source=source),
+                                 exit_code=BUSY) from None
+        raise ComplaintError(_("cannot copy {source}: {exc}").format(source=source, exc=exc)) from None
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
