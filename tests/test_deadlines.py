@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import EXTEND, RESOLVE, dump, register
 
+pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
+
 xc = pytest.importorskip("exchange_calendars")
 XSHG = xc.get_calendar("XSHG")
 SESSIONS = {s.date() for s in XSHG.sessions}

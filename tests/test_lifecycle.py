@@ -8,6 +8,10 @@ import json
 
 from tests.conftest import EXTEND, REGISTER_MINIMAL, RESOLVE, dump, register
 
+import pytest
+
+pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
+
 
 def refused(cli, db_path, *args, rule: str, says: str = ""):
     before = dump(db_path)
@@ -270,7 +274,7 @@ def test_reclassify_keeps_the_reason_and_amend_cannot_change_category(cli, db_pa
     assert record["category"] == "a1" and record["reclassifications"][0]["from"] == "a5"
 
 
-def test_attach_copies_the_file_and_records_its_hash(cli, db_path, tmp_path):
+def test_attach_copies_the_file_and_records_its_hash(cli, archive, tmp_path):
     import hashlib
 
     number = register(cli, "2026-11-20")
@@ -279,7 +283,7 @@ def test_attach_copies_the_file_and_records_its_hash(cli, db_path, tmp_path):
     cli("attach", number, recording, "--kind", "recording")
     item = json.loads(cli("show", number, "--json").stdout)["attachments"][0]
     assert item["sha256"] == hashlib.sha256(b"RIFF fake audio").hexdigest()
-    stored = db_path.with_name("ledger.db.archive") / item["stored_as"]
+    stored = archive / item["stored_as"]
     assert stored.read_bytes() == b"RIFF fake audio"
 
 

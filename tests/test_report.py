@@ -20,7 +20,7 @@ make-up Saturday 10-10 is a working day but not a trading day):
 
 from __future__ import annotations
 
-import sqlite3
+import json
 import zipfile
 from datetime import datetime
 from decimal import Decimal
@@ -29,7 +29,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from complaintctl.backends import backend_for
 from tests.conftest import EXTEND, ID_OK, RESOLVE, dump, register
+
+pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -248,10 +251,11 @@ def test_personal_data_is_masked_unless_asked_and_unmasking_is_recorded(cli, tmp
     full, _ = export(cli, tmp_path, "--month", "2026-10", "--unmask", name="full.xlsx")
     row = sheet_rows(full["投诉台账"])[0]
     assert (row["投诉编号"], row["投诉人"], row["证件号码"], row["联系电话"]) == (number, "张三", ID_OK, "13812345678")
-    conn = sqlite3.connect(db_path)
-    events = conn.execute("SELECT complaint, kind, actor, json_extract(payload, '$.unmasked'), "
-                          "json_extract(payload, '$.report') FROM events WHERE kind = 'exported'").fetchall()
-    assert events == [(None, "exported", "王芳", 0, "2026-10"), (None, "exported", "王芳", 1, "2026-10")]
+    with backend_for(db_path).reading() as conn:
+        events = [(complaint, kind, actor, json.loads(payload)["unmasked"], json.loads(payload)["report"])
+                  for complaint, kind, actor, payload in conn.execute(
+                      "SELECT complaint, kind, actor, payload FROM events WHERE kind = 'exported' ORDER BY id")]
+    assert events == [(None, "exported", "王芳", False, "2026-10"), (None, "exported", "王芳", True, "2026-10")]
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(cli, tmp_path):
@@ -398,7 +402,7 @@ def test_on_the_day_itself_a_deadline_due_today_is_due_today_in_both(cli, tmp_pa
 
 
 @pytest.fixture
-def year_book(cli, tmp_path, monkeypatch):
+def year_book(cli, tmp_path, monkeypatch, backend):
     """The demo's year report, run on its day (2026-11-20): December has not begun."""
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-20 18:00")
     cli("demo", "--scenario", ROOT / "sample_data" / "demo.json")
@@ -407,6 +411,7 @@ def year_book(cli, tmp_path, monkeypatch):
     return wb
 
 
+@pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_every_sheet_prints_on_a4_one_page_wide_with_header_and_footer(year_book):
     wb = year_book
     assert wb.sheetnames == ["汇总", "按月统计", "投诉台账", "超期与延期", "回访", "图表"]
@@ -425,6 +430,7 @@ def test_every_sheet_prints_on_a4_one_page_wide_with_header_and_footer(year_book
         assert wb[name].print_title_rows == "$1:$1" and wb[name].freeze_panes == "B2"
 
 
+@pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_rows_are_as_tall_as_their_wrapped_text(year_book):
     ws = year_book["投诉台账"]
     header = [c.value for c in ws[1]]
@@ -443,6 +449,7 @@ def test_rows_are_as_tall_as_their_wrapped_text(year_book):
     assert ws.cell(row=1, column=1).border.bottom.style == "thin"
 
 
+@pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_the_summary_lines_up_numbers_apart_from_how_they_are_counted(year_book):
     ws = year_book["汇总"]
     rows = {row[0].value: row for row in ws.iter_rows() if row[0].value}
@@ -460,6 +467,7 @@ def test_the_summary_lines_up_numbers_apart_from_how_they_are_counted(year_book)
     assert rows["编制人："][1].border.bottom.style == "thin"  # a line to sign on
 
 
+@pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_months_after_the_cutoff_show_a_dash_not_zero(year_book):
     ws = year_book["按月统计"]
     months = {row[0]: row[1:] for row in ws.iter_rows(values_only=True) if row[0] and str(row[0]).startswith("2026年")}
@@ -469,6 +477,7 @@ def test_months_after_the_cutoff_show_a_dash_not_zero(year_book):
     assert header[1].value == "接收" and header[1].alignment.horizontal == "right"
 
 
+@pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_charts_label_every_category_with_whole_numbers(year_book):
     ws = year_book["图表"]
     table = [row for row in ws.iter_rows(min_row=3, values_only=True) if row[0] and isinstance(row[1], int)]

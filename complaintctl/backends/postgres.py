@@ -103,13 +103,16 @@ class PostgresBackend:
 
     def prepare(self, create: bool) -> None:
         """The database must exist (a DBA creates it); `init` puts a new ledger in an empty one."""
+        if not create and not self.exists():
+            raise ComplaintError(_("no ledger in the database {label}; create one with: complaintctl init --db URL").format(label=self.label))
+
+    def exists(self) -> bool:
+        """Whether the database already holds a ledger."""
         conn = self._connect(autocommit=True)
         try:
-            present = conn.execute("SELECT to_regclass('migrations') IS NOT NULL").fetchone()[0]
+            return conn.execute("SELECT to_regclass('migrations') IS NOT NULL").fetchone()[0]
         finally:
             conn.close()
-        if not present and not create:
-            raise ComplaintError(_("no ledger in the database {label}; create one with: complaintctl init --db URL").format(label=self.label))
 
     def engine(self, busy_ms: int, writing: Callable[[], bool]):
         from sqlalchemy import create_engine, event

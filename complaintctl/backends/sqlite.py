@@ -93,6 +93,9 @@ class SQLiteBackend:
             os.close(fd)
         _OPENED.add(str(path.resolve()))
 
+    def exists(self) -> bool:
+        return self.path.exists()
+
     def engine(self, busy_ms: int, writing: Callable[[], bool]):
         from sqlalchemy import create_engine, event
 

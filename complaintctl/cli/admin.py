@@ -20,6 +20,9 @@ policy_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_h
 config_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
                          help="Ledger settings: the default user and the branch name.")
 
+branch_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
+                         help="The branches of a firm ledger on PostgreSQL (分支机构).")
+
 DateArg = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.", show_default=False)]
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last day of a range, YYYY-MM-DD.")]
 NoteOpt = Annotated[Optional[str], typer.Option("--note", help="Why, e.g. the notice it comes from.")]
@@ -312,6 +315,40 @@ def config_set(
     render.say(f"{key} = {value}")
 
 
+@branch_app.command("add")
+def branch_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The branch's code, e.g. SZ01: letters, digits, - or _.",
+                                        show_default=False)],
+    name: Annotated[str, typer.Option("--name", help="Its name as printed on reports, e.g. 深圳某某路营业部.",
+                                      show_default=False)],
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Add a branch to a firm ledger; complaints are registered at a branch that is known."""
+    from complaintctl.settings import add_branch
+
+    row = add_branch(ledger(ctx), code, name, when(at), who(ctx, by))
+    if as_json:
+        render.emit_json({"code": row.code, "name": row.name})
+        return
+    render.say(_("branch {code} added: {name}").format(code=row.code, name=row.name))
+
+
+@branch_app.command("list")
+def branch_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """The branches of a firm ledger and their names."""
+    from complaintctl.settings import branches
+
+    found = branches(ledger(ctx))
+    if as_json:
+        render.emit_json([{"code": code, "name": name} for code, name in found.items()])
+        return
+    if not found:
+        render.tell(_("no branches yet: `complaintctl branch add CODE --name NAME`"))
+    for code, name in found.items():
+        render.say(f"{code:<8} {name}")
+
+
 def demo(
     ctx: typer.Context,
     scenario: Annotated[Path, typer.Option("--scenario", help="Demo scenario (JSON).")] = Path("sample_data/demo.json"),
@@ -322,11 +359,12 @@ def demo(
     book = ctx.find_root().obj.open(create=True)
     summary = load_scenario(book, scenario)
     render.tell(_("demo ledger {path}: {complaints} complaints, {events} events; as of {day}").format(
-        path=book.path, complaints=summary["complaints"], events=summary["events"], day=summary["as_of"]))
+        path=book.label, complaints=summary["complaints"], events=summary["events"], day=summary["as_of"]))
 
 
 def register_commands(app: typer.Typer) -> None:
     app.add_typer(calendar_app, name="calendar")
     app.add_typer(policy_app, name="policy")
     app.add_typer(config_app, name="config")
+    app.add_typer(branch_app, name="branch")
     app.command()(demo)

@@ -41,12 +41,17 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: Annotated[Optional[str], typer.Option(
-        "--db", help="Ledger file. Default: $COMPLAINTCTL_DB, else ledger.db in the user's data directory.",
+        "--db", help="Ledger file, or a firm ledger's postgresql://USER@HOST/DBNAME. Default: $COMPLAINTCTL_DB, "
+                     "else ledger.db in the user's data directory.",
+        show_default=False)] = None,
+    branch: Annotated[Optional[str], typer.Option(
+        "--branch", help="Firm ledger: the branch you record at (its code, e.g. SZ01), and the one meant when a "
+                         "number is used at several. Default: $COMPLAINTCTL_BRANCH.",
         show_default=False)] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    ctx.obj = State(db)
+    ctx.obj = State(db, branch)
 
 
 # -- the record options shared by register and amend ---------------------------------------------
@@ -142,17 +147,28 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
     other command creates a ledger: they refuse a path that holds none.
     """
     state = ctx.find_root().obj
-    if state.path.is_dir():
-        raise ComplaintError(_("{path} is a folder; give --db the ledger's file path, e.g. {path}/ledger.db").format(path=state.path))
-    if state.path.exists():
-        raise ComplaintError(_("{path} already exists; init creates a new ledger and leaves this one as it is").format(path=state.path))
+    if isinstance(state.path, Path):
+        if state.path.is_dir():
+            raise ComplaintError(_("{path} is a folder; give --db the ledger's file path, e.g. {path}/ledger.db").format(path=state.path))
+        if state.path.exists():
+            raise ComplaintError(_("{path} already exists; init creates a new ledger and leaves this one as it is").format(path=state.path))
+    else:
+        from complaintctl.backends import backend_for
+
+        target = backend_for(state.path)
+        if target.exists():
+            raise ComplaintError(_("the database {label} already holds a ledger; init leaves it as it is").format(label=target.label))
     book = state.open(create=True)
     book.record("created", who(ctx, by), {"version": __version__})
     if as_json:
-        render.emit_json({"ledger": str(book.path)})
+        render.emit_json({"ledger": book.label})
         return
-    render.say(_("created ledger {path}").format(path=book.path))
-    render.tell(_("next: `complaintctl config set user NAME` and `complaintctl config set branch NAME`"))
+    render.say(_("created ledger {path}").format(path=book.label))
+    if book.firm:
+        render.tell(_("next: `complaintctl branch add CODE --name NAME` for each branch, or move a branch's "
+                      "ledger in with `complaintctl --db FILE move-to URL --branch CODE`"))
+    else:
+        render.tell(_("next: `complaintctl config set user NAME` and `complaintctl config set branch NAME`"))
 
 
 @app.command()

@@ -97,8 +97,9 @@ class ComplaintGroup(TyperGroup):
 
 
 class State:
-    def __init__(self, db: str | None):
+    def __init__(self, db: str | None, branch: str | None = None):
         self.db = db
+        self.branch = branch
         self._ledger: ledgers.Ledger | None = None
 
     @property
@@ -112,7 +113,7 @@ class State:
     def open(self, create: bool = False) -> ledgers.Ledger:
         """The ledger at --db; only `init` and `demo` may create one (create=True)."""
         if self._ledger is None:
-            self._ledger = ledgers.Ledger(self.path, create=create)
+            self._ledger = ledgers.Ledger(self.path, create=create, branch=self.branch)
             if self._ledger.upgrade_backup:
                 typer.echo(_("complaintctl: upgraded the ledger to this version's schema; the file as it was is "
                              "kept as {path}").format(path=self._ledger.upgrade_backup), err=True)
@@ -146,6 +147,34 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text."
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors still go to stderr.")]
 ComplaintId = Annotated[str, typer.Argument(metavar="ID", help="Complaint number (投诉编号), e.g. TS-2026-0001.",
                                             show_default=False)]
+
+
+Branches = Annotated[Optional[list[str]], typer.Option(
+    "--branch", help="Firm ledger: only this branch (its code); repeat for more. Default: every branch.",
+    show_default=False)]
+
+
+def chosen_branches(book, given: list[str] | None) -> list[str] | None:
+    """--branch of list, warn and report: codes the firm ledger knows, or None for all of them."""
+    if not given:
+        return None
+    from complaintctl.complaint import branch_code
+    from complaintctl.settings import branches
+
+    codes = [branch_code(code) for code in given]
+    if not book.firm:
+        raise ComplaintError(_("--branch {code}: this ledger is one branch's own file; branches are kept apart in a firm ledger on PostgreSQL").format(code=codes[0]))
+    known = branches(book)
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ComplaintError(_("unknown branch {code}; the branches are: {known}").format(
+            code=unknown[0], known=", ".join(known) or _("(none yet)")))
+    return codes
+
+
+def shown_number(record: dict) -> str:
+    """A complaint's number as typed back: BRANCH/NUMBER in a firm ledger."""
+    return f"{record['branch']}/{record['id']}" if record.get("branch") else record["id"]
 
 
 def whole_number(text: str) -> int:

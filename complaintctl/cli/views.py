@@ -10,7 +10,7 @@ import typer
 from complaintctl import clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
-from complaintctl.cli.common import ComplaintId, Json, ledger, who, whole_number
+from complaintctl.cli.common import Branches, ComplaintId, Json, chosen_branches, ledger, shown_number, who, whole_number
 from complaintctl.complaint import FIELD_BY_NAME, FIELDS, complainant_shown, masked, masked_changes
 from complaintctl.deadlines import uncovered_years
 from complaintctl.errors import OVERDUE, ComplaintError
@@ -54,9 +54,9 @@ def show(
     record = queries.record_of(book, complaint)
     deadlines = queries.deadlines(book, record)
     with book.transaction(write=False) as session:
-        events = book.events(session, record["id"])
+        events = book.events(session, record["id"], record.get("branch", ""))
     if unmask:  # CSA 7.8: who saw personal data in full, and when
-        lifecycle.record_disclosure(book, record["id"], "show", who(ctx, None))
+        lifecycle.record_disclosure(book, shown_number(record), "show", who(ctx, None))
     view = dict(record) if unmask else masked(record)
     if as_json:
         view["deadlines"] = [d.as_dict() for d in deadlines]
@@ -308,13 +308,15 @@ def list_(
     received_from: Annotated[Optional[str], typer.Option("--received-from", help="Received on or after YYYY-MM-DD.")] = None,
     received_to: Annotated[Optional[str], typer.Option("--received-to", help="Received on or before YYYY-MM-DD.")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only complaints not yet closed or rejected.")] = False,
+    branch: Branches = None,
     as_json: Json = False,
 ) -> None:
     """List complaints (投诉列表), oldest first, with the next deadline of each."""
     book = ledger(ctx)
     records = queries.find(book, status=status, category=category, handler=handler,
                            received_from=_date_option(received_from, "--received-from"),
-                           received_to=_date_option(received_to, "--received-to"), open_only=open_only)
+                           received_to=_date_option(received_to, "--received-to"), open_only=open_only,
+                           branches=chosen_branches(book, branch))
     rows, out, shown = [], [], []
     for record in records:
         pending = [d for d in queries.deadlines(book, record) if d.met_at is None] if record["status"] in codes.OPEN_STATUSES else []
@@ -322,13 +324,14 @@ def list_(
         if nxt:
             shown.append(nxt)
         name = complainant_shown(record)
-        out.append({"id": record["id"], "status": record["status"], "received_at": record["received_at"],
+        out.append({**({"branch": record["branch"]} if "branch" in record else {}),
+                    "id": record["id"], "status": record["status"], "received_at": record["received_at"],
                     "category": record.get("category"), "complainant": name, "handler": record.get("handler"),
                     "group": record.get("group", False), "major": record.get("major", False),
                     "parent": record.get("parent"), "original_no": record.get("original_no"),
                     "next_deadline": {"kind": nxt.kind, "due": nxt.due.isoformat(), "provisional": nxt.provisional}
                     if nxt else None})
-        rows.append([record["id"], record["received_at"][:10], render.status_text(record["status"]),
+        rows.append([shown_number(record), record["received_at"][:10], render.status_text(record["status"]),
                      record.get("category") or "-", name, record.get("handler") or "-",
                      render.due_text(nxt) if nxt else "-", render.kind_text(nxt.kind) if nxt else "-"])
     headers = [_("number"), _("received"), _("status"), _("category"), _("complainant"), _("handler"),
@@ -356,6 +359,7 @@ def warn(
     ctx: typer.Context,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The ledger as it stood at the end of this day (YYYY-MM-DD), as `report --as-of` shows it. Default: today in Shanghai, where a deadline due today is still due today.")] = None,
     within: Annotated[Optional[int], typer.Option("--within", parser=whole_number, metavar="N", help="One reminder window for every kind, in trading days. Default: CSA 8.2.3 (acceptance 1, completion 3).")] = None,
+    branch: Branches = None,
     as_json: Json = False,
 ) -> None:
     """Deadlines overdue, due today or coming due (for cron). Exit 3 when anything is overdue.
@@ -367,7 +371,7 @@ def warn(
     day = clock.parse_date(as_of, "--as-of") if as_of is not None else clock.today()
     if within is not None and not 0 <= within <= 60:
         raise ComplaintError(_("--within must be from 0 to 60 trading days, not {n}").format(n=within))
-    items = queries.reminders(book, day, within)
+    items = queries.reminders(book, day, within, branches=chosen_branches(book, branch))
     if as_json:
         render.emit_json([r.as_dict() for r in items])
     elif items and render.fancy():
@@ -403,13 +407,13 @@ def _days_text(r: queries.Reminder) -> str:
 
 
 def _warn_cells(r: queries.Reminder) -> list[str]:
-    return [r.complaint, render.kind_text(r.deadline.kind), render.due_text(r.deadline), _days_text(r),
+    return [r.number, render.kind_text(r.deadline.kind), render.due_text(r.deadline), _days_text(r),
             r.complainant or "-", r.handler or "-"]
 
 
 def _warn_line(r: queries.Reminder) -> str:
     """One line for cron mail; the state code first, as scripts grep it."""
-    return f"{r.state:<9}  {r.complaint}  " + _("{kind}  due {due}  {days}  complainant {complainant}  handler "
+    return f"{r.state:<9}  {r.number}  " + _("{kind}  due {due}  {days}  complainant {complainant}  handler "
                                               "{handler}").format(
         kind=render.kind_text(r.deadline.kind), due=render.due_text(r.deadline), days=_days_text(r),
         complainant=r.complainant or "-", handler=r.handler or "-")
