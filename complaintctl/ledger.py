@@ -106,7 +106,6 @@ class Ledger:
         self.path: Path | None = self.backend.path  # None on PostgreSQL
         self.label = self.backend.label
         self.archive: Path = self.backend.archive
-        self.firm = self.backend.dialect != "sqlite"
         busy_timeout_ms = busy_timeout() if busy_timeout_ms is None else busy_timeout_ms
         self.backend.prepare(create)
         self._write_mode = False
@@ -115,8 +114,14 @@ class Ledger:
         self.upgrade_backup: Path | None = None  # set when opening upgraded an older schema
         self.engine = self.backend.engine(busy_timeout_ms, lambda: self._write_mode)
         self._migrate()
+        # Many branches: a server's ledger, or a file holding a firm ledger's backup.
+        self.firm = self.backend.dialect != "sqlite" or self._has_branches()
         self.branch = ""
         self.work_at(branch if branch is not None else os.environ.get(BRANCH_ENV))
+
+    def _has_branches(self) -> bool:
+        with self.transaction(write=False) as session:
+            return session.connection().exec_driver_sql("SELECT 1 FROM branches LIMIT 1").first() is not None
 
     def work_at(self, branch: str | None) -> None:
         """Choose the branch to record at (--branch): only a firm ledger has more than one."""
@@ -146,7 +151,7 @@ class Ledger:
             raise ComplaintError(_("ledger {path} cannot be used: {message}").format(path=self.label, message=message.strip().splitlines()[0])) from None
         except DatabaseError as exc:
             message = str(exc.orig) if exc.orig else str(exc)
-            if self.firm:  # the server is sound; it refused a statement (a trigger, a missing right)
+            if self.backend.dialect != "sqlite":  # the server is sound; it refused a statement (a trigger, a right)
                 raise ComplaintError(_("ledger {path} refused the change: {message}").format(path=self.label, message=message.strip().splitlines()[0])) from None
             raise ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.label, message=message)) from None
         finally:

@@ -109,19 +109,54 @@ def m003_refold_0_11(run: Callable) -> None:
 def m004_branches(run: Callable) -> None:
     """A firm ledger holds many branches, each numbering its own complaints and chaining its own
     events; a complaint is keyed by (branch, number). In a branch's own file every row's branch is ''.
+
+    A file gets the same keys as a server, so a firm ledger's backup is an ordinary ledger file.
     """
     T = run.backend.text
     run(f"ALTER TABLE events ADD COLUMN branch {T} NOT NULL DEFAULT ''")
-    run(f"ALTER TABLE complaints ADD COLUMN branch {T} NOT NULL DEFAULT ''")
     run(f"CREATE TABLE branches (code {T} PRIMARY KEY, name {T} NOT NULL, event INTEGER NOT NULL)")
     run("CREATE INDEX ix_events_branch ON events (branch, id)")  # the head of each branch's chain
     run("DROP INDEX ix_events_complaint")
     run("CREATE INDEX ix_events_complaint ON events (branch, complaint, id)")
     run("DROP INDEX ix_events_complaint_at")
     run("CREATE INDEX ix_events_complaint_at ON events (branch, complaint, at)")
-    run("CREATE UNIQUE INDEX ix_complaints_key ON complaints (branch, id)")
-    run("CREATE UNIQUE INDEX ix_complaints_number ON complaints (branch, year, seq)")
-    if run.dialect == "postgresql":  # in a file (one branch) the number alone stays the primary key
+    if run.dialect == "postgresql":
+        run(f"ALTER TABLE complaints ADD COLUMN branch {T} NOT NULL DEFAULT ''")
+        run("CREATE UNIQUE INDEX ix_complaints_key ON complaints (branch, id)")
         run("ALTER TABLE complaints DROP CONSTRAINT complaints_pkey, "
             "ADD CONSTRAINT complaints_pkey PRIMARY KEY USING INDEX ix_complaints_key, "
-            "DROP CONSTRAINT complaints_year_seq_key")
+            "DROP CONSTRAINT complaints_year_seq_key, ADD UNIQUE (branch, year, seq)")
+        return
+    # SQLite cannot change a primary key: the table is rebuilt, rows copied as they are
+    # (DROP TABLE fires no DELETE trigger; the trigger is made again on the new table).
+    run("""CREATE TABLE complaints_m004 (
+        branch TEXT NOT NULL DEFAULT '',
+        id TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        received_day TEXT NOT NULL,
+        category TEXT,
+        handler TEXT,
+        complainant_key TEXT,
+        parent TEXT,
+        is_open INTEGER NOT NULL,
+        last_event INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        ended_day TEXT,
+        PRIMARY KEY (branch, id),
+        UNIQUE (branch, year, seq))""")
+    names = ("id, year, seq, status, received_at, received_day, category, handler, complainant_key, parent, "
+             "is_open, last_event, record, ended_day")
+    run(f"INSERT INTO complaints_m004 ({names}) SELECT {names} FROM complaints")
+    run("DROP TABLE complaints")
+    run("ALTER TABLE complaints_m004 RENAME TO complaints")
+    for statement in run.backend.no_delete_complaints:
+        run(statement)
+    run("CREATE INDEX ix_complaints_open ON complaints (is_open, received_day)")
+    run("CREATE INDEX ix_complaints_received_day ON complaints (received_day)")
+    run("CREATE INDEX ix_complaints_status ON complaints (status)")
+    run("CREATE INDEX ix_complaints_handler ON complaints (handler)")
+    run("CREATE INDEX ix_complaints_complainant ON complaints (complainant_key)")
+    run("CREATE INDEX ix_complaints_ended_day ON complaints (ended_day)")
