@@ -8,7 +8,6 @@ holds events the backup lacks unless forced, and always keeps the ledger it repl
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,8 @@ from complaintctl.errors import ComplaintError
 from complaintctl.integrity import Verified, require_sound
 from complaintctl.ledger import SQLITE_HEADER, Ledger, archive_of, busy_timeout, snapshot, stamp
 from complaintctl.i18n import _
-from complaintctl.progress import Listener, counted
+from complaintctl.moving import copy_attachments, copy_history
+from complaintctl.progress import Listener
 
 
 @dataclass
@@ -28,46 +28,67 @@ class Copied:
     kept: Path | None = None  # restore: where the replaced ledger was kept
 
 
-def _copy_archive(source: Path, dest: Path, listener: Listener | None = None) -> int:
-    """Copy attachments not yet at `dest`. Stored names carry their hash, so none is ever overwritten."""
-    copied = 0
-    if not source.is_dir():
-        return 0
-    files = [p for p in sorted(source.rglob("*")) if p.is_file() and not p.name.startswith(".incoming-")]
-    for path in counted(files, listener, _("copying attachments"), len(files), every=1):
-        target = dest / path.relative_to(source)
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(path, target)
-        os.chmod(target, 0o600)
-        copied += 1
-    if dest.is_dir():
-        os.chmod(dest, 0o700)
-    return copied
+def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str, branch: str | None = None,
+           listener: Listener | None = None) -> Copied:
+    """A checked copy of the ledger, as an ordinary ledger file, with its attachments beside it.
 
-
-def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str, listener: Listener | None = None) -> Copied:
+    A firm ledger on PostgreSQL is copied event by event into a new SQLite file (every branch, or
+    the one given, which then reads as that branch's own file), checked like any ledger file.
+    """
+    if branch and not ledger.firm:
+        raise ComplaintError(_("--branch {code}: this ledger is one branch's own file; back it up whole").format(code=branch))
+    stem = ledger.backend.stem + (f"-{branch}" if branch else "")
     if dest is None:
-        folder = ledger.path.parent / "backups"
+        folder = (ledger.path.parent if ledger.path else Path.cwd()) / "backups"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        target = folder / f"{ledger.path.stem}-{stamp()}.db"
+        target = folder / f"{stem}-{stamp()}.db"
     else:
         target = Path(dest).expanduser()
         if target.is_dir():
-            target = target / f"{ledger.path.stem}-{stamp()}.db"
+            target = target / f"{stem}-{stamp()}.db"
     if target.exists() or archive_of(target).exists():
         raise ComplaintError(_("{target} already exists; a backup never overwrites a file, give another name").format(target=target))
     if not target.parent.is_dir():
         raise ComplaintError(_("backup folder {parent} does not exist").format(parent=target.parent))
-    if target.resolve() == ledger.path.resolve():
+    if ledger.path and target.resolve() == ledger.path.resolve():
         raise ComplaintError(_("the backup cannot be the ledger itself"))
+    if branch:
+        with ledger.transaction(write=False) as session:
+            from complaintctl.models import Branch
+
+            if session.get(Branch, branch) is None:
+                raise ComplaintError(_("unknown branch {code}; see `complaintctl branch list`").format(code=branch))
     # On record first, so the copy holds its own backup event and restoring it needs no --force.
-    ledger.record("backed_up", by, {"file": str(target.resolve())})
-    snapshot(ledger.path, target, listener)
+    ledger.record("backed_up", by, {"file": str(target.resolve()), **({"branch": branch} if branch else {})})
+    if ledger.path is not None:
+        snapshot(ledger.path, target, listener)
+        archive = ledger.archive
+    else:
+        _copy_to_file(ledger, target, {branch: ""} if branch else None, listener)
+        archive = ledger.archive_for(branch) if branch else ledger.archive
     checked = require_sound(target, state=False, listener=listener)
-    attachments = _copy_archive(archive_of(ledger.path), archive_of(target), listener)
+    attachments = copy_attachments(archive, archive_of(target), listener)
     return Copied(target, checked, attachments)
+
+
+def _copy_to_file(ledger: Ledger, target: Path, branches: dict[str, str] | None, listener: Listener | None) -> None:
+    """A firm ledger's events into a new ledger file, written under a temporary name, then renamed."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        copy = Ledger(partial, create=True)
+        copy_history(ledger.backend, copy, branches or {code: code for code in _branches_of(ledger.backend)},
+                     whole=branches is None, listener=listener)
+        copy.engine.dispose()
+        os.replace(partial, target)
+    finally:
+        for leftover in (partial, partial.with_name(partial.name + "-wal"), partial.with_name(partial.name + "-shm")):
+            if leftover.exists():
+                leftover.unlink()
+
+
+def _branches_of(backend) -> list[str]:
+    with backend.reading() as conn:
+        return [code for (code,) in conn.execute("SELECT DISTINCT branch FROM events ORDER BY branch")]
 
 
 def _looks_like_ledger(path: Path) -> None:
@@ -97,9 +118,15 @@ def _events_missing_from(ledger_path: Path, backup_path: Path) -> tuple[int, str
 
 def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: str,
             listener: Listener | None = None) -> Copied:
-    """Replace the ledger with a checked backup; the ledger replaced is kept beside it."""
+    """Replace the ledger with a checked backup; the ledger replaced is kept beside it.
+
+    A firm ledger's events are never deleted, even by a restore: on PostgreSQL a backup is restored
+    into a database that holds no ledger yet, every branch as it was.
+    """
     source = Path(source).expanduser()
     _looks_like_ledger(source)
+    if isinstance(ledger_path, str):
+        return _restore_firm(ledger_path, source, by=by, listener=listener)
     if source.resolve() == ledger_path.resolve():
         raise ComplaintError(_("that file is the ledger itself"))
     checked = require_sound(source, archive_of(source) if archive_of(source).is_dir() else None, listener=listener)
@@ -115,11 +142,28 @@ def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: st
     else:
         ledger_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         snapshot(source, ledger_path, listener)
-    attachments = _copy_archive(archive_of(source), archive_of(ledger_path), listener)
+    attachments = copy_attachments(archive_of(source), archive_of(ledger_path), listener)
     ledger = Ledger(ledger_path)  # upgrades an older backup's schema (keeping a copy first)
     ledger.record("restored", by, {"from": str(source.resolve()), "kept": str(kept) if kept else None})
     ledger.engine.dispose()
     return Copied(ledger_path, checked, attachments, kept)
+
+
+def _restore_firm(url: str, source: Path, *, by: str, listener: Listener | None) -> Copied:
+    from complaintctl.backends import backend_for
+
+    target = backend_for(url)
+    if target.exists():
+        raise ComplaintError(_("the database {label} already holds a ledger, and a firm ledger's events are never deleted; restore into a new, empty database (createdb) and point --db at it").format(label=target.label))
+    checked = require_sound(source, archive_of(source) if archive_of(source).is_dir() else None, listener=listener)
+    ledger = Ledger(url, create=True)
+    copy_history(backend_for(source), ledger, {code: code for code in _branches_of(backend_for(source))}, whole=True,
+                 listener=listener)
+    attachments = copy_attachments(archive_of(source), ledger.archive, listener)
+    ledger.record("restored", by, {"from": str(source.resolve()), "kept": None})
+    require_sound(url, ledger.archive, listener=listener)
+    ledger.engine.dispose()
+    return Copied(url, checked, attachments)
 
 
 def _write_over(source: Path, ledger_path: Path) -> None:

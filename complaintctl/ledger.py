@@ -104,6 +104,7 @@ class Ledger:
                  branch: str | None = None):
         self.backend = backend_for(target)
         self.path: Path | None = self.backend.path  # None on PostgreSQL
+        self.target: Path | str = self.path or self.backend.url  # what --db named
         self.label = self.backend.label
         self.archive: Path = self.backend.archive
         busy_timeout_ms = busy_timeout() if busy_timeout_ms is None else busy_timeout_ms

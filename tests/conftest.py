@@ -19,7 +19,7 @@ os.environ["COMPLAINTCTL_LANG"] = "en"
 import pytest
 from typer.testing import CliRunner
 
-from complaintctl.cli.app import app
+from complaintctl.cli.app import app, db_first
 from complaintctl.ledger import Ledger
 
 # "Now" for tests: late enough that every hand-written date in the tests is in the past.
@@ -99,7 +99,8 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, ok: bool = True, input: str | None = None):
-        result = self.runner.invoke(app, [str(a) for a in args], input=input, prog_name="complaintctl")
+        # As `main()` reads them: --db and --branch wherever they are typed.
+        result = self.runner.invoke(app, db_first([str(a) for a in args]), input=input, prog_name="complaintctl")
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         if ok and result.exit_code != 0:

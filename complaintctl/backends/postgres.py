@@ -90,6 +90,7 @@ class PostgresBackend:
     def __init__(self, url: str):
         self.url = url.replace("postgres://", "postgresql://", 1)
         self.label = shown(self.url)
+        self.stem = urlsplit(self.url).path.strip("/") or "ledger"  # the database's name names its backups
         self.archive = _archive(self.url)
 
     def _connect(self, **options):

@@ -61,6 +61,7 @@ class SQLiteBackend:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.label = str(self.path)
+        self.stem = self.path.stem  # names its backups
         self.archive = archive_of(self.path)
 
     def prepare(self, create: bool) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from complaintctl import clock
 from complaintctl.cli import render
-from complaintctl.cli.common import At, By, ComplaintGroup, Json, ledger, when, who, whole_number
+from complaintctl.cli.common import At, By, ComplaintGroup, Json, Quiet, ledger, when, who, whole_number
 from complaintctl.errors import REFUSED
 from complaintctl.i18n import N_, _, untranslated
 
@@ -349,6 +349,46 @@ def branch_list(ctx: typer.Context, as_json: Json = False) -> None:
         render.say(f"{code:<8} {name}")
 
 
+def move_to(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(metavar="URL", help="The firm ledger: postgresql://USER@HOST/DBNAME.",
+                                       show_default=False)],
+    branch: Annotated[str, typer.Option("--branch", help="The branch's code in the firm ledger, e.g. SZ01.",
+                                        show_default=False)],
+    name: Annotated[Optional[str], typer.Option("--name", help="The branch's name on reports. Default: this "
+                                                "ledger's `config branch`, else the code.")] = None,
+    by: By = None, quiet: Quiet = False, as_json: Json = False,
+) -> None:
+    """Move this branch's ledger (--db) into a firm ledger on PostgreSQL as one branch.
+
+    Every event is copied with its hash and every complaint keeps its number; attachments are
+    copied; then the firm ledger is verified. Running it again copies nothing twice. Refused, with
+    nothing changed, when the firm ledger holds a different history for that branch. This file is
+    left as it was.
+    """
+    from complaintctl.complaint import branch_code
+    from complaintctl.ledger import Ledger
+    from complaintctl.moving import move_in
+
+    book = ledger(ctx)
+    firm = Ledger(url)
+    with render.progress(quiet) as listener:
+        moved = move_in(book, firm, branch_code(branch), name=name, by=who(ctx, by), listener=listener)
+    if as_json:
+        render.emit_json({"branch": branch_code(branch), "events": moved.events, "already": moved.already,
+                          "complaints": moved.complaints, "attachments": moved.attachments,
+                          "notices": moved.notices})
+        return
+    for notice in moved.notices:
+        render.notice(notice)
+    if quiet:
+        return
+    if moved.events:
+        render.say(_("moved into {url} as branch {branch}: {events} events ({complaints} complaints), {attachments} attachment file(s); the firm ledger verified").format(url=firm.label, branch=branch_code(branch), events=moved.events, complaints=moved.complaints, attachments=moved.attachments))
+    else:
+        render.say(_("{url} already holds all {events} events of branch {branch}; nothing copied").format(url=firm.label, branch=branch_code(branch), events=moved.already))
+
+
 def demo(
     ctx: typer.Context,
     scenario: Annotated[Path, typer.Option("--scenario", help="Demo scenario (JSON).")] = Path("sample_data/demo.json"),
@@ -367,4 +407,5 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(policy_app, name="policy")
     app.add_typer(config_app, name="config")
     app.add_typer(branch_app, name="branch")
+    app.command("move-to")(move_to)
     app.command()(demo)

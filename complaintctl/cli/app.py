@@ -497,23 +497,38 @@ def main() -> None:
     app(args=db_first(sys.argv[1:]), prog_name="complaintctl")
 
 
+# Commands whose own --branch means something else (which branches to show, copy or move).
+OWN_BRANCH = {"list", "warn", "report", "backup", "move-to"}
+
+
 def db_first(args: list[str]) -> list[str]:
-    """`complaintctl list --db PATH` means `complaintctl --db PATH list`: --db is read wherever it is typed."""
-    rest, db = [], []
+    """`complaintctl list --db PATH` means `complaintctl --db PATH list`: --db is read wherever it is typed.
+
+    So is --branch, the branch one works at, except where a command has a --branch of its own.
+    """
+    command, i = None, 0
+    while i < len(args) and command is None:
+        if args[i] in ("--db", "--branch"):
+            i += 1  # its value
+        elif not args[i].startswith("-"):
+            command = args[i]
+        i += 1
+    hoisted = ("--db",) if command in OWN_BRANCH else ("--db", "--branch")
+    rest, front = [], []
     i = 0
     while i < len(args):
         if args[i] == "--":
             rest += args[i:]
             break
-        if args[i] == "--db" and i + 1 < len(args) and i > 0:
-            db, i = ["--db", args[i + 1]], i + 2
+        if args[i] in hoisted and i + 1 < len(args) and i > 0:
+            front, i = front + [args[i], args[i + 1]], i + 2
             continue
-        if args[i].startswith("--db=") and i > 0:
-            db, i = [args[i]], i + 1
+        if args[i].split("=", 1)[0] in hoisted and "=" in args[i] and i > 0:
+            front, i = front + [args[i]], i + 1
             continue
         rest.append(args[i])
         i += 1
-    return db + rest
+    return front + rest
 
 
 __all__ = ["app", "main", "ComplaintError"]

@@ -15,13 +15,12 @@ def verify(ctx: typer.Context, quiet: Quiet = False, as_json: Json = False) -> N
     """Check the ledger: file structure, the events' hash chain, the current state rebuilt from the
     events, and every attachment's SHA-256. Exit 0 only when all holds; exit 5 names the first problem."""
     from complaintctl.integrity import require_sound
-    from complaintctl.ledger import archive_of
 
     book = ledger(ctx)
     with render.progress(quiet) as listener:
-        done = require_sound(book.path, archive_of(book.path), listener=listener)
+        done = require_sound(book.target, book.archive, listener=listener)
     if as_json:
-        render.emit_json({"ledger": str(book.path), "ok": True, "events": done.events,
+        render.emit_json({"ledger": book.label, "ok": True, "events": done.events,
                           "complaints": done.complaints, "attachments": done.attachments, "head": done.head})
         return
     if quiet:
@@ -31,18 +30,22 @@ def verify(ctx: typer.Context, quiet: Quiet = False, as_json: Json = False) -> N
 
 def backup(
     ctx: typer.Context,
-    dest: Annotated[Optional[str], typer.Argument(metavar="[DEST]", help="File or folder for the copy. Default: backups/ beside the ledger.", show_default=False)] = None,
+    dest: Annotated[Optional[str], typer.Argument(metavar="[DEST]", help="File or folder for the copy. Default: backups/ beside the ledger (a firm ledger's: here).", show_default=False)] = None,
+    branch: Annotated[Optional[str], typer.Option("--branch", help="Firm ledger: copy only this branch, as a file of its own. Default: every branch.", show_default=False)] = None,
     by: By = None,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
-    """Copy the ledger while others may be using it (SQLite online backup), check the copy, and copy the
-    attachment archive beside it. Recorded as an event."""
+    """Copy the ledger while others may be using it, check the copy, and copy the attachment archive
+    beside it. A firm ledger on PostgreSQL is copied into an ordinary ledger file that `verify` checks on
+    its own. Recorded as an event."""
     from complaintctl import backup as backups
+    from complaintctl.complaint import branch_code
 
     book = ledger(ctx)
     with render.progress(quiet) as listener:
-        done = backups.backup(book, dest, by=who(ctx, by), listener=listener)
+        done = backups.backup(book, dest, by=who(ctx, by), branch=branch_code(branch) if branch else None,
+                              listener=listener)
     if as_json:
         render.emit_json({"backup": str(done.path), "events": done.checked.events, "attachments": done.attachments})
         return
@@ -65,18 +68,20 @@ def restore(
     from complaintctl.ledger import resolve_path
     from complaintctl.settings import default_actor
 
+    from complaintctl.backends import backend_for
+
     state = ctx.find_root().obj
     path = resolve_path(state.db)
     # --by, else the usual default; with no ledger yet there are no settings to read it from.
-    actor = who(ctx, by) if by is not None or path.exists() else default_actor(None)
+    actor = who(ctx, by) if by is not None or backend_for(path).exists() else default_actor(None)
     with render.progress(quiet) as listener:
         done = backups.restore(path, source, force=force, by=actor, listener=listener)
     if as_json:
-        render.emit_json({"ledger": str(path), "source": str(source), "events": done.checked.events,
+        render.emit_json({"ledger": backend_for(path).label, "source": str(source), "events": done.checked.events,
                           "kept": str(done.kept) if done.kept else None})
         return
     if quiet:
         return
-    render.say(_("restored {path} from {source}: {events} events, checked").format(path=path, source=source, events=done.checked.events))
+    render.say(_("restored {path} from {source}: {events} events, checked").format(path=backend_for(path).label, source=source, events=done.checked.events))
     if done.kept:
         render.say(_("the ledger it replaced is kept as {kept}").format(kept=done.kept))

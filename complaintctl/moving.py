@@ -1,0 +1,208 @@
+"""Copying a ledger's history into another ledger, events and hashes exactly as they were.
+
+One operation serves three commands:
+- `move-to`: a branch's own file moves into the firm ledger as one branch (its '' chain becomes
+  the branch's chain there), without renumbering: numbers are cited in letters and tickets;
+- `backup` of a firm ledger: every branch, or one, into a new portable SQLite file;
+- `restore` of such a file into a new firm database.
+
+Events are copied in their order, with their hashes; they are not re-hashed, because the branch is
+not part of an event's hash. Each complaint's current state is then rebuilt by folding its events
+in the target, never copied, so the target is consistent by construction; `verify` checks it after.
+Copying again copies nothing twice: the target's chain of a branch must be the start of the
+source's, and only what follows is copied. A target holding anything else for that branch is
+refused, unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from complaintctl import clock
+from complaintctl.complaint import apply, columns_of, record_json
+from complaintctl.errors import ComplaintError
+from complaintctl.i18n import _
+from complaintctl.ledger import Ledger
+from complaintctl.progress import Listener, counted
+
+EVENT_COLUMNS = ("branch", "complaint", "kind", "at", "recorded_at", "actor", "payload", "prev_hash", "hash")
+# Ledger-wide state kept in rows beside the events: copied with their event's new id.
+STATE_TABLES = {"calendar_days": ("day", "kind", "note"), "calendar_years": ("year", "source"),
+                "policies": ("effective_from", "data")}
+CHUNK = 5000
+
+
+@dataclass
+class Moved:
+    events: int = 0  # copied now
+    already: int = 0  # found in the target from an earlier run
+    complaints: int = 0  # rebuilt in the target
+    attachments: int = 0  # files copied
+    notices: list[str] = field(default_factory=list)
+
+
+def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | None = None,
+                 names: dict[str, str] | None = None, whole: bool = False,
+                 listener: Listener | None = None) -> Moved:
+    """Copy the events of `source` (a backend) branch by branch into `target`, as `branches` maps them.
+
+    `names` names target branches the firm ledger does not know yet (recorded as `branch_added`
+    by `by`). `whole` also copies the branches table and settings (a backup or restore).
+    """
+    moved = Moved()
+    with source.reading() as reading:
+        wanted = tuple(branches)
+        rows = reading.execute(
+            f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM events WHERE branch IN ({', '.join('?' * len(wanted))}) "
+            "ORDER BY id", wanted).fetchall()
+        state = {table: reading.execute(f"SELECT {', '.join(columns)}, event FROM {table}").fetchall()
+                 for table, columns in STATE_TABLES.items()}
+        extra = {table: reading.execute(f"SELECT * FROM {table}").fetchall() for table in ("branches", "settings")} \
+            if whole else {}
+    hash_of = {row[0]: row[-1] for row in rows}
+    with target.transaction() as session:
+        conn = session.connection()
+        new = _new_events(conn, rows, branches, moved)
+        for code, name in (names or {}).items():
+            from complaintctl.models import Branch
+
+            if session.get(Branch, code) is None:
+                event = target.append(session, None, "branch_added", clock.iso(clock.now()), by,
+                                      {"code": code, "name": name}, branch="")
+                session.add(Branch(code=code, name=name, event=event.id))
+                session.flush()
+        if new:
+            conn.exec_driver_sql(
+                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+                [(branches[row[1]], *row[2:]) for row in new])
+        event_ids = _ids_by_hash(conn, branches.values())
+        touched = sorted({(branches[row[1]], row[2]) for row in new if row[2] is not None})
+        moved.complaints = _rebuild(conn, touched, listener)
+        for table, rows_of_table in state.items():
+            _merge_state(conn, table, rows_of_table, hash_of, event_ids, moved)
+        for table, rows_of_table in extra.items():
+            _copy_rows(conn, table, rows_of_table, hash_of, event_ids)
+    target.forget_cached()
+    return moved
+
+
+def _new_events(conn, rows: list, branches: dict[str, str], moved: Moved) -> list:
+    """The source's events the target lacks; refused when the target's chain of a branch is not the start of the source's."""
+    new = []
+    for source_branch, target_branch in branches.items():
+        have = [h for (h,) in conn.exec_driver_sql("SELECT hash FROM events WHERE branch = ? ORDER BY id",
+                                                   (target_branch,))]
+        theirs = [row for row in rows if row[1] == source_branch]
+        if have and [row[-1] for row in theirs[:len(have)]] != have:
+            raise ComplaintError(_("the target already holds a different history for branch {branch} ({count} events that are not this ledger's); nothing was copied").format(branch=target_branch or "''", count=len(have)))
+        moved.already += len(have)
+        new += theirs[len(have):]
+    new.sort(key=lambda row: row[0])  # the source's order across branches too
+    moved.events = len(new)
+    return new
+
+
+def _ids_by_hash(conn, branches) -> dict[str, int]:
+    codes = tuple(set(branches))
+    return {digest: event_id for event_id, digest in conn.exec_driver_sql(
+        f"SELECT id, hash FROM events WHERE branch IN ({', '.join('?' * len(codes))})", codes)}
+
+
+def _rebuild(conn, touched: list[tuple[str, str]], listener: Listener | None) -> int:
+    """Each touched complaint folded from all its events in the target (one ordered scan), and its row written."""
+    if not touched:
+        return 0
+    wanted = set(touched)
+    codes = tuple({branch for branch, _number in touched})
+    existing = {(b, n) for b, n in conn.exec_driver_sql(
+        f"SELECT branch, id FROM complaints WHERE branch IN ({', '.join('?' * len(codes))})", codes)}
+    events = conn.exec_driver_sql(
+        "SELECT branch, complaint, id, kind, at, actor, payload FROM events WHERE complaint IS NOT NULL AND "
+        f"branch IN ({', '.join('?' * len(codes))}) ORDER BY branch, complaint, id", codes)
+    folded: dict[tuple[str, str], tuple[dict, int]] = {}
+    for branch, number, event_id, kind, at, actor, payload in events:
+        if (branch, number) in wanted:
+            record = folded.get((branch, number), (None, 0))[0]
+            folded[(branch, number)] = (apply(record, kind, json.loads(payload), at, actor), event_id)
+    for key in counted(touched, listener, _("rebuilding each complaint from its events"), len(touched)):
+        record, last = folded[key]
+        values = dict(columns_of(record), last_event=last, record=record_json(record))
+        if key in existing:
+            conn.exec_driver_sql(f"UPDATE complaints SET {', '.join(f'{n} = ?' for n in values)} "
+                                 "WHERE branch = ? AND id = ?", (*values.values(), *key))
+        else:
+            conn.exec_driver_sql(
+                f"INSERT INTO complaints (branch, id, year, seq, {', '.join(values)}) "
+                f"VALUES (?, ?, ?, ?, {', '.join('?' * len(values))})",
+                (*key, record["year"], record["seq"], *values.values()))
+    return len(touched)
+
+
+def _merge_state(conn, table: str, rows: list, hash_of: dict, event_ids: dict, moved: Moved) -> None:
+    """Calendar corrections and policies: copied where the target has none for the day; a policy the
+    target holds otherwise is refused (it would move the branch's deadlines), a calendar day kept as the firm has it."""
+    key, *rest = STATE_TABLES[table]
+    for *values, event in rows:
+        mine = conn.exec_driver_sql(f"SELECT {', '.join(rest)} FROM {table} WHERE {key} = ?", (values[0],)).first()
+        if mine is None:
+            conn.exec_driver_sql(f"INSERT INTO {table} ({key}, {', '.join(rest)}, event) "
+                                 f"VALUES (?, {', '.join('?' * len(rest))}, ?)",
+                                 (*values, event_ids.get(hash_of.get(event), 0)))
+        elif tuple(mine) != tuple(values[1:]):
+            if table == "policies":
+                raise ComplaintError(_("the target ledger has another policy from {day}; the branch's deadlines would change, so nothing was copied (`complaintctl policy show` on both)").format(day=values[0]), "CSA 9.4")
+            moved.notices.append(_("{table} {key}: the firm ledger's entry is kept ({mine}); this ledger had {theirs}").format(table=table, key=values[0], mine=tuple(mine), theirs=tuple(values[1:])))
+
+
+def _copy_rows(conn, table: str, rows: list, hash_of: dict, event_ids: dict) -> None:
+    """Branches and settings of a whole copy, where the target has none yet."""
+    key = "code" if table == "branches" else "key"
+    for row in rows:
+        if conn.exec_driver_sql(f"SELECT 1 FROM {table} WHERE {key} = ?", (row[0],)).first():
+            continue
+        values = (*row[:-1], event_ids.get(hash_of.get(row[-1]), 0)) if table == "branches" else tuple(row)
+        conn.exec_driver_sql(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values))})", values)
+
+
+def move_in(branch: Ledger, firm: Ledger, code: str, *, name: str | None, by: str,
+            listener: Listener | None = None) -> Moved:
+    """A branch's own ledger file into the firm ledger as branch `code`: every event with its hash,
+    every attachment, then the firm ledger verified. Running it again copies only what is new."""
+    from complaintctl.integrity import require_sound
+    from complaintctl.settings import config
+
+    if branch.firm:
+        raise ComplaintError(_("{path} holds branches already (a firm ledger or its backup); move a branch's own file, or restore the backup into a new database").format(path=branch.label))
+    if firm.backend.dialect == "sqlite":
+        raise ComplaintError(_("move-to takes a firm ledger's postgresql:// URL, not a file"))
+    require_sound(branch.target, branch.archive, listener=listener)  # a damaged history is not moved anywhere
+    name = (name or "").strip() or config(branch).get("branch") or code
+    moved = copy_history(branch.backend, firm, {"": code}, by=by, names={code: name}, listener=listener)
+    moved.attachments = copy_attachments(branch.archive, firm.archive_for(code), listener)
+    if moved.events:
+        firm.record("moved_in", by, {"branch": code, "from": str(Path(branch.target).resolve()), "events": moved.events})
+    require_sound(firm.target, firm.archive, listener=listener)
+    return moved
+
+
+def copy_attachments(source: Path, dest: Path, listener: Listener | None = None) -> int:
+    """Copy attachments not yet at `dest`. Stored names carry their hash, so none is ever overwritten."""
+    copied = 0
+    if not source.is_dir():
+        return 0
+    files = [p for p in sorted(source.rglob("*")) if p.is_file() and not p.name.startswith(".incoming-")]
+    for path in counted(files, listener, _("copying attachments"), len(files), every=1):
+        target = dest / path.relative_to(source)
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(path, target)
+        os.chmod(target, 0o600)
+        copied += 1
+    if dest.is_dir():
+        os.chmod(dest, 0o700)
+    return copied
