@@ -279,7 +279,7 @@ class Builder:
         escalation = deadlines.get("escalation")
         group = record.get("category", "")[:1] if record.get("category") else ""
         row = {
-            "id": record["id"], "original_no": record.get("original_no"),
+            "id": record["id"], "branch": record.get("branch", ""), "original_no": record.get("original_no"),
             "received_at": local(record["received_at"]), "complainant": name,
             "id_number": number, "phone": phone, **self._others(record), "respondent": _respondent(record),
             "category": codes.CATEGORIES.label(record.get("category")) or "未分类",
@@ -320,7 +320,7 @@ class Builder:
         return entry
 
     def _delays(self, record: dict, deadlines: dict[str, Deadline], row: dict) -> list[dict]:
-        common = {"id": record["id"], "handler": record.get("handler"), "status": row["status"]}
+        common = {"id": record["id"], "branch": row["branch"], "handler": record.get("handler"), "status": row["status"]}
         rows = []
         completion = deadlines.get("completion")
         for extension in record.get("extensions", []):
@@ -355,7 +355,7 @@ class Builder:
             return []
         due_in_period = deadline.due in self.period
         done = record.get("callbacks", [])
-        base = {"id": record["id"], "complainant": row["complainant"], "phone": row["phone"],
+        base = {"id": record["id"], "branch": row["branch"], "complainant": row["complainant"], "phone": row["phone"],
                 "handler": record.get("handler"), "resolved_on": row["resolved_on"], "due": deadline.due,
                 "due_in_period": YES if due_in_period else "否",
                 # An unreachable attempt is not a callback: on time only if someone was reached by the due day.
@@ -595,6 +595,12 @@ class Summary:
         satisfied, dissatisfied = self.get("callback:满意"), self.get("callback:不满意")
         return satisfied / (satisfied + dissatisfied) if satisfied + dissatisfied else None
 
+    # How each headline rate is counted, without this period's figures (the 分支机构 sheet's notes).
+    RATE_RULES = {"受理及时率": "按期作出的受理决定 ÷ 本期作出的受理决定（CSA 9.1.2(a)）",
+                  "按期办结率": "按期或延期后按期办结 ÷ 本期办结（CSA 9.2.2(c)(d)）",
+                  "回访及时率": "按期回访 ÷ 回访期限在本期的投诉",
+                  "满意率": "回访满意 ÷（满意 + 不满意）"}
+
     def headline(self) -> list[tuple[str, float | str, str]]:
         """The four rates a manager reads first: (name, rate or "—" when nothing was due, how it is counted)."""
         g = self.get
@@ -692,6 +698,12 @@ class Report:
     provisional_years: set[int]
     policies: list = field(default_factory=list)  # the firm's policies in force by the cut-off (CSA's is implied)
     sha256: str = ""
+    branches: dict[str, str] = field(default_factory=dict)  # a firm report's branches: code → name
+    by_branch: dict[str, Summary] = field(default_factory=dict)  # each branch's figures, counted as the firm's
+
+    @property
+    def firm(self) -> bool:
+        return bool(self.branches)
 
 
 def default_name(period: Period) -> str:
@@ -712,24 +724,41 @@ def target_path(out: str | os.PathLike | None, period: Period, force: bool) -> P
 
 
 def prepare(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = None, as_of: date | None = None,
-            unmask: bool = False, force: bool = False) -> Report:
-    """What the report will be: where it goes, its cut-off, and an empty summary that `entries` fills."""
-    from complaintctl.settings import config
+            unmask: bool = False, force: bool = False, branches: list[str] | None = None) -> Report:
+    """What the report will be: where it goes, its cut-off, and an empty summary that `entries` fills.
+
+    A firm ledger's report covers the branches chosen (default: every one) and adds their figures side by side.
+    """
+    from complaintctl.settings import branches as known_branches, config
 
     path = target_path(out, period, force)
     now = clock.now()
     day = cutoff_for(period, as_of, now.date())
-    return Report(period, day, config(ledger).get("branch", ""), now.replace(tzinfo=None), unmask, path,
-                  Summary(period), set(), [p for p in ledger.policies() if p.effective_from <= day])
+    names = known_branches(ledger) if ledger.firm else {}
+    chosen = {code: names[code] for code in (branches or names)}
+    if len(chosen) == 1:
+        title = next(iter(chosen.values()))
+    elif chosen:
+        title = f"{'、'.join(chosen.values())}（{len(chosen)} 家分支机构）" if branches else f"全公司（{len(chosen)} 家分支机构）"
+    else:
+        title = config(ledger).get("branch", "")
+    return Report(period, day, title, now.replace(tzinfo=None), unmask, path, Summary(period), set(),
+                  [p for p in ledger.policies() if p.effective_from <= day], branches=chosen,
+                  by_branch={code: Summary(period) for code in chosen})
 
 
 def entries(ledger: Ledger, report: Report, listener: Listener | None = None) -> Iterator[Entry]:
     """Each complaint's rows, in order of receipt, counted into `report.summary` as they go."""
+    from complaintctl.settings import branches as known_branches
+
     cutoff = Cutoff(report.cutoff, report.generated_at.date())
     builder = Builder(ledger, report.period, cutoff, report.unmasked)
-    for record in records_as_of(ledger, report.period, cutoff, listener):
+    only = list(report.branches) if report.firm and len(report.branches) < len(known_branches(ledger)) else None
+    for record in records_as_of(ledger, report.period, cutoff, listener, only):
         entry = builder.entry(record)
         report.summary.add(entry)
+        if report.firm and entry.row["branch"] in report.by_branch:
+            report.by_branch[entry.row["branch"]].add(entry)
         report.provisional_years |= entry.provisional_years
         yield entry
 

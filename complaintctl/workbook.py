@@ -393,6 +393,43 @@ def write_months(ws, report: Report) -> tuple[int, int]:
     return first, last
 
 
+def with_branch(columns: list[Column], report: Report) -> list[Column]:
+    """A firm report's detail sheets say which branch each complaint is from, beside its number."""
+    if not report.firm:
+        return columns
+    return [columns[0], Column("branch", "分支机构"), *columns[1:]]
+
+
+BRANCH_FIGURES = [("received", "本期接收"), ("carried_over", "上期结转"), ("accepted", "本期受理"),
+                  ("rejected", "不予受理"), ("completed", "本期办结"), ("completed:超期", "超期办结"),
+                  ("open_at_end", "期末未办结"), ("open_overdue_at_end", "其中已超期")]
+
+
+def write_branches(ws, report: Report) -> None:
+    """The 分支机构 sheet of a firm report: each branch's figures and rates, counted as the firm's (CSA 8.1.3)."""
+    _page(ws, report, "分支机构", landscape=True, title_rows="2:2")
+    headline = [name for name, _rate, _how in report.summary.headline()]
+    sheet = Rows(ws, [8, 22, *(8 for _ in BRANCH_FIGURES), *(9 for _ in headline)])
+    sheet.add(_cell(ws, f"各分支机构投诉处理情况（{report.period.label}，单位：件）", bold=True, border=None),
+              merge_from=1)
+    wrap = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    sheet.add(*(_cell(ws, name, bold=True, fill=HEADER_FILL, align=wrap)
+                for name in ("代码", "分支机构", *(label for _key, label in BRANCH_FIGURES), *headline)),
+              height=30)
+
+    def figures(summary: Summary) -> list:
+        return [summary.get(key) for key, _label in BRANCH_FIGURES] + [rate for _n, rate, _h in summary.headline()]
+
+    for code, name in report.branches.items():
+        sheet.add(_cell(ws, code), _cell(ws, name, align=TOP_WRAP),
+                  *(_number(ws, v) for v in figures(report.by_branch[code])))
+    sheet.add(_cell(ws, "合计", bold=True), _cell(ws, ""), *(_number(ws, v, bold=True) for v in figures(report.summary)))
+    sheet.blank()
+    for name, rule in Summary.RATE_RULES.items():
+        sheet.add(_cell(ws, f"{name}：{rule}；“—”：该分支机构本期无可计数的投诉。", border=None), merge_from=1)
+    sheet.add(_cell(ws, "合计行为所列全部分支机构之和；各项口径与汇总表相同。", border=None), merge_from=1)
+
+
 CM_PER_ROW = 0.53  # a default row (15 points) in centimetres
 
 
@@ -479,9 +516,10 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
         workbook = Workbook(write_only=True)
         summary_ws = workbook.create_sheet("汇总")
         months_ws = workbook.create_sheet("按月统计") if report.period.kind != "month" else None
-        ledger = DetailSheet(workbook, "投诉台账", LEDGER_COLUMNS, report)
-        delays = DetailSheet(workbook, "超期与延期", DELAY_COLUMNS, report)
-        callbacks = DetailSheet(workbook, "回访", CALLBACK_COLUMNS, report)
+        branches_ws = workbook.create_sheet("分支机构") if report.firm else None
+        ledger = DetailSheet(workbook, "投诉台账", with_branch(LEDGER_COLUMNS, report), report)
+        delays = DetailSheet(workbook, "超期与延期", with_branch(DELAY_COLUMNS, report), report)
+        callbacks = DetailSheet(workbook, "回访", with_branch(CALLBACK_COLUMNS, report), report)
         charts_ws = workbook.create_sheet("图表")
         for entry in entries:
             ledger.append(entry.row)
@@ -495,6 +533,8 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
             listener(_("saving the workbook"), 0, None)
         write_summary(summary_ws, report)
         months = write_months(months_ws, report) if months_ws is not None else None
+        if branches_ws is not None:
+            write_branches(branches_ws, report)
         write_charts(charts_ws, report, months_ws, months)
         workbook.save(temp)
         with temp.open("rb+") as f:
