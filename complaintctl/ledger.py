@@ -118,7 +118,10 @@ class Ledger:
         # Many branches: a server's ledger, or a file holding a firm ledger's backup.
         self.firm = self.backend.dialect != "sqlite" or self._has_branches()
         self.branch = ""
-        self.work_at(branch if branch is not None else os.environ.get(BRANCH_ENV))
+        if branch is not None:
+            self.work_at(branch)
+        elif self.firm and os.environ.get(BRANCH_ENV):  # the environment's branch means nothing to a branch's file
+            self.work_at(os.environ[BRANCH_ENV])
 
     def _has_branches(self) -> bool:
         with self.transaction(write=False) as session:

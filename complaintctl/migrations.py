@@ -126,6 +126,8 @@ def m004_branches(run: Callable) -> None:
         run("ALTER TABLE complaints DROP CONSTRAINT complaints_pkey, "
             "ADD CONSTRAINT complaints_pkey PRIMARY KEY USING INDEX ix_complaints_key, "
             "DROP CONSTRAINT complaints_year_seq_key, ADD UNIQUE (branch, year, seq)")
+        # A hash is unique within its chain; two branches' first events may hash alike.
+        run("ALTER TABLE events DROP CONSTRAINT events_hash_key, ADD UNIQUE (branch, hash)")
         return
     # SQLite cannot change a primary key: the table is rebuilt, rows copied as they are
     # (DROP TABLE fires no DELETE trigger; the trigger is made again on the new table).

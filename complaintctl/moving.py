@@ -63,7 +63,7 @@ def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | 
                  for table, columns in STATE_TABLES.items()}
         extra = {table: reading.execute(f"SELECT * FROM {table}").fetchall() for table in ("branches", "settings")} \
             if whole else {}
-    hash_of = {row[0]: row[-1] for row in rows}
+    hash_of = {row[0]: (branches[row[1]], row[-1]) for row in rows}  # source id → (target branch, hash)
     with target.transaction() as session:
         conn = session.connection()
         new = _new_events(conn, rows, branches, moved)
@@ -106,10 +106,10 @@ def _new_events(conn, rows: list, branches: dict[str, str], moved: Moved) -> lis
     return new
 
 
-def _ids_by_hash(conn, branches) -> dict[str, int]:
+def _ids_by_hash(conn, branches) -> dict[tuple[str, str], int]:
     codes = tuple(set(branches))
-    return {digest: event_id for event_id, digest in conn.exec_driver_sql(
-        f"SELECT id, hash FROM events WHERE branch IN ({', '.join('?' * len(codes))})", codes)}
+    return {(branch, digest): event_id for event_id, branch, digest in conn.exec_driver_sql(
+        f"SELECT id, branch, hash FROM events WHERE branch IN ({', '.join('?' * len(codes))})", codes)}
 
 
 def _rebuild(conn, touched: list[tuple[str, str]], listener: Listener | None) -> int:
