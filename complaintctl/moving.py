@@ -51,98 +51,129 @@ def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | 
     """Copy the events of `source` (a backend) branch by branch into `target`, as `branches` maps them.
 
     `names` names target branches the firm ledger does not know yet (recorded as `branch_added`
-    by `by`). `whole` also copies the branches table and settings (a backup or restore).
+    by `by`). `whole` also copies the branches table and settings (a backup or restore). One
+    transaction: a refusal half-way leaves the target as it was. The events stream through in
+    chunks, so a branch of millions of events needs no more memory than one of thousands.
     """
     moved = Moved()
-    with source.reading() as reading:
-        wanted = tuple(branches)
-        rows = reading.execute(
-            f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM events WHERE branch IN ({', '.join('?' * len(wanted))}) "
-            "ORDER BY id", wanted).fetchall()
+    wanted = tuple(branches)
+    with source.reading() as reading, target.transaction() as session:
+        conn = session.connection()
         state = {table: reading.execute(f"SELECT {', '.join(columns)}, event FROM {table}").fetchall()
                  for table, columns in STATE_TABLES.items()}
         extra = {table: reading.execute(f"SELECT * FROM {table}").fetchall() for table in ("branches", "settings")} \
             if whole else {}
-    hash_of = {row[0]: (branches[row[1]], row[-1]) for row in rows}  # source id → (target branch, hash)
-    with target.transaction() as session:
-        conn = session.connection()
-        new = _new_events(conn, rows, branches, moved)
-        for code, name in (names or {}).items():
-            from complaintctl.models import Branch
-
-            if session.get(Branch, code) is None:
-                event = target.append(session, None, "branch_added", clock.iso(clock.now()), by,
-                                      {"code": code, "name": name}, branch="")
-                session.add(Branch(code=code, name=name, event=event.id))
-                session.flush()
-        if new:
-            conn.exec_driver_sql(
-                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
-                [(branches[row[1]], *row[2:]) for row in new])
-        event_ids = _ids_by_hash(conn, branches.values())
-        touched = sorted({(branches[row[1]], row[2]) for row in new if row[2] is not None})
+        referred = {row[-1] for rows in (*state.values(), extra.get("branches", [])) for row in rows}
+        _add_branches(target, session, names or {}, by)
+        have = {code: [h for (h,) in conn.exec_driver_sql("SELECT hash FROM events WHERE branch = ? ORDER BY id",
+                                                          (code,))] for code in set(branches.values())}
+        seen = dict.fromkeys(branches.values(), 0)
+        hash_of: dict[int, tuple[str, str]] = {}  # source event id → (target branch, hash), for the state rows
+        touched: set[tuple[str, str]] = set()
+        batch: list[tuple] = []
+        insert = (f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})")
+        total = reading.execute(f"SELECT count(*) FROM events WHERE branch IN ({', '.join('?' * len(wanted))})",
+                                wanted).fetchone()[0]
+        rows = reading.execute(f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM events "
+                               f"WHERE branch IN ({', '.join('?' * len(wanted))}) ORDER BY id", wanted)
+        for event_id, branch, *rest in counted(rows, listener, _("copying the events"), total):
+            code, digest = branches[branch], rest[-1]
+            if event_id in referred:
+                hash_of[event_id] = (code, digest)
+            position = seen[code]
+            seen[code] += 1
+            if position < len(have[code]):
+                if have[code][position] != digest:
+                    raise _different(code, len(have[code]))
+                moved.already += 1
+                continue
+            batch.append((code, *rest))
+            if rest[0] is not None:
+                touched.add((code, rest[0]))
+            if len(batch) >= CHUNK:
+                conn.exec_driver_sql(insert, batch)
+                moved.events += len(batch)
+                batch = []
+        if batch:
+            conn.exec_driver_sql(insert, batch)
+            moved.events += len(batch)
+        for code, count in seen.items():
+            if count < len(have[code]):  # the target went on where this ledger did not
+                raise _different(code, len(have[code]))
         moved.complaints = _rebuild(conn, touched, listener)
+        event_ids = _ids_of(conn, hash_of)
         for table, rows_of_table in state.items():
-            _merge_state(conn, table, rows_of_table, hash_of, event_ids, moved)
+            _merge_state(conn, table, rows_of_table, event_ids, moved)
         for table, rows_of_table in extra.items():
-            _copy_rows(conn, table, rows_of_table, hash_of, event_ids)
+            _copy_rows(conn, table, rows_of_table, event_ids)
     target.forget_cached()
     return moved
 
 
-def _new_events(conn, rows: list, branches: dict[str, str], moved: Moved) -> list:
-    """The source's events the target lacks; refused when the target's chain of a branch is not the start of the source's."""
-    new = []
-    for source_branch, target_branch in branches.items():
-        have = [h for (h,) in conn.exec_driver_sql("SELECT hash FROM events WHERE branch = ? ORDER BY id",
-                                                   (target_branch,))]
-        theirs = [row for row in rows if row[1] == source_branch]
-        if have and [row[-1] for row in theirs[:len(have)]] != have:
-            raise ComplaintError(_("the target already holds a different history for branch {branch} ({count} events that are not this ledger's); nothing was copied").format(branch=target_branch or "''", count=len(have)))
-        moved.already += len(have)
-        new += theirs[len(have):]
-    new.sort(key=lambda row: row[0])  # the source's order across branches too
-    moved.events = len(new)
-    return new
+def _different(code: str, count: int) -> ComplaintError:
+    return ComplaintError(_("the target already holds a different history for branch {branch} ({count} events that are not this ledger's); nothing was copied").format(branch=code or "''", count=count))
 
 
-def _ids_by_hash(conn, branches) -> dict[tuple[str, str], int]:
-    codes = tuple(set(branches))
-    return {(branch, digest): event_id for event_id, branch, digest in conn.exec_driver_sql(
-        f"SELECT id, branch, hash FROM events WHERE branch IN ({', '.join('?' * len(codes))})", codes)}
+def _add_branches(target: Ledger, session, names: dict[str, str], by: str | None) -> None:
+    from complaintctl.models import Branch
+
+    for code, name in names.items():
+        if session.get(Branch, code) is None:
+            event = target.append(session, None, "branch_added", clock.iso(clock.now()), by,
+                                  {"code": code, "name": name}, branch="")
+            session.add(Branch(code=code, name=name, event=event.id))
+            session.flush()
 
 
-def _rebuild(conn, touched: list[tuple[str, str]], listener: Listener | None) -> int:
-    """Each touched complaint folded from all its events in the target (one ordered scan), and its row written."""
+def _ids_of(conn, hash_of: dict[int, tuple[str, str]]) -> dict[int, int]:
+    """Source event id → the same event's id in the target (found by its branch and hash)."""
+    found = {}
+    for source_id, (code, digest) in hash_of.items():
+        row = conn.exec_driver_sql("SELECT id FROM events WHERE branch = ? AND hash = ?", (code, digest)).first()
+        found[source_id] = row[0] if row else 0
+    return found
+
+
+def _rebuild(conn, touched: set[tuple[str, str]], listener: Listener | None) -> int:
+    """Each touched complaint folded from all its events in the target, and its row written (one ordered scan)."""
     if not touched:
         return 0
-    wanted = set(touched)
     codes = tuple({branch for branch, _number in touched})
-    existing = {(b, n) for b, n in conn.exec_driver_sql(
-        f"SELECT branch, id FROM complaints WHERE branch IN ({', '.join('?' * len(codes))})", codes)}
     events = conn.exec_driver_sql(
         "SELECT branch, complaint, id, kind, at, actor, payload FROM events WHERE complaint IS NOT NULL AND "
-        f"branch IN ({', '.join('?' * len(codes))}) ORDER BY branch, complaint, id", codes)
-    folded: dict[tuple[str, str], tuple[dict, int]] = {}
+        f"branch IN ({', '.join('?' * len(codes))}) ORDER BY branch, complaint, id", codes,
+        execution_options={"stream_results": True})  # a server-side cursor: one complaint in memory at a time
+    stage, done = _("rebuilding each complaint from its events"), 0
+    current, record, last = None, None, None
     for branch, number, event_id, kind, at, actor, payload in events:
-        if (branch, number) in wanted:
-            record = folded.get((branch, number), (None, 0))[0]
-            folded[(branch, number)] = (apply(record, kind, json.loads(payload), at, actor), event_id)
-    for key in counted(touched, listener, _("rebuilding each complaint from its events"), len(touched)):
-        record, last = folded[key]
-        values = dict(columns_of(record), last_event=last, record=record_json(record))
-        if key in existing:
-            conn.exec_driver_sql(f"UPDATE complaints SET {', '.join(f'{n} = ?' for n in values)} "
-                                 "WHERE branch = ? AND id = ?", (*values.values(), *key))
-        else:
-            conn.exec_driver_sql(
-                f"INSERT INTO complaints (branch, id, year, seq, {', '.join(values)}) "
-                f"VALUES (?, ?, ?, ?, {', '.join('?' * len(values))})",
-                (*key, record["year"], record["seq"], *values.values()))
-    return len(touched)
+        if (branch, number) != current:
+            if record is not None:
+                _write_state(conn, current, record, last)
+                done += 1
+                if listener and done % 1024 == 0:
+                    listener(stage, done, len(touched))
+            current, record = (branch, number), None
+        if current in touched:
+            record, last = apply(record, kind, json.loads(payload), at, actor), event_id
+    if record is not None:
+        _write_state(conn, current, record, last)
+        done += 1
+    if listener:
+        listener(stage, done, done)
+    return done
 
 
-def _merge_state(conn, table: str, rows: list, hash_of: dict, event_ids: dict, moved: Moved) -> None:
+def _write_state(conn, key: tuple[str, str], record: dict, last: int) -> None:
+    values = dict(columns_of(record), last_event=last, record=record_json(record))
+    names = ", ".join(values)
+    conn.exec_driver_sql(
+        f"INSERT INTO complaints (branch, id, year, seq, {names}) VALUES (?, ?, ?, ?, {', '.join('?' * len(values))}) "
+        f"ON CONFLICT (branch, id) DO UPDATE SET {', '.join(f'{n} = excluded.{n}' for n in values)}",
+        (*key, record["year"], record["seq"], *values.values()))
+
+
+def _merge_state(conn, table: str, rows: list, event_ids: dict[int, int], moved: Moved) -> None:
     """Calendar corrections and policies: copied where the target has none for the day; a policy the
     target holds otherwise is refused (it would move the branch's deadlines), a calendar day kept as the firm has it."""
     key, *rest = STATE_TABLES[table]
@@ -151,20 +182,20 @@ def _merge_state(conn, table: str, rows: list, hash_of: dict, event_ids: dict, m
         if mine is None:
             conn.exec_driver_sql(f"INSERT INTO {table} ({key}, {', '.join(rest)}, event) "
                                  f"VALUES (?, {', '.join('?' * len(rest))}, ?)",
-                                 (*values, event_ids.get(hash_of.get(event), 0)))
+                                 (*values, event_ids.get(event, 0)))
         elif tuple(mine) != tuple(values[1:]):
             if table == "policies":
                 raise ComplaintError(_("the target ledger has another policy from {day}; the branch's deadlines would change, so nothing was copied (`complaintctl policy show` on both)").format(day=values[0]), "CSA 9.4")
             moved.notices.append(_("{table} {key}: the firm ledger's entry is kept ({mine}); this ledger had {theirs}").format(table=table, key=values[0], mine=tuple(mine), theirs=tuple(values[1:])))
 
 
-def _copy_rows(conn, table: str, rows: list, hash_of: dict, event_ids: dict) -> None:
+def _copy_rows(conn, table: str, rows: list, event_ids: dict[int, int]) -> None:
     """Branches and settings of a whole copy, where the target has none yet."""
     key = "code" if table == "branches" else "key"
     for row in rows:
         if conn.exec_driver_sql(f"SELECT 1 FROM {table} WHERE {key} = ?", (row[0],)).first():
             continue
-        values = (*row[:-1], event_ids.get(hash_of.get(row[-1]), 0)) if table == "branches" else tuple(row)
+        values = (*row[:-1], event_ids.get(row[-1], 0)) if table == "branches" else tuple(row)
         conn.exec_driver_sql(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values))})", values)
 
 
