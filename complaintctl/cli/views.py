@@ -318,6 +318,8 @@ def list_(
                            received_to=_date_option(received_to, "--received-to"), open_only=open_only,
                            branches=chosen_branches(book, branch))
     rows, out, shown = [], [], []
+    # A firm ledger's numbers carry their branch when the list shows more than one (BRANCH/NUMBER).
+    branches_shown = {record.get("branch", "") for record in records}
     for record in records:
         pending = [d for d in queries.deadlines(book, record) if d.met_at is None] if record["status"] in codes.OPEN_STATUSES else []
         nxt = min(pending, key=lambda d: d.due) if pending else None
@@ -331,7 +333,7 @@ def list_(
                     "parent": record.get("parent"), "original_no": record.get("original_no"),
                     "next_deadline": {"kind": nxt.kind, "due": nxt.due.isoformat(), "provisional": nxt.provisional}
                     if nxt else None})
-        rows.append([shown_number(record), record["received_at"][:10], render.status_text(record["status"]),
+        rows.append([shown_number(record) if len(branches_shown) > 1 else record["id"], record["received_at"][:10], render.status_text(record["status"]),
                      record.get("category") or "-", name, record.get("handler") or "-",
                      render.due_text(nxt) if nxt else "-", render.kind_text(nxt.kind) if nxt else "-"])
     headers = [_("number"), _("received"), _("status"), _("category"), _("complainant"), _("handler"),
