@@ -99,7 +99,8 @@ class PostgresBackend:
         try:
             return psycopg.connect(self.url, **options)
         except psycopg.OperationalError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            first = text.rsplit("FATAL:", 1)[-1].strip()  # libpq's own reason, without the socket's path
             raise ComplaintError(_("cannot reach the ledger database {label}: {reason}").format(label=self.label, reason=first)) from None
 
     def prepare(self, create: bool) -> None:
