@@ -11,6 +11,16 @@ from typing import Callable
 
 MIGRATIONS: list[tuple[str, Callable]] = []
 
+# The complaints table's indexes, made by m001 (and m002's ended_day), and made again when m004 rebuilds the table.
+COMPLAINT_INDEXES = (
+    "CREATE INDEX ix_complaints_open ON complaints (is_open, received_day)",
+    "CREATE INDEX ix_complaints_received_day ON complaints (received_day)",
+    "CREATE INDEX ix_complaints_status ON complaints (status)",
+    "CREATE INDEX ix_complaints_handler ON complaints (handler)",
+    "CREATE INDEX ix_complaints_complainant ON complaints (complainant_key)",
+)
+ENDED_DAY_INDEX = "CREATE INDEX ix_complaints_ended_day ON complaints (ended_day)"
+
 
 def migration(fn: Callable) -> Callable:
     MIGRATIONS.append((fn.__name__, fn))
@@ -52,11 +62,8 @@ def m001_initial(run: Callable) -> None:
         UNIQUE (year, seq))""")
     for statement in run.backend.no_delete_complaints:
         run(statement)
-    run("CREATE INDEX ix_complaints_open ON complaints (is_open, received_day)")
-    run("CREATE INDEX ix_complaints_received_day ON complaints (received_day)")
-    run("CREATE INDEX ix_complaints_status ON complaints (status)")
-    run("CREATE INDEX ix_complaints_handler ON complaints (handler)")
-    run("CREATE INDEX ix_complaints_complainant ON complaints (complainant_key)")
+    for statement in COMPLAINT_INDEXES:
+        run(statement)
     run(f"""CREATE TABLE calendar_days (
         day {T} PRIMARY KEY, kind {T} NOT NULL, note {T} NOT NULL, event INTEGER NOT NULL)""")
     run(f"""CREATE TABLE calendar_years (
@@ -74,7 +81,7 @@ def m002_report_indexes(run: Callable) -> None:
     json = run.backend.json_text
     run(f"UPDATE complaints SET ended_day = substr(COALESCE({json('record', 'rejected_at')}, "
         f"{json('record', 'closed_at')}), 1, 10)")
-    run("CREATE INDEX ix_complaints_ended_day ON complaints (ended_day)")
+    run(ENDED_DAY_INDEX)
     run("CREATE INDEX ix_events_complaint_at ON events (complaint, at)")
 
 
@@ -156,9 +163,5 @@ def m004_branches(run: Callable) -> None:
     run("ALTER TABLE complaints_m004 RENAME TO complaints")
     for statement in run.backend.no_delete_complaints:
         run(statement)
-    run("CREATE INDEX ix_complaints_open ON complaints (is_open, received_day)")
-    run("CREATE INDEX ix_complaints_received_day ON complaints (received_day)")
-    run("CREATE INDEX ix_complaints_status ON complaints (status)")
-    run("CREATE INDEX ix_complaints_handler ON complaints (handler)")
-    run("CREATE INDEX ix_complaints_complainant ON complaints (complainant_key)")
-    run("CREATE INDEX ix_complaints_ended_day ON complaints (ended_day)")
+    for statement in (*COMPLAINT_INDEXES, ENDED_DAY_INDEX):
+        run(statement)
