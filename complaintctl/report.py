@@ -487,7 +487,8 @@ def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff, listener: List
                   **{f"b{i}": code for i, code in enumerate(chosen)}}
         scope = SCOPE_SQL.format(only=f"AND c.branch IN ({', '.join(f':b{i}' for i in range(len(chosen)))})"
                                  if chosen else "")
-        rows = conn.exec_driver_sql(scope, bounds)
+        # On PostgreSQL a server-side cursor: a quarter of 100,000 complaints is not held in memory at once.
+        rows = conn.exec_driver_sql(scope, bounds, execution_options={"stream_results": True})
         if listener:
             total = conn.exec_driver_sql(f"SELECT count(*) FROM ({scope}) AS scope", bounds).scalar()
             rows = counted(rows, listener, _("writing the complaints"), total)
