@@ -116,16 +116,12 @@ class Ledger:
         self.engine = self.backend.engine(busy_timeout_ms, lambda: self._write_mode)
         self._migrate()
         # Many branches: a server's ledger, or a file holding a firm ledger's backup.
-        self.firm = self.backend.dialect != "sqlite" or self._has_branches()
+        self.firm = self.backend.dialect != "sqlite" or self._branched
         self.branch = ""
         if branch is not None:
             self.work_at(branch)
         elif self.firm and os.environ.get(BRANCH_ENV):  # the environment's branch means nothing to a branch's file
             self.work_at(os.environ[BRANCH_ENV])
-
-    def _has_branches(self) -> bool:
-        with self.transaction(write=False) as session:
-            return session.connection().exec_driver_sql("SELECT 1 FROM branches LIMIT 1").first() is not None
 
     def work_at(self, branch: str | None) -> None:
         """Choose the branch to record at (--branch): only a firm ledger has more than one."""
@@ -189,6 +185,9 @@ class Ledger:
             unknown = applied - {name for name, _ in MIGRATIONS}
             if unknown:
                 raise ComplaintError(_("ledger {path} was written by a newer complaintctl (schema {max}); upgrade complaintctl to use it; the file is untouched").format(path=self.label, max=max(unknown)))
+            # Read in the same transaction: whether the ledger holds branches (start-up pays one query, not two).
+            self._branched = "m004_branches" in applied and conn.exec_driver_sql(
+                "SELECT 1 FROM branches LIMIT 1").first() is not None
             return [(name, fn) for name, fn in MIGRATIONS if name not in applied]
 
         if session is not None:
