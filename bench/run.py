@@ -88,7 +88,7 @@ def ledger_for(work: Path, label: str, count: int, quarter_only: bool = False) -
         # reports it starts from the size of the process that forked it.
         code = (f"from datetime import date; from bench.synth import build; build({str(path)!r}, {count}, "
                 f"date.fromisoformat({first.isoformat()!r}), date.fromisoformat({last.isoformat()!r}), "
-                f"open_count={min(3000, count // 10)})")
+                f"open_count={min(3000, count // 10)}, until=date.fromisoformat({NOW[:10]!r}))")
         subprocess.run([PYTHON, "-c", code], cwd=ROOT, check=True)
         print(f"built {path.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return path

@@ -109,8 +109,11 @@ def complaint_events(rng: random.Random, cal: Calendar, received: date, number: 
 
 
 def build(path: Path, count: int, first: date, last: date, open_count: int = 3000, seed: int = 1,
-          batch: int = 5000) -> None:
-    """A ledger of `count` complaints received between first and last; the latest `open_count` stay open."""
+          batch: int = 5000, until: date | None = None) -> None:
+    """A ledger of `count` complaints received between first and last; the latest `open_count` stay open.
+
+    The ledger is as it stands at the end of `until` (default `last`): no event is dated after it.
+    """
     path = Path(path)
     if path.exists():
         raise SystemExit(f"{path} exists; the benchmark builds its ledgers afresh")
@@ -125,6 +128,7 @@ def build(path: Path, count: int, first: date, last: date, open_count: int = 300
     conn.execute("BEGIN")
     prev, event_id, seqs = GENESIS_HASH, 0, {}
     recorded = clock.iso(clock.now())
+    end = ((until or last) + timedelta(days=1)).isoformat()
     events_rows, complaint_rows = [], []
     for index, received in enumerate(days):
         year = received.year
@@ -134,7 +138,10 @@ def build(path: Path, count: int, first: date, last: date, open_count: int = 300
         if index >= count - open_count:
             stage = rng.choice(["received", "accepted", "assigned", "assigned", "resolved"])
         record = None
-        for kind, at, actor, payload in complaint_events(rng, cal, received, number, year, seq, stage):
+        # Nothing is recorded after `until`: a complaint still in progress then stops where it is.
+        steps = [step for step in complaint_events(rng, cal, received, number, year, seq, stage)
+                 if step[0] == "registered" or step[1] < end]
+        for kind, at, actor, payload in steps:
             body = canonical_json(payload)
             digest = event_hash(prev, number, kind, at, recorded, actor, body)
             event_id += 1

@@ -87,8 +87,7 @@ def open_at(ledger, cutoff: Cutoff, branches: Iterable[str] | None = None) -> It
     """Complaints neither rejected, terminated nor closed at the cut-off: open now, or ended only after that day."""
     day = cutoff.day.isoformat()
     only, chosen = branch_filter(branches)
-    with ledger.transaction(write=False) as session:
-        conn = session.connection()
+    with ledger.reading() as conn:
         rows = conn.exec_driver_sql(OPEN_SQL.format(only=only), (day, *chosen, day, day, *chosen)).all()
         for record in as_stood(conn, rows, cutoff):
             if record["status"] not in ("rejected", "terminated", "closed"):

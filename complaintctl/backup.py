@@ -53,10 +53,8 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str, branch: s
     if ledger.path and target.resolve() == ledger.path.resolve():
         raise ComplaintError(_("the backup cannot be the ledger itself"))
     if branch:
-        with ledger.transaction(write=False) as session:
-            from complaintctl.models import Branch
-
-            if session.get(Branch, branch) is None:
+        with ledger.reading() as conn:
+            if conn.exec_driver_sql("SELECT 1 FROM branches WHERE code = ?", (branch,)).first() is None:
                 raise ComplaintError(_("unknown branch {code}; see `complaintctl branch list`").format(code=branch))
     # On record first, so the copy holds its own backup event and restoring it needs no --force.
     ledger.record("backed_up", by, {"file": str(target.resolve()), **({"branch": branch} if branch else {})})

@@ -1,11 +1,18 @@
 """`verify`: is the ledger exactly what its events say, untouched since they were written?
 
-Four checks, each naming the first problem it finds:
-1. SQLite's own `PRAGMA integrity_check` (the file's structure; a PostgreSQL server keeps its own);
+Four checks, each naming what it finds wrong:
+1. the file's structure: SQLite's `PRAGMA quick_check`, or with --full its `integrity_check`, which
+   also checks every index against its table (a PostgreSQL server keeps its own pages);
 2. the hash chains, one per branch: every event's SHA-256 over its canonical content and the
    previous event's hash;
 3. the current state: each complaint's record and query columns rebuilt by folding its events;
 4. the archive: every attachment's file present with the SHA-256 recorded when it was attached.
+
+Checks 2 and 3 are one pass over the events in id order: the table is read as it lies on disk, and
+only the complaints still in flight are held in memory. A complaint is compared with its stored
+state at its last event, then forgotten. The pass is cut into stretches of ids that run on every
+core; each stretch hands its neighbour the chain heads at its end and the folds still in flight,
+and `_stitch` joins them in order, so the answer is the same however the events were cut.
 """
 
 from __future__ import annotations
@@ -20,10 +27,20 @@ from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.ledger import GENESIS_HASH, event_hash, sha256_file
 from complaintctl.i18n import _
-from complaintctl.progress import Listener, counted
+from complaintctl.progress import Listener
 
+PARALLEL_FROM = 16 * 2**20  # bytes: below this a second process costs more than it saves
+PARTS_PER_CORE = 4  # stretches per core: the structure check and the stretches even out across cores
+TELL_EVERY = 4096  # events between progress reports
 
-PARALLEL_FROM = 64 * 2**20  # bytes: below this a second process costs more than it saves
+EVENTS_SQL = ("SELECT branch, id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash FROM events "
+              "WHERE id BETWEEN ? AND ? ORDER BY id")
+STORED_SQL = ("SELECT status, received_at, received_day, category, handler, complainant_key, parent, is_open, "
+              "ended_day, last_event, record FROM complaints WHERE branch = ? AND id = ?")
+COLUMN_NAMES = ("status", "received_at", "received_day", "category", "handler", "complainant_key", "parent",
+                "is_open", "ended_day")
+NO_EVENTS_SQL = ("SELECT c.branch, c.id FROM complaints c WHERE NOT EXISTS (SELECT 1 FROM events e "
+                 "WHERE e.branch = c.branch AND e.complaint = c.id AND e.id <= ?) ORDER BY c.branch, c.id LIMIT 1")
 
 
 @dataclass
@@ -39,171 +56,306 @@ class Verified:
         self.problems.append(problem)
 
 
+def structure_stage() -> str:
+    return _("checking the file's structure")
+
+
+def events_stage() -> str:
+    return _("checking the hash chain and complaints")
+
+
 def verify(path: Path | str, archive: Path | None = None, first_only: bool = True, state: bool = True,
-           listener: Listener | None = None) -> Verified:
+           listener: Listener | None = None, full: bool = False, parts: int | None = None) -> Verified:
     """Run the checks on the ledger at `path` (a file, or a postgresql:// URL).
 
-    `problems` lists what is wrong (only the first unless first_only=False). `state=False` skips
-    rebuilding the current state (for a backup just written, whose chain and structure are enough).
-    On a machine with more than one core, the structure and chain are checked in a second process
-    while this one rebuilds the state: the two halves take about as long as each other.
-    `listener` hears how far each half has got (see complaintctl.progress).
+    `problems` lists what is wrong (only the first unless first_only=False): structure first, then
+    the chain, then the state, each in the order of the events. `state=False` skips rebuilding the
+    current state (for a backup just written, whose chain and structure are enough). `full` runs
+    SQLite's integrity_check instead of quick_check. `parts` cuts the events into that many
+    stretches (default: by size and cores); `listener` hears how far the checks have got.
     """
     backend = backend_for(path)
     if backend.path is not None and not backend.path.is_file():
         return Verified(problems=["no such file"])
-    if not state:
-        return _structure_and_chain(str(path), listener)
     import multiprocessing
 
-    if backend.path is not None:
-        small = backend.path.stat().st_size < PARALLEL_FROM
-    else:
-        small = (_total(path, CHAIN_TOTAL) or 0) < PARALLEL_FROM // 1024  # events: about 1 KiB each
-    if small or (os.cpu_count() or 1) < 2 or multiprocessing.parent_process() is not None:
-        result = _structure_and_chain(str(path), listener)
-        if not result.problems:
-            _read(path, lambda conn: _check_state(conn, result, archive, first_only, listener), result)
-        return result
+    cores = os.cpu_count() or 1
+    size = backend.path.stat().st_size if backend.path is not None else None
+    parallel = (cores >= 2 and multiprocessing.parent_process() is None
+                and (size is None or size >= PARALLEL_FROM))
     context = multiprocessing.get_context("fork")
-    global _chain_done
-    # The chain's count crosses to this process in shared memory, inherited by the forked worker.
-    _chain_done = context.RawValue("q", 0) if listener else None
-    both = _both_halves(listener, _total(path, CHAIN_TOTAL)) if listener else None
-    with context.Pool(1) as pool:
-        chain = pool.apply_async(_structure_and_chain, (str(path), _chain_listener if listener else None))
-        result = Verified()
-        _read(path, lambda conn: _check_state(conn, result, archive, first_only, both), result)
-        while both and not chain.ready():
-            chain.wait(0.1)
-            both(None, 0, None)
-        first = chain.get()
-        if both:
-            both(None, 0, None)
-    first.complaints, first.attachments = result.complaints, result.attachments
-    first.problems += result.problems  # structure and chain problems come first: they explain the rest
-    return first
-
-
-def _read(path, check, result: Verified) -> None:
-    # Only reads are issued, inside one transaction: one consistent snapshot.
-    backend = backend_for(path)
+    parts = parts or (cores * PARTS_PER_CORE if parallel else 1)
+    global _told
+    # How far each stretch has got, in shared memory the forked workers inherit.
+    _told = context.RawArray("q", parts) if listener else None
+    pool = None
+    if parallel:  # forked before this process opens the ledger: a child inherits no open connection
+        pool = context.Pool(min(cores, 8))
     try:
-        with backend.reading() as conn:
-            check(conn)
+        return _verify(str(path), archive, first_only, state, listener, full, parts, pool)
+    finally:
+        _told = None
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+_told = None  # each stretch's count of events checked, while someone listens
+
+
+def _verify(path: str, archive, first_only, state, listener, full, parts, pool) -> Verified:
+    backend = backend_for(path)
+    result = Verified()
+    try:
+        with backend.reading() as snapshot:
+            # The parent's snapshot fixes what is checked: events up to `last_id`, complaints as they stood.
+            last_id = snapshot.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+            total = snapshot.execute("SELECT count(*) FROM complaints").fetchone()[0]
+            bounds = _stretches(last_id, parts)
+            told = _told
+            if listener:
+                listener(structure_stage(), 0, None)
+                listener(events_stage(), 0, last_id)
+            jobs = [(path, lo, hi, archive, state, index) for index, (lo, hi) in enumerate(bounds)]
+            if pool is None:
+                structure = _structure(path, full)
+                if listener:
+                    listener(structure_stage(), 1, 1)
+                found = []
+                for job in jobs:
+                    found.append(_check_stretch(*job))
+                    if listener:
+                        listener(events_stage(), sum(told), last_id)
+            else:
+                structure_job = pool.apply_async(_structure, (path, full))
+                waiting = [pool.apply_async(_check_stretch, job) for job in jobs]
+                structure = _collect(structure_job, waiting, listener, told, last_id)
+                found = [job.get() for job in waiting]
+            if listener:
+                listener(events_stage(), last_id, last_id)
+            if structure:
+                result.fail(structure)
+            _stitch(found, result, snapshot, state, archive, last_id, total)
     except backend.errors as exc:
         result.fail(_("cannot be read as a ledger ({exc}); restore it from a backup").format(exc=str(exc).strip()))
-
-
-CHAIN_TOTAL = "SELECT max(id) FROM events"  # ids are never reused or deleted: the count, without a scan
-STATE_TOTAL = "SELECT count(*) FROM complaints"
-
-_chain_done = None  # the forked chain checker's count of events, when someone listens
-
-
-def _chain_stage() -> str:
-    return _("checking the file and its hash chain")
-
-
-def _state_stage() -> str:
-    return _("rebuilding each complaint from its events")
-
-
-def _total(path, sql: str) -> int | None:
-    backend = backend_for(path)
-    try:
-        with backend.reading() as conn:
-            return conn.execute(sql).fetchone()[0]
-    except backend.errors:
-        return None  # the checks themselves will say what is wrong
-
-
-def _chain_listener(stage: str, done: int, total: int | None) -> None:
-    _chain_done.value = done
-
-
-def _both_halves(listener: Listener, chain_total: int | None) -> Listener:
-    """Passes on the state's progress and, with it, the chain's as the other process counts it."""
-    def both(stage, done, total):
-        if stage is not None:
-            listener(stage, done, total)
-        listener(_chain_stage(), _chain_done.value, chain_total)
-    return both
-
-
-def _structure_and_chain(path: str, listener: Listener | None = None) -> Verified:
-    result = Verified()
-
-    def check(conn) -> None:
-        problem = backend_for(path).check_structure(conn)
-        if problem:
-            result.fail(problem)
-            return
-        _check_chain(conn, result, listener)
-
-    if listener:
-        listener(_chain_stage(), 0, _total(path, CHAIN_TOTAL))
-    _read(path, check, result)
+    if first_only:
+        del result.problems[1:]
     return result
 
 
-def _check_chain(conn, result: Verified, listener: Listener | None) -> None:
-    """Each branch's events, in id order, chained from the genesis hash (one pass over all of them)."""
-    heads = result.heads
-    rows = conn.execute(
-        "SELECT branch, id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash FROM events ORDER BY id")
-    if listener:
-        rows = counted(rows, listener, _chain_stage(), conn.execute(CHAIN_TOTAL).fetchone()[0])
-    digest = GENESIS_HASH
-    for branch, number, complaint, kind, at, recorded, actor, payload, prev_hash, digest in rows:
-        result.events += 1
-        prev = heads.get(branch, GENESIS_HASH)
-        if prev_hash != prev:
-            result.fail(_("event {number}: the hash chain is broken before it (an event was removed or inserted)").format(number=number))
-            return
-        if event_hash(prev, complaint, kind, at, recorded, actor, payload) != digest:
-            result.fail(_("event {number} ({kind}{value}) was changed after it was written: its content no longer matches its hash").format(number=number, kind=kind, value=', ' + complaint if complaint else ''))
-            return
-        heads[branch] = digest
-    result.head = heads.get("", digest)
+def _collect(structure_job, waiting, listener, told, last_id) -> str | None:
+    """Wait for every job, telling the listener how far the stretches have got meanwhile."""
+    jobs = [structure_job, *waiting]
+    structure_told = False
+    while True:
+        pending = [job for job in jobs if not job.ready()]
+        if listener:
+            if structure_job.ready() and not structure_told:
+                listener(structure_stage(), 1, 1)
+                structure_told = True
+            listener(events_stage(), sum(told), last_id)
+        if not pending:
+            return structure_job.get()
+        pending[0].wait(0.1)
 
 
-def _check_state(conn, result: Verified, archive: Path | None, first_only: bool,
-                 listener: Listener | None = None) -> None:
-    """Fold each complaint's events and compare with the stored current state (a merge of two sorted scans)."""
-    stored = conn.execute(
-        "SELECT branch, id, status, received_at, received_day, category, handler, complainant_key, parent, is_open, "
-        "ended_day, last_event, record FROM complaints ORDER BY branch, id")
-    if listener:
-        stored = counted(stored, listener, _state_stage(), conn.execute(STATE_TOTAL).fetchone()[0])
-    events = iter(conn.execute(
-        "SELECT branch, complaint, id, kind, at, actor, payload FROM events WHERE complaint IS NOT NULL "
-        "ORDER BY branch, complaint, id"))
-    pending = next(events, None)
-    names = ("status", "received_at", "received_day", "category", "handler", "complainant_key", "parent",
-             "is_open", "ended_day")
-    for branch, number, *columns, last_event, text in stored:
-        result.complaints += 1
-        record, last_id = None, None
-        while pending is not None and (pending[0], pending[1]) < (branch, number):
-            result.fail(_("events of {number} exist but the complaint is missing from the current state").format(number=_named(pending[0], pending[1])))
-            if first_only:
-                return
-            pending = next(events, None)
-        while pending is not None and pending[0] == branch and pending[1] == number:
-            _branch, _complaint, last_id, kind, at, actor, payload = pending
-            record = apply(record, kind, json.loads(payload), at, actor)
-            pending = next(events, None)
-        problem = _compare(_named(branch, number), record, last_id, dict(zip(names, columns)), last_event, text)
-        if problem is None:
-            problem = _check_attachments(_named(branch, number), record,
-                                         archive / branch if archive is not None and branch else archive, result)
-        if problem:
-            result.fail(problem)
-            if first_only:
-                return
-    if pending is not None:
-        result.fail(_("events of {number} exist but the complaint is missing from the current state").format(number=_named(pending[0], pending[1])))
+def _stretches(last_id: int, parts: int) -> list[tuple[int, int]]:
+    """Ids 1..last_id in `parts` stretches of about equal size (ids are never reused, so they are dense)."""
+    parts = max(1, min(parts, last_id or 1))
+    step = -(-max(last_id, 1) // parts)
+    return [(lo, min(lo + step - 1, last_id)) for lo in range(1, max(last_id, 1) + 1, step)]
+
+
+def _structure(path: str, full: bool) -> str | None:
+    backend = backend_for(path)
+    try:
+        with backend.reading() as conn:
+            return backend.check_structure(conn, full)
+    except backend.errors as exc:
+        return _("cannot be read as a ledger ({exc}); restore it from a backup").format(exc=str(exc).strip())
+
+
+# -- one stretch of events ---------------------------------------------------------------------------
+
+@dataclass
+class Stretch:
+    """What one stretch of events (ids lo..hi) found, for `_stitch` to join to its neighbours."""
+    lo: int
+    hi: int
+    events: int = 0
+    first: dict = field(default_factory=dict)  # branch → (id, prev_hash) of its first event here
+    last: dict = field(default_factory=dict)  # branch → hash of its last event here
+    newest: str | None = None  # the hash of the last event here
+    chain: list = field(default_factory=list)  # (event id, problem) of the chain inside the stretch
+    problems: list = field(default_factory=list)  # (event id, problem) of the state
+    complaints: int = 0
+    attachments: int = 0
+    in_flight: dict = field(default_factory=dict)  # (branch, number) → Fold still open at hi
+    earlier: dict = field(default_factory=dict)  # (branch, number) → events of folds begun before lo
+
+
+class Fold:
+    """One complaint being rebuilt: its record so far, its last event, and its stored row."""
+
+    __slots__ = ("record", "last_id", "stored")
+
+    def __init__(self, stored):
+        self.record = None
+        self.last_id = None
+        self.stored = stored  # STORED_SQL's row, or None when the complaint is missing from the state
+
+
+def _check_stretch(path: str, lo: int, hi: int, archive: Path | None, state: bool, index: int) -> Stretch:
+    found = Stretch(lo, hi)
+    backend = backend_for(path)
+    try:
+        with backend.reading() as conn:
+            _scan(conn, found, archive, state, index, _told)
+    except backend.errors as exc:
+        found.chain.append((lo, _("cannot be read as a ledger ({exc}); restore it from a backup").format(
+            exc=str(exc).strip())))
+    return found
+
+
+def _scan(conn, found: Stretch, archive, state: bool, index: int, told) -> None:
+    first, last, chain, live, earlier = found.first, found.last, found.chain, found.in_flight, found.earlier
+    lookup = getattr(conn, "query", conn.execute)  # PostgreSQL: a small result in one round trip
+    loads = json.loads
+    count = 0
+    digest = None
+    for branch, event_id, complaint, kind, at, recorded, actor, payload, prev_hash, digest in conn.execute(
+            EVENTS_SQL, (found.lo, found.hi)):
+        count += 1
+        if told is not None and count % TELL_EVERY == 0:
+            told[index] = count
+        before = last.get(branch)
+        if before is None:
+            first[branch] = (event_id, prev_hash)
+        elif prev_hash != before:
+            chain.append((event_id, _broken(event_id)))
+        if event_hash(prev_hash, complaint, kind, at, recorded, actor, payload) != digest:
+            chain.append((event_id, _changed(event_id, kind, complaint)))
+        last[branch] = digest
+        if not state or complaint is None:
+            continue
+        key = (branch, complaint)
+        fold = live.get(key)
+        if fold is None:
+            if kind != "registered":  # a complaint registered before this stretch: its fold is the neighbour's
+                earlier.setdefault(key, []).append((event_id, kind, at, actor, payload))
+                continue
+            fold = live[key] = Fold(lookup(STORED_SQL, key).fetchone())
+        fold.record = apply(fold.record, kind, loads(payload), at, actor)
+        fold.last_id = event_id
+        if fold.stored is not None and event_id == fold.stored[9]:
+            del live[key]
+            _finish(key, fold, archive, found)
+    found.events = count
+    found.newest = digest
+    if told is not None:
+        told[index] = count
+
+
+def _finish(key: tuple[str, str], fold: Fold, archive: Path | None, found) -> None:
+    """The complaint has had its last event: compare it with its stored state and its attachments."""
+    branch, number = key
+    found.complaints += 1
+    *columns, last_event, text = fold.stored
+    named = _named(branch, number)
+    problem = _compare(named, fold.record, fold.last_id, dict(zip(COLUMN_NAMES, columns)), last_event, text)
+    if problem is None:
+        problem, counted = _check_attachments(named, fold.record, archive / branch if archive and branch else archive)
+        found.attachments += counted
+    if problem:
+        found.problems.append((fold.last_id, problem))
+
+
+# -- joining the stretches ---------------------------------------------------------------------------
+
+def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archive, last_id: int,
+            total: int) -> None:
+    """Join the stretches in order: the chain across each seam, and the folds each hands on."""
+    heads: dict[str, str] = {}
+    chain: list = []
+    problems: list = []
+    carried: dict = {}  # folds still in flight, from every stretch so far
+    told_of: set = set()  # complaints already named for events after their last
+    seam = Stretch(0, 0)  # what the joining itself finds and finishes
+    for stretch in found:
+        result.events += stretch.events
+        for branch, (event_id, prev_hash) in stretch.first.items():
+            if prev_hash != heads.get(branch, GENESIS_HASH):
+                chain.append((event_id, _broken(event_id)))
+        heads.update(stretch.last)
+        chain += stretch.chain
+        problems += stretch.problems
+        result.complaints += stretch.complaints
+        result.attachments += stretch.attachments
+        if stretch.newest:
+            result.head = stretch.newest
+        for key, events in stretch.earlier.items():
+            fold = carried.pop(key, None)
+            if fold is None:  # no registration before it: the complaint was finished already, or never begun
+                if key not in told_of:  # once, however many stretches its stray events fall in
+                    told_of.add(key)
+                    problems.append((events[0][0], _without_fold(snapshot, key)))
+                continue
+            for position, (event_id, kind, at, actor, payload) in enumerate(events):
+                fold.record = apply(fold.record, kind, json.loads(payload), at, actor)
+                fold.last_id = event_id
+                if fold.stored is not None and event_id == fold.stored[9]:
+                    _finish(key, fold, archive, seam)
+                    if position + 1 < len(events):
+                        told_of.add(key)
+                        problems.append((events[position + 1][0], _without_fold(snapshot, key)))
+                    break
+            else:
+                carried[key] = fold
+        carried.update(stretch.in_flight)
+    # Folds never finished: a complaint changed since the snapshot (its stored row is newer), or a wrong state.
+    for key, fold in carried.items():
+        if fold.stored is not None and fold.stored[9] > last_id:
+            fold.stored = snapshot.execute(STORED_SQL, key).fetchone()
+        if fold.stored is None:
+            seam.problems.append((last_id + 1, _missing(key)))
+        else:
+            _finish(key, fold, archive, seam)
+    problems += seam.problems
+    result.complaints += seam.complaints
+    result.attachments += seam.attachments
+    result.heads = heads
+    result.head = heads.get("", result.head)
+    result.problems += [problem for _id, problem in sorted(chain, key=lambda item: item[0])]
+    if state:
+        result.problems += [problem for _id, problem in sorted(problems, key=lambda item: item[0])]
+        if result.complaints < total and not problems:
+            row = snapshot.execute(NO_EVENTS_SQL, (last_id,)).fetchone()
+            if row:
+                result.fail(_("{number} has a current state but no events: it was not made by complaintctl").format(
+                    number=_named(*row)))
+
+
+def _without_fold(snapshot, key) -> str:
+    """Events of a complaint with no registration before them in the pass."""
+    if snapshot.execute("SELECT 1 FROM complaints WHERE branch = ? AND id = ?", key).fetchone():
+        return _("{number}: the stored query columns differ from its events ({value})").format(
+            number=_named(*key), value="last_event")
+    return _missing(key)
+
+
+def _missing(key) -> str:
+    return _("events of {number} exist but the complaint is missing from the current state").format(
+        number=_named(*key))
+
+
+def _broken(event_id: int) -> str:
+    return _("event {number}: the hash chain is broken before it (an event was removed or inserted)").format(
+        number=event_id)
+
+
+def _changed(event_id: int, kind: str, complaint: str | None) -> str:
+    return _("event {number} ({kind}{value}) was changed after it was written: its content no longer matches its "
+             "hash").format(number=event_id, kind=kind, value=', ' + complaint if complaint else '')
 
 
 def _named(branch: str, number: str) -> str:
@@ -225,22 +377,24 @@ def _compare(number: str, record: dict | None, last_id, columns: dict, last_even
     return None
 
 
-def _check_attachments(number: str, record: dict, archive: Path | None, result: Verified) -> str | None:
+def _check_attachments(number: str, record: dict, archive: Path | None) -> tuple[str | None, int]:
+    """(the first problem or None, attachments counted)."""
+    counted = 0
     for attachment in record.get("attachments", []):
-        result.attachments += 1
+        counted += 1
         if archive is None:
             continue
         path = archive / attachment["stored_as"]
         if not path.is_file():
-            return _("{number}: attachment {file} is missing from the archive ({path})").format(number=number, file=attachment['file'], path=path)
+            return _("{number}: attachment {file} is missing from the archive ({path})").format(number=number, file=attachment['file'], path=path), counted
         if sha256_file(path) != attachment["sha256"]:
-            return _("{number}: attachment {file} was changed since it was attached (SHA-256 differs)").format(number=number, file=attachment['file'])
-    return None
+            return _("{number}: attachment {file} was changed since it was attached (SHA-256 differs)").format(number=number, file=attachment['file']), counted
+    return None, counted
 
 
 def require_sound(path: Path | str, archive: Path | None = None, state: bool = True,
-                  listener: Listener | None = None) -> Verified:
-    result = verify(path, archive, state=state, listener=listener)
+                  listener: Listener | None = None, full: bool = False) -> Verified:
+    result = verify(path, archive, state=state, listener=listener, full=full)
     if result.problems:
         raise ComplaintError(_("{path}: {value}").format(path=backend_for(path).label, value=result.problems[0]),
                              exit_code=DAMAGED)

@@ -18,13 +18,10 @@ import os
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
-
-from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlmodel import Session, select
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from complaintctl import clock
-from complaintctl.backends import backend_for, is_url
+from complaintctl.backends import Reader, backend_for, is_url
 from complaintctl.backends.sqlite import HEADER as SQLITE_HEADER, archive_of, no_ledger, snapshot  # noqa: F401
 from complaintctl.calendar import Calendar, DayOverride
 from complaintctl.errors import BUSY, ComplaintError
@@ -33,6 +30,8 @@ from complaintctl.policy import Policy, policy_for
 from complaintctl.i18n import _
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from complaintctl.models import Event
 
 DB_ENV = "COMPLAINTCTL_DB"
@@ -94,7 +93,10 @@ def stamp() -> str:
 
 
 class Ledger:
-    """One open ledger. One engine per process; one Session per unit of work.
+    """One open ledger. Reads are plain SQL (`reading`); changes go through an ORM Session (`transaction`).
+
+    SQLAlchemy and SQLModel are loaded only when something is written: they are most of a command's
+    start-up, and `warn`, `list` and `show` need neither (docs/PERFORMANCE.md).
 
     `branch` is the branch this process works at: it numbers the complaints it registers and
     chains the ledger-wide events it records. In a branch's own SQLite file it is always ''.
@@ -113,7 +115,8 @@ class Ledger:
         self._calendar: Calendar | None = None
         self._policies: list[Policy] | None = None
         self.upgrade_backup: Path | None = None  # set when opening upgraded an older schema
-        self.engine = self.backend.engine(busy_timeout_ms, lambda: self._write_mode)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._engine = None
         self._migrate()
         # Many branches: a server's ledger, or a file holding a firm ledger's backup.
         self.firm = self.backend.dialect != "sqlite" or self._branched
@@ -133,9 +136,19 @@ class Ledger:
         self.branch = code
 
     # -- transactions --------------------------------------------------------------------------
+    @property
+    def engine(self):
+        """SQLAlchemy's engine, made on the first write (or ORM read) of this process."""
+        if self._engine is None:
+            self._engine = self.backend.engine(self._busy_timeout_ms, lambda: self._write_mode)
+        return self._engine
+
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Session]:
         """All or nothing: commits when the block ends, rolls back on any exception."""
+        from sqlalchemy.exc import DatabaseError, OperationalError
+        from sqlmodel import Session
+
         previous, self._write_mode = self._write_mode, write
         try:
             with Session(self.engine, expire_on_commit=False) as session:
@@ -144,25 +157,43 @@ class Ledger:
                     self._write_mode = previous
                     yield session
         except OperationalError as exc:
-            message = str(exc.orig) if exc.orig else str(exc)
-            if self.backend.is_busy(exc.orig or exc):
-                raise ComplaintError(_("ledger {path} busy: another complaintctl is writing to it; try again").format(path=self.label),
-                                     exit_code=BUSY) from None
-            raise ComplaintError(_("ledger {path} cannot be used: {message}").format(path=self.label, message=message.strip().splitlines()[0])) from None
+            raise self._refusal(exc.orig or exc, operational=True) from None
         except DatabaseError as exc:
-            message = str(exc.orig) if exc.orig else str(exc)
-            if self.backend.dialect != "sqlite":  # the server is sound; it refused a statement (a trigger, a right)
-                raise ComplaintError(_("ledger {path} refused the change: {message}").format(path=self.label, message=message.strip().splitlines()[0])) from None
-            raise ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.label, message=message)) from None
+            raise self._refusal(exc.orig or exc, operational=False) from None
         finally:
             self._write_mode = previous
+
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        """One read-only snapshot in plain SQL: `conn.exec_driver_sql(sql, params)`, as in a transaction.
+
+        Readers never wait for writers (SQLite's WAL, PostgreSQL's REPEATABLE READ).
+        """
+        errors = self.backend.errors
+        try:
+            with self.backend.reading(self._busy_timeout_ms) as conn:
+                yield Reader(conn)
+        except errors as exc:
+            raise self._refusal(exc, operational=isinstance(exc, self.backend.operational_errors)) from None
+
+    def _refusal(self, error: BaseException, operational: bool) -> ComplaintError:
+        """A driver's error as one line for the user."""
+        message = (str(error).strip() or type(error).__name__).splitlines()[0]
+        if operational and self.backend.is_busy(error):
+            return ComplaintError(_("ledger {path} busy: another complaintctl is writing to it; try again").format(path=self.label),
+                                  exit_code=BUSY)
+        if operational:
+            return ComplaintError(_("ledger {path} cannot be used: {message}").format(path=self.label, message=message))
+        if self.backend.dialect != "sqlite":  # the server is sound; it refused a statement (a trigger, a right)
+            return ComplaintError(_("ledger {path} refused the change: {message}").format(path=self.label, message=message))
+        return ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.label, message=message))
 
     def _migrate(self) -> None:
         """Apply pending migrations, all in one transaction. A current ledger is only read.
 
         An existing ledger file of an older schema is first copied to `<ledger>.before-<migration>-<time>.db`.
         """
-        pending = self._pending_migrations(write=False)
+        pending = self._pending_migrations()
         if not pending:
             return
         if len(pending) < len(MIGRATIONS) and self.path is not None:  # not a new file: keep it as it was
@@ -173,12 +204,12 @@ class Ledger:
             conn.exec_driver_sql(
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             run = _Migration(conn, self.backend)
-            for name, fn in self._pending_migrations(write=True, session=session):
+            for name, fn in self._pending_migrations(session):
                 fn(run)
                 conn.exec_driver_sql("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
                                      (name, clock.iso(clock.now())))
 
-    def _pending_migrations(self, write: bool, session: Session | None = None) -> list:
+    def _pending_migrations(self, session: Session | None = None) -> list:
         def pending(conn) -> list:
             exists = self.backend.table_exists(conn.exec_driver_sql, "migrations")
             applied = {row[0] for row in conn.exec_driver_sql("SELECT name FROM migrations")} if exists else set()
@@ -192,15 +223,15 @@ class Ledger:
 
         if session is not None:
             return pending(session.connection())
-        with self.transaction(write=write) as own:
-            return pending(own.connection())
+        with self.reading() as conn:
+            return pending(conn)
 
     def archive_for(self, branch: str) -> Path:
         """The attachments folder of a branch: the archive itself in a branch's file, a folder per branch in a firm's."""
         return self.archive / branch if branch else self.archive
 
     # -- which complaint ------------------------------------------------------------------------
-    def locate(self, session: Session, complaint_id: str) -> tuple[str, str]:
+    def locate(self, conn, complaint_id: str) -> tuple[str, str]:
         """(branch, number) of a complaint given as `NUMBER` or `BRANCH/NUMBER`.
 
         A number alone is enough wherever it is unambiguous; when several branches use it, the one
@@ -213,8 +244,8 @@ class Ledger:
         branch = branch_code(given) if given else None
         if branch and not self.firm:
             raise ComplaintError(_("{text}: this ledger is one branch's own file; give the number alone").format(text=complaint_id))
-        rows = [r[0] for r in session.connection().exec_driver_sql(
-            "SELECT branch FROM complaints WHERE id = ? ORDER BY branch", (number,))]
+        rows = [r[0] for r in conn.exec_driver_sql("SELECT branch FROM complaints WHERE id = ? ORDER BY branch",
+                                                   (number,))]
         if branch is not None or (len(rows) > 1 and self.branch in rows):
             wanted = branch if branch is not None else self.branch
             if wanted in rows:
@@ -252,21 +283,20 @@ class Ledger:
         with self.transaction() as session:
             self.append(session, None, kind, clock.iso(clock.now()), by, payload)
 
-    def events(self, session: Session, complaint: str, branch: str = "") -> list:
-        from complaintctl.models import Event
-
-        return list(session.exec(select(Event).where(Event.branch == branch, Event.complaint == complaint)
-                                 .order_by(Event.id)))
+    def events(self, conn, complaint: str, branch: str = "") -> list[EventRow]:
+        """A complaint's events in the order they were recorded."""
+        return [EventRow(*row) for row in conn.exec_driver_sql(
+            "SELECT id, kind, at, recorded_at, actor, payload FROM events WHERE branch = ? AND complaint = ? "
+            "ORDER BY id", (branch, complaint))]
 
     # -- settings, calendar, policy ------------------------------------------------------------
-    def setting(self, session: Session, key: str, default: str | None = None) -> str | None:
-        row = session.connection().exec_driver_sql("SELECT value FROM settings WHERE key = ?", (key,)).first()
+    def setting(self, conn, key: str, default: str | None = None) -> str | None:
+        row = conn.exec_driver_sql("SELECT value FROM settings WHERE key = ?", (key,)).first()
         return row[0] if row else default
 
     def calendar(self) -> Calendar:
         if self._calendar is None:
-            with self.transaction(write=False) as session:
-                conn = session.connection()
+            with self.reading() as conn:
                 days = conn.exec_driver_sql("SELECT day, kind, note FROM calendar_days").all()
                 years = conn.exec_driver_sql("SELECT year FROM calendar_years").all()
             self._calendar = Calendar(
@@ -276,8 +306,8 @@ class Ledger:
 
     def policies(self) -> list[Policy]:
         if self._policies is None:
-            with self.transaction(write=False) as session:
-                rows = session.connection().exec_driver_sql("SELECT data FROM policies ORDER BY effective_from").all()
+            with self.reading() as conn:
+                rows = conn.exec_driver_sql("SELECT data FROM policies ORDER BY effective_from").all()
             self._policies = [Policy.from_dict(json.loads(data)) for (data,) in rows]
         return self._policies
 
@@ -289,6 +319,15 @@ class Ledger:
         """After a calendar or policy change, so the same process sees the new data."""
         self._calendar = None
         self._policies = None
+
+
+class EventRow(NamedTuple):
+    id: int
+    kind: str
+    at: str
+    recorded_at: str
+    actor: str
+    payload: str
 
 
 HEAD_SQL = "SELECT hash FROM events WHERE branch = ? ORDER BY id DESC LIMIT 1"

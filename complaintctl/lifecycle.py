@@ -40,7 +40,7 @@ class Outcome:
 
 def load(ledger: Ledger, session: Session, complaint_id: str) -> Complaint:
     """The complaint's row; the session remembers its branch for the rest of the step."""
-    branch, number = ledger.locate(session, complaint_id)
+    branch, number = ledger.locate(session.connection(), complaint_id)
     session.info["branch"] = branch
     return session.get(Complaint, (branch, number))
 
@@ -609,8 +609,8 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
     source = Path(path)
     if not source.is_file():
         raise ComplaintError(_("cannot attach {source}: no such file").format(source=source))
-    with ledger.transaction(write=False) as session:  # unknown numbers are refused before anything is copied
-        branch, number = ledger.locate(session, complaint_id)
+    with ledger.reading() as conn:  # unknown numbers are refused before anything is copied
+        branch, number = ledger.locate(conn, complaint_id)
     archive = ledger.archive_for(branch)
     sha = sha256_file(source)
     folder = archive / number

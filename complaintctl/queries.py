@@ -17,9 +17,9 @@ from complaintctl.i18n import _
 
 def record_of(ledger: Ledger, complaint_id: str) -> dict:
     """One complaint's current record (NUMBER or BRANCH/NUMBER); an unknown number is refused with a hint."""
-    with ledger.transaction(write=False) as session:
-        branch, number = ledger.locate(session, complaint_id)
-        row = session.connection().exec_driver_sql("SELECT record FROM complaints WHERE branch = ? AND id = ?",
+    with ledger.reading() as conn:
+        branch, number = ledger.locate(conn, complaint_id)
+        row = conn.exec_driver_sql("SELECT record FROM complaints WHERE branch = ? AND id = ?",
                                                    (branch, number)).first()
     return with_branch(json.loads(row[0]), branch)
 
@@ -53,9 +53,8 @@ def find(ledger: Ledger, *, status: str | None = None, category: str | None = No
     only, chosen = branch_filter(branches)
     sql = "SELECT c.branch, c.record FROM complaints c WHERE " + " AND ".join(where) + only + \
         " ORDER BY c.received_day, c.branch, c.year, c.seq"
-    with ledger.transaction(write=False) as session:
-        return [with_branch(json.loads(text), branch)
-                for branch, text in session.connection().exec_driver_sql(sql, (*args, *chosen))]
+    with ledger.reading() as conn:
+        return [with_branch(json.loads(text), branch) for branch, text in conn.exec_driver_sql(sql, (*args, *chosen))]
 
 
 @dataclass(frozen=True)

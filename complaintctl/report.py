@@ -387,8 +387,8 @@ class Builder:
         numbers = record.get("recomplaints", [])
         if not numbers:
             return {}
-        with self.ledger.transaction(write=False) as session:
-            rows = session.connection().exec_driver_sql(
+        with self.ledger.reading() as conn:
+            rows = conn.exec_driver_sql(
                 f"SELECT id, received_at FROM complaints WHERE branch = ? AND id IN ({', '.join('?' * len(numbers))})",
                 (record.get("branch", ""), *numbers))
             return {received_at: number for number, received_at in rows}
@@ -480,15 +480,14 @@ ORDER BY c.received_day, c.branch, c.year, c.seq
 def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff, listener: Listener | None = None,
                   branches: Iterable[str] | None = None) -> Iterator[dict]:
     """Each complaint in scope as it stood at the cut-off, in order of receipt."""
-    with ledger.transaction(write=False) as session:
-        conn = session.connection()
+    with ledger.reading() as conn:
         chosen = tuple(dict.fromkeys(branches or ()))
         bounds = {"cutoff": cutoff.day.isoformat(), "start": period.start.isoformat(),
                   **{f"b{i}": code for i, code in enumerate(chosen)}}
         scope = SCOPE_SQL.format(only=f"AND c.branch IN ({', '.join(f':b{i}' for i in range(len(chosen)))})"
                                  if chosen else "")
         # On PostgreSQL a server-side cursor: a quarter of 100,000 complaints is not held in memory at once.
-        rows = conn.exec_driver_sql(scope, bounds, execution_options={"stream_results": True})
+        rows = conn.exec_driver_sql(scope, bounds, stream=True)
         if listener:
             total = conn.exec_driver_sql(f"SELECT count(*) FROM ({scope}) AS scope", bounds).scalar()
             rows = counted(rows, listener, _("writing the complaints"), total)

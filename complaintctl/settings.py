@@ -6,15 +6,16 @@ import getpass
 import json
 import os
 from datetime import date, datetime
-
-from sqlmodel import select
+from typing import TYPE_CHECKING
 
 from complaintctl import clock
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger
-from complaintctl.models import Branch, PolicyRow, Setting
 from complaintctl.policy import CSA_DEFAULT, Policy, policy_for
 from complaintctl.i18n import N_, _
+
+if TYPE_CHECKING:
+    from complaintctl.models import Branch
 
 CONFIG_KEYS = {
     "user": N_("default --by: who records the changes (投诉处理专岗)"),
@@ -45,6 +46,8 @@ def set_policy(ledger: Ledger, effective_from: date, changes: dict, at: datetime
     policy = policy.changed(basis=(basis.strip() if basis else None) or (base.basis if laxer else None))
     if laxer and not policy.basis:
         raise ComplaintError(_("{laxer}: more time than the standard allows needs --basis, the local regulator's requirement that allows it (当地监管机构要求另行规定)").format(laxer='; '.join(laxer)), "CSA 9.2.2(c)")
+    from complaintctl.models import PolicyRow  # the ORM only where something is written
+
     with ledger.transaction() as session:
         later = session.connection().exec_driver_sql(
             "SELECT id, received_day FROM complaints WHERE received_day >= ? ORDER BY received_day, year, seq "
@@ -72,6 +75,8 @@ def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str) -> N
         raise ComplaintError(_("unknown setting {key!r}; choose one of {CONFIG_KEYS}").format(key=key, CONFIG_KEYS=', '.join(CONFIG_KEYS)))
     if not value.strip():
         raise ComplaintError(_("{key} may not be empty").format(key=key))
+    from complaintctl.models import Setting
+
     with ledger.transaction() as session:
         ledger.append(session, None, "config_set", clock.iso(at), by, {"key": key, "value": value})
         row = session.get(Setting, key) or Setting(key=key, value=value)
@@ -80,8 +85,8 @@ def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str) -> N
 
 
 def config(ledger: Ledger) -> dict[str, str]:
-    with ledger.transaction(write=False) as session:
-        return {row.key: row.value for row in session.exec(select(Setting))}
+    with ledger.reading() as conn:
+        return dict(conn.exec_driver_sql("SELECT key, value FROM settings ORDER BY key").all())
 
 
 def default_actor(ledger: Ledger | None) -> str:
@@ -89,8 +94,8 @@ def default_actor(ledger: Ledger | None) -> str:
     if os.environ.get(USER_ENV):
         return os.environ[USER_ENV]
     if ledger is not None:
-        with ledger.transaction(write=False) as session:
-            value = ledger.setting(session, "user")
+        with ledger.reading() as conn:
+            value = ledger.setting(conn, "user")
         if value:
             return value
     try:
@@ -99,12 +104,14 @@ def default_actor(ledger: Ledger | None) -> str:
         return "unknown"
 
 
-def add_branch(ledger: Ledger, code: str, name: str, at: datetime, by: str) -> Branch:
+def add_branch(ledger: Ledger, code: str, name: str, at: datetime, by: str) -> "Branch":
     """A branch of a firm ledger (CSA 8.1.3: the firm's complaint department oversees every branch)."""
     from complaintctl.complaint import branch_code
 
     if not ledger.firm:
         raise ComplaintError(_("this ledger is one branch's own file; its name is `complaintctl config set branch NAME`"))
+    from complaintctl.models import Branch
+
     code = branch_code(code)
     if not name.strip():
         raise ComplaintError(_("--name may not be empty: the branch's name as printed on reports"))
@@ -120,6 +127,5 @@ def add_branch(ledger: Ledger, code: str, name: str, at: datetime, by: str) -> B
 
 def branches(ledger: Ledger) -> dict[str, str]:
     """Code → name of every branch of a firm ledger (none in a branch's own file)."""
-    with ledger.transaction(write=False) as session:
-        return {code: name for code, name in
-                session.connection().exec_driver_sql("SELECT code, name FROM branches ORDER BY code")}
+    with ledger.reading() as conn:
+        return dict(conn.exec_driver_sql("SELECT code, name FROM branches ORDER BY code").all())

@@ -19,8 +19,8 @@ from complaintctl.progress import counted
 from complaintctl import report as reporting, workbook
 from tests.conftest import register, run_on_terminal
 
-CHAIN = "checking the file and its hash chain"
-STATE = "rebuilding each complaint from its events"
+STRUCTURE = "checking the file's structure"
+EVENTS = "checking the hash chain and complaints"
 
 
 class Heard:
@@ -73,24 +73,27 @@ def test_without_a_listener_the_items_pass_untouched():
     assert counted(rows, None, "s", 2) is rows
 
 
-def test_verify_tells_the_chain_and_the_rebuild(three, db_path):
+def test_verify_tells_the_structure_and_the_events(three, db_path):
     heard = Heard()
     assert verify(db_path, listener=heard).problems == []
     events = events_in(db_path)
-    assert heard.stages() == [CHAIN, STATE]
-    assert heard.last(CHAIN) == (events, events)
-    assert heard.last(STATE) == (3, 3)
+    assert heard.stages() == [STRUCTURE, EVENTS]
+    assert heard.last(STRUCTURE) == (1, 1)
+    assert heard.last(EVENTS) == (events, events)
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the chain is checked in a second process only with 2 cores")
-def test_verify_in_two_processes_tells_the_chain_from_the_other_one(three, db_path, monkeypatch):
-    monkeypatch.setattr(integrity, "PARALLEL_FROM", 0)  # any ledger is "large": take the two-process path
+def test_verify_in_processes_tells_how_far_the_stretches_are(three, db_path, monkeypatch):
+    monkeypatch.setattr(integrity, "PARALLEL_FROM", 0)  # any ledger is "large": take the many-process path
+    monkeypatch.setattr(integrity, "TELL_EVERY", 1)  # every event counted, so the parts' counts add up
     heard = Heard()
-    assert verify(db_path, listener=heard).problems == []
+    assert verify(db_path, listener=heard, parts=3).problems == []
     events = events_in(db_path)
-    assert set(heard.stages()) == {CHAIN, STATE}
-    assert heard.last(CHAIN) == (events, events)
-    assert heard.last(STATE) == (3, 3)
+    assert set(heard.stages()) == {STRUCTURE, EVENTS}
+    assert heard.last(STRUCTURE) == (1, 1)
+    assert heard.last(EVENTS) == (events, events)
+    counts = [done for stage, done, _total in heard.calls if stage == EVENTS]
+    assert counts == sorted(counts)  # never backwards
 
 
 def test_backup_tells_the_copy_the_check_and_each_attachment(cli, three, db_path, tmp_path):
@@ -99,7 +102,7 @@ def test_backup_tells_the_copy_the_check_and_each_attachment(cli, three, db_path
         cli("attach", three[0], tmp_path / name, "--kind", "document", "--at", "2026-11-05")
     heard = Heard()
     backup(Ledger(db_path), tmp_path / "copy.db", by="王芳", listener=heard)
-    assert heard.stages() == ["copying the ledger", CHAIN, "copying attachments"]
+    assert heard.stages() == ["copying the ledger", STRUCTURE, EVENTS, "copying attachments"]
     pages, total = heard.last("copying the ledger")
     assert pages == total and pages > 1
     assert heard.last("copying attachments") == (2, 2)
@@ -130,7 +133,8 @@ def env_for(db_path, **extra) -> dict:
 def test_a_terminal_shows_the_bar_then_the_result(three, db_path):
     text, code = run_on_terminal(80, "verify", env=env_for(db_path, COMPLAINTCTL_LANG="zh"))
     assert code == 0
-    assert "由事件重建每件投诉" in text and "3/3" in text
+    events = events_in(db_path)
+    assert "核对哈希链与投诉" in text and f"{events}/{events}" in text
     assert "台账完好" in text
 
 

@@ -49,3 +49,43 @@ def pyformat(sql: str) -> str:
             return f"%({match.group(1)})s"
         return token
     return _TOKENS.sub(swap, sql)
+
+
+class Rows:
+    """A DB-API cursor read the way the core reads SQLAlchemy's results: first(), all(), scalar(), iteration."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def __iter__(self):
+        return iter(self._cursor)
+
+    def first(self):
+        row = self._cursor.fetchone()
+        self._cursor.close()
+        return row
+
+    def all(self) -> list:
+        return self._cursor.fetchall()
+
+    def scalar(self):
+        row = self.first()
+        return row[0] if row else None
+
+
+class Reader:
+    """A read-only snapshot that takes the same `exec_driver_sql(sql, params)` as a SQLAlchemy connection.
+
+    So the core's read functions (locate, fold, the reports' queries) run unchanged on either, and
+    the read commands never load SQLAlchemy. `stream=True` marks a result of millions of rows: on
+    PostgreSQL it is fetched a few thousand at a time through a server-side cursor.
+    """
+
+    def __init__(self, conn):
+        self._conn = conn
+        self._small = getattr(conn, "query", conn.execute)  # PostgreSQL: one round trip, no server-side cursor
+
+    def exec_driver_sql(self, sql: str, params=(), stream: bool = False) -> Rows:
+        return Rows((self._conn.execute if stream else self._small)(sql, params))

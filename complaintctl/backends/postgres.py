@@ -73,6 +73,10 @@ class _Connection:
         cursor.execute(pyformat(sql), params)
         return cursor
 
+    def query(self, sql: str, params=()):
+        """A small result, fetched in one round trip (a client-side cursor)."""
+        return self._conn.execute(pyformat(sql), params)
+
     def commit(self) -> None:
         self._conn.commit()
 
@@ -144,12 +148,18 @@ class PostgresBackend:
 
         return (psycopg.Error,)
 
+    @property
+    def operational_errors(self):
+        import psycopg
+
+        return (psycopg.OperationalError,)
+
     def connect(self):
         """A plain DB-API connection taking our `?` statements: no SQLAlchemy."""
         return _Connection(self._connect())
 
     @contextmanager
-    def reading(self) -> Iterator[_Connection]:
+    def reading(self, busy_ms: int = 0) -> Iterator[_Connection]:
         """One read-only REPEATABLE READ transaction: a consistent snapshot while others write."""
         conn = self.connect()
         try:
@@ -164,7 +174,7 @@ class PostgresBackend:
     def table_exists(self, execute, name: str) -> bool:
         return bool(execute("SELECT to_regclass(?) IS NOT NULL", (name,)).first()[0])
 
-    def check_structure(self, conn) -> str | None:
+    def check_structure(self, conn, full: bool = False) -> str | None:
         return None  # the server keeps its own pages; amcheck needs superuser, which the ledger's role is not
 
 

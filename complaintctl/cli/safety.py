@@ -11,14 +11,20 @@ from complaintctl.cli.common import By, Json, Quiet, ledger, who
 from complaintctl.i18n import _
 
 
-def verify(ctx: typer.Context, quiet: Quiet = False, as_json: Json = False) -> None:
+def verify(
+    ctx: typer.Context,
+    full: Annotated[bool, typer.Option("--full", help="Check the file with SQLite's integrity_check, which also "
+                                                      "matches every index against its table (slower), instead of "
+                                                      "quick_check.")] = False,
+    quiet: Quiet = False, as_json: Json = False,
+) -> None:
     """Check the ledger: file structure, the events' hash chain, the current state rebuilt from the
     events, and every attachment's SHA-256. Exit 0 only when all holds; exit 5 names the first problem."""
     from complaintctl.integrity import require_sound
 
     book = ledger(ctx)
     with render.progress(quiet) as listener:
-        done = require_sound(book.target, book.archive, listener=listener)
+        done = require_sound(book.target, book.archive, listener=listener, full=full)
     if as_json:
         render.emit_json({"ledger": book.label, "ok": True, "events": done.events,
                           "complaints": done.complaints, "attachments": done.attachments, "head": done.head})

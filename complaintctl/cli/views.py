@@ -53,8 +53,8 @@ def show(
     book = ledger(ctx)
     record = queries.record_of(book, complaint)
     deadlines = queries.deadlines(book, record)
-    with book.transaction(write=False) as session:
-        events = book.events(session, record["id"], record.get("branch", ""))
+    with book.reading() as conn:
+        events = book.events(conn, record["id"], record.get("branch", ""))
     if unmask:  # CSA 7.8: who saw personal data in full, and when
         lifecycle.record_disclosure(book, shown_number(record), "show", who(ctx, None))
     view = dict(record) if unmask else masked(record)
