@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from bench.run import CLI, PYTHON, QUARTER, ROOT, SIZES, Measure, ledger_for, median_of, run_once
+from bench.run import (CLI, PYTHON, QUARTER, READ_TARGET, ROOT, SIZES, WRITE_TARGET, Measure, ledger_for, median_of,
+                       run_once)
 
 PG_FLOOR = [PYTHON, "-c", "import typer, rich, sqlmodel, chinese_calendar, psycopg"]
 BRANCH = "BENCH"
@@ -73,15 +74,17 @@ def measure(work: Path, size: str, quarter: str | None, runs: int, env: dict) ->
     env_pg = {**env, "COMPLAINTCTL_DB": url, "COMPLAINTCTL_BRANCH": BRANCH,
               "COMPLAINTCTL_ARCHIVE": str(work / f"ledger_{size}.archive")}
     floor = median_of(PG_FLOOR, env_pg, work, runs)
+    some = f"TS-2021-{min(SIZES[size] // 20, 9999):04d}" if SIZES[size] >= 1000 else "TS-2026-0001"
     commands = {
-        "warn": CLI + ["warn", "--as-of", "2026-11-20"],
-        "list --open": CLI + ["list", "--open"],
-        "register": CLI + ["register", "--method", "phone", "--channel", "direct", "--name", "测试", "--phone",
-                           "13812345678", "--request", "基准测试", "--at", "2026-11-20 17:00"],
+        "warn": (CLI + ["warn", "--as-of", "2026-11-20"], READ_TARGET),
+        "list --open": (CLI + ["list", "--open"], READ_TARGET),
+        "show": (CLI + ["show", some], READ_TARGET),
+        "register": (CLI + ["register", "--method", "phone", "--channel", "direct", "--name", "测试", "--phone",
+                            "13812345678", "--request", "基准测试", "--at", "2026-11-20 17:00"], WRITE_TARGET),
     }
-    for name, argv in commands.items():
+    for name, (argv, target) in commands.items():
         seconds, peak = median_of(argv, env_pg, work, runs)
-        found.append(Measure(f"{name} (PostgreSQL)", size, seconds, peak, floor[0], floor[1], 1.3))
+        found.append(Measure(f"{name} (PostgreSQL)", size, seconds, peak, floor[0], floor[1], target))
     if quarter:
         qurl, moved = _firm_copy(server, work, ledger_for(work, quarter, SIZES[quarter], quarter_only=True),
                                  f"quarter_{quarter}", env)
