@@ -1,7 +1,5 @@
 """Ledger-wide commands: calendar, policy, config, demo."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -1,7 +1,5 @@
 """complaintctl's commands. Each one parses, calls the core, renders; the rules live in the core."""
 
-from __future__ import annotations
-
 import inspect
 from pathlib import Path
 from typing import Annotated, List, Optional

@@ -1,7 +1,5 @@
 """The `import` command: an old ledger (.xlsx) or a 12386 export (.csv) brought in, all or nothing."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

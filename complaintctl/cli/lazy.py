@@ -1,7 +1,8 @@
 """Import a core module on first use, so `--help` and commands that never touch the ledger start fast.
 
-The ledger's stack (SQLAlchemy, SQLModel) is most of complaintctl's start-up time; only commands
-that open the ledger should pay for it.
+The ledger's write stack (SQLAlchemy, SQLModel) is most of complaintctl's start-up time: only
+commands that change the ledger load it (`Ledger.transaction`); reads use the driver alone
+(`Ledger.reading`), and `--help` opens nothing.
 """
 
 from __future__ import annotations

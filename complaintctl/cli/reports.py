@@ -1,7 +1,5 @@
 """The `report` command: the periodic report of CSA 9.2.3 as an Excel workbook."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

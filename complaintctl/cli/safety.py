@@ -1,7 +1,5 @@
 """Commands that keep the ledger safe: verify, backup, restore."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

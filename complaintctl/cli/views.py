@@ -1,7 +1,5 @@
 """Commands that only read: show, list, warn, codes."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Annotated, Optional
 
