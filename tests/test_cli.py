@@ -210,3 +210,18 @@ def test_demo_refuses_a_file_that_is_not_a_scenario_in_one_line(cli, tmp_path, c
     result = cli("demo", "--scenario", bad, ok=False)
     assert result.exit_code == 1 and result.stderr.startswith(f"complaintctl: {bad} is not a demo scenario")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_read_commands_load_neither_sqlalchemy_nor_sqlmodel(cli, db_path):
+    """warn, list and show read through the driver alone: the ORM is most of a command's start-up."""
+    number = register(cli, "2026-11-02 10:00")
+    code = ("import runpy, sys\nsys.argv = ['complaintctl', *sys.argv[1:]]\n"
+            "try:\n    runpy.run_module('complaintctl', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('sqlalchemy', 'sqlmodel') if m in sys.modules), file=sys.stderr)")
+    env = {**os.environ, "COMPLAINTCTL_DB": str(db_path), "COMPLAINTCTL_NOW": "2026-11-05 09:00"}
+    for args in (["warn"], ["list", "--open"], ["show", number], ["--help"]):
+        done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=60)
+        assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr)
+    done = subprocess.run([sys.executable, "-c", code, "note", number, "进展", "--at", "2026-11-05 09:00"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert "'sqlmodel'" in done.stderr  # a change does load it: the test can tell

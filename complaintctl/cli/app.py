@@ -112,7 +112,7 @@ def _given(fields: dict) -> dict:
     return {name: value for name, value in fields.items() if value not in (None, [], ())}
 
 
-def _done(ctx: typer.Context, outcome: lifecycle.Outcome, as_json: bool, what: str) -> None:
+def _done(ctx: typer.Context, outcome: "lifecycle.Outcome", as_json: bool, what: str) -> None:
     """`what`: the step done, already in the user's language."""
     for notice in outcome.notices:
         render.notice(notice)
