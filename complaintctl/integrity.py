@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from complaintctl.backends import backend_for
+from complaintctl.backends import Reader, backend_for
 from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.ledger import GENESIS_HASH, event_hash, sha256_file
@@ -107,10 +107,11 @@ def _verify(path: str, archive, first_only, state, listener, full, parts, pool) 
     backend = backend_for(path)
     result = Verified()
     try:
-        with backend.reading() as snapshot:
+        with backend.reading() as conn:
+            snapshot = Reader(conn)
             # The parent's snapshot fixes what is checked: events up to `last_id`, complaints as they stood.
-            last_id = snapshot.execute("SELECT max(id) FROM events").fetchone()[0] or 0
-            total = snapshot.execute("SELECT count(*) FROM complaints").fetchone()[0]
+            last_id = snapshot.exec_driver_sql("SELECT max(id) FROM events").scalar() or 0
+            total = snapshot.exec_driver_sql("SELECT count(*) FROM complaints").scalar()
             bounds = _stretches(last_id, parts)
             told = _told
             if listener:
@@ -137,7 +138,7 @@ def _verify(path: str, archive, first_only, state, listener, full, parts, pool) 
                 result.fail(structure)
             _stitch(found, result, snapshot, state, archive, last_id, total)
     except backend.errors as exc:
-        result.fail(_("cannot be read as a ledger ({exc}); restore it from a backup").format(exc=str(exc).strip()))
+        result.fail(_unreadable(exc))
     if first_only:
         del result.problems[1:]
     return result
@@ -172,7 +173,7 @@ def _structure(path: str, full: bool) -> str | None:
         with backend.reading() as conn:
             return backend.check_structure(conn, full)
     except backend.errors as exc:
-        return _("cannot be read as a ledger ({exc}); restore it from a backup").format(exc=str(exc).strip())
+        return _unreadable(exc)
 
 
 # -- one stretch of events ---------------------------------------------------------------------------
@@ -210,21 +211,19 @@ def _check_stretch(path: str, lo: int, hi: int, archive: Path | None, state: boo
     backend = backend_for(path)
     try:
         with backend.reading() as conn:
-            _scan(conn, found, archive, state, index, _told)
+            _scan(Reader(conn), found, archive, state, index, _told)
     except backend.errors as exc:
-        found.chain.append((lo, _("cannot be read as a ledger ({exc}); restore it from a backup").format(
-            exc=str(exc).strip())))
+        found.chain.append((lo, _unreadable(exc)))
     return found
 
 
 def _scan(conn, found: Stretch, archive, state: bool, index: int, told) -> None:
     first, last, chain, live, earlier = found.first, found.last, found.chain, found.in_flight, found.earlier
-    lookup = getattr(conn, "query", conn.execute)  # PostgreSQL: a small result in one round trip
     loads = json.loads
     count = 0
     digest = None
-    for branch, event_id, complaint, kind, at, recorded, actor, payload, prev_hash, digest in conn.execute(
-            EVENTS_SQL, (found.lo, found.hi)):
+    for branch, event_id, complaint, kind, at, recorded, actor, payload, prev_hash, digest in conn.exec_driver_sql(
+            EVENTS_SQL, (found.lo, found.hi), stream=True):
         count += 1
         if told is not None and count % TELL_EVERY == 0:
             told[index] = count
@@ -244,7 +243,7 @@ def _scan(conn, found: Stretch, archive, state: bool, index: int, told) -> None:
             if kind != "registered":  # a complaint registered before this stretch: its fold is the neighbour's
                 earlier.setdefault(key, []).append((event_id, kind, at, actor, payload))
                 continue
-            fold = live[key] = Fold(lookup(STORED_SQL, key).fetchone())
+            fold = live[key] = Fold(conn.exec_driver_sql(STORED_SQL, key).first())
         fold.record = apply(fold.record, kind, loads(payload), at, actor)
         fold.last_id = event_id
         if fold.stored is not None and event_id == fold.stored[9]:
@@ -315,7 +314,7 @@ def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archi
     # Folds never finished: a complaint changed since the snapshot (its stored row is newer), or a wrong state.
     for key, fold in carried.items():
         if fold.stored is not None and fold.stored[9] > last_id:
-            fold.stored = snapshot.execute(STORED_SQL, key).fetchone()
+            fold.stored = snapshot.exec_driver_sql(STORED_SQL, key).first()
         if fold.stored is None:
             seam.problems.append((last_id + 1, _missing(key)))
         else:
@@ -329,7 +328,7 @@ def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archi
     if state:
         result.problems += [problem for _id, problem in sorted(problems, key=lambda item: item[0])]
         if result.complaints < total and not problems:
-            row = snapshot.execute(NO_EVENTS_SQL, (last_id,)).fetchone()
+            row = snapshot.exec_driver_sql(NO_EVENTS_SQL, (last_id,)).first()
             if row:
                 result.fail(_("{number} has a current state but no events: it was not made by complaintctl").format(
                     number=_named(*row)))
@@ -337,10 +336,14 @@ def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archi
 
 def _without_fold(snapshot, key) -> str:
     """Events of a complaint with no registration before them in the pass."""
-    if snapshot.execute("SELECT 1 FROM complaints WHERE branch = ? AND id = ?", key).fetchone():
+    if snapshot.exec_driver_sql("SELECT 1 FROM complaints WHERE branch = ? AND id = ?", key).first():
         return _("{number}: the stored query columns differ from its events ({value})").format(
             number=_named(*key), value="last_event")
     return _missing(key)
+
+
+def _unreadable(exc: BaseException) -> str:
+    return _("cannot be read as a ledger ({exc}); restore it from a backup").format(exc=str(exc).strip())
 
 
 def _missing(key) -> str:
