@@ -92,3 +92,27 @@ def open_at(ledger, cutoff: Cutoff, branches: Iterable[str] | None = None) -> It
         for record in as_stood(conn, rows, cutoff):
             if record["status"] not in ("rejected", "terminated", "closed"):
                 yield record
+
+
+RECTIFYING_SQL = f"""
+SELECT c.branch, c.id, c.record, {LAST_AT} FROM complaints c
+WHERE c.rectification_due IS NOT NULL AND c.rectified_day IS NULL AND c.received_day <= ?{{only}}
+UNION ALL
+SELECT c.branch, c.id, c.record, {LAST_AT} FROM complaints c
+WHERE c.rectification_due IS NOT NULL AND c.rectified_day >= ? AND c.received_day <= ?{{only}}
+"""
+
+
+def rectifying_at(ledger, cutoff: Cutoff, since: date | None = None,
+                  branches: Iterable[str] | None = None) -> Iterator[dict]:
+    """Complaints whose improvement measure (CSA 8.2.4) was recorded by the cut-off and not done before `since`
+    (default: not done at the cut-off), whatever their status: a closed complaint's fix is still followed."""
+    day = cutoff.day.isoformat()
+    first = (since or cutoff.day + timedelta(days=1)).isoformat()
+    only, chosen = branch_filter(branches)
+    with ledger.reading() as conn:
+        rows = conn.exec_driver_sql(RECTIFYING_SQL.format(only=only), (day, *chosen, first, day, *chosen)).all()
+        for record in as_stood(conn, rows, cutoff):
+            done = (record.get("rectification") or {}).get("done_at")
+            if record.get("rectification") and (done is None or clock.day_of(done).isoformat() >= first):
+                yield record

@@ -184,4 +184,5 @@ DEADLINE_KINDS = {
     "callback": "回访",
     "regulator_reply": "监管转办回复",
     "escalation": "重大投诉上报",
+    "rectification": "整改",
 }

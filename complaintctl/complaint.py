@@ -376,6 +376,14 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
     elif kind == "investigated":
         new["investigation"] = _investigated(new, payload)
         new["investigations"] = [*new.get("investigations", []), {"at": at, "by": actor, **payload}]
+        if payload.get("improvement_owner") or payload.get("improvement_due"):
+            # CSA 8.2.4: the improvement measure gets an owner and a promised date; a later one moves them.
+            earlier = new.get("rectification") or {}
+            new["rectification"] = {"owner": payload.get("improvement_owner") or earlier.get("owner"),
+                                    "due": payload.get("improvement_due") or earlier.get("due"),
+                                    "at": at, "by": actor}
+    elif kind == "rectified":
+        new["rectification"] = {**new["rectification"], "done_at": at, "done_by": actor, "note": payload.get("note")}
     elif kind == "resolved":
         new["resolved_at"], new["resolved_by"] = at, actor
         new["resolution"] = payload
@@ -445,7 +453,11 @@ def columns_of(record: dict) -> dict:
         received_day=clock.day_of(record["received_at"]).isoformat(), category=record.get("category"),
         handler=record.get("handler"), complainant_key=complainant_key(record), parent=record.get("parent"),
         is_open=int(record["status"] in codes.OPEN_STATUSES),
-        ended_day=clock.day_of(ended).isoformat() if ended else None)  # for the report's carry-over
+        ended_day=clock.day_of(ended).isoformat() if ended else None,  # for the report's carry-over
+        # For `warn` and `analyze`: rectifications still to be made, found through an index whatever the status.
+        rectification_due=(record.get("rectification") or {}).get("due"),
+        rectified_day=clock.day_of(record["rectification"]["done_at"]).isoformat()
+        if (record.get("rectification") or {}).get("done_at") else None)
 
 
 # The personal identifiers and how each is masked (CSA 7.8) in exports, shared screens and amendment trails.

@@ -13,7 +13,7 @@ from complaintctl.calendar import Calendar
 from complaintctl.clock import day_of
 from complaintctl.policy import Policy
 
-KINDS = ("acceptance", "completion", "callback", "regulator_reply", "escalation")
+KINDS = ("acceptance", "completion", "callback", "regulator_reply", "escalation", "rectification")
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,16 @@ def uncovered_years(calendar: Calendar, deadlines: list[Deadline]) -> set[int]:
 
 def extension_total(record: dict) -> int:
     return sum(e["days"] for e in record.get("extensions", []))
+
+
+def rectification_deadline(record: dict) -> Deadline | None:
+    """CSA 8.2.4: an improvement measure's promised date, a fixed calendar day the investigation set.
+
+    Kept apart from `deadlines_for`: it is the firm's own fix, not a step of handling the complaint,
+    so it neither makes a complaint overdue in the report nor ends when the complaint is closed.
+    """
+    rectification = record.get("rectification")
+    if not rectification or not rectification.get("due"):
+        return None
+    due = date.fromisoformat(rectification["due"])
+    return Deadline("rectification", due, due, rectification.get("done_at"), False, "calendar")

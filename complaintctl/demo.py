@@ -26,7 +26,7 @@ STEPS = {
     "resolve": lifecycle.resolve, "regulator_reply": lifecycle.regulator_reply,
     "callback": lifecycle.callback, "mark_unreasonable": lifecycle.mark_unreasonable,
     "reclassify": lifecycle.reclassify, "close": lifecycle.close, "investigate": lifecycle.investigate,
-    "terminate": lifecycle.terminate, "amend": None,
+    "terminate": lifecycle.terminate, "rectified": lifecycle.rectified, "amend": None,
 }
 
 

@@ -36,9 +36,10 @@ TELL_EVERY = 4096  # events between progress reports
 EVENTS_SQL = ("SELECT branch, id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash FROM events "
               "WHERE id BETWEEN ? AND ? ORDER BY id")
 STORED_SQL = ("SELECT status, received_at, received_day, category, handler, complainant_key, parent, is_open, "
-              "ended_day, last_event, record FROM complaints WHERE branch = ? AND id = ?")
+              "ended_day, rectification_due, rectified_day, last_event, record FROM complaints WHERE branch = ? AND id = ?")
 COLUMN_NAMES = ("status", "received_at", "received_day", "category", "handler", "complainant_key", "parent",
-                "is_open", "ended_day")
+                "is_open", "ended_day", "rectification_due", "rectified_day")
+LAST_EVENT = len(COLUMN_NAMES)  # STORED_SQL's columns, then last_event, then the record
 NO_EVENTS_SQL = ("SELECT c.branch, c.id FROM complaints c WHERE NOT EXISTS (SELECT 1 FROM events e "
                  "WHERE e.branch = c.branch AND e.complaint = c.id AND e.id <= ?) ORDER BY c.branch, c.id LIMIT 1")
 
@@ -246,7 +247,7 @@ def _scan(conn, found: Stretch, archive, state: bool, index: int, told) -> None:
             fold = live[key] = Fold(conn.exec_driver_sql(STORED_SQL, key).first())
         fold.record = apply(fold.record, kind, loads(payload), at, actor)
         fold.last_id = event_id
-        if fold.stored is not None and event_id == fold.stored[9]:
+        if fold.stored is not None and event_id == fold.stored[LAST_EVENT]:
             del live[key]
             _finish(key, fold, archive, found)
     found.events = count
@@ -302,7 +303,7 @@ def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archi
             for position, (event_id, kind, at, actor, payload) in enumerate(events):
                 fold.record = apply(fold.record, kind, json.loads(payload), at, actor)
                 fold.last_id = event_id
-                if fold.stored is not None and event_id == fold.stored[9]:
+                if fold.stored is not None and event_id == fold.stored[LAST_EVENT]:
                     _finish(key, fold, archive, seam)
                     if position + 1 < len(events):
                         told_of.add(key)
@@ -313,7 +314,7 @@ def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archi
         carried.update(stretch.in_flight)
     # Folds never finished: a complaint changed since the snapshot (its stored row is newer), or a wrong state.
     for key, fold in carried.items():
-        if fold.stored is not None and fold.stored[9] > last_id:
+        if fold.stored is not None and fold.stored[LAST_EVENT] > last_id:
             fold.stored = snapshot.exec_driver_sql(STORED_SQL, key).first()
         if fold.stored is None:
             seam.problems.append((last_id + 1, _missing(key)))

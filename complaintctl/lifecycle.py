@@ -99,7 +99,8 @@ EVENT_NAMES = {"amended": N_("the amendment"), "accepted": N_("the acceptance"),
                "regulator_replied": N_("the regulator reply"), "called_back": N_("the callback"),
                "marked_unreasonable": N_("the unreasonable label"), "reclassified": N_("the reclassification"),
                "attached": N_("the attachment"), "closed": N_("closing"),
-               "investigated": N_("the investigation record"), "terminated": N_("the termination")}
+               "investigated": N_("the investigation record"), "terminated": N_("the termination"),
+               "rectified": N_("the rectification")}
 
 
 def _event_name(kind: str) -> str:
@@ -433,9 +434,20 @@ def _investigation_given(items: dict) -> dict:
     return {name: value for name, value in items.items() if value is not None}
 
 
-def investigate(ledger: Ledger, complaint_id: str, *, at: datetime, by: str, **items: str | None) -> Outcome:
-    """The investigation record of CSA 9.2.2(b), any time from assignment until closing; repeatable."""
+def investigate(ledger: Ledger, complaint_id: str, *, at: datetime, by: str, improvement_owner: str | None = None,
+                improvement_due: str | None = None, **items: str | None) -> Outcome:
+    """The investigation record of CSA 9.2.2(b), any time from assignment until closing; repeatable.
+
+    An improvement measure (item 4) may be given an owner and a promised date (CSA 8.2.4, 追踪整改);
+    `warn` then follows it, after the complaint is closed too, until `rectified` marks it done.
+    """
     given = _investigation_given({name: items.get(name) for name in INVESTIGATION_ITEMS})
+    if improvement_owner is not None:
+        if not improvement_owner.strip():
+            raise ComplaintError(_("--improvement-owner may not be empty"), "CSA 8.2.4")
+        given["improvement_owner"] = improvement_owner.strip()
+    if improvement_due is not None:
+        given["improvement_due"] = clock.parse_date(improvement_due, "--improvement-due").isoformat()
     if not given:
         raise ComplaintError(_("nothing to record: give at least one of {values}").format(values=", ".join(INVESTIGATION_OPTIONS.values())),
                              "CSA 9.2.2(b)")
@@ -443,9 +455,62 @@ def investigate(ledger: Ledger, complaint_id: str, *, at: datetime, by: str, **i
     def build(_session, record):
         _require_status(record, ("assigned", "resolved"), _("record the investigation of"), "CSA 9.2.2(b)")
         _avoid(record, by, _("the investigator (--by)"))
+        if "improvement_owner" in given or "improvement_due" in given:
+            _check_rectification(record, given, at)
         return given, []
 
     return _change(ledger, complaint_id, "investigated", at, by, build)
+
+
+def _check_rectification(record: dict, given: dict, at: datetime) -> None:
+    """An owner and a promised date belong to an improvement measure, both of them, and not to one already made."""
+    earlier = record.get("rectification") or {}
+    if earlier.get("done_at"):
+        raise ComplaintError(_("the improvement measure of {id} was marked done on {day}; its owner and date are "
+                               "part of the record now").format(id=record["id"], day=clock.day_of(earlier["done_at"])),
+                             "CSA 8.2.4")
+    if not (given.get("improvement") or (record.get("investigation") or {}).get("improvement")):
+        raise ComplaintError(_("--improvement-owner and --improvement-due go with an improvement measure: give "
+                               "--improvement (存在的不足及管理改进措施) for {id}").format(id=record["id"]),
+                             "CSA 9.2.2(b) item 4")
+    owner = given.get("improvement_owner") or earlier.get("owner")
+    due = given.get("improvement_due") or earlier.get("due")
+    if not owner or not due:
+        missing = "--improvement-due" if owner else "--improvement-owner"
+        raise ComplaintError(_("an improvement measure is tracked with both an owner and a promised date: give "
+                               "{missing} too").format(missing=missing), "CSA 8.2.4")
+    if date.fromisoformat(due) < at.astimezone(clock.SHANGHAI).date():
+        raise ComplaintError(_("--improvement-due {due} is before this investigation record ({day}); a promised "
+                               "date lies ahead").format(due=due, day=at.astimezone(clock.SHANGHAI).date()),
+                             "CSA 8.2.4")
+
+
+def rectified(ledger: Ledger, complaint_id: str, *, note: str, at: datetime, by: str) -> Outcome:
+    """The improvement measure was carried out (整改完成, CSA 8.2.4): allowed after closing too, since
+    the file is archived while the firm's own fix may take longer."""
+    if not note.strip():
+        raise ComplaintError(_("--note may not be empty: say what was done"), "CSA 8.2.4")
+
+    def build(_session, record):
+        rectification = record.get("rectification")
+        if not rectification:
+            raise ComplaintError(_("{id} has no improvement measure with an owner and a promised date; record it with "
+                                   "`complaintctl investigate {id} --improvement ... --improvement-owner NAME "
+                                   "--improvement-due DATE`").format(id=record["id"]), "CSA 8.2.4")
+        if rectification.get("done_at"):
+            raise ComplaintError(_("the improvement measure of {id} was already marked done on {day}").format(
+                id=record["id"], day=clock.day_of(rectification["done_at"])), "CSA 8.2.4")
+        if at < clock.from_iso(rectification["at"]):
+            raise ComplaintError(_("the rectification dated {at} is before its measure was recorded ({recorded}); "
+                                   "check --at").format(at=_shown(at), recorded=_shown(clock.from_iso(rectification["at"]))),
+                                 "CSA 9.4")
+        notices = []
+        if at.astimezone(clock.SHANGHAI).date() > date.fromisoformat(rectification["due"]):
+            notices.append(_("CSA 8.2.4: done after its promised date ({due}); recorded as late").format(
+                due=rectification["due"]))
+        return {"note": note}, notices
+
+    return _change(ledger, complaint_id, "rectified", at, by, build)
 
 
 def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str | None = None,

@@ -165,3 +165,14 @@ def m004_branches(run: Callable) -> None:
         run(statement)
     for statement in (*COMPLAINT_INDEXES, ENDED_DAY_INDEX):
         run(statement)
+
+
+@migration
+def m005_rectifications(run: Callable) -> None:
+    """Improvement measures with an owner and a promised date (CSA 8.2.4, 9.2.2(b) item 4), tracked after the
+    complaint is closed. No ledger before this version holds one, so the new columns start empty."""
+    T = run.backend.text
+    run(f"ALTER TABLE complaints ADD COLUMN rectification_due {T}")
+    run(f"ALTER TABLE complaints ADD COLUMN rectified_day {T}")
+    # Partial: only complaints with a measure are indexed, so `warn` stays flat however old the ledger.
+    run("CREATE INDEX ix_complaints_rectification ON complaints (rectified_day) WHERE rectification_due IS NOT NULL")

@@ -41,6 +41,8 @@ class Complaint(SQLModel, table=True):
     parent: Optional[str] = None
     is_open: int
     ended_day: Optional[str] = None  # YYYY-MM-DD it was rejected or closed: the report's carry-over
+    rectification_due: Optional[str] = None  # YYYY-MM-DD promised for the improvement measure (CSA 8.2.4)
+    rectified_day: Optional[str] = None  # YYYY-MM-DD it was marked done
     last_event: int
     record: str  # the full current record as JSON text
 

@@ -8,9 +8,9 @@ from datetime import date
 from typing import Iterable
 
 from complaintctl import clock, codes
-from complaintctl.asof import Cutoff, branch_filter, open_at, with_branch
+from complaintctl.asof import Cutoff, branch_filter, open_at, rectifying_at, with_branch
 from complaintctl.complaint import complainant_shown
-from complaintctl.deadlines import Deadline, deadlines_for
+from complaintctl.deadlines import Deadline, deadlines_for, rectification_deadline
 from complaintctl.ledger import Ledger
 from complaintctl.i18n import _
 
@@ -80,6 +80,7 @@ class Reminder:
 
 
 STATE_ORDER = {"overdue": 0, "due_today": 1, "due_soon": 2}
+REMIND_RECTIFICATION = 5  # calendar days before an improvement measure's promised date (CSA 8.2.4)
 
 
 def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: date | None = None,
@@ -89,7 +90,8 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: dat
     The ledger is taken as it stood then (asof.Cutoff, the report's view too): for a day already past,
     a deadline on that day is overdue; on the day itself it is due today. Default windows are CSA
     8.2.3's: acceptance from 1 trading day before its deadline, completion (and the regulator reply,
-    due with it) from 3; callbacks from 1 working day before.
+    due with it) from 3; callbacks from 1 working day before; improvement measures (CSA 8.2.4), whatever
+    the complaint's status, from 5 calendar days before their promised date, with their owner as handler.
     """
     calendar = ledger.calendar()
     cutoff = Cutoff(as_of, today or clock.today())
@@ -113,5 +115,19 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: dat
                 continue
             found.append(Reminder(record["id"], complainant_shown(record),
                                   record.get("handler"), deadline, state, days_left, record.get("branch", "")))
+    for record in rectifying_at(ledger, cutoff, branches=branches):
+        deadline = rectification_deadline(record)
+        days_left = (deadline.due - as_of).days  # a promised calendar date
+        if cutoff.missed(deadline):
+            state = "overdue"
+        elif deadline.due == as_of:
+            state = "due_today"
+        elif days_left <= (within if within is not None else REMIND_RECTIFICATION):
+            state = "due_soon"
+        else:
+            continue
+        # The owner answers for a rectification, not the complaint's handler.
+        found.append(Reminder(record["id"], complainant_shown(record), record["rectification"]["owner"], deadline,
+                              state, days_left, record.get("branch", "")))
     found.sort(key=lambda r: (STATE_ORDER[r.state], r.deadline.due, r.branch, r.complaint, r.deadline.kind))
     return found

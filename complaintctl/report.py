@@ -410,6 +410,11 @@ def _investigation(record: dict) -> str | None:
     """CSA 9.2.2(b)'s investigation record, then the notes made along the way."""
     found = record.get("investigation") or {}
     lines = [f"{label}：{found[key]}" for key, label in INVESTIGATION if found.get(key)]
+    rectification = record.get("rectification")
+    if rectification:  # CSA 8.2.4: who makes the improvement, by when, and whether it was made
+        done = rectification.get("done_at")
+        lines.append(f"整改责任人：{rectification['owner']}，整改期限：{rectification['due']}，"
+                     + (f"{clock.day_of(done)}已完成：{rectification.get('note') or ''}" if done else "尚未完成"))
     for note in record.get("notes", []):
         lines.append(f"{clock.day_of(note['at'])} {codes.NOTE_KINDS.label(note['kind'])}：{note['text']}")
     return "\n".join(lines) or None

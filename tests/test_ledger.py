@@ -31,7 +31,8 @@ def test_migrated_schema_matches_the_models(db_path, backend):
         assert columns(db_path, table.name) == {c.name for c in table.columns}, table.name
     conn = connect(db_path)
     assert [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")] == [
-        "m001_initial", "m002_report_indexes", "m003_refold_0_11", "m004_branches"]
+        "m001_initial", "m002_report_indexes", "m003_refold_0_11", "m004_branches",
+        "m005_rectifications"]
     if backend == "sqlite":
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

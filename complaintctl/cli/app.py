@@ -11,6 +11,7 @@ from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
 from complaintctl.cli.common import At, By, ComplaintGroup, ComplaintId, Json, State, ledger, when, who, whole_number
 from complaintctl.complaint import FIELDS, masked
+from complaintctl.deadlines import rectification_deadline
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 
@@ -121,7 +122,8 @@ def _done(ctx: typer.Context, outcome: "lifecycle.Outcome", as_json: bool, what:
         return
     record = outcome.record
     line = _("{id} {what}: {status}").format(id=record["id"], what=what, status=render.status_text(record["status"]))
-    upcoming = [d for d in lifecycle.deadlines(ledger(ctx), record) if d.met_at is None]
+    upcoming = [d for d in (*lifecycle.deadlines(ledger(ctx), record), rectification_deadline(record))
+                if d is not None and d.met_at is None]
     if upcoming:
         first = min(upcoming, key=lambda d: d.due)
         line += _("; {kind} due {due}").format(kind=render.kind_text(first.kind), due=render.due_text(first))
@@ -324,23 +326,43 @@ Improvement = Annotated[Optional[str], typer.Option(
     "--improvement", help="4) Shortcomings and improvements (存在的不足及管理改进措施), if any.")]
 Suggestions = Annotated[Optional[str], typer.Option(
     "--suggestions", "--suggestion", help="5) Suggestions (相关工作建议), if any.")]
+ImprovementOwner = Annotated[Optional[str], typer.Option(
+    "--improvement-owner", metavar="NAME",
+    help="Who carries out the improvement measure (整改责任人, CSA 8.2.4); `warn` follows it until `rectified`.")]
+ImprovementDue = Annotated[Optional[str], typer.Option(
+    "--improvement-due", metavar="YYYY-MM-DD", help="The date the improvement measure is promised for (整改期限).")]
 
 
 @app.command()
 def investigate(
     ctx: typer.Context, complaint: ComplaintId, facts_found: FactsFound = None, cause: Cause = None,
     accountability: Accountability = None, improvement: Improvement = None, suggestions: Suggestions = None,
+    improvement_owner: ImprovementOwner = None, improvement_due: ImprovementDue = None,
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record the investigation (调查记录, CSA 9.2.2(b)): any time from assignment until closing.
 
     Repeat it as the investigation goes on: a later value of an item supersedes the earlier one, and
     both stay in the timeline. Items 1-2 are required before `resolve`; 3-5 only if there are any.
+    An improvement measure with --improvement-owner and --improvement-due is followed by `warn`
+    and `analyze` until `rectified` marks it done.
     """
     outcome = lifecycle.investigate(ledger(ctx), complaint, facts_found=facts_found, cause=cause,
                                     accountability=accountability, improvement=improvement, suggestions=suggestions,
+                                    improvement_owner=improvement_owner, improvement_due=improvement_due,
                                     at=when(at), by=who(ctx, by))
     _done(ctx, outcome, as_json, _("investigation recorded"))
+
+
+@app.command()
+def rectified(
+    ctx: typer.Context, complaint: ComplaintId,
+    note: Annotated[str, typer.Option("--note", help="What was done (整改情况).", show_default=False)],
+    at: At = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Mark the improvement measure carried out (整改完成, CSA 8.2.4); also after the complaint is closed."""
+    outcome = lifecycle.rectified(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
+    _done(ctx, outcome, as_json, _("rectification recorded"))
 
 
 @app.command()

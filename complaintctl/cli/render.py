@@ -18,6 +18,7 @@ KIND_LABEL = {
     "callback": N_("callback"),
     "regulator_reply": N_("regulator reply"),
     "escalation": N_("escalation"),
+    "rectification": N_("rectification"),
 }
 
 

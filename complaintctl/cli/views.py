@@ -198,6 +198,15 @@ def _sections(view: dict) -> None:
         _pairs([(_investigation_label(zh, en),
                  str(found.get(key) or (_("(not recorded)") if key in ("facts_found", "cause") else "-")))
                 for key, zh, en in INVESTIGATION_LABELS], indent="  ")
+    rectification = view.get("rectification")
+    if rectification:
+        done = rectification.get("done_at")
+        say(_("rectification (CSA 8.2.4): owner {owner}, promised for {due}").format(
+            owner=rectification["owner"], due=rectification["due"]))
+        say("  " + (_("done {time} by {actor}: {note}").format(time=_time(done), actor=rectification.get("done_by"),
+                                                              note=rectification.get("note") or "")
+                    if done else _("not done yet (`complaintctl rectified {id} --note ...` when it is)").format(
+                        id=view["id"])))
     resolution = view.get("resolution") or {}
     if resolution:
         say(_("result:"))
@@ -271,7 +280,13 @@ def _event_detail(kind: str, payload: dict) -> str:
     if kind == "extended":
         return _("+{days} days to {due}").format(days=payload["days"], due=payload["new_due"])
     if kind == "investigated":
-        return "; ".join(_investigation_label(zh, en) for key, zh, en in INVESTIGATION_LABELS if payload.get(key))
+        items = "; ".join(_investigation_label(zh, en) for key, zh, en in INVESTIGATION_LABELS if payload.get(key))
+        if payload.get("improvement_owner") or payload.get("improvement_due"):
+            items += ("; " if items else "") + _("rectification by {owner}, due {due}").format(
+                owner=payload.get("improvement_owner") or "-", due=payload.get("improvement_due") or "-")
+        return items
+    if kind == "rectified":
+        return payload.get("note") or ""
     if kind == "terminated":
         return codes.TERMINATE_REASONS.shown(payload["reason"])
     if kind == "noted":
