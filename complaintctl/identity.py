@@ -146,3 +146,15 @@ def person_key(name: str | None) -> str:
 
 def same_person(a: str | None, b: str | None) -> bool:
     return bool(person_key(a)) and person_key(a) == person_key(b)
+
+
+def phone_key(phone: str | None) -> str | None:
+    """A phone as compared across complaints: the stored plain form (138-1234-5678 and +86 13812345678 are
+    one number); a number an old ledger kept unchecked is compared by its digits."""
+    if not phone:
+        return None
+    try:
+        return check_phone(phone)
+    except ComplaintError:
+        digits = re.sub(r"\D", "", phone)
+        return digits or None

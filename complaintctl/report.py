@@ -198,6 +198,7 @@ class Entry:
     """One complaint in scope: its ledger row and its rows on the other sheets."""
 
     row: dict
+    record: dict = field(default_factory=dict)  # as of the cut-off, unmasked: for the analysis, never written
     delays: list[dict] = field(default_factory=list)
     callbacks: list[dict] = field(default_factory=list)
     provisional_years: set[int] = field(default_factory=set)
@@ -314,7 +315,7 @@ class Builder:
             if gap in gaps:
                 # Notes the old ledger kept are shown all the same, after the gap.
                 row[key] = f"{UNRECORDED}\n{row[key]}" if row.get(key) else UNRECORDED
-        entry = Entry(row, provisional_years=uncovered_years(self.calendar, provisional))
+        entry = Entry(row, record, provisional_years=uncovered_years(self.calendar, provisional))
         entry.delays = self._delays(record, deadlines, row)
         entry.callbacks = self._callbacks(record, deadlines.get("callback"), row)
         return entry
@@ -483,7 +484,7 @@ ORDER BY c.received_day, c.branch, c.year, c.seq
 
 
 def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff, listener: Listener | None = None,
-                  branches: Iterable[str] | None = None) -> Iterator[dict]:
+                  branches: Iterable[str] | None = None, stage: str | None = None) -> Iterator[dict]:
     """Each complaint in scope as it stood at the cut-off, in order of receipt."""
     with ledger.reading() as conn:
         chosen = tuple(dict.fromkeys(branches or ()))
@@ -495,7 +496,7 @@ def records_as_of(ledger: Ledger, period: Period, cutoff: Cutoff, listener: List
         rows = conn.exec_driver_sql(scope, bounds, stream=True)
         if listener:
             total = conn.exec_driver_sql(f"SELECT count(*) FROM ({scope}) AS scope", bounds).scalar()
-            rows = counted(rows, listener, _("writing the complaints"), total)
+            rows = counted(rows, listener, stage or _("writing the complaints"), total)
         for record in as_stood(conn, rows, cutoff):
             if _in_scope(record, period, cutoff):
                 yield record
@@ -705,6 +706,7 @@ class Report:
     sha256: str = ""
     branches: dict[str, str] = field(default_factory=dict)  # a firm report's branches: code → name
     by_branch: dict[str, Summary] = field(default_factory=dict)  # each branch's figures, counted as the firm's
+    analysis: object = None  # analysis.Analysis: the 分析 sheet, counted from the same entries
 
     @property
     def firm(self) -> bool:
@@ -758,14 +760,19 @@ def entries(ledger: Ledger, report: Report, listener: Listener | None = None) ->
 
     cutoff = Cutoff(report.cutoff, report.generated_at.date())
     builder = Builder(ledger, report.period, cutoff, report.unmasked)
+    from complaintctl.analysis import Analysis
+
     only = list(report.branches) if report.firm and len(report.branches) < len(known_branches(ledger)) else None
+    report.analysis = Analysis(report.period, cutoff, builder.calendar, report.unmasked, only)
     for record in records_as_of(ledger, report.period, cutoff, listener, only):
         entry = builder.entry(record)
         report.summary.add(entry)
+        report.analysis.add(entry)
         if report.firm and entry.row["branch"] in report.by_branch:
             report.by_branch[entry.row["branch"]].add(entry)
         report.provisional_years |= entry.provisional_years
         yield entry
+    report.analysis.finish(ledger)
 
 
 def publish(ledger: Ledger, report: Report, written: Path, *, by: str) -> None:

@@ -7,16 +7,22 @@ import typer
 from complaintctl import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import Branches, By, Json, Quiet, chosen_branches, ledger, who
-from complaintctl.i18n import _
+from complaintctl.i18n import _, chinese
+
+
+Month = Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")]
+Quarter = Annotated[Optional[str], typer.Option("--quarter", metavar="YYYYQn", help="A quarter, e.g. 2026Q3, or 'last'.")]
+Year = Annotated[Optional[str], typer.Option("--year", metavar="YYYY", help="A year, e.g. 2026, or 'last'.")]
+AsOf = Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="Show the ledger as it stood at the end of this day. Default: the period's last day (today while it runs).")]
 
 
 def report(
     ctx: typer.Context,
-    month: Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")] = None,
-    quarter: Annotated[Optional[str], typer.Option("--quarter", metavar="YYYYQn", help="A quarter, e.g. 2026Q3, or 'last'.")] = None,
-    year: Annotated[Optional[str], typer.Option("--year", metavar="YYYY", help="A year, e.g. 2026, or 'last'.")] = None,
+    month: Month = None,
+    quarter: Quarter = None,
+    year: Year = None,
     out: Annotated[Optional[str], typer.Option("--out", metavar="FILE.xlsx", help="Where to write it (a file or a folder). Default: complaint-report-PERIOD.xlsx here.")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="Show the ledger as it stood at the end of this day. Default: the period's last day (today while it runs).")] = None,
+    as_of: AsOf = None,
     unmask: Annotated[bool, typer.Option("--unmask", help="Write ID numbers, phones and names in full; recorded as an audit event (CSA 7.8).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     branch: Branches = None,
@@ -26,8 +32,9 @@ def report(
 ) -> None:
     """Export the monthly, quarterly or yearly report (报送材料, CSA 9.2.3) to Excel.
 
-    Sheets 汇总 (summary), 按月统计 (by month, for a quarter or year), 投诉台账 (ledger, CSA 9.4),
-    超期与延期 (overdue and extended), 回访 (callbacks) and 图表 (charts), each set up to print on A4;
+    Sheets 汇总 (summary), 按月统计 (by month, for a quarter or year), 分析 (the analysis of `analyze`),
+    投诉台账 (ledger, CSA 9.4), 超期与延期 (overdue and extended), 回访 (callbacks) and 图表 (charts),
+    each set up to print on A4;
     a firm ledger's adds 分支机构 (each branch's figures) and a branch column.
     Personal data is masked unless --unmask. Each export is recorded in the ledger as an event.
     """
@@ -78,5 +85,77 @@ def report(
                      "(`complaintctl calendar import`)").format(years=years))
 
 
+def analyze(
+    ctx: typer.Context,
+    month: Month = None,
+    quarter: Quarter = None,
+    year: Year = None,
+    as_of: AsOf = None,
+    unmask: Annotated[bool, typer.Option("--unmask", help="Show repeat complainants' names, ID numbers and phones in full; recorded as an audit event (CSA 7.8).")] = False,
+    branch: Branches = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    """Who complains again, about what and whom, how fast and how well (易诉人群、易诉问题, CSA 8.1.7(c), 11).
+
+    Repeat complainants (same ID number, or a phone-only complaint matching that person's phone; never a
+    name alone) over the period and the 12 months before; categories against the previous period;
+    respondents and departments with 2 or more complaints; timeliness overall and per department;
+    outcome; and the improvement measures (整改, CSA 8.2.4). Counted from the same rows as `report`,
+    whose 分析 sheet shows the same tables. Each table says how it is counted.
+    """
+    from complaintctl import analysis as analysing
+    from complaintctl import report as reporting
+    from complaintctl.asof import Cutoff
+
+    book = ledger(ctx)
+    today = clock.today()
+    period = reporting.parse_period(month, quarter, year, today)
+    day = reporting.cutoff_for(period, clock.parse_date(as_of, "--as-of") if as_of is not None else None, today)
+    with render.progress(as_json) as listener:
+        done = analysing.analyze(book, period, Cutoff(day, today), unmask, chosen_branches(book, branch), listener)
+    if unmask:
+        analysing.record_disclosure(book, done, who(ctx, by))
+    if as_json:
+        render.emit_json(done.result)
+        return
+    render.say(_("{period}, as of {cutoff}: compared with {previous}; repeat complainants from {start}").format(
+        period=period.label, cutoff=day, previous=done.previous.label, start=done.start))
+    for section in analysing.sections(done, chinese()):
+        render.say()
+        if not render.fancy():  # a title and the column names, then tab-separated rows
+            render.say(section.title)
+            if section.rows:
+                render.say("\t".join(section.headers))
+        if section.rows:
+            render.table(section.headers, [[_cell(v, kind) for v, kind in zip(row, section.kinds)] for row in section.rows],
+                         title=section.title, keep=(0,))
+        else:
+            if render.fancy():
+                render.say(section.title)
+            render.say("  " + section.empty)
+        if section.how:
+            render.say(_("  counted: {how}").format(how=section.how))
+    render.say()
+    render.say(_("personal data in full, recorded as an audit event") if unmask
+               else _("personal data masked; --unmask to show it in full"))
+
+
+def _cell(value, kind: str) -> str:
+    """A figure as text: rates as percentages, "—" where nothing was there to count."""
+    from decimal import Decimal
+
+    if value is None or value == "":
+        return "—" if kind != "text" else ""
+    if kind == "percent" or (kind == "value" and not isinstance(value, Decimal)):
+        return f"{value:.1%}"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def register_commands(app: typer.Typer) -> None:
     app.command()(report)
+    app.command()(analyze)
