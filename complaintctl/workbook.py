@@ -499,6 +499,72 @@ def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | N
         ws.add_chart(chart, f"A{next_row}")
 
 
+ANALYSIS_WIDTHS = [26, 30, 13, 11, 11, 18, 18, 18, 9]  # the widest table (timeliness) has 9 columns
+LANDSCAPE_PT = 490.0  # A4 landscape less its top and bottom margins, in points
+DAYS_FORMAT = "0.#"  # a median of trading days may be a half
+
+
+def write_analysis(ws, report: Report) -> None:
+    """The 分析 sheet: `analyze`'s tables, each with how it is counted, and a chart of the categories
+    against the previous period (CSA 8.1.7(c), 11, 8.2.4)."""
+    from complaintctl.analysis import sections
+
+    analysis = report.analysis
+    _page(ws, report, "投诉分析", landscape=True)
+    sheet = Rows(ws, ANALYSIS_WIDTHS, page_pt=LANDSCAPE_PT)
+    sheet.add(_cell(ws, f"投诉分析：易诉人群、易诉问题（{report.period.label}，统计截至 {report.cutoff}）", bold=True,
+                    size=14, border=None), height=28, merge_from=1)
+    privacy = "个人信息未脱敏（--unmask，已记入审计事件）" if report.unmasked else "个人信息已脱敏"
+    sheet.add(_cell(ws, f"依据：CSA 8.1.7(c)、11、8.2.4。对比期：{analysis.previous.label}；重复投诉人统计区间："
+                        f"{analysis.start} 至 {report.cutoff}；与汇总表按同一台账状态统计；{privacy}。",
+                    align=TOP_WRAP, border=None), merge_from=1)
+    wrap_center = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    chart_rows = None
+    for section in sections(analysis, zh=True):
+        sheet.keep_together(len(section.rows) + 4)
+        sheet.blank()
+        sheet.add(_cell(ws, section.title, bold=True, fill=SECTION_FILL, align=TOP_WRAP), merge_from=1)
+        if not section.rows:
+            sheet.add(_cell(ws, section.empty, align=TOP_WRAP), merge_from=1)
+        else:
+            last_merge = 3 if section.key == "outcome" else None  # its third column is words: all the width left
+            sheet.add(*(_cell(ws, name, bold=True, fill=HEADER_FILL, align=wrap_center) for name in section.headers),
+                      merge_from=last_merge)
+            first = sheet.n + 1
+            for row in section.rows:
+                sheet.add(*(_analysis_cell(ws, value, kind) for value, kind in zip(row, section.kinds)),
+                          merge_from=last_merge)
+            if section.title.endswith("二级类别"):
+                chart_rows = (first - 1, sheet.n)
+        if section.how:
+            sheet.add(_cell(ws, f"统计口径：{section.how}", align=HOW_ALIGN, border=None), merge_from=1)
+    if chart_rows:
+        header, last = chart_rows
+        ws.row_breaks.append(Break(id=sheet.n + 1))  # the chart on a page of its own
+        chart = _bar_chart(f"{report.period.label}与{analysis.previous.label}接收投诉按业务类别（件）", horizontal=True)
+        for column in (2, 3):  # 本期, 上期
+            chart.add_data(Reference(ws, min_col=column, min_row=header, max_row=last), titles_from_data=True)
+        _labels(chart, ws, 1, header + 1, last)
+        chart.x_axis.scaling.orientation = "maxMin"  # the table's order, top down...
+        chart.y_axis.crosses = "max"  # ...with the figures' axis at the bottom
+        rows = [row for section in sections(analysis) if section.title.endswith("二级类别") for row in section.rows]
+        _integer_ticks(chart.y_axis, max((max(row[1], row[2]) for row in rows), default=1))
+        chart.height, chart.width = max(7.0, 3.0 + 1.1 * (last - header)), 24.0  # cm: two bars per category
+        ws.add_chart(chart, f"A{sheet.n + 3}")
+
+
+def _analysis_cell(ws, value, kind: str) -> WriteOnlyCell:
+    if value is None or (value == "" and kind != "text"):
+        return _cell(ws, "—", align=NUMBER_ALIGN)
+    if kind == "days":
+        return _cell(ws, value, fmt=DAYS_FORMAT if isinstance(value, float) else FORMATS["int"], align=NUMBER_ALIGN)
+    if kind == "date":
+        return _cell(ws, value, align=Alignment(horizontal="center", vertical="top"))
+    if kind in ("int", "percent", "value"):
+        return _number(ws, value)
+    return _cell(ws, value, align=TOP_WRAP)
+
+
 def _labels(chart: BarChart, ws, column: int, first: int, last: int) -> None:
     """Category labels as text references (openpyxl's default numRef shows 1, 2, 3 in some readers)."""
     ref = str(Reference(ws, min_col=column, min_row=first, max_row=last))
@@ -517,6 +583,7 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
         summary_ws = workbook.create_sheet("汇总")
         months_ws = workbook.create_sheet("按月统计") if report.period.kind != "month" else None
         branches_ws = workbook.create_sheet("分支机构") if report.firm else None
+        analysis_ws = workbook.create_sheet("分析")
         ledger = DetailSheet(workbook, "投诉台账", with_branch(LEDGER_COLUMNS, report), report)
         delays = DetailSheet(workbook, "超期与延期", with_branch(DELAY_COLUMNS, report), report)
         callbacks = DetailSheet(workbook, "回访", with_branch(CALLBACK_COLUMNS, report), report)
@@ -535,6 +602,7 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
         months = write_months(months_ws, report) if months_ws is not None else None
         if branches_ws is not None:
             write_branches(branches_ws, report)
+        write_analysis(analysis_ws, report)
         write_charts(charts_ws, report, months_ws, months)
         workbook.save(temp)
         with temp.open("rb+") as f:
