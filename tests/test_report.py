@@ -100,7 +100,7 @@ def test_october_figures_match_a_hand_count(cli, tmp_path, backend):
     cli("note", "TS-2026-0002", "技术部未按时回复", "--kind", "late", "--at", "2026-10-21")
     wb, result = export(cli, tmp_path, "--month", "2026-10")
     firm = backend == "postgres"  # a firm ledger's report adds each branch's figures (tests/test_firm.py)
-    assert wb.sheetnames == ["汇总", *(["分支机构"] if firm else []), "投诉台账", "超期与延期", "回访", "图表"]
+    assert wb.sheetnames == ["汇总", *(["分支机构"] if firm else []), "分析", "投诉台账", "超期与延期", "回访", "图表"]
     s = summary_of(wb["汇总"])
     assert s["营业部"] == ("深圳某某路证券营业部" if firm else "测试营业部")
     assert s["报告期间"] == "2026-10-01 至 2026-10-31"
@@ -417,8 +417,8 @@ def year_book(cli, tmp_path, monkeypatch, backend):
 @pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_every_sheet_prints_on_a4_one_page_wide_with_header_and_footer(year_book):
     wb = year_book
-    assert wb.sheetnames == ["汇总", "按月统计", "投诉台账", "超期与延期", "回访", "图表"]
-    landscape = {"按月统计", "投诉台账", "超期与延期", "回访"}
+    assert wb.sheetnames == ["汇总", "按月统计", "分析", "投诉台账", "超期与延期", "回访", "图表"]
+    landscape = {"按月统计", "分析", "投诉台账", "超期与延期", "回访"}
     for ws in wb.worksheets:
         setup = ws.page_setup
         assert (int(setup.paperSize), setup.fitToWidth, setup.fitToHeight) == (9, 1, 0), ws.title  # 9 = A4
