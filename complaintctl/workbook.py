@@ -132,6 +132,28 @@ def _append(ws, number: int, cells: list, height: float | None = None) -> None:
         del ws.row_dimensions[number]  # written: a streamed sheet of 100,000 rows keeps none in memory
 
 
+def fast_cells(ws) -> None:
+    """Give a streamed sheet openpyxl's own WriteOnlyWorksheet._values_to_row, less its slow path for
+    ready-made cells: openpyxl finds out that a value is already a cell by trying to store it as a value
+    and catching the ValueError, whose message formats the cell: a third of the report's time.
+    tests/test_openpyxl_contract.py pins the method this replaces."""
+    def cells(values, row_idx):
+        plain = WriteOnlyCell(ws)
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                cell = value
+            else:
+                cell = plain
+                cell.value = value
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+
+    ws._values_to_row = cells
+
+
 class DetailSheet:
     """A streamed sheet with a frozen, filtered header row and one template cell per column.
 
@@ -155,7 +177,7 @@ class DetailSheet:
             header.append(cell)
         lines = max(line_count(c.header, w) for c, w in zip(columns, self.widths))
         _append(self.ws, 1, header, row_height(lines))
-        self.ws._values_to_row = self._cells  # see _cells
+        fast_cells(self.ws)
         # One styled cell per column, reused for every row: styling each cell anew is the slow part.
         self.templates = [self._template(c) for c in columns]
         self.wraps = [c.kind not in FORMATS for c in columns]
@@ -192,25 +214,6 @@ class DetailSheet:
             cells.append(template)
         self.rows += 1
         _append(self.ws, self.rows + 1, cells, row_height(lines) if lines > 1 else None)
-
-    def _cells(self, values, row_idx):
-        """openpyxl's own WriteOnlyWorksheet._values_to_row, less its slow path for ready-made cells.
-
-        openpyxl finds out that a value is already a cell by trying to store it as a value and
-        catching the ValueError, whose message formats the cell: a third of the report's time.
-        """
-        plain = WriteOnlyCell(self.ws)
-        for col_idx, value in enumerate(values, 1):
-            if value is None:
-                continue
-            if isinstance(value, Cell):
-                cell = value
-            else:
-                cell = plain
-                cell.value = value
-            cell.column = col_idx
-            cell.row = row_idx
-            yield cell
 
     def finish(self) -> None:
         last = get_column_letter(len(self.columns))
@@ -501,7 +504,7 @@ def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | N
 
 ANALYSIS_WIDTHS = [26, 30, 13, 11, 11, 18, 18, 18, 9]  # the widest table (timeliness) has 9 columns
 LANDSCAPE_PT = 490.0  # A4 landscape less its top and bottom margins, in points
-DAYS_FORMAT = "0.#"  # a median of trading days may be a half
+DATE_ALIGN = Alignment(horizontal="center", vertical="top")
 
 
 def write_analysis(ws, report: Report) -> None:
@@ -510,6 +513,7 @@ def write_analysis(ws, report: Report) -> None:
     from complaintctl.analysis import sections
 
     analysis = report.analysis
+    fast_cells(ws)  # a year's improvement measures may be thousands of rows
     _page(ws, report, "投诉分析", landscape=True)
     sheet = Rows(ws, ANALYSIS_WIDTHS, page_pt=LANDSCAPE_PT)
     sheet.add(_cell(ws, f"投诉分析：易诉人群、易诉问题（{report.period.label}，统计截至 {report.cutoff}）", bold=True,
@@ -531,9 +535,9 @@ def write_analysis(ws, report: Report) -> None:
             sheet.add(*(_cell(ws, name, bold=True, fill=HEADER_FILL, align=wrap_center) for name in section.headers),
                       merge_from=last_merge)
             first = sheet.n + 1
+            cells = [_AnalysisColumn(ws, kind) for kind in section.kinds]
             for row in section.rows:
-                sheet.add(*(_analysis_cell(ws, value, kind) for value, kind in zip(row, section.kinds)),
-                          merge_from=last_merge)
+                sheet.add(*(cell(value) for cell, value in zip(cells, row)), merge_from=last_merge)
             if section.title.endswith("二级类别"):
                 chart_rows = (first - 1, sheet.n)
         if section.how:
@@ -553,16 +557,31 @@ def write_analysis(ws, report: Report) -> None:
         ws.add_chart(chart, f"A{sheet.n + 3}")
 
 
-def _analysis_cell(ws, value, kind: str) -> WriteOnlyCell:
-    if value is None or (value == "" and kind != "text"):
-        return _cell(ws, "—", align=NUMBER_ALIGN)
-    if kind == "days":
-        return _cell(ws, value, fmt=DAYS_FORMAT if isinstance(value, float) else FORMATS["int"], align=NUMBER_ALIGN)
-    if kind == "date":
-        return _cell(ws, value, align=Alignment(horizontal="center", vertical="top"))
-    if kind in ("int", "percent", "value"):
-        return _number(ws, value)
-    return _cell(ws, value, align=TOP_WRAP)
+class _AnalysisColumn:
+    """A column of an analysis table: one styled cell for its values and one for its "—", reused row after
+    row like the detail sheets' templates (a row is written as it is added; styling each cell anew is slow)."""
+
+    def __init__(self, ws, kind: str):
+        self.ws, self.kind = ws, kind
+        self.dash = _cell(ws, "—", align=NUMBER_ALIGN)
+        align = {"date": DATE_ALIGN, "text": TOP_WRAP}.get(kind, NUMBER_ALIGN)
+        self.template = _cell(ws, None, align=align, fmt=FORMATS["int"] if kind == "int" else None)
+        self.percent = _cell(ws, None, align=NUMBER_ALIGN, fmt=FORMATS["percent"])
+        self.money = _cell(ws, None, align=NUMBER_ALIGN, fmt=FORMATS["money"])
+
+    def __call__(self, value) -> WriteOnlyCell:
+        if value is None or (value == "" and self.kind != "text"):
+            return self.dash
+        if isinstance(value, Decimal):
+            cell = self.money
+        elif self.kind == "percent" or (self.kind == "value" and isinstance(value, float)):
+            cell = self.percent
+        else:
+            cell = self.template  # a median of days may be a half: General shows 15.5, and 24 as 24
+        cell.value = clean(value) if isinstance(value, str) else value
+        if cell.data_type == "f":
+            cell.data_type = "s"  # text, never a formula
+        return cell
 
 
 def _labels(chart: BarChart, ws, column: int, first: int, last: int) -> None:

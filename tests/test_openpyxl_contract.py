@@ -1,10 +1,10 @@
 """The one place complaintctl leans on openpyxl's private code, pinned so an upgrade cannot change it unseen.
 
-`workbook.DetailSheet._cells` replaces `WriteOnlyWorksheet._values_to_row` on the report's detail
+`workbook.fast_cells` replaces `WriteOnlyWorksheet._values_to_row` on the report's detail
 sheets: openpyxl's own version recognises a ready-styled cell only by failing to store it as a
 value and formatting the error, which cost a third of a large report's time. If openpyxl changes
-that method, these tests fail: re-read the new version, carry any change into `_cells`, and pin
-the new text here. That the detail sheets' cells keep their styles and types through `_cells` is
+that method, these tests fail: re-read the new version, carry any change into `fast_cells`, and pin
+the new text here. That the detail sheets' cells keep their styles and types through `fast_cells` is
 checked on a real report in test_report.py (`test_the_sheets_are_formatted_for_reading`, `test_text_that_looks_like_a_formula_is_written_as_text`).
 """
 
