@@ -306,11 +306,11 @@ class Analysis:
             if len(complaints) < 2 or not in_period:
                 continue
             latest = in_period[-1].record
-            named = next((s.record for s in reversed(in_period) if s.id_key), latest)
+            named = next((s.record for s in reversed(in_period) if s.id_key), latest)  # the name given with the ID
             callbacks = latest.get("callbacks") or []
             found.append({
                 "name": self._shown_name(named),
-                "id_number": self._shown_id(named),
+                "id_number": self._shown_key(key),
                 "phones": sorted({self._shown_phone(s.phone) for s in complaints if s.phone}),
                 "complaints": len(complaints),
                 "in_period": len(in_period),
@@ -328,10 +328,10 @@ class Analysis:
             return record["institution"]
         return (record.get("name") or "") if self.unmask else (identity.mask_name(record.get("name")) or "")
 
-    def _shown_id(self, record: dict) -> str | None:
-        if record.get("institution"):
-            return record.get("uscc")  # a company's code is not personal data
-        return record.get("id_number") if self.unmask else identity.mask_id(record.get("id_number"))
+    def _shown_key(self, key: str) -> str:
+        """The person's ID number (what made them one person), masked; an institution's code is not personal data."""
+        kind, number = key.split(":", 1)
+        return number if self.unmask or kind == "uscc" else identity.mask_id(number)
 
     def _shown_phone(self, phone: str) -> str:
         return phone if self.unmask else identity.mask_phone(phone)

@@ -280,3 +280,16 @@ def test_analyze_prints_every_section_with_how_it_is_counted(cli):
         assert title in text
     assert text.count("counted:") == 7
     assert "TS-2026-0005 (by phone)" in text and "110105********002X" in text and ID_OK not in text
+
+
+def test_a_phone_shared_by_two_people_joins_neither(cli):
+    """A household's one phone: the complaint without an ID number cannot be told apart, so it stays alone."""
+    shared = ["--phone", "13500000005"]
+    lodge(cli, "2026-07-06 09:00", ["--name", "张三", "--id-type", "id_card", "--id-number", ID_OK, *shared], "a1")
+    lodge(cli, "2026-07-07 09:00", [*C[:6], *shared], "a1")
+    lodge(cli, "2026-07-08 09:00", ["--name", "张先生", *shared], "a1")
+    lodge(cli, "2026-07-09 09:00", [*C[:6], "--phone", "137-0000-0003"], "a2")
+    result = analyze(cli)["repeat_complainants"]
+    assert result["phone_matches_several"] == 1
+    assert [(p["id_number"], p["numbers"], p["phones"]) for p in result["people"]] == [
+        ("440305********6602", ["TS-2026-0002", "TS-2026-0004"], ["135****0005", "137****0003"])]
