@@ -489,7 +489,7 @@ def sections(analysis: Analysis, zh: bool = True) -> list[Section]:
         numbers = [f"{n}{t('（电话并入）', ' (by phone)')}" if n in person["joined_by_phone"] else n
                    for n in person["numbers"]]
         people.append([person["name"], person["id_number"] or "", "\n".join(person["phones"]), person["complaints"],
-                       person["in_period"], "\n".join(numbers), "、".join(category(c) for c in person["categories"]),
+                       person["in_period"], "\n".join(numbers), t("、", ", ").join(category(c) for c in person["categories"]),
                        f"{latest['id']} {outcome}"])
     ambiguous = result["repeat_complainants"]["phone_matches_several"]
     how_people = how("repeat")
