@@ -61,7 +61,7 @@ def calendar_show(
     render.say(_("{year}: {count} trading days; data: {source}").format(year=year, count=trading_count,
                                                                        source=summary["source"])
                + ("" if cal.covered(year) else _(" — PROVISIONAL: import the official schedule")))
-    trading_word, closed_word, working_word, rest_word = _("trading"), _("closed"), _("working"), _("rest")
+    trading_word, closed_word, working_word, rest_word = _("trading"), _("market closed"), _("working"), _("rest")
     column = max(render.width(w) for w in (trading_word, closed_word, working_word, rest_word))
     for item in special:
         render.say(f"  {item['date']}  {render.pad(trading_word if item['trading_day'] else closed_word, column)}  "
