@@ -6,8 +6,8 @@ and whether the promised improvements (整改, CSA 8.2.4) were made.
 Counted from the report's own rows (`report.Builder`, the same as-of fold), so every figure here
 agrees with the report's summary. What the report does not hold is read beside it: the 12 months
 before the period (repeat complainants, the previous period's categories) and the improvement
-measures of complaints closed before the period began. `as_dict` is the one result: `analyze --json`
-prints it, and the text output and the report's 分析 sheet are drawn from its `sections`.
+measures of complaints closed before the period began. `Analysis.result` is the one result:
+`analyze --json` prints it, and the text output and the report's 分析 sheet are its `sections`.
 """
 
 from __future__ import annotations
@@ -145,7 +145,18 @@ class Seen:
     id_key: str | None  # id:NUMBER or uscc:CODE
     phone: str | None  # identity.phone_key
     in_period: bool = False
-    record: dict | None = None  # complaints of the period: their record as of the cut-off
+    who: dict | None = None  # complaints of the period: name, status and last callback as of the cut-off
+
+
+def _who(record: dict) -> dict:
+    callbacks = record.get("callbacks") or []
+    return {"name": record.get("name"), "institution": record.get("institution"), "status": record["status"],
+            "callback": callbacks[-1]["outcome"] if callbacks else None}
+
+
+def _measure(record: dict) -> dict:
+    """An improvement measure (CSA 9.2.2(b) item 4) and its rectification, as `rectification_deadline` reads it."""
+    return {"measure": record["investigation"]["improvement"], "rectification": record.get("rectification")}
 
 
 def _id_key(id_number: str | None, uscc: str | None) -> str | None:
@@ -157,7 +168,10 @@ def _id_key(id_number: str | None, uscc: str | None) -> str | None:
 
 
 class Analysis:
-    """Fed the report's entries (`add`), then the rest of the window (`finish`); `as_dict` is the result."""
+    """Fed the report's entries (`add`), then the rest of the window (`finish`), which sets `result`.
+
+    It keeps a few fields of each complaint, never the records: a firm's year is hundreds of thousands.
+    """
 
     def __init__(self, period: Period, cutoff: Cutoff, calendar, unmask: bool, branches: Iterable[str] | None = None):
         self.period, self.cutoff, self.calendar, self.unmask = period, cutoff, calendar, unmask
@@ -175,7 +189,7 @@ class Analysis:
         self.completed = self.recomplained = 0
         self.satisfied = self.dissatisfied = 0
         self.compensation, self.compensated = Decimal("0.00"), 0
-        self.measures: dict[str, dict] = {}  # number -> record with an improvement measure
+        self.measures: dict[str, dict] = {}  # number -> {measure, rectification}
         self.result: dict | None = None
 
     def _number(self, record: dict) -> str:
@@ -195,7 +209,7 @@ class Analysis:
             self.categories[record.get("category")] += 1
             self.seen.append(Seen(self._number(record), clock.day_of(record["received_at"]), record.get("category"),
                                   _id_key(record.get("id_number"), record.get("uscc")),
-                                  identity.phone_key(record.get("phone")), True, record))
+                                  identity.phone_key(record.get("phone")), True, _who(record)))
             if record.get("respondent"):
                 shown = self.respondents.setdefault(identity.person_key(record["respondent"]),
                                                     [record["respondent"].strip(), 0, 0])
@@ -232,7 +246,7 @@ class Analysis:
         if (record.get("investigation") or {}).get("improvement"):
             done = (record.get("rectification") or {}).get("done_at")
             if done is None or clock.day_of(done) >= period.start:
-                self.measures[self._number(record)] = record
+                self.measures[self._number(record)] = _measure(record)
 
     # -- the rest of the window ----------------------------------------------------------------
 
@@ -240,7 +254,7 @@ class Analysis:
         """Read the 12 months before the period and the measures outside the report's scope; compute."""
         self._earlier(ledger)
         for record in rectifying_at(ledger, self.cutoff, self.period.start, self.branches or None):
-            self.measures.setdefault(self._number(record), record)
+            self.measures.setdefault(self._number(record), _measure(record))
         self.result = self._compute()
         return self.result
 
@@ -305,9 +319,8 @@ class Analysis:
             in_period = [s for s in complaints if s.in_period]
             if len(complaints) < 2 or not in_period:
                 continue
-            latest = in_period[-1].record
-            named = next((s.record for s in reversed(in_period) if s.id_key), latest)  # the name given with the ID
-            callbacks = latest.get("callbacks") or []
+            latest = in_period[-1].who
+            named = next((s.who for s in reversed(in_period) if s.id_key), latest)  # the name given with the ID
             found.append({
                 "name": self._shown_name(named),
                 "id_number": self._shown_key(key),
@@ -317,8 +330,7 @@ class Analysis:
                 "numbers": [s.number for s in complaints],
                 "joined_by_phone": [s.number for s in complaints if not s.id_key],
                 "categories": list(dict.fromkeys(s.category for s in complaints if s.category)),
-                "latest": {"id": in_period[-1].number, "status": latest["status"],
-                           "callback": callbacks[-1]["outcome"] if callbacks else None},
+                "latest": {"id": in_period[-1].number, "status": latest["status"], "callback": latest["callback"]},
             })
         found.sort(key=lambda p: (-p["complaints"], p["numbers"][0]))
         return found, ambiguous
@@ -357,9 +369,9 @@ class Analysis:
 
     def _rectifications(self) -> list[dict]:
         items = []
-        for number, record in self.measures.items():
-            rectification = record.get("rectification") or {}
-            deadline = rectification_deadline(record)
+        for number, measure in self.measures.items():
+            rectification = measure["rectification"] or {}
+            deadline = rectification_deadline(measure)
             done = rectification.get("done_at")
             if deadline is None:
                 state, late = "untracked", None
@@ -370,7 +382,7 @@ class Analysis:
                 state, late = "overdue", self.cutoff.days_late(deadline)
             else:
                 state, late = "open", None
-            items.append({"id": number, "measure": record["investigation"]["improvement"],
+            items.append({"id": number, "measure": measure["measure"],
                           "owner": rectification.get("owner"), "due": rectification.get("due"),
                           "done_on": clock.day_of(done).isoformat() if done else None, "state": state,
                           "days_late": late, "note": rectification.get("note")})
