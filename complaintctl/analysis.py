@@ -22,6 +22,7 @@ from typing import Iterable
 
 from complaintctl import clock, codes, identity
 from complaintctl.asof import LAST_AT, Cutoff, as_stood, branch_filter, rectifying_at
+from complaintctl.complaint import typed_number
 from complaintctl.deadlines import rectification_deadline
 from complaintctl.i18n import _
 from complaintctl.report import (AFTER_EXTENSION, IN_PERIOD, ON_TIME, YES, Entry, Period, _month, _quarter, _year,
@@ -192,9 +193,6 @@ class Analysis:
         self.measures: dict[str, dict] = {}  # number -> {measure, rectification}
         self.result: dict | None = None
 
-    def _number(self, record: dict) -> str:
-        return f"{record['branch']}/{record['id']}" if record.get("branch") else record["id"]
-
     def _tallies(self, dept: str | None) -> tuple[Tally, Tally]:
         return self.overall, self.by_department.setdefault(dept, Tally())
 
@@ -207,7 +205,7 @@ class Analysis:
             reasonable = not record.get("unreasonable")
             self.unreasonable += not reasonable
             self.categories[record.get("category")] += 1
-            self.seen.append(Seen(self._number(record), clock.day_of(record["received_at"]), record.get("category"),
+            self.seen.append(Seen(typed_number(record.get("branch", ""), record["id"]), clock.day_of(record["received_at"]), record.get("category"),
                                   _id_key(record.get("id_number"), record.get("uscc")),
                                   identity.phone_key(record.get("phone")), True, _who(record)))
             if record.get("respondent"):
@@ -246,7 +244,7 @@ class Analysis:
         if (record.get("investigation") or {}).get("improvement"):
             done = (record.get("rectification") or {}).get("done_at")
             if done is None or clock.day_of(done) >= period.start:
-                self.measures[self._number(record)] = _measure(record)
+                self.measures[typed_number(record.get("branch", ""), record["id"])] = _measure(record)
 
     # -- the rest of the window ----------------------------------------------------------------
 
@@ -254,7 +252,7 @@ class Analysis:
         """Read the 12 months before the period and the measures outside the report's scope; compute."""
         self._earlier(ledger)
         for record in rectifying_at(ledger, self.cutoff, self.period.start, self.branches or None):
-            self.measures.setdefault(self._number(record), _measure(record))
+            self.measures.setdefault(typed_number(record.get("branch", ""), record["id"]), _measure(record))
         self.result = self._compute()
         return self.result
 
@@ -271,7 +269,7 @@ class Analysis:
                f"FROM complaints c WHERE c.received_day >= ? AND c.received_day < ?{only}")
         with ledger.reading() as conn:
             rows = conn.exec_driver_sql(sql, (self.start.isoformat(), self.period.start.isoformat(), *chosen),
-                                        stream=True).all()
+                                        stream=True)
             later = []
             for branch, number, received, category, id_number, uscc, phone, last_at in rows:
                 if last_at >= self.cutoff.before:
@@ -288,7 +286,7 @@ class Analysis:
                                       identity.phone_key(record.get("phone")))
 
     def _seen_before(self, branch, number, received, category, id_key, phone) -> None:
-        self.seen.append(Seen(f"{branch}/{number}" if branch else number, received, category, id_key, phone))
+        self.seen.append(Seen(typed_number(branch, number), received, category, id_key, phone))
         if received in self.previous:
             self.previous_categories[category] += 1
 
@@ -463,7 +461,7 @@ def record_disclosure(ledger, analysis: Analysis, by: str) -> None:
 
 @dataclass
 class Section:
-    key: str  # the as_dict key it shows
+    key: str  # what of `Analysis.result` it shows
     title: str
     headers: list[str]
     kinds: list[str]  # per column: text | int | percent | days | date | value (a Decimal is yuan, else a rate)
@@ -564,7 +562,7 @@ def sections(analysis: Analysis, zh: bool = True) -> list[Section]:
                  t("最近一件", "latest")],
                 ["text", "text", "text", "int", "int", "text", "text", "text"], people, how_people,
                 t("本期无重复投诉人", "no repeat complainants")),
-        Section("categories", t("易诉问题：一级类别", "Categories, first level (易诉问题)"),
+        Section("categories.groups", t("易诉问题：一级类别", "Categories, first level (易诉问题)"),
                 [t("一级类别", "category"), *change_headers], ["text", "int", "int", "int"], groups,
                 how("categories")),
         Section("categories", t("易诉问题：二级类别", "Categories, second level"),

@@ -327,6 +327,11 @@ def branch_code(text: str) -> str:
     return value
 
 
+def typed_number(branch: str, number: str) -> str:
+    """A complaint's number as the specialist types it: BRANCH/NUMBER in a firm ledger, NUMBER in a branch's file."""
+    return f"{branch}/{number}" if branch else number
+
+
 def format_id(year: int, seq: int) -> str:
     return f"TS-{year}-{seq:04d}"
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from complaintctl.backends import Reader, backend_for
-from complaintctl.complaint import apply, columns_of, record_json
+from complaintctl.complaint import apply, columns_of, record_json, typed_number
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.ledger import GENESIS_HASH, event_hash, sha256_file
 from complaintctl.i18n import _
@@ -261,7 +261,7 @@ def _finish(key: tuple[str, str], fold: Fold, archive: Path | None, found) -> No
     branch, number = key
     found.complaints += 1
     *columns, last_event, text = fold.stored
-    named = _named(branch, number)
+    named = typed_number(branch, number)
     problem = _compare(named, fold.record, fold.last_id, dict(zip(COLUMN_NAMES, columns)), last_event, text)
     if problem is None:
         problem, counted = _check_attachments(named, fold.record, archive / branch if archive and branch else archive)
@@ -332,14 +332,14 @@ def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archi
             row = snapshot.exec_driver_sql(NO_EVENTS_SQL, (last_id,)).first()
             if row:
                 result.fail(_("{number} has a current state but no events: it was not made by complaintctl").format(
-                    number=_named(*row)))
+                    number=typed_number(*row)))
 
 
 def _without_fold(snapshot, key) -> str:
     """Events of a complaint with no registration before them in the pass."""
     if snapshot.exec_driver_sql("SELECT 1 FROM complaints WHERE branch = ? AND id = ?", key).first():
         return _("{number}: the stored query columns differ from its events ({value})").format(
-            number=_named(*key), value="last_event")
+            number=typed_number(*key), value="last_event")
     return _missing(key)
 
 
@@ -349,7 +349,7 @@ def _unreadable(exc: BaseException) -> str:
 
 def _missing(key) -> str:
     return _("events of {number} exist but the complaint is missing from the current state").format(
-        number=_named(*key))
+        number=typed_number(*key))
 
 
 def _broken(event_id: int) -> str:
@@ -360,10 +360,6 @@ def _broken(event_id: int) -> str:
 def _changed(event_id: int, kind: str, complaint: str | None) -> str:
     return _("event {number} ({kind}{value}) was changed after it was written: its content no longer matches its "
              "hash").format(number=event_id, kind=kind, value=', ' + complaint if complaint else '')
-
-
-def _named(branch: str, number: str) -> str:
-    return f"{branch}/{number}" if branch else number
 
 
 def _compare(number: str, record: dict | None, last_id, columns: dict, last_event: int, text: str) -> str | None:

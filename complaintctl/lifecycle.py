@@ -17,7 +17,7 @@ from complaintctl import clock, codes, queries
 from complaintctl.complaint import (FIELD_BY_NAME, INVESTIGATION_ITEMS, STATUS_AFTER, acceptance_missing, apply,
                                     classification_problem, columns_of, complainant_key, describe_missing, format_id,
                                     parse_amount, parse_fields, parse_id, record_json, registration_missing,
-                                    transfer_problem)
+                                    transfer_problem, typed_number)
 from complaintctl.deadlines import extension_total, reached_callbacks
 from complaintctl.identity import same_person
 from complaintctl.errors import ComplaintError
@@ -694,7 +694,7 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
         return {"kind": kind_code, "file": source.name, "stored_as": str(stored.relative_to(archive)),
                 "sha256": sha, "size": source.stat().st_size}, []
 
-    return _change(ledger, f"{branch}/{number}" if branch else number, "attached", at, by, build)
+    return _change(ledger, typed_number(branch, number), "attached", at, by, build)
 
 
 def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:

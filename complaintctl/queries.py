@@ -9,7 +9,7 @@ from typing import Iterable
 
 from complaintctl import clock, codes
 from complaintctl.asof import Cutoff, branch_filter, open_at, rectifying_at, with_branch
-from complaintctl.complaint import complainant_shown
+from complaintctl.complaint import complainant_shown, typed_number
 from complaintctl.deadlines import Deadline, deadlines_for, rectification_deadline
 from complaintctl.ledger import Ledger
 from complaintctl.i18n import _
@@ -76,7 +76,7 @@ class Reminder:
     @property
     def number(self) -> str:
         """The complaint as the specialist types it: BRANCH/NUMBER in a firm ledger."""
-        return f"{self.branch}/{self.complaint}" if self.branch else self.complaint
+        return typed_number(self.branch, self.complaint)
 
 
 STATE_ORDER = {"overdue": 0, "due_today": 1, "due_soon": 2}
@@ -96,38 +96,30 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: dat
     calendar = ledger.calendar()
     cutoff = Cutoff(as_of, today or clock.today())
     found: list[Reminder] = []
+
+    def remind(record: dict, deadline: Deadline, window: int, who: str | None) -> None:
+        days_left = ((deadline.due - as_of).days if deadline.unit == "calendar"
+                     else calendar.count_days(as_of, deadline.due, deadline.unit))
+        if cutoff.missed(deadline):
+            state = "overdue"
+        elif deadline.due == as_of:
+            state = "due_today"
+        elif days_left <= (within if within is not None else window):
+            state = "due_soon"
+        else:
+            return
+        found.append(Reminder(record["id"], complainant_shown(record), who, deadline, state, days_left,
+                              record.get("branch", "")))
+
     for record in open_at(ledger, cutoff, branches):
         policy = ledger.policy_on(clock.day_of(record["received_at"]))
         windows = {"acceptance": policy.remind_acceptance, "completion": policy.remind_completion,
                    "regulator_reply": policy.remind_completion, "callback": 1, "escalation": 0}
         for deadline in deadlines_for(record, calendar, policy, unmet_only=True):
-            if deadline.met_at is not None:
-                continue
-            days_left = ((deadline.due - as_of).days if deadline.unit == "calendar"
-                         else calendar.count_days(as_of, deadline.due, deadline.unit))
-            if cutoff.missed(deadline):
-                state = "overdue"
-            elif deadline.due == as_of:
-                state = "due_today"
-            elif days_left <= (within if within is not None else windows[deadline.kind]):
-                state = "due_soon"
-            else:
-                continue
-            found.append(Reminder(record["id"], complainant_shown(record),
-                                  record.get("handler"), deadline, state, days_left, record.get("branch", "")))
+            if deadline.met_at is None:
+                remind(record, deadline, windows[deadline.kind], record.get("handler"))
     for record in rectifying_at(ledger, cutoff, branches=branches):
-        deadline = rectification_deadline(record)
-        days_left = (deadline.due - as_of).days  # a promised calendar date
-        if cutoff.missed(deadline):
-            state = "overdue"
-        elif deadline.due == as_of:
-            state = "due_today"
-        elif days_left <= (within if within is not None else REMIND_RECTIFICATION):
-            state = "due_soon"
-        else:
-            continue
         # The owner answers for a rectification, not the complaint's handler.
-        found.append(Reminder(record["id"], complainant_shown(record), record["rectification"]["owner"], deadline,
-                              state, days_left, record.get("branch", "")))
+        remind(record, rectification_deadline(record), REMIND_RECTIFICATION, record["rectification"]["owner"])
     found.sort(key=lambda r: (STATE_ORDER[r.state], r.deadline.due, r.branch, r.complaint, r.deadline.kind))
     return found

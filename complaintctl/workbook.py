@@ -538,8 +538,9 @@ def write_analysis(ws, report: Report) -> None:
             cells = [_AnalysisColumn(ws, kind) for kind in section.kinds]
             for row in section.rows:
                 sheet.add(*(cell(value) for cell, value in zip(cells, row)), merge_from=last_merge)
-            if section.title.endswith("二级类别"):
+            if section.key == "categories":  # the second level: charted against the previous period
                 chart_rows = (first - 1, sheet.n)
+                largest = max(max(row[1], row[2]) for row in section.rows)
         if section.how:
             sheet.add(_cell(ws, f"统计口径：{section.how}", align=HOW_ALIGN, border=None), merge_from=1)
     if chart_rows:
@@ -551,8 +552,7 @@ def write_analysis(ws, report: Report) -> None:
         _labels(chart, ws, 1, header + 1, last)
         chart.x_axis.scaling.orientation = "maxMin"  # the table's order, top down...
         chart.y_axis.crosses = "max"  # ...with the figures' axis at the bottom
-        rows = [row for section in sections(analysis) if section.title.endswith("二级类别") for row in section.rows]
-        _integer_ticks(chart.y_axis, max((max(row[1], row[2]) for row in rows), default=1))
+        _integer_ticks(chart.y_axis, largest)
         chart.height, chart.width = max(7.0, 3.0 + 1.1 * (last - header)), 24.0  # cm: two bars per category
         ws.add_chart(chart, f"A{sheet.n + 3}")
 

@@ -17,6 +17,7 @@ except ImportError:  # pragma: no cover
     from click.exceptions import UsageError
 
 from complaintctl import clock
+from complaintctl.complaint import typed_number
 from complaintctl.errors import USAGE, ComplaintError
 from complaintctl.i18n import _
 from complaintctl.cli.lazy import lazy
@@ -174,7 +175,7 @@ def chosen_branches(book, given: list[str] | None) -> list[str] | None:
 
 def shown_number(record: dict) -> str:
     """A complaint's number as typed back: BRANCH/NUMBER in a firm ledger."""
-    return f"{record['branch']}/{record['id']}" if record.get("branch") else record["id"]
+    return typed_number(record.get("branch", ""), record["id"])
 
 
 def whole_number(text: str) -> int:
