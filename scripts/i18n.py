@@ -143,8 +143,24 @@ def problems() -> list[str]:
     return found
 
 
+def content(mo: bytes) -> dict:
+    """What a compiled catalog says: each (context, id) with its string(s), and the plural rule.
+
+    Compared instead of the bytes: the header names the Babel version that wrote the file
+    (Generated-By), so a new Babel release must not make a catalog with the same messages "stale".
+    """
+    from babel.messages.mofile import read_mo
+
+    def frozen(value):
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
+    catalog = read_mo(io.BytesIO(mo))
+    messages = {(m.context, frozen(m.id)): frozen(m.string) for m in catalog if m.id}
+    return {"messages": messages, "plural_forms": catalog.plural_forms}
+
+
 def stale() -> bool:
-    return not MO.exists() or MO.read_bytes() != compiled(read_catalog())
+    return not MO.exists() or content(MO.read_bytes()) != content(compiled(read_catalog()))
 
 
 def main(argv: list[str]) -> int:
