@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 
 from complaintctl.errors import ComplaintError
@@ -35,7 +36,24 @@ def typed(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+_typing_at: datetime | None = None  # set by `typing_at`: the demo's steps are typed in when they happen
+
+
+@contextmanager
+def typing_at(moment: datetime):
+    """For the demo only: "now" is `moment` while its steps are recorded, so each event's recorded_at
+    is when a specialist would have typed it, and only the entries meant to be late are late."""
+    global _typing_at
+    previous, _typing_at = _typing_at, moment
+    try:
+        yield
+    finally:
+        _typing_at = previous
+
+
 def now() -> datetime:
+    if _typing_at is not None:
+        return _typing_at
     fake = os.environ.get(NOW_ENV)
     if fake:
         return parse_at(fake, option=NOW_ENV, check_future=False)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from complaintctl.clock import typed
 from complaintctl.errors import ComplaintError
-from complaintctl.i18n import _, pick
+from complaintctl.i18n import N_, _, pick
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,20 @@ TERMINATE_REASONS = CodeList("--reason", "CSA 9.1.1(d)", {
     "in-proceedings": ("进入调解仲裁诉讼程序", "taken to mediation, arbitration or court"),
     "other": ("其他终止情形", "other"),
 })
+
+DEADLINE_NAMES = {  # in the user's language
+    "acceptance": N_("acceptance decision"),
+    "completion": N_("completion"),
+    "callback": N_("callback"),
+    "regulator_reply": N_("regulator reply"),
+    "escalation": N_("escalation"),
+    "rectification": N_("rectification"),
+}
+
+
+def deadline_name(kind: str) -> str:
+    return _(DEADLINE_NAMES[kind]) if kind in DEADLINE_NAMES else kind
+
 
 DEADLINE_KINDS = {
     "acceptance": "受理决定",

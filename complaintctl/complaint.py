@@ -354,6 +354,8 @@ INVESTIGATION_ITEMS = ("facts_found", "cause", "accountability", "improvement", 
 def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) -> dict:
     """The record after one event. Pure: the same events always give the same record."""
     new = dict(record or {})
+    if "late_reason" in payload:  # why an entry was made late: the event's, never the complaint's (ledger.append)
+        payload = {k: v for k, v in payload.items() if k != "late_reason"}
     if kind == "registered":
         new = {"extensions": [], "escalations": [], "notes": [], "callbacks": [], "attachments": [],
                "reclassifications": [], "complainants": 1, "major": False, **payload}
@@ -363,6 +365,9 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
     elif kind == "amended":
         for name, (_old, value) in payload["changes"].items():
             new[name] = value
+        if payload.get("escalation_owed_since"):
+            # Found not to be major after all: the report owed since it became major stays owed (9.1.2(c)).
+            new["escalation_owed_since"] = payload["escalation_owed_since"]
     elif kind == "accepted":
         new["accepted_at"], new["accepted_by"] = at, actor
     elif kind == "rejected":

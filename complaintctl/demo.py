@@ -3,6 +3,7 @@
 Scenario (JSON): {"as_of": "YYYY-MM-DD", "branch": ..., "user": ...,
  "complaints": [{"register": {<register fields>, "at": ..., "by": ...},
                  "steps": [{"do": "accept" | "assign" | ..., "at": ..., "by": ..., <options>}]}]}
+A step may say it was typed in late: "typed_at" (when it was entered) and "late_reason" (补录原因).
 A step that breaks a rule stops the load with the complaint and step named.
 """
 
@@ -51,15 +52,21 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
         fields = dict(item["register"])
         at, by = clock.parse_at(fields.pop("at")), fields.pop("by")
         try:
-            number = lifecycle.register(ledger, fields, at=at, by=by).record["id"]
+            with clock.typing_at(at):
+                number = lifecycle.register(ledger, fields, at=at, by=by).record["id"]
             for step in item.get("steps", []):
                 options = dict(step)
                 kind = options.pop("do")
                 step_at, step_by = clock.parse_at(options.pop("at")), options.pop("by")
-                if kind == "amend":
-                    lifecycle.amend(ledger, number, options, at=step_at, by=step_by)
-                else:
-                    STEPS[kind](ledger, number, at=step_at, by=step_by, **options)
+                # Each step is typed in when it happens, unless the scenario says it was entered late (补录).
+                typed = clock.parse_at(options.pop("typed_at")) if "typed_at" in options else step_at
+                ledger.late_reason = options.pop("late_reason", None)
+                with clock.typing_at(typed):
+                    if kind == "amend":
+                        lifecycle.amend(ledger, number, options, at=step_at, by=step_by)
+                    else:
+                        STEPS[kind](ledger, number, at=step_at, by=step_by, **options)
+                ledger.late_reason = None
         except ComplaintError as exc:
             raise ComplaintError(_("{name}, complaint {index}: {exc}").format(name=source.name, index=index, exc=exc)) from None
     with ledger.transaction(write=False) as session:

@@ -117,6 +117,8 @@ class Ledger:
         self.upgrade_backup: Path | None = None  # set when opening upgraded an older schema
         self._busy_timeout_ms = busy_timeout_ms
         self._engine = None
+        # Why the entries this command makes are typed in late (--late-reason): kept in each event.
+        self.late_reason: str | None = None
         self._migrate()
         # Many branches: a server's ledger, or a file holding a firm ledger's backup.
         self.firm = self.backend.dialect != "sqlite" or self._branched
@@ -259,20 +261,40 @@ class Ledger:
 
     # -- the event log -------------------------------------------------------------------------
     def append(self, session: Session, complaint: str | None, kind: str, at: str, actor: str,
-               payload: dict, branch: str | None = None) -> Event:
+               payload: dict, branch: str | None = None, late_reason: str | None = None) -> Event:
         """The next event of the branch's chain (the working branch's when not given)."""
         from complaintctl.models import Event  # the ORM classes cost start-up time; read commands skip them
 
         branch = self.branch if branch is None else branch
-        last = session.connection().exec_driver_sql(HEAD_SQL, (branch,)).first()
-        prev = last[0] if last else GENESIS_HASH
+        conn = session.connection()
         recorded = clock.iso(clock.now())
+        if complaint is not None:
+            payload = self._late_entry(conn, complaint, at, payload, late_reason or self.late_reason)
+        last = conn.exec_driver_sql(HEAD_SQL, (branch,)).first()
+        prev = last[0] if last else GENESIS_HASH
         body = canonical_json(payload)
         row = Event(branch=branch, complaint=complaint, kind=kind, at=at, recorded_at=recorded, actor=actor,
                     payload=body, prev_hash=prev, hash=event_hash(prev, complaint, kind, at, recorded, actor, body))
         session.add(row)
         session.flush()
         return row
+
+    def _late_entry(self, conn, complaint: str, at: str, payload: dict, reason: str | None) -> dict:
+        """An entry dated into a period already reported needs a reason (DOMAIN: a late entry); the
+        reason, when given, is kept in the event."""
+        from complaintctl.late import export_covering
+
+        reason = (reason or "").strip()
+        if not reason:
+            export = export_covering(conn, clock.day_of(at))
+            if export is not None:
+                raise ComplaintError(_("{id}: this entry is dated {day}, within {period}, whose report was exported on "
+                                       "{exported} by {by}; give --late-reason saying why it is entered only now (the "
+                                       "next report lists it under 补录与更正)").format(
+                    id=complaint, day=clock.day_of(at), period=export.code, exported=clock.day_of(export.exported_at),
+                    by=export.by), "CSA 9.4")
+            return payload
+        return {**payload, "late_reason": reason}
 
     def chain(self, session: Session, branch: str | None = None) -> "ChainWriter":
         """Appends many events in one transaction at SQL speed (an import): the head kept in memory."""

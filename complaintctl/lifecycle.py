@@ -18,7 +18,7 @@ from complaintctl.complaint import (FIELD_BY_NAME, INVESTIGATION_ITEMS, STATUS_A
                                     classification_problem, columns_of, complainant_key, describe_missing, format_id,
                                     parse_amount, parse_fields, parse_id, record_json, registration_missing,
                                     transfer_problem, typed_number)
-from complaintctl.deadlines import extension_total, reached_callbacks
+from complaintctl.deadlines import escalation_since, extension_total, reached_callbacks
 from complaintctl.identity import same_person
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, sha256_file
@@ -79,9 +79,10 @@ def _shown(moment: datetime) -> str:
 def _in_order(record: dict, kind: str, at: datetime, received_at: str | None = None) -> None:
     """Business time decides the order (CSA 9.4: the ledger records what happened, when it happened).
 
-    No event is dated before the receipt, and no change of status before the previous one. While a
-    complaint is only received, the receipt is that previous change: when the registration was typed
-    in does not constrain what follows. `received_at`: the receipt after a correction in this event.
+    No event is dated before the receipt; no change of status before the previous one; and no event
+    before the state change that made it possible (`_made_possible_by`). While a complaint is only
+    received, the receipt is the previous change: when the registration was typed in does not
+    constrain what follows. `received_at`: the receipt after a correction in this event.
     """
     received = clock.from_iso(received_at or record["received_at"])
     what = _event_name(kind)
@@ -91,6 +92,41 @@ def _in_order(record: dict, kind: str, at: datetime, received_at: str | None = N
         last = clock.from_iso(record["status_at"])
         if at < last:
             raise ComplaintError(_("{what} dated {at} is before {id} became {status} ({last}); check --at").format(what=what, at=_shown(at), id=record['id'], status=record['status'], last=_shown(last)), "CSA 9.4")
+    enabled = _made_possible_by(record, kind)
+    if enabled is not None:
+        moment, step, by_day = enabled
+        first = clock.from_iso(moment)
+        if (at.astimezone(clock.SHANGHAI).date() < first.date()) if by_day else at < first:
+            raise ComplaintError(_("{what} dated {at} is before {id} {step} ({when}); it cannot have happened "
+                                   "earlier; check --at").format(what=what, at=_shown(at), id=record["id"],
+                                                                 step=_(step), when=_shown(first)), "CSA 9.4")
+
+
+def _made_possible_by(record: dict, kind: str) -> tuple[str, str, bool] | None:
+    """(when, what happened, compared by day) that an event of this kind needs before it, if any.
+
+    A callback follows the result; an investigation record the first assignment; an extension and an
+    unreasonable label the acceptance; the regulator reply the result (or the refusal, or the end of
+    handling); a report of a major complaint the day it became major (DOMAIN: "any event").
+    """
+    if kind == "called_back" and record.get("resolved_at"):
+        return record["resolved_at"], N_("was resolved"), False
+    if kind == "investigated":
+        assigned = [a["at"] for a in record.get("assignments", [])] or [record.get("assigned_at")]
+        if assigned[0]:
+            return min(assigned, key=clock.from_iso), N_("was assigned"), False
+    if kind in ("extended", "marked_unreasonable") and record.get("accepted_at"):
+        return record["accepted_at"], N_("was accepted"), False
+    if kind == "regulator_replied":
+        for key, step in (("resolved_at", N_("was resolved")), ("rejected_at", N_("was refused")),
+                          ("terminated_at", N_("was terminated"))):
+            if record.get(key):
+                return record[key], step, False
+    if kind == "escalated":
+        since = escalation_since(record)
+        if since:
+            return since, N_("became major"), True
+    return None
 
 
 EVENT_NAMES = {"amended": N_("the amendment"), "accepted": N_("the acceptance"), "rejected": N_("the refusal"),
@@ -132,7 +168,8 @@ def _warm(ledger: Ledger) -> None:
     ledger.policies()
 
 
-def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str, build) -> Outcome:
+def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str, build,
+            late_reason: str | None = None) -> Outcome:
     """Load, check (build raises to refuse), append the event, store the new state: one transaction."""
     _warm(ledger)
     with ledger.transaction() as session:
@@ -142,13 +179,13 @@ def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str,
         at_text = clock.iso(at)
         new = apply(record, kind, payload, at_text, by)
         _in_order(record, kind, at, new["received_at"])  # a receipt corrected by this event is the one that counts
-        event = ledger.append(session, record["id"], kind, at_text, by, payload, row.branch)
+        event = ledger.append(session, record["id"], kind, at_text, by, payload, row.branch, late_reason)
         _save(session, new, event.id, row)
     return Outcome(new, notices)
 
 
 def _escalation_notice(record: dict) -> list[str]:
-    if record.get("major") and not record.get("escalations"):
+    if escalation_since(record) and not record.get("escalations"):
         if record.get("group"):
             text = _("CSA 9.1.2(c): {id} is a group complaint, so a major one; report it at once and record the "
                      "report with `complaintctl escalate {id} --to ...`")
@@ -215,10 +252,25 @@ def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: 
             raise ComplaintError(_("--parent: unknown complaint number {parent_number}; a re-complaint links to a complaint in this ledger").format(parent_number=parent_number), "Firm 18(7)")
         payload["parent"] = parent_number
     at_text = clock.iso(at)
+    notices = _ticket_notice(ledger, session, fields.get("transfer_no"), number)
     event = ledger.append(session, number, "registered", at_text, by, payload, branch)
     record = apply(None, "registered", payload, at_text, by)
     _save(session, record, event.id)
-    return Outcome(record, _escalation_notice(record), [number])
+    return Outcome(record, notices + _escalation_notice(record), [number])
+
+
+def _ticket_notice(ledger: Ledger, session: Session, transfer_no: str | None, number: str) -> list[str]:
+    """A regulator's ticket is one complaint: a number already held is told, not refused (it may be a re-transfer)."""
+    if not transfer_no:
+        return []
+    column = ledger.backend.json_text("record", "transfer_no")
+    holders = [f"{branch}/{held}" if branch else held for branch, held in session.connection().exec_driver_sql(
+        f"SELECT branch, id FROM complaints WHERE {column} = ? AND id != ? ORDER BY branch, id",
+        (transfer_no, number)).all()]
+    if not holders:
+        return []
+    return [_("CSA 9.2.2(e): transfer ticket {ticket} is already held by {holders}; if it is the same complaint, "
+              "record it there").format(ticket=transfer_no, holders=", ".join(holders))]
 
 
 def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: str,
@@ -241,7 +293,7 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
         if not changes:
             raise ComplaintError(_("nothing changed: {id} already holds those values").format(id=record['id']))
         if "received_at" in changes:
-            _correct_receipt(session, record, clock.from_iso(changes["received_at"][1]), at, reason)
+            _correct_receipt(ledger, session, record, clock.from_iso(changes["received_at"][1]), at, reason)
         after = {**record, **fields}
         if "channel" in changes and after.get("channel") == "regulator":
             missing = [n for n in ("source", "transfer_no") if not after.get(n)]
@@ -257,13 +309,26 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
                     raise ComplaintError(_("{person} {role} {id}; the one who accepts or handles a complaint may not be its respondent (被投诉人): an upper level must reassign it first").format(person=person, role=role, id=record['id']),
                                          "CSA 7.7")
         payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
+        if "major" in changes and not changes["major"][1]:
+            payload.update(_not_major(record, reason))
         after = apply(record, "amended", payload, clock.iso(at), by)
-        return payload, _escalation_notice(after)
+        notices = _ticket_notice(ledger, session, fields["transfer_no"], record["id"]) if "transfer_no" in changes else []
+        return payload, notices + _escalation_notice(after)
 
-    return _change(ledger, complaint_id, "amended", at, by, build)
+    return _change(ledger, complaint_id, "amended", at, by, build, late_reason=reason)
 
 
-def _correct_receipt(session: Session, record: dict, received: datetime, at: datetime, reason: str | None) -> None:
+def _not_major(record: dict, reason: str | None) -> dict:
+    """Found not to be major: said with a reason, and the report owed since it became major stays owed."""
+    if not reason:
+        raise ComplaintError(_("{id} is a major complaint; saying it is not (--not-major) needs --reason").format(
+            id=record["id"]), "CSA 5.3, 9.1.2(c)")
+    since = escalation_since(record)
+    return {"escalation_owed_since": since} if since else {}
+
+
+def _correct_receipt(ledger: Ledger, session: Session, record: dict, received: datetime, at: datetime,
+                     reason: str | None) -> None:
     """The time of receipt drives every deadline: changing it is a correction, never an edit of history.
 
     Once the acceptance decision is made it needs a reason; and it may never fall after an event
@@ -274,6 +339,8 @@ def _correct_receipt(session: Session, record: dict, received: datetime, at: dat
         raise ComplaintError(_("--received-at {received} is later than the amendment itself ({at})").format(received=_shown(received), at=_shown(at)),
                              "CSA 9.4")
     decided = record.get("accepted_at") or record.get("rejected_at")
+    if not reason:
+        _no_passed_deadline_moves(ledger, record, received)
     if decided and not reason:
         raise ComplaintError(_("{id} was {value} on {day_of}; correcting its time of receipt moves every deadline, so give --reason").format(id=record['id'], value=_('accepted') if record.get('accepted_at') else _('rejected'), day_of=clock.day_of(decided)), "CSA 9.4")
     rows = session.connection().exec_driver_sql(
@@ -283,6 +350,21 @@ def _correct_receipt(session: Session, record: dict, received: datetime, at: dat
         kind, first = min(((kind, clock.from_iso(at)) for kind, at in rows), key=lambda row: row[1])
         if received > first:
             raise ComplaintError(_("--received-at {received} would fall after {get} recorded at {first}; a receipt cannot follow what it started").format(received=_shown(received), get=_event_name(kind), first=_shown(first)), "CSA 9.4")
+
+
+def _no_passed_deadline_moves(ledger: Ledger, record: dict, received: datetime) -> None:
+    """A corrected receipt that moves a deadline already passed when typed rewrites a missed (or met) day:
+    it needs a reason (DOMAIN: correcting the time of receipt)."""
+    today = clock.today()
+    before = {d.kind: d.due for d in deadlines(ledger, record)}
+    after = {d.kind: d.due for d in deadlines(ledger, {**record, "received_at": clock.iso(received)})}
+    for kind, due in before.items():
+        moved = after.get(kind)
+        if moved is not None and moved != due and min(due, moved) < today:
+            raise ComplaintError(_("correcting the receipt of {id} to {received} moves its {kind} deadline from {old} "
+                                   "to {new}, a day already past (today is {today}); give --reason").format(
+                id=record["id"], received=_shown(received), kind=codes.deadline_name(kind),
+                old=due, new=moved, today=today), "CSA 9.4")
 
 
 def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
@@ -298,9 +380,18 @@ def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outco
             raise ComplaintError(_("cannot accept {id} before it is classified: give it a business category with `complaintctl amend {id} --category CODE` (see `complaintctl codes`)").format(id=record['id']),
                                  "CSA 5.1")
         _avoid(record, by, _("the person accepting it (--by)"))
-        return {}, _escalation_notice(record)
+        return {}, _late_decision(ledger, record, at) + _escalation_notice(record)
 
     return _change(ledger, complaint_id, "accepted", at, by, build)
+
+
+def _late_decision(ledger: Ledger, record: dict, at: datetime) -> list[str]:
+    """A decision after the acceptance deadline is recorded as it happened, and said to be late."""
+    acceptance = next(d for d in deadlines(ledger, record) if d.kind == "acceptance")
+    if at.astimezone(clock.SHANGHAI).date() > acceptance.due:
+        return [_("CSA 9.1.2(a): decided after the acceptance deadline (受理期限 {due}); recorded as late").format(
+            due=acceptance.due)]
+    return []
 
 
 def _avoid(record: dict, person: str, who: str) -> None:
@@ -324,8 +415,9 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
 
     def build(session, record):
         _require_status(record, ("received",), _("reject"), "CSA 9.1.1")
+        _avoid(record, by, _("the person refusing it (--by)"))
         payload = {"reason": reason_code, "notified_via": via, "note": note}
-        notices: list[str] = []
+        notices: list[str] = _late_decision(ledger, record, at)
         if original:
             repeated = parse_id(original)[0]
             if repeated == record["id"]:
@@ -352,6 +444,7 @@ def assign(ledger: Ledger, complaint_id: str, *, handler: str, dept: str | None,
     def build(_session, record):
         _require_status(record, ("accepted", "assigned"), _("assign"), "CSA 9.2.2(a)")
         _avoid(record, handler, _("the handler"))
+        _avoid(record, by, _("the person assigning it (--by)"))
         notices = []
         if record["status"] == "accepted" and at.date() > clock.day_of(record["accepted_at"]):
             notices.append(_("CSA 9.2.2(a): the handler is normally assigned the day the complaint is accepted ({day_of}); recorded as {at}").format(day_of=clock.day_of(record['accepted_at']), at=at.date()))
@@ -365,7 +458,8 @@ def escalate(ledger: Ledger, complaint_id: str, *, to: str, note: str | None, at
         raise ComplaintError(_("--to may not be empty: name the body the report went to"))
 
     def build(_session, record):
-        _require_status(record, codes.OPEN_STATUSES, _("escalate"), "CSA 9.1.2(c)")
+        # Owed until made, whatever happened since: resolved, refused or terminated (close waits for it).
+        _require_status(record, codes.OPEN_STATUSES + codes.ENDED_STATUSES, _("escalate"), "CSA 9.1.2(c)")
         return {"to": to, "note": note}, []
 
     return _change(ledger, complaint_id, "escalated", at, by, build)
@@ -382,6 +476,11 @@ def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approve
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned"), _("extend"), "CSA 9.2.2(d)")
+        _avoid(record, by, _("the person asking for it (--by)"))
+        _avoid(record, approved_by, _("the approver (--approved-by)"))
+        if same_person(approved_by, record.get("handler")):
+            raise ComplaintError(_("the approver {person} is the handler of {id}; a handler never approves their own "
+                                   "extension").format(person=approved_by.strip(), id=record["id"]), "CSA 7.7, 9.2.2(d)")
         policy = policy_of(ledger, record)
         unit = unit_words(policy.completion_unit)
         if days < 1:
@@ -538,7 +637,7 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
                                  "CSA 9.2.2(b)")
         if (record.get("respondent") or record.get("respondent_dept")) and not respondent_via:
             raise ComplaintError(_("the opinion goes to the respondent (被投诉人) too: give --respondent-feedback-via, one of {choices}").format(choices=codes.FEEDBACK_VIA.choices()), "CSA 9.3")
-        if record.get("major") and not record.get("escalations"):
+        if escalation_since(record) and not record.get("escalations"):
             raise ComplaintError(_("{id} is a major complaint that was never reported: record the report with `complaintctl escalate {id} --to ...` before resolving it").format(id=record['id']),
                                  "CSA 9.1.2(c), 9.2.2(a)(2)")
         payload = {"result": result, **investigation, "compensation": paid, "feedback_via": via,
@@ -556,7 +655,8 @@ def regulator_reply(ledger: Ledger, complaint_id: str, *, note: str | None, at: 
     def build(_session, record):
         if record.get("channel") != "regulator":
             raise ComplaintError(_("{id} was received directly, not transferred by a regulator; there is no transfer system to answer").format(id=record['id']), "CSA 9.2.2(e)")
-        _require_status(record, ("resolved",), _("enter the regulator reply for"), "CSA 9.2.2(e)")
+        _require_status(record, ("resolved", "rejected", "terminated"), _("enter the regulator reply for"),
+                        "CSA 9.2.2(e)")
         if record.get("regulator_replied_at"):
             raise ComplaintError(_("the result of {id} was already entered into the regulator's system on {day_of}").format(id=record['id'], day_of=clock.day_of(record['regulator_replied_at'])), "CSA 9.2.2(e)")
         return {"note": note, "transfer_no": record.get("transfer_no"), "source": record.get("source")}, []
@@ -638,6 +738,8 @@ def mark_unreasonable(ledger: Ledger, complaint_id: str, *, evidence: str, appro
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned", "resolved"), _("mark unreasonable"), "CSA 9.1.4(a)(3)")
+        _avoid(record, by, _("the person labelling it (--by)"))
+        _avoid(record, approved_by, _("the approver (--approved-by)"))
         if record.get("unreasonable"):
             raise ComplaintError(_("{id} is already marked unreasonable").format(id=record['id']), "CSA 5.4(b)")
         return {"evidence": evidence, "approved_by": approved_by}, []
@@ -652,6 +754,7 @@ def reclassify(ledger: Ledger, complaint_id: str, *, category: str, reason: str,
 
     def build(_session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), _("reclassify"))
+        _avoid(record, by, _("the person reclassifying it (--by)"))
         if record.get("category") == to:
             raise ComplaintError(_("{id} is already in category {to}").format(id=record['id'], to=to))
         return {"from": record.get("category"), "to": to, "reason": reason}, []
@@ -700,17 +803,24 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
 def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
     def build(_session, record):
         _require_status(record, ("resolved", "rejected", "terminated"), _("close"), "CSA 9.3")
+        if escalation_since(record) and not record.get("escalations"):
+            raise ComplaintError(_("{id} became a major complaint on {day} and was never reported; record the report "
+                                   "with `complaintctl escalate {id} --to ...` before closing it").format(
+                id=record["id"], day=clock.day_of(escalation_since(record))), "CSA 9.1.2(c)")
         if record["status"] == "resolved":
             if not record.get("callbacks"):
                 raise ComplaintError(_("call back the complainant of {id} before closing it (`complaintctl callback`)").format(id=record['id']), "Firm 18(5)")
             if not reached_callbacks(record):
                 _tried_enough(ledger, record)
-            if record.get("channel") == "regulator" and not record.get("regulator_replied_at"):
-                raise ComplaintError(_("enter the result of {id} into the regulator's transfer system first (`complaintctl regulator-reply`)").format(id=record['id']), "CSA 9.2.2(e)")
-            # What closing depends on comes first in business time too, not only in the order typed.
-            needed = [(_("the callback"), c["at"]) for c in record["callbacks"]]
-            if record.get("regulator_replied_at"):
-                needed.append((_("the regulator reply"), record["regulator_replied_at"]))
+        if record.get("channel") == "regulator" and not record.get("regulator_replied_at"):
+            # Refused or terminated too: the regulator hears how its transfer ended (CSA 9.2.2(e)).
+            raise ComplaintError(_("enter the result of {id} into the regulator's transfer system first (`complaintctl regulator-reply`)").format(id=record['id']), "CSA 9.2.2(e)")
+        # What closing depends on comes first in business time too, not only in the order typed.
+        needed = [(_("the callback"), c["at"]) for c in record["callbacks"]]
+        if record.get("regulator_replied_at"):
+            needed.append((_("the regulator reply"), record["regulator_replied_at"]))
+        needed += [(_("the report"), e["at"]) for e in record.get("escalations", [])]
+        if needed:
             what, last = max(needed, key=lambda item: clock.from_iso(item[1]))
             if at < clock.from_iso(last):
                 raise ComplaintError(_("closing dated {at} is before {what} recorded at {from_iso}; check --at").format(at=_shown(at), what=what, from_iso=_shown(clock.from_iso(last))), "CSA 9.4")

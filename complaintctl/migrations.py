@@ -176,3 +176,17 @@ def m005_rectifications(run: Callable) -> None:
     run(f"ALTER TABLE complaints ADD COLUMN rectified_day {T}")
     # Partial: only complaints with a measure are indexed, so `warn` stays flat however old the ledger.
     run("CREATE INDEX ix_complaints_rectification ON complaints (rectified_day) WHERE rectification_due IS NOT NULL")
+
+
+# A late entry (补录): typed in on a later day than it is dated. Both times are stored in Shanghai time
+# with their offset, so the first ten characters are the days; the report's 补录与更正 finds these rows
+# through this partial index, however large the ledger.
+LATE_ENTRY = "substr(recorded_at, 1, 10) > substr(at, 1, 10)"
+
+
+@migration
+def m006_late_entries(run: Callable) -> None:
+    """Two partial indexes: the `exported` events, read by every dated write (an entry dated into a
+    reported period needs a reason), and the late entries, listed by the next report."""
+    run("CREATE INDEX ix_events_exported ON events (branch, id) WHERE kind = 'exported'")
+    run(f"CREATE INDEX ix_events_late ON events (at) WHERE {LATE_ENTRY}")

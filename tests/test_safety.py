@@ -190,7 +190,7 @@ def test_a_ledger_of_the_first_schema_is_upgraded_with_a_backup_first(cli, tmp_p
     conn = sqlite3.connect(old)
     assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == [
         "m001_initial", "m002_report_indexes", "m003_refold_0_11", "m004_branches",
-        "m005_rectifications"]
+        "m005_rectifications", "m006_late_entries"]
     assert conn.execute("SELECT count(*) FROM complaints WHERE ended_day IS NOT NULL").fetchone()[0] > 0
     # m003 rebuilt every record from its untouched events: the group complaint now has its escalation day.
     assert conn.execute("SELECT count(*) FROM complaints WHERE json_extract(record, '$.group') "
@@ -277,7 +277,7 @@ def test_kill_9_at_any_moment_leaves_the_ledger_before_or_after(db_path, cli, tm
         (["note", number, "进展", "--at", "2026-11-10"], 0),
         (["report", "--month", "2026-11", "--out", str(report), "--force"], 0),
         (["backup", str(tmp_path / "backups")], 0),
-        (["calendar", "add-holiday", "2026-12-31", "--note", "测试"], 0),
+        (["calendar", "add-holiday", "2026-12-31", "--note", "测试", "--reason", "测试"], 0),
         (["attach", number, str(letter), "--kind", "recording"], 0),
         (["tests.writer", "5"], 5),
     ]

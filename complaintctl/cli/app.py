@@ -9,7 +9,8 @@ import typer
 from complaintctl import __version__, clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
-from complaintctl.cli.common import At, By, ComplaintGroup, ComplaintId, Json, State, ledger, when, who, whole_number
+from complaintctl.cli.common import (At, By, ComplaintGroup, ComplaintId, Json, LateReason, State, ledger, when, who,
+                                     whole_number)
 from complaintctl.complaint import FIELDS, masked
 from complaintctl.deadlines import rectification_deadline
 from complaintctl.errors import ComplaintError
@@ -178,6 +179,7 @@ def register(
     at: Annotated[Optional[str], typer.Option(
         "--at", help="When it was registered, if typed in later than received. Same forms as --received-at. "
                      "Default: --received-at, else now.")] = None,
+    late_reason: LateReason = None,
     by: By = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; name every missing field instead.")] = False,
     parent: Annotated[Optional[str], typer.Option(
@@ -235,7 +237,7 @@ def amend(
 
 
 @app.command()
-def accept(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None, as_json: Json = False) -> None:
+def accept(ctx: typer.Context, complaint: ComplaintId, at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False) -> None:
     """Accept a complaint (受理, CSA 9.1.2) once its basic facts are on record (Firm 15)."""
     _done(ctx, lifecycle.accept(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, _("accepted"))
 
@@ -251,7 +253,7 @@ def reject(
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
     original: Annotated[Optional[str], typer.Option(
         "--original", help="With --reason duplicate: the complaint this one repeats (CSA 9.1.1(c)).")] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Decide not to accept (不予受理, CSA 9.1.1); the complainant must be told how and why."""
     outcome = lifecycle.reject(ledger(ctx), complaint, reason=reason, notified_via=notified_via, note=note,
@@ -264,7 +266,7 @@ def assign(
     ctx: typer.Context, complaint: ComplaintId,
     handler: Annotated[str, typer.Option("--handler", help="The handler (投诉处理人).", show_default=False)],
     dept: Annotated[Optional[str], typer.Option("--dept", help="Responsible department (责任部门).")] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Assign the handler (派发, CSA 9.2.2(a)); never the respondent (CSA 7.7). Again to reassign."""
     outcome = lifecycle.assign(ledger(ctx), complaint, handler=handler, dept=dept, at=when(at), by=who(ctx, by))
@@ -276,7 +278,7 @@ def escalate(
     ctx: typer.Context, complaint: ComplaintId,
     to: Annotated[str, typer.Option("--to", help="Body the report went to, e.g. 公司投诉工作小组.", show_default=False)],
     note: Annotated[Optional[str], typer.Option("--note", help="What was reported.")] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record the report of a major or group complaint (上报, CSA 9.1.2(c), 9.2.2(a)(2))."""
     outcome = lifecycle.escalate(ledger(ctx), complaint, to=to, note=note, at=when(at), by=who(ctx, by))
@@ -293,7 +295,7 @@ def extend(
         "--approved-by", help="Who approved it (审批人, CSA 9.2.2(d)). Required.")] = None,
     notified_via: Annotated[Optional[str], typer.Option(
         "--notified-via", help=_("How the complainant was told of the progress (CSA 9.2.1(d)): {choices}. Not needed after a `note --kind progress` dated by the original deadline.").format(choices=codes.NOTIFY_VIA.choices()))] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Extend the completion deadline (延期, CSA 9.2.2(d)); requested no later than the deadline.
 
@@ -309,7 +311,7 @@ def note(
     ctx: typer.Context, complaint: ComplaintId,
     text: Annotated[str, typer.Argument(help="The note.", show_default=False)],
     kind: Annotated[str, typer.Option("--kind", help=_("{choices}; progress = interim feedback to the complainant (CSA 9.2.1(d)).").format(choices=codes.NOTE_KINDS.choices()))] = "internal",
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Add a note to the investigation record, or record interim feedback (进展反馈)."""
     outcome = lifecycle.note(ledger(ctx), complaint, text=text, kind=kind, at=when(at), by=who(ctx, by))
@@ -338,7 +340,7 @@ def investigate(
     ctx: typer.Context, complaint: ComplaintId, facts_found: FactsFound = None, cause: Cause = None,
     accountability: Accountability = None, improvement: Improvement = None, suggestions: Suggestions = None,
     improvement_owner: ImprovementOwner = None, improvement_due: ImprovementDue = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record the investigation (调查记录, CSA 9.2.2(b)): any time from assignment until closing.
 
@@ -358,7 +360,7 @@ def investigate(
 def rectified(
     ctx: typer.Context, complaint: ComplaintId,
     note: Annotated[str, typer.Option("--note", help="What was done (整改情况).", show_default=False)],
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Mark the improvement measure carried out (整改完成, CSA 8.2.4); also after the complaint is closed."""
     outcome = lifecycle.rectified(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
@@ -378,7 +380,7 @@ def resolve(
     facts_found: FactsFound = None, cause: Cause = None, accountability: Accountability = None,
     improvement: Improvement = None, suggestions: Suggestions = None,
     compensation: Annotated[Optional[str], typer.Option("--compensation", help="Compensation paid, yuan (补偿金额).")] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record the result delivered to the complainant (办结, CSA 9.2.2(c), 9.3).
 
@@ -396,7 +398,7 @@ def resolve(
 def regulator_reply(
     ctx: typer.Context, complaint: ComplaintId,
     note: Annotated[Optional[str], typer.Option("--note", help="What was entered.")] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record that the result was entered into the regulator's transfer system (CSA 9.2.2(e))."""
     outcome = lifecycle.regulator_reply(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
@@ -414,7 +416,7 @@ def callback(
                                              "to this one (Firm 18(7)).")] = False,
     advised: Annotated[Optional[List[str]], typer.Option(
         "--advised", help=_("Dissatisfied: what the complainant was told they may turn to, repeatable (CSA 9.3(b)): {choices}.").format(choices=codes.ADVICE.choices()))] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record a callback (回访, Firm 18(5)), or an attempt that reached no one (--outcome unreachable).
 
@@ -432,7 +434,7 @@ def mark_unreasonable(
     evidence: Annotated[str, typer.Option("--evidence", help="The written investigation and evidence.",
                                           show_default=False)],
     approved_by: Annotated[str, typer.Option("--approved-by", help="Internal approval.", show_default=False)],
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Label an accepted complaint unreasonable (无理投诉, CSA 5.4(b), Appendix C); it is still handled."""
     outcome = lifecycle.mark_unreasonable(ledger(ctx), complaint, evidence=evidence, approved_by=approved_by,
@@ -445,7 +447,7 @@ def reclassify(
     ctx: typer.Context, complaint: ComplaintId,
     category: Annotated[str, typer.Option("--category", help="New CSA 5.1 category.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why.", show_default=False)],
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Change the business category (业务类别, CSA 5.1) with a recorded reason."""
     outcome = lifecycle.reclassify(ledger(ctx), complaint, category=category, reason=reason, at=when(at),
@@ -458,7 +460,7 @@ def attach(
     ctx: typer.Context, complaint: ComplaintId,
     file: Annotated[Path, typer.Argument(help="The file to archive.", show_default=False)],
     kind: Annotated[str, typer.Option("--kind", help=_("{choices}.").format(choices=codes.ATTACHMENT_KINDS.choices()), show_default=False)],
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Archive a recording, document or approval (CSA 9.4): copied beside the ledger, SHA-256 recorded."""
     outcome = lifecycle.attach(ledger(ctx), complaint, path=file, kind=kind, at=when(at), by=who(ctx, by))
@@ -471,7 +473,7 @@ def terminate(
     reason: Annotated[str, typer.Option("--reason", help=_("{choices}.").format(choices=codes.TERMINATE_REASONS.choices()),
                                         show_default=False)],
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """End an accepted complaint without a result (终止处理, CSA 9.1.1(d)).
 
@@ -483,7 +485,7 @@ def terminate(
 
 
 @app.command()
-def close(ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None, as_json: Json = False) -> None:
+def close(ctx: typer.Context, complaint: ComplaintId, at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False) -> None:
     """Close and archive (归档); kept until closed + 10 years (CSA 9.4).
 
     A resolved complaint needs its callback first; one whose complainant was never reached needs

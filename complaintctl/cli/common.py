@@ -122,7 +122,13 @@ class State:
 
 
 def ledger(ctx: typer.Context) -> ledgers.Ledger:
-    return ctx.find_root().obj.ledger
+    book = ctx.find_root().obj.ledger
+    reason = ctx.params.get("late_reason")
+    if reason is not None:  # a dated command's --late-reason: kept in the event it records (DOMAIN: a late entry)
+        if not reason.strip():
+            raise ComplaintError(_("--late-reason may not be empty"), "CSA 9.4")
+        book.late_reason = reason.strip()
+    return book
 
 
 def when(at: str | None) -> datetime:
@@ -144,6 +150,10 @@ At = Annotated[Optional[str], typer.Option(
                  "if wanted (2026-11-20 9:00, Shanghai time), or ISO 8601 with an offset. Default: now.")]
 By = Annotated[Optional[str], typer.Option(
     "--by", help="Who did it. Default: COMPLAINTCTL_USER, the configured user, else the OS user.")]
+LateReason = Annotated[Optional[str], typer.Option(
+    "--late-reason", metavar="TEXT",
+    help="Why this is entered only now (补录原因): required when --at falls in a period whose report was "
+         "already exported; the next report lists it (CSA 9.4).")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors still go to stderr.")]
 ComplaintId = Annotated[str, typer.Argument(metavar="ID", help="Complaint number (投诉编号), e.g. TS-2026-0001.",

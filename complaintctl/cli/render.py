@@ -12,19 +12,9 @@ from complaintctl import codes
 from complaintctl.deadlines import Deadline
 from complaintctl.i18n import N_, _, chinese
 
-KIND_LABEL = {
-    "acceptance": N_("acceptance decision"),
-    "completion": N_("completion"),
-    "callback": N_("callback"),
-    "regulator_reply": N_("regulator reply"),
-    "escalation": N_("escalation"),
-    "rectification": N_("rectification"),
-}
-
-
 def kind_text(kind: str) -> str:
     """A deadline's kind in the user's language."""
-    return _(KIND_LABEL[kind]) if kind in KIND_LABEL else kind
+    return codes.deadline_name(kind)
 
 
 def fancy() -> bool:
