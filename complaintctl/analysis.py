@@ -25,10 +25,11 @@ from complaintctl.asof import LAST_AT, Cutoff, as_stood, branch_filter, rectifyi
 from complaintctl.complaint import typed_number
 from complaintctl.deadlines import rectification_deadline
 from complaintctl.i18n import _
-from complaintctl.report import (AFTER_EXTENSION, IN_PERIOD, ON_TIME, YES, Entry, Period, _month, _quarter, _year,
-                                 records_as_of, Builder)
+from complaintctl.report import (AFTER_EXTENSION, IN_PERIOD, NOT_LABELLED, ON_TIME, REASONABLE, UNREASONABLE, Entry,
+                                 Period, _month, _quarter, _year, records_as_of, Builder)
 
 UNASSIGNED = None  # a complaint without a department: shown as 未指定
+NO_PREVIOUS_DATA = "无上期数据"
 
 
 def previous_period(period: Period) -> Period:
@@ -57,16 +58,18 @@ RULES = {
                "when it matches more than one); never by name alone. Listed: people with a complaint in the "
                "period and 2 or more from {start} to {end} (the period and the 12 months before)"),
     "categories": ("接收时间在本期、上期（{previous}）的投诉件数，均按统计时点的业务类别（CSA 5.1）；"
-                   "变化 = 本期 − 上期",
+                   "变化 = 本期 − 上期；上期台账中没有任何投诉时，上期与变化为“无上期数据”",
                    "complaints received in the period and in the previous one ({previous}), each by its category "
-                   "as of the cut-off (CSA 5.1); change = this period − the previous"),
-    "respondents": ("本期接收、被投诉人相同（忽略空格、全半角）的投诉 2 件及以上；合理诉求占比 = 未认定为无理投诉"
-                    "（CSA 5.4）的件数 ÷ 件数",
+                   "as of the cut-off (CSA 5.1); change = this period − the previous; when the ledger holds no "
+                   "complaint of the previous period, previous and change say so"),
+    "respondents": ("本期接收、被投诉人相同（忽略空格、全半角）的投诉 2 件及以上；合理诉求仅对已受理的投诉认定"
+                    "（CSA 5.4），合理诉求占比 = 未认定为无理投诉的已受理件数 ÷ 已受理件数",
                     "received in the period against the same employee (spaces and full-width ignored), 2 or more; "
-                    "reasonable share = not labelled unreasonable (CSA 5.4) ÷ complaints"),
-    "departments": ("本期接收、责任部门（处理部门；未指派时为被投诉部门）相同的投诉 2 件及以上；合理诉求占比同上",
+                    "only accepted complaints are reasonable or not (CSA 5.4): reasonable share = accepted and not "
+                    "labelled unreasonable ÷ accepted"),
+    "departments": ("本期接收、责任部门（处理部门；未指派时为被投诉部门）相同的投诉 2 件及以上；已受理、合理诉求及占比同上",
                     "received in the period with the same responsible department (the handling department, or "
-                    "the respondent's before assignment), 2 or more; reasonable share as above"),
+                    "the respondent's before assignment), 2 or more; accepted, reasonable and share as above"),
     "handling": ("本期办结的投诉，自接收日至办结日的交易日数（接收日为 T，于 T+n 办结即 n）；"
                  "第 90 百分位取最近秩（从小到大第 ⌈0.9n⌉ 个）",
                  "complaints completed in the period: trading days from the day received (T) to the day resolved "
@@ -75,8 +78,9 @@ RULES = {
                    "decisions on acceptance made on time ÷ those made in the period (CSA 9.1.2(a))"),
     "completion": ("按期或延期后按期办结 ÷ 本期办结（CSA 9.2.2(c)(d)）",
                    "completed on time, or on time after an extension ÷ completed in the period (CSA 9.2.2(c)(d))"),
-    "callback": ("按期回访 ÷ 回访期限在本期的投诉（Firm 18(5)）",
-                 "called back by the deadline ÷ complaints whose callback was due in the period (Firm 18(5))"),
+    "callback": ("按期回访 ÷ 回访期限在本期、截至统计时点已到期的投诉；未能联系不算回访（Firm 18(5)）",
+                 "called back by the deadline ÷ complaints whose callback was due in the period by the cut-off; an "
+                 "unreachable attempt is not a callback (Firm 18(5))"),
     "extension": ("本期办结的投诉中有延期的 ÷ 本期办结（CSA 9.2.2(d)）",
                   "complaints completed in the period that were extended ÷ completed in the period (CSA 9.2.2(d))"),
     "satisfaction": ("本期回访满意 ÷（满意 + 不满意）；未能联系不计",
@@ -84,15 +88,16 @@ RULES = {
     "recomplaint": ("本期办结的投诉中，截至统计时点因回访不满意而再投诉的 ÷ 本期办结（Firm 18(7)）",
                     "completed in the period and re-complained of after a dissatisfied callback by the cut-off "
                     "÷ completed in the period (Firm 18(7))"),
-    "unreasonable": ("本期接收的投诉中认定为无理投诉的 ÷ 本期接收（CSA 5.4）",
-                     "received in the period and labelled unreasonable ÷ received in the period (CSA 5.4)"),
+    "unreasonable": ("本期接收并已受理的投诉中认定为无理投诉的 ÷ 本期接收并已受理（CSA 5.4：仅对已受理的投诉认定）",
+                     "received in the period, accepted and labelled unreasonable ÷ received in the period and "
+                     "accepted (CSA 5.4: only accepted complaints are labelled)"),
     "compensation": ("办结日期在本期的赔偿金额合计（元）及件数", "compensation paid on complaints completed in the "
                      "period (yuan), and how many"),
     "rectifications": ("调查记录中的管理改进措施（CSA 9.2.2(b) 第4项、8.2.4）：截至统计时点已记录、本期初尚未完成的；"
-                       "逾期 = 过了整改期限仍未完成或晚于期限完成，天数为自然日",
+                       "逾期 = 过了整改期限仍未完成或晚于期限完成，天数为期限次日起的自然日（期限当日为 0）",
                        "improvement measures of the investigation record (CSA 9.2.2(b) item 4, 8.2.4) recorded by "
                        "the cut-off and not done before the period began; overdue = past the promised date and not "
-                       "done, or done after it; days are calendar days"),
+                       "done, or done after it; days are calendar days after the promised date (0 on that day)"),
 }
 
 RECTIFICATION_STATES = {"overdue": ("已逾期", "overdue"), "open": ("未到期", "not yet due"),
@@ -182,11 +187,11 @@ class Analysis:
         self.seen: list[Seen] = []
         self.categories: Counter = Counter()
         self.previous_categories: Counter = Counter()
-        self.respondents: dict[str, list] = {}  # person_key -> [name shown, complaints, reasonable]
-        self.departments: dict[str | None, list] = {}  # dept -> [complaints, reasonable]
+        self.respondents: dict[str, list] = {}  # person_key -> [name shown, complaints, accepted, reasonable]
+        self.departments: dict[str | None, list] = {}  # dept -> [complaints, accepted, reasonable]
         self.overall = Tally()
         self.by_department: dict[str | None, Tally] = {}
-        self.received = self.unreasonable = 0
+        self.received = self.accepted = self.unreasonable = 0
         self.completed = self.recomplained = 0
         self.satisfied = self.dissatisfied = 0
         self.compensation, self.compensated = Decimal("0.00"), 0
@@ -202,20 +207,26 @@ class Analysis:
         dept = row["dept"] or UNASSIGNED
         if row["scope"] == IN_PERIOD:
             self.received += 1
-            reasonable = not record.get("unreasonable")
-            self.unreasonable += not reasonable
+            # CSA 5.4 labels accepted complaints only (the ledger sheet's 合理/无理): a refused or undecided
+            # complaint is neither.
+            accepted = row["reasonable"] != NOT_LABELLED
+            reasonable = row["reasonable"] == REASONABLE
+            self.accepted += accepted
+            self.unreasonable += row["reasonable"] == UNREASONABLE
             self.categories[record.get("category")] += 1
             self.seen.append(Seen(typed_number(record.get("branch", ""), record["id"]), clock.day_of(record["received_at"]), record.get("category"),
                                   _id_key(record.get("id_number"), record.get("uscc")),
                                   identity.phone_key(record.get("phone")), True, _who(record)))
             if record.get("respondent"):
                 shown = self.respondents.setdefault(identity.person_key(record["respondent"]),
-                                                    [record["respondent"].strip(), 0, 0])
+                                                    [record["respondent"].strip(), 0, 0, 0])
                 shown[1] += 1
-                shown[2] += reasonable
-            counts = self.departments.setdefault(dept, [0, 0])
+                shown[2] += accepted
+                shown[3] += reasonable
+            counts = self.departments.setdefault(dept, [0, 0, 0])
             counts[0] += 1
-            counts[1] += reasonable
+            counts[1] += accepted
+            counts[2] += reasonable
         if row["decided_on"] in period:
             for tally in self._tallies(dept):
                 tally.decided += 1
@@ -232,8 +243,8 @@ class Analysis:
             if row["compensation"]:
                 self.compensation += row["compensation"]
                 self.compensated += 1
-        due = [c for c in entry.callbacks if c["due_in_period"] == YES]
-        if due:  # one complaint, one callback deadline (the report's sets)
+        due = [c for c in entry.callbacks if c["_counted"]]
+        if due:  # one complaint, one callback deadline (the report's sets): due by the cut-off and met or missed
             for tally in self._tallies(dept):
                 tally.callbacks_due += 1
                 tally.callbacks_on_time += due[0]["_met_on_time"]
@@ -346,9 +357,18 @@ class Analysis:
     def _shown_phone(self, phone: str) -> str:
         return phone if self.unmask else identity.mask_phone(phone)
 
+    @property
+    def previous_has_data(self) -> bool:
+        """Whether the ledger holds any complaint received in the previous period: without one, "0 → 3" would
+        read as a rise of 3 when there is nothing to compare with (the ledger began later, or was not kept)."""
+        return sum(self.previous_categories.values()) > 0
+
     def _category_rows(self) -> tuple[list[dict], list[dict]]:
+        compared = self.previous_has_data
+
         def row(code, label, now, before) -> dict:
-            return {"code": code, "label": label, "count": now, "previous": before, "change": now - before}
+            return {"code": code, "label": label, "count": now, "previous": before if compared else None,
+                    "change": now - before if compared else None}
 
         groups, categories = [], []
         for group, label in codes.CATEGORY_GROUPS.items():
@@ -362,7 +382,7 @@ class Analysis:
             unclassified = row(None, "未分类", self.categories[None], self.previous_categories[None])
             groups.append(unclassified)
             categories.append(dict(unclassified))
-        categories.sort(key=lambda r: (-r["count"], -r["previous"]))  # stable: the standard's order among equals
+        categories.sort(key=lambda r: (-r["count"], -(r["previous"] or 0)))  # stable: the standard's order among equals
         return groups, categories
 
     def _rectifications(self) -> list[dict]:
@@ -377,7 +397,8 @@ class Analysis:
                 state = "done_late" if deadline.met_late else "done"
                 late = (clock.day_of(done) - deadline.due).days if deadline.met_late else None
             elif self.cutoff.missed(deadline):
-                state, late = "overdue", self.cutoff.days_late(deadline)
+                # Calendar days after the promised date: 0 when the cut-off is that day (as the report counts).
+                state, late = "overdue", (self.cutoff.day - deadline.due).days
             else:
                 state, late = "open", None
             items.append({"id": number, "measure": measure["measure"],
@@ -397,12 +418,14 @@ class Analysis:
             "period": self.period.code, "as_of": self.cutoff.day.isoformat(), "previous_period": self.previous.code,
             "window": {"from": self.start.isoformat(), "to": self.cutoff.day.isoformat()}, "unmasked": self.unmask,
             "repeat_complainants": {"people": people, "phone_matches_several": ambiguous, "how": how["repeat"]},
-            "categories": {"groups": groups, "categories": categories, "how": how["categories"]},
+            "categories": {"groups": groups, "categories": categories, "previous_has_data": self.previous_has_data,
+                           "how": how["categories"]},
             "respondents": {"rows": self._concentration(
-                "name", ((name, n, reasonable) for name, n, reasonable in self.respondents.values())),
+                "name", ((name, n, accepted, reasonable) for name, n, accepted, reasonable in self.respondents.values())),
                 "how": how["respondents"]},
             "departments": {"rows": self._concentration(
-                "department", ((dept, n, reasonable) for dept, (n, reasonable) in self.departments.items())),
+                "department", ((dept, n, accepted, reasonable)
+                               for dept, (n, accepted, reasonable) in self.departments.items())),
                 "how": how["departments"]},
             "timeliness": {
                 "overall": self.overall.as_dict(),
@@ -414,8 +437,8 @@ class Analysis:
                                  "rate": rate(self.satisfied, self.satisfied + self.dissatisfied)},
                 "recomplaint": {"completed": self.completed, "recomplained": self.recomplained,
                                 "rate": rate(self.recomplained, self.completed)},
-                "unreasonable": {"received": self.received, "unreasonable": self.unreasonable,
-                                 "share": rate(self.unreasonable, self.received)},
+                "unreasonable": {"received": self.received, "accepted": self.accepted,
+                                 "unreasonable": self.unreasonable, "share": rate(self.unreasonable, self.accepted)},
                 "compensation": {"total": str(self.compensation), "complaints": self.compensated},
                 "how": {key: how[key] for key in ("satisfaction", "recomplaint", "unreasonable", "compensation")}},
             "rectifications": {
@@ -426,9 +449,10 @@ class Analysis:
 
     @staticmethod
     def _concentration(key: str, rows) -> list[dict]:
-        """Those named in 2 or more complaints: the most first."""
-        found = [{key: name, "complaints": n, "reasonable": reasonable, "reasonable_share": rate(reasonable, n)}
-                 for name, n, reasonable in rows if n >= 2]
+        """Those named in 2 or more complaints: the most first. The reasonable share is of those accepted (CSA 5.4)."""
+        found = [{key: name, "complaints": n, "accepted": accepted, "reasonable": reasonable,
+                  "reasonable_share": rate(reasonable, accepted)}
+                 for name, n, accepted, reasonable in rows if n >= 2]
         return sorted(found, key=lambda r: (-r["complaints"], r[key] is None, r[key] or ""))
 
     def rules(self) -> dict[str, tuple[str, str]]:
@@ -507,16 +531,21 @@ def sections(analysis: Analysis, zh: bool = True) -> list[Section]:
         how_people += t(f"。另有 {ambiguous} 件投诉的电话对应多人，未并入", f". {ambiguous} more complaints have a phone "
                         "of several people and were not joined")
     change_headers = [t("本期", "this period"), t("上期", "previous"), t("变化", "change")]
-    groups = [[t(row["label"], GROUP_ENGLISH.get(row["code"], "unclassified")), row["count"], row["previous"],
-               row["change"]]
+    no_data = t(NO_PREVIOUS_DATA, "no data")  # never "+N" against a period the ledger holds nothing of
+
+    def compared(row: dict) -> list:
+        return [row["count"], *((no_data, no_data) if row["previous"] is None else (row["previous"], row["change"]))]
+
+    groups = [[t(row["label"], GROUP_ENGLISH.get(row["code"], "unclassified")), *compared(row)]
               for row in result["categories"]["groups"]]
-    categories = [[category(row["code"]), row["count"], row["previous"], row["change"]]
-                  for row in result["categories"]["categories"]]
-    share_headers = [t("件数", "complaints"), t("合理诉求", "reasonable"), t("合理诉求占比", "reasonable share")]
-    respondents = [[row["name"], row["complaints"], row["reasonable"], row["reasonable_share"]]
+    categories = [[category(row["code"]), *compared(row)] for row in result["categories"]["categories"]]
+    share_headers = [t("件数", "complaints"), t("已受理", "accepted"), t("合理诉求", "reasonable"),
+                     t("合理诉求占比", "reasonable share")]
+    respondents = [[row["name"], row["complaints"], row["accepted"], row["reasonable"], row["reasonable_share"]]
                    for row in result["respondents"]["rows"]]
     unassigned = t("未指定", "none")
-    departments = [[row["department"] or unassigned, row["complaints"], row["reasonable"], row["reasonable_share"]]
+    departments = [[row["department"] or unassigned, row["complaints"], row["accepted"], row["reasonable"],
+                    row["reasonable_share"]]
                    for row in result["departments"]["rows"]]
     timeliness = result["timeliness"]
 
@@ -539,8 +568,10 @@ def sections(analysis: Analysis, zh: bool = True) -> list[Section]:
            f"completed {outcome['recomplaint']['completed']}, re-complained {outcome['recomplaint']['recomplained']}; ")
          + outcome_how["recomplaint"]],
         [t("无理投诉占比", "share unreasonable"), outcome["unreasonable"]["share"],
-         t(f"本期接收 {outcome['unreasonable']['received']} 件，无理投诉 {outcome['unreasonable']['unreasonable']} 件；",
-           f"received {outcome['unreasonable']['received']}, unreasonable {outcome['unreasonable']['unreasonable']}; ")
+         t(f"本期接收 {outcome['unreasonable']['received']} 件，其中已受理 {outcome['unreasonable']['accepted']} 件，"
+           f"无理投诉 {outcome['unreasonable']['unreasonable']} 件；",
+           f"received {outcome['unreasonable']['received']}, accepted {outcome['unreasonable']['accepted']}, "
+           f"unreasonable {outcome['unreasonable']['unreasonable']}; ")
          + outcome_how["unreasonable"]],
         [t("赔偿金额（元）", "compensation (yuan)"), Decimal(outcome["compensation"]["total"]),
          t(f"共 {outcome['compensation']['complaints']} 件；", f"{outcome['compensation']['complaints']} complaints; ")
@@ -556,12 +587,13 @@ def sections(analysis: Analysis, zh: bool = True) -> list[Section]:
                                    ("completion", "按期办结率", "completion"), ("callback", "回访及时率", "callback"),
                                    ("extension", "延期率", "extended")))
     return [
-        Section("repeat_complainants", t("易诉人群：重复投诉人", "Repeat complainants (易诉人群)"),
+        # 多次投诉人, not 重复投诉人: 重复投诉 is CSA 9.1.1(c)'s refusal, and 再投诉 Firm 18(7)'s re-complaint.
+        Section("repeat_complainants", t("易诉人群：多次投诉人", "Repeat complainants (易诉人群)"),
                 [t("投诉人", "complainant"), t("证件号码", "ID number"), t("电话", "phone"), t("件数", "complaints"),
                  t("其中本期", "in period"), t("投诉编号", "numbers"), t("业务类别", "categories"),
                  t("最近一件", "latest")],
                 ["text", "text", "text", "int", "int", "text", "text", "text"], people, how_people,
-                t("本期无重复投诉人", "no repeat complainants")),
+                t("本期无多次投诉人", "no repeat complainants")),
         Section("categories.groups", t("易诉问题：一级类别", "Categories, first level (易诉问题)"),
                 [t("一级类别", "category"), *change_headers], ["text", "int", "int", "int"], groups,
                 how("categories")),
@@ -569,10 +601,10 @@ def sections(analysis: Analysis, zh: bool = True) -> list[Section]:
                 [t("业务类别", "category"), *change_headers], ["text", "int", "int", "int"], categories,
                 how("categories"), t("本期与上期均无投诉", "no complaints in either period")),
         Section("respondents", t("被投诉人（2 件及以上）", "Respondents with 2 or more"),
-                [t("被投诉人", "respondent"), *share_headers], ["text", "int", "int", "percent"], respondents,
+                [t("被投诉人", "respondent"), *share_headers], ["text", "int", "int", "int", "percent"], respondents,
                 how("respondents"), t("无", "none")),
         Section("departments", t("责任部门（2 件及以上）", "Departments with 2 or more"),
-                [t("责任部门", "department"), *share_headers], ["text", "int", "int", "percent"], departments,
+                [t("责任部门", "department"), *share_headers], ["text", "int", "int", "int", "percent"], departments,
                 how("departments"), t("无", "none")),
         # Short headers: the table fits 80 columns; the title and the rules say the rest.
         Section("timeliness", t("办理时效（用时为交易日；受理、办结、回访为按期比率）",

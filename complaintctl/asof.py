@@ -31,10 +31,6 @@ class Cutoff:
             return deadline.met_late
         return deadline.due < self.day or (deadline.due == self.day and self.day_over)
 
-    def days_late(self, deadline: Deadline) -> int:
-        end = clock.day_of(deadline.met_at) if deadline.met_at else self.day
-        return max(1, (end - deadline.due).days)
-
 
 def fold(conn, branch: str, number: str, before: str) -> dict:
     """One complaint folded from its events dated before `before` (the registration always counts)."""

@@ -67,18 +67,24 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
     escalation = _escalation(record)
     if escalation and not (unmet_only and escalation.met_at):
         result.append(escalation)
-    if record.get("rejected_at"):
-        return result
-    if record.get("terminated_at"):
-        # Ended without a result (CSA 9.1.1(d)): what was pending ends with it; what was met stays met.
-        return [d for d in result if d.met_at is not None or d.kind == "acceptance"]
     resolved, replied = record.get("resolved_at"), record.get("regulator_replied_at")
-    regulator = record.get("channel") == "regulator" and not (unmet_only and replied)
+    ended = record.get("rejected_at") or record.get("terminated_at")
+    # A refused or terminated transfer closed before this rule (no reply, and none can be added now) owes nothing new.
+    owed_reply = not (ended and record.get("closed_at") and not replied)
+    regulator = record.get("channel") == "regulator" and owed_reply and not (unmet_only and replied)
+    # Ended without a result: refused (CSA 9.1.1), or terminated (9.1.1(d)). What was pending ends with
+    # it, except what is owed whatever happens: the report of a major complaint (kept above), and a
+    # transferred complaint's reply to the regulator (CSA 9.2.2(e)).
+    if ended and not regulator:
+        if record.get("terminated_at"):
+            return [d for d in result if d.met_at is not None or d.kind in ("acceptance", "escalation")]
+        return result
     if not (unmet_only and resolved) or regulator:
         extension = sum(e["days"] for e in record.get("extensions", []))
         completion = make("completion", received, policy.completion_days, extension, policy.completion_unit,
                           resolved)
-        if not (unmet_only and resolved):
+        # Only an accepted complaint is to be completed; before the decision its date serves the reply alone.
+        if not (unmet_only and resolved) and not ended and record.get("accepted_at"):
             result.append(completion)
         if regulator:
             # CSA 9.2.2(e): the result goes back into the regulator's transfer system, due with completion,
@@ -90,7 +96,7 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
             else:
                 reply = Deadline("regulator_reply", completion.due, completion.original_due, replied,
                                  completion.provisional, completion.unit)
-    if resolved:
+    if resolved and not ended:
         reached = reached_callbacks(record)  # an unreachable attempt confirms nothing (Firm 18(5))
         if not (unmet_only and reached):
             result.append(make("callback", day_of(resolved), policy.callback_days, 0, policy.callback_unit,
@@ -106,11 +112,19 @@ def reached_callbacks(record: dict) -> list[dict]:
 
 def _escalation(record: dict) -> Deadline | None:
     """CSA 9.1.2(c), 9.2.2(a)(2): a major or group complaint is reported at once: on the day it becomes major."""
-    if not record.get("major_since"):
+    since = escalation_since(record)
+    if not since:
         return None
-    due = day_of(record["major_since"])
+    due = day_of(since)
     done = [e["at"] for e in record.get("escalations", [])]
     return Deadline("escalation", due, due, min(done) if done else None, False, "calendar")
+
+
+def escalation_since(record: dict) -> str | None:
+    """When the complaint first became major: the report is owed from then until it is made, even
+    if it is later found not to be major (DOMAIN: escalation)."""
+    times = [t for t in (record.get("escalation_owed_since"), record.get("major_since")) if t]
+    return min(times, key=day_of) if times else None
 
 
 def uncovered_years(calendar: Calendar, deadlines: list[Deadline]) -> set[int]:

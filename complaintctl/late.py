@@ -20,6 +20,7 @@ from complaintctl.migrations import LATE_ENTRY
 class Export:
     """One `exported` event: the period it reported, as of which day, and when it was written."""
 
+    event: int  # its id: what was recorded after it has a greater one
     code: str  # 2026-10 | 2026Q3 | 2026
     start: date
     end: date
@@ -27,6 +28,14 @@ class Export:
     exported_at: str  # the event's recorded_at
     by: str
     headline: dict | None  # the figures it showed, when the export recorded them
+    scope: list  # a firm report's branches; [] for a branch's own file
+    branch: str  # whose chain recorded it: in a firm ledger, a branch's file moved in keeps its own exports
+
+    def covers(self, branch: str) -> bool:
+        """Whether this export's figures included the complaints of `branch`."""
+        if self.scope:
+            return branch in self.scope
+        return not self.branch or branch == self.branch
 
 
 def period_bounds(code: str) -> tuple[date, date] | None:
@@ -48,22 +57,23 @@ def period_bounds(code: str) -> tuple[date, date] | None:
 def exports(conn) -> list[Export]:
     """Every report export on record, oldest first (a partial index keeps this cheap, m006)."""
     found = []
-    for recorded, actor, payload in conn.exec_driver_sql(
-            "SELECT recorded_at, actor, payload FROM events WHERE kind = 'exported' ORDER BY id"):
+    for event, branch, recorded, actor, payload in conn.exec_driver_sql(
+            "SELECT id, branch, recorded_at, actor, payload FROM events WHERE kind = 'exported' ORDER BY id"):
         data = json.loads(payload)
         bounds = period_bounds(str(data.get("report", "")))
         if bounds is None or not data.get("as_of"):
             continue
-        found.append(Export(data["report"], *bounds, date.fromisoformat(data["as_of"]), recorded, actor,
-                            data.get("headline")))
+        found.append(Export(event, data["report"], *bounds, date.fromisoformat(data["as_of"]), recorded, actor,
+                            data.get("headline"), data.get("branches", []), branch))
     return found
 
 
-def export_covering(conn, day: date) -> Export | None:
-    """The first export whose figures included `day`, made after that day was over: an entry dated then
-    changes what it said. (An export while the day runs is a snapshot; the day's own work goes on.)"""
+def export_covering(conn, day: date, branch: str = "") -> Export | None:
+    """The first export whose figures included `day` at `branch`, made after that day was over: an entry
+    dated then changes what it said. (An export while the day runs is a snapshot; the day's work goes on.)"""
     for export in exports(conn):
-        if export.start <= day <= min(export.end, export.as_of) and day < clock.day_of(export.exported_at):
+        if (export.start <= day <= min(export.end, export.as_of) and day < clock.day_of(export.exported_at)
+                and export.covers(branch)):
             return export
     return None
 
@@ -74,6 +84,7 @@ def is_late(at: str, recorded_at: str) -> bool:
 
 @dataclass(frozen=True)
 class LateEntry:
+    event: int
     branch: str
     complaint: str
     kind: str
@@ -92,13 +103,21 @@ def late_entries(conn, start: date, end: date) -> list[LateEntry]:
     """
     first, last = start.isoformat(), (end + timedelta(days=1)).isoformat()
     rows = conn.exec_driver_sql(
-        f"SELECT branch, complaint, kind, at, recorded_at, actor, payload FROM events "
+        f"SELECT id, branch, complaint, kind, at, recorded_at, actor, payload FROM events "
         f"WHERE {LATE_ENTRY} AND complaint IS NOT NULL "
         f"AND ((at >= ? AND at < ?) OR (recorded_at >= ? AND recorded_at < ?)) ORDER BY at, id",
         (first, last, first, last)).all()
+    # A registration counts from its receipt, whatever --at (when it was typed in) says.
+    rows += conn.exec_driver_sql(
+        f"SELECT e.id, e.branch, e.complaint, e.kind, c.received_at, e.recorded_at, e.actor, e.payload "
+        f"FROM complaints c JOIN events e ON e.branch = c.branch AND e.complaint = c.id AND e.kind = 'registered' "
+        f"WHERE c.received_day >= ? AND c.received_day <= ? AND substr(e.recorded_at, 1, 10) > c.received_day "
+        f"AND NOT ({LATE_ENTRY.replace('recorded_at', 'e.recorded_at').replace('(at', '(e.at')})",
+        (start.isoformat(), end.isoformat())).all()
+    rows.sort(key=lambda row: (row[4], row[0]))
     found = []
-    for branch, complaint, kind, at, recorded, actor, payload in rows:
+    for event, branch, complaint, kind, at, recorded, actor, payload in rows:
         data = json.loads(payload)
-        found.append(LateEntry(branch, complaint, kind, at, recorded, actor, data.get("late_reason"),
+        found.append(LateEntry(event, branch, complaint, kind, at, recorded, actor, data.get("late_reason"),
                                "imported" in data))
     return found

@@ -269,7 +269,8 @@ class Ledger:
         conn = session.connection()
         recorded = clock.iso(clock.now())
         if complaint is not None:
-            payload = self._late_entry(conn, complaint, at, payload, late_reason or self.late_reason)
+            payload = self._late_entry(conn, branch, complaint, kind, at, recorded, payload,
+                                       late_reason or self.late_reason)
         last = conn.exec_driver_sql(HEAD_SQL, (branch,)).first()
         prev = last[0] if last else GENESIS_HASH
         body = canonical_json(payload)
@@ -279,22 +280,27 @@ class Ledger:
         session.flush()
         return row
 
-    def _late_entry(self, conn, complaint: str, at: str, payload: dict, reason: str | None) -> dict:
-        """An entry dated into a period already reported needs a reason (DOMAIN: a late entry); the
-        reason, when given, is kept in the event."""
-        from complaintctl.late import export_covering
+    def _late_entry(self, conn, branch: str, complaint: str, kind: str, at: str, recorded: str, payload: dict,
+                    reason: str | None) -> dict:
+        """An entry dated into a period already reported needs a reason (DOMAIN: a late entry); the reason
+        is kept in the event when the entry is late. A registration is dated by its receipt: that is the
+        day whose figures it changes, whatever --at (when it was typed in) says."""
+        from complaintctl.late import export_covering, is_late
 
+        dated = at
+        if kind == "registered" and payload.get("received_at"):
+            dated = min(at, payload["received_at"], key=clock.from_iso)
         reason = (reason or "").strip()
-        if not reason:
-            export = export_covering(conn, clock.day_of(at))
-            if export is not None:
-                raise ComplaintError(_("{id}: this entry is dated {day}, within {period}, whose report was exported on "
-                                       "{exported} by {by}; give --late-reason saying why it is entered only now (the "
-                                       "next report lists it under 补录与更正)").format(
-                    id=complaint, day=clock.day_of(at), period=export.code, exported=clock.day_of(export.exported_at),
-                    by=export.by), "CSA 9.4")
-            return payload
-        return {**payload, "late_reason": reason}
+        if reason:
+            return {**payload, "late_reason": reason} if is_late(dated, recorded) else payload
+        export = export_covering(conn, clock.day_of(dated), branch)
+        if export is not None:
+            raise ComplaintError(_("{id}: this entry is dated {day}, within {period}, whose report was exported on "
+                                   "{exported} by {by}; give --late-reason saying why it is entered only now (the "
+                                   "next report lists it under 补录与更正)").format(
+                id=complaint, day=clock.day_of(dated), period=export.code, exported=clock.day_of(export.exported_at),
+                by=export.by), "CSA 9.4")
+        return payload
 
     def chain(self, session: Session, branch: str | None = None) -> "ChainWriter":
         """Appends many events in one transaction at SQL speed (an import): the head kept in memory."""

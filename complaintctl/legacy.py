@@ -566,3 +566,17 @@ class _Numbers:
 def gaps(planned: Iterable[Planned]) -> dict[str, int]:
     """How many rows lack each thing an old ledger may not have recorded (marked 未记载)."""
     return dict(Counter(name for item in planned for name in item.unrecorded))
+
+
+def handled_by_respondent(planned: list[Planned]) -> list[tuple[int, str]]:
+    """(row, handler) of each row whose handler is its respondent: an old ledger may say so, and the
+    import records it as it was, but CSA 7.7 says an upper level must reassign it (shown by `show` too)."""
+    from complaintctl.identity import same_person
+
+    found = []
+    for plan in planned:
+        handlers = [payload.get("handler") for kind, _at, payload in plan.steps if kind == "assigned"]
+        if handlers and same_person(handlers[-1], plan.fields.get("respondent")):
+            found.append((plan.row, handlers[-1]))
+    return found
+

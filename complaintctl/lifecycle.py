@@ -185,6 +185,10 @@ def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str,
 
 
 def _escalation_notice(record: dict) -> list[str]:
+    if escalation_since(record) and not record.get("escalations") and not record.get("major"):
+        return [_("CSA 9.1.2(c): {id} was a major complaint from {day}; the report owed since then is still owed: record "
+                  "it with `complaintctl escalate {id} --to ...`").format(id=record["id"],
+                                                                         day=clock.day_of(escalation_since(record)))]
     if escalation_since(record) and not record.get("escalations"):
         if record.get("group"):
             text = _("CSA 9.1.2(c): {id} is a group complaint, so a major one; report it at once and record the "
@@ -265,8 +269,8 @@ def _ticket_notice(ledger: Ledger, session: Session, transfer_no: str | None, nu
         return []
     column = ledger.backend.json_text("record", "transfer_no")
     holders = [f"{branch}/{held}" if branch else held for branch, held in session.connection().exec_driver_sql(
-        f"SELECT branch, id FROM complaints WHERE {column} = ? AND id != ? ORDER BY branch, id",
-        (transfer_no, number)).all()]
+        f"SELECT branch, id FROM complaints WHERE {column} = ? AND NOT (branch = ? AND id = ?) ORDER BY branch, id",
+        (transfer_no, session.info.get("branch", ""), number)).all()]
     if not holders:
         return []
     return [_("CSA 9.2.2(e): transfer ticket {ticket} is already held by {holders}; if it is the same complaint, "
@@ -310,12 +314,14 @@ def amend(ledger: Ledger, complaint_id: str, given: dict, *, at: datetime, by: s
                                          "CSA 7.7")
         payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
         if "major" in changes and not changes["major"][1]:
+            _avoid(record, by, _("the person saying it is not major (--by)"))
             payload.update(_not_major(record, reason))
         after = apply(record, "amended", payload, clock.iso(at), by)
         notices = _ticket_notice(ledger, session, fields["transfer_no"], record["id"]) if "transfer_no" in changes else []
         return payload, notices + _escalation_notice(after)
 
-    return _change(ledger, complaint_id, "amended", at, by, build, late_reason=reason)
+    # A correction's --reason says why it was entered late too, unless --late-reason says so apart.
+    return _change(ledger, complaint_id, "amended", at, by, build, late_reason=ledger.late_reason or reason)
 
 
 def _not_major(record: dict, reason: str | None) -> dict:
@@ -362,9 +368,10 @@ def _no_passed_deadline_moves(ledger: Ledger, record: dict, received: datetime) 
         moved = after.get(kind)
         if moved is not None and moved != due and min(due, moved) < today:
             raise ComplaintError(_("correcting the receipt of {id} to {received} moves its {kind} deadline from {old} "
-                                   "to {new}, a day already past (today is {today}); give --reason").format(
+                                   "to {new}, and {past} had already passed when this is typed (today is {today}); "
+                                   "give --reason").format(
                 id=record["id"], received=_shown(received), kind=codes.deadline_name(kind),
-                old=due, new=moved, today=today), "CSA 9.4")
+                old=due, new=moved, past=min(due, moved), today=today), "CSA 9.4")
 
 
 def accept(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
@@ -847,6 +854,7 @@ def terminate(ledger: Ledger, complaint_id: str, *, reason: str, note: str | Non
 
     def build(_session, record):
         _require_status(record, ("accepted", "assigned"), _("terminate"), "CSA 9.1.1(d)")
+        _avoid(record, by, _("the person ending it (--by)"))
         return {"reason": reason_code, "note": note}, []
 
     return _change(ledger, complaint_id, "terminated", at, by, build)

@@ -29,6 +29,54 @@ def deadlines(ledger: Ledger, record: dict) -> list[Deadline]:
     return deadlines_for(record, ledger.calendar(), ledger.policy_on(clock.day_of(record["received_at"])))
 
 
+def counted_from(record: dict, kind: str) -> date:
+    """Day 0 of a deadline's count: the result's day for the callback, the receipt for the others."""
+    if kind == "callback" and record.get("resolved_at"):
+        return clock.day_of(record["resolved_at"])
+    return clock.day_of(record["received_at"])
+
+
+def corrections_prepared(ledger: Ledger) -> tuple[list, object] | None:
+    """The local corrections and the calendar without them, once for many complaints (the report); None if none."""
+    from complaintctl.calendar_data import corrections_in_force, without_corrections
+
+    corrected = corrections_in_force(ledger)
+    return (corrected, without_corrections(ledger, corrected)) if corrected else None
+
+
+def moved_by_correction(ledger: Ledger, found: list[Deadline], record: dict,
+                        prepared: tuple[list, object] | None | bool = False) -> list[dict | None]:
+    """For each deadline of `found` (as `deadlines` gave them): None, or what a local calendar correction
+    (add-holiday / add-workday / add-closure) changed, as {"was": ISO day, "days": [ISO days], "events": [ids]}:
+    the due day without the corrections, and the corrected days that moved it.
+
+    The without-corrections calendar (package and imported schedules) is built only when the ledger
+    has local corrections at all, so `show` of an uncorrected ledger costs one small query more.
+    """
+    if prepared is False:
+        prepared = corrections_prepared(ledger)
+    if not prepared:
+        return [None] * len(found)
+    corrected, base = prepared
+    calendar = ledger.calendar()
+    before = {(d.kind, i): d for i, d in enumerate(
+        deadlines_for(record, base, ledger.policy_on(clock.day_of(record["received_at"]))))}
+    marks: list[dict | None] = []
+    for i, deadline in enumerate(found):
+        was = before.get((deadline.kind, i))
+        if was is None or was.due == deadline.due or deadline.unit not in ("trading", "working"):
+            marks.append(None)
+            continue
+        start, last = counted_from(record, deadline.kind), max(was.due, deadline.due)
+        counts = (lambda c, d: c.is_working_day(d)) if deadline.unit == "working" else \
+            (lambda c, d: c.is_trading_day(d))
+        inside = [(day, event) for day, _kind, event in corrected if start < day <= last]
+        moving = [(day, event) for day, event in inside if counts(calendar, day) != counts(base, day)] or inside
+        marks.append({"was": was.due.isoformat(), "days": [day.isoformat() for day, _event in moving],
+                      "events": sorted({event for _day, event in moving})})
+    return marks
+
+
 def find(ledger: Ledger, *, status: str | None = None, category: str | None = None, handler: str | None = None,
          received_from: date | None = None, received_to: date | None = None, open_only: bool = False,
          branches: Iterable[str] | None = None) -> list[dict]:

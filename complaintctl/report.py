@@ -157,7 +157,7 @@ LEDGER_COLUMNS = _columns(
     ("extension_days", "延期天数", "int"), ("callback", "回访结果"), ("compensation", "赔偿金额（元）", "money"),
     ("reply_due", "监管回复期限", "date"), ("complainants", "投诉人数", "int"), ("group", "个体/群体"),
     ("major", "重大/一般"), ("escalated_on", "上报日期", "date"), ("reasonable", "合理/无理"),
-    ("parent", "原投诉编号"), ("scope", "统计范围"), ("provisional", "期限暂定"),
+    ("parent", "再投诉的原投诉编号"), ("scope", "统计范围"), ("provisional", "期限暂定"),
 )
 
 DELAY_COLUMNS = _columns(
@@ -184,8 +184,23 @@ PENDING, PENDING_OVERDUE, REJECTED = "未办结", "未办结（已超期）", "�
 TERMINATED = codes.STATUSES.label("terminated")  # 终止处理: ended without a result, never "completed"
 ACCEPTED, UNDECIDED = "受理", "待受理"
 IN_PERIOD, CARRIED_OVER = "本期接收", "上期结转"
-YES = "是"
+YES, NO = "是", "否"
 NOT_CALLED = "未回访"
+UNREACHED = codes.CALLBACK_OUTCOMES.label("unreachable")  # 未能联系: an attempt, never 按期 or 超期 (Firm 18(5))
+REASONABLE, UNREASONABLE = "合理诉求", "无理投诉"
+NOT_LABELLED = "—"  # CSA 5.4 labels accepted complaints only: a refused or undecided one is neither
+# How the report prints a channel. CSA 6 calls a complaint made to the firm itself 自行受理, which a reader
+# of a report full of 受理 decisions takes for "accepted"; users still type 自行受理 (codes.CHANNELS).
+CHANNEL_SHOWN = {"direct": "自行接收"}
+
+
+def channel_label(code: str | None) -> str:
+    return CHANNEL_SHOWN.get(code or "") or codes.CHANNELS.label(code)
+
+
+def overdue_text(kinds: list[str]) -> str:
+    """期末超期's cell: 否, or 是 naming the deadlines passed and still owed, e.g. 是（回访）."""
+    return f"{YES}（{'、'.join(DEADLINE_LABEL[k] for k in kinds)}）" if kinds else NO
 REJECT_LETTER = dict(zip(codes.REJECT_REASONS.entries, "abcdef"))
 DEADLINE_LABEL = codes.DEADLINE_KINDS
 
@@ -252,13 +267,22 @@ class Builder:
     def entry(self, record: dict) -> Entry:
         policy = self.ledger.policy_on(clock.day_of(record["received_at"]))
         deadlines = {d.kind: d for d in deadlines_for(record, self.calendar, policy)}
+        accepted = bool(record.get("accepted_at"))
+        if not accepted:
+            # Completion is owed only once a complaint is accepted (CSA 9.2.2(c)): a refused or still undecided
+            # one shows no 办结期限, and is never late or overdue on it; its acceptance decision is what is owed.
+            deadlines.pop("completion", None)
         period, cutoff = self.period, self.cutoff
         received = clock.day_of(record["received_at"])
         name, number, phone = self._person(record)
         acceptance, completion = deadlines["acceptance"], deadlines.get("completion")
         resolved = _on(record.get("resolved_at"))
+        closed = _on(record.get("closed_at"))
+        # 期末超期: the deadlines passed and still owed at the cut-off, named in the cell. A complaint closed
+        # (归档) by then owes nothing more: closing needs what it owes (a callback may end in unreachable attempts).
         # One truth: "未办结（已超期）" exactly when 期末超期 is 是.
-        overdue = any(d.met_at is None and cutoff.missed(d) for d in deadlines.values())
+        owed = [] if closed else [kind for kind, d in deadlines.items() if d.met_at is None and cutoff.missed(d)]
+        overdue = bool(owed)
         if record.get("rejected_at"):
             decision, decided, on_time = REJECTED, _on(record["rejected_at"]), REJECTED
         elif record.get("terminated_at"):
@@ -284,7 +308,7 @@ class Builder:
             "received_at": local(record["received_at"]), "complainant": name,
             "id_number": number, "phone": phone, **self._others(record), "respondent": _respondent(record),
             "category": codes.CATEGORIES.label(record.get("category")) or "未分类",
-            "method": codes.METHODS.label(record.get("method")), "channel": codes.CHANNELS.label(record.get("channel")),
+            "method": codes.METHODS.label(record.get("method")), "channel": channel_label(record.get("channel")),
             "request": record.get("request"), "facts": record.get("facts"),
             "investigation": _investigation(record), "result": _result(record), "feedback": _feedback(record),
             "acceptor": record.get("acceptor"), "handler": record.get("handler"),
@@ -305,9 +329,9 @@ class Builder:
             "_escalation": _escalation_state(escalation, cutoff),
             "_terminated_on": _on(record.get("terminated_at")),
             "_unreached": bool(callbacks) and not reached_callbacks(record),
-            "reasonable": "无理投诉" if record.get("unreasonable") else "合理诉求",
+            "reasonable": (UNREASONABLE if record.get("unreasonable") else REASONABLE) if accepted else NOT_LABELLED,
             "compensation": Decimal(compensation or "0.00"), "parent": record.get("parent"),
-            "overdue_at_end": YES if overdue else "否",
+            "overdue_at_end": overdue_text(owed), "_overdue": overdue, "_closed_on": closed,
             "provisional": YES if provisional else None,
         }
         gaps = record.get("unrecorded")  # what an imported old ledger never held; most records have none
@@ -338,50 +362,65 @@ class Builder:
                 continue
             rows.append({**common, "type": "超期", "deadline": DEADLINE_LABEL[kind],
                          "original_due": deadline.original_due, "due": deadline.due, "met_on": met,
-                         f"late_{deadline.unit}": self._days_late(deadline), "reason": _late_reason(record),
+                         f"late_{deadline.unit}": self._days_late(deadline, row["_closed_on"]),
+                         "reason": _late_reason(record),
                          "provisional": YES if deadline.provisional else None})
         return rows
 
-    def _days_late(self, deadline: Deadline) -> int:
-        """Days past the due day, up to the day it was met (or the cut-off), in the deadline's own unit."""
-        end = clock.day_of(deadline.met_at) if deadline.met_at else self.cutoff.day
+    def _days_late(self, deadline: Deadline, closed: date | None = None) -> int:
+        """Days after the due day, up to the day it was met (or the complaint closed, or the cut-off), in the
+        deadline's own unit: 0 on the due day itself, and over a weekend that follows it (as `warn` counts).
+        A deadline still unmet when its day is over is listed (DOMAIN: warn --as-of), 0 days late."""
+        end = clock.day_of(deadline.met_at) if deadline.met_at else (closed or self.cutoff.day)
         if deadline.unit == "calendar":
-            return max(1, (end - deadline.due).days)
-        # At least 1: a deadline missed over a weekend is still late.
-        return max(1, self.calendar.count_days(deadline.due, end, deadline.unit))
+            return max(0, (end - deadline.due).days)
+        return max(0, self.calendar.count_days(deadline.due, end, deadline.unit))
 
     def _callbacks(self, record: dict, deadline: Deadline | None, row: dict) -> list[dict]:
-        """Callbacks made in the period, and callbacks due in it (made or not)."""
+        """Callback attempts made in the period, and the callback due in it by the cut-off (made or not).
+
+        An unreachable attempt is not a callback (Firm 18(5); DOMAIN): its 是否按期回访 is 未能联系, and the
+        deadline is judged by the first callback that reached the complainant.
+        """
         if deadline is None:
             return []
-        due_in_period = deadline.due in self.period
+        cutoff = self.cutoff
+        # Due in the period and by the cut-off: a callback due after the moment looked at is not yet owed.
+        due_in_period = deadline.due in self.period and deadline.due <= cutoff.day
         done = record.get("callbacks", [])
+        reached = [c for c in done if c.get("outcome") != "unreachable"]
+        first = reached[0] if reached else None
         base = {"id": record["id"], "branch": row["branch"], "complainant": row["complainant"], "phone": row["phone"],
                 "handler": record.get("handler"), "resolved_on": row["resolved_on"], "due": deadline.due,
-                "due_in_period": YES if due_in_period else "否",
-                # An unreachable attempt is not a callback: on time only if someone was reached by the due day.
+                "due_in_period": YES if due_in_period else NO,
                 "_met_on_time": deadline.met_at is not None and not deadline.met_late,
+                # 回访及时率 counts it once it is decided: met, or missed (its day over); due today and not yet
+                # made is not missed.
+                "_counted": due_in_period and (deadline.met_at is not None or cutoff.missed(deadline)),
                 "provisional": YES if deadline.provisional and deadline.met_at is None else None}
         shown = [c for c in done if clock.day_of(c["at"]) in self.period]
         if not shown and due_in_period:
-            shown = done[:1]  # made before the period began, though due in it
+            # Made before the period began, though due in it: the attempts up to the first that reached someone.
+            shown = done[:done.index(first) + 1] if first is not None else done
         children = self._recomplaints(record) if shown else {}
         rows = []
         for callback in shown:
             called = clock.day_of(callback["at"])
-            if callback is not done[0]:
-                timely = "再次回访"
-            else:
+            if callback.get("outcome") == "unreachable":
+                timely = UNREACHED
+            elif callback is first:
                 timely = LATE if called > deadline.due else ON_TIME
+            else:
+                timely = "再次回访"
             rows.append({**base, "called_on": called, "method": codes.CALLBACK_METHODS.label(callback.get("method")),
                          "outcome": codes.CALLBACK_OUTCOMES.label(callback["outcome"]), "on_time": timely,
                          "caller": callback.get("by"), "note": callback.get("note"),
                          "recomplaint": children.get(callback["at"])})
-        if not done and (due_in_period or self.cutoff.missed(deadline)):
-            missed = self.cutoff.missed(deadline)
+        # Nobody reached yet: the callback is still owed, unless the complaint was closed after its attempts.
+        if first is None and not row["_closed_on"] and (due_in_period or cutoff.missed(deadline)):
+            missed = cutoff.missed(deadline)
             rows.append({**base, "outcome": NOT_CALLED, "on_time": f"{NOT_CALLED}（已超期）" if missed else NOT_CALLED})
         return rows
-
 
     def _recomplaints(self, record: dict) -> dict[str, str]:
         """Re-complaint number by the time of the callback that opened it (it is received at that moment)."""
@@ -465,6 +504,8 @@ def _reject_reason(record: dict) -> str | None:
         return None
     reason = rejection["reason"]
     text = f"{REJECT_LETTER[reason]}) {codes.REJECT_REASONS.label(reason)}"
+    if rejection.get("original"):  # CSA 9.1.1(c): the complaint it repeats (not a re-complaint, Firm 18(7))
+        text += f"（原投诉 {rejection['original']}）"
     return f"{text}：{rejection['note']}" if rejection.get("note") else text
 
 
@@ -527,7 +568,8 @@ class Summary:
         self.compensation = Decimal("0.00")
         self.by_month: dict[tuple[int, int], dict[str, int]] = {m: {} for m in period.months()}
         self.extended: set[str] = set()
-        self.due_callbacks: set[str] = set()
+        self.due_callbacks: set[str] = set()  # 本期应回访: due in the period, by the cut-off
+        self.counted_callbacks: set[str] = set()  # of those, met or missed at the cut-off: 回访及时率's denominator
         self.due_callbacks_on_time: set[str] = set()
         self.rows = 0
 
@@ -547,8 +589,10 @@ class Summary:
             self._count(f"method:{row['method']}", received)
             self.categories[row["category"]] = self.categories.get(row["category"], 0) + 1
             self.groups[row["category_group"]] = self.groups.get(row["category_group"], 0) + 1
-            for column in ("group", "major", "reasonable"):
+            for column in ("group", "major"):
                 self._count(row[column])
+            # CSA 5.4 labels accepted complaints only; refused and undecided ones are counted apart.
+            self._count(row["reasonable"] if row["reasonable"] != NOT_LABELLED else "not_labelled")
             if row["parent"]:
                 self._count("recomplaints", received)
         else:
@@ -559,6 +603,8 @@ class Summary:
                 self._count("decided_late", row["decided_on"])
             if row["decision"] == REJECTED:
                 self.reject_reasons[codes.REJECT_REASONS.label(row["_reject_code"])] += 1
+                if row["_reject_code"] == "duplicate":
+                    self._count("duplicates", row["decided_on"])
         if row["_terminated_on"] in period:
             self._count("terminated", row["_terminated_on"])
         if row["_escalation"] is not None and row["_escalation"] != "pending":
@@ -576,7 +622,7 @@ class Summary:
             self._count("undecided_at_end")
         if row["on_time"] in (PENDING, PENDING_OVERDUE):
             self._count("open_at_end")
-            if row["overdue_at_end"] == YES:
+            if row["_overdue"]:
                 self._count("open_overdue_at_end")
         for delay in entry.delays:
             if delay["type"] == "延期" and delay["requested_on"] in period:
@@ -586,6 +632,8 @@ class Summary:
         for callback in entry.callbacks:
             if callback["due_in_period"] == YES:
                 self.due_callbacks.add(callback["id"])
+            if callback["_counted"]:
+                self.counted_callbacks.add(callback["id"])
                 if callback["_met_on_time"]:
                     self.due_callbacks_on_time.add(callback["id"])
             if callback.get("called_on") in period:
@@ -594,6 +642,21 @@ class Summary:
 
     def get(self, key: str) -> int:
         return self.n.get(key, 0)
+
+    # What the report's words mean where a reader could take them two ways: the 汇总 sheet's 说明.
+    NOTES = (
+        "期末超期：截至统计时点已过期限、仍未完成的事项，“是”后括号内为期限类别（受理决定、办结、回访、监管转办回复、"
+        "重大投诉上报）；截至统计时点已归档的投诉为“否”。期限在统计截至日当天的，当天结束后才算超期。",
+        "超期天数：自期限次日起，按该期限的单位（交易日、工作日或自然日）计至完成日，未完成的计至归档日或统计截至日；"
+        "期限当日为 0（统计截至日即期限日、当天已过仍未完成的，列为超期 0 天，与 warn 相同）。",
+        "回访：未能联系的回访尝试不算回访，“是否按期回访”列为“未能联系”，是否按期看第一次联系上投诉人的回访"
+        "（Firm 18(5)）；回访及时率只计截至统计时点已到期的回访。",
+        "合理诉求、无理投诉（CSA 5.4）：仅对已受理的投诉认定；不予受理、待受理的投诉在台账“合理/无理”列为“—”，不计入。",
+        "办结期限：仅对已受理的投诉列出（CSA 9.2.2(c)）。",
+        "再投诉（Firm 18(7)）：回访不满意后提出的新投诉，台账“再投诉的原投诉编号”列注明原投诉；重复投诉（CSA 9.1.1(c)）："
+        "就已受理或答复的同一事实和理由再次投诉、不予受理的，“不予受理原因”列注明原投诉。二者分别统计。",
+        "投诉渠道“自行接收”：投诉人直接向本机构提出的投诉（CSA 6 所称“自行受理”），不表示已受理；是否受理见“受理决定”。",
+    )
 
     @property
     def satisfaction(self) -> float | None:
@@ -604,7 +667,7 @@ class Summary:
     # How each headline rate is counted, without this period's figures (the 分支机构 sheet's notes).
     RATE_RULES = {"受理及时率": "按期作出的受理决定 ÷ 本期作出的受理决定（CSA 9.1.2(a)）",
                   "按期办结率": "按期或延期后按期办结 ÷ 本期办结（CSA 9.2.2(c)(d)）",
-                  "回访及时率": "按期回访 ÷ 回访期限在本期的投诉",
+                  "回访及时率": "按期回访 ÷ 回访期限在本期、截至统计时点已到期的投诉（未能联系不算回访）",
                   "满意率": "回访满意 ÷（满意 + 不满意）"}
 
     def headline(self) -> list[tuple[str, float | str, str]]:
@@ -613,7 +676,7 @@ class Summary:
         decided = g("accepted") + g("rejected")
         completed = g("completed")
         on_time = g(f"completed:{ON_TIME}") + g(f"completed:{AFTER_EXTENSION}")
-        due, called = len(self.due_callbacks), len(self.due_callbacks_on_time)
+        due, called = len(self.counted_callbacks), len(self.due_callbacks_on_time)
         satisfied, dissatisfied = g("callback:满意"), g("callback:不满意")
 
         def rate(part: int, whole: int) -> float | str:
@@ -624,7 +687,9 @@ class Summary:
              f"本期作出的受理决定 {decided} 件中，按期作出 {decided - g('decided_late')} 件（CSA 9.1.2(a)）"),
             ("按期办结率", rate(on_time, completed),
              f"本期办结 {completed} 件中，按期或延期后按期 {on_time} 件（CSA 9.2.2(c)(d)）"),
-            ("回访及时率", rate(called, due), f"回访期限在本期的 {due} 件中，按期回访 {called} 件"),
+            ("回访及时率", rate(called, due),
+             f"回访期限在本期、截至统计时点已到期的 {due} 件中，按期回访 {called} 件（未能联系的尝试不算回访；"
+             "期限当日尚未回访的不计）"),
             ("满意率", rate(satisfied, satisfied + dissatisfied),
              f"本期回访满意 {satisfied} 次，不满意 {dissatisfied} 次；满意 ÷（满意 + 不满意）"),
         ]
@@ -632,8 +697,8 @@ class Summary:
     def sections(self) -> list[tuple[str, list[tuple[str, object, str]]]]:
         """(heading, [(item, value, how it is counted)]) for the summary sheet."""
         g = self.get
-        channels = [(f"  其中{label}", g(f"channel:{label}"), "投诉渠道")
-                    for label, _en in codes.CHANNELS.entries.values()]
+        channels = [(f"  其中{channel_label(code)}", g(f"channel:{channel_label(code)}"), "投诉渠道（CSA 6）")
+                    for code in codes.CHANNELS.entries]
         methods = [(f"  {label}", g(f"method:{label}"), "投诉方式") for label, _en in codes.METHODS.entries.values()]
         reasons = [(f"  {REJECT_LETTER[code]}) {label}", self.reject_reasons[label], "CSA 9.1.1")
                    for code, (label, _en) in codes.REJECT_REASONS.entries.items()]
@@ -653,7 +718,7 @@ class Summary:
                       (f"  其中{LATE}", g(f"completed:{LATE}"), "晚于办结期限"),
                       (f"本期{TERMINATED}", g("terminated"), "撤回或进入调解仲裁诉讼，未出处理结果，CSA 9.1.1(d)"),
                       ("期末未办结", g("open_at_end"), "截至统计时点未办结、未不予受理、未终止"),
-                      ("  其中已超期", g("open_overdue_at_end"), "有已过期未完成的期限"),
+                      ("  其中已超期", g("open_overdue_at_end"), "有已过期未完成的期限（台账“期末超期”列注明期限）"),
                       ("本期延期（次）", g("extensions"), "延期申请日期在本期，CSA 9.2.2(d)"),
                       ("本期延期（件）", len(self.extended), ""),
                       ("本期延期天数合计", g("extension_days"), ""),
@@ -661,13 +726,18 @@ class Summary:
             ("投诉性质（本期接收）", [("个体投诉", g("个体"), "CSA 5.2，投诉人数 < 10"),
                              ("群体投诉", g("群体"), "CSA 5.2，投诉人数 ≥ 10"),
                              ("重大投诉", g("重大"), "CSA 5.3，群体投诉均为重大投诉"), ("一般投诉", g("一般"), "CSA 5.3"),
-                             ("合理诉求", g("合理诉求"), "CSA 5.4"), ("无理投诉", g("无理投诉"), "CSA 5.4"),
-                             ("重复投诉（再投诉）", g("recomplaints"), "Firm 18(7)")]),
+                             (REASONABLE, g(REASONABLE), "CSA 5.4，仅对已受理的投诉认定"),
+                             (UNREASONABLE, g(UNREASONABLE), "CSA 5.4，仅对已受理的投诉认定"),
+                             ("  不予受理或待受理（不作认定）", g("not_labelled"), "截至统计时点未受理")]),
+            ("再投诉与重复投诉", [("再投诉（回访不满意后，Firm 18(7)）", g("recomplaints"),
+                           "本期接收、因回访不满意提出并关联原投诉的新投诉，照常受理办理"),
+                          ("重复投诉不予受理（CSA 9.1.1(c)）", g("duplicates"),
+                           "本期以同一事实和理由重复投诉为由不予受理的，即上文 c) 项；台账注明原投诉编号")]),
             ("重大投诉上报", [("按时上报", g("escalation:on_time"), "成为重大投诉当日上报，CSA 9.1.2(c)"),
                         ("超时上报", g("escalation:late"), "晚于成为重大投诉当日"),
                         ("未上报（已超期）", g("escalation:missing"), "截至统计时点")]),
-            ("回访情况", [("本期应回访（件）", len(self.due_callbacks), "回访期限在本期"),
-                      ("本期已回访（次）", g("callbacks"), "回访日期在本期"), *outcomes,
+            ("回访情况", [("本期应回访（件）", len(self.due_callbacks), "回访期限在本期、不晚于统计截至日"),
+                      ("本期已回访（次）", g("callbacks"), "回访日期在本期，含未能联系的尝试"), *outcomes,
                       ("无法联系（件）", g("unreached"), "本期有回访尝试、截至统计时点均未能联系"),
                       ("满意率", "—" if self.satisfaction is None else self.satisfaction, "满意 ÷（满意 + 不满意）")]),
         ]
@@ -675,7 +745,7 @@ class Summary:
     MONTH_COLUMNS = (("received", "接收"), (f"channel:{codes.CHANNELS.label('regulator')}", "其中监管转办"),
                      ("accepted", "受理"), ("rejected", "不予受理"), ("completed", "办结"),
                      (f"completed:{LATE}", "其中超期办结"), ("extensions", "延期（次）"), ("callbacks", "回访（次）"),
-                     ("callback:满意", "回访满意"), ("recomplaints", "重复投诉"), ("compensation", "赔偿金额（元）"))
+                     ("callback:满意", "回访满意"), ("recomplaints", "再投诉"), ("compensation", "赔偿金额（元）"))
 
     def month_rows(self, cutoff: date) -> list[list[object]]:
         """One row per month; a month that begins after the cut-off has no figures yet: "—"."""
@@ -707,10 +777,19 @@ class Report:
     branches: dict[str, str] = field(default_factory=dict)  # a firm report's branches: code → name
     by_branch: dict[str, Summary] = field(default_factory=dict)  # each branch's figures, counted as the firm's
     analysis: object = None  # analysis.Analysis: the 分析 sheet, counted from the same entries
+    late_entries: list = field(default_factory=list)  # late.LateEntry: the 补录与更正 sheet
+    calendar_corrections: list = field(default_factory=list)  # calendar_data.corrections: the same sheet
+    all_corrections: list = field(default_factory=list)  # every one, to find those that moved a deadline in scope
+    previous: object = None  # late.Export: the last export of this period and scope, to say what changed since
 
     @property
     def firm(self) -> bool:
         return bool(self.branches)
+
+    @property
+    def scope(self) -> list[str]:
+        """The branches it covers (a firm's), or none: a branch's own file."""
+        return sorted(self.branches)
 
 
 def default_name(period: Period) -> str:
@@ -749,9 +828,70 @@ def prepare(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = N
         title = f"{'、'.join(chosen.values())}（{len(chosen)} 家分支机构）" if branches else f"全公司（{len(chosen)} 家分支机构）"
     else:
         title = config(ledger).get("branch", "")
-    return Report(period, day, title, now.replace(tzinfo=None), unmask, path, Summary(period), set(),
-                  [p for p in ledger.policies() if p.effective_from <= day], branches=chosen,
-                  by_branch={code: Summary(period) for code in chosen})
+    report = Report(period, day, title, now.replace(tzinfo=None), unmask, path, Summary(period), set(),
+                    [p for p in ledger.policies() if p.effective_from <= day], branches=chosen,
+                    by_branch={code: Summary(period) for code in chosen})
+    _corrections(ledger, report)
+    return report
+
+
+def _corrections(ledger: Ledger, report: Report) -> None:
+    """What was entered late or corrected that touches the period (补录与更正), and the last export of it."""
+    from complaintctl.calendar_data import corrections
+    from complaintctl.late import exports, late_entries
+
+    period = report.period
+    with ledger.reading() as conn:
+        found = late_entries(conn, period.start, period.end)
+        earlier = [e for e in exports(conn) if e.code == period.code and e.scope == report.scope]
+    # An old ledger's rows brought in by `import` are history, not late steps; a firm report lists its branches'.
+    report.late_entries = [e for e in found if not e.imported and (not report.firm or e.branch in report.branches)]
+    report.calendar_corrections = corrections(ledger, period.start, period.end)
+    report.all_corrections = corrections(ledger, date(1990, 1, 1), date(2100, 12, 31))
+    # Compared only with the same cut-off: a mid-month export is not a different truth, only an earlier one.
+    same = [e for e in earlier if e.as_of == report.cutoff]
+    report.previous = same[-1] if same else None
+
+
+# The figures an export records, so exporting the period again can say which changed (DOMAIN: a late entry).
+FIGURE_KEYS = (("acceptance_on_time_rate", "受理及时率"), ("completion_on_time_rate", "按期办结率"),
+               ("callback_on_time_rate", "回访及时率"), ("satisfaction_rate", "满意率"))
+COUNT_KEYS = (("received", "本期接收投诉"), ("accepted", "本期受理"), ("rejected", "本期不予受理"),
+              ("completed", "本期办结"), ("completed_late", "其中超期办结"), ("terminated", "本期终止处理"),
+              ("open_at_end", "期末未办结"), ("open_overdue_at_end", "期末未办结且已超期"))
+FIGURE_LABELS = dict(FIGURE_KEYS + COUNT_KEYS)
+
+
+def figures(summary: Summary) -> dict:
+    """The headline rates (None where nothing was due) and counts, as the export records them."""
+    rates = {name: value for name, value, _how in summary.headline()}
+    found = {key: (round(rates[label], 4) if isinstance(rates.get(label), float) else None)
+             for key, label in FIGURE_KEYS}
+    counts = {"completed_late": summary.get(f"completed:{LATE}")}
+    found.update({key: counts.get(key, summary.get(key)) for key, _label in COUNT_KEYS})
+    return found
+
+
+def changed_since_previous(report: Report) -> list[tuple[str, object, object]]:
+    """(key, before, now) for each figure that differs from the last export of the same period and scope."""
+    before = (report.previous.headline if report.previous else None) or {}
+    now = figures(report.summary)
+    return [(key, before.get(key), value) for key, value in now.items() if key in before and before[key] != value]
+
+
+def late_since_previous(report: Report) -> list:
+    """The late entries typed in after the last export of this period and dated within it: why figures moved."""
+    if report.previous is None:
+        return []
+    return [e for e in report.late_entries
+            if e.event > report.previous.event and clock.day_of(e.at) in report.period]
+
+
+def corrections_since_previous(report: Report) -> list[dict]:
+    """The calendar corrections typed in after the last export of this period that moved its deadlines."""
+    if report.previous is None:
+        return []
+    return [c for c in report.calendar_corrections if c["event"] > report.previous.event]
 
 
 def entries(ledger: Ledger, report: Report, listener: Listener | None = None) -> Iterator[Entry]:
@@ -764,8 +904,16 @@ def entries(ledger: Ledger, report: Report, listener: Listener | None = None) ->
 
     only = list(report.branches) if report.firm and len(report.branches) < len(known_branches(ledger)) else None
     report.analysis = Analysis(report.period, cutoff, builder.calendar, report.unmasked, only)
+    from complaintctl import queries
+
+    prepared = queries.corrections_prepared(ledger) if report.all_corrections else None
+    moving: set[int] = set()  # the correction events that moved a deadline of a complaint in the report
     for record in records_as_of(ledger, report.period, cutoff, listener, only):
         entry = builder.entry(record)
+        if prepared:
+            found = deadlines_for(record, builder.calendar, ledger.policy_on(clock.day_of(record["received_at"])))
+            for mark in queries.moved_by_correction(ledger, found, record, prepared):
+                moving.update(mark["events"] if mark else ())
         report.summary.add(entry)
         report.analysis.add(entry)
         if report.firm and entry.row["branch"] in report.by_branch:
@@ -773,6 +921,9 @@ def entries(ledger: Ledger, report: Report, listener: Listener | None = None) ->
         report.provisional_years |= entry.provisional_years
         yield entry
     report.analysis.finish(ledger)
+    listed = {c["event"] for c in report.calendar_corrections}
+    report.calendar_corrections += [c for c in report.all_corrections if c["event"] in moving and c["event"] not in listed]
+    report.calendar_corrections.sort(key=lambda c: c["event"])
 
 
 def publish(ledger: Ledger, report: Report, written: Path, *, by: str) -> None:
@@ -784,7 +935,8 @@ def publish(ledger: Ledger, report: Report, written: Path, *, by: str) -> None:
         report.sha256 = sha256_file(written)
         ledger.record("exported", by, {
             "report": report.period.code, "as_of": report.cutoff.isoformat(), "file": str(report.path.resolve()),
-            "sha256": report.sha256, "complaints": report.summary.rows, "unmasked": report.unmasked})
+            "sha256": report.sha256, "complaints": report.summary.rows, "unmasked": report.unmasked,
+            "headline": figures(report.summary), **({"branches": report.scope} if report.firm else {})})
         os.replace(written, report.path)
     finally:
         if written.exists():

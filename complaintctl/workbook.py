@@ -29,9 +29,10 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from complaintctl import clock
 from complaintctl.i18n import _
 from complaintctl.progress import Listener
-from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, Column, Entry, Report,
+from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, Column, Entry, Report, local,
                                  Summary)
 
 FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "int": "0", "money": "#,##0.00",
@@ -42,7 +43,7 @@ WIDTHS = {"text": 9, "long": 22, "datetime": 15.5, "date": 10.5, "int": 5.5, "mo
 WIDER = {"id": 13, "id_number": 19.5, "phone": 12, "address": 14, "respondent": 12, "category": 14,
          "category_group": 10, "reject_reason": 13, "transfer_no": 13, "complainant": 8,
          "feedback": 12, "investigation": 30, "result": 22, "reason": 26, "note": 20}
-NARROW = {"decision": 6, "method": 5, "status": 7, "overdue_at_end": 5, "group": 5, "major": 5,
+NARROW = {"decision": 6, "method": 5, "status": 7, "overdue_at_end": 9, "group": 5, "major": 5,
           "provisional": 5, "due_in_period": 5, "type": 5, "scope": 8, "acceptor": 7, "handler": 7,
           "caller": 7, "on_time": 9, "callback": 7, "outcome": 7, "deadline": 8, "agent": 8, "legal_rep": 8}
 MAX_TEXT = 32_767  # Excel's limit for one cell
@@ -363,6 +364,12 @@ def write_summary(ws, report: Report) -> None:
     categories = [(name, count, "") for name, count in summary.categories.items()]
     table("按二级类别（本期接收）", categories, "件数")
 
+    sheet.keep_together(2 + 3 * len(Summary.NOTES))  # a note wraps onto two or three lines
+    sheet.blank()
+    sheet.add(_cell(ws, "说明", bold=True, fill=SECTION_FILL, align=TOP_WRAP), merge_from=1)
+    for number, note in enumerate(Summary.NOTES, 1):
+        sheet.add(_cell(ws, f"{number}. {note}", align=TOP_WRAP), merge_from=1)
+
     sheet.keep_together(2 + 4 * 2)
     sheet.blank()
     sheet.add(_cell(ws, "签字确认", bold=True, border=None))
@@ -393,7 +400,63 @@ def write_months(ws, report: Report) -> tuple[int, int]:
     sheet.add(_cell(ws, "合计", bold=True), *(_number(ws, v, bold=True) for v in totals))
     sheet.blank()
     sheet.add(_cell(ws, "“—”：该月在统计截至日之后，尚无数据。", border=None))
+    sheet.add(_cell(ws, "再投诉：回访不满意后提出的新投诉（Firm 18(7)）；以重复投诉为由不予受理的（CSA 9.1.1(c)）计入“不予受理”。",
+                    border=None))
     return first, last
+
+
+# The steps of a complaint as the ledger names them, for the 补录与更正 sheet.
+EVENT_KINDS = {"registered": "登记", "amended": "补正", "accepted": "受理", "rejected": "不予受理", "assigned": "派发",
+               "escalated": "重大投诉上报", "extended": "延期", "noted": "备注", "resolved": "办结",
+               "regulator_replied": "监管转办回复", "called_back": "回访", "marked_unreasonable": "认定无理投诉",
+               "reclassified": "重新分类", "attached": "附件", "closed": "归档", "recomplained": "再投诉",
+               "investigated": "调查记录", "terminated": "终止处理", "rectified": "整改完成"}
+
+
+def write_corrections(ws, report: Report) -> None:
+    """The 补录与更正 sheet: entries typed in later than the day they are dated, and calendar corrections,
+    that touch the period (dated in it, or typed in it about an earlier one) — what an inspector must see
+    was added afterwards (CSA 9.4; DOMAIN: a late entry, calendar corrections)."""
+    _page(ws, report, "补录与更正", landscape=True)
+    sheet = Rows(ws, [16, 12, 17, 17, 10, 46, 10])
+    branch_of = (lambda e: f"{e.branch}/{e.complaint}") if report.firm else (lambda e: e.complaint)
+
+    def header(*names: str) -> None:
+        sheet.add(*(_cell(ws, name, bold=True, fill=HEADER_FILL, align=HEADER_ALIGN) for name in names))
+
+    sheet.add(_cell(ws, f"补录与更正（{report.period.label}）", bold=True, size=14, border=None), height=24,
+              merge_from=1)
+    sheet.blank()
+    sheet.add(_cell(ws, "一、补录：录入日期晚于业务发生日期的记录", bold=True, border=None), merge_from=1)
+    header("投诉编号", "事项", "业务发生时间", "录入时间", "影响期间", "补录原因", "录入人")
+    for e in report.late_entries:
+        happened = clock.day_of(e.at)
+        reason = e.reason or "（未填写）"
+        sheet.add(_cell(ws, branch_of(e)), _cell(ws, EVENT_KINDS.get(e.kind, e.kind)),
+                  _cell(ws, local(e.at), fmt=FORMATS["datetime"]), _cell(ws, local(e.recorded_at), fmt=FORMATS["datetime"]),
+                  _cell(ws, f"{happened.year}-{happened.month:02d}"), _cell(ws, reason, align=TOP_WRAP),
+                  _cell(ws, e.actor))
+    if not report.late_entries:
+        sheet.add(_cell(ws, "本期无补录。", border=None), merge_from=1)
+    sheet.blank()
+    sheet.add(_cell(ws, "二、交易日历更正（移动期限的节假日、调休与休市更正）", bold=True, border=None), merge_from=1)
+    header("更正日期", "类别", "业务日期", "录入时间", "录入人", "依据与原因", "")
+    for c in report.calendar_corrections:
+        days = c["days"]
+        span = days[0] if len(days) == 1 else f"{days[0]} 至 {days[-1]}（{len(days)} 天）"
+        why = "；".join(part for part in (c.get("note") and f"依据：{c['note']}", c.get("reason") and f"原因：{c['reason']}")
+                       if part) or "（未记载）"
+        sheet.add(_cell(ws, span, align=TOP_WRAP), _cell(ws, c["kind"]), _cell(ws, local(c["at"]), fmt=FORMATS["datetime"]),
+                  _cell(ws, local(c["recorded_at"]), fmt=FORMATS["datetime"]), _cell(ws, c["by"]),
+                  _cell(ws, why, align=TOP_WRAP), _cell(ws, None))
+    if not report.calendar_corrections:
+        sheet.add(_cell(ws, "本期无日历更正。", border=None), merge_from=1)
+    sheet.blank()
+    for note in ("补录：业务发生在前、录入在后的记录；其“影响期间”的统计数字在录入后才包含该记录。"
+                 "录入时该期间的报告已导出的，必须填写补录原因。",
+                 "本表列出业务发生在本期、或录入在本期的补录；从旧台账导入的历史记录不列入。",
+                 "日历更正改变交易日、工作日的计数，从而移动期限；更正已过去的日期须说明原因。"):
+        sheet.add(_cell(ws, note, align=TOP_WRAP, border=None), merge_from=1)
 
 
 def with_branch(columns: list[Column], report: Report) -> list[Column]:
@@ -519,7 +582,7 @@ def write_analysis(ws, report: Report) -> None:
     sheet.add(_cell(ws, f"投诉分析：易诉人群、易诉问题（{report.period.label}，统计截至 {report.cutoff}）", bold=True,
                     size=14, border=None), height=28, merge_from=1)
     privacy = "个人信息未脱敏（--unmask，已记入审计事件）" if report.unmasked else "个人信息已脱敏"
-    sheet.add(_cell(ws, f"依据：CSA 8.1.7(c)、11、8.2.4。对比期：{analysis.previous.label}；重复投诉人统计区间："
+    sheet.add(_cell(ws, f"依据：CSA 8.1.7(c)、11、8.2.4。对比期：{analysis.previous.label}；多次投诉人统计区间："
                         f"{analysis.start} 至 {report.cutoff}；与汇总表按同一台账状态统计；{privacy}。",
                     align=TOP_WRAP, border=None), merge_from=1)
     wrap_center = Alignment(wrap_text=True, horizontal="center", vertical="center")
@@ -538,16 +601,18 @@ def write_analysis(ws, report: Report) -> None:
             cells = [_AnalysisColumn(ws, kind) for kind in section.kinds]
             for row in section.rows:
                 sheet.add(*(cell(value) for cell, value in zip(cells, row)), merge_from=last_merge)
-            if section.key == "categories":  # the second level: charted against the previous period
+            if section.key == "categories":  # the second level: charted against the previous period, if any
                 chart_rows = (first - 1, sheet.n)
-                largest = max(max(row[1], row[2]) for row in section.rows)
+                largest = max(v for row in section.rows for v in row[1:3] if isinstance(v, int))
         if section.how:
             sheet.add(_cell(ws, f"统计口径：{section.how}", align=HOW_ALIGN, border=None), merge_from=1)
     if chart_rows:
         header, last = chart_rows
         ws.row_breaks.append(Break(id=sheet.n + 1))  # the chart on a page of its own
-        chart = _bar_chart(f"{report.period.label}与{analysis.previous.label}接收投诉按业务类别（件）", horizontal=True)
-        for column in (2, 3):  # 本期, 上期
+        compared = analysis.previous_has_data  # else 上期 says 无上期数据: nothing to draw
+        title = (f"{report.period.label}与{analysis.previous.label}" if compared else report.period.label)
+        chart = _bar_chart(f"{title}接收投诉按业务类别（件）", horizontal=True)
+        for column in ((2, 3) if compared else (2,)):  # 本期, 上期
             chart.add_data(Reference(ws, min_col=column, min_row=header, max_row=last), titles_from_data=True)
         _labels(chart, ws, 1, header + 1, last)
         chart.x_axis.scaling.orientation = "maxMin"  # the table's order, top down...
@@ -606,6 +671,7 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
         ledger = DetailSheet(workbook, "投诉台账", with_branch(LEDGER_COLUMNS, report), report)
         delays = DetailSheet(workbook, "超期与延期", with_branch(DELAY_COLUMNS, report), report)
         callbacks = DetailSheet(workbook, "回访", with_branch(CALLBACK_COLUMNS, report), report)
+        corrections_ws = workbook.create_sheet("补录与更正")
         charts_ws = workbook.create_sheet("图表")
         for entry in entries:
             ledger.append(entry.row)
@@ -623,6 +689,7 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
             write_branches(branches_ws, report)
         write_analysis(analysis_ws, report)
         write_charts(charts_ws, report, months_ws, months)
+        write_corrections(corrections_ws, report)
         workbook.save(temp)
         with temp.open("rb+") as f:
             os.fsync(f.fileno())

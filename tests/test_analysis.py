@@ -142,13 +142,16 @@ def test_categories_respondents_and_departments_against_hand_counts(cli):
     categories = [(row["code"], row["count"], row["previous"], row["change"])
                   for row in result["categories"]["categories"]]
     assert categories == [("a2", 3, 1, 2), ("a1", 2, 1, 1), ("a5", 1, 0, 1)]
+    # CSA 5.4 labels accepted complaints only: 王五's undecided 0008 and the refused 0005 are neither
+    # reasonable nor unreasonable, and the share is of those accepted.
     assert result["respondents"]["rows"] == [
-        {"name": "王五", "complaints": 3, "reasonable": 2, "reasonable_share": 0.6667},
-        {"name": "李四", "complaints": 2, "reasonable": 2, "reasonable_share": 1.0}]
+        {"name": "王五", "complaints": 3, "accepted": 2, "reasonable": 1, "reasonable_share": 0.5},
+        {"name": "李四", "complaints": 2, "accepted": 2, "reasonable": 2, "reasonable_share": 1.0}]
     assert result["departments"]["rows"] == [
-        {"department": "财富部", "complaints": 2, "reasonable": 1, "reasonable_share": 0.5},
-        {"department": "运营部", "complaints": 2, "reasonable": 2, "reasonable_share": 1.0},
-        {"department": None, "complaints": 2, "reasonable": 2, "reasonable_share": 1.0}]
+        {"department": "财富部", "complaints": 2, "accepted": 2, "reasonable": 1, "reasonable_share": 0.5},
+        {"department": "运营部", "complaints": 2, "accepted": 2, "reasonable": 2, "reasonable_share": 1.0},
+        {"department": None, "complaints": 2, "accepted": 0, "reasonable": 0, "reasonable_share": None}]
+    assert result["categories"]["previous_has_data"] is True  # Q2 holds 2026-0001 and 2026-0002
 
 
 def test_timeliness_and_outcome_against_hand_counts(cli):
@@ -172,7 +175,8 @@ def test_timeliness_and_outcome_against_hand_counts(cli):
     outcome = result["outcome"]
     assert outcome["satisfaction"] == {"satisfied": 2, "dissatisfied": 2, "rate": 0.5}
     assert outcome["recomplaint"] == {"completed": 4, "recomplained": 1, "rate": 0.25}
-    assert outcome["unreasonable"] == {"received": 6, "unreasonable": 1, "share": 0.1667}
+    # Of the 6 received, 0003, 0004, 0006 and 0007 were accepted; 0007 is unreasonable.
+    assert outcome["unreasonable"] == {"received": 6, "accepted": 4, "unreasonable": 1, "share": 0.25}
     assert outcome["compensation"] == {"total": "500.00", "complaints": 1}
 
 
@@ -227,7 +231,7 @@ def test_the_report_sheet_shows_the_same_tables_and_a_chart(cli, tmp_path):
     rows = [row for row in ws.iter_rows(values_only=True)]
     first = {str(row[0]).replace("SZ01/", ""): row[1:] for row in rows if row[0]}
     assert first["张*"][:4] == ("110105********002X", "138****5678", 3, 3)
-    assert first["李四"][:3] == (2, 2, 1.0)
+    assert first["李四"][:4] == (2, 2, 2, 1.0)
     assert first["全部"][:8] == (4, 15.5, 24, 24, 0.8, 0.75, 0.75, 0.25)
     assert first["赔偿金额（元）"][0] == Decimal("500.00") or first["赔偿金额（元）"][0] == 500
     assert first["TS-2026-0003"][:6] == ("费率设置双人复核", "赵六", "2026-08-31", "—", "已逾期", 30)

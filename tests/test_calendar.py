@@ -66,9 +66,9 @@ def test_calendar_next_lists_t_plus_n(cli):
 
 def test_local_corrections_override_the_package(cli):
     # An (imagined) extra closure on Monday 2026-11-23 moves T+1 of Friday 2026-11-20.
-    cli("calendar", "add-closure", "2026-11-23", "--note", "test closure")
+    cli("calendar", "add-closure", "2026-11-23", "--note", "test closure", "--reason", "a past day (TEST_NOW)")
     assert cli("calendar", "next", "1", "--from", "2026-11-20").stdout.strip() == "T+1\t2026-11-24"
-    refused = cli("calendar", "add-closure", "2026-11-22", ok=False)
+    refused = cli("calendar", "add-closure", "2026-11-22", "--note", "test", "--reason", "test", ok=False)
     assert refused.exit_code == 1 and "weekend" in refused.stderr
 
 

@@ -116,7 +116,8 @@ def test_year_end_is_provisional_until_the_schedule_is_imported(cli, tmp_path):
     # A schedule for 2027 (test data, not the real notice): New Year's Day is Friday 01-01.
     schedule = tmp_path / "calendar-2027.toml"
     schedule.write_text('year = 2027\nsource = "test"\nholidays = ["2027-01-01"]\nworkdays = []\n', encoding="utf-8")
-    cli("calendar", "import", schedule)
+    # 2027-01-01 is already past today (TEST_NOW), and the schedule changes it: a note and a reason (CSA 9.4).
+    cli("calendar", "import", schedule, "--note", "国办发明电（测试）", "--reason", "安排公布后未及时导入")
     found = deadlines(cli, number)
     assert found["completion"]["due"] == "2027-01-12" and found["completion"]["provisional"] is False
     assert deadlines(cli, early)["acceptance"] == {**deadlines(cli, early)["acceptance"],
@@ -272,6 +273,6 @@ def test_a_wrong_schedule_file_gets_one_line_and_changes_nothing(cli, tmp_path, 
     schedule = tmp_path / "calendar-2027.toml"
     schedule.write_text(body, encoding="utf-8")
     before = dump(db_path)
-    result = cli("calendar", "import", schedule, ok=False)
+    result = cli("calendar", "import", schedule, "--note", "test", "--reason", "test", ok=False)
     assert result.exit_code == 1 and says in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
     assert dump(db_path) == before

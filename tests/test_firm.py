@@ -125,7 +125,7 @@ def test_the_firm_report_counts_each_branch(cli, tmp_path):
     cli("accept", "SZ01/TS-2026-0001", "--at", "2026-10-12 11:00")
     cli("report", "--month", "2026-10", "--out", tmp_path / "firm.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "firm.xlsx")
-    assert wb.sheetnames == ["汇总", "分支机构", "分析", "投诉台账", "超期与延期", "回访", "图表"]
+    assert wb.sheetnames == ["汇总", "分支机构", "分析", "投诉台账", "超期与延期", "回访", "补录与更正", "图表"]
     rows = [[c.value for c in row] for row in wb["分支机构"].iter_rows(min_row=3, max_row=5)]
     # code, name, received, carried over, accepted, rejected: counted by hand from the three above
     assert [row[:6] for row in rows] == [["GZ02", "广州某某路证券营业部", 1, 0, 0, 0],

@@ -202,3 +202,19 @@ def test_the_report_shows_the_original_number_and_what_was_never_recorded(cli, t
     assert second["调查处理过程"].startswith("未记载\n2025-04-08 ") and second["调查处理过程"].endswith("回访记录缺失")
     transferred = dict(zip(rows[0], rows[4]))  # 来源 12386 without a ticket number
     assert (transferred["投诉渠道"], transferred["转办工单号"]) == ("监管转办", "未记载")
+
+
+def test_a_row_whose_handler_is_its_respondent_is_imported_as_it_was_and_flagged(cli, tmp_path):
+    data = tmp_path / "old.csv"
+    data.write_text("原编号,接收时间,投诉人,联系电话,投诉内容,被投诉人,是否受理,受理时间,处理人\n"
+                    "K-1,2025-03-03 10:00,王五,13512345678,要求解释扣费,李　四,是,2025-03-04 10:00,李四\n"
+                    "K-2,2025-03-05 10:00,赵七,13612345678,要求退费,钱八,是,2025-03-06 10:00,孙九\n",
+                    encoding="utf-8")
+    result = cli("import", data)
+    assert "warning: CSA 7.7: row 2: the handler 李四 is the respondent (被投诉人); an upper level must reassign it" \
+        in result.stderr
+    assert "row 3" not in result.stderr
+    flagged = json.loads(cli("show", "TS-2025-0001", "--json").stdout)
+    assert flagged["handler"] == "李四" and flagged["handler_is_respondent"] is True
+    assert json.loads(cli("show", "TS-2025-0002", "--json").stdout)["handler_is_respondent"] is False
+    assert "CSA 7.7: the handler 李四 is the respondent (被投诉人) of this complaint" in cli("show", "TS-2025-0001").stdout

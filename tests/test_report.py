@@ -100,18 +100,21 @@ def test_october_figures_match_a_hand_count(cli, tmp_path, backend):
     cli("note", "TS-2026-0002", "技术部未按时回复", "--kind", "late", "--at", "2026-10-21")
     wb, result = export(cli, tmp_path, "--month", "2026-10")
     firm = backend == "postgres"  # a firm ledger's report adds each branch's figures (tests/test_firm.py)
-    assert wb.sheetnames == ["汇总", *(["分支机构"] if firm else []), "分析", "投诉台账", "超期与延期", "回访", "图表"]
+    assert wb.sheetnames == ["汇总", *(["分支机构"] if firm else []), "分析", "投诉台账", "超期与延期", "回访", "补录与更正", "图表"]
     s = summary_of(wb["汇总"])
     assert s["营业部"] == ("深圳某某路证券营业部" if firm else "测试营业部")
     assert s["报告期间"] == "2026-10-01 至 2026-10-31"
     assert s["统计截至"] == datetime(2026, 10, 31)
     expected = {
-        "本期接收投诉": 5, "其中自行受理": 4, "其中监管转办": 1, "现场": 1, "电话": 2, "信函": 1, "网络": 1,
+        "本期接收投诉": 5, "其中自行接收": 4, "其中监管转办": 1, "现场": 1, "电话": 2, "信函": 1, "网络": 1,
         "上期结转": 2, "本期受理": 2, "本期不予受理": 1, "c) 同一事实和理由重复投诉": 1, "a) 非本机构客户": 0,
         "期末待受理决定": 2, "本期办结": 3, "其中按期": 1, "其中延期后按期": 1, "其中超期": 1,
         "期末未办结": 3, "其中已超期": 1, "本期延期（次）": 1, "本期延期（件）": 1, "本期延期天数合计": 5,
-        "个体投诉": 4, "群体投诉": 1, "重大投诉": 1, "一般投诉": 4, "合理诉求": 4, "无理投诉": 1,
-        "重复投诉（再投诉）": 1, "本期应回访（件）": 2, "本期已回访（次）": 4, "满意": 2, "不满意": 1,
+        # CSA 5.4 labels accepted complaints only: D reasonable, F unreasonable; C refused, E and 0008 undecided.
+        "个体投诉": 4, "群体投诉": 1, "重大投诉": 1, "一般投诉": 4, "合理诉求": 1, "无理投诉": 1,
+        "不予受理或待受理（不作认定）": 3,
+        "再投诉（回访不满意后，Firm 18(7)）": 1, "重复投诉不予受理（CSA 9.1.1(c)）": 1,
+        "本期应回访（件）": 2, "本期已回访（次）": 4, "满意": 2, "不满意": 1,
         "未能联系": 1, "经纪业务投诉": 4, "疑似证券市场违法违规行为": 1, "经纪业务-服务及费用类": 2,
         "经纪业务-账户及权限类": 1, "经纪业务-证券交易委托类": 1, "本期终止处理": 0,
         "按时上报": 1, "超时上报": 0, "未上报（已超期）": 0, "无法联系（件）": 0, "超期作出受理决定": 0,
@@ -128,8 +131,8 @@ def test_october_figures_match_a_hand_count(cli, tmp_path, backend):
     a, b, e = ledger["TS-2026-0002"], ledger["TS-2026-0003"], ledger["TS-2026-0007"]
     assert (a["办结期限"], a["办结日期"], a["是否按期"]) == (datetime(2026, 10, 20), datetime(2026, 10, 22), "超期")
     assert (b["办结期限"], b["是否按期"], b["延期天数"]) == (datetime(2026, 11, 3), "延期后按期", 5)
-    assert (e["受理期限"], e["是否按期"], e["期末超期"]) == (datetime(2026, 10, 29), "未办结（已超期）", "是")
-    assert ledger["TS-2026-0008"]["原投诉编号"] == "TS-2026-0003"
+    assert (e["受理期限"], e["是否按期"], e["期末超期"]) == (datetime(2026, 10, 29), "未办结（已超期）", "是（受理决定）")
+    assert ledger["TS-2026-0008"]["再投诉的原投诉编号"] == "TS-2026-0003"
     assert ledger["TS-2026-0005"]["转办工单号"] == "12386-20261012-0001"
     assert a["赔偿金额（元）"] == 0 and b["赔偿金额（元）"] == 1200.5  # none is 0.00, not blank
     assert a["接收时间"] == datetime(2026, 9, 14, 10, 0) and a["统计范围"] == "上期结转"
@@ -150,7 +153,8 @@ def test_october_figures_match_a_hand_count(cli, tmp_path, backend):
     callbacks = sheet_rows(wb["回访"])
     assert [(r["投诉编号"], r["回访日期"].day, r["回访结果"], r["是否按期回访"]) for r in callbacks] == [
         ("TS-2026-0002", 23, "满意", "按期"), ("TS-2026-0003", 30, "不满意", "按期"),
-        ("TS-2026-0006", 21, "未能联系", "按期"), ("TS-2026-0006", 22, "满意", "再次回访"),
+        # An unreachable attempt is not a callback: F's first callback is the one that reached her on 10-22.
+        ("TS-2026-0006", 21, "未能联系", "未能联系"), ("TS-2026-0006", 22, "满意", "按期"),
     ]
     assert callbacks[1]["再投诉编号"] == "TS-2026-0008"
     assert "wrote" in result.stdout and "5 received this period" in result.stdout
@@ -198,12 +202,15 @@ def recompute(wb, start: datetime, end: datetime) -> dict:
         "其中超期": sum(r["是否按期"] == "超期" for r in done),
         "期末未办结": sum(r["是否按期"].startswith("未办结") for r in rows),
         "本期终止处理": sum(r["是否按期"] == "终止处理" and r["状态"] in ("终止处理", "已归档") for r in rows),
-        "其中已超期": sum(r["是否按期"].startswith("未办结") and r["期末超期"] == "是" for r in rows),
+        "其中已超期": sum(r["是否按期"].startswith("未办结") and r["期末超期"].startswith("是（") for r in rows),
         "本期延期（次）": len(extensions), "本期延期（件）": len({r["投诉编号"] for r in extensions}),
         "本期延期天数合计": sum(r["延期天数"] for r in extensions),
         "个体投诉": sum(r["个体/群体"] == "个体" for r in new), "群体投诉": sum(r["个体/群体"] == "群体" for r in new),
         "重大投诉": sum(r["重大/一般"] == "重大" for r in new), "无理投诉": sum(r["合理/无理"] == "无理投诉" for r in new),
-        "重复投诉（再投诉）": sum(bool(r["原投诉编号"]) for r in new),
+        "合理诉求": sum(r["合理/无理"] == "合理诉求" for r in new),
+        "再投诉（回访不满意后，Firm 18(7)）": sum(bool(r["再投诉的原投诉编号"]) for r in new),
+        "重复投诉不予受理（CSA 9.1.1(c)）": sum(r["受理决定"] == "不予受理" and within(r["受理决定日期"])
+                                          and r["不予受理原因"].startswith("c) ") for r in rows),
         "本期应回访（件）": len({c["投诉编号"] for c in calls if c["本期应回访"] == "是"}),
         "本期已回访（次）": len(made), "满意": sum(c["回访结果"] == "满意" for c in made),
         "不满意": sum(c["回访结果"] == "不满意" for c in made),
@@ -230,7 +237,7 @@ def test_every_summary_figure_is_what_the_detail_rows_imply(cli, tmp_path, monke
     assert again["本期接收投诉"] > 0 and again["本期办结"] > 0  # the demo exercises the figures
     for row in sheet_rows(wb["投诉台账"]):  # one truth: an open complaint is overdue in both columns or neither
         if row["是否按期"].startswith("未办结"):
-            assert (row["是否按期"] == "未办结（已超期）") == (row["期末超期"] == "是"), row["投诉编号"]
+            assert (row["是否按期"] == "未办结（已超期）") == (row["期末超期"] != "否"), row["投诉编号"]
     if period[0] != "--month":  # the month table adds up to the period's figures
         months = [r for r in wb["按月统计"].iter_rows(values_only=True) if r[0] and str(r[0]).endswith("月")
                   and str(r[0])[:4].isdigit() and r[1] != "—"]
@@ -337,8 +344,10 @@ def test_interim_view_and_provisional_deadlines(cli, tmp_path):
     assert ledger["TS-2026-0002"]["是否按期"] == "未办结（已超期）"
     assert ledger["TS-2026-0003"]["延期天数"] == 5 and "TS-2026-0007" not in ledger
     assert summary_of(wb["汇总"])["统计截至"] == datetime(2026, 10, 20)
-    # A complaint at the end of 2026 whose deadline runs into a year with no schedule yet.
-    register(cli, "2026-12-28 10:00")
+    # A complaint at the end of 2026 whose completion deadline runs into a year with no schedule yet (accepted:
+    # an undecided complaint shows no completion deadline, and its acceptance deadline is within 2026).
+    late = register(cli, "2026-12-28 10:00")
+    cli("accept", late, "--at", "2026-12-29 10:00")
     dec, result = export(cli, tmp_path, "--month", "2026-12", name="dec.xlsx")
     assert sheet_rows(dec["投诉台账"])[-1]["期限暂定"] == "是"
     assert "期限暂定" in summary_of(dec["汇总"]) and "provisional" in result.stdout
@@ -417,8 +426,8 @@ def year_book(cli, tmp_path, monkeypatch, backend):
 @pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_every_sheet_prints_on_a4_one_page_wide_with_header_and_footer(year_book):
     wb = year_book
-    assert wb.sheetnames == ["汇总", "按月统计", "分析", "投诉台账", "超期与延期", "回访", "图表"]
-    landscape = {"按月统计", "分析", "投诉台账", "超期与延期", "回访"}
+    assert wb.sheetnames == ["汇总", "按月统计", "分析", "投诉台账", "超期与延期", "回访", "补录与更正", "图表"]
+    landscape = {"按月统计", "分析", "投诉台账", "超期与延期", "回访", "补录与更正"}
     for ws in wb.worksheets:
         setup = ws.page_setup
         assert (int(setup.paperSize), setup.fitToWidth, setup.fitToHeight) == (9, 1, 0), ws.title  # 9 = A4

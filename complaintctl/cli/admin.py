@@ -23,7 +23,10 @@ branch_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_h
 
 DateArg = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.", show_default=False)]
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last day of a range, YYYY-MM-DD.")]
-NoteOpt = Annotated[Optional[str], typer.Option("--note", help="Why, e.g. the notice it comes from.")]
+NoteOpt = Annotated[Optional[str], typer.Option(
+    "--note", help="Required: where it comes from, e.g. the notice or the exchange's announcement (CSA 9.4).")]
+ReasonOpt = Annotated[Optional[str], typer.Option(
+    "--reason", help="Why a day already past is corrected only now: required when a day is before today (CSA 9.4).")]
 
 
 @calendar_app.command("show")
@@ -131,15 +134,16 @@ def calendar_next(
         render.say(f"T+{i}\t{d.isoformat()}" + ("\t" + _("provisional") if not cal.covered(d.year) else ""))
 
 
-def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optional[str], at, by,
-         as_json: bool) -> None:
+def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optional[str], reason: Optional[str],
+         at, by, as_json: bool) -> None:
     from complaintctl.calendar_data import DAY_KINDS, add_days
 
     first = clock.parse_date(day, "date")
     last = clock.parse_date(to, "--to") if to is not None else None
-    days = add_days(ledger(ctx), kind, first, last, note, when(at), who(ctx, by))
+    days = add_days(ledger(ctx), kind, first, last, note, when(at), who(ctx, by), reason)
     if as_json:
-        render.emit_json({"kind": kind, "days": [d.isoformat() for d in days], "note": note})
+        render.emit_json({"kind": kind, "days": [d.isoformat() for d in days], "note": note.strip(),
+                          "reason": (reason or "").strip() or None})
         return
     span = f"{days[0]}" + (f" – {days[-1]}" if len(days) > 1 else "")
     render.say(_("{days}: {kind} ({label}) recorded; open deadlines follow the new calendar").format(
@@ -148,29 +152,33 @@ def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optio
 
 @calendar_app.command("add-holiday")
 def calendar_add_holiday(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         at: At = None, by: By = None, as_json: Json = False) -> None:
+                         reason: ReasonOpt = None, at: At = None, by: By = None, as_json: Json = False) -> None:
     """Record an official holiday (法定节假日) or a range of them; overrides the package."""
-    _add(ctx, "holiday", day, to, note, at, by, as_json)
+    _add(ctx, "holiday", day, to, note, reason, at, by, as_json)
 
 
 @calendar_app.command("add-workday")
 def calendar_add_workday(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         at: At = None, by: By = None, as_json: Json = False) -> None:
+                         reason: ReasonOpt = None, at: At = None, by: By = None, as_json: Json = False) -> None:
     """Record a weekend make-up working day (调休上班): a working day, never a trading day."""
-    _add(ctx, "workday", day, to, note, at, by, as_json)
+    _add(ctx, "workday", day, to, note, reason, at, by, as_json)
 
 
 @calendar_app.command("add-closure")
 def calendar_add_closure(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         at: At = None, by: By = None, as_json: Json = False) -> None:
+                         reason: ReasonOpt = None, at: At = None, by: By = None, as_json: Json = False) -> None:
     """Record an exchange-only closure (交易所休市) on an official working weekday."""
-    _add(ctx, "closure", day, to, note, at, by, as_json)
+    _add(ctx, "closure", day, to, note, reason, at, by, as_json)
 
 
 @calendar_app.command("import")
 def calendar_import(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A year's schedule, TOML (see below).", show_default=False)],
+    note: Annotated[Optional[str], typer.Option(
+        "--note", help="Required: where the file comes from, e.g. the notice it was copied from (CSA 9.4).")] = None,
+    reason: Annotated[Optional[str], typer.Option(
+        "--reason", help="Why it is imported only now: required when it changes a day already past (CSA 9.4).")] = None,
     at: At = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Import a year's official holiday schedule (国务院办公厅节假日安排) so its deadlines are exact.
@@ -181,9 +189,10 @@ def calendar_import(
     """
     from complaintctl.calendar_data import import_schedule
 
-    schedule = import_schedule(ledger(ctx), file, when(at), who(ctx, by))
+    schedule = import_schedule(ledger(ctx), file, when(at), who(ctx, by), note, reason)
     if as_json:
-        render.emit_json({"year": schedule["year"], "source": schedule["source"],
+        render.emit_json({"year": schedule["year"], "source": schedule["source"], "note": note.strip(),
+                          "reason": (reason or "").strip() or None,
                           **{key: [d.isoformat() for d in schedule[key]] for key in ("holidays", "workdays", "closures")}})
         return
     render.say(_("{year} schedule imported ({source}): {holidays} holidays, {workdays} make-up workdays, "

@@ -221,7 +221,7 @@ def register(
 @app.command()
 @_with_record_options
 def amend(
-    ctx: typer.Context, complaint: ComplaintId, at: At = None, by: By = None,
+    ctx: typer.Context, complaint: ComplaintId, at: At = None, late_reason: LateReason = None, by: By = None,
     reason: Annotated[Optional[str], typer.Option(
         "--reason", help="Why it is corrected; required to change --received-at once the acceptance decision "
                          "is made (CSA 9.4).")] = None,

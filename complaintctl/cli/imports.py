@@ -52,6 +52,10 @@ def import_ledger(
         _write_bad(skip_bad, table, done.bad)
     counts = {status: sum(1 for p in done.recorded if p.status == status) for status in STATUS_ORDER}
     gaps = legacy.gaps(done.recorded)
+    conflicts = legacy.handled_by_respondent(done.recorded)
+    for row, handler in conflicts:  # recorded as the old ledger has it, and said (CSA 7.7)
+        render.notice(_("CSA 7.7: row {row}: the handler {handler} is the respondent (被投诉人); an upper level must "
+                        "reassign it").format(row=row, handler=handler))
     if as_json:
         render.emit_json({
             "file": str(file), "sha256": table.sha256, "dry_run": dry_run,
@@ -59,7 +63,8 @@ def import_ledger(
             "would_record": len(done.recorded) if dry_run else None, "numbers": done.numbers if not dry_run else [],
             "by_status": {k: v for k, v in counts.items() if v}, "already_imported": len(done.already),
             "unrecorded": gaps, "skipped_blank_rows": table.skipped_blank, "skipped_totals_rows": table.skipped_totals,
-            "bad_rows": [{"row": p.row, "error": p.error} for p in done.bad]})
+            "bad_rows": [{"row": p.row, "error": p.error} for p in done.bad],
+            "handler_is_respondent": [row for row, _handler in conflicts]})
         if done.bad and skip_bad is None:
             raise typer.Exit(1)
         return

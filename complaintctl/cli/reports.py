@@ -50,6 +50,8 @@ def report(
         written = workbook.write(done, reporting.entries(book, done, listener), listener)
         reporting.publish(book, done, written, by=who(ctx, by))
     s = done.summary
+    changed, late = reporting.changed_since_previous(done), reporting.late_since_previous(done)
+    moved = reporting.corrections_since_previous(done)
     if as_json:
         render.emit_json({
             "file": str(done.path), "period": period.code, "as_of": done.cutoff.isoformat(), "sha256": done.sha256,
@@ -59,7 +61,14 @@ def report(
             "open_at_end": s.get("open_at_end"), "escalations_late": s.get("escalation:late"),
             "escalations_missing": s.get("escalation:missing"),
             "open_overdue_at_end": s.get("open_overdue_at_end"), "unmasked": unmask,
-            "provisional_years": sorted(done.provisional_years)})
+            "provisional_years": sorted(done.provisional_years),
+            "late_entries": len(done.late_entries), "calendar_corrections": len(done.calendar_corrections),
+            "previous_export": done.previous.exported_at if done.previous else None,
+            "changed_since_previous": [{"figure": key, "before": before, "now": now} for key, before, now in changed],
+            "late_since_previous": [{"complaint": e.complaint, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at,
+                                     "by": e.actor, "reason": e.reason} for e in late],
+            "corrections_since_previous": [{"days": c["days"], "kind": c["type"], "note": c["note"], "reason": c["reason"],
+                                            "by": c["by"], "recorded_at": c["recorded_at"]} for c in moved]})
         return
     if quiet:
         return
@@ -79,10 +88,49 @@ def report(
         open=s.get("open_at_end"), overdue=s.get("open_overdue_at_end")))
     render.say(_("  personal data in full, recorded as an audit event") if unmask
                else _("  personal data masked; --unmask to write it in full"))
+    if done.late_entries or done.calendar_corrections:
+        render.say(_("  entered late or corrected afterwards: {late} entries, {calendar} calendar corrections "
+                     "(sheet 补录与更正)").format(late=len(done.late_entries), calendar=len(done.calendar_corrections)))
+    if done.previous is not None:
+        _changes(done.previous, changed, late, moved)
     if done.provisional_years:
         years = ", ".join(str(y) for y in sorted(done.provisional_years))
         render.say(_("  some deadlines are provisional: no official holiday schedule for {years} yet "
                      "(`complaintctl calendar import`)").format(years=years))
+
+
+def _changes(previous, changed: list, late: list, moved: list) -> None:
+    """What moved since this period was last exported, and the late entries that moved it (CSA 9.4)."""
+    from complaintctl.cli.views import EVENT_LABEL
+    from complaintctl.report import FIGURE_LABELS
+
+    when = previous.exported_at[:16].replace("T", " ")
+    if not changed:
+        render.say(_("  the same headline figures as the export of {when} by {by}").format(when=when, by=previous.by))
+    else:
+        render.say(_("  changed since the export of {when} by {by}:").format(when=when, by=previous.by))
+        for key, before, now in changed:
+            render.say(f"    {FIGURE_LABELS[key]}: {_figure(before)} → {_figure(now)}")
+    if late:
+        render.say(_("  entered late since then:"))
+        for e in late:
+            render.say("    " + _("{number} {kind} dated {at}, entered {recorded} by {by}: {reason}").format(
+                number=f"{e.branch}/{e.complaint}" if e.branch else e.complaint,
+                kind=_(EVENT_LABEL[e.kind]) if e.kind in EVENT_LABEL else e.kind, at=e.at[:16].replace("T", " "),
+                recorded=e.recorded_at[:16].replace("T", " "), by=e.actor, reason=e.reason or _("no reason given")))
+    if moved:
+        render.say(_("  calendar corrections since then:"))
+        for c in moved:
+            days = c["days"][0] if len(c["days"]) == 1 else f"{c['days'][0]}…{c['days'][-1]}"
+            render.say("    " + _("{days} {kind}, entered {recorded} by {by}: {why}").format(
+                days=days, kind=c["type"], recorded=c["recorded_at"][:16].replace("T", " "), by=c["by"],
+                why="; ".join(t for t in (c.get("note"), c.get("reason")) if t) or _("no reason given")))
+
+
+def _figure(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2%}" if isinstance(value, float) else str(value)
 
 
 def analyze(

@@ -11,6 +11,8 @@ from complaintctl.cli.lazy import lazy
 from complaintctl.cli.common import Branches, ComplaintId, Json, chosen_branches, ledger, shown_number, who, whole_number
 from complaintctl.complaint import FIELD_BY_NAME, FIELDS, complainant_shown, masked, masked_changes
 from complaintctl.deadlines import uncovered_years
+from complaintctl.identity import same_person
+from complaintctl.late import is_late
 from complaintctl.errors import OVERDUE, ComplaintError
 from complaintctl.i18n import N_, _, ngettext, pick
 
@@ -51,19 +53,22 @@ def show(
     book = ledger(ctx)
     record = queries.record_of(book, complaint)
     deadlines = queries.deadlines(book, record)
+    moved = queries.moved_by_correction(book, deadlines, record)  # DOMAIN: calendar corrections
     with book.reading() as conn:
         events = book.events(conn, record["id"], record.get("branch", ""))
     if unmask:  # CSA 7.8: who saw personal data in full, and when
         lifecycle.record_disclosure(book, shown_number(record), "show", who(ctx, None))
     view = dict(record) if unmask else masked(record)
     if as_json:
-        view["deadlines"] = [d.as_dict() for d in deadlines]
-        view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at, "by": e.actor,
+        view["deadlines"] = [{**d.as_dict(), "moved_by_correction": mark} for d, mark in zip(deadlines, moved)]
+        view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at,
+                           "late_entry": is_late(e.at, e.recorded_at), "by": e.actor,
                            "payload": _payload(e, unmask)} for e in events]
+        view["handler_is_respondent"] = same_person(record.get("handler"), record.get("respondent"))
         view.setdefault("parent", None)
         render.emit_json(view)
     else:
-        _show_text(view, deadlines, events, unmask)
+        _show_text(view, deadlines, events, unmask, moved)
     _provisional_note(book.calendar(), deadlines)
 
 
@@ -84,12 +89,15 @@ def _callback_method(item: dict) -> str:
     return codes.CALLBACK_METHODS.shown(item.get("method") or "phone")
 
 
-def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
+def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) -> None:
     """Everything the record holds, section by section, then the deadlines and the timeline."""
     say = render.say
     flags = [text for text, on in ((_("group"), view.get("group")), (_("major"), view.get("major")),
                                    (_("unreasonable"), view.get("unreasonable"))) if on]
     say(f"{view['id']}  {render.status_text(view['status'])}" + (f"  [{', '.join(flags)}]" if flags else ""))
+    if same_person(view.get("handler"), view.get("respondent")):  # an old ledger's row can say so (CSA 7.7)
+        say(_("  CSA 7.7: the handler {handler} is the respondent (被投诉人) of this complaint; an upper level must "
+              "reassign it").format(handler=view["handler"]))
     if view.get("parent"):
         say(_("  re-complaint of {number}").format(number=view["parent"]))
     if view.get("recomplaints"):
@@ -119,10 +127,13 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
     say(_("deadlines:"))
     kinds = [render.kind_text(d.kind) for d in deadlines]
     column = max((render.width(k) for k in kinds), default=0)
-    for d, kind in zip(deadlines, kinds):
+    for d, kind, mark in zip(deadlines, kinds, moved or [None] * len(deadlines)):
         line = "  " + render.pad(kind, column) + "  " + _("due {date}").format(date=render.due_text(d))
         if d.original_due != d.due:
             line += _(" (originally {date})").format(date=d.original_due)
+        if mark:
+            line += _(" (moved by calendar correction of {days}; was {date})").format(
+                days=_day_runs(mark["days"]), date=mark["was"])
         if d.met_at:
             line += "  " + _("met {time}").format(time=_time(d.met_at)) + (_("  LATE") if d.met_late else "")
         say(line)
@@ -134,7 +145,26 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False) -> None:
             detail = _("received {time}").format(time=_value_text("received_at", payload["received_at"]))
         label = _(EVENT_LABEL[e.kind]) if e.kind in EVENT_LABEL else e.kind
         head = "  " + _("{time}  {event} by {actor}").format(time=_time(e.at), event=label, actor=e.actor)
+        if is_late(e.at, e.recorded_at):  # DOMAIN: a late entry shows when it was typed in, and why
+            reason = payload.get("late_reason")
+            if reason == payload.get("reason"):  # an amendment's reason says why, once
+                reason = None
+            head += " " + (_("[entered {time}: {reason}]").format(time=_time(e.recorded_at), reason=reason)
+                           if reason else _("[entered {time}]").format(time=_time(e.recorded_at)))
         say(head + (f": {detail}" if detail and not detail.startswith("\n") else detail))
+
+
+def _day_runs(days: list[str]) -> str:
+    """ISO days as runs of consecutive days: 2026-09-28…2026-09-30, 2026-10-09."""
+    from datetime import timedelta
+
+    runs: list[list[date]] = []
+    for day in sorted(date.fromisoformat(d) for d in days):
+        if runs and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(f"{run[0]}…{run[-1]}" if len(run) > 1 else f"{run[0]}" for run in runs)
 
 
 def _time(stored: str) -> str:
