@@ -440,7 +440,7 @@ def write_corrections(ws, report: Report) -> None:
         sheet.add(_cell(ws, "本期无补录。", border=None), merge_from=1)
     sheet.blank()
     sheet.add(_cell(ws, "二、交易日历更正（移动期限的节假日、调休与休市更正）", bold=True, border=None), merge_from=1)
-    header("更正日期", "类别", "业务日期", "录入时间", "录入人", "依据与原因", "")
+    header("所更正的日期", "类别", "更正时间", "录入时间", "录入人", "依据与原因", "")
     for c in report.calendar_corrections:
         days = c["days"]
         span = days[0] if len(days) == 1 else f"{days[0]} 至 {days[-1]}（{len(days)} 天）"
