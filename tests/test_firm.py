@@ -208,3 +208,19 @@ def test_a_writer_kept_waiting_exits_4_and_readers_do_not_wait(cli, db_path):
                                 capture_output=True, text=True, timeout=60)
         assert reader.returncode == 0 and json.loads(reader.stdout)[0]["status"] == "received"
     assert dump(db_path) == before
+
+
+@firm_only
+def test_a_late_entry_needs_a_reason_only_at_a_branch_the_export_covered(cli, tmp_path, db_path, monkeypatch):
+    from tests.test_lifecycle import refused
+
+    cli("branch", "add", "GZ02", "--name", "广州某某路证券营业部")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-02 09:00")
+    register(cli, "2026-10-12 10:00")  # at SZ01 (COMPLAINTCTL_BRANCH)
+    register(cli, "2026-10-13 10:00", "--branch", "GZ02")
+    cli("report", "--month", "2026-10", "--branch", "GZ02", "--out", tmp_path / "gz02.xlsx")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-20 10:00")
+    refused(cli, db_path, "accept", "GZ02/TS-2026-0001", "--at", "2026-10-14 10:00", rule="CSA 9.4",
+            says="within 2026-10, whose report was exported on 2026-11-02")
+    cli("accept", "SZ01/TS-2026-0001", "--at", "2026-10-14 10:00")  # SZ01's October was not reported
+    cli("accept", "GZ02/TS-2026-0001", "--at", "2026-10-14 10:00", "--late-reason", "受理单漏登")
