@@ -7,7 +7,7 @@ import typer
 from complaintctl import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import Branches, By, Json, Quiet, chosen_branches, ledger, who
-from complaintctl.i18n import _, chinese
+from complaintctl.i18n import _, chinese, pick
 
 
 Month = Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")]
@@ -123,7 +123,7 @@ def _changes(previous, changed: list, late: list, moved: list) -> None:
         for c in moved:
             days = c["days"][0] if len(c["days"]) == 1 else f"{c['days'][0]}…{c['days'][-1]}"
             render.say("    " + _("{days} {kind}, entered {recorded} by {by}: {why}").format(
-                days=days, kind=c["type"], recorded=c["recorded_at"][:16].replace("T", " "), by=c["by"],
+                days=days, kind=pick(c["kind"], c["type"]), recorded=c["recorded_at"][:16].replace("T", " "), by=c["by"],
                 why="; ".join(t for t in (c.get("note"), c.get("reason")) if t) or _("no reason given")))
 
 
