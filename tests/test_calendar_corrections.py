@@ -158,6 +158,7 @@ def test_without_the_correction_a_day_is_as_its_imported_schedule_has_it(cli, tm
     against the import, not against the package (which knows nothing of 2027)."""
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-12-20 12:00")
     number = register(cli, "2026-12-14 10:00")
+    cli("accept", number, "--at", "2026-12-14 11:00")  # only an accepted complaint has a completion deadline
     cli("calendar", "import", schedule_file(tmp_path, 2027, ["2027-01-01"]), "--note", "测试通知")
     # With 2027-01-01 a holiday: 12-15..31 (13), 01-04..08 (18), 01-11 (19), 01-12 (20).
     imported = deadline(cli, number, "completion")

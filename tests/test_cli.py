@@ -50,7 +50,7 @@ def build_ledger(cli):
 
 
 def test_warn_json_and_exit_codes(cli):
-    overdue, soon, _done = build_ledger(cli)
+    overdue, soon, done = build_ledger(cli)
     result = cli("warn", "--as-of", "2026-11-19", "--json", ok=False)
     assert result.exit_code == 3
     items = json.loads(result.stdout)
@@ -59,8 +59,11 @@ def test_warn_json_and_exit_codes(cli):
         (soon, "acceptance", "2026-11-20", "due_soon", 1),
     ]
     assert cli("warn", "--as-of", "2026-11-19", "--within", "8", "--json", ok=False).exit_code == 3
-    wide = json.loads(cli("warn", "--as-of", "2026-11-19", "--within", "8", "--json", ok=False).stdout)
-    assert (overdue, "completion", "2026-11-30", 7) in [(i["id"], i["kind"], i["due"], i["days_left"]) for i in wide]
+    wide = json.loads(cli("warn", "--as-of", "2026-11-19", "--within", "20", "--json", ok=False).stdout)
+    found = [(i["id"], i["kind"], i["due"], i["days_left"]) for i in wide]
+    # 11-20 (1), 11-23..27 (6), 11-30 (7), 12-01..04 (11), 12-07..11 (16), 12-14 (17), 12-15 (18)
+    assert (done, "completion", "2026-12-15", 18) in found
+    assert [kind for number, kind, _due, _left in found if number == overdue] == ["acceptance"]  # never accepted
 
 
 def test_warn_prints_nothing_and_exits_0_when_nothing_is_due(cli):

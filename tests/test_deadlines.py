@@ -23,6 +23,13 @@ def xshg_trading_days_after(start: date, end: date) -> int:
     return sum(1 for d in SESSIONS if start < d <= end)
 
 
+def accepted(cli, received: str, *extra: str) -> str:
+    """Registered and accepted when received: only an accepted complaint has a completion deadline."""
+    number = register(cli, received, *extra)
+    cli("accept", number, "--at", received)
+    return number
+
+
 def deadlines(cli, number: str) -> dict:
     data = json.loads(cli("show", number, "--json").stdout)
     return {d["kind"]: d for d in data["deadlines"]}
@@ -52,7 +59,7 @@ CASES = [
 
 @pytest.mark.parametrize("received,t3,t20", CASES)
 def test_acceptance_and_completion_deadlines(cli, received, t3, t20):
-    number = register(cli, received)
+    number = accepted(cli, received)
     found = deadlines(cli, number)
     assert found["acceptance"]["due"] == t3
     assert found["completion"]["due"] == t20
@@ -92,14 +99,14 @@ def test_extension_moves_completion_and_keeps_the_original(cli):
 
 
 def test_regulator_reply_is_due_with_completion(cli):
-    number = register(cli, "2026-04-30", "--channel", "regulator", "--source", "12386", "--transfer-no", "ZJ-1")
+    number = accepted(cli, "2026-04-30", "--channel", "regulator", "--source", "12386", "--transfer-no", "ZJ-1")
     found = deadlines(cli, number)
     assert found["regulator_reply"]["due"] == found["completion"]["due"] == "2026-06-02"
 
 
 def test_year_end_is_provisional_until_the_schedule_is_imported(cli, tmp_path):
     # 2027's schedule is not in chinese-calendar: weekends only, marked provisional.
-    number = register(cli, "2026-12-14")
+    number = accepted(cli, "2026-12-14")
     early = register(cli, "2026-12-30")
     found = deadlines(cli, number)
     assert found["acceptance"] == {**found["acceptance"], "due": "2026-12-17", "provisional": False}
@@ -133,10 +140,10 @@ def test_receipt_day_is_the_shanghai_day_whatever_the_offset(cli):
 
 
 def test_policy_change_applies_from_its_effective_date_only(cli):
-    before = register(cli, "2026-03-02")
+    before = accepted(cli, "2026-03-02")
     cli("policy", "set", "--at", "2026-05-20", "--effective-from", "2026-06-01", "--completion-days", "15",
         "--completion-unit", "working")
-    after = register(cli, "2026-06-01")
+    after = accepted(cli, "2026-06-01")
     assert deadlines(cli, before)["completion"]["due"] == "2026-03-30"  # 20 trading days, unchanged
     # 15 working days after Mon 2026-06-01: 06-02..05 (4), 06-08..12 (9), 06-15..18 (13), 06-19 holiday,
     # 06-22 (14), 06-23 (15)
