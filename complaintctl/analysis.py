@@ -473,11 +473,19 @@ def analyze(ledger, period: Period, cutoff: Cutoff, unmask: bool = False, branch
 
 
 def record_disclosure(ledger, analysis: Analysis, by: str) -> None:
-    """CSA 7.8: repeat complainants' personal data shown in full is an audit event, naming whose."""
-    people = analysis.result["repeat_complainants"]["people"]
-    ledger.record("unmasked", by, {"command": "analyze", "period": analysis.period.code,
-                                   "as_of": analysis.cutoff.day.isoformat(),
-                                   "complaints": [n for person in people for n in person["numbers"]]})
+    """CSA 7.8: repeat complainants' personal data shown in full is an audit event, naming whose; recorded
+    before it is shown. On a firm ledger, one event in the chain of each branch whose complaints they
+    are (their numbers there), all in one transaction; nobody shown, one event at the working branch."""
+    numbers = [n for person in analysis.result["repeat_complainants"]["people"] for n in person["numbers"]]
+    by_branch: dict[str, list[str]] = {}
+    for number in dict.fromkeys(numbers):
+        by_branch.setdefault(number.rpartition("/")[0], []).append(number)
+    with ledger.transaction() as session:
+        at = clock.iso(clock.now())
+        for branch, complaints in (by_branch or {ledger.branch: []}).items():
+            ledger.append(session, None, "unmasked", at, by, {
+                "command": "analyze", "period": analysis.period.code, "as_of": analysis.cutoff.day.isoformat(),
+                "complaints": complaints}, branch)
 
 
 # -- the tables, for the terminal and the 分析 sheet -----------------------------------------------

@@ -2,21 +2,28 @@
 
 `backup` copies the live ledger with SQLite's online backup API (safe while others write), checks
 the copy, and copies the attachment archive beside it. `restore` refuses to replace a ledger that
-holds events the backup lacks unless forced, and always keeps the ledger it replaces.
+holds events the backup lacks unless forced, and always keeps the ledger it replaces. It checks the
+backup whole first (SQLite's integrity_check, which matches every index against its table, then the
+chain, the state and the attachments) and the restored ledger again before it reports it checked.
+Attachments are copied as `store_file` copies them; a restore killed half-way is finished by running
+it again (into a firm database too: the events it copied carry its `restored` event).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from complaintctl.errors import ComplaintError
-from complaintctl.integrity import Verified, require_sound
+from complaintctl import clock
+from complaintctl.backends import backend_for
+from complaintctl.errors import DAMAGED, ComplaintError
+from complaintctl.integrity import Verified, require_sound, verify
 from complaintctl.ledger import SQLITE_HEADER, Ledger, archive_of, busy_timeout, snapshot, stamp
 from complaintctl.i18n import _
-from complaintctl.moving import copy_attachments, copy_history
+from complaintctl.moving import copy_attachments, copy_history, recorded_attachments
 from complaintctl.progress import Listener
 
 
@@ -56,14 +63,26 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str, branch: s
         with ledger.reading() as conn:
             if conn.exec_driver_sql("SELECT 1 FROM branches WHERE code = ?", (branch,)).first() is None:
                 raise ComplaintError(_("unknown branch {code}; see `complaintctl branch list`").format(code=branch))
-    # On record first, so the copy holds its own backup event and restoring it needs no --force.
-    ledger.record("backed_up", by, {"file": str(target.resolve()), **({"branch": branch} if branch else {})})
-    if ledger.path is not None:
-        snapshot(ledger.path, target, listener)
-        archive = ledger.archive
-    else:
-        _copy_to_file(ledger, target, {branch: ""} if branch else None, listener)
-        archive = ledger.archive_for(branch) if branch else ledger.archive
+    from complaintctl import scratch
+
+    # On record first (CSA 7.8: a backup holds everything in full), so the copy holds its own backup
+    # event and restoring it needs no --force. On a firm ledger, in the chain of each branch copied.
+    ledger.record("backed_up", by, {"file": str(target.resolve()), **({"branch": branch} if branch else {})},
+                  [branch] if branch else _branch_codes(ledger) if ledger.firm else None)
+    # Made in a scratch folder beside the target, then renamed: a copy killed half-way is never found
+    # under the backup's name, and the next backup into this folder removes it (complaintctl.scratch).
+    folder = scratch.folder_beside(target)
+    try:
+        made = folder / target.name
+        if ledger.path is not None:
+            snapshot(ledger.path, made, listener)
+            archive = ledger.archive
+        else:
+            _copy_to_file(ledger, made, {branch: ""} if branch else None, listener)
+            archive = ledger.archive_for(branch) if branch else ledger.archive
+        os.replace(made, target)
+    finally:
+        scratch.release(folder)
     checked = require_sound(target, state=False, listener=listener)
     attachments = copy_attachments(archive, archive_of(target), listener)
     return Copied(target, checked, attachments)
@@ -82,6 +101,12 @@ def _copy_to_file(ledger: Ledger, target: Path, branches: dict[str, str] | None,
         for leftover in (partial, partial.with_name(partial.name + "-wal"), partial.with_name(partial.name + "-shm")):
             if leftover.exists():
                 leftover.unlink()
+
+
+def _branch_codes(ledger: Ledger) -> list[str]:
+    """A firm ledger's branches, each of whose data a whole backup holds."""
+    with ledger.reading() as conn:
+        return [code for (code,) in conn.exec_driver_sql("SELECT code FROM branches ORDER BY code")]
 
 
 def _branches_of(backend) -> list[str]:
@@ -127,7 +152,7 @@ def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: st
         return _restore_firm(ledger_path, source, by=by, listener=listener)
     if source.resolve() == ledger_path.resolve():
         raise ComplaintError(_("that file is the ledger itself"))
-    checked = require_sound(source, archive_of(source) if archive_of(source).is_dir() else None, listener=listener)
+    _require_sound_backup(source, listener)
     kept = None
     if ledger_path.exists():
         Ledger(ledger_path).engine.dispose()  # refuses anything that is not a ledger, before we touch it
@@ -140,28 +165,67 @@ def restore(ledger_path: Path, source: str | os.PathLike, *, force: bool, by: st
     else:
         ledger_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         snapshot(source, ledger_path, listener)
-    attachments = copy_attachments(archive_of(source), archive_of(ledger_path), listener)
+    attachments = copy_attachments(archive_of(source), archive_of(ledger_path), listener,
+                                   recorded_attachments(backend_for(source)))
     ledger = Ledger(ledger_path)  # upgrades an older backup's schema (keeping a copy first)
     ledger.record("restored", by, {"from": str(source.resolve()), "kept": str(kept) if kept else None})
     ledger.engine.dispose()
+    checked = _require_sound_restored(ledger_path, archive_of(ledger_path), kept, listener)
     return Copied(ledger_path, checked, attachments, kept)
 
 
 def _restore_firm(url: str, source: Path, *, by: str, listener: Listener | None) -> Copied:
-    from complaintctl.backends import backend_for
-
     target = backend_for(url)
-    if target.exists():
+    origin = str(source.resolve())
+    resuming = target.exists() and _interrupted_restore(target, source, origin)
+    if target.exists() and resuming is None:
         raise ComplaintError(_("the database {label} already holds a ledger, and a firm ledger's events are never deleted; restore into a new, empty database (createdb) and point --db at it").format(label=target.label))
-    checked = require_sound(source, archive_of(source) if archive_of(source).is_dir() else None, listener=listener)
+    _require_sound_backup(source, listener)
     ledger = Ledger(url, create=True)
-    copy_history(backend_for(source), ledger, {code: code for code in _branches_of(backend_for(source))}, whole=True,
-                 listener=listener)
-    attachments = copy_attachments(archive_of(source), ledger.archive, listener)
-    ledger.record("restored", by, {"from": str(source.resolve()), "kept": None})
-    require_sound(url, ledger.archive, listener=listener)
+    if not resuming:  # else a run killed while it copied the attachments: its events are all there
+
+        def restored(session, _moved) -> None:  # with the events, so that a run killed later is recognised
+            ledger.append(session, None, "restored", clock.iso(clock.now()), by, {"from": origin, "kept": None})
+
+        copy_history(backend_for(source), ledger, {code: code for code in _branches_of(backend_for(source))},
+                     whole=True, listener=listener, finish=restored)
+    attachments = copy_attachments(archive_of(source), ledger.archive, listener, recorded_attachments(backend_for(source)))
+    checked = require_sound(url, ledger.archive, listener=listener)
     ledger.engine.dispose()
     return Copied(url, checked, attachments)
+
+
+def _interrupted_restore(target, source: Path, origin: str) -> bool | None:
+    """Whether the database holds what an unfinished restore of `source` left: True when its events
+    are all there and the newest is that restore's own (only attachments may be missing), False when
+    it holds no event at all; None for anything else (a ledger that is not to be touched)."""
+    with target.reading() as conn:
+        count = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        newest = conn.execute("SELECT kind, payload FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    if count == 0:
+        return False
+    with backend_for(source).reading() as conn:
+        theirs = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    if newest[0] == "restored" and json.loads(newest[1]).get("from") == origin and count == theirs + 1:
+        return True
+    return None
+
+
+def _require_sound_backup(source: Path, listener: Listener | None) -> Verified:
+    """The backup checked whole before anything is touched: SQLite's integrity_check (every index
+    against its table, which quick_check does not), the chain, every complaint and attachment."""
+    return require_sound(source, archive_of(source) if archive_of(source).is_dir() else None, listener=listener,
+                         full=True)
+
+
+def _require_sound_restored(ledger_path: Path, archive: Path, kept: Path | None, listener: Listener | None) -> Verified:
+    """The restored ledger checked as fully as the backup was, before the restore is reported done."""
+    result = verify(ledger_path, archive if archive.is_dir() else None, listener=listener, full=True)
+    if result.problems:
+        where = _("; the ledger it replaced is kept as {kept}").format(kept=kept) if kept else ""
+        raise ComplaintError(_("the restored ledger {path} fails its check: {problem}{where}").format(
+            path=ledger_path, problem=result.problems[0], where=where), exit_code=DAMAGED)
+    return result
 
 
 def _write_over(source: Path, ledger_path: Path) -> None:

@@ -1,7 +1,9 @@
 """Local calendar data: single-day corrections and imported official holiday schedules.
 
-Each change is an event (complaint = NULL) plus a row in calendar_days / calendar_years, in one
-transaction. Deadlines are derived on read, so every open deadline moves with the change.
+Each change is an event (complaint = NULL, in the firm-wide chain '': a branch's own file has no other)
+plus a row in calendar_days / calendar_years, in one transaction. The event holds all its rows hold,
+so `verify` rebuilds the two tables from the events and compares (complaintctl/chain_tables.py).
+Deadlines are derived on read, so every open deadline moves with the change.
 
 Schedule file format (TOML, one file a year; see sample_data/calendar-2026.toml):
 
@@ -103,7 +105,7 @@ def add_days(ledger: Ledger, kind: str, first: date, last: date | None, note: st
     if reason is not None:
         payload["reason"] = reason
     with ledger.transaction() as session:
-        event = ledger.append(session, None, f"calendar_{kind}", clock.iso(at), by, payload)
+        event = ledger.append(session, None, f"calendar_{kind}", clock.iso(at), by, payload, branch="")
         for day in days:
             row = session.get(CalendarDay, day.isoformat())
             if row is None:
@@ -196,7 +198,7 @@ def import_schedule(ledger: Ledger, path: Path, at: datetime, by: str, note: str
             payload["reason"] = reason
         if changed:
             payload["changed_past_days"] = [d.isoformat() for d in changed]
-        event = ledger.append(session, None, "calendar_imported", clock.iso(at), by, payload)
+        event = ledger.append(session, None, "calendar_imported", clock.iso(at), by, payload, branch="")
         for kind, name in (("holiday", "holidays"), ("workday", "workdays"), ("closure", "closures")):
             for day in schedule[name]:
                 row = session.get(CalendarDay, day.isoformat())

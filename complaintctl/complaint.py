@@ -39,11 +39,34 @@ class FieldSpec:
         return "--" + name.replace("_", "-")
 
 
-def _text(option: str):
+# Text as people type it, within limits a printed ledger can hold (README "Input"): a name, number or
+# code is one line; free text (a request, facts, an opinion, a note) may hold newlines and tabs.
+LINE_LIMIT = 200
+TEXT_LIMIT = 5000
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def checked_text(value: str, option: str, multiline: bool = False) -> str:
+    """Refuse what is not text: control characters (ESC, NUL, CR...) anywhere, a newline or tab in a
+    one-line value, and more than the limit. Everything else is kept exactly as typed."""
+    bad = _CONTROLS.search(value) or (None if multiline else re.search(r"[\n\t]", value))
+    if bad:
+        raise ComplaintError(_("{option} holds a control character ({char}); {what}").format(
+            option=option, char=bad.group().encode("unicode_escape").decode("ascii"),
+            what=_("free text may hold newlines and tabs, nothing else of the kind") if multiline
+            else _("a name, number or code is one line of plain text")), "CSA 9.4")
+    limit = TEXT_LIMIT if multiline else LINE_LIMIT
+    if len(value) > limit:
+        raise ComplaintError(_("{option} is {n} characters long; at most {limit}").format(
+            option=option, n=len(value), limit=limit), "CSA 9.4")
+    return value
+
+
+def _text(option: str, multiline: bool = False):
     def parse(value: str, _record: dict) -> str:
         if not value.strip():
             raise ComplaintError(_("{option} may not be empty").format(option=option))
-        return value  # stored exactly as typed: any Unicode, newlines, quotes, a leading '='
+        return checked_text(value, option, multiline)  # as typed: any Unicode, quotes, a leading '='
     return parse
 
 
@@ -158,13 +181,13 @@ FIELDS: list[FieldSpec] = [
     FieldSpec("respondent", "被投诉人", "respondent (employee)", _text("--respondent")),
     FieldSpec("respondent_dept", "被投诉部门", "respondent department", _text("--respondent-dept")),
     FieldSpec("category", "业务类别", "category", _code(codes.CATEGORIES)),
-    FieldSpec("request", "投诉请求", "request", _text("--request")),
-    FieldSpec("facts", "主要事实与理由", "main facts and reasons", _text("--facts")),
+    FieldSpec("request", "投诉请求", "request", _text("--request", multiline=True)),
+    FieldSpec("facts", "主要事实与理由", "main facts and reasons", _text("--facts", multiline=True)),
     FieldSpec("complainants", "投诉人数", "number of complainants", _count),
     FieldSpec("representatives", "群体投诉代表", "group representatives", _representatives, repeatable=True),
     FieldSpec("major", "重大投诉", "major complaint", _bool("--major")),
     FieldSpec("major_reason", "重大投诉情形", "why it is major", _code(codes.MAJOR_REASONS)),
-    FieldSpec("major_note", "重大投诉说明", "why it is major, in words", _text("--major-note")),
+    FieldSpec("major_note", "重大投诉说明", "why it is major, in words", _text("--major-note", multiline=True)),
     FieldSpec("amount", "涉及金额", "amount involved (yuan)", lambda v, r: parse_amount(v)),
 ]
 FIELD_BY_NAME = {f.name: f for f in FIELDS}

@@ -1,18 +1,25 @@
 """`verify`: is the ledger exactly what its events say, untouched since they were written?
 
-Four checks, each naming what it finds wrong:
+These checks, each naming what it finds wrong:
 1. the file's structure: SQLite's `PRAGMA quick_check`, or with --full its `integrity_check`, which
    also checks every index against its table (a PostgreSQL server keeps its own pages);
 2. the hash chains, one per branch: every event's SHA-256 over its canonical content and the
    previous event's hash;
-3. the current state: each complaint's record and query columns rebuilt by folding its events;
-4. the archive: every attachment's file present with the SHA-256 recorded when it was attached.
+3. with anchors (`verify --anchor`, complaintctl/anchor.py): each anchored event still in its chain,
+   at the same position, with the same hash; the only check that sees a chain rewritten and rehashed
+   whole, or cut short, since the anchor was taken;
+4. the current state: each complaint's record and query columns rebuilt by folding its events;
+5. the tables that decide deadlines (calendar, policies, settings, branches) rebuilt from their
+   events (complaintctl/chain_tables.py);
+6. the archive: every attachment's file present with the SHA-256 recorded when it was attached.
 
 Checks 2 and 3 are one pass over the events in id order: the table is read as it lies on disk, and
 only the complaints still in flight are held in memory. A complaint is compared with its stored
 state at its last event, then forgotten. The pass is cut into stretches of ids that run on every
 core; each stretch hands its neighbour the chain heads at its end and the folds still in flight,
-and `_stitch` joins them in order, so the answer is the same however the events were cut.
+and `_stitch` joins them in order, so the answer is the same however the events were cut. Each
+stretch also counts its events per chain and notes the anchored events it meets, so an anchor's
+position is known from the same pass.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from complaintctl.anchor import Anchor
 from complaintctl.backends import Reader, backend_for
 from complaintctl.complaint import apply, columns_of, record_json, typed_number
 from complaintctl.errors import DAMAGED, ComplaintError
@@ -51,6 +59,8 @@ class Verified:
     attachments: int = 0
     head: str = GENESIS_HASH  # of the branch's own chain ('' in its file), else of the newest event
     heads: dict[str, str] = field(default_factory=dict)  # each branch's chain head
+    counts: dict[str, int] = field(default_factory=dict)  # each branch's events (counted when anchors are checked)
+    anchors: list[tuple[Anchor, str | None]] = field(default_factory=list)  # each anchor, and where it was found
     problems: list[str] = field(default_factory=list)
 
     def fail(self, problem: str) -> None:
@@ -66,12 +76,14 @@ def events_stage() -> str:
 
 
 def verify(path: Path | str, archive: Path | None = None, first_only: bool = True, state: bool = True,
-           listener: Listener | None = None, full: bool = False, parts: int | None = None) -> Verified:
+           listener: Listener | None = None, full: bool = False, parts: int | None = None,
+           anchors: list[Anchor] | tuple = ()) -> Verified:
     """Run the checks on the ledger at `path` (a file, or a postgresql:// URL).
 
     `problems` lists what is wrong (only the first unless first_only=False): structure first, then
-    the chain, then the state, each in the order of the events. `state=False` skips rebuilding the
-    current state (for a backup just written, whose chain and structure are enough). `full` runs
+    the chain, then the anchors, then the state and the ledger-wide tables, each in the order of the
+    events. `state=False` skips rebuilding the current state and the tables (for a backup just
+    written, whose chain and structure are enough). `anchors` are checked against the chains. `full` runs
     SQLite's integrity_check instead of quick_check. `parts` cuts the events into that many
     stretches (default: by size and cores); `listener` hears how far the checks have got.
     """
@@ -93,7 +105,7 @@ def verify(path: Path | str, archive: Path | None = None, first_only: bool = Tru
     if parallel:  # forked before this process opens the ledger: a child inherits no open connection
         pool = context.Pool(min(cores, 8))
     try:
-        return _verify(str(path), archive, first_only, state, listener, full, parts, pool)
+        return _verify(str(path), archive, first_only, state, listener, full, parts, pool, tuple(anchors))
     finally:
         _told = None
         if pool is not None:
@@ -104,7 +116,7 @@ def verify(path: Path | str, archive: Path | None = None, first_only: bool = Tru
 _told = None  # each stretch's count of events checked, while someone listens
 
 
-def _verify(path: str, archive, first_only, state, listener, full, parts, pool) -> Verified:
+def _verify(path: str, archive, first_only, state, listener, full, parts, pool, anchors=()) -> Verified:
     backend = backend_for(path)
     result = Verified()
     try:
@@ -115,10 +127,12 @@ def _verify(path: str, archive, first_only, state, listener, full, parts, pool) 
             total = snapshot.exec_driver_sql("SELECT count(*) FROM complaints").scalar()
             bounds = _stretches(last_id, parts)
             told = _told
+            located = _located(snapshot, anchors)
+            marks = _marks(anchors, located, last_id)
             if listener:
                 listener(structure_stage(), 0, None)
                 listener(events_stage(), 0, last_id)
-            jobs = [(path, lo, hi, archive, state, index) for index, (lo, hi) in enumerate(bounds)]
+            jobs = [(path, lo, hi, archive, state, index, marks) for index, (lo, hi) in enumerate(bounds)]
             if pool is None:
                 structure = _structure(path, full)
                 if listener:
@@ -137,7 +151,12 @@ def _verify(path: str, archive, first_only, state, listener, full, parts, pool) 
                 listener(events_stage(), last_id, last_id)
             if structure:
                 result.fail(structure)
-            _stitch(found, result, snapshot, state, archive, last_id, total)
+            positions = {}
+            later = _stitch(found, result, snapshot, state, archive, last_id, total, positions)
+            result.problems += _check_anchors(snapshot, anchors, located, positions, result, backend.dialect)
+            result.problems += later
+            if state:
+                result.problems += _check_tables(snapshot, backend.dialect)
     except backend.errors as exc:
         result.fail(_unreadable(exc))
     if first_only:
@@ -188,6 +207,8 @@ class Stretch:
     first: dict = field(default_factory=dict)  # branch → (id, prev_hash) of its first event here
     last: dict = field(default_factory=dict)  # branch → hash of its last event here
     newest: str | None = None  # the hash of the last event here
+    counts: dict = field(default_factory=dict)  # branch → its events here (counted only when there are anchors)
+    marked: dict = field(default_factory=dict)  # id → (branch, its position among the branch's events here, hash)
     chain: list = field(default_factory=list)  # (event id, problem) of the chain inside the stretch
     problems: list = field(default_factory=list)  # (event id, problem) of the state
     complaints: int = 0
@@ -207,19 +228,21 @@ class Fold:
         self.stored = stored  # STORED_SQL's row, or None when the complaint is missing from the state
 
 
-def _check_stretch(path: str, lo: int, hi: int, archive: Path | None, state: bool, index: int) -> Stretch:
+def _check_stretch(path: str, lo: int, hi: int, archive: Path | None, state: bool, index: int,
+                   marks: frozenset = frozenset()) -> Stretch:
     found = Stretch(lo, hi)
     backend = backend_for(path)
     try:
         with backend.reading() as conn:
-            _scan(Reader(conn), found, archive, state, index, _told)
+            _scan(Reader(conn), found, archive, state, index, _told, marks)
     except backend.errors as exc:
         found.chain.append((lo, _unreadable(exc)))
     return found
 
 
-def _scan(conn, found: Stretch, archive, state: bool, index: int, told) -> None:
+def _scan(conn, found: Stretch, archive, state: bool, index: int, told, marks: frozenset = frozenset()) -> None:
     first, last, chain, live, earlier = found.first, found.last, found.chain, found.in_flight, found.earlier
+    counts, marked = found.counts, found.marked
     loads = json.loads
     count = 0
     digest = None
@@ -236,6 +259,10 @@ def _scan(conn, found: Stretch, archive, state: bool, index: int, told) -> None:
         if event_hash(prev_hash, complaint, kind, at, recorded, actor, payload) != digest:
             chain.append((event_id, _changed(event_id, kind, complaint)))
         last[branch] = digest
+        if marks:  # anchors to check: count each chain's events, and note where the anchored ones stand
+            counts[branch] = counts.get(branch, 0) + 1
+            if event_id in marks:
+                marked[event_id] = (branch, counts[branch], digest)
         if not state or complaint is None:
             continue
         key = (branch, complaint)
@@ -273,8 +300,14 @@ def _finish(key: tuple[str, str], fold: Fold, archive: Path | None, found) -> No
 # -- joining the stretches ---------------------------------------------------------------------------
 
 def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archive, last_id: int,
-            total: int) -> None:
-    """Join the stretches in order: the chain across each seam, and the folds each hands on."""
+            total: int, positions: dict | None = None) -> list[str]:
+    """Join the stretches in order: the chain across each seam, and the folds each hands on.
+
+    Adds the chain's problems to `result` and returns the state's, for the anchors' to come between.
+    `positions` receives each marked event's (branch, position in its chain, hash).
+    """
+    positions = {} if positions is None else positions
+    counts: dict[str, int] = {}
     heads: dict[str, str] = {}
     chain: list = []
     problems: list = []
@@ -287,6 +320,10 @@ def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archi
             if prev_hash != heads.get(branch, GENESIS_HASH):
                 chain.append((event_id, _broken(event_id)))
         heads.update(stretch.last)
+        for event_id, (branch, position, digest) in stretch.marked.items():
+            positions[event_id] = (branch, counts.get(branch, 0) + position, digest)
+        for branch, count in stretch.counts.items():
+            counts[branch] = counts.get(branch, 0) + count
         chain += stretch.chain
         problems += stretch.problems
         result.complaints += stretch.complaints
@@ -324,15 +361,128 @@ def _stitch(found: list[Stretch], result: Verified, snapshot, state: bool, archi
     result.complaints += seam.complaints
     result.attachments += seam.attachments
     result.heads = heads
+    result.counts = counts
     result.head = heads.get("", result.head)
     result.problems += [problem for _id, problem in sorted(chain, key=lambda item: item[0])]
+    later: list[str] = []
     if state:
-        result.problems += [problem for _id, problem in sorted(problems, key=lambda item: item[0])]
+        later += [problem for _id, problem in sorted(problems, key=lambda item: item[0])]
         if result.complaints < total and not problems:
             row = snapshot.exec_driver_sql(NO_EVENTS_SQL, (last_id,)).first()
             if row:
-                result.fail(_("{number} has a current state but no events: it was not made by complaintctl").format(
+                later.append(_("{number} has a current state but no events: it was not made by complaintctl").format(
                     number=typed_number(*row)))
+    return later
+
+
+# -- anchors -------------------------------------------------------------------------------------------
+
+def _located(snapshot, anchors) -> dict:
+    """Each anchor's event found by its hash, in its own chain first, then in any (a copy may rename a
+    chain: move-to makes a file's chain '' a branch's; a one-branch backup, the other way round)."""
+    if not anchors:
+        return {}
+    others = [code for (code,) in snapshot.exec_driver_sql("SELECT code FROM branches ORDER BY code").all()]
+    found = {}
+    for anchor in anchors:
+        found[anchor] = None
+        for branch in dict.fromkeys([anchor.branch, "", *others]):
+            row = snapshot.exec_driver_sql("SELECT id FROM events WHERE branch = ? AND hash = ?",
+                                           (branch, anchor.sha256)).first()
+            if row:
+                found[anchor] = row[0]
+                break
+    return found
+
+
+def _marks(anchors, located: dict, last_id: int) -> frozenset:
+    """The ids whose position in their chain the pass notes: each anchor's, and its hash's."""
+    return frozenset(i for i in [a.id for a in anchors] + list(located.values()) if i is not None and i <= last_id)
+
+
+def _check_anchors(snapshot, anchors, located: dict, positions: dict, result: Verified, dialect: str) -> list[str]:
+    """Each anchored event still at its place: same id, same position in its chain, same hash."""
+    held: list[Anchor] = []
+    failed: list[tuple[Anchor, str]] = []
+    for anchor in anchors:
+        at = positions.get(anchor.id)
+        if at == (anchor.branch, anchor.count, anchor.sha256):
+            held.append(anchor)
+            result.anchors.append((anchor, None))
+            continue
+        moved = positions.get(located.get(anchor))
+        if moved is not None and moved[1] == anchor.count:  # the same history under other ids or another chain
+            held.append(anchor)
+            result.anchors.append((anchor, _("event {number} of chain {chain}").format(
+                number=located[anchor], chain=moved[0] or "''")))
+            continue
+        failed.append((anchor, _anchor_problem(snapshot, anchor, at, moved, located.get(anchor), dialect)))
+    problems = []
+    for anchor, problem in failed:
+        before = [a for a in held if a.branch == anchor.branch and a.count < anchor.count]
+        if before:
+            last = max(before, key=lambda a: a.count)
+            problem += _("; the anchor at event {number} ({count} events) still holds, so the first change comes "
+                         "after it").format(number=last.id, count=last.count)
+        problems.append(problem)
+    return problems
+
+
+def _anchor_problem(snapshot, anchor: Anchor, at, moved, moved_id, dialect: str) -> str:
+    """What differs for an anchor that does not hold: the event gone, at another position, or another hash."""
+    chain = anchor.branch or "''"
+    name = _("anchor {chain} #{number} ({count} events, SHA-256 {digest}…)").format(
+        chain=chain, number=anchor.id, count=anchor.count, digest=anchor.sha256[:16])
+    if at is not None and at[0] == anchor.branch and at[1] == anchor.count:
+        return _("{anchor}: event {number} no longer has that hash (it has {digest}…): events up to it were "
+                 "changed and the chain's hashes computed again since the anchor was taken").format(
+            anchor=name, number=anchor.id, digest=at[2][:16])
+    if at is not None and at[0] == anchor.branch:
+        problem = _("{anchor}: event {number} is now event {position} of chain {chain}, not {count}: events before "
+                    "it were removed or inserted since the anchor was taken").format(
+            anchor=name, number=anchor.id, position=at[1], chain=chain, count=anchor.count)
+    elif moved is not None:
+        problem = _("{anchor}: its hash is now event {number}, at position {position} of chain {chain}, not {count}: "
+                    "events before it were removed or inserted since the anchor was taken").format(
+            anchor=name, number=moved_id, position=moved[1], chain=moved[0] or "''", count=anchor.count)
+    else:
+        last, count = snapshot.exec_driver_sql("SELECT max(id), count(*) FROM events WHERE branch = ?",
+                                               (anchor.branch,)).first()
+        if not count:
+            return _("{anchor}: the ledger holds no events of chain {chain}").format(anchor=name, chain=chain)
+        problem = _("{anchor}: the ledger no longer holds event {number} in chain {chain}, which now ends at event "
+                    "{last} with {total} events: events were removed since the anchor was taken").format(
+            anchor=name, number=anchor.id, chain=chain, last=last, total=count)
+    gap = _first_gap(snapshot, anchor.id) if dialect == "sqlite" else None
+    if gap is not None:
+        problem += _("; event {number} is missing (ids go from {before} to {after})").format(
+            number=gap[0] + 1, before=gap[0], after=gap[1])
+    return problem
+
+
+def _first_gap(snapshot, up_to: int) -> tuple[int, int] | None:
+    """In a ledger file ids follow each other without a gap (SQLite numbers them; nothing is deleted): the
+    first gap at or before `up_to`, as (the id before it, the id after it), names a removed event."""
+    first = snapshot.exec_driver_sql("SELECT min(id) FROM events").scalar()
+    if first is not None and first > 1:
+        return 0, first
+    row = snapshot.exec_driver_sql(
+        "SELECT e.id FROM events e WHERE e.id < ? AND NOT EXISTS (SELECT 1 FROM events f WHERE f.id = e.id + 1) "
+        "ORDER BY e.id LIMIT 1", (up_to,)).first()
+    if row is None:
+        return None
+    after = snapshot.exec_driver_sql("SELECT min(id) FROM events WHERE id > ?", (row[0],)).scalar()
+    return (row[0], after) if after is not None else None
+
+
+def _check_tables(snapshot, dialect: str) -> list[str]:
+    """The tables that decide deadlines, against their events (complaintctl/chain_tables.py)."""
+    from complaintctl import chain_tables
+
+    found = chain_tables.problems(snapshot, dialect)
+    if found and not chain_tables.upgraded(snapshot) and chain_tables.recorded_at_upgrade(snapshot, dialect):
+        return []  # not upgraded yet (a backup being restored): opening it records them as they stand (m007)
+    return found
 
 
 def _without_fold(snapshot, key) -> str:
@@ -393,8 +543,8 @@ def _check_attachments(number: str, record: dict, archive: Path | None) -> tuple
 
 
 def require_sound(path: Path | str, archive: Path | None = None, state: bool = True,
-                  listener: Listener | None = None, full: bool = False) -> Verified:
-    result = verify(path, archive, state=state, listener=listener, full=full)
+                  listener: Listener | None = None, full: bool = False, anchors: list[Anchor] | tuple = ()) -> Verified:
+    result = verify(path, archive, state=state, listener=listener, full=full, anchors=anchors)
     if result.problems:
         raise ComplaintError(_("{path}: {value}").format(path=backend_for(path).label, value=result.problems[0]),
                              exit_code=DAMAGED)

@@ -15,16 +15,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from contextlib import contextmanager
+import tempfile
+import time
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, NamedTuple
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; leftovers are recognised by age
+    fcntl = None
 
 from complaintctl import clock
 from complaintctl.backends import Reader, backend_for, is_url
 from complaintctl.backends.sqlite import HEADER as SQLITE_HEADER, archive_of, no_ledger, snapshot  # noqa: F401
 from complaintctl.calendar import Calendar, DayOverride
-from complaintctl.errors import BUSY, ComplaintError
+from complaintctl.errors import BUSY, DAMAGED, ComplaintError
 from complaintctl.migrations import MIGRATIONS
 from complaintctl.policy import Policy, policy_for
 from complaintctl.i18n import _
@@ -74,6 +81,120 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# -- copying into the attachment archive ---------------------------------------------------------
+ARCHIVE_TEMP = ".incoming-"  # a copy on its way into the archive, never an attachment itself
+BLOCK = 1 << 20
+
+
+class Stored(NamedTuple):
+    path: Path
+    sha256: str  # of the bytes stored
+    size: int
+    copied: bool  # False: the same bytes were at the name already
+
+
+def store_file(source: Path | BinaryIO, folder: Path, name: str | Callable[[str], str], *,
+               expected: str | None = None) -> Stored:
+    """Copy `source` (a path, or a file open for reading) into the archive `folder` as `name`, or as
+    `name(sha256)`, so that no crash or change of the source ever leaves a wrong file under that name.
+
+    Streamed in 1 MiB blocks to a temporary name (locked while it is written), hashed as written,
+    flushed to disk, read back and hashed again, then renamed, and the folder flushed. The SHA-256
+    and size returned are of what was stored, whatever the source did meanwhile. With `expected`
+    (the SHA-256 recorded when the file was attached), a copy that differs is refused (exit 5) and
+    nothing is stored. A file already at the name is kept when it holds the same bytes, else replaced.
+    """
+    label = str(getattr(source, "name", source))
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if expected and isinstance(name, str) and (folder / name).is_file() and sha256_file(folder / name) == expected:
+            return Stored(folder / name, expected, (folder / name).stat().st_size, False)
+        fd, temp = _locked_temp(folder)
+        try:
+            with os.fdopen(fd, "wb") as out:  # closing it releases the lock: only once the copy is renamed
+                digest, size = hashlib.sha256(), 0
+                reader = Path(source).open("rb") if isinstance(source, (str, os.PathLike)) else nullcontext(source)
+                with reader as f:
+                    for block in iter(lambda: f.read(BLOCK), b""):
+                        out.write(block)
+                        digest.update(block)
+                        size += len(block)
+                out.flush()
+                os.fsync(out.fileno())
+                sha = digest.hexdigest()
+                if sha256_file(temp) != sha:
+                    raise ComplaintError(_("the copy of {source} in {folder} does not read back as it was written (SHA-256 differs); nothing was stored; check the disk").format(source=label, folder=folder), exit_code=DAMAGED)
+                if expected and sha != expected:
+                    raise ComplaintError(_("{source} is not what was attached (its SHA-256 differs from the one recorded); nothing was stored").format(source=label), exit_code=DAMAGED)
+                final = folder / (name if isinstance(name, str) else name(sha))
+                if final.is_file() and sha256_file(final) == sha:
+                    return Stored(final, sha, size, False)
+                os.replace(temp, final)
+            _sync_folder(folder)
+            return Stored(final, sha, size, True)
+        finally:
+            if temp.exists():
+                temp.unlink()
+    except OSError as exc:
+        raise ComplaintError(_("could not copy {source} into the archive {folder}: {error}").format(
+            source=label, folder=folder, error=exc.strerror or exc)) from None
+
+
+def _locked_temp(folder: Path) -> tuple[int, Path]:
+    """A new temporary file in `folder` (0600), locked so that `remove_stale_copies` leaves it alone."""
+    while True:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=ARCHIVE_TEMP)
+        if fcntl is None:
+            return fd, Path(name)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(name)):
+                return fd, Path(name)
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # removed as a leftover in the instant before it was locked: take another
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename) to disk, where the system allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_copies(folder: Path) -> int:
+    """Remove the temporary copies that a killed command left anywhere under `folder`; a copy still
+    being written (its lock held) is left alone. Without file locks, only copies a day old."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.rglob(ARCHIVE_TEMP + "*"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            elif time.time() - os.fstat(fd).st_mtime < 86400:
+                continue
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                path.unlink()
+                removed += 1
+        except OSError:  # locked by a live copy, or gone meanwhile
+            continue
+        finally:
+            os.close(fd)
+    return removed
 
 
 def busy_timeout() -> int:
@@ -181,6 +302,10 @@ class Ledger:
     def _refusal(self, error: BaseException, operational: bool) -> ComplaintError:
         """A driver's error as one line for the user."""
         message = (str(error).strip() or type(error).__name__).splitlines()[0]
+        if self.path is None:  # a server's error may quote the connection string
+            from complaintctl.backends.postgres import scrub
+
+            message = scrub(message, self.backend.url)
         if operational and self.backend.is_busy(error):
             return ComplaintError(_("ledger {path} busy: another complaintctl is writing to it; try again").format(path=self.label),
                                   exit_code=BUSY)
@@ -214,6 +339,11 @@ class Ledger:
     def _pending_migrations(self, session: Session | None = None) -> list:
         def pending(conn) -> list:
             exists = self.backend.table_exists(conn.exec_driver_sql, "migrations")
+            if not exists and self.backend.dialect == "sqlite" and conn.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master").scalar():
+                # Another program's SQLite file: never add our tables to it.
+                raise ComplaintError(_("{path} is an SQLite file but not a complaintctl ledger; left untouched").format(
+                    path=self.label))
             applied = {row[0] for row in conn.exec_driver_sql("SELECT name FROM migrations")} if exists else set()
             unknown = applied - {name for name, _ in MIGRATIONS}
             if unknown:
@@ -306,10 +436,20 @@ class Ledger:
         """Appends many events in one transaction at SQL speed (an import): the head kept in memory."""
         return ChainWriter(session.connection(), self.branch if branch is None else branch)
 
-    def record(self, kind: str, by: str, payload: dict) -> None:
-        """A ledger-wide audit event (export, backup, restore, unmasking), in its own transaction, now."""
+    def record(self, kind: str, by: str, payload: dict, branch: str | list[str] | None = None) -> None:
+        """A ledger-wide audit event (export, backup, restore, unmasking), in its own transaction, now.
+
+        In the chain of `branch` (the working branch's when not given): on a firm ledger, the branch
+        whose data left (CSA 7.8). Given several branches, one event in each chain, all or none.
+        """
+        if branch is None or isinstance(branch, str):
+            chains = [self.branch if branch is None else branch]
+        else:
+            chains = list(dict.fromkeys(branch)) or [self.branch]
         with self.transaction() as session:
-            self.append(session, None, kind, clock.iso(clock.now()), by, payload)
+            at = clock.iso(clock.now())
+            for code in chains:
+                self.append(session, None, kind, at, by, payload, code)
 
     def events(self, conn, complaint: str, branch: str = "") -> list[EventRow]:
         """A complaint's events in the order they were recorded."""

@@ -91,8 +91,38 @@ class Table:
     skipped_totals: int = 0
 
 
+# What import reads at most (README "Bringing an old ledger in"): enough for decades of a branch's
+# ledger, and a refusal in one line, not gigabytes of memory, for a file that is larger or lies about its size.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 200
+MAX_CELL = 100_000  # characters in one CSV field; a ledger field is checked against its own limit later
+MAX_FILE = 200 * 1024 * 1024  # bytes of a CSV file, or of all an .xlsx's parts once unpacked
+
+
+def _too_large(path: Path, what: str) -> ComplaintError:
+    return ComplaintError(_("{path}: {what}; import reads at most {rows} rows of {columns} columns, {mb} MB").format(
+        path=path.name, what=what, rows=MAX_ROWS, columns=MAX_COLUMNS, mb=MAX_FILE // (1024 * 1024)))
+
+
+def _bounded(rows, path: Path) -> list[list]:
+    """The rows, each without its trailing empty cells, refused past the bounds."""
+    found = []
+    for row in rows:
+        values = list(row)
+        while values and values[-1] in (None, ""):
+            values.pop()
+        if len(values) > MAX_COLUMNS:
+            raise _too_large(path, _("a row has {n} columns").format(n=len(values)))
+        found.append(values)
+        if len(found) > MAX_ROWS:
+            raise _too_large(path, _("more than {n} rows").format(n=MAX_ROWS))
+    return found
+
+
 def _csv_rows(path: Path) -> list[list]:
     """A CSV in UTF-8 (with or without a BOM) or GB18030, what Excel on Chinese Windows writes."""
+    if path.stat().st_size > MAX_FILE:
+        raise _too_large(path, _("the file is {mb} MB").format(mb=path.stat().st_size // (1024 * 1024)))
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -102,7 +132,11 @@ def _csv_rows(path: Path) -> list[list]:
             continue
     else:  # bytes that are neither (a binary file named .csv)
         raise ComplaintError(_("{path}: not UTF-8 or GB18030 text").format(path=path))
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+    csv.field_size_limit(MAX_CELL)
+    try:
+        return _bounded(csv.reader(io.StringIO(text, newline="")), path)
+    except csv.Error as exc:  # a field past MAX_CELL, a NUL byte: not a ledger's CSV
+        raise ComplaintError(_("{path} cannot be read as CSV ({exc})").format(path=path.name, exc=exc)) from None
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
@@ -111,6 +145,10 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(path) as archive:  # a small file may unpack to gigabytes (shared strings, sheets)
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_FILE:
+            raise _too_large(path, _("its parts unpack to {mb} MB").format(mb=unpacked // (1024 * 1024)))
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise ComplaintError(_("{path} cannot be read as an Excel workbook ({exc})").format(path=path, exc=exc)) from None
@@ -122,7 +160,16 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
         else:
             raise ComplaintError(_("--sheet {sheet}: no such sheet in {path}; it has {names}").format(
                 sheet=sheet, path=path.name, names="、".join(book.sheetnames)))
-        return [list(row) for row in ws.iter_rows(values_only=True)]
+        ws.reset_dimensions()  # the file's own <dimension> may claim A1:XFD1048576: read what is there
+        # One row past the bound: openpyxl fills missing rows up to max_row, so a stray far cell shows as too many.
+        rows = ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True)
+        try:
+            return _bounded(rows, path)
+        except ComplaintError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - untrusted XML: whatever the parser raises, the file is unreadable
+            raise ComplaintError(_("{path} cannot be read as an Excel workbook ({exc})").format(
+                path=path.name, exc=type(exc).__name__)) from None
     finally:
         book.close()
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +19,7 @@ from complaintctl.complaint import (FIELD_BY_NAME, INVESTIGATION_ITEMS, STATUS_A
 from complaintctl.deadlines import escalation_since, extension_total, reached_callbacks
 from complaintctl.identity import same_person
 from complaintctl.errors import ComplaintError
-from complaintctl.ledger import Ledger, sha256_file
+from complaintctl.ledger import Ledger, remove_stale_copies, store_file
 from complaintctl.models import Complaint
 from complaintctl.policy import Policy, unit_words
 from complaintctl.i18n import N_, _
@@ -787,22 +785,16 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
     with ledger.reading() as conn:  # unknown numbers are refused before anything is copied
         branch, number = ledger.locate(conn, complaint_id)
     archive = ledger.archive_for(branch)
-    sha = sha256_file(source)
     folder = archive / number
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    remove_stale_copies(folder)  # what an attach killed half-way left behind
+    # What is recorded is what was stored: hashed as it was copied, read back, then renamed into place,
+    # so a source still being written cannot leave a file that differs from its record.
+    stored = store_file(source, folder, lambda sha: f"{sha[:16]}-{source.name}")
     os.chmod(archive, 0o700)
-    stored = folder / f"{sha[:16]}-{source.name}"
-    if not stored.exists():
-        # Copy under a temporary name, then rename: a crash never leaves a half file under the real name.
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
-        os.close(fd)
-        shutil.copyfile(source, temp)
-        os.chmod(temp, 0o600)
-        os.replace(temp, stored)
 
     def build(_session, record):
-        return {"kind": kind_code, "file": source.name, "stored_as": str(stored.relative_to(archive)),
-                "sha256": sha, "size": source.stat().st_size}, []
+        return {"kind": kind_code, "file": source.name, "stored_as": stored.path.relative_to(archive).as_posix(),
+                "sha256": stored.sha256, "size": stored.size}, []
 
     return _change(ledger, typed_number(branch, number), "attached", at, by, build)
 
@@ -868,6 +860,9 @@ def keep_until(closed: date) -> date:
         return closed.replace(year=closed.year + 10, day=28)
 
 
-def record_disclosure(ledger: Ledger, complaint_id: str, command: str, by: str) -> None:
-    """An audit event (CSA 7.8) when personal data is shown in full; ledger-wide, so no state changes."""
-    ledger.record("unmasked", by, {"complaint": complaint_id, "command": command})
+def record_disclosure(ledger: Ledger, complaint_id: str, command: str, by: str, branch: str | None = None) -> None:
+    """An audit event (CSA 7.8) when personal data is shown in full; ledger-wide, so no state changes.
+
+    Recorded before the data is shown, in the chain of the complaint's branch (`branch`; the working
+    branch's when not given): on a firm ledger, the branch whose data it is."""
+    ledger.record("unmasked", by, {"complaint": complaint_id, "command": command}, branch)

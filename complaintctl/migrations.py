@@ -190,3 +190,21 @@ def m006_late_entries(run: Callable) -> None:
     reported period needs a reason), and the late entries, listed by the next report."""
     run("CREATE INDEX ix_events_exported ON events (branch, id) WHERE kind = 'exported'")
     run(f"CREATE INDEX ix_events_late ON events (at) WHERE {LATE_ENTRY}")
+
+
+@migration
+def m007_chain_tables(run: Callable) -> None:
+    """The tables that decide deadlines are checked against their events (complaintctl/chain_tables.py).
+
+    An index finds those few events (outside every complaint) at once, however long the ledger. Where an
+    older ledger's events cannot rebuild its tables (a firm ledger, whose older versions chained calendar,
+    policy and config changes at the branch worked at; a file holding rows that name no event, a firm's
+    one-branch backup), the tables as they stand are recorded once in a `tables_recorded` event of the
+    firm's chain '', and the fold goes on from there. A branch's own file is never given one: its events
+    always could rebuild its tables.
+    """
+    from complaintctl.chain_tables import MIGRATION, problems, record_tables, recorded_at_upgrade
+
+    run("CREATE INDEX ix_events_ledger_wide ON events (kind, id) WHERE complaint IS NULL")
+    if problems(run.conn, run.dialect) and recorded_at_upgrade(run.conn, run.dialect):
+        record_tables(run.conn, why=f"{MIGRATION}: the tables as they stood when this ledger was upgraded")

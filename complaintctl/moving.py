@@ -11,23 +11,28 @@ not part of an event's hash. Each complaint's current state is then rebuilt by f
 in the target, never copied, so the target is consistent by construction; `verify` checks it after.
 Copying again copies nothing twice: the target's chain of a branch must be the start of the
 source's, and only what follows is copied. A target holding anything else for that branch is
-refused, unchanged.
+refused, unchanged. Attachments are copied after the events, each to a temporary name, checked
+against the SHA-256 recorded for it, then renamed: a command killed while copying them is finished
+by running it again, which replaces any file that is not what was recorded.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from complaintctl import clock
 from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
-from complaintctl.ledger import Ledger
+from complaintctl.ledger import ARCHIVE_TEMP, Ledger, remove_stale_copies, sha256_file, store_file
 from complaintctl.progress import Listener, counted
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 EVENT_COLUMNS = ("branch", "complaint", "kind", "at", "recorded_at", "actor", "payload", "prev_hash", "hash")
 # Ledger-wide state kept in rows beside the events: copied with their event's new id.
@@ -47,13 +52,15 @@ class Moved:
 
 def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | None = None,
                  names: dict[str, str] | None = None, whole: bool = False,
-                 listener: Listener | None = None) -> Moved:
+                 listener: Listener | None = None, finish: Callable[[Session, Moved], None] | None = None) -> Moved:
     """Copy the events of `source` (a backend) branch by branch into `target`, as `branches` maps them.
 
     `names` names target branches the firm ledger does not know yet (recorded as `branch_added`
     by `by`). `whole` also copies the branches table and settings (a backup or restore). One
     transaction: a refusal half-way leaves the target as it was. The events stream through in
-    chunks, so a branch of millions of events needs no more memory than one of thousands.
+    chunks, so a branch of millions of events needs no more memory than one of thousands. `finish`
+    records what the copy was for (moved in, restored) in the same transaction: a command killed
+    later, while it copies attachments, is recognised and finished when run again.
     """
     moved = Moved()
     wanted = tuple(branches)
@@ -107,6 +114,8 @@ def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | 
             _merge_state(conn, table, rows_of_table, event_ids, moved)
         for table, rows_of_table in extra.items():
             _copy_rows(conn, table, rows_of_table, event_ids)
+        if finish is not None:
+            finish(session, moved)
     target.forget_cached()
     return moved
 
@@ -212,28 +221,56 @@ def move_in(branch: Ledger, firm: Ledger, code: str, *, name: str | None, by: st
         raise ComplaintError(_("move-to takes a firm ledger's postgresql:// URL, not a file"))
     require_sound(branch.target, branch.archive, listener=listener)  # a damaged history is not moved anywhere
     name = (name or "").strip() or config(branch).get("branch") or code
-    moved = copy_history(branch.backend, firm, {"": code}, by=by, names={code: name}, listener=listener)
-    moved.attachments = copy_attachments(branch.archive, firm.archive_for(code), listener)
-    if moved.events:
-        firm.record("moved_in", by, {"branch": code, "from": str(Path(branch.target).resolve()), "events": moved.events})
+
+    def moved_in(session, moved: Moved) -> None:  # with the events: a run killed while copying files keeps it
+        if moved.events:  # never in the chain moved in (working at that branch): it would differ from its file
+            firm.append(session, None, "moved_in", clock.iso(clock.now()), by,
+                        {"branch": code, "from": str(Path(branch.target).resolve()), "events": moved.events},
+                        branch="" if firm.branch == code else None)
+
+    moved = copy_history(branch.backend, firm, {"": code}, by=by, names={code: name}, listener=listener,
+                         finish=moved_in)
+    moved.attachments = copy_attachments(branch.archive, firm.archive_for(code), listener,
+                                         recorded_attachments(branch.backend))
     require_sound(firm.target, firm.archive, listener=listener)
     return moved
 
 
-def copy_attachments(source: Path, dest: Path, listener: Listener | None = None) -> int:
-    """Copy attachments not yet at `dest`. Stored names carry their hash, so none is ever overwritten."""
+def copy_attachments(source: Path, dest: Path, listener: Listener | None = None,
+                     recorded: dict[str, str] | None = None) -> int:
+    """Copy the archive at `source` into `dest`; how many files were copied.
+
+    Each file goes by `store_file`: a temporary name, flushed, its hash checked, then renamed. A file
+    already at `dest` is kept only when it holds the SHA-256 recorded for it (`recorded`: its path
+    in the archive → SHA-256, see `recorded_attachments`), or without a record the source's bytes;
+    otherwise it is copied again. So a copy killed half-way is finished by running the command
+    again, and the temporary copies it left are removed.
+    """
+    remove_stale_copies(dest)
     copied = 0
     if not source.is_dir():
         return 0
-    files = [p for p in sorted(source.rglob("*")) if p.is_file() and not p.name.startswith(".incoming-")]
+    recorded = recorded or {}
+    files = [p for p in sorted(source.rglob("*")) if p.is_file() and not p.name.startswith(ARCHIVE_TEMP)]
     for path in counted(files, listener, _("copying attachments"), len(files), every=1):
-        target = dest / path.relative_to(source)
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(path, target)
-        os.chmod(target, 0o600)
-        copied += 1
+        relative = path.relative_to(source).as_posix()
+        target = dest / relative
+        expected = recorded.get(relative)
+        if expected is None and target.is_file():
+            expected = sha256_file(path)  # no record: kept if it is the source's bytes
+        copied += store_file(path, target.parent, target.name, expected=expected).copied
     if dest.is_dir():
         os.chmod(dest, 0o700)
     return copied
+
+
+def recorded_attachments(source) -> dict[str, str]:
+    """Every attachment a ledger (a backend) records: its path in the archive → the SHA-256 recorded
+    when it was attached. In a ledger of branches each branch's files are in a folder of its own."""
+    found = {}
+    with source.reading() as conn:
+        for branch, payload in conn.execute("SELECT branch, payload FROM events WHERE kind = 'attached'"):
+            data = json.loads(payload)
+            if data.get("stored_as") and data.get("sha256"):
+                found[f"{branch}/{data['stored_as']}" if branch else data["stored_as"]] = data["sha256"]
+    return found

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from complaintctl import clock, codes, identity
+from complaintctl.anchor import heads
 from complaintctl.asof import LAST_AT, Cutoff, as_stood
 from complaintctl.complaint import MASKS
 from complaintctl.deadlines import Deadline, deadlines_for, extension_total, reached_callbacks, uncovered_years
@@ -781,6 +782,7 @@ class Report:
     calendar_corrections: list = field(default_factory=list)  # calendar_data.corrections: the same sheet
     all_corrections: list = field(default_factory=list)  # every one, to find those that moved a deadline in scope
     previous: object = None  # late.Export: the last export of this period and scope, to say what changed since
+    anchors: list = field(default_factory=list)  # anchor.Anchor: every chain's head when it was prepared
 
     @property
     def firm(self) -> bool:
@@ -832,6 +834,8 @@ def prepare(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = N
                     [p for p in ledger.policies() if p.effective_from <= day], branches=chosen,
                     by_branch={code: Summary(period) for code in chosen})
     _corrections(ledger, report)
+    with ledger.reading() as conn:  # printed on the sign-off and kept in the workbook's properties
+        report.anchors = heads(conn)
     return report
 
 

@@ -1,4 +1,9 @@
-"""Ledger-wide settings: the deadline policy (with effective dates) and simple config values."""
+"""Ledger-wide settings: the deadline policy (with effective dates) and simple config values.
+
+Each change is an event of the firm-wide chain '' (a branch's own file has no other) together with
+its row, in one transaction; the event holds all the row holds, so `verify` rebuilds the policies,
+settings and branches tables from their events and compares (complaintctl/chain_tables.py).
+"""
 
 from __future__ import annotations
 
@@ -54,7 +59,7 @@ def set_policy(ledger: Ledger, effective_from: date, changes: dict, at: datetime
             "LIMIT 1", (effective_from.isoformat(),)).first()
         if later:
             raise ComplaintError(_("{value}, received {value2}, is already in the ledger and would change policy, moving its deadlines; give --effective-from after {value2}").format(value=later[0], value2=later[1]), "CSA 9.4")
-        event = ledger.append(session, None, "policy_set", clock.iso(at), by, policy.as_dict())
+        event = ledger.append(session, None, "policy_set", clock.iso(at), by, policy.as_dict(), branch="")
         row = session.get(PolicyRow, effective_from.isoformat())
         data = json.dumps(policy.as_dict())
         if row is None:
@@ -78,7 +83,7 @@ def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str) -> N
     from complaintctl.models import Setting
 
     with ledger.transaction() as session:
-        ledger.append(session, None, "config_set", clock.iso(at), by, {"key": key, "value": value})
+        ledger.append(session, None, "config_set", clock.iso(at), by, {"key": key, "value": value}, branch="")
         row = session.get(Setting, key) or Setting(key=key, value=value)
         row.value = value
         session.add(row)

@@ -308,7 +308,8 @@ class Rows:
 
 
 def write_summary(ws, report: Report) -> None:
-    """The 汇总 sheet: what the period was, the four rates, every figure with how it is counted, sign-off."""
+    """The 汇总 sheet: what the period was, the four rates, every figure with how it is counted, sign-off
+    with the ledger's chain heads; and those heads in the workbook's properties (`write_properties`)."""
     summary: Summary = report.summary
     period = report.period
     _page(ws, report, "投诉处理情况汇总表", landscape=False)
@@ -376,6 +377,46 @@ def write_summary(ws, report: Report) -> None:
     for role in ("编制人", "复核人", "负责人", "日期"):
         sheet.add(_cell(ws, f"{role}：", align=Alignment(horizontal="right", vertical="bottom"), border=None),
                   _cell(ws, None, border=SIGN_LINE), _cell(ws, None, border=None), height=30)
+    write_anchors(sheet, ws, report)
+    write_properties(ws.parent, report)
+
+
+def _anchors_shown(report: Report) -> list:
+    """The chains whose heads the sheet prints: a branch's file has one; a firm report, the firm's own ('')
+    and each branch it covers. The workbook's properties carry every chain's."""
+    return [a for a in report.anchors if not report.firm or a.branch == "" or a.branch in report.branches]
+
+
+def write_anchors(sheet: Rows, ws, report: Report) -> None:
+    """Below the signatures, the chain heads the export saw (complaintctl/anchor.py): whoever keeps the
+    signed report can later check that the ledger still holds them (`verify --anchor` this file)."""
+    shown = _anchors_shown(report)
+    if not shown:
+        return
+    sheet.keep_together(3 + 2 * len(shown))
+    sheet.blank()
+    for head in shown:
+        chain = "台账链头" if not report.firm else ("全公司链头" if not head.branch else f"分支机构 {head.branch} 链头")
+        sheet.add(_cell(ws, f"{chain}：事件 #{head.id} / 共 {head.count} 条 / SHA-256 前 16 位 {head.sha256[:16]}",
+                        align=TOP_WRAP, border=None), merge_from=1)
+        sheet.add(_cell(ws, head.line(), size=7, align=TOP_WRAP, border=None), merge_from=1)
+    sheet.add(_cell(ws, "核对：complaintctl verify --anchor 本报告文件（或上列 complaintctl-anchor 行）。"
+                        "导出后台账如被改写、删除或截断，核对不通过（退出码 5）。", align=TOP_WRAP, border=None),
+              merge_from=1)
+
+
+def write_properties(workbook: Workbook, report: Report) -> None:
+    """Every chain's head in the workbook's properties, where Excel and LibreOffice keep them when the file
+    is saved again: the custom property `complaintctl-anchor` and the description (备注)."""
+    from openpyxl.packaging.custom import StringProperty
+
+    from complaintctl.anchor import PROPERTY
+
+    lines = "\n".join(head.line() for head in report.anchors)
+    if not lines:
+        return
+    workbook.custom_doc_props.append(StringProperty(name=PROPERTY, value=lines))
+    workbook.properties.description = f"台账链头（导出时），以 complaintctl verify --anchor 本文件 核对：\n{lines}"
 
 
 def write_months(ws, report: Report) -> tuple[int, int]:
@@ -657,12 +698,25 @@ def _labels(chart: BarChart, ws, column: int, first: int, last: int) -> None:
 
 
 def write(report: Report, entries: Iterable[Entry], listener: Listener | None = None) -> Path:
-    """Write everything to a temporary file beside the target; return its path."""
+    """Write everything to a temporary file beside the target; return its path.
+
+    No copy of the data outlives a crash (CSA 7.8). The export event holds the file's SHA-256, so it is
+    recorded after the write (`report.publish`, which may wait for the write lock), and only then is the
+    file renamed into place. Until then the workbook is a scratch file (complaintctl.scratch): 0600,
+    named `.NAME.xlsx.<random>.scratch`, locked by this process for as long as it runs; openpyxl's own
+    temporary sheet files sit in a locked scratch folder of the system's temporary directory. A run
+    killed at any moment (while writing, or while waiting for the lock) leaves them behind, and the next
+    `report` into the same folder removes them before it writes anything, since their lock is free.
+    """
+    from contextlib import ExitStack
+
+    from complaintctl import scratch
+
     path = report.path
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial")  # 0600
-    os.close(fd)
-    temp = Path(name)
+    temp = scratch.file_beside(path)  # sweeps what killed runs left in this folder first
+    sheets = ExitStack()
     try:
+        sheets.enter_context(scratch.private_sheets())
         workbook = Workbook(write_only=True)
         summary_ws = workbook.create_sheet("汇总")
         months_ws = workbook.create_sheet("按月统计") if report.period.kind != "month" else None
@@ -696,6 +750,8 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
         if listener:
             listener(_("saving the workbook"), 1, 1)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        scratch.release(temp)
         raise
+    finally:
+        sheets.close()  # openpyxl's sheet files: read into the workbook by now
     return temp

@@ -224,3 +224,17 @@ def test_a_late_entry_needs_a_reason_only_at_a_branch_the_export_covered(cli, tm
             says="within 2026-10, whose report was exported on 2026-11-02")
     cli("accept", "SZ01/TS-2026-0001", "--at", "2026-10-14 10:00")  # SZ01's October was not reported
     cli("accept", "GZ02/TS-2026-0001", "--at", "2026-10-14 10:00", "--late-reason", "受理单漏登")
+
+
+@firm_only
+def test_a_password_in_the_url_is_never_printed(cli, tmp_path, db_path):
+    source = branch_file(cli, tmp_path)
+    secret = "Sup3r-Secret"
+    for url in (f"{db_path}&password={secret}", db_path.replace("postgresql://complaint_clerk@",
+                                                                 f"postgresql://complaint_clerk:{secret}@")):
+        moved = cli("--db", source, "move-to", url, "--branch", "GZ02")
+        refused = cli("--db", url, "show", "TS-2026-0099", ok=False)
+        missing = cli("--db", url.replace("/t", "/no_such_db_", 1), "list", ok=False)
+        printed = moved.stdout + moved.stderr + refused.stderr + missing.stderr
+        assert secret not in printed and "***" in moved.stdout + missing.stderr, printed
+        assert missing.exit_code == 1 and len(missing.stderr.splitlines()) == 1

@@ -159,9 +159,25 @@ def test_random_input_never_crashes(tmp_path_factory, command, value):
         assert dump(db) == before, args
 
 
+# Text as people type it: any character but the controls (README "Input"); free text keeps newlines and tabs.
+TYPED = st.one_of(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), st.sampled_from("\n\t"))
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.text(min_size=1, max_size=200).filter(lambda s: s.strip()))
+@given(value=st.text(TYPED, min_size=1, max_size=200).filter(lambda s: s.strip()))
 def test_any_text_round_trips_exactly(cli, value):
     number = cli("register", "--method", "phone", "--channel", "direct", "--name", "张三", "--phone",
                  "13812345678", "--request", value, "--received-at", "2026-11-20").stdout.strip()
     assert json.loads(cli("show", number, "--json").stdout)["request"] == value
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.text(TYPED, max_size=20), control=st.characters(whitelist_categories=("Cc",),
+                                                                 blacklist_characters="\n\t"),
+       after=st.text(TYPED, max_size=20))
+def test_text_with_a_control_character_is_refused_in_one_line(cli, db_path, before, control, after):
+    previous = dump(db_path)
+    result = cli("register", "--method", "phone", "--channel", "direct", "--name", "张三", "--phone",
+                 "13812345678", "--request", f"退费{before}{control}{after}", "--received-at", "2026-11-20", ok=False)
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
+    assert "--request holds a control character" in result.stderr and dump(db_path) == previous

@@ -47,13 +47,35 @@ def json_text(column: str, key: str) -> str:
     return f"(({column})::jsonb ->> '{key}')"
 
 
-def shown(url: str) -> str:
-    """The URL without its password, for messages and the audit trail."""
+def passwords(url: str) -> list[str]:
+    """Every password a URL carries: in its user part, or as ?password= (libpq takes either)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc[-1]}"))
+    found = [parts.password] if parts.password else []
+    found += parse_qs(parts.query).get("password", [])
+    return [p for p in found if p]
+
+
+def scrub(text: str, url: str) -> str:
+    """Any message, with the URL's passwords (as typed, and as percent-encoded in the URL) blanked."""
+    from urllib.parse import quote, unquote
+
+    for secret in passwords(url):
+        for form in {secret, quote(secret, safe=""), unquote(secret)}:
+            text = text.replace(form, "***")
+    return text
+
+
+def shown(url: str) -> str:
+    """The URL without its password, for messages and the audit trail: never printed, in any form."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)
+        parts = parts._replace(netloc=f"{parts.username}:***@{netloc[-1]}")
+    if "password" in parse_qs(parts.query):
+        query = "&".join("password=***" if item.split("=", 1)[0] == "password" else item
+                         for item in parts.query.split("&"))
+        parts = parts._replace(query=query)
+    return urlunsplit(parts)
 
 
 class _Connection:
@@ -103,7 +125,7 @@ class PostgresBackend:
         try:
             return psycopg.connect(self.url, **options)
         except psycopg.OperationalError as exc:
-            text = " ".join(str(exc).split()) or type(exc).__name__
+            text = scrub(" ".join(str(exc).split()) or type(exc).__name__, self.url)
             first = text.rsplit("FATAL:", 1)[-1].strip()  # libpq's own reason, without the socket's path
             raise ComplaintError(_("cannot reach the ledger database {label}: {reason}").format(label=self.label, reason=first)) from None
 

@@ -75,6 +75,12 @@ class SQLiteBackend:
             raise ComplaintError(_("ledger {path} is a folder, not a file; give --db a file path").format(path=path))
         if path.exists():
             size = path.stat().st_size
+            wal = path.with_name(path.name + "-wal")
+            if not size and str(path.resolve()) not in _OPENED and not (wal.exists() and wal.stat().st_size):
+                # An empty file is no ledger: made into one silently, cron would say "nothing due" for ever.
+                raise ComplaintError(_("{path} is an empty file (0 bytes), not a complaintctl ledger; left untouched "
+                                       "(restore the ledger from a backup, or remove the file and run `complaintctl "
+                                       "init`)").format(path=path))
             if size and str(path.resolve()) not in _OPENED:
                 with path.open("rb") as f:
                     header = f.read(16)

@@ -396,6 +396,23 @@ def move_to(
         render.say(_("{url} already holds all {events} events of branch {branch}; nothing copied").format(url=firm.label, branch=branch_code(branch), events=moved.already))
 
 
+def anchor(ctx: typer.Context, as_json: Json = False) -> None:
+    """Print the ledger's chain heads, one line per chain (a firm ledger: one per branch, and '' for the
+    firm's own), to keep where the ledger cannot reach them: mail them to the compliance head every day
+    (README, cron). `verify --anchor` later checks that the ledger still holds each one; a rewrite, a
+    deletion or a removed tail since then exits 5."""
+    from complaintctl.anchor import heads
+
+    book = ledger(ctx)
+    with book.reading() as conn:
+        found = heads(conn)
+    if as_json:
+        render.emit_json([a.as_dict() for a in found])
+        return
+    for head in found:
+        render.say(head.line())
+
+
 def demo(
     ctx: typer.Context,
     scenario: Annotated[Path, typer.Option("--scenario", help="Demo scenario (JSON).")] = Path("sample_data/demo.json"),
@@ -416,3 +433,4 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(branch_app, name="branch")
     app.command("move-to")(move_to)
     app.command()(demo)
+    app.command()(anchor)

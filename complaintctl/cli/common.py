@@ -121,7 +121,25 @@ class State:
         return self._ledger
 
 
+# Options that take free text (newlines allowed); every other text option is one line (README "Input").
+FREE_TEXT = {"text", "result", "request", "facts", "facts_found", "cause", "accountability", "improvement",
+             "suggestions", "evidence", "reason", "late_reason", "note", "major_note"}
+NOT_TEXT = {"out", "db"}  # paths: their own checks
+
+
+def typed_text(ctx: typer.Context) -> None:
+    """Every text a command was given is text (complaint.checked_text): one gate for all of them."""
+    from complaintctl.complaint import checked_text
+
+    for name, value in ctx.params.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            if isinstance(item, str) and name not in NOT_TEXT:
+                checked_text(item, "--" + name.replace("_", "-"), multiline=name in FREE_TEXT)
+
+
 def ledger(ctx: typer.Context) -> ledgers.Ledger:
+    typed_text(ctx)
     book = ctx.find_root().obj.ledger
     reason = ctx.params.get("late_reason")
     if reason is not None:  # a dated command's --late-reason: kept in the event it records (DOMAIN: a late entry)

@@ -1,5 +1,6 @@
 """The `import` command: an old ledger (.xlsx) or a 12386 export (.csv) brought in, all or nothing."""
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,7 +21,8 @@ def import_ledger(
     map_file: Annotated[Optional[Path], typer.Option("--map", metavar="MAP.toml", help="Renames columns: [columns] \"header\" = \"field\" (\"\" ignores one).")] = None,
     show_map: Annotated[bool, typer.Option("--show-map", help="Print which column fills which field, and stop.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and say what would be recorded; change nothing.")] = False,
-    skip_bad: Annotated[Optional[Path], typer.Option("--skip-bad", metavar="OUT.xlsx", help="Record the good rows and write the bad ones, with 错误原因, to OUT.xlsx.")] = None,
+    skip_bad: Annotated[Optional[Path], typer.Option("--skip-bad", metavar="OUT.xlsx", help="Record the good rows and write the bad ones, with 错误原因, to OUT.xlsx (in full: recorded as an audit event, CSA 7.8).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --skip-bad replace an existing OUT.xlsx.")] = False,
     by: By = None,
     quiet: Quiet = False,
     as_json: Json = False,
@@ -43,13 +45,18 @@ def import_ledger(
     if skip_bad is not None and not skip_bad.expanduser().parent.is_dir():  # known before anything is recorded
         raise ComplaintError(_("--skip-bad {path}: folder {parent} does not exist").format(
             path=skip_bad, parent=skip_bad.expanduser().parent))
+    if skip_bad is not None and skip_bad.expanduser().is_dir():
+        raise ComplaintError(_("--skip-bad {path} is a folder; give the name of the .xlsx file to write").format(
+            path=skip_bad))
+    if skip_bad is not None and os.path.lexists(skip_bad.expanduser()) and not force and not dry_run:
+        raise ComplaintError(_("{path} already exists; kept as it is (use --force to replace it)").format(path=skip_bad))
     book = ledger(ctx)
     with render.progress(quiet) as listener:
         planned = legacy.plan(table, renames, listener)
         done = legacy.record(book, planned, by=who(ctx, by), skip_bad=skip_bad is not None, dry_run=dry_run,
                              listener=listener)
     if skip_bad is not None and done.bad and not dry_run:
-        _write_bad(skip_bad, table, done.bad)
+        _write_bad(book, skip_bad, table, done.bad, who(ctx, by))
     counts = {status: sum(1 for p in done.recorded if p.status == status) for status in STATUS_ORDER}
     gaps = legacy.gaps(done.recorded)
     conflicts = legacy.handled_by_respondent(done.recorded)
@@ -112,26 +119,49 @@ def _print_map(table, mapping, as_json: bool) -> None:
     render.table([_("column"), _("field")], [[h or "-", f or _("(ignored)")] for h, f in mapping])
 
 
-def _write_bad(path: Path, table, bad) -> None:
-    """The bad rows as they were, with 错误原因, ready to fix and import again."""
-    from openpyxl import Workbook
+def _write_bad(book, path: Path, table, bad, by: str) -> None:
+    """The bad rows as they were, with 错误原因, ready to fix and import again.
 
+    In full, since they are to be corrected and imported again: so the file is on record first
+    (CSA 7.8), an `unmasked` event naming it, its SHA-256 and its rows, before it appears under its
+    name. Written as a scratch file (0600, locked; see complaintctl.scratch) and renamed into place:
+    whole or absent, and a run killed before the rename leaves nothing the next run does not remove.
+    Every text is a string cell: a CSV's `=HYPERLINK(...)` lands as text, never as a live formula.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    from complaintctl import scratch
+    from complaintctl.ledger import sha256_file
     from complaintctl.workbook import clean
 
-    import os
-    import tempfile
+    def cell(ws, value):
+        if not isinstance(value, str):
+            return value
+        text = WriteOnlyCell(ws, value=clean(value))
+        text.data_type = "s"  # openpyxl takes a leading '=' for a formula and '#N/A' for an error
+        return text
 
     values = dict(table.rows)
     path = path.expanduser()
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".partial")
-    os.close(fd)
-    book = Workbook(write_only=True)
-    ws = book.create_sheet("待修正")
-    ws.append([*table.headers, "错误原因", "原行号"])
-    for item in sorted(bad, key=lambda p: p.row):
-        ws.append([clean(v) if isinstance(v, str) else v for v in values[item.row]] + [item.error, item.row])
-    book.save(name)
-    os.replace(name, path)  # whole or absent, like the report
+    rows = sorted(bad, key=lambda p: p.row)
+    temp = scratch.file_beside(path)
+    try:
+        with scratch.private_sheets():
+            workbook = Workbook(write_only=True)
+            ws = workbook.create_sheet("待修正")
+            ws.append([cell(ws, v) for v in [*table.headers, "错误原因", "原行号"]])
+            for item in rows:
+                ws.append([cell(ws, v) for v in values[item.row]] + [cell(ws, item.error), item.row])
+            workbook.save(temp)
+        with temp.open("rb+") as f:
+            os.fsync(f.fileno())
+        book.record("unmasked", by, {"command": "import --skip-bad", "file": str(path.resolve()),
+                                     "sha256": sha256_file(temp), "rows": [item.row for item in rows],
+                                     "source": str(Path(table.path).resolve()), "source_sha256": table.sha256})
+        os.replace(temp, path)  # whole or absent, like the report
+    finally:
+        scratch.release(temp)
 
 
 def register_commands(app: typer.Typer) -> None:

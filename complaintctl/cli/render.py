@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from contextlib import contextmanager
@@ -26,13 +27,29 @@ def emit_json(value) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def say(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+# What a stored value may hold that must not reach a terminal raw: ESC and the other control characters
+# (a name with ESC [2J would clear the screen), except the tab and newline of free text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """Control characters shown as escapes (\\x1b), so what was typed is seen, never obeyed."""
+    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def flat(text: str) -> str:
+    """One line whatever the value holds: newlines and tabs shown as \\n and \\t (cron mail, pipes)."""
+    return visible(text.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r"))
+
+
+def say(text: str = "", styled: bool = False) -> None:
+    """A line of data to stdout. `styled`: our own bold/colour codes, already around visible text."""
+    sys.stdout.write((text if styled else visible(text)) + "\n")
 
 
 def tell(text: str) -> None:
     """A message for the person, not data: stderr, so pipes carry only data."""
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(visible(text) + "\n")
 
 
 def notice(text: str) -> None:
@@ -40,10 +57,10 @@ def notice(text: str) -> None:
 
     Errors are one line starting `complaintctl:`; a notice must not be mistaken for one.
     """
-    line = _("warning: {text}").format(text=text)
+    line = visible(_("warning: {text}").format(text=text))
     if sys.stderr.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb":
         line = f"\x1b[33m{line}\x1b[0m"
-    tell(line)
+    sys.stderr.write(line + "\n")
 
 
 @contextmanager
@@ -117,15 +134,15 @@ def table(headers: list[str], rows: list[list[str]], title: str | None = None, k
     """
     if not fancy():
         for row in rows:
-            say("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row))
+            say("\t".join(flat(cell) for cell in row))
         return
     widths = _widths(headers, rows, terminal_width(), keep)
     if widths is None:
         _blocks(headers, rows, title)
         return
     if title:
-        say(f"\x1b[1m{title}\x1b[0m")
-    say("\x1b[1m" + _line(headers, widths) + "\x1b[0m")
+        say(f"\x1b[1m{visible(title)}\x1b[0m", styled=True)
+    say("\x1b[1m" + visible(_line(headers, widths)) + "\x1b[0m", styled=True)
     say("─" * (sum(widths) + GAP * (len(widths) - 1)))
     for row in rows:
         say(_line(row, widths))

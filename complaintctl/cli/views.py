@@ -9,7 +9,7 @@ from complaintctl import clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
 from complaintctl.cli.common import Branches, ComplaintId, Json, chosen_branches, ledger, shown_number, who, whole_number
-from complaintctl.complaint import FIELD_BY_NAME, FIELDS, complainant_shown, masked, masked_changes
+from complaintctl.complaint import FIELD_BY_NAME, FIELDS, MASKS, complainant_shown, masked
 from complaintctl.deadlines import uncovered_years
 from complaintctl.identity import same_person
 from complaintctl.late import is_late
@@ -56,8 +56,8 @@ def show(
     moved = queries.moved_by_correction(book, deadlines, record)  # DOMAIN: calendar corrections
     with book.reading() as conn:
         events = book.events(conn, record["id"], record.get("branch", ""))
-    if unmask:  # CSA 7.8: who saw personal data in full, and when
-        lifecycle.record_disclosure(book, shown_number(record), "show", who(ctx, None))
+    if unmask:  # CSA 7.8: who saw personal data in full, and when; on record before any of it is printed
+        lifecycle.record_disclosure(book, shown_number(record), "show", who(ctx, None), record.get("branch", ""))
     view = dict(record) if unmask else masked(record)
     if as_json:
         view["deadlines"] = [{**d.as_dict(), "moved_by_correction": mark} for d, mark in zip(deadlines, moved)]
@@ -73,13 +73,26 @@ def show(
 
 
 def _payload(event, unmask: bool) -> dict:
-    """An event's data as shown: an amendment's personal identifiers masked like the record's (CSA 7.8)."""
+    """An event's data as shown: every personal identifier in it masked like the record's (CSA 7.8).
+
+    A registration holds the record's fields, an amendment its changes (old and new), an import the
+    row's fields: whatever the kind, each identifier is masked wherever in the payload it sits.
+    """
     import json
 
     payload = json.loads(event.payload)
-    if event.kind == "amended" and not unmask:
-        payload["changes"] = masked_changes(payload["changes"])
-    return payload
+    return payload if unmask else _masked_payload(payload)
+
+
+def _masked_payload(value, mask=None):
+    """A payload with every identifier (complaint.MASKS) masked, at any depth: a registration's fields,
+    a group's representatives' phones, an amendment's {field: [old, new]} on both sides."""
+    if isinstance(value, dict):  # a key says what its value is; representatives are masked by their own keys
+        return {key: _masked_payload(item, MASKS.get(key) if key != "representatives" else None)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_payload(item, mask) for item in value]
+    return mask(value) if mask is not None and isinstance(value, str) else value
 
 
 def _callback_method(item: dict) -> str:
@@ -461,7 +474,7 @@ def _warn_line(r: queries.Reminder) -> str:
     return f"{r.state:<9}  {r.number}  " + _("{kind}  due {due}  {days}  complainant {complainant}  handler "
                                               "{handler}").format(
         kind=render.kind_text(r.deadline.kind), due=render.due_text(r.deadline), days=_days_text(r),
-        complainant=r.complainant or "-", handler=r.handler or "-")
+        complainant=render.flat(r.complainant or "-"), handler=render.flat(r.handler or "-"))
 
 
 def codes_(as_json: Json = False) -> None:
