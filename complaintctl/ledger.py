@@ -449,7 +449,9 @@ class Ledger:
         with self.transaction() as session:
             at = clock.iso(clock.now())
             for code in chains:
-                self.append(session, None, kind, at, by, payload, code)
+                # Each chain's event names its chain: two empty chains must not get one hash (a file's hashes are unique).
+                self.append(session, None, kind, at, by, payload if len(chains) == 1 else {**payload, "chain": code},
+                            code)
 
     def events(self, conn, complaint: str, branch: str = "") -> list[EventRow]:
         """A complaint's events in the order they were recorded."""

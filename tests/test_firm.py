@@ -238,3 +238,12 @@ def test_a_password_in_the_url_is_never_printed(cli, tmp_path, db_path):
         printed = moved.stdout + moved.stderr + refused.stderr + missing.stderr
         assert secret not in printed and "***" in moved.stdout + missing.stderr, printed
         assert missing.exit_code == 1 and len(missing.stderr.splitlines()) == 1
+
+
+@firm_only
+def test_a_firm_backup_with_two_branches_without_events_of_their_own_is_made(cli, tmp_path):
+    cli("branch", "add", "GZ02", "--name", "广州某某路证券营业部")
+    cli("branch", "add", "BJ03", "--name", "北京某某路证券营业部")
+    done = cli("backup", tmp_path, "--json")  # each empty chain's backed_up event names its chain: no shared hash
+    copy = Path(json.loads(done.stdout)["backup"])
+    assert verify(copy).problems == []

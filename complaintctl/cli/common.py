@@ -124,7 +124,7 @@ class State:
 # Options that take free text (newlines allowed); every other text option is one line (README "Input").
 FREE_TEXT = {"text", "result", "request", "facts", "facts_found", "cause", "accountability", "improvement",
              "suggestions", "evidence", "reason", "late_reason", "note", "major_note"}
-NOT_TEXT = {"out", "db"}  # paths: their own checks
+NOT_TEXT = {"out", "db", "anchor"}  # paths, and anchors pasted from mail: their own checks
 
 
 def typed_text(ctx: typer.Context) -> None:
