@@ -78,7 +78,7 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str, branch: s
             snapshot(ledger.path, made, listener)
             archive = ledger.archive
         else:
-            _copy_to_file(ledger, made, {branch: ""} if branch else None, listener)
+            _copy_to_file(ledger, made, {branch: ""} if branch else None, by, listener)
             archive = ledger.archive_for(branch) if branch else ledger.archive
         os.replace(made, target)
     finally:
@@ -88,13 +88,27 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str, branch: s
     return Copied(target, checked, attachments)
 
 
-def _copy_to_file(ledger: Ledger, target: Path, branches: dict[str, str] | None, listener: Listener | None) -> None:
-    """A firm ledger's events into a new ledger file, written under a temporary name, then renamed."""
+def _copy_to_file(ledger: Ledger, target: Path, branches: dict[str, str] | None, by: str,
+                  listener: Listener | None) -> None:
+    """A firm ledger's events into a new ledger file, written under a temporary name, then renamed.
+
+    One branch's copy holds the firm's calendar days and policies but not the events of the firm's
+    chain that set them, so its own chain could not rebuild them: the copy records them as they stood
+    (chain_tables.record_tables), in the same transaction.
+    """
+    from complaintctl import chain_tables
+
+    def tables_as_they_stood(session, _moved) -> None:
+        conn = session.connection()
+        if chain_tables.problems(conn):
+            chain_tables.record_tables(conn, why="one-branch backup of a firm ledger: the firm's calendar and "
+                                                 "policies as they stood", actor=by)
+
     partial = target.with_name(f".{target.name}.partial")
     try:
         copy = Ledger(partial, create=True)
         copy_history(ledger.backend, copy, branches or {code: code for code in _branches_of(ledger.backend)},
-                     whole=branches is None, listener=listener)
+                     whole=branches is None, listener=listener, finish=tables_as_they_stood if branches else None)
         copy.engine.dispose()
         os.replace(partial, target)
     finally:

@@ -236,6 +236,9 @@ def test_move_to_over_a_half_copied_attachment_repairs_it(cli, tmp_path, db_path
     assert stored.read_bytes() == content and temps(firm_archive) == []
     assert verify(db_path, firm_archive.parent).problems == []
     assert moved_in_events(db_path) == 1
+    stored.write_bytes(content[:1000])
+    said = cli("--db", source, "move-to", db_path, "--branch", "GZ02").stdout
+    assert "1 attachment file(s) copied that were missing" in said and "nothing copied" not in said
 
 
 @firm_only

@@ -373,9 +373,6 @@ def test_an_older_firm_ledger_on_postgresql_has_its_tables_recorded_at_the_upgra
     assert result.exit_code == 5 and "settings branch: the stored row differs from its events (value" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="a one-branch backup copies the firm's calendar and policy rows without the "
-                   "events of the firm's chain that set them; backup.py must record them in the copy "
-                   "(chain_tables.record_tables) — left to the backup's owner, see the issue 27 notes")
 def test_a_one_branch_backup_of_a_firm_with_calendar_corrections_verifies(cli, tmp_path, db_path, backend):
     firm_only(backend)
     cli("branch", "add", "GZ02", "--name", "广州某某路证券营业部")
@@ -383,3 +380,10 @@ def test_a_one_branch_backup_of_a_firm_with_calendar_corrections_verifies(cli, t
     cli("calendar", "add-holiday", "2027-09-14", "--note", "当地通知")
     one = Path(json.loads(cli("backup", tmp_path / "gz.db", "--branch", "GZ02", "--json").stdout)["backup"])
     assert verify(one).problems == []
+    with sqlite3.connect(one) as conn:
+        assert conn.execute("SELECT kind, note FROM calendar_days WHERE day = '2027-09-14'").fetchall() == \
+            [("holiday", "当地通知")]
+        kinds = [k for (k,) in conn.execute("SELECT kind FROM events WHERE branch = '' ORDER BY id")]
+        conn.execute("INSERT INTO calendar_days (day, kind, note, event) VALUES ('2027-09-15', 'holiday', '', 0)")
+    assert kinds[-2:] == ["backed_up", "tables_recorded"]  # the firm's rows, taken as they stood at the copy
+    assert any("calendar_days 2027-09-15: no event records this row" in p for p in verify(one).problems)

@@ -392,6 +392,8 @@ def move_to(
         return
     if moved.events:
         render.say(_("moved into {url} as branch {branch}: {events} events ({complaints} complaints), {attachments} attachment file(s); the firm ledger verified").format(url=firm.label, branch=branch_code(branch), events=moved.events, complaints=moved.complaints, attachments=moved.attachments))
+    elif moved.attachments:  # a run killed while it copied files, finished
+        render.say(_("{url} already holds all {events} events of branch {branch}; {attachments} attachment file(s) copied that were missing; the firm ledger verified").format(url=firm.label, branch=branch_code(branch), events=moved.already, attachments=moved.attachments))
     else:
         render.say(_("{url} already holds all {events} events of branch {branch}; nothing copied").format(url=firm.label, branch=branch_code(branch), events=moved.already))
 
