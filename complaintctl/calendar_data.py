@@ -267,7 +267,7 @@ def corrections(ledger: Ledger, start: date, end: date) -> list[dict]:
     - days: the days it set (an import: only the days already past that it changed), ISO dates
     - note: where it comes from (None in events written before notes were required); source: an import's
     - reason: why a past day was corrected (None when none was needed or given)
-    - by, at (when dated, ISO 8601), recorded_at (when typed)
+    - by, at (when dated, ISO 8601), recorded_at (when typed); login: the firm server's record of who typed it
 
     An imported schedule is the base, not a correction: it is listed only when it changed days already
     past when it was imported (such an import needed a reason).
@@ -275,10 +275,10 @@ def corrections(ledger: Ledger, start: date, end: date) -> list[dict]:
     kinds = (*CORRECTION_EVENTS, IMPORT_EVENT)
     with ledger.reading() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT id, branch, kind, at, recorded_at, actor, payload FROM events WHERE complaint IS NULL "
+            "SELECT id, branch, kind, at, recorded_at, actor, payload, login FROM events WHERE complaint IS NULL "
             f"AND kind IN ({', '.join('?' * len(kinds))}) ORDER BY id", kinds).all()
     found = []
-    for event, branch, kind, at, recorded, actor, payload in rows:
+    for event, branch, kind, at, recorded, actor, payload, login in rows:
         data = json.loads(payload)
         code = CORRECTION_EVENTS.get(kind, "import")
         days = data.get("changed_past_days", []) if code == "import" else data.get("days", [])
@@ -289,7 +289,8 @@ def corrections(ledger: Ledger, start: date, end: date) -> list[dict]:
             continue
         item = {"event": event, "branch": branch, "type": code,
                 "kind": IMPORT_LABEL if code == "import" else DAY_KINDS[code], "days": list(days),
-                "note": data.get("note"), "reason": data.get("reason"), "by": actor, "at": at, "recorded_at": recorded}
+                "note": data.get("note"), "reason": data.get("reason"), "by": actor, "login": login, "at": at,
+                "recorded_at": recorded}
         if code == "import":
             item["source"] = data.get("source")
         found.append(item)

@@ -229,19 +229,27 @@ def snapshot(conn) -> dict:
             for table, rows in have.items()}
 
 
-def record_tables(conn, *, why: str, actor: str = "complaintctl", branch: str = FIRM_CHAIN) -> int:
+def record_tables(conn, *, why: str, actor: str = "complaintctl", branch: str = FIRM_CHAIN, stamped: bool = True) -> int:
     """Append a `tables_recorded` event holding the tables as they stand to the chain (default: the firm's).
 
     For whatever puts rows into these tables that its chain cannot rebuild (m007 for older ledgers; a
     copy that brings rows without their events). `conn` takes exec_driver_sql, inside the writing transaction.
     """
+    from complaintctl.backends import stamp_of
+
     payload = {"why": why, **snapshot(conn)}
     head = conn.exec_driver_sql(HEAD_SQL, (branch,)).first()
     prev = head[0] if head else GENESIS_HASH
     now = clock.iso(clock.now())
     body = canonical_json(payload)
-    digest = event_hash(prev, None, RECORDED, now, now, actor, body)
+    login, written = stamp_of(conn) if stamped else (None, None)  # m007 runs before the stamp exists (m008)
+    digest = event_hash(prev, None, RECORDED, now, now, actor, body, login, written)
+    if not stamped:
+        return conn.exec_driver_sql(
+            "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash) "
+            "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (branch, RECORDED, now, now, actor, body, prev, digest)).scalar()
     return conn.exec_driver_sql(
-        "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash) "
-        "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (branch, RECORDED, now, now, actor, body, prev, digest)).scalar()
+        "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash, login, "
+        "written_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (branch, RECORDED, now, now, actor, body, prev, digest, login, written)).scalar()

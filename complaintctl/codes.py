@@ -6,6 +6,7 @@ which is what the ledger stores.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from complaintctl.clock import typed
@@ -25,6 +26,8 @@ class CodeList:
         for code, (zh, en) in self.entries.items():
             if folded in (code.lower(), en.lower()) or text == zh:
                 return code
+        # A long run of digits in a code's column is an ID number or a phone in the wrong column: never repeated.
+        value = re.sub(r"\d{7,}", lambda m: m.group()[:3] + "*" * (len(m.group()) - 3), str(value))
         raise ComplaintError(_("{option}: unknown value {value!r}; choose one of {choices}").format(option=self.option, value=value, choices=self.choices()), self.rule)
 
     def choices(self) -> str:

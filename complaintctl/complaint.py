@@ -43,13 +43,22 @@ class FieldSpec:
 # code is one line; free text (a request, facts, an opinion, a note) may hold newlines and tabs.
 LINE_LIMIT = 200
 TEXT_LIMIT = 5000
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters, line and paragraph separators, and the bidirectional overrides that make a line
+# read in another order than it is stored (U+202A-202E, U+2066-2069).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Invisible in a name, yet making it another name: `李\u200b四` would pass for 李四 past the CSA 7.7 check.
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+# Bytes that are not UTF-8, as Python hands them over from the command line (surrogateescape).
+_NOT_UTF8 = re.compile(r"[\ud800-\udfff]")
 
 
 def checked_text(value: str, option: str, multiline: bool = False) -> str:
     """Refuse what is not text: control characters (ESC, NUL, CR...) anywhere, a newline or tab in a
     one-line value, and more than the limit. Everything else is kept exactly as typed."""
-    bad = _CONTROLS.search(value) or (None if multiline else re.search(r"[\n\t]", value))
+    if _NOT_UTF8.search(value):
+        raise ComplaintError(_("{option} is not UTF-8 text; check the terminal's or the file's encoding").format(
+            option=option))
+    bad = _CONTROLS.search(value) or (None if multiline else re.search(r"[\n\t]", value) or _INVISIBLE.search(value))
     if bad:
         raise ComplaintError(_("{option} holds a control character ({char}); {what}").format(
             option=option, char=bad.group().encode("unicode_escape").decode("ascii"),

@@ -41,7 +41,8 @@ PARALLEL_FROM = 16 * 2**20  # bytes: below this a second process costs more than
 PARTS_PER_CORE = 4  # stretches per core: the structure check and the stretches even out across cores
 TELL_EVERY = 4096  # events between progress reports
 
-EVENTS_SQL = ("SELECT branch, id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash FROM events "
+EVENTS_SQL = ("SELECT branch, id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash, login, written_at "
+              "FROM events "
               "WHERE id BETWEEN ? AND ? ORDER BY id")
 STORED_SQL = ("SELECT status, received_at, received_day, category, handler, complainant_key, parent, is_open, "
               "ended_day, rectification_due, rectified_day, last_event, record FROM complaints WHERE branch = ? AND id = ?")
@@ -246,8 +247,8 @@ def _scan(conn, found: Stretch, archive, state: bool, index: int, told, marks: f
     loads = json.loads
     count = 0
     digest = None
-    for branch, event_id, complaint, kind, at, recorded, actor, payload, prev_hash, digest in conn.exec_driver_sql(
-            EVENTS_SQL, (found.lo, found.hi), stream=True):
+    for branch, event_id, complaint, kind, at, recorded, actor, payload, prev_hash, digest, login, written \
+            in conn.exec_driver_sql(EVENTS_SQL, (found.lo, found.hi), stream=True):
         count += 1
         if told is not None and count % TELL_EVERY == 0:
             told[index] = count
@@ -256,7 +257,7 @@ def _scan(conn, found: Stretch, archive, state: bool, index: int, told, marks: f
             first[branch] = (event_id, prev_hash)
         elif prev_hash != before:
             chain.append((event_id, _broken(event_id)))
-        if event_hash(prev_hash, complaint, kind, at, recorded, actor, payload) != digest:
+        if event_hash(prev_hash, complaint, kind, at, recorded, actor, payload, login, written) != digest:
             chain.append((event_id, _changed(event_id, kind, complaint)))
         last[branch] = digest
         if marks:  # anchors to check: count each chain's events, and note where the anchored ones stand

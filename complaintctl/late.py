@@ -93,6 +93,7 @@ class LateEntry:
     actor: str
     reason: str | None
     imported: bool  # copied from an old ledger by `import`: history brought in, not a late step
+    login: str | None = None  # the firm server's record of who typed it in (m008)
 
 
 def late_entries(conn, start: date, end: date) -> list[LateEntry]:
@@ -103,21 +104,21 @@ def late_entries(conn, start: date, end: date) -> list[LateEntry]:
     """
     first, last = start.isoformat(), (end + timedelta(days=1)).isoformat()
     rows = conn.exec_driver_sql(
-        f"SELECT id, branch, complaint, kind, at, recorded_at, actor, payload FROM events "
+        f"SELECT id, branch, complaint, kind, at, recorded_at, actor, payload, login FROM events "
         f"WHERE {LATE_ENTRY} AND complaint IS NOT NULL "
         f"AND ((at >= ? AND at < ?) OR (recorded_at >= ? AND recorded_at < ?)) ORDER BY at, id",
         (first, last, first, last)).all()
     # A registration counts from its receipt, whatever --at (when it was typed in) says.
     rows += conn.exec_driver_sql(
-        f"SELECT e.id, e.branch, e.complaint, e.kind, c.received_at, e.recorded_at, e.actor, e.payload "
+        f"SELECT e.id, e.branch, e.complaint, e.kind, c.received_at, e.recorded_at, e.actor, e.payload, e.login "
         f"FROM complaints c JOIN events e ON e.branch = c.branch AND e.complaint = c.id AND e.kind = 'registered' "
         f"WHERE c.received_day >= ? AND c.received_day <= ? AND substr(e.recorded_at, 1, 10) > c.received_day "
         f"AND NOT ({LATE_ENTRY.replace('recorded_at', 'e.recorded_at').replace('(at', '(e.at')})",
         (start.isoformat(), end.isoformat())).all()
     rows.sort(key=lambda row: (row[4], row[0]))
     found = []
-    for event, branch, complaint, kind, at, recorded, actor, payload in rows:
+    for event, branch, complaint, kind, at, recorded, actor, payload, login in rows:
         data = json.loads(payload)
         found.append(LateEntry(event, branch, complaint, kind, at, recorded, actor, data.get("late_reason"),
-                               "imported" in data))
+                               "imported" in data, login))
     return found

@@ -32,7 +32,7 @@ from complaintctl.backends import Reader, backend_for, is_url
 from complaintctl.backends.sqlite import HEADER as SQLITE_HEADER, archive_of, no_ledger, snapshot  # noqa: F401
 from complaintctl.calendar import Calendar, DayOverride
 from complaintctl.errors import BUSY, DAMAGED, ComplaintError
-from complaintctl.migrations import MIGRATIONS
+from complaintctl.migrations import AUDIT_KINDS, MIGRATIONS
 from complaintctl.policy import Policy, policy_for
 from complaintctl.i18n import _
 
@@ -69,8 +69,15 @@ def canonical_json(value) -> str:
     return _CANONICAL.encode(value)
 
 
-def event_hash(prev_hash: str, complaint, kind, at, recorded_at, actor, payload: str) -> str:
-    content = canonical_json([prev_hash, complaint, kind, at, recorded_at, actor, payload])
+def event_hash(prev_hash: str, complaint, kind, at, recorded_at, actor, payload: str,
+               login: str | None = None, written_at: str | None = None) -> str:
+    """The event's SHA-256, chained to the one before. A firm ledger's server stamps each event with
+    the login that wrote it and its own time (`login`, `written_at`, set by a trigger); the hash covers
+    them. Events without a stamp (every branch file's own) hash as the first release hashed them."""
+    fields = [prev_hash, complaint, kind, at, recorded_at, actor, payload]
+    if login is not None or written_at is not None:
+        fields += [login, written_at]
+    content = canonical_json(fields)
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
@@ -233,6 +240,7 @@ class Ledger:
         busy_timeout_ms = busy_timeout() if busy_timeout_ms is None else busy_timeout_ms
         self.backend.prepare(create)
         self._write_mode = False
+        self._migrating = False
         self._calendar: Calendar | None = None
         self._policies: list[Policy] | None = None
         self.upgrade_backup: Path | None = None  # set when opening upgraded an older schema
@@ -311,6 +319,10 @@ class Ledger:
                                   exit_code=BUSY)
         if operational:
             return ComplaintError(_("ledger {path} cannot be used: {message}").format(path=self.label, message=message))
+        if getattr(error, "sqlstate", None) == "42501":  # insufficient_privilege: the login's role lacks the right
+            if self._migrating:
+                return ComplaintError(_("ledger {path} must be upgraded to this version's schema by its owner: run the first command after an upgrade as the owner (README \"Firm-wide on PostgreSQL\")").format(path=self.label))
+            return ComplaintError(_("ledger {path}: this login's role may not do this ({message}); README \"Firm-wide on PostgreSQL\" says which role does what").format(path=self.label, message=message), "CSA 8.4")
         if self.backend.dialect != "sqlite":  # the server is sound; it refused a statement (a trigger, a right)
             return ComplaintError(_("ledger {path} refused the change: {message}").format(path=self.label, message=message))
         return ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.label, message=message))
@@ -326,15 +338,18 @@ class Ledger:
         if len(pending) < len(MIGRATIONS) and self.path is not None:  # not a new file: keep it as it was
             self.upgrade_backup = self.path.with_name(f"{self.path.name}.before-{pending[0][0]}-{stamp()}.db")
             snapshot(self.path, self.upgrade_backup)
+        self._migrating = True
         with self.transaction(write=True) as session:
             conn = session.connection()
             conn.exec_driver_sql(
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            self.backend.lock_schema(conn)
             run = _Migration(conn, self.backend)
             for name, fn in self._pending_migrations(session):
                 fn(run)
                 conn.exec_driver_sql("INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
                                      (name, clock.iso(clock.now())))
+        self._migrating = False
 
     def _pending_migrations(self, session: Session | None = None) -> list:
         def pending(conn) -> list:
@@ -348,6 +363,13 @@ class Ledger:
             unknown = applied - {name for name, _ in MIGRATIONS}
             if unknown:
                 raise ComplaintError(_("ledger {path} was written by a newer complaintctl (schema {max}); upgrade complaintctl to use it; the file is untouched").format(path=self.label, max=max(unknown)))
+            names = [name for name, _fn in MIGRATIONS]
+            missing = [name for name in names if name not in applied]
+            if missing and applied and names.index(missing[0]) < max(names.index(name) for name in applied):
+                # A migration never runs again after a later one: one shown as pending was struck from the table,
+                # e.g. to have m007 take tables written behind their events as they stand.
+                raise ComplaintError(_("ledger {path} lists schema {later} as applied but not {earlier}: its migrations table was edited; restore it from a backup").format(
+                    path=self.label, later=max(applied), earlier=missing[0]), exit_code=DAMAGED)
             # Read in the same transaction: whether the ledger holds branches (start-up pays one query, not two).
             self._branched = "m004_branches" in applied and conn.exec_driver_sql(
                 "SELECT 1 FROM branches LIMIT 1").first() is not None
@@ -382,12 +404,25 @@ class Ledger:
             wanted = branch if branch is not None else self.branch
             if wanted in rows:
                 return wanted, number
+            self.require_visible(conn, wanted)
             raise ComplaintError(_("unknown complaint number {number} at branch {branch}; see `complaintctl list --branch {branch}`").format(number=number, branch=wanted))
         if not rows:
             raise ComplaintError(_("unknown complaint number {number}; see `complaintctl list` for the numbers in this ledger").format(number=number))
         if len(rows) > 1:
             raise ComplaintError(_("{number} is a number at more than one branch ({branches}); write BRANCH/{number} or give --branch").format(number=number, branches=", ".join(rows)))
         return rows[0], number
+
+    def visible_branches(self, conn) -> list[str] | None:
+        """The branches this login may see in a firm ledger (row-level security), or None for all."""
+        return self.backend.visible_branches(conn)
+
+    def require_visible(self, conn, branch: str) -> None:
+        """A branch the login may not see is refused in one line, not shown as if it were empty (CSA 8.4)."""
+        seen = self.backend.visible_branches(conn)
+        if seen is not None and branch not in seen:
+            from complaintctl.backends.postgres import not_yours
+
+            raise not_yours(conn, branch, self.label, write=False)
 
     # -- the event log -------------------------------------------------------------------------
     def append(self, session: Session, complaint: str | None, kind: str, at: str, actor: str,
@@ -401,11 +436,14 @@ class Ledger:
         if complaint is not None:
             payload = self._late_entry(conn, branch, complaint, kind, at, recorded, payload,
                                        late_reason or self.late_reason)
+        self.lock(session, branch, audit=complaint is None and kind in AUDIT_KINDS)
         last = conn.exec_driver_sql(HEAD_SQL, (branch,)).first()
         prev = last[0] if last else GENESIS_HASH
         body = canonical_json(payload)
+        login, written = self.server_stamp(session)
         row = Event(branch=branch, complaint=complaint, kind=kind, at=at, recorded_at=recorded, actor=actor,
-                    payload=body, prev_hash=prev, hash=event_hash(prev, complaint, kind, at, recorded, actor, body))
+                    payload=body, prev_hash=prev, login=login, written_at=written,
+                    hash=event_hash(prev, complaint, kind, at, recorded, actor, body, login, written))
         session.add(row)
         session.flush()
         return row
@@ -434,7 +472,29 @@ class Ledger:
 
     def chain(self, session: Session, branch: str | None = None) -> "ChainWriter":
         """Appends many events in one transaction at SQL speed (an import): the head kept in memory."""
-        return ChainWriter(session.connection(), self.branch if branch is None else branch)
+        branch = self.branch if branch is None else branch
+        self.lock(session, branch)
+        return ChainWriter(session.connection(), branch, self.server_stamp(session))
+
+    def lock(self, session: Session, branch: str, new_ok: bool = False, audit: bool = False) -> None:
+        """Take the writers' lock of the branch's chain for this transaction (once): the next number and
+        the chain's head read after it stay true until commit. On a firm ledger it is the branch's row
+        in `writers`, which row-level security shows only to those who may write there; so no one can
+        hold up a branch that is not theirs, and writing at one is refused in one line (CSA 8.4).
+        `audit`: an audit event (an export, a disclosure), which the department records at any branch."""
+        held = session.info.setdefault("locked", set())
+        if branch in held:
+            return
+        self.backend.lock_chain(session.connection(), branch, self.label, new_ok, audit)
+        held.add(branch)
+
+    def server_stamp(self, session: Session) -> tuple[str | None, str | None]:
+        """(login, server time) the firm server's trigger gives this transaction's events; (None, None) in a file."""
+        if "stamp" not in session.info:
+            from complaintctl.backends import stamp_of
+
+            session.info["stamp"] = stamp_of(session.connection())
+        return session.info["stamp"]
 
     def record(self, kind: str, by: str, payload: dict, branch: str | list[str] | None = None) -> None:
         """A ledger-wide audit event (export, backup, restore, unmasking), in its own transaction, now.
@@ -445,7 +505,7 @@ class Ledger:
         if branch is None or isinstance(branch, str):
             chains = [self.branch if branch is None else branch]
         else:
-            chains = list(dict.fromkeys(branch)) or [self.branch]
+            chains = sorted(set(branch)) or [self.branch]  # always in one order: two such writers never deadlock
         with self.transaction() as session:
             at = clock.iso(clock.now())
             for code in chains:
@@ -456,7 +516,8 @@ class Ledger:
     def events(self, conn, complaint: str, branch: str = "") -> list[EventRow]:
         """A complaint's events in the order they were recorded."""
         return [EventRow(*row) for row in conn.exec_driver_sql(
-            "SELECT id, kind, at, recorded_at, actor, payload FROM events WHERE branch = ? AND complaint = ? "
+            "SELECT id, kind, at, recorded_at, actor, payload, login, written_at FROM events "
+            "WHERE branch = ? AND complaint = ? "
             "ORDER BY id", (branch, complaint))]
 
     # -- settings, calendar, policy ------------------------------------------------------------
@@ -498,6 +559,8 @@ class EventRow(NamedTuple):
     recorded_at: str
     actor: str
     payload: str
+    login: str | None = None  # the firm server's stamp: the database login that wrote it, and when
+    written_at: str | None = None
 
 
 HEAD_SQL = "SELECT hash FROM events WHERE branch = ? ORDER BY id DESC LIMIT 1"
@@ -523,20 +586,22 @@ class ChainWriter:
     once stays the head.
     """
 
-    def __init__(self, conn, branch: str):
+    def __init__(self, conn, branch: str, stamp: tuple[str | None, str | None] = (None, None)):
         self.conn = conn
         self.branch = branch
+        self.login, self.written_at = stamp
         last = conn.exec_driver_sql(HEAD_SQL, (branch,)).first()
         self.head = last[0] if last else GENESIS_HASH
         self.recorded = clock.iso(clock.now())
 
     def append(self, complaint: str | None, kind: str, at: str, actor: str, payload: dict) -> int:
         body = canonical_json(payload)
-        digest = event_hash(self.head, complaint, kind, at, self.recorded, actor, body)
+        digest = event_hash(self.head, complaint, kind, at, self.recorded, actor, body, self.login, self.written_at)
         event_id = self.conn.exec_driver_sql(
-            "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (self.branch, complaint, kind, at, self.recorded, actor, body, self.head, digest)).scalar()
+            "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash, login, "
+            "written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (self.branch, complaint, kind, at, self.recorded, actor, body, self.head, digest, self.login,
+             self.written_at)).scalar()
         self.head = digest
         return event_id
 

@@ -150,8 +150,11 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
         if unpacked > MAX_FILE:
             raise _too_large(path, _("its parts unpack to {mb} MB").format(mb=unpacked // (1024 * 1024)))
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise ComplaintError(_("{path} cannot be read as an Excel workbook ({exc})").format(path=path, exc=exc)) from None
+    except ComplaintError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - untrusted parts (workbook.xml, styles.xml, the zip): whatever fails, unreadable
+        raise ComplaintError(_("{path} cannot be read as an Excel workbook ({exc})").format(
+            path=path, exc=str(exc) or type(exc).__name__)) from None
     try:
         if sheet is None:
             ws = book.worksheets[0]
@@ -337,6 +340,10 @@ def _where(column: str, exc: ComplaintError) -> str:
     return f"{text} ({exc.rule})" if exc.rule else text
 
 
+# The old ledger's free-text columns; every other value is a name, number, code or date.
+MULTILINE = frozenset({"request", "facts", "result", "note", "investigation", "reject_reason", "address"})
+
+
 class _Row:
     """One row's values by field, remembering which header each came from for messages."""
 
@@ -349,7 +356,15 @@ class _Row:
         return value is not None and str(value).strip() != ""
 
     def text(self, name: str) -> str | None:
-        return _text(self.values.get(name))
+        """The cell as text, held to what typed text is held to (complaint.checked_text): a name, number or
+        code is one line without control characters; free text may keep its newlines and tabs."""
+        from complaintctl.complaint import checked_text
+
+        text = _text(self.values.get(name))
+        if text is not None:
+            self.column = self.headers.get(name, name)
+            checked_text(text, self.column, multiline=name in MULTILINE)
+        return text
 
     def at(self, name: str) -> datetime | None:
         if not self.has(name):

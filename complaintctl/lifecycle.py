@@ -39,6 +39,7 @@ class Outcome:
 def load(ledger: Ledger, session: Session, complaint_id: str) -> Complaint:
     """The complaint's row; the session remembers its branch for the rest of the step."""
     branch, number = ledger.locate(session.connection(), complaint_id)
+    ledger.lock(session, branch)  # before the row is read: no other writer changes it until commit
     session.info["branch"] = branch
     return session.get(Complaint, (branch, number))
 
@@ -243,6 +244,7 @@ def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: 
     branch = session.info.setdefault("branch", ledger.branch)  # a re-complaint's is its original's
     if ledger.firm:
         _known_branch(session, branch)
+    ledger.lock(session, branch)  # the next number, read below, stays free until commit
     year = clock.day_of(fields["received_at"]).year
     seq = (session.exec(select(func.max(Complaint.seq)).where(Complaint.branch == branch, Complaint.year == year))
            .one() or 0) + 1

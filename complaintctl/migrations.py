@@ -207,4 +207,81 @@ def m007_chain_tables(run: Callable) -> None:
 
     run("CREATE INDEX ix_events_ledger_wide ON events (kind, id) WHERE complaint IS NULL")
     if problems(run.conn, run.dialect) and recorded_at_upgrade(run.conn, run.dialect):
-        record_tables(run.conn, why=f"{MIGRATION}: the tables as they stood when this ledger was upgraded")
+        record_tables(run.conn, why=f"{MIGRATION}: the tables as they stood when this ledger was upgraded",
+                      stamped=False)
+
+
+# -- a firm ledger's own security (PostgreSQL): who sees and writes which branch, and who wrote each event --
+# Roles (made by docs/firm-roles.sql, or `complaintctl branch grant`): complaintctl_branch_<code> holds a
+# branch's clerks, complaintctl_department (投诉管理部门, CSA 8.1.3) reads every branch and exports the
+# firm report, complaintctl_admin keeps the calendar, policies, settings and branches. The schema's owner
+# (who runs the upgrades) copies whole histories (move-to, restore). Membership is the server's own
+# record (pg_has_role), never a setting the client chooses. A role that does not exist is held by no one.
+AUDIT_KINDS = ("exported", "unmasked", "backed_up")  # what the department records in a branch's chain
+_ANY = "(SELECT complaintctl_works_at())::text[]"  # an array, not a subquery of rows
+_ALL = "(SELECT complaintctl_sees_all())"
+_OWNER = "(SELECT complaintctl_is_owner(current_user))"
+FIRM_SECURITY = (
+    """CREATE OR REPLACE FUNCTION complaintctl_now() RETURNS text LANGUAGE sql STABLE AS $$
+        SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS.US"+08:00"') $$""",
+    """CREATE OR REPLACE FUNCTION complaintctl_has(role_name text) RETURNS boolean LANGUAGE sql STABLE AS $$
+        SELECT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role_name
+                       AND pg_has_role(current_user, r.oid, 'MEMBER')) $$""",
+    """CREATE OR REPLACE FUNCTION complaintctl_is_owner(login name) RETURNS boolean LANGUAGE sql STABLE AS $$
+        SELECT pg_has_role(login, (SELECT relowner FROM pg_class WHERE oid = 'events'::regclass), 'MEMBER') $$""",
+    """CREATE OR REPLACE FUNCTION complaintctl_sees_all() RETURNS boolean LANGUAGE sql STABLE AS $$
+        SELECT complaintctl_has('complaintctl_department') OR complaintctl_has('complaintctl_admin')
+               OR complaintctl_is_owner(current_user) $$""",
+    """CREATE OR REPLACE FUNCTION complaintctl_works_at() RETURNS text[] LANGUAGE sql STABLE AS $$
+        SELECT coalesce(array_agg(b.code), '{}') FROM branches b
+        WHERE complaintctl_has('complaintctl_branch_' || lower(b.code)) $$""",
+    # Each event: the login that wrote it and the server's time, whatever the client sent. Only the
+    # owner's copies (move-to, restore) keep the stamps their events were written with.
+    """CREATE OR REPLACE FUNCTION complaintctl_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NOT complaintctl_is_owner(session_user) THEN
+                NEW.login := session_user;
+                NEW.written_at := complaintctl_now();
+            END IF;
+            RETURN NEW;
+        END $$""",
+    "CREATE TRIGGER events_stamp BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION complaintctl_stamp()",
+    # One row per chain, locked by each write (backends/postgres.py): made with its branch, never changed.
+    'CREATE TABLE writers (branch TEXT COLLATE "C" PRIMARY KEY)',
+    "INSERT INTO writers (branch) SELECT '' UNION SELECT code FROM branches",
+    """CREATE OR REPLACE FUNCTION complaintctl_branch_writers() RETURNS trigger LANGUAGE plpgsql
+        SECURITY DEFINER SET search_path FROM CURRENT AS $$
+        BEGIN INSERT INTO writers (branch) VALUES (NEW.code) ON CONFLICT DO NOTHING; RETURN NEW; END $$""",
+    "CREATE TRIGGER branches_writers AFTER INSERT ON branches FOR EACH ROW EXECUTE FUNCTION complaintctl_branch_writers()",
+    "CREATE TRIGGER writers_kept BEFORE UPDATE OR DELETE ON writers "
+    "FOR EACH ROW EXECUTE FUNCTION complaintctl_refuse('the writers'' rows are never changed')",
+    *(f"ALTER TABLE {table} {mode} ROW LEVEL SECURITY"
+      for table in ("events", "complaints", "writers") for mode in ("ENABLE", "FORCE")),
+    f"CREATE POLICY events_read ON events FOR SELECT USING (branch = '' OR {_ALL} OR branch = ANY ({_ANY}))",
+    f"CREATE POLICY events_at_branch ON events FOR INSERT WITH CHECK (branch <> '' AND branch = ANY ({_ANY}))",
+    "CREATE POLICY events_audit ON events FOR INSERT WITH CHECK (complaint IS NULL AND kind IN "
+    f"({', '.join(repr(kind) for kind in AUDIT_KINDS)}) AND (SELECT complaintctl_has('complaintctl_department')))",
+    "CREATE POLICY events_firm ON events FOR INSERT WITH CHECK "
+    "(branch = '' AND (SELECT complaintctl_has('complaintctl_admin')))",
+    f"CREATE POLICY events_owner ON events USING ({_OWNER}) WITH CHECK ({_OWNER})",
+    f"CREATE POLICY complaints_read ON complaints FOR SELECT USING ({_ALL} OR branch = ANY ({_ANY}))",
+    f"CREATE POLICY complaints_insert ON complaints FOR INSERT WITH CHECK (branch = ANY ({_ANY}) OR {_OWNER})",
+    f"CREATE POLICY complaints_update ON complaints FOR UPDATE USING (branch = ANY ({_ANY}) OR {_OWNER}) "
+    f"WITH CHECK (branch = ANY ({_ANY}) OR {_OWNER})",
+    f"CREATE POLICY writers_lock ON writers USING (branch = ANY ({_ANY}) OR {_OWNER} "
+    "OR (SELECT complaintctl_has('complaintctl_department')) "
+    "OR (branch = '' AND (SELECT complaintctl_has('complaintctl_admin'))))",
+    f"CREATE POLICY writers_made ON writers FOR INSERT WITH CHECK ({_OWNER} OR (SELECT complaintctl_has('complaintctl_admin')))",
+)
+
+
+@migration
+def m008_firm_security(run: Callable) -> None:
+    """Each event carries the login that wrote it and the server's time (NULL in a branch's own file,
+    which has no server to vouch for them; its hashes stay as they were). On PostgreSQL: the stamp
+    trigger, row-level security on the tables that hold complaint data, and a lock row per chain."""
+    run(f"ALTER TABLE events ADD COLUMN login {run.backend.text}")
+    run(f"ALTER TABLE events ADD COLUMN written_at {run.backend.text}")
+    if run.dialect == "postgresql":
+        for statement in FIRM_SECURITY:
+            run(statement)

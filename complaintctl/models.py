@@ -22,6 +22,9 @@ class Event(SQLModel, table=True):
     payload: str  # the event's data as JSON text
     prev_hash: str
     hash: str
+    # Set by the firm server's trigger, never by the client (m008); None in a branch's own file.
+    login: Optional[str] = None
+    written_at: Optional[str] = None
 
 
 class Complaint(SQLModel, table=True):

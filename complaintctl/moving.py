@@ -34,7 +34,9 @@ from complaintctl.progress import Listener, counted
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-EVENT_COLUMNS = ("branch", "complaint", "kind", "at", "recorded_at", "actor", "payload", "prev_hash", "hash")
+EVENT_COLUMNS = ("branch", "complaint", "kind", "at", "recorded_at", "actor", "payload", "prev_hash", "hash", "login",
+                 "written_at")  # a copy keeps each event's server stamp: its hash covers it
+HASH = EVENT_COLUMNS.index("hash") - 1  # in a row read as (id, branch, *rest)
 # Ledger-wide state kept in rows beside the events: copied with their event's new id.
 STATE_TABLES = {"calendar_days": ("day", "kind", "note"), "calendar_years": ("year", "source"),
                 "policies": ("effective_from", "data")}
@@ -51,7 +53,7 @@ class Moved:
 
 
 def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | None = None,
-                 names: dict[str, str] | None = None, whole: bool = False,
+                 names: dict[str, str] | None = None, whole: bool = False, rows_as_they_stand: bool = False,
                  listener: Listener | None = None, finish: Callable[[Session, Moved], None] | None = None) -> Moved:
     """Copy the events of `source` (a backend) branch by branch into `target`, as `branches` maps them.
 
@@ -61,17 +63,23 @@ def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | 
     chunks, so a branch of millions of events needs no more memory than one of thousands. `finish`
     records what the copy was for (moved in, restored) in the same transaction: a command killed
     later, while it copies attachments, is recognised and finished when run again.
+    `rows_as_they_stand`: calendar days and policies set by events the copy leaves out are copied all
+    the same (one branch's backup of a firm: the firm's rules, recorded as they stood by `finish`).
+
     """
     moved = Moved()
     wanted = tuple(branches)
     with source.reading() as reading, target.transaction() as session:
         conn = session.connection()
+        target.backend.require_copier(conn, target.label)
         state = {table: reading.execute(f"SELECT {', '.join(columns)}, event FROM {table}").fetchall()
                  for table, columns in STATE_TABLES.items()}
         extra = {table: reading.execute(f"SELECT * FROM {table}").fetchall() for table in ("branches", "settings")} \
             if whole else {}
         referred = {row[-1] for rows in (*state.values(), extra.get("branches", [])) for row in rows}
         _add_branches(target, session, names or {}, by)
+        for code in sorted(set(branches.values())):  # a branch this copy brings is locked by being uncommitted
+            target.lock(session, code, new_ok=True)
         have = {code: [h for (h,) in conn.exec_driver_sql("SELECT hash FROM events WHERE branch = ? ORDER BY id",
                                                           (code,))] for code in set(branches.values())}
         seen = dict.fromkeys(branches.values(), 0)
@@ -85,7 +93,7 @@ def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | 
         rows = reading.execute(f"SELECT id, {', '.join(EVENT_COLUMNS)} FROM events "
                                f"WHERE branch IN ({', '.join('?' * len(wanted))}) ORDER BY id", wanted)
         for event_id, branch, *rest in counted(rows, listener, _("copying the events"), total):
-            code, digest = branches[branch], rest[-1]
+            code, digest = branches[branch], rest[HASH]
             if event_id in referred:
                 hash_of[event_id] = (code, digest)
             position = seen[code]
@@ -111,7 +119,7 @@ def copy_history(source, target: Ledger, branches: dict[str, str], *, by: str | 
         moved.complaints = _rebuild(conn, touched, listener)
         event_ids = _ids_of(conn, hash_of)
         for table, rows_of_table in state.items():
-            _merge_state(conn, table, rows_of_table, event_ids, moved)
+            _merge_state(conn, table, rows_of_table, event_ids, moved, rows_as_they_stand)
         for table, rows_of_table in extra.items():
             _copy_rows(conn, table, rows_of_table, event_ids)
         if finish is not None:
@@ -182,11 +190,17 @@ def _write_state(conn, key: tuple[str, str], record: dict, last: int) -> None:
         (*key, record["year"], record["seq"], *values.values()))
 
 
-def _merge_state(conn, table: str, rows: list, event_ids: dict[int, int], moved: Moved) -> None:
+def _merge_state(conn, table: str, rows: list, event_ids: dict[int, int], moved: Moved, as_they_stand: bool) -> None:
     """Calendar corrections and policies: copied where the target has none for the day; a policy the
     target holds otherwise is refused (it would move the branch's deadlines), a calendar day kept as the firm has it."""
     key, *rest = STATE_TABLES[table]
     for *values, event in rows:
+        if not event_ids.get(event) and not as_they_stand:
+            # No event copied here set it (a firm's one-branch backup holds the firm's rows without the
+            # firm's events): the target keeps its own, and its chain can rebuild every row it holds.
+            moved.notices.append(_("{table} {key}: not copied, as no event of the copied history records it").format(
+                table=table, key=values[0]))
+            continue
         mine = conn.exec_driver_sql(f"SELECT {', '.join(rest)} FROM {table} WHERE {key} = ?", (values[0],)).first()
         if mine is None:
             conn.exec_driver_sql(f"INSERT INTO {table} ({key}, {', '.join(rest)}, event) "

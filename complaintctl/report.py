@@ -940,7 +940,8 @@ def publish(ledger: Ledger, report: Report, written: Path, *, by: str) -> None:
         ledger.record("exported", by, {
             "report": report.period.code, "as_of": report.cutoff.isoformat(), "file": str(report.path.resolve()),
             "sha256": report.sha256, "complaints": report.summary.rows, "unmasked": report.unmasked,
-            "headline": figures(report.summary), **({"branches": report.scope} if report.firm else {})})
+            "headline": figures(report.summary), **({"branches": report.scope} if report.firm else {})},
+            report.scope or None)  # CSA 7.8: in the chain of each branch whose complaints it holds
         os.replace(written, report.path)
     finally:
         if written.exists():

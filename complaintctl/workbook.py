@@ -66,6 +66,11 @@ NUMBER_ALIGN = Alignment(horizontal="right", vertical="top")
 HOW_ALIGN = Alignment(wrap_text=True, horizontal="left", vertical="top", indent=1)  # a gap after the number
 
 
+def with_login(actor: str, login: str | None) -> str:
+    """Who typed it (--by), and on a firm ledger the database login the server recorded beside it."""
+    return f"{actor}（登录 {login}）" if login else actor
+
+
 def display_width(text: str) -> int:
     """Columns a text takes in a spreadsheet: CJK characters are two wide.
 
@@ -476,7 +481,7 @@ def write_corrections(ws, report: Report) -> None:
         sheet.add(_cell(ws, branch_of(e)), _cell(ws, EVENT_KINDS.get(e.kind, e.kind)),
                   _cell(ws, local(e.at), fmt=FORMATS["datetime"]), _cell(ws, local(e.recorded_at), fmt=FORMATS["datetime"]),
                   _cell(ws, f"{happened.year}-{happened.month:02d}"), _cell(ws, reason, align=TOP_WRAP),
-                  _cell(ws, e.actor))
+                  _cell(ws, with_login(e.actor, e.login)))
     if not report.late_entries:
         sheet.add(_cell(ws, "本期无补录。", border=None), merge_from=1)
     sheet.blank()
@@ -488,7 +493,8 @@ def write_corrections(ws, report: Report) -> None:
         why = "；".join(part for part in (c.get("note") and f"依据：{c['note']}", c.get("reason") and f"原因：{c['reason']}")
                        if part) or "（未记载）"
         sheet.add(_cell(ws, span, align=TOP_WRAP), _cell(ws, c["kind"]), _cell(ws, local(c["at"]), fmt=FORMATS["datetime"]),
-                  _cell(ws, local(c["recorded_at"]), fmt=FORMATS["datetime"]), _cell(ws, c["by"]),
+                  _cell(ws, local(c["recorded_at"]), fmt=FORMATS["datetime"]),
+                  _cell(ws, with_login(c["by"], c.get("login"))),
                   _cell(ws, why, align=TOP_WRAP), _cell(ws, None))
     if not report.calendar_corrections:
         sheet.add(_cell(ws, "本期无日历更正。", border=None), merge_from=1)

@@ -1,10 +1,52 @@
--- Least privilege for a firm ledger on PostgreSQL (README "Firm-wide on PostgreSQL").
--- Run as the database's owner, after `complaintctl --db postgresql://complaint_owner@HOST/complaints init`.
--- complaint_clerk records and reads complaints; it cannot UPDATE or DELETE an event, nor alter the schema.
-CREATE ROLE complaint_clerk LOGIN;
-GRANT CONNECT ON DATABASE complaints TO complaint_clerk;
-GRANT USAGE ON SCHEMA public TO complaint_clerk;
-GRANT SELECT, INSERT ON events, migrations TO complaint_clerk;
-GRANT USAGE ON SEQUENCE events_id_seq TO complaint_clerk;
-GRANT SELECT, INSERT, UPDATE ON complaints, calendar_days, calendar_years, policies, settings, branches
-    TO complaint_clerk;
+-- The roles of a firm ledger on PostgreSQL (README "Firm-wide on PostgreSQL").
+--
+-- Run by the database administrator (a superuser, or a role with CREATEROLE that may grant on the
+-- ledger's tables), in the ledger's database, after the owner's `complaintctl init`:
+--
+--     sudo -u postgres psql -d complaints -v ON_ERROR_STOP=1 -f docs/firm-roles.sql
+--
+-- Run it again after every complaintctl upgrade (it only adds what is missing). It makes three group
+-- roles; no one logs in as them, people's logins are made members:
+--   complaintctl_clerk       records and reads complaints; which branches, its branch roles say
+--                            (complaintctl_branch_<code>, made by `complaintctl branch grant LOGIN CODE`)
+--   complaintctl_department  投诉管理部门 (CSA 8.1.3): reads every branch, exports the firm's report
+--   complaintctl_admin       keeps the calendar, policies, settings and branches
+-- Which rows each may see and write is the row-level security that `complaintctl init` puts on the
+-- tables (complaintctl/migrations.py, FIRM_SECURITY). No role here may UPDATE or DELETE an event,
+-- change the schema, or write the migrations table: that is the owner's, used only for upgrades.
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'complaintctl_clerk') THEN
+        CREATE ROLE complaintctl_clerk NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'complaintctl_department') THEN
+        CREATE ROLE complaintctl_department NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'complaintctl_admin') THEN
+        CREATE ROLE complaintctl_admin NOLOGIN;
+    END IF;
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO complaintctl_clerk, complaintctl_department, complaintctl_admin',
+                   current_database());
+END $$;
+
+GRANT USAGE ON SCHEMA public TO complaintctl_clerk, complaintctl_department, complaintctl_admin;
+
+-- Everyone reads the rules that decide deadlines, and may lock the chains row-level security lets them write.
+GRANT SELECT ON migrations, calendar_days, calendar_years, policies, settings, branches
+    TO complaintctl_clerk, complaintctl_department, complaintctl_admin;
+GRANT SELECT, UPDATE (branch) ON writers TO complaintctl_clerk, complaintctl_department, complaintctl_admin;
+
+-- Events are only ever added; row-level security says to which chain.
+GRANT SELECT, INSERT ON events TO complaintctl_clerk, complaintctl_department, complaintctl_admin;
+
+-- A complaint's current state, the fold of its events: written by its branch's clerks. UPDATE by column,
+-- never on the table: a table-wide right would let a clerk LOCK the whole table and stop every branch.
+GRANT SELECT, INSERT ON complaints TO complaintctl_clerk;
+GRANT UPDATE (status, received_at, received_day, category, handler, complainant_key, parent, is_open, last_event,
+              record, ended_day, rectification_due, rectified_day) ON complaints TO complaintctl_clerk;
+GRANT SELECT ON complaints TO complaintctl_department, complaintctl_admin;
+
+-- The firm's rules: the administrator's alone, each change an event of the firm's chain.
+GRANT INSERT, UPDATE ON calendar_days, calendar_years, policies, settings, branches TO complaintctl_admin;
+GRANT INSERT ON writers TO complaintctl_admin;

@@ -10,6 +10,7 @@ import select
 import sqlite3
 import struct
 import sys
+from contextlib import contextmanager
 import termios
 from pathlib import Path
 
@@ -142,6 +143,26 @@ RESOLVE = ["--facts-found", "核实委托记录与录音", "--cause", "营业部
            "--respondent-feedback-via", "phone"]
 # What `extend` needs besides days and reason: the approval and the interim feedback (CSA 9.2.2(d), 9.2.1(d)).
 EXTEND = ["--approved-by", "陈经理", "--notified-via", "phone"]
+
+
+@contextmanager
+def branch_writer_busy(url: str, branch: str = "SZ01"):
+    """Another writer at the branch, in the middle of its work: it holds the branch's writers' row."""
+    import psycopg
+
+    with psycopg.connect(url) as holder:
+        assert holder.execute("SELECT branch FROM writers WHERE branch = %s FOR UPDATE", (branch,)).fetchone()
+        yield
+        holder.rollback()
+
+
+def as_login(url, login: str) -> str:
+    """The same firm ledger, reached as another login of tests/postgres_server.py (e.g. the owner, who moves histories in)."""
+    return str(url).replace("postgresql://complaint_clerk@", f"postgresql://{login}@", 1)
+
+
+def as_owner(url) -> str:
+    return as_login(url, "complaint_owner")
 
 
 def register(cli: Cli, received: str, *extra: str) -> str:

@@ -24,7 +24,7 @@ from complaintctl.anchor import Anchor, parse
 from complaintctl.backends import backend_for
 from complaintctl.complaint import apply, columns_of, record_json
 from complaintctl.ledger import GENESIS_HASH, event_hash
-from tests.conftest import register
+from tests.conftest import register, as_owner
 
 ROOT = Path(__file__).resolve().parent.parent
 firm_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -309,7 +309,7 @@ def test_an_anchor_of_a_branch_file_holds_in_the_firm_ledger_it_moved_into(cli, 
     cli("--db", source, "init")
     register(cli, "2026-11-02 10:00", "--db", source)
     printed = cli("--db", source, "anchor").stdout
-    cli("--db", source, "move-to", db_path, "--branch", "GZ02")
+    cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02")
     held = cli("verify", "--anchor", printed).stdout.splitlines()[-1]
     assert held.startswith("anchor held: event 2 of chain '', 2 events") and "(found as event " in held
     assert held.endswith(" of chain GZ02)")

@@ -28,7 +28,7 @@ from complaintctl.backends import backend_for
 from complaintctl.errors import ComplaintError
 from complaintctl.integrity import verify
 from complaintctl.ledger import ARCHIVE_TEMP, remove_stale_copies, store_file
-from tests.conftest import FULL_FACTS, dump, register
+from tests.conftest import FULL_FACTS, dump, register, as_owner
 
 ROOT = Path(__file__).resolve().parents[1]
 firm_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -224,20 +224,20 @@ def test_move_to_over_a_half_copied_attachment_repairs_it(cli, tmp_path, db_path
     """The state a move-to killed mid-copy left: the events in, the file cut short under its name."""
     source, content = branch_with_recording(cli, tmp_path, 256 * 1024)
     firm_archive = Path(os.environ["COMPLAINTCTL_ARCHIVE"]) / "GZ02"
-    cli("--db", source, "move-to", db_path, "--branch", "GZ02")
+    cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02")
     stored = next(firm_archive.rglob("*call.wav"))
     stored.write_bytes(content[:1000])
     (stored.parent / f"{ARCHIVE_TEMP}x").write_bytes(content[:5])
     damaged = cli("verify", ok=False)
     assert damaged.exit_code == 5 and "call.wav was changed" in damaged.stderr
 
-    again = json.loads(cli("--db", source, "move-to", db_path, "--branch", "GZ02", "--json").stdout)
+    again = json.loads(cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02", "--json").stdout)
     assert (again["events"], again["attachments"]) == (0, 1)
     assert stored.read_bytes() == content and temps(firm_archive) == []
     assert verify(db_path, firm_archive.parent).problems == []
     assert moved_in_events(db_path) == 1
     stored.write_bytes(content[:1000])
-    said = cli("--db", source, "move-to", db_path, "--branch", "GZ02").stdout
+    said = cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02").stdout
     assert "1 attachment file(s) copied that were missing" in said and "nothing copied" not in said
 
 
@@ -245,12 +245,12 @@ def test_move_to_over_a_half_copied_attachment_repairs_it(cli, tmp_path, db_path
 def test_move_to_killed_while_copying_an_attachment_is_finished_by_running_it_again(cli, tmp_path, db_path):
     source, content = branch_with_recording(cli, tmp_path, 64 * MB)
     firm_archive = Path(os.environ["COMPLAINTCTL_ARCHIVE"]) / "GZ02"
-    kill_while_copying(spawn("--db", source, "move-to", db_path, "--branch", "GZ02"), firm_archive)
+    kill_while_copying(spawn("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02"), firm_archive)
     assert temps(firm_archive)  # killed half-way: a temporary copy, never a half file under the real name
     assert not any(p.name.endswith("call.wav") for p in firm_archive.rglob("*"))
     assert cli("verify", ok=False).exit_code == 5  # the events are in, the file is not yet
 
-    again = json.loads(cli("--db", source, "move-to", db_path, "--branch", "GZ02", "--json").stdout)
+    again = json.loads(cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02", "--json").stdout)
     assert (again["events"], again["already"], again["attachments"]) == (0, 3, 1)
     assert next(firm_archive.rglob("*call.wav")).read_bytes() == content
     assert temps(firm_archive) == []
@@ -263,8 +263,8 @@ def test_move_to_run_again_while_working_at_the_branch_moved_in(cli, tmp_path, d
     """Its own `moved_in` event must not land in the chain it moved: the next run would find it foreign."""
     source, _content = branch_with_recording(cli, tmp_path, 1024)
     monkeypatch.setenv("COMPLAINTCTL_BRANCH", "GZ02")
-    cli("--db", source, "move-to", db_path, "--branch", "GZ02")
-    again = cli("--db", source, "move-to", db_path, "--branch", "GZ02")
+    cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02")
+    again = cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02")
     assert "nothing copied" in again.stdout
     assert moved_in_events(db_path) == 1
 

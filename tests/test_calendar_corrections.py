@@ -197,7 +197,7 @@ def test_corrections_lists_those_touching_a_period(cli, db_path, tmp_path):
     assert {k: v for k, v in found.items() if k != "event"} == {
         "branch": "", "type": "closure", "kind": "交易所休市", "days": ["2026-09-28", "2026-09-29", "2026-09-30"],
         "note": NOTE, "reason": REASON, "by": "李娜", "at": "2027-06-29T09:00:00+08:00",
-        "recorded_at": "2027-06-30T12:00:00+08:00"}
+        "recorded_at": "2027-06-30T12:00:00+08:00", "login": None}
     assert corrections(ledger, date(2026, 9, 30), date(2026, 9, 30)) == [found]  # one day of it is enough
     assert corrections(ledger, date(2026, 10, 1), date(2026, 12, 31)) == []  # an unrelated period
     # Typed in the period (today): both corrections, whatever days they change; the import is not one.

@@ -18,7 +18,7 @@ import pytest
 from complaintctl.backends import backend_for
 from complaintctl.integrity import verify
 from complaintctl.ledger import GENESIS_HASH, Ledger, event_hash
-from tests.conftest import dump, register
+from tests.conftest import dump, register, as_owner
 
 pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
 
@@ -325,7 +325,7 @@ def test_moving_a_branch_in_takes_over_the_days_and_policies_the_firm_lacks_and_
     cli("--db", source, "calendar", "add-closure", "2027-12-02", "--note", "交易所公告")  # taken over
     cli("--db", source, "policy", "set", "--effective-from", "2027-07-01", "--completion-days", "15")  # taken over
     cli("--db", source, "config", "set", "branch", "广州某某路证券营业部")  # a setting of the file, not the firm's
-    cli("--db", source, "move-to", db_path, "--branch", "GZ02")
+    cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02")
     assert "ledger OK" in cli("verify").stdout
     with backend_for(db_path).reading() as conn:
         days = conn.execute("SELECT d.day, d.note, e.branch FROM calendar_days d JOIN events e ON e.id = d.event "
@@ -387,3 +387,16 @@ def test_a_one_branch_backup_of_a_firm_with_calendar_corrections_verifies(cli, t
         conn.execute("INSERT INTO calendar_days (day, kind, note, event) VALUES ('2027-09-15', 'holiday', '', 0)")
     assert kinds[-2:] == ["backed_up", "tables_recorded"]  # the firm's rows, taken as they stood at the copy
     assert any("calendar_days 2027-09-15: no event records this row" in p for p in verify(one).problems)
+
+
+def test_a_one_branch_backup_moves_into_another_firm_ledger_which_still_verifies(cli, tmp_path, db_path, backend,
+                                                                                  postgres):
+    firm_only(backend)
+    cli("branch", "add", "GZ02", "--name", "广州某某路证券营业部")
+    register(cli, "2026-11-03 10:00", "--branch", "GZ02")
+    cli("calendar", "add-holiday", "2027-09-14", "--note", "当地通知")
+    one = Path(json.loads(cli("backup", tmp_path / "gz.db", "--branch", "GZ02", "--json").stdout)["backup"])
+    other = postgres.fresh_ledger()
+    moved = json.loads(cli("--db", one, "move-to", as_owner(other), "--branch", "GZ09", "--json").stdout)
+    assert "calendar_days 2027-09-14: not copied, as no event of the copied history records it" in moved["notices"]
+    assert verify(other).problems == []

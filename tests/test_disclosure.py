@@ -28,7 +28,7 @@ import openpyxl
 import pytest
 
 from complaintctl.backends import backend_for
-from tests.conftest import ID_OK, dump, register
+from tests.conftest import ID_OK, branch_writer_busy, dump, register
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "sample_data" / "demo.json"
@@ -106,12 +106,7 @@ conn.execute("ROLLBACK")
 def write_lock_held(db, backend: str):
     """Another writer in the middle of its work: SQLite's write lock, or the firm ledger's advisory lock."""
     if backend == "postgres":
-        import psycopg
-
-        from complaintctl.backends.postgres import WRITE_LOCK
-
-        with psycopg.connect(db, autocommit=True) as holder:
-            holder.execute(f"SELECT pg_advisory_lock({WRITE_LOCK})")
+        with branch_writer_busy(db):
             yield
         return
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db), "120"], stdout=subprocess.PIPE, text=True)

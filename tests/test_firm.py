@@ -17,7 +17,7 @@ import pytest
 
 from complaintctl.backends import backend_for
 from complaintctl.integrity import verify
-from tests.conftest import FULL_FACTS, REGISTER_MINIMAL, dump, register
+from tests.conftest import FULL_FACTS, REGISTER_MINIMAL, as_owner, branch_writer_busy, dump, register
 
 ROOT = Path(__file__).resolve().parents[1]
 firm_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -50,7 +50,7 @@ def test_a_branch_moves_in_with_every_hash_and_moving_again_copies_nothing(cli, 
     assert len(theirs) == 6  # created, config_set, 2 registered, accepted, attached
 
     firm_archive = Path(os.environ["COMPLAINTCTL_ARCHIVE"])
-    moved = json.loads(cli("--db", source, "move-to", db_path, "--branch", "gz02", "--json").stdout)
+    moved = json.loads(cli("--db", source, "move-to", as_owner(db_path), "--branch", "gz02", "--json").stdout)
     assert (moved["events"], moved["complaints"], moved["attachments"]) == (6, 2, 1)
     assert hashes(db_path, "GZ02") == theirs  # the same events, the same chain, not re-hashed
     assert verify(db_path, firm_archive).problems == []
@@ -61,11 +61,11 @@ def test_a_branch_moves_in_with_every_hash_and_moving_again_copies_nothing(cli, 
     assert {"code": "GZ02", "name": "广州某某路证券营业部"} in names
 
     before = dump(db_path)
-    again = cli("--db", source, "move-to", db_path, "--branch", "GZ02")
+    again = cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02")
     assert "nothing copied" in again.stdout and dump(db_path) == before
 
     cli("--db", source, "note", "TS-2026-0001", "补充材料", "--at", "2026-10-13 09:00")  # the branch went on
-    later = json.loads(cli("--db", source, "move-to", db_path, "--branch", "GZ02", "--json").stdout)
+    later = json.loads(cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02", "--json").stdout)
     assert (later["events"], later["already"], later["complaints"]) == (1, 6, 1)
     assert hashes(db_path, "GZ02") == hashes(source, "")
 
@@ -76,7 +76,7 @@ def test_moving_in_over_a_different_history_is_refused_and_changes_nothing(cli, 
     cli("branch", "add", "GZ02", "--name", "广州某某路证券营业部")
     register(cli, "2026-11-02 10:00", "--branch", "GZ02")  # the firm ledger's own GZ02 history
     before = dump(db_path)
-    result = cli("--db", source, "move-to", db_path, "--branch", "GZ02", ok=False)
+    result = cli("--db", source, "move-to", as_owner(db_path), "--branch", "GZ02", ok=False)
     assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
     assert "different history for branch GZ02" in result.stderr and "nothing was copied" in result.stderr
     assert dump(db_path) == before
@@ -192,14 +192,10 @@ def test_eight_writers_at_once_lose_and_duplicate_no_number(cli, db_path):
 
 @firm_only
 def test_a_writer_kept_waiting_exits_4_and_readers_do_not_wait(cli, db_path):
-    import psycopg
-
-    from complaintctl.backends.postgres import WRITE_LOCK
 
     register(cli, "2026-11-02 10:00")
     before = dump(db_path)
-    with psycopg.connect(db_path, autocommit=True) as holder:
-        holder.execute(f"SELECT pg_advisory_lock({WRITE_LOCK})")  # another writer, in the middle of its work
+    with branch_writer_busy(db_path):
         child = subprocess.run([sys.executable, "-m", "complaintctl", "accept", "TS-2026-0001"], cwd=ROOT,
                                env={**os.environ, "COMPLAINTCTL_BUSY_TIMEOUT": "1"}, capture_output=True, text=True,
                                timeout=60)
@@ -230,8 +226,9 @@ def test_a_late_entry_needs_a_reason_only_at_a_branch_the_export_covered(cli, tm
 def test_a_password_in_the_url_is_never_printed(cli, tmp_path, db_path):
     source = branch_file(cli, tmp_path)
     secret = "Sup3r-Secret"
-    for url in (f"{db_path}&password={secret}", db_path.replace("postgresql://complaint_clerk@",
-                                                                 f"postgresql://complaint_clerk:{secret}@")):
+    owner = as_owner(db_path)
+    for url in (f"{owner}&password={secret}", owner.replace("postgresql://complaint_owner@",
+                                                             f"postgresql://complaint_owner:{secret}@")):
         moved = cli("--db", source, "move-to", url, "--branch", "GZ02")
         refused = cli("--db", url, "show", "TS-2026-0099", ok=False)
         missing = cli("--db", url.replace("/t", "/no_such_db_", 1), "list", ok=False)

@@ -7,7 +7,7 @@ from complaintctl.backends import backend_for
 from complaintctl.errors import ComplaintError
 from complaintctl.ledger import Ledger, event_hash, GENESIS_HASH
 from complaintctl.models import SQLModel
-from tests.conftest import dump, register
+from tests.conftest import as_owner, dump, register
 
 pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
 
@@ -32,7 +32,7 @@ def test_migrated_schema_matches_the_models(db_path, backend):
     conn = connect(db_path)
     assert [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")] == [
         "m001_initial", "m002_report_indexes", "m003_refold_0_11", "m004_branches",
-        "m005_rectifications", "m006_late_entries", "m007_chain_tables"]
+        "m005_rectifications", "m006_late_entries", "m007_chain_tables", "m008_firm_security"]
     if backend == "sqlite":
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -64,12 +64,14 @@ def test_events_are_hash_chained(cli, db_path):
     number = register(cli, "2026-11-20")
     cli("accept", number)
     conn = connect(db_path)
-    rows = conn.execute("SELECT branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash "
-                        "FROM events ORDER BY id").fetchall()
+    rows = conn.execute("SELECT branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash, login, "
+                        "written_at FROM events ORDER BY id").fetchall()
     previous = {}  # each branch chains its own events
-    for branch, complaint, kind, at, recorded, actor, payload, prev, digest in rows:
+    for branch, complaint, kind, at, recorded, actor, payload, prev, digest, login, written in rows:
         assert prev == previous.get(branch, GENESIS_HASH)
-        assert digest == event_hash(prev, complaint, kind, at, recorded, actor, payload)
+        # A firm server stamps each event with its login and time, and the hash covers them; a file has neither.
+        assert (login is None) == (written is None) == (not str(db_path).startswith("postgresql://"))
+        assert digest == event_hash(prev, complaint, kind, at, recorded, actor, payload, login, written)
         previous[branch] = digest
     assert [r[2] for r in rows][-2:] == ["registered", "accepted"]
     assert len({r[0] for r in rows if r[1] == number}) == 1
@@ -77,7 +79,7 @@ def test_events_are_hash_chained(cli, db_path):
 
 def test_newer_schema_is_refused_untouched(db_path):
     Ledger(db_path).engine.dispose()
-    conn = connect(db_path)
+    conn = connect(as_owner(db_path) if str(db_path).startswith("postgresql://") else db_path)  # the owner's table
     conn.execute("INSERT INTO migrations VALUES ('m999_from_the_future', '2030-01-01')")
     conn.commit()
     conn.close()

@@ -17,7 +17,8 @@ URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 def is_url(target: str | os.PathLike) -> bool:
-    return str(target).startswith(URL_SCHEMES)
+    """Anything written SCHEME://: never a file name, and never echoed whole (it may hold a password)."""
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(target)) is not None
 
 
 def backend_for(target: str | os.PathLike):
@@ -29,6 +30,15 @@ def backend_for(target: str | os.PathLike):
     from complaintctl.backends.sqlite import SQLiteBackend
 
     return SQLiteBackend(Path(target))
+
+
+def stamp_of(conn) -> tuple[str | None, str | None]:
+    """(login, server time) that a firm server's trigger stamps on the events of this transaction
+    (SQLAlchemy connection); (None, None) in a file, which has no server to vouch for either."""
+    if conn.dialect.name != "postgresql":
+        return None, None
+    login, written = conn.exec_driver_sql("SELECT session_user::text, complaintctl_now()").first()
+    return login, written
 
 
 # Quoted text and identifiers pass through; `::` is PostgreSQL's cast, not a parameter.

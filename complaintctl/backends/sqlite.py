@@ -153,6 +153,18 @@ class SQLiteBackend:
     def is_busy(self, error: BaseException) -> bool:
         return "locked" in str(error) or "busy" in str(error)
 
+    def lock_chain(self, conn, branch: str, label: str, new_ok: bool = False, audit: bool = False) -> None:
+        """Nothing more to take: a write transaction begins IMMEDIATE, which locks the whole file."""
+
+    def lock_schema(self, conn) -> None:
+        """As lock_chain."""
+
+    def require_copier(self, conn, label: str) -> None:
+        """Anyone who may write the file may copy into it."""
+
+    def visible_branches(self, conn) -> list[str] | None:
+        return None  # the file's reader sees all of it: who may read the file is the file system's to say
+
     def table_exists(self, execute, name: str) -> bool:
         return execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).first() is not None
 

@@ -341,6 +341,28 @@ def branch_add(
     render.say(_("branch {code} added: {name}").format(code=row.code, name=row.name))
 
 
+@branch_app.command("grant")
+def branch_grant(
+    login: Annotated[str, typer.Argument(help="The person's database login, e.g. li_ming.", show_default=False)],
+    code: Annotated[str, typer.Argument(help="The branch they work at, e.g. SZ01.", show_default=False)],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Print the SQL that takes the branch away instead.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Print the SQL that makes a login a clerk of one branch of a firm ledger: they then see and record
+    that branch's complaints only (row-level security, CSA 8.4). Run it as the database administrator:
+    `complaintctl branch grant li_ming SZ01 | sudo -u postgres psql -d complaints`. Needs the roles of
+    docs/firm-roles.sql; a login may work at several branches."""
+    from complaintctl.backends.postgres import grant_sql
+    from complaintctl.complaint import branch_code, checked_text
+
+    checked_text(login, "LOGIN")
+    sql = grant_sql(login.strip(), branch_code(code), revoke)
+    if as_json:
+        render.emit_json({"login": login.strip(), "branch": branch_code(code), "revoke": revoke, "sql": sql})
+        return
+    typer.echo(sql, nl=False)
+
+
 @branch_app.command("list")
 def branch_list(ctx: typer.Context, as_json: Json = False) -> None:
     """The branches of a firm ledger and their names."""

@@ -160,7 +160,7 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
         if target.exists():
             raise ComplaintError(_("the database {label} already holds a ledger; init leaves it as it is").format(label=target.label))
     book = state.open(create=True)
-    book.record("created", who(ctx, by), {"version": __version__})
+    book.record("created", who(ctx, by), {"version": __version__}, "")  # the firm's own chain: no branch exists yet
     if as_json:
         render.emit_json({"ledger": book.label})
         return

@@ -124,7 +124,7 @@ class State:
 # Options that take free text (newlines allowed); every other text option is one line (README "Input").
 FREE_TEXT = {"text", "result", "request", "facts", "facts_found", "cause", "accountability", "improvement",
              "suggestions", "evidence", "reason", "late_reason", "note", "major_note"}
-NOT_TEXT = {"out", "db", "anchor"}  # paths, and anchors pasted from mail: their own checks
+NOT_TEXT = {"out", "db", "anchor", "dest", "source", "url"}  # paths, URLs and anchors pasted from mail: their own checks
 
 
 def typed_text(ctx: typer.Context) -> None:
@@ -159,7 +159,9 @@ def who(ctx: typer.Context, by: str | None) -> str:
     if by is not None:
         if not by.strip():
             raise ComplaintError(_("--by may not be empty"))
-        return by.strip()
+        from complaintctl.complaint import checked_text
+
+        return checked_text(by, "--by").strip()  # also where a command never opens the ledger first (restore)
     return default_actor(ledger(ctx))
 
 
@@ -185,11 +187,14 @@ Branches = Annotated[Optional[list[str]], typer.Option(
 
 def chosen_branches(book, given: list[str] | None) -> list[str] | None:
     """--branch of list, warn and report: codes the firm ledger knows, or None for all of them."""
-    if not given:
+    if not given and not book.firm:
         return None
     from complaintctl.complaint import branch_code
     from complaintctl.settings import branches
 
+    if not given:  # every branch this login may see: a clerk's report is their branch's, not the firm's
+        with book.reading() as conn:
+            return book.visible_branches(conn)
     codes = [branch_code(code) for code in given]
     if not book.firm:
         raise ComplaintError(_("--branch {code}: this ledger is one branch's own file; branches are kept apart in a firm ledger on PostgreSQL").format(code=codes[0]))
@@ -198,6 +203,9 @@ def chosen_branches(book, given: list[str] | None) -> list[str] | None:
     if unknown:
         raise ComplaintError(_("unknown branch {code}; the branches are: {known}").format(
             code=unknown[0], known=", ".join(known) or _("(none yet)")))
+    with book.reading() as conn:
+        for code in codes:
+            book.require_visible(conn, code)
     return codes
 
 

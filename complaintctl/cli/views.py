@@ -63,6 +63,7 @@ def show(
         view["deadlines"] = [{**d.as_dict(), "moved_by_correction": mark} for d, mark in zip(deadlines, moved)]
         view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at,
                            "late_entry": is_late(e.at, e.recorded_at), "by": e.actor,
+                           "login": e.login, "written_at": e.written_at,
                            "payload": _payload(e, unmask)} for e in events]
         view["handler_is_respondent"] = same_person(record.get("handler"), record.get("respondent"))
         view.setdefault("parent", None)
@@ -157,7 +158,8 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) 
         if e.kind == "registered" and payload.get("received_at") != e.at:  # typed in after the receipt
             detail = _("received {time}").format(time=_value_text("received_at", payload["received_at"]))
         label = _(EVENT_LABEL[e.kind]) if e.kind in EVENT_LABEL else e.kind
-        head = "  " + _("{time}  {event} by {actor}").format(time=_time(e.at), event=label, actor=e.actor)
+        actor = e.actor if e.login is None else _("{actor} (login {login})").format(actor=e.actor, login=e.login)
+        head = "  " + _("{time}  {event} by {actor}").format(time=_time(e.at), event=label, actor=actor)
         if is_late(e.at, e.recorded_at):  # DOMAIN: a late entry shows when it was typed in, and why
             reason = payload.get("late_reason")
             if reason == payload.get("reason"):  # an amendment's reason says why, once
