@@ -480,9 +480,11 @@ def record_disclosure(ledger, analysis: Analysis, by: str) -> None:
     by_branch: dict[str, list[str]] = {}
     for number in dict.fromkeys(numbers):
         by_branch.setdefault(number.rpartition("/")[0], []).append(number)
+    if not by_branch and ledger.firm and not ledger.branch:
+        return  # nobody shown, and no branch worked at: nothing personal left the ledger to record
     with ledger.transaction() as session:
         at = clock.iso(clock.now())
-        for branch, complaints in (by_branch or {ledger.branch: []}).items():
+        for branch, complaints in sorted((by_branch or {ledger.branch: []}).items()):  # one lock order for all
             ledger.append(session, None, "unmasked", at, by, {
                 "command": "analyze", "period": analysis.period.code, "as_of": analysis.cutoff.day.isoformat(),
                 "complaints": complaints}, branch)

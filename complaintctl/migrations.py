@@ -221,58 +221,81 @@ AUDIT_KINDS = ("exported", "unmasked", "backed_up")  # what the department recor
 _ANY = "(SELECT complaintctl_works_at())::text[]"  # an array, not a subquery of rows
 _ALL = "(SELECT complaintctl_sees_all())"
 _OWNER = "(SELECT complaintctl_is_owner(current_user))"
-FIRM_SECURITY = (
-    """CREATE OR REPLACE FUNCTION complaintctl_now() RETURNS text LANGUAGE sql STABLE AS $$
-        SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS.US"+08:00"') $$""",
-    """CREATE OR REPLACE FUNCTION complaintctl_has(role_name text) RETURNS boolean LANGUAGE sql STABLE AS $$
-        SELECT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role_name
-                       AND pg_has_role(current_user, r.oid, 'MEMBER')) $$""",
-    """CREATE OR REPLACE FUNCTION complaintctl_is_owner(login name) RETURNS boolean LANGUAGE sql STABLE AS $$
-        SELECT pg_has_role(login, (SELECT relowner FROM pg_class WHERE oid = 'events'::regclass), 'MEMBER') $$""",
-    """CREATE OR REPLACE FUNCTION complaintctl_sees_all() RETURNS boolean LANGUAGE sql STABLE AS $$
-        SELECT complaintctl_has('complaintctl_department') OR complaintctl_has('complaintctl_admin')
-               OR complaintctl_is_owner(current_user) $$""",
-    """CREATE OR REPLACE FUNCTION complaintctl_works_at() RETURNS text[] LANGUAGE sql STABLE AS $$
-        SELECT coalesce(array_agg(b.code), '{}') FROM branches b
-        WHERE complaintctl_has('complaintctl_branch_' || lower(b.code)) $$""",
-    # Each event: the login that wrote it and the server's time, whatever the client sent. Only the
-    # owner's copies (move-to, restore) keep the stamps their events were written with.
-    """CREATE OR REPLACE FUNCTION complaintctl_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NOT complaintctl_is_owner(session_user) THEN
-                NEW.login := session_user;
-                NEW.written_at := complaintctl_now();
-            END IF;
-            RETURN NEW;
-        END $$""",
-    "CREATE TRIGGER events_stamp BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION complaintctl_stamp()",
-    # One row per chain, locked by each write (backends/postgres.py): made with its branch, never changed.
-    'CREATE TABLE writers (branch TEXT COLLATE "C" PRIMARY KEY)',
-    "INSERT INTO writers (branch) SELECT '' UNION SELECT code FROM branches",
-    """CREATE OR REPLACE FUNCTION complaintctl_branch_writers() RETURNS trigger LANGUAGE plpgsql
-        SECURITY DEFINER SET search_path FROM CURRENT AS $$
-        BEGIN INSERT INTO writers (branch) VALUES (NEW.code) ON CONFLICT DO NOTHING; RETURN NEW; END $$""",
-    "CREATE TRIGGER branches_writers AFTER INSERT ON branches FOR EACH ROW EXECUTE FUNCTION complaintctl_branch_writers()",
-    "CREATE TRIGGER writers_kept BEFORE UPDATE OR DELETE ON writers "
-    "FOR EACH ROW EXECUTE FUNCTION complaintctl_refuse('the writers'' rows are never changed')",
-    *(f"ALTER TABLE {table} {mode} ROW LEVEL SECURITY"
-      for table in ("events", "complaints", "writers") for mode in ("ENABLE", "FORCE")),
-    f"CREATE POLICY events_read ON events FOR SELECT USING (branch = '' OR {_ALL} OR branch = ANY ({_ANY}))",
-    f"CREATE POLICY events_at_branch ON events FOR INSERT WITH CHECK (branch <> '' AND branch = ANY ({_ANY}))",
-    "CREATE POLICY events_audit ON events FOR INSERT WITH CHECK (complaint IS NULL AND kind IN "
-    f"({', '.join(repr(kind) for kind in AUDIT_KINDS)}) AND (SELECT complaintctl_has('complaintctl_department')))",
-    "CREATE POLICY events_firm ON events FOR INSERT WITH CHECK "
-    "(branch = '' AND (SELECT complaintctl_has('complaintctl_admin')))",
-    f"CREATE POLICY events_owner ON events USING ({_OWNER}) WITH CHECK ({_OWNER})",
-    f"CREATE POLICY complaints_read ON complaints FOR SELECT USING ({_ALL} OR branch = ANY ({_ANY}))",
-    f"CREATE POLICY complaints_insert ON complaints FOR INSERT WITH CHECK (branch = ANY ({_ANY}) OR {_OWNER})",
-    f"CREATE POLICY complaints_update ON complaints FOR UPDATE USING (branch = ANY ({_ANY}) OR {_OWNER}) "
-    f"WITH CHECK (branch = ANY ({_ANY}) OR {_OWNER})",
-    f"CREATE POLICY writers_lock ON writers USING (branch = ANY ({_ANY}) OR {_OWNER} "
-    "OR (SELECT complaintctl_has('complaintctl_department')) "
-    "OR (branch = '' AND (SELECT complaintctl_has('complaintctl_admin'))))",
-    f"CREATE POLICY writers_made ON writers FOR INSERT WITH CHECK ({_OWNER} OR (SELECT complaintctl_has('complaintctl_admin')))",
-)
+GENESIS = "0" * 64  # ledger.GENESIS_HASH: the prev_hash of a chain's first event
+
+
+def firm_security(schema: str) -> tuple[str, ...]:
+    """The statements of m008 on PostgreSQL, for the ledger's tables in `schema`.
+
+    Every function names its search path, the session's temporary schema last: a login's own temporary
+    table called `events` or `branches` (any login may make one) must never stand in for the ledger's.
+    """
+    path = f'SET search_path = pg_catalog, "{schema}", pg_temp'
+    return (
+        f"""CREATE OR REPLACE FUNCTION complaintctl_now() RETURNS text LANGUAGE sql STABLE {path} AS $$
+            SELECT to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS.US"+08:00"') $$""",
+        f"""CREATE OR REPLACE FUNCTION complaintctl_has(role_name text) RETURNS boolean LANGUAGE sql STABLE {path} AS $$
+            SELECT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role_name
+                           AND pg_has_role(current_user, r.oid, 'MEMBER')) $$""",
+        f"""CREATE OR REPLACE FUNCTION complaintctl_is_owner(login name) RETURNS boolean LANGUAGE sql STABLE {path} AS $$
+            SELECT pg_has_role(login, (SELECT relowner FROM pg_class WHERE oid = '"{schema}".events'::regclass),
+                               'MEMBER') $$""",
+        f"""CREATE OR REPLACE FUNCTION complaintctl_sees_all() RETURNS boolean LANGUAGE sql STABLE {path} AS $$
+            SELECT complaintctl_has('complaintctl_department') OR complaintctl_has('complaintctl_admin')
+                   OR complaintctl_is_owner(current_user) $$""",
+        f"""CREATE OR REPLACE FUNCTION complaintctl_works_at() RETURNS text[] LANGUAGE sql STABLE {path} AS $$
+            SELECT coalesce(array_agg(b.code), '{{}}') FROM "{schema}".branches b
+            WHERE complaintctl_has('complaintctl_branch_' || lower(b.code)) $$""",
+        # Each event: the login that wrote it and the server's time, whatever the client sent, and it must
+        # follow its chain's head (a broken chain is refused, not found later). Only the owner's copies
+        # (move-to, restore) keep the stamps their events were written with. A transaction left open for an
+        # hour (a psql session) cannot stamp its events with the hour it began.
+        f"""CREATE OR REPLACE FUNCTION complaintctl_stamp() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+            BEGIN
+                IF NEW.prev_hash IS DISTINCT FROM coalesce((SELECT e.hash FROM "{schema}".events e
+                        WHERE e.branch = NEW.branch ORDER BY e.id DESC LIMIT 1), '{GENESIS}') THEN
+                    RAISE EXCEPTION USING ERRCODE = 'check_violation',
+                        MESSAGE = 'an event must follow the head of its chain ' || quote_literal(NEW.branch);
+                END IF;
+                IF NOT complaintctl_is_owner(session_user) THEN
+                    IF clock_timestamp() - now() > interval '1 hour' THEN
+                        RAISE EXCEPTION USING ERRCODE = 'check_violation',
+                            MESSAGE = 'a transaction open for over an hour cannot stamp its events';
+                    END IF;
+                    NEW.login := session_user;
+                    NEW.written_at := complaintctl_now();
+                END IF;
+                RETURN NEW;
+            END $$""",
+        "CREATE TRIGGER events_stamp BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION complaintctl_stamp()",
+        # One row per chain, locked by each write (backends/postgres.py): made with its branch, never changed.
+        'CREATE TABLE writers (branch TEXT COLLATE "C" PRIMARY KEY)',
+        "INSERT INTO writers (branch) SELECT '' UNION SELECT code FROM branches",
+        # Run as whoever adds the branch (the administrator, or the owner's copy): never as the owner for them.
+        f"""CREATE OR REPLACE FUNCTION complaintctl_branch_writers() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+            BEGIN INSERT INTO "{schema}".writers (branch) VALUES (NEW.code) ON CONFLICT DO NOTHING; RETURN NEW; END $$""",
+        "CREATE TRIGGER branches_writers AFTER INSERT ON branches FOR EACH ROW EXECUTE FUNCTION complaintctl_branch_writers()",
+        "CREATE TRIGGER writers_kept BEFORE UPDATE OR DELETE ON writers "
+        "FOR EACH ROW EXECUTE FUNCTION complaintctl_refuse('the writers'' rows are never changed')",
+        *(f"ALTER TABLE {table} {mode} ROW LEVEL SECURITY"
+          for table in ("events", "complaints", "writers") for mode in ("ENABLE", "FORCE")),
+        f"CREATE POLICY events_read ON events FOR SELECT USING (branch = '' OR {_ALL} OR branch = ANY ({_ANY}))",
+        f"CREATE POLICY events_at_branch ON events FOR INSERT WITH CHECK (branch <> '' AND branch = ANY ({_ANY}))",
+        "CREATE POLICY events_audit ON events FOR INSERT WITH CHECK (complaint IS NULL AND branch <> '' AND kind IN "
+        f"({', '.join(repr(kind) for kind in AUDIT_KINDS)}) AND (SELECT complaintctl_has('complaintctl_department')) "
+        "AND branch IN (SELECT code FROM branches))",
+        "CREATE POLICY events_firm ON events FOR INSERT WITH CHECK "
+        "(branch = '' AND (SELECT complaintctl_has('complaintctl_admin')))",
+        f"CREATE POLICY events_owner ON events USING ({_OWNER}) WITH CHECK ({_OWNER})",
+        f"CREATE POLICY complaints_read ON complaints FOR SELECT USING ({_ALL} OR branch = ANY ({_ANY}))",
+        f"CREATE POLICY complaints_insert ON complaints FOR INSERT WITH CHECK (branch = ANY ({_ANY}) OR {_OWNER})",
+        f"CREATE POLICY complaints_update ON complaints FOR UPDATE USING (branch = ANY ({_ANY}) OR {_OWNER}) "
+        f"WITH CHECK (branch = ANY ({_ANY}) OR {_OWNER})",
+        f"CREATE POLICY writers_lock ON writers USING (branch = ANY ({_ANY}) OR {_OWNER} "
+        "OR (branch <> '' AND (SELECT complaintctl_has('complaintctl_department'))) "
+        "OR (branch = '' AND (SELECT complaintctl_has('complaintctl_admin'))))",
+        f"CREATE POLICY writers_made ON writers FOR INSERT WITH CHECK ({_OWNER} OR (SELECT complaintctl_has('complaintctl_admin')))",
+    )
 
 
 @migration
@@ -283,5 +306,6 @@ def m008_firm_security(run: Callable) -> None:
     run(f"ALTER TABLE events ADD COLUMN login {run.backend.text}")
     run(f"ALTER TABLE events ADD COLUMN written_at {run.backend.text}")
     if run.dialect == "postgresql":
-        for statement in FIRM_SECURITY:
+        schema = run("SELECT current_schema()").scalar()
+        for statement in firm_security(schema):
             run(statement)

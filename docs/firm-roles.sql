@@ -12,7 +12,7 @@
 --   complaintctl_department  投诉管理部门 (CSA 8.1.3): reads every branch, exports the firm's report
 --   complaintctl_admin       keeps the calendar, policies, settings and branches
 -- Which rows each may see and write is the row-level security that `complaintctl init` puts on the
--- tables (complaintctl/migrations.py, FIRM_SECURITY). No role here may UPDATE or DELETE an event,
+-- tables (complaintctl/migrations.py, firm_security). No role here may UPDATE or DELETE an event,
 -- change the schema, or write the migrations table: that is the owner's, used only for upgrades.
 
 DO $$
@@ -28,7 +28,18 @@ BEGIN
     END IF;
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO complaintctl_clerk, complaintctl_department, complaintctl_admin',
                    current_database());
+    -- complaintctl never leaves a transaction open; a psql session that does (holding a branch's lock) is ended.
+    EXECUTE format('ALTER DATABASE %I SET idle_in_transaction_session_timeout = %L', current_database(), '5min');
+    -- The single role of versions before roles (docs/firm-roles.sql of 2026-11) held rights no role holds now:
+    -- INSERT on migrations, table-wide UPDATE on complaints, the calendar and policies.
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'complaint_clerk') THEN
+        REVOKE ALL ON ALL TABLES IN SCHEMA public FROM complaint_clerk;
+        REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM complaint_clerk;
+    END IF;
 END $$;
+
+-- Nobody but the owner makes objects in the ledger's schema (PostgreSQL 14 still lets everyone).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA public TO complaintctl_clerk, complaintctl_department, complaintctl_admin;
 
@@ -47,6 +58,11 @@ GRANT UPDATE (status, received_at, received_day, category, handler, complainant_
               record, ended_day, rectification_due, rectified_day) ON complaints TO complaintctl_clerk;
 GRANT SELECT ON complaints TO complaintctl_department, complaintctl_admin;
 
--- The firm's rules: the administrator's alone, each change an event of the firm's chain.
-GRANT INSERT, UPDATE ON calendar_days, calendar_years, policies, settings, branches TO complaintctl_admin;
-GRANT INSERT ON writers TO complaintctl_admin;
+-- The firm's rules: the administrator's alone, each change an event of the firm's chain. UPDATE by column
+-- here too: a table-wide right would let the administrator LOCK a table every command reads.
+GRANT INSERT ON calendar_days, calendar_years, policies, settings, branches, writers TO complaintctl_admin;
+GRANT UPDATE (kind, note, event) ON calendar_days TO complaintctl_admin;
+GRANT UPDATE (source, event) ON calendar_years TO complaintctl_admin;
+GRANT UPDATE (data, event) ON policies TO complaintctl_admin;
+GRANT UPDATE (value) ON settings TO complaintctl_admin;
+GRANT UPDATE (name, event) ON branches TO complaintctl_admin;

@@ -117,7 +117,8 @@ def test_plain_sql_shows_a_clerk_only_their_branch(firm):
 def test_plain_sql_cannot_write_another_branch(firm):
     sz = firm["clerk_sz01"]
     said = refused_sql(sz, "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, "
-                           "hash) VALUES ('GZ02', 'TS-2026-0001', 'noted', 'x', 'x', 'x', '{}', 'x', 'forged')")
+                           "hash) VALUES ('GZ02', 'TS-2026-0001', 'noted', 'x', 'x', 'x', '{}', %s, 'forged')",
+                       ("0" * 64,))  # the head of GZ02's chain as the clerk sees it: none
     assert "row-level security" in said
     with psycopg.connect(sz) as conn:  # an UPDATE of rows it cannot see changes nothing
         assert conn.execute("UPDATE complaints SET status = 'closed' WHERE branch = 'GZ02'").rowcount == 0
@@ -267,7 +268,7 @@ def test_the_roles_script_runs_as_written_again_and_branch_grant_makes_a_clerk(c
     database = firm["clerk_sz01"].split("/")[3].split("?")[0]
     postgres.psql(database, "-f", str(ROOT / "docs" / "firm-roles.sql"))  # after an upgrade: only adds what is missing
     printed = cli("branch", "grant", "clerk_sz01", "GZ02").stdout
-    assert "GRANT complaintctl_branch_gz02 TO \"clerk_sz01\";" in printed
+    assert "GRANT \"complaintctl_branch_gz02\" TO \"clerk_sz01\";" in printed
     postgres.psql(database, "-c", printed)
     try:
         assert sql(firm["clerk_sz01"], "SELECT branch FROM complaints ORDER BY 1") == [("GZ02",), ("SZ01",)]
@@ -283,3 +284,51 @@ def test_a_login_that_is_no_one_sees_nothing_and_gets_one_line(cli, monkeypatch,
     said = subprocess.run([sys.executable, "-m", "complaintctl", "--db", stranger, "list"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert said.returncode == 1 and len(said.stderr.splitlines()) == 1 and "Traceback" not in said.stderr
+
+
+# -- what the review of this work found ------------------------------------------------------------------
+
+
+def test_a_temporary_table_never_stands_in_for_the_ledgers(cli, firm, db_path):
+    """The functions behind the policies must not read the login's own `events` or `branches`."""
+    with psycopg.connect(firm["clerk_sz01"]) as clerk:
+        clerk.execute("CREATE TEMP TABLE events (x int)")  # would make complaintctl_is_owner() true
+        clerk.execute("CREATE TEMP TABLE branches (code text)")
+        clerk.execute("INSERT INTO branches VALUES ('GZ02')")  # would make the clerk one of GZ02's
+        assert clerk.execute("SELECT DISTINCT branch FROM public.complaints").fetchall() == [("SZ01",)]
+        assert clerk.execute("UPDATE public.complaints SET handler = 'x' WHERE branch = 'GZ02'").rowcount == 0
+        clerk.rollback()
+
+
+def test_the_administrator_cannot_borrow_the_owners_rights_through_a_trigger(cli, firm, db_path):
+    with psycopg.connect(firm["administrator"]) as admin:
+        admin.execute("CREATE FUNCTION pg_temp.evil() RETURNS text LANGUAGE plpgsql AS $$ BEGIN "
+                      "EXECUTE 'GRANT UPDATE, DELETE ON public.events TO administrator'; RETURN current_user; END $$")
+        admin.execute("CREATE TEMP TABLE writers (branch text, who text DEFAULT pg_temp.evil())")
+        admin.execute("INSERT INTO public.branches VALUES ('ZZ99', 'x', 0)")
+        admin.rollback()
+    assert sql(firm["complaint_owner"], "SELECT has_table_privilege('administrator', 'events', 'UPDATE')") == [(False,)]
+
+
+def test_no_one_breaks_a_chain_for_good(cli, firm, db_path):
+    before = dump(db_path)
+    for login, branch in (("department", "GZ02"), ("clerk_sz01", "SZ01"), ("department", "")):
+        said = refused_sql(firm[login], "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, "
+                                        "prev_hash, hash) VALUES (%s, NULL, 'exported', 'x', 'x', 'x', '{}', 'junk', "
+                                        "'junk')", (branch,))
+        assert "head of its chain" in said or "row-level security" in said, said
+    assert dump(db_path) == before and "ledger OK" in cli("verify").stdout
+
+
+def test_a_clerks_verify_says_what_it_checked(cli, monkeypatch, firm):
+    checked = run(cli, monkeypatch, firm["clerk_sz01"], "SZ01", "verify")
+    assert "ledger OK" in checked.stdout and "branches SZ01: those were checked, not the whole firm" in checked.stderr
+    assert json.loads(run(cli, monkeypatch, firm["clerk_sz01"], "SZ01", "verify", "--json").stdout)[
+        "branches_checked"] == ["SZ01"]
+
+
+def test_branch_grant_quotes_a_code_with_a_hyphen(cli, firm, postgres):
+    database = firm["clerk_sz01"].split("/")[3].split("?")[0]
+    postgres.psql(database, "-c", cli("branch", "grant", "clerk_gz02", "GZ-01").stdout)
+    assert sql(firm["complaint_owner"], "SELECT pg_has_role('clerk_gz02', 'complaintctl_branch_gz-01', 'MEMBER')") \
+        == [(True,)]

@@ -12,7 +12,7 @@
 - Append-only: triggers refuse UPDATE and DELETE of events and DELETE of complaints, whoever asks;
   the roles of docs/firm-roles.sql cannot even try (they have no UPDATE or DELETE on events).
 - Who sees what: migration m008 turns on row-level security, and the server stamps every event
-  with its login and time (migrations.py, FIRM_SECURITY).
+  with its login and time (migrations.py, firm_security).
 - Text columns compare byte by byte (COLLATE "C"), so every ORDER BY sorts as SQLite and Python do.
 """
 
@@ -262,12 +262,12 @@ class PostgresBackend:
 def grant_sql(login: str, branch: str, revoke: bool = False) -> str:
     """The SQL that makes `login` a clerk of `branch` (or no longer one), for the database administrator:
     the branch's group role (made once, a member of complaintctl_clerk of docs/firm-roles.sql) and the grant."""
-    role = ROLE_PREFIX + branch.lower()
-    who = '"' + login.replace('"', '""') + '"'
+    name = ROLE_PREFIX + branch.lower()  # what complaintctl_works_at() looks for (migrations.py)
+    role, who = (f'"{text.replace(chr(34), chr(34) * 2)}"' for text in (name, login))  # identifiers: GZ-01 too
     if revoke:
         return f"REVOKE {role} FROM {who};\n"
     return (f"DO $$ BEGIN\n"
-            f"    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN\n"
+            f"    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name.replace(chr(39), chr(39) * 2)}') THEN\n"
             f"        CREATE ROLE {role} NOLOGIN IN ROLE complaintctl_clerk;\n"
             f"    END IF;\n"
             f"END $$;\n"

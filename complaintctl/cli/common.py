@@ -194,7 +194,10 @@ def chosen_branches(book, given: list[str] | None) -> list[str] | None:
 
     if not given:  # every branch this login may see: a clerk's report is their branch's, not the firm's
         with book.reading() as conn:
-            return book.visible_branches(conn)
+            seen = book.visible_branches(conn)
+        if seen == []:
+            raise ComplaintError(_("this login is a clerk of no branch and sees no complaint; the database administrator grants one with `complaintctl branch grant LOGIN CODE`"), "CSA 8.4")
+        return seen
     codes = [branch_code(code) for code in given]
     if not book.firm:
         raise ComplaintError(_("--branch {code}: this ledger is one branch's own file; branches are kept apart in a firm ledger on PostgreSQL").format(code=codes[0]))

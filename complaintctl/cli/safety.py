@@ -34,14 +34,19 @@ def verify(
     book = ctx.find_root().obj.ledger
     with render.progress(quiet) as listener:
         done = require_sound(book.target, book.archive, listener=listener, full=full, anchors=anchors)
+    with book.reading() as conn:  # a firm ledger's clerk checks what row-level security shows them, no more
+        seen = book.visible_branches(conn)
     if as_json:
         held = [{**a.as_dict(), "held": True, "found_as": where} for a, where in done.anchors]
         render.emit_json({"ledger": book.label, "ok": True, "events": done.events,
                           "complaints": done.complaints, "attachments": done.attachments, "head": done.head,
-                          **({"anchors": held} if anchor else {})})
+                          **({"anchors": held} if anchor else {}), **({"branches_checked": seen} if seen is not None else {})})
         return
     if quiet:
         return
+    if seen is not None:
+        render.notice(_("this login sees only the firm's chain and branches {branches}: those were checked, not the whole firm (the department's verify checks every branch)").format(
+            branches=", ".join(seen) or _("(none)")))
     render.say(_("ledger OK: {events} events in an unbroken hash chain, {complaints} complaints match their events, {attachments} attachments match their SHA-256; head {head}").format(events=done.events, complaints=done.complaints, attachments=done.attachments, head=done.head[:16]))
     for held, where in done.anchors:
         render.say(_("anchor held: event {number} of chain {chain}, {count} events, SHA-256 {digest}…").format(

@@ -1,6 +1,6 @@
 """Commands that only read: show, list, warn, codes."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Optional
 
 import typer
@@ -44,6 +44,8 @@ def _investigation_label(zh: str, en: str) -> str:
 def _date_option(value: Optional[str], option: str) -> Optional[date]:
     return clock.parse_date(value, option) if value is not None else None
 
+
+SERVER_CLOCK_SLACK = timedelta(minutes=10)  # a client's clock may be a little off; more is shown
 
 def show(
     ctx: typer.Context, complaint: ComplaintId, as_json: Json = False,
@@ -166,12 +168,14 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) 
                 reason = None
             head += " " + (_("[entered {time}: {reason}]").format(time=_time(e.recorded_at), reason=reason)
                            if reason else _("[entered {time}]").format(time=_time(e.recorded_at)))
+        if e.written_at and abs(clock.from_iso(e.written_at) - clock.from_iso(e.recorded_at)) > SERVER_CLOCK_SLACK:
+            # the client's clock said otherwise: the firm server's own time is the one to believe
+            head += " " + _("[server time {time}]").format(time=_time(e.written_at))
         say(head + (f": {detail}" if detail and not detail.startswith("\n") else detail))
 
 
 def _day_runs(days: list[str]) -> str:
     """ISO days as runs of consecutive days: 2026-09-28…2026-09-30, 2026-10-09."""
-    from datetime import timedelta
 
     runs: list[list[date]] = []
     for day in sorted(date.fromisoformat(d) for d in days):
