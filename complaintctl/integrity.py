@@ -41,7 +41,7 @@ PARALLEL_FROM = 16 * 2**20  # bytes: below this a second process costs more than
 PARTS_PER_CORE = 4  # stretches per core: the structure check and the stretches even out across cores
 TELL_EVERY = 4096  # events between progress reports
 
-EVENTS_SQL = ("SELECT branch, id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash, login, written_at "
+EVENTS_SQL = ("SELECT branch, id, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash, {stamp} "
               "FROM events "
               "WHERE id BETWEEN ? AND ? ORDER BY id")
 STORED_SQL = ("SELECT status, received_at, received_day, category, handler, complainant_key, parent, is_open, "
@@ -235,20 +235,31 @@ def _check_stretch(path: str, lo: int, hi: int, archive: Path | None, state: boo
     backend = backend_for(path)
     try:
         with backend.reading() as conn:
-            _scan(Reader(conn), found, archive, state, index, _told, marks)
+            reader = Reader(conn)
+            _scan(reader, found, archive, state, index, _told, marks, _stamp_columns(backend.dialect, reader))
     except backend.errors as exc:
         found.chain.append((lo, _unreadable(exc)))
     return found
 
 
-def _scan(conn, found: Stretch, archive, state: bool, index: int, told, marks: frozenset = frozenset()) -> None:
+def _stamp_columns(dialect: str, conn) -> str:
+    """The server's stamp (m008), or NULLs in a ledger written before it (a backup on its way to a restore)."""
+    found = conn.exec_driver_sql(
+        "SELECT 1 FROM pragma_table_info('events') WHERE name = 'login'" if dialect == "sqlite" else
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events' "
+        "AND column_name = 'login'").first()
+    return "login, written_at" if found else "NULL, NULL"
+
+
+def _scan(conn, found: Stretch, archive, state: bool, index: int, told, marks: frozenset = frozenset(),
+          stamp: str = "login, written_at") -> None:
     first, last, chain, live, earlier = found.first, found.last, found.chain, found.in_flight, found.earlier
     counts, marked = found.counts, found.marked
     loads = json.loads
     count = 0
     digest = None
     for branch, event_id, complaint, kind, at, recorded, actor, payload, prev_hash, digest, login, written \
-            in conn.exec_driver_sql(EVENTS_SQL, (found.lo, found.hi), stream=True):
+            in conn.exec_driver_sql(EVENTS_SQL.format(stamp=stamp), (found.lo, found.hi), stream=True):
         count += 1
         if told is not None and count % TELL_EVERY == 0:
             told[index] = count

@@ -303,8 +303,12 @@ def m008_firm_security(run: Callable) -> None:
     """Each event carries the login that wrote it and the server's time (NULL in a branch's own file,
     which has no server to vouch for them; its hashes stay as they were). On PostgreSQL: the stamp
     trigger, row-level security on the tables that hold complaint data, and a lock row per chain."""
-    run(f"ALTER TABLE events ADD COLUMN login {run.backend.text}")
-    run(f"ALTER TABLE events ADD COLUMN written_at {run.backend.text}")
+    if run.dialect == "postgresql":  # IF NOT EXISTS: a server's columns may have come before the rest (tests)
+        run(f"ALTER TABLE events ADD COLUMN IF NOT EXISTS login {run.backend.text}, "
+            f"ADD COLUMN IF NOT EXISTS written_at {run.backend.text}")
+    else:
+        run(f"ALTER TABLE events ADD COLUMN login {run.backend.text}")
+        run(f"ALTER TABLE events ADD COLUMN written_at {run.backend.text}")
     if run.dialect == "postgresql":
         schema = run("SELECT current_schema()").scalar()
         for statement in firm_security(schema):

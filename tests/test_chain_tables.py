@@ -283,11 +283,26 @@ def older_firm_file(cli, tmp_path) -> Path:
                                 (branch, complaint, kind, at, at, "王芳", body, prev, digest)).lastrowid)
     conn.execute("INSERT INTO branches (code, name, event) VALUES ('SZ01', '深圳某某路证券营业部', ?)", (ids[0],))
     conn.execute("INSERT INTO settings (key, value) VALUES ('branch', '某某证券')")
-    conn.execute("DELETE FROM migrations WHERE name = 'm007_chain_tables'")
+    conn.execute("DELETE FROM migrations WHERE name IN ('m007_chain_tables', 'm008_firm_security')")
     conn.execute("DROP INDEX ix_events_ledger_wide")
+    conn.execute("ALTER TABLE events DROP COLUMN login")  # m008's: the version before had neither
+    conn.execute("ALTER TABLE events DROP COLUMN written_at")
     conn.commit()
     conn.close()
     return path
+
+
+# What m008 made on PostgreSQL, taken away again: a firm ledger as the version before m007 left it (but for
+# the stamp columns, which the template's events already fill; m008 adds them only where missing).
+BEFORE_M008 = (
+    "DROP TRIGGER events_stamp ON events", "DROP TRIGGER branches_writers ON branches", "DROP TABLE writers",
+    *(f"DROP POLICY {name} ON events" for name in ("events_read", "events_at_branch", "events_audit", "events_firm",
+                                                   "events_owner")),
+    *(f"DROP POLICY {name} ON complaints" for name in ("complaints_read", "complaints_insert", "complaints_update")),
+    *(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY" for table in ("events", "complaints")),
+    *(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY" for table in ("events", "complaints")),
+    "DELETE FROM migrations WHERE name IN ('m007_chain_tables', 'm008_firm_security')",
+)
 
 
 @pytest.mark.sqlite_only
@@ -361,7 +376,7 @@ def test_an_older_firm_ledger_on_postgresql_has_its_tables_recorded_at_the_upgra
     run_sql(owner, ("INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash) "
                     "VALUES ('SZ01', NULL, 'config_set', ?, ?, '王芳', ?, ?, ?)", (at, at, body, GENESIS_HASH, digest)),
             "INSERT INTO settings (key, value) VALUES ('branch', '某某证券')",
-            "DELETE FROM migrations WHERE name = 'm007_chain_tables'", "DROP INDEX ix_events_ledger_wide")
+            *BEFORE_M008, "DROP INDEX ix_events_ledger_wide")
     assert verify(db_path).problems == []  # judged as the upgrade will record it
     Ledger(owner).engine.dispose()  # the first command after an upgrade runs as the owner (README)
     with backend_for(db_path).reading() as conn:

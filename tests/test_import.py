@@ -259,5 +259,5 @@ def test_a_control_character_in_an_imported_cell_is_refused_with_its_row(cli, tm
                     encoding="utf-8")
     result = cli("import", data, ok=False)
     assert result.exit_code == 1
-    assert "row 2, 投诉人: --name holds a control character (\\x1b); a name, number or code is one line of plain " \
+    assert "row 2, 投诉人: holds a control character (\\x1b); a name, number or code is one line of plain " \
            "text (CSA 9.4)" in result.stderr
