@@ -127,7 +127,6 @@ def build(path: Path, count: int, first: date, last: date, open_count: int = 300
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("BEGIN")
     prev, event_id, seqs = GENESIS_HASH, 0, {}
-    recorded = clock.iso(clock.now())
     end = ((until or last) + timedelta(days=1)).isoformat()
     events_rows, complaint_rows = [], []
     for index, received in enumerate(days):
@@ -142,6 +141,7 @@ def build(path: Path, count: int, first: date, last: date, open_count: int = 300
         steps = [step for step in complaint_events(rng, cal, received, number, year, seq, stage)
                  if step[0] == "registered" or step[1] < end]
         for kind, at, actor, payload in steps:
+            recorded = at  # typed in as it happened, as a kept ledger is: not every event a late entry (补录)
             body = canonical_json(payload)
             digest = event_hash(prev, number, kind, at, recorded, actor, body)
             event_id += 1
