@@ -560,10 +560,12 @@ class _Abandon(Exception):
 
 
 def record(ledger: Ledger, planned: list[Planned], *, by: str, skip_bad: bool = False,
-           dry_run: bool = False, listener: Listener | None = None) -> Imported:
+           dry_run: bool = False, listener: Listener | None = None, finish=None) -> Imported:
     """Record every good row in one transaction; with any bad row, nothing (unless `skip_bad`).
 
-    A dry run goes through the same steps, in a transaction that is then rolled back.
+    A dry run goes through the same steps, in a transaction that is then rolled back. `finish(session,
+    done)` runs in the same transaction once the rows are in, when rows were skipped as bad: the file
+    that gives them back is on record with the rows, or neither is.
     """
     done = Imported(bad=[p for p in planned if p.error])
     if done.bad and not skip_bad and not dry_run:
@@ -580,6 +582,8 @@ def record(ledger: Ledger, planned: list[Planned], *, by: str, skip_bad: bool = 
                 _record_row(chain, item, by, done, earlier, numbers)
             if dry_run or (done.bad and not skip_bad):
                 raise _Abandon  # a dry run, or a row found doubled while recording: nothing is kept
+            if finish is not None and done.bad:
+                finish(session, done)
     except _Abandon:
         pass
     return done

@@ -195,3 +195,21 @@ def test_an_id_number_in_a_code_column_is_never_repeated_in_the_refusal(cli, db_
     result = cli("register", "--received-at", "2026-09-01 10:00", "--method", "11010519491231002X", "--channel",
                  "direct", "--name", "张三", "--phone", "13812345678", "--request", "退费", ok=False)
     assert result.exit_code == 1 and "110**************X" in result.stderr and "11010519491231002X" not in result.stderr
+
+
+def test_skip_bad_records_the_good_rows_and_the_files_event_together_or_neither(cli, db_path, tmp_path, monkeypatch):
+    from complaintctl.cli import imports
+
+    sheet = tmp_path / "old.csv"
+    sheet.write_text("登记时间,投诉人,投诉内容\n2025-03-03 10:00,张三,退还佣金\n2025-13-45 10:00,李四,退还佣金\n",
+                     encoding="utf-8")
+    before = dump(db_path)
+
+    def disk_full(temp, table, rows):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(imports, "_write_rows", disk_full)  # the disk fills as the file of bad rows is written
+    result = cli("import", sheet, "--skip-bad", tmp_path / "bad.xlsx", ok=False)
+    assert result.exit_code == 1 and "No space left on device; nothing was recorded" in result.stderr
+    assert dump(db_path) == before and not (tmp_path / "bad.xlsx").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".bad.xlsx")] == []

@@ -1,11 +1,13 @@
 """The `import` command: an old ledger (.xlsx) or a 12386 export (.csv) brought in, all or nothing."""
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from complaintctl import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import By, Json, Quiet, ledger, who
 from complaintctl.errors import ComplaintError
@@ -51,12 +53,11 @@ def import_ledger(
     if skip_bad is not None and os.path.lexists(skip_bad.expanduser()) and not force and not dry_run:
         raise ComplaintError(_("{path} already exists; kept as it is (use --force to replace it)").format(path=skip_bad))
     book = ledger(ctx)
-    with render.progress(quiet) as listener:
+    by = who(ctx, by)
+    with render.progress(quiet) as listener, _bad_rows_file(book, skip_bad, table, by) as give_back:
         planned = legacy.plan(table, renames, listener)
-        done = legacy.record(book, planned, by=who(ctx, by), skip_bad=skip_bad is not None, dry_run=dry_run,
-                             listener=listener)
-    if skip_bad is not None and done.bad and not dry_run:
-        _write_bad(book, skip_bad, table, done.bad, who(ctx, by))
+        done = legacy.record(book, planned, by=by, skip_bad=skip_bad is not None, dry_run=dry_run,
+                             listener=listener, finish=give_back if skip_bad is not None else None)
     counts = {status: sum(1 for p in done.recorded if p.status == status) for status in STATUS_ORDER}
     gaps = legacy.gaps(done.recorded)
     conflicts = legacy.handled_by_respondent(done.recorded)
@@ -119,20 +120,54 @@ def _print_map(table, mapping, as_json: bool) -> None:
     render.table([_("column"), _("field")], [[h or "-", f or _("(ignored)")] for h, f in mapping])
 
 
-def _write_bad(book, path: Path, table, bad, by: str) -> None:
-    """The bad rows as they were, with 错误原因, ready to fix and import again.
+@contextmanager
+def _bad_rows_file(book, path: Path | None, table, by: str):
+    """`finish` for the import's transaction: the bad rows as they were, with 错误原因, ready to fix and import again.
 
     In full, since they are to be corrected and imported again: so the file is on record first
-    (CSA 7.8), an `unmasked` event naming it, its SHA-256 and its rows, before it appears under its
-    name. Written as a scratch file (0600, locked; see complaintctl.scratch) and renamed into place:
-    whole or absent, and a run killed before the rename leaves nothing the next run does not remove.
+    (CSA 7.8), an `unmasked` event naming it, its SHA-256 and its rows, in the import's own transaction
+    (the good rows and the file's event are recorded together, or neither). Written as a scratch file
+    (0600, locked; see complaintctl.scratch) and renamed into place once that has committed: whole or
+    absent, and a run killed before the rename leaves nothing the next run does not remove.
     Every text is a string cell: a CSV's `=HYPERLINK(...)` lands as text, never as a live formula.
     """
+    if path is None:
+        yield None
+        return
+    from complaintctl import scratch
+
+    path = path.expanduser()
+    temp = scratch.file_beside(path)
+    written = []
+
+    def give_back(session, done) -> None:
+        from complaintctl.ledger import sha256_file
+
+        rows = sorted(done.bad, key=lambda p: p.row)
+        try:
+            _write_rows(temp, table, rows)
+        except OSError as exc:  # a full disk: the import's transaction is rolled back with it
+            raise ComplaintError(_("could not write {path}: {error}; nothing was recorded").format(
+                path=path, error=exc.strerror or exc)) from None
+        book.append(session, None, "unmasked", clock.iso(clock.now()), by, {
+            "command": "import --skip-bad", "file": str(path.resolve()), "sha256": sha256_file(temp),
+            "rows": [item.row for item in rows], "source": str(Path(table.path).resolve()),
+            "source_sha256": table.sha256})
+        written.append(temp)
+
+    try:
+        yield give_back
+        if written:  # committed: the file may now appear under its name
+            os.replace(temp, path)
+    finally:
+        scratch.release(temp)
+
+
+def _write_rows(temp: Path, table, rows) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     from complaintctl import scratch
-    from complaintctl.ledger import sha256_file
     from complaintctl.workbook import clean
 
     def cell(ws, value):
@@ -143,25 +178,15 @@ def _write_bad(book, path: Path, table, bad, by: str) -> None:
         return text
 
     values = dict(table.rows)
-    path = path.expanduser()
-    rows = sorted(bad, key=lambda p: p.row)
-    temp = scratch.file_beside(path)
-    try:
-        with scratch.private_sheets():
-            workbook = Workbook(write_only=True)
-            ws = workbook.create_sheet("待修正")
-            ws.append([cell(ws, v) for v in [*table.headers, "错误原因", "原行号"]])
-            for item in rows:
-                ws.append([cell(ws, v) for v in values[item.row]] + [cell(ws, item.error), item.row])
-            workbook.save(temp)
-        with temp.open("rb+") as f:
-            os.fsync(f.fileno())
-        book.record("unmasked", by, {"command": "import --skip-bad", "file": str(path.resolve()),
-                                     "sha256": sha256_file(temp), "rows": [item.row for item in rows],
-                                     "source": str(Path(table.path).resolve()), "source_sha256": table.sha256})
-        os.replace(temp, path)  # whole or absent, like the report
-    finally:
-        scratch.release(temp)
+    with scratch.private_sheets():
+        workbook = Workbook(write_only=True)
+        ws = workbook.create_sheet("待修正")
+        ws.append([cell(ws, v) for v in [*table.headers, "错误原因", "原行号"]])
+        for item in rows:
+            ws.append([cell(ws, v) for v in values[item.row]] + [cell(ws, item.error), item.row])
+        workbook.save(temp)
+    with temp.open("rb+") as f:
+        os.fsync(f.fileno())
 
 
 def register_commands(app: typer.Typer) -> None:
