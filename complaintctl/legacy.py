@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 import tomllib
@@ -123,20 +122,31 @@ def _csv_rows(path: Path) -> list[list]:
     """A CSV in UTF-8 (with or without a BOM) or GB18030, what Excel on Chinese Windows writes."""
     if path.stat().st_size > MAX_FILE:
         raise _too_large(path, _("the file is {mb} MB").format(mb=path.stat().st_size // (1024 * 1024)))
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # bytes that are neither (a binary file named .csv)
-        raise ComplaintError(_("{path}: not UTF-8 or GB18030 text").format(path=path))
+    encoding = _encoding_of(path)
     csv.field_size_limit(MAX_CELL)
     try:
-        return _bounded(csv.reader(io.StringIO(text, newline="")), path)
+        # Read as it is parsed: a 50 MB cell is refused at 100,000 characters, not after the file is in memory.
+        with path.open(encoding=encoding, newline="") as f:
+            return _bounded(csv.reader(f), path)
     except csv.Error as exc:  # a field past MAX_CELL, a NUL byte: not a ledger's CSV
         raise ComplaintError(_("{path} cannot be read as CSV ({exc})").format(path=path.name, exc=exc)) from None
+
+
+def _encoding_of(path: Path) -> str:
+    """UTF-8 (with or without a BOM), else GB18030: the first that decodes the whole file, read a block at a time."""
+    import codecs
+
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise ComplaintError(_("{path}: not UTF-8 or GB18030 text").format(path=path))  # a binary file named .csv
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
