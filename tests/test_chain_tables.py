@@ -35,6 +35,12 @@ def label(db) -> str:
     return backend_for(db).label
 
 
+def verify_names(cli, db_path, problem: str) -> None:
+    """`verify` exits 5 with this one line about the ledger, and nothing else."""
+    result = cli("verify", ok=False)
+    assert result.exit_code == 5 and result.stderr == f"complaintctl: {label(db_path)}: {problem}\n"
+
+
 def run_sql(db, *statements: tuple[str, tuple] | str, owner: bool = False) -> None:
     """Statements straight into the database, bypassing complaintctl (the owner: on PostgreSQL, the superuser)."""
     target = str(db).replace("complaint_clerk@", "postgres@") if owner else db
@@ -110,10 +116,9 @@ def test_weekday_holidays_inserted_into_the_calendar_are_found(cli, db_path):
     days = [f"2026-11-{d:02d}" for d in range(2, 21) if d not in (7, 8, 14, 15)]
     run_sql(db_path, *[("INSERT INTO calendar_days (day, kind, note, event) VALUES (?, 'holiday', '调休', ?)",
                         (day, holiday_event)) for day in days])
-    result = cli("verify", ok=False)
-    assert result.exit_code == 5 and result.stderr == (
-        f"complaintctl: {label(db_path)}: calendar_days 2026-11-02: no event records this row; it was written "
-        "into the table directly\n")
+    verify_names(cli, db_path, (
+        "calendar_days 2026-11-02: no event records this row; it was written "
+        "into the table directly"))
 
 
 def test_a_policy_row_inserted_directly_is_found(cli, db_path):
@@ -124,10 +129,9 @@ def test_a_policy_row_inserted_directly_is_found(cli, db_path):
     run_sql(db_path, ("INSERT INTO policies (effective_from, data, event) VALUES ('2026-01-01', ?, 1)",
                       (json.dumps(data),)))
     assert "60" in cli("policy", "show").stdout  # it would be in force
-    result = cli("verify", ok=False)
-    assert result.exit_code == 5 and result.stderr == (
-        f"complaintctl: {label(db_path)}: policies 2026-01-01: no event records this row; it was written into "
-        "the table directly\n")
+    verify_names(cli, db_path, (
+        "policies 2026-01-01: no event records this row; it was written into "
+        "the table directly"))
 
 
 def test_a_policy_changed_in_its_row_is_found(cli, db_path):
@@ -135,10 +139,9 @@ def test_a_policy_changed_in_its_row_is_found(cli, db_path):
     with backend_for(db_path).reading() as conn:
         event = conn.execute("SELECT id FROM events WHERE kind = 'policy_set'").fetchone()[0]
     run_sql(db_path, "UPDATE policies SET data = replace(data, '\"completion_days\": 15', '\"completion_days\": 60')")
-    result = cli("verify", ok=False)
-    assert result.exit_code == 5 and result.stderr == (
-        f"complaintctl: {label(db_path)}: policies 2027-07-01: the stored row differs from its events (data; set by "
-        f"event {event})\n")
+    verify_names(cli, db_path, (
+        "policies 2027-07-01: the stored row differs from its events (data; set by "
+        f"event {event})"))
 
 
 def test_a_setting_changed_inserted_or_deleted_directly_is_found(cli, db_path, backend):
@@ -147,22 +150,19 @@ def test_a_setting_changed_inserted_or_deleted_directly_is_found(cli, db_path, b
         event = conn.execute("SELECT id FROM events WHERE kind = 'config_set'").fetchone()[0]
     before = dump(db_path)
     run_sql(db_path, "UPDATE settings SET value = '广州某某路证券营业部' WHERE key = 'branch'")
-    result = cli("verify", ok=False)
-    assert result.exit_code == 5 and result.stderr == (
-        f"complaintctl: {label(db_path)}: settings branch: the stored row differs from its events (value; set by "
-        f"event {event})\n")
+    verify_names(cli, db_path, (
+        "settings branch: the stored row differs from its events (value; set by "
+        f"event {event})"))
     run_sql(db_path, "UPDATE settings SET value = '深圳某某路证券营业部' WHERE key = 'branch'")
     assert dump(db_path) == before and cli("verify").exit_code == 0
     run_sql(db_path, "INSERT INTO settings (key, value) VALUES ('user', '张三')")
-    result = cli("verify", ok=False)
-    assert result.exit_code == 5 and result.stderr == (
-        f"complaintctl: {label(db_path)}: settings user: no event records this row; it was written into the table "
-        "directly\n")
+    verify_names(cli, db_path, (
+        "settings user: no event records this row; it was written into the table "
+        "directly"))
     run_sql(db_path, "DELETE FROM settings", owner=True)
-    result = cli("verify", ok=False)
-    assert result.exit_code == 5 and result.stderr == (
-        f"complaintctl: {label(db_path)}: settings branch: set by event {event}, but the row is missing from the "
-        "table\n")
+    verify_names(cli, db_path, (
+        f"settings branch: set by event {event}, but the row is missing from the "
+        "table"))
 
 
 def test_a_branch_changed_or_added_directly_is_found(cli, db_path, backend):
@@ -170,16 +170,14 @@ def test_a_branch_changed_or_added_directly_is_found(cli, db_path, backend):
         with backend_for(db_path).reading() as conn:
             event = conn.execute("SELECT id FROM events WHERE kind = 'branch_added'").fetchone()[0]
         run_sql(db_path, "UPDATE branches SET name = '某营业部' WHERE code = 'SZ01'")
-        result = cli("verify", ok=False)
-        assert result.exit_code == 5 and result.stderr == (
-            f"complaintctl: {label(db_path)}: branches SZ01: the stored row differs from its events (name; set by "
-            f"event {event})\n")
+        verify_names(cli, db_path, (
+            "branches SZ01: the stored row differs from its events (name; set by "
+            f"event {event})"))
         run_sql(db_path, "UPDATE branches SET name = '深圳某某路证券营业部' WHERE code = 'SZ01'")
     run_sql(db_path, "INSERT INTO branches (code, name, event) VALUES ('GZ02', '广州某某路证券营业部', 1)")
-    result = cli("verify", ok=False)
-    assert result.exit_code == 5 and result.stderr == (
-        f"complaintctl: {label(db_path)}: branches GZ02: no event records this row; it was written into the table "
-        "directly\n")
+    verify_names(cli, db_path, (
+        "branches GZ02: no event records this row; it was written into the table "
+        "directly"))
 
 
 def test_a_calendar_day_changed_deleted_or_pointed_elsewhere_is_found(cli, db_path):
@@ -234,10 +232,9 @@ def test_an_event_of_these_kinds_without_its_data_is_named_not_a_crash(cli, db_p
     with book.transaction() as session:  # hashed like any event: only its content is wrong
         event = book.append(session, None, "calendar_imported", clock.iso(clock.now()), "王芳", {"note": "无内容"},
                             branch="")
-    result = cli("verify", ok=False)
-    assert result.exit_code == 5 and result.stderr == (
-        f"complaintctl: {label(db_path)}: event {event.id} (calendar_imported): its payload does not hold what such an "
-        "event records\n")
+    verify_names(cli, db_path, (
+        f"event {event.id} (calendar_imported): its payload does not hold what such an "
+        "event records"))
 
 
 # -- older ledgers ---------------------------------------------------------------------------------------
