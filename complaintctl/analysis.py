@@ -227,7 +227,7 @@ class Analysis:
             counts[0] += 1
             counts[1] += accepted
             counts[2] += reasonable
-        if row["decided_on"] in period:
+        if row["_decided_day"] in period and not row.get("_decided_unrecorded"):  # when, unknown: not judged
             for tally in self._tallies(dept):
                 tally.decided += 1
                 tally.decided_on_time += not row["_decided_late"]

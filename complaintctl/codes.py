@@ -7,7 +7,7 @@ which is what the ledger stores.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from complaintctl.clock import typed
 from complaintctl.errors import ComplaintError
@@ -19,6 +19,8 @@ class CodeList:
     option: str
     rule: str | None
     entries: dict[str, tuple[str, str]]  # code -> (Chinese label, English label)
+    # The words offices write for a code (来电 for 电话, 基本满意 for 满意): read as the code, never shown.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def parse(self, value: str) -> str:
         text = typed(value)
@@ -26,6 +28,8 @@ class CodeList:
         for code, (zh, en) in self.entries.items():
             if folded in (code.lower(), en.lower()) or text == zh:
                 return code
+        if text in self.aliases:
+            return self.aliases[text]
         # A long run of digits in a code's column is an ID number or a phone in the wrong column: never repeated.
         value = re.sub(r"\d{7,}", lambda m: m.group()[:3] + "*" * (len(m.group()) - 3), str(value))
         raise ComplaintError(_("{option}: unknown value {value!r}; choose one of {choices}").format(option=self.option, value=value, choices=self.choices()), self.rule)
@@ -55,12 +59,15 @@ METHODS = CodeList("--method", "CSA 6", {
     "phone": ("电话", "telephone"),
     "letter": ("信函", "mail"),
     "online": ("网络", "internet"),
-})
+}, aliases={"来电": "phone", "电话投诉": "phone", "热线": "phone", "来访": "onsite", "现场来访": "onsite", "临柜": "onsite",
+                 "来信": "letter", "信件": "letter", "书面": "letter", "网上": "online", "网络投诉": "online", "邮件": "online",
+                 "电子邮件": "online", "微信": "online", "app": "online", "APP": "online"})
 
 CHANNELS = CodeList("--channel", "CSA 6", {
     "direct": ("自行受理", "received directly"),
     "regulator": ("监管转办", "transferred"),
-})
+}, aliases={"客户直接投诉": "direct", "直接投诉": "direct", "自行接收": "direct", "客户投诉": "direct", "本部门接收": "direct",
+                  "监管转办件": "regulator", "转办": "regulator"})
 
 ID_TYPES = CodeList("--id-type", "Firm 15", {
     "id_card": ("居民身份证", "resident id"),
@@ -69,7 +76,8 @@ ID_TYPES = CodeList("--id-type", "Firm 15", {
     "taiwan_permit": ("台湾居民来往大陆通行证", "taiwan permit"),
     "foreign_permanent": ("外国人永久居留身份证", "foreign permanent resident id"),
     "other": ("其他证件", "other id"),
-})
+}, aliases={"身份证": "id_card", "二代身份证": "id_card", "居民身份证号码": "id_card", "港澳通行证": "hk_macau_permit",
+                  "回乡证": "hk_macau_permit", "台胞证": "taiwan_permit"})
 
 CATEGORIES = CodeList("--category", "CSA 5.1", {
     "a1": ("经纪业务-账户及权限类", "brokerage: accounts & permissions"),
@@ -107,7 +115,8 @@ NOTIFY_VIA = CodeList("--notified-via", "Firm 17", {
     "email": ("电子邮件", "e-mail"),
     "letter": ("信函", "mail"),
     "phone": ("电话", "telephone"),
-})
+}, aliases={"来电": "phone", "电话告知": "phone", "电话通知": "phone", "短信告知": "sms", "邮件": "email",
+                    "书面": "letter", "书面告知": "letter"})
 
 FEEDBACK_VIA = CodeList("--feedback-via", "CSA 9.3", {
     "phone": ("电话", "telephone"),
@@ -116,13 +125,16 @@ FEEDBACK_VIA = CodeList("--feedback-via", "CSA 9.3", {
     "letter": ("信函", "mail"),
     "onsite": ("现场", "in person"),
     "regulator": ("监管系统", "regulator's system"),
-})
+}, aliases={"电话告知": "phone", "电话反馈": "phone", "短信告知": "sms", "邮件": "email", "书面": "letter",
+                      "当面": "onsite", "12386": "regulator", "监管平台": "regulator"})
 
 CALLBACK_OUTCOMES = CodeList("--outcome", "Firm 18(5)", {
     "satisfied": ("满意", "content"),
     "dissatisfied": ("不满意", "not satisfied"),
     "unreachable": ("未能联系", "not reached"),
-})
+}, aliases={"基本满意": "satisfied", "非常满意": "satisfied", "比较满意": "satisfied", "很满意": "satisfied",
+                           "未接通": "unreachable", "无人接听": "unreachable", "联系不上": "unreachable",
+                           "无法联系": "unreachable", "拒接": "unreachable", "空号": "unreachable"})
 
 CALLBACK_METHODS = CodeList("--method", "Firm 18(5)", {
     "phone": ("电话", "telephone"),
@@ -130,7 +142,7 @@ CALLBACK_METHODS = CodeList("--method", "Firm 18(5)", {
     "email": ("电子邮件", "e-mail"),
     "onsite": ("现场", "in person"),
     "letter": ("信函", "mail"),
-})
+}, aliases={"来电": "phone", "电话回访": "phone", "短信回访": "sms", "邮件": "email", "上门": "onsite"})
 
 NOTE_KINDS = CodeList("--kind", "CSA 9.2.1(d)", {
     "internal": ("内部记录", "internal note"),

@@ -455,6 +455,13 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["recomplaints"] = [*new.get("recomplaints", []), payload["child"]]
     else:
         raise ValueError(f"unknown event kind {kind}")
+    origin = payload.get("imported") if kind != "registered" else None
+    if origin and origin.get("digest") and origin["digest"] != new.get("import_digest") \
+            and origin["digest"] not in new.get("import_digests", []):
+        # A later row of an old ledger or a 12386 export merged in: met again, it is known (matching.Known).
+        new["import_digests"] = [*new.get("import_digests", []), origin["digest"]]
+        new["import_rows"] = [*new.get("import_rows", []),
+                              {k: origin[k] for k in ("file_sha256", "sheet", "row") if k in origin}]
     if kind in STATUS_AFTER:
         new["status"] = STATUS_AFTER[kind]
         new["status_at"] = at

@@ -61,16 +61,22 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
         return Deadline(kind, due, original, met_at, bool(calendar.provisional(start, due)), unit)
 
     result = []
+    # What an imported old ledger does not tell (a callback, an escalation, a reply to the regulator) is not
+    # known to be missed: no deadline is owed for it, and the report counts it apart (未记载).
+    gaps = record.get("unrecorded") or ()
     decided = record.get("accepted_at") or record.get("rejected_at")
     if not (unmet_only and decided):
         result.append(make("acceptance", received, policy.acceptance_days, 0, policy.acceptance_unit, decided))
     escalation = _escalation(record)
+    if escalation and not escalation.met_at and "escalation" in gaps:
+        escalation = None
     if escalation and not (unmet_only and escalation.met_at):
         result.append(escalation)
     resolved, replied = record.get("resolved_at"), record.get("regulator_replied_at")
     ended = record.get("rejected_at") or record.get("terminated_at")
     # A refused or terminated transfer closed before this rule (no reply, and none can be added now) owes nothing new.
     owed_reply = not (ended and record.get("closed_at") and not replied)
+    owed_reply = owed_reply and not ("regulator_reply" in gaps and not replied)
     regulator = record.get("channel") == "regulator" and owed_reply and not (unmet_only and replied)
     # Ended without a result: refused (CSA 9.1.1), or terminated (9.1.1(d)). What was pending ends with
     # it, except what is owed whatever happens: the report of a major complaint (kept above), and a
@@ -96,7 +102,7 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
             else:
                 reply = Deadline("regulator_reply", completion.due, completion.original_due, replied,
                                  completion.provisional, completion.unit)
-    if resolved and not ended:
+    if resolved and not ended and not ("callback" in gaps and not record.get("callbacks")):
         reached = reached_callbacks(record)  # an unreachable attempt confirms nothing (Firm 18(5))
         if not (unmet_only and reached):
             result.append(make("callback", day_of(resolved), policy.callback_days, 0, policy.callback_unit,

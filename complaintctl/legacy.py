@@ -25,48 +25,74 @@ from pathlib import Path
 from typing import Iterable
 
 from complaintctl import clock, codes
-from complaintctl.complaint import FIELD_BY_NAME, apply, format_id, parse_fields
+from complaintctl.complaint import FIELD_BY_NAME, parse_fields
 from complaintctl.errors import ComplaintError
-from complaintctl.i18n import _
-from complaintctl.ledger import Ledger, sha256_file
-from complaintctl.lifecycle import _known_branch, _warm, keep_until
+from complaintctl.i18n import _, chinese
+from complaintctl.ledger import sha256_file
+from complaintctl.lifecycle import keep_until
 from complaintctl.progress import Listener, counted
 
-# Headers a 9.4 ledger commonly uses, normalised (see `_key`), and the field each one fills.
+# Headers a 9.4 ledger commonly uses, normalised (see `_key`), and the field each one fills ("": a
+# column read by no field, such as the 错误原因 of a to-fix file).
 HEADERS = {
     "投诉编号": "original_no", "序号": "original_no", "编号": "original_no", "原编号": "original_no",
     "投诉时间": "received_at", "接收时间": "received_at", "投诉日期": "received_at", "接收日期": "received_at",
-    "登记时间": "received_at",
-    "投诉人": "name", "客户姓名": "name", "投诉人姓名": "name", "姓名": "name",
+    "登记时间": "received_at", "来电时间": "received_at",
+    "投诉人": "name", "客户姓名": "name", "投诉人姓名": "name", "姓名": "name", "客户名称": "name",
+    "投诉人数": "complainants", "人数": "complainants",
+    "机构名称": "institution", "统一社会信用代码": "uscc", "信用代码": "uscc",
     "证件类型": "id_type", "证件号码": "id_number", "身份证号码": "id_number", "身份证号": "id_number",
-    "联系电话": "phone", "手机号码": "phone", "联系方式": "phone",
+    "联系电话": "phone", "手机号码": "phone", "联系方式": "phone", "电话": "phone",
     "联系地址": "address", "地址": "address", "联系地址/住所": "address",
     "投诉方式": "method", "投诉渠道": "channel", "来源": "channel", "投诉来源": "channel",
-    "转办单号": "transfer_no", "转办工单号": "transfer_no", "工单号": "transfer_no",
+    "转办单号": "transfer_no", "转办工单号": "transfer_no", "工单号": "transfer_no", "工单编号": "transfer_no",
+    "转办日期": "transferred_at", "转办时间": "transferred_at", "交办日期": "transferred_at",
+    "办理时限": "reply_due", "回复期限": "reply_due", "答复期限": "reply_due", "办理期限": "reply_due",
+    "办理状态": "transfer_status", "工单状态": "transfer_status",
+    "回复内容": "reply", "答复内容": "reply", "回复时间": "replied_at", "回复日期": "replied_at",
+    "答复时间": "replied_at",
     "被投诉人": "respondent", "被投诉部门": "respondent_dept",
     "业务类别": "category", "投诉类别": "category", "投诉类型": "category",
     "投诉内容": "request", "投诉请求": "request", "诉求": "request",
     "事实与理由": "facts", "主要事实与理由": "facts",
+    "登记人": "registrar",
     "受理时间": "accepted_at", "受理日期": "accepted_at", "是否受理": "accepted", "受理决定": "accepted",
-    "不予受理原因": "reject_reason", "受理人": "acceptor",
+    "不予受理原因": "reject_reason", "不予受理理由": "reject_reason", "受理人": "acceptor",
+    "告知方式": "reject_notified_via", "不予受理告知方式": "reject_notified_via",
     "处理人": "handler", "责任部门": "dept", "处理部门": "dept",
     "调查处理过程": "investigation", "处理过程": "investigation",
     "处理结果": "result", "办结时间": "resolved_at", "办结日期": "resolved_at",
-    "回访时间": "called_at", "回访日期": "called_at", "回访结果": "callback_outcome",
+    "反馈方式": "feedback_via", "答复方式": "feedback_via",
+    "回访时间": "called_at", "回访日期": "called_at", "回访结果": "callback_outcome", "回访人": "caller",
     "备注": "note",
+    # What `import --skip-bad` adds to the rows it gives back: where each came from, and what was wrong.
+    "原行号": "source_row", "原工作表": "source_sheet", "原文件": "source_sha256", "错误原因": "",
 }
-FIELDS = sorted(set(HEADERS.values()))
+FIELDS = sorted({v for v in HEADERS.values() if v})
 REQUIRED = ("received_at", "name", "request")  # without these a row is not a complaint
+FIELD_LABELS = {"received_at": "投诉时间", "name": "投诉人", "request": "投诉内容"}
 # What an old ledger may simply not have: marked 未记载, never invented, never a reason to refuse.
 UNRECORDED_LABELS = {"method": "投诉方式", "channel": "投诉渠道", "phone": "联系方式", "category": "业务类别",
                      "acceptor": "受理人", "handler": "处理人", "investigation": "调查记录",
                      "feedback_via": "反馈方式", "reject_notified_via": "不予受理告知方式",
-                     "transfer_no": "转办工单号"}
+                     "transfer_no": "转办工单号", "accepted_at": "受理时间", "callback": "回访",
+                     "regulator_reply": "监管转办回复", "escalation": "重大投诉上报"}
+# Gaps about when a step happened: its event keeps the date it was given, so a later source never fills them.
+TIME_GAPS = frozenset({"accepted_at"})
+UNRECORDED_ACTOR = "未记载"  # who did an imported step, when the old ledger does not name anyone
 TOTALS = re.compile(r"^(合计|总计|小计|共计)")
-YES_WORDS = {"是", "受理", "已受理", "y", "yes", "1", "true"}
-NO_WORDS = {"否", "不予受理", "不受理", "n", "no", "0", "false"}
+YES_WORDS = {"是", "受理", "已受理", "同意受理", "y", "yes", "1", "true", "√", "✓", "✔", "☑"}
+NO_WORDS = {"否", "不予受理", "不受理", "n", "no", "0", "false", "×", "✗", "✘", "☒"}
+# What offices write in a cell that holds nothing: read as empty.
+BLANK_WORDS = {"/", "-", "--", "—", "——", "无", "n/a", "#n/a", "空", "暂无"}
 REGULATOR_SOURCES = ("12386", "证监会", "证监局", "监管", "协会")
-MAX_ERRORS_SHOWN = 20
+# A 12386 ticket's 办理状态: answered (the reply went back on the platform), or being handled.
+ANSWERED = {"已办结", "办结", "已回复", "已答复", "已完成", "已处理", "已反馈"}
+IN_HAND = {"办理中", "处理中", "已受理", "已签收", "已接收"}
+SUBTITLE = re.compile(r"[:：]\s*\S")  # 填表人：张三, 单位：… above a ledger's header: a label with its value
+KINDS = ("ledger", "12386")  # a branch's own ledger, or the 12386 platform's export of its tickets
+GROUP_SIZE = re.compile(r"\s*等\s*(\d+)\s*(?:人|名)\s*$")  # 王建国等12人: the first name of a group
+NOTED_SIZE = re.compile(r"共\s*(\d+)\s*(?:人|名)")  # 备注 群体投诉，共12人
 
 
 def _key(header: object) -> str:
@@ -88,6 +114,13 @@ class Table:
     rows: list[tuple[int, list]]  # (row number in the file, values) for each data row
     skipped_blank: int = 0
     skipped_totals: int = 0
+    sheet: str | None = None  # the sheet read, for a workbook
+
+    @property
+    def sheet_year(self) -> int | None:
+        """The year a sheet is named for (2025年投诉台账, 2025): where 序号 restarts each year."""
+        years = set(re.findall(r"(?<!\d)((?:19|20)\d\d)(?!\d)", self.sheet or ""))
+        return int(years.pop()) if len(years) == 1 else None
 
 
 # What import reads at most (README "Bringing an old ledger in"): enough for decades of a branch's
@@ -119,7 +152,8 @@ def _bounded(rows, path: Path) -> list[list]:
 
 
 def _csv_rows(path: Path) -> list[list]:
-    """A CSV in UTF-8 (with or without a BOM) or GB18030, what Excel on Chinese Windows writes."""
+    """A CSV in UTF-8 (with or without a BOM), GB18030 (Excel and WPS on Chinese Windows) or UTF-16 (WPS's
+    "Unicode text"), its fields parted by commas, tabs or semicolons, whichever the first line uses."""
     if path.stat().st_size > MAX_FILE:
         raise _too_large(path, _("the file is {mb} MB").format(mb=path.stat().st_size // (1024 * 1024)))
     encoding = _encoding_of(path)
@@ -127,7 +161,10 @@ def _csv_rows(path: Path) -> list[list]:
     try:
         # Read as it is parsed: a 50 MB cell is refused at 100,000 characters, not after the file is in memory.
         with path.open(encoding=encoding, newline="") as f:
-            return _bounded(csv.reader(f), path)
+            first = f.readline(MAX_CELL)
+            f.seek(0)
+            delimiter = max(",\t;", key=first.count) if first else ","
+            return _bounded(csv.reader(f, delimiter=delimiter), path)
     except csv.Error as exc:  # a field past MAX_CELL, a NUL byte: not a ledger's CSV
         raise ComplaintError(_("{path} cannot be read as CSV ({exc})").format(path=path.name, exc=exc)) from None
 
@@ -136,6 +173,9 @@ def _encoding_of(path: Path) -> str:
     """UTF-8 (with or without a BOM), else GB18030: the first that decodes the whole file, read a block at a time."""
     import codecs
 
+    with path.open("rb") as f:
+        if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
     for encoding in ("utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -149,7 +189,7 @@ def _encoding_of(path: Path) -> str:
     raise ComplaintError(_("{path}: not UTF-8 or GB18030 text").format(path=path))  # a binary file named .csv
 
 
-def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
+def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[list], str]:
     import zipfile
 
     from openpyxl import load_workbook
@@ -177,7 +217,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
         # One row past the bound: openpyxl fills missing rows up to max_row, so a stray far cell shows as too many.
         rows = ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True)
         try:
-            return _bounded(rows, path)
+            return _bounded(rows, path), ws.title
         except ComplaintError:
             raise
         except Exception as exc:  # noqa: BLE001 - untrusted XML: whatever the parser raises, the file is unreadable
@@ -187,8 +227,12 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[list]:
         book.close()
 
 
+def _empty(value: object) -> bool:
+    return value is None or str(value).strip() == ""
+
+
 def _blank(values: list) -> bool:
-    return all(v is None or str(v).strip() == "" for v in values)
+    return all(_empty(v) for v in values)
 
 
 def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, str] | None = None) -> Table:
@@ -199,10 +243,11 @@ def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, st
     if not path.is_file():
         raise ComplaintError(_("no such file: {path}").format(path=path))
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    title = None
+    if suffix in (".csv", ".txt"):
         rows = _csv_rows(path)
     elif suffix in (".xlsx", ".xlsm"):
-        rows = _xlsx_rows(path, sheet)
+        rows, title = _xlsx_rows(path, sheet)
     else:
         raise ComplaintError(_("{path}: import reads .xlsx or .csv files").format(path=path.name))
     names = {**HEADERS, **{_key(k): v for k, v in (renames or {}).items()}}
@@ -211,10 +256,14 @@ def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, st
         return len({names[_key(v)] for v in headers if names.get(_key(v))})
 
     def combined(upper: list, lower: list) -> list:
-        """Two header rows as one: a merged group header above, its columns named below."""
+        """Two header rows as one: a merged group header above its columns (投诉人信息 over 客户姓名, 证件号码),
+        and a header merged down both rows (投诉时间), which is read from the upper row. A title or a
+        subtitle (填表人：…, 单位：…) is never a header: a row of one or two cells is not taken for one."""
         width = max(len(upper), len(lower))
         upper, lower = upper + [None] * (width - len(upper)), lower + [None] * (width - len(lower))
-        return [b if names.get(_key(b)) else (a if a is not None else b) for a, b in zip(upper, lower)]
+        if sum(1 for a in upper if not _empty(a)) <= 2:
+            return lower
+        return [a if _empty(b) and not _empty(a) and not SUBTITLE.search(str(a)) else b for a, b in zip(upper, lower)]
 
     best, best_score, depth = None, 1, 1
     for index, values in enumerate(rows[:15]):
@@ -231,7 +280,7 @@ def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, st
                                "the rest").format(path=path.name))
     headers = [str(v).strip() if v is not None else "" for v in found]
     best += depth - 1  # the data start below the last header row
-    table = Table(path, sha256_file(path), headers, best + 1, [])
+    table = Table(path, sha256_file(path), headers, best + 1, [], sheet=title)
     for number, values in enumerate(rows[best + 1:], best + 2):
         if _blank(values):
             table.skipped_blank += 1
@@ -244,10 +293,21 @@ def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, st
     return table
 
 
-def load_map(path: str | Path | None) -> dict[str, str]:
-    """A TOML map: `[columns]` with "header in the file" = "field" ("" to ignore a column)."""
+@dataclass
+class Mapping:
+    """A `--map` file: `[columns]` renames headers to fields ("" ignores a column); `[values]` translates the
+    office's own words ("电联" = "电话") in every column, and `[values.FIELD]` (or `[values."header"]`) in one."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # "" for every column
+
+    def words(self, column: str) -> dict[str, str]:
+        return {**self.values.get("", {}), **self.values.get(column, {})}
+
+
+def load_map(path: str | Path | None) -> Mapping:
     if path is None:
-        return {}
+        return Mapping()
     path = Path(path).expanduser()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -256,11 +316,17 @@ def load_map(path: str | Path | None) -> dict[str, str]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ComplaintError(_("--map {path}: not valid TOML ({exc})").format(path=path, exc=exc)) from None
     columns = data.get("columns", {})
-    unknown = sorted({v for v in columns.values() if v and v not in FIELDS})
+    unknown = sorted({str(v) for v in columns.values() if v and v not in FIELDS})
     if unknown:
         raise ComplaintError(_("--map {path}: unknown field {field}; fields are {fields}").format(
             path=path, field=", ".join(unknown), fields=", ".join(FIELDS)))
-    return {str(k): str(v) for k, v in columns.items()}
+    values: dict[str, dict[str, str]] = {}
+    for key, value in (data.get("values") or {}).items():
+        if isinstance(value, dict):  # [values.method]: that column's words
+            values[_key(key)] = {clock.typed(str(k)): str(v) for k, v in value.items()}
+        else:  # a word translated wherever it appears
+            values.setdefault("", {})[clock.typed(str(key))] = str(value)
+    return Mapping({str(k): str(v) for k, v in columns.items()}, values)
 
 
 def column_map(table: Table, renames: dict[str, str]) -> list[tuple[str, str | None]]:
@@ -278,21 +344,62 @@ def column_map(table: Table, renames: dict[str, str]) -> list[tuple[str, str | N
     return result
 
 
+def unfilled(mapping: list[tuple[str, str | None]]) -> list[str]:
+    """The fields every complaint needs that no column fills (the time of receipt may be a 12386 转办日期)."""
+    filled = {target for _header, target in mapping if target}
+    if "transferred_at" in filled:
+        filled.add("received_at")
+    return [name for name in REQUIRED if name not in filled]
+
+
+def unmatched(table: Table, renames: Mapping) -> list[str]:
+    """The map's `[columns]` and `[values."header"]` keys that name no header of the file (a typo, or another file's)."""
+    present = {_key(h) for h in table.headers}
+    keys = [*renames.columns, *(k for k in renames.values if k and k not in FIELDS)]
+    return [key for key in keys if _key(key) not in present]
+
+
+def table_kind(mapping: list[tuple[str, str | None]]) -> str:
+    """A 12386 export names its tickets (工单编号) with the platform's dates or state, and never a branch's
+    own handling (是否受理, 处理人, 处理结果); anything else is a branch's ledger."""
+    filled = {target for _header, target in mapping if target}
+    platform = "transfer_no" in filled and filled & {"transferred_at", "transfer_status", "reply"}
+    branch = filled & {"accepted", "accepted_at", "handler", "result", "resolved_at"}
+    return "12386" if platform and not branch else "ledger"
+
+
 # -- one row: its values, then its events ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """What every row of one file shares: the file, what kind of file it is, and who brings it in."""
+
+    sha256: str
+    kind: str  # see KINDS
+    importer: str
+    sheet_year: int | None = None  # the year a sheet is named for: where its 序号 restarts
+    sheet: str | None = None  # a workbook's sheet: rows are numbered within it
 
 
 @dataclass
 class Planned:
-    """A row made ready: the registration's fields and the events after it, or what is wrong with it."""
+    """A row made ready: the registration's fields and the events after it, or what is wrong with it.
+
+    Each step is (kind, when, payload, who): who is the old ledger's own person where a column names
+    one, else 未记载; the person importing is in the payload's `imported`, apart.
+    """
 
     row: int
     values: dict
     fields: dict = field(default_factory=dict)
-    steps: list[tuple[str, datetime, dict]] = field(default_factory=list)
+    steps: list[tuple[str, datetime, dict, str]] = field(default_factory=list)
     unrecorded: list[str] = field(default_factory=list)
     status: str = "received"
     error: str | None = None
     digest: str = ""
+    registrar: str = UNRECORDED_ACTOR
+    origin: dict = field(default_factory=dict)  # the file, row, kind and importer: every event's `imported`
 
 
 def _moment(value: object, header: str) -> datetime:
@@ -355,288 +462,294 @@ MULTILINE = frozenset({"request", "facts", "result", "note", "investigation", "r
 
 
 class _Row:
-    """One row's values by field, remembering which header each came from for messages."""
+    """One row's values by field, and every problem found in it, each naming its column."""
 
     def __init__(self, values: dict, headers: dict):
         self.values, self.headers = values, headers
-        self.column = ""
+        self.errors: list[str] = []
 
     def has(self, name: str) -> bool:
-        value = self.values.get(name)
-        return value is not None and str(value).strip() != ""
+        return not _empty(self.values.get(name))
 
-    def text(self, name: str) -> str | None:
-        """The cell as text, held to what typed text is held to (complaint.checked_text): a name, number or
-        code is one line without control characters; free text may keep its newlines and tabs."""
+    def column(self, name: str) -> str:
+        return self.headers.get(name) or (FIELD_BY_NAME[name].label if name in FIELD_BY_NAME else name)
+
+    def refuse(self, name: str | None, exc: ComplaintError) -> None:
+        self.errors.append(_where(self.column(name) if name else "", exc))
+
+    def text(self, name: str, parse=None):
+        """The cell as text (parsed, if asked), held to what typed text is held to (complaint.checked_text):
+        a name, number or code is one line without control characters; free text may keep its newlines.
+        None when the cell is empty, or wrong: then its problem is kept, and the row goes on being checked."""
         from complaintctl.complaint import checked_text
 
         text = _text(self.values.get(name))
-        if text is not None:
-            self.column = self.headers.get(name, name)
-            checked_text(text, self.column, multiline=name in MULTILINE)
-        return text
+        if text is None:
+            return None
+        try:
+            checked_text(text, self.column(name), multiline=name in MULTILINE)
+            return parse(text) if parse else text
+        except ComplaintError as exc:
+            self.refuse(name, exc)
+            return None
 
     def at(self, name: str) -> datetime | None:
         if not self.has(name):
             return None
-        self.column = self.headers[name]
-        return _moment(self.values[name], self.column)
+        try:
+            return _moment(self.values[name], self.column(name))
+        except ComplaintError as exc:
+            self.refuse(name, exc)
+            return None
 
-    def parsed(self, name: str, parse):
-        self.column = self.headers.get(name, name)
-        return parse(self.text(name))
+
+# Columns that hold identifiers: a number cell there lost its last digits in Excel (15 significant digits).
+ID_COLUMNS = ("id_number", "uscc", "transfer_no", "original_no")
+SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
 
 
-def plan_row(number: int, values: dict, headers: dict, *, file_sha: str) -> Planned:
-    """Check one row and work out its events; a refusal becomes `error`, naming the column and rule.
+def _lost_digits(name: str, value: object) -> bool:
+    """Whether Excel kept this identifier as a number: an ID card's 18 digits always lose the last three; a
+    序号 or ticket number only past 15 digits, or when it shows as 4.45202E+17."""
+    if isinstance(value, str):
+        return bool(SCIENTIFIC.fullmatch(clock.typed(value)))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return name in ("id_number", "uscc") or abs(value) >= 10 ** 15
+
+
+def plan_row(number: int, values: dict, headers: dict, source: Source) -> Planned:
+    """Check one row and work out its events; every problem becomes part of `error`, naming its column and rule.
 
     `values` and `headers` are keyed by field: the cell's value, and the header it was under.
     """
     planned = Planned(number, values)
     row = _Row(values, headers)
-    source = {"imported": {"file_sha256": file_sha, "row": number}}
-    try:
-        for name in REQUIRED:
-            if not row.has(name):
-                row.column = headers.get(name, FIELD_BY_NAME[name].label)
-                raise ComplaintError(_("missing; every complaint needs its time of receipt, complainant and request"))
-        received = row.at("received_at")
-        fields: dict = {"received_at": clock.iso(received)}
-        if row.has("channel"):
-            row.parsed("channel", lambda text: _channel(text, fields))
-        if row.has("category"):
-            fields["category"] = row.parsed("category", _category)
-        for name in ("name", "id_type", "id_number", "phone", "address", "method", "transfer_no",
-                     "respondent", "respondent_dept", "request", "facts", "source"):
-            if name in fields or row.has(name):
-                value = fields.get(name) or row.text(name)
-                fields.update(row.parsed(name, lambda _text: parse_fields({name: value}, fields)))
-        if fields.get("channel") == "regulator":
-            fields.setdefault("source", "监管转办")
-        if fields.get("id_number") and not fields.get("id_type"):
-            fields["id_type"] = "id_card"  # checked as a resident ID, as registration does
-        row.column = ""
-        unrecorded = [name for name in ("method", "channel", "category") if not fields.get(name)]
-        if not fields.get("phone") and not fields.get("address"):
-            unrecorded.append("phone")
-        if fields.get("channel") == "regulator" and not fields.get("transfer_no"):
-            unrecorded.append("transfer_no")
-        fields["acceptor"] = row.text("acceptor")  # None: not the person importing, but unknown
-        if not fields["acceptor"]:
-            unrecorded.append("acceptor")
-        steps = planned.steps
-        decided_at = row.at("accepted_at")
-        decided = None
-        if row.has("accepted"):
-            row.column = headers["accepted"]
-            word = clock.typed(row.text("accepted")).lower()
-            if word not in YES_WORDS | NO_WORDS:
-                raise ComplaintError(_("{value!r} is neither 是 nor 否").format(value=row.text("accepted")))
-            decided = word in YES_WORDS
-        elif decided_at is not None or row.has("handler") or row.has("result"):
-            decided = True  # a complaint that was handled was accepted
-        status = "received"
-        if decided is False:
-            reason = row.text("reject_reason")
-            code = "other"
-            if reason:
-                try:
-                    code = codes.REJECT_REASONS.parse(reason)
-                except ComplaintError:
-                    code = "other"
-            steps.append(("rejected", decided_at or received,
-                          {"reason": code, "note": reason if code == "other" else None, **source}))
-            unrecorded.append("reject_notified_via")
-            status = "rejected"
-        elif decided:
-            at = decided_at or received
-            steps.append(("accepted", at, dict(source)))
-            status = "accepted"
-            if row.has("handler"):
-                steps.append(("assigned", at, {"handler": row.text("handler"), "dept": row.text("dept"), **source}))
-                status = "assigned"
-            else:
-                unrecorded.append("handler")
-            resolved = row.at("resolved_at")
-            if row.has("result") != (resolved is not None):
-                row.column = headers.get("result") or headers.get("resolved_at", "")
-                raise ComplaintError(_("a result needs its completion date, and a completion date its result"))
-            if resolved is not None:
-                investigation = row.text("investigation")
-                steps.append(("resolved", resolved, {"result": row.text("result"),
-                                                      **({"facts_found": investigation} if investigation else {}),
-                                                      **source}))
-                if not investigation:
-                    unrecorded.append("investigation")
-                unrecorded.append("feedback_via")
-                ended = resolved
-                if row.has("callback_outcome") or row.has("called_at"):
-                    if not row.has("callback_outcome"):
-                        row.column = headers["called_at"]
-                        raise ComplaintError(_("a callback date needs its outcome (满意, 不满意 or 未能联系)"))
-                    outcome = row.parsed("callback_outcome", codes.CALLBACK_OUTCOMES.parse)
-                    ended = row.at("called_at") or resolved
-                    steps.append(("called_back", ended, {"outcome": outcome, "method": None, **source}))
-                # The old ledger says it was completed: closed then, so no callback is owed today.
-                steps.append(("closed", ended, {"keep_until": keep_until(ended.date()).isoformat(), **source}))
-                status = "closed"
-        if row.has("note"):
-            steps.insert(0, ("noted", received, {"kind": "internal", "text": row.text("note"), **source}))
-        row.column = ""
-        _check_order(received, steps, headers)
-        planned.fields = {**fields, "original_no": row.text("original_no"), "unrecorded": unrecorded, **source}
-        planned.unrecorded, planned.status = unrecorded, status
-        planned.digest = hashlib.sha256(json.dumps(
-            {k: str(v) for k, v in sorted(values.items())}, ensure_ascii=False).encode()).hexdigest()
-    except ComplaintError as exc:
-        planned.error = _where(row.column, exc)
+    origin = {"file_sha256": source.sha256, **({"sheet": source.sheet} if source.sheet else {}), "row": number,
+              "by": source.importer, "kind": source.kind}
+    mark = {"imported": origin}
+    planned.origin = origin
+    for name in ID_COLUMNS:
+        if row.has(name) and _lost_digits(name, values[name]):
+            row.refuse(name, ComplaintError(_("Excel stored this ID as a number and lost digits; format the column as "
+                                              "text and type the number again")))
+            values = {**values, name: None}
+            row.values = values
+    missing = [name for name in REQUIRED if not (row.has(name) or name == "received_at" and row.has("transferred_at"))]
+    for name in missing:
+        row.refuse(name, ComplaintError(_("missing; every complaint needs its time of receipt, complainant and "
+                                          "request")))
+    # A 12386 ticket reaches the branch on its 转办日期: the deadlines count from then, not from the call to 12386.
+    received = row.at("transferred_at") or row.at("received_at")
+    fields: dict = {"received_at": clock.iso(received)} if received else {}
+    if source.kind == "12386":
+        fields.update(channel="regulator", source="12386")
+    row.text("channel", lambda text: _channel(text, fields))
+    if row.has("category"):
+        fields["category"] = row.text("category", _category)
+    name = row.text("name")
+    if name and (size := GROUP_SIZE.search(name)):  # 王建国等12人
+        fields["complainants"] = int(size.group(1))
+        values = {**values, "name": name[:size.start()].strip() or name}
+        row.values = values
+    if row.has("complainants"):
+        count = row.text("complainants", lambda text: parse_fields({"complainants": text})["complainants"])
+        if count:
+            fields["complainants"] = count
+    note = row.text("note")
+    if "complainants" not in fields and note and "群体" in note and (size := NOTED_SIZE.search(note)):
+        fields["complainants"] = int(size.group(1))  # 备注 群体投诉，共12人
+    for name in ("name", "institution", "uscc", "id_type", "id_number", "phone", "address", "method", "transfer_no",
+                 "respondent", "respondent_dept", "request", "facts", "source"):
+        value = fields.get(name) if name in ("source",) and fields.get(name) else row.text(name)
+        if value is None:
+            continue
+        try:
+            fields.update(parse_fields({name: value}, fields))
+        except ComplaintError as exc:
+            row.refuse(name, exc)
+    if row.has("reply_due"):
+        due = row.at("reply_due")
+        if due is not None:
+            fields["reply_due"] = due.date().isoformat()
+    if fields.get("id_number") and not fields.get("id_type"):
+        fields["id_type"] = "id_card"  # checked as a resident ID, as registration does
+    if fields.get("complainants", 1) >= 10:
+        fields.setdefault("major_reason", "group-or-repeated")
+    unrecorded = [name for name in ("method", "channel", "category") if not fields.get(name)]
+    if not fields.get("phone") and not fields.get("address"):
+        unrecorded.append("phone")
+    if fields.get("channel") == "regulator" and not fields.get("transfer_no"):
+        unrecorded.append("transfer_no")
+    fields["acceptor"] = row.text("acceptor")  # None: not the person importing, but unknown
+    if not fields["acceptor"]:
+        unrecorded.append("acceptor")
+    planned.registrar = row.text("registrar") or UNRECORDED_ACTOR
+    status = _plan_steps(row, planned, fields, unrecorded, received, source, mark) if received else "received"
+    if received and fields.get("reply_due") and date.fromisoformat(fields["reply_due"]) < received.date():
+        row.refuse("reply_due", ComplaintError(_("{due} is before the complaint reached the branch ({received})").format(
+            due=fields["reply_due"], received=received.date()), "CSA 9.2.2(e)"))
+    if row.has("source_row") and row.has("source_sha256"):  # a row given back by --skip-bad, fixed
+        sheet = _text(values.get("source_sheet"))
+        fields["fixed_from"] = {"file_sha256": str(values["source_sha256"]).strip(), **({"sheet": sheet} if sheet else {}),
+                                "row": int(float(values["source_row"]))}
+    if row.errors:
+        planned.error = "；".join(dict.fromkeys(row.errors)) if chinese() else "; ".join(dict.fromkeys(row.errors))
+        return planned
+    scope = source.sheet_year or received.year
+    planned.fields = {**fields, "original_no": row.text("original_no"), "original_scope": scope,
+                      "unrecorded": unrecorded, **mark}
+    planned.unrecorded, planned.status = unrecorded, status
+    planned.digest = hashlib.sha256(json.dumps(
+        {k: str(v) for k, v in sorted(values.items())}, ensure_ascii=False).encode()).hexdigest()
+    origin["digest"] = planned.digest
     return planned
 
 
+def _plan_steps(row: _Row, planned: Planned, fields: dict, unrecorded: list[str], received: datetime,
+                source: Source, mark: dict) -> str:
+    """The events after the registration that the row's columns imply, in order; the status they leave."""
+    steps = planned.steps
+    acceptor = fields["acceptor"] or UNRECORDED_ACTOR
+    handler = row.text("handler")
+    decided_at = row.at("accepted_at")
+    state = clock.typed(row.text("transfer_status") or "")
+    answered, in_hand = state in ANSWERED, state in IN_HAND
+    reply, replied = row.text("reply"), row.at("replied_at")
+    result, resolved = row.text("result"), row.at("resolved_at")
+    if source.kind == "12386" and answered:
+        # The platform says the ticket was answered: its reply is the result sent back, on the reply's day.
+        if replied is None:
+            row.refuse("transfer_status", ComplaintError(_("{state}, but no 回复时间 says when the reply was "
+                                                           "given; add that column, or --map it").format(state=state)))
+            return "received"
+        result, resolved = result or reply or state, resolved or replied
+    decided = None
+    if row.has("accepted"):
+        word = clock.typed(row.text("accepted") or "").lower()
+        if word in YES_WORDS | NO_WORDS:
+            decided = word in YES_WORDS
+        else:
+            row.refuse("accepted", ComplaintError(_("{value!r} is neither 是 nor 否").format(value=row.text("accepted"))))
+    elif decided_at is not None or handler or result or resolved or answered or in_hand:
+        decided = True  # a complaint that was handled was accepted
+    if row.has("note"):
+        steps.append(("noted", received, {"kind": "internal", "text": row.text("note"), **mark}, UNRECORDED_ACTOR))
+    if decided is None:
+        return "received"
+    at = decided_at or received
+    timing = {} if decided_at else {"time_unrecorded": True}
+    if decided_at is None:
+        unrecorded.append("accepted_at")  # when it was decided is not known: never "at once"
+    if decided is False:
+        # The reason, where the old ledger wrote it: its own column, else the result or the notes.
+        reason = row.text("reject_reason") or result or row.text("note")
+        code = "other"
+        if reason:
+            try:
+                code = codes.REJECT_REASONS.parse(reason)
+            except ComplaintError:
+                code = "other"
+        via = row.text("reject_notified_via", codes.NOTIFY_VIA.parse)
+        if not via:
+            unrecorded.append("reject_notified_via")
+        steps.append(("rejected", at, {"reason": code, "note": reason if code == "other" else None,
+                                        "notified_via": via, **timing, **mark}, acceptor))
+        _check_order(received, steps, row)
+        return "rejected"
+    steps.append(("accepted", at, {**timing, **mark}, acceptor))
+    status = "accepted"
+    if handler:
+        steps.append(("assigned", at, {"handler": handler, "dept": row.text("dept"), **mark}, UNRECORDED_ACTOR))
+        status = "assigned"
+    else:
+        unrecorded.append("handler")
+    if (result is None) != (resolved is None):
+        row.refuse("result" if result is None else "resolved_at", ComplaintError(
+            _("a result needs its completion date, and a completion date its result")))
+        return status
+    if resolved is not None:
+        investigation = row.text("investigation")
+        via = row.text("feedback_via", codes.FEEDBACK_VIA.parse)
+        steps.append(("resolved", resolved, {"result": result, **({"facts_found": investigation} if investigation else {}),
+                                             **({"feedback_via": via} if via else {}), **mark},
+                      handler or UNRECORDED_ACTOR))
+        if not investigation:
+            unrecorded.append("investigation")
+        if not via:
+            unrecorded.append("feedback_via")
+        ended = resolved
+        if reply and replied is not None or source.kind == "12386" and answered:
+            steps.append(("regulator_replied", replied, {"note": reply, "transfer_no": fields.get("transfer_no"),
+                                                         "source": fields.get("source"), **mark}, UNRECORDED_ACTOR))
+            ended = max(ended, replied)
+        elif fields.get("channel") == "regulator":
+            unrecorded.append("regulator_reply")
+        if row.has("callback_outcome") or row.has("called_at"):
+            if not row.has("callback_outcome"):
+                row.refuse("called_at", ComplaintError(_("a callback date needs its outcome (满意, 不满意 or 未能联系)")))
+            else:
+                outcome = row.text("callback_outcome", codes.CALLBACK_OUTCOMES.parse)
+                called = row.at("called_at") or resolved
+                if outcome:
+                    steps.append(("called_back", called, {"outcome": outcome, "method": None, **mark},
+                                  row.text("caller") or UNRECORDED_ACTOR))
+                    ended = max(ended, called)
+        else:
+            unrecorded.append("callback")  # not a missed callback: one the old ledger does not tell of
+        if fields.get("complainants", 1) >= 10:
+            unrecorded.append("escalation")
+        # The old ledger says it was completed: closed then, so no callback is owed today.
+        steps.append(("closed", ended, {"keep_until": keep_until(ended.date()).isoformat(), **mark}, UNRECORDED_ACTOR))
+        status = "closed"
+    _check_order(received, steps, row)
+    return status
+
+
 STEP_FIELD = {"accepted": "accepted_at", "rejected": "accepted_at", "assigned": "accepted_at",
-              "resolved": "resolved_at", "called_back": "called_at"}
+              "resolved": "resolved_at", "called_back": "called_at", "regulator_replied": "replied_at"}
 
 
-def _check_order(received: datetime, steps: list[tuple[str, datetime, dict]], headers: dict) -> None:
-    """Nothing before the receipt; each step not before the one before it (as typed input is held)."""
+def _check_order(received: datetime, steps: list, row: _Row) -> None:
+    """Nothing before the receipt; each status change not before the one before it (as typed input is held)."""
     def column(kind: str) -> str:
-        return headers.get(STEP_FIELD.get(kind, "received_at"), kind)
+        return row.column(STEP_FIELD.get(kind, "received_at"))
 
     previous, previous_kind = received, "registered"
-    for kind, at, _payload in steps:
+    for kind, at, _payload, _actor in steps:
         if at.date() < previous.date():
-            raise ComplaintError(_("{column} {at} is before {previous_column} {previous}").format(
+            row.refuse(None, ComplaintError(_("{column} {at} is before {previous_column} {previous}").format(
                 column=column(kind), at=at.date(), previous_column=column(previous_kind),
-                previous=previous.date()), "CSA 9.4")
-        previous, previous_kind = max(previous, at), kind
+                previous=previous.date()), "CSA 9.4"))
+            return
+        if kind != "noted":
+            previous, previous_kind = max(previous, at), kind
 
 
-def plan(table: Table, renames: dict[str, str], listener: Listener | None = None) -> list[Planned]:
-    """Every data row of the table, checked and planned."""
-    mapping = column_map(table, renames)
+def plan(table: Table, renames: Mapping, *, importer: str, kind: str | None = None,
+         listener: Listener | None = None) -> list[Planned]:
+    """Every data row of the table, checked and planned: the office's words read, blank marks emptied."""
+    mapping = column_map(table, renames.columns)
     headers = {target: header for header, target in mapping if target}
+    source = Source(table.sha256, kind or table_kind(mapping), importer, table.sheet_year, table.sheet)
+    words = {target: renames.words(target) | renames.words(_key(header)) for header, target in mapping if target}
     result = []
-    for number, values in counted(table.rows, listener, _("checking rows"), len(table.rows), every=256):
-        by_field = {target: value for (header, target), value in zip(mapping, values) if target}
-        result.append(plan_row(number, by_field, headers, file_sha=table.sha256))
+    for number, cells in counted(table.rows, listener, _("checking rows"), len(table.rows), every=256):
+        by_field = {}
+        for (header, target), value in zip(mapping, cells):
+            if not target:
+                continue
+            if isinstance(value, str):
+                plain = clock.typed(value)
+                value = words[target].get(plain, value)
+                if plain.lower() in BLANK_WORDS:
+                    value = None
+            by_field[target] = value
+        result.append(plan_row(number, by_field, headers, source))
     return result
 
 
-# -- recording -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Imported:
-    recorded: list[Planned] = field(default_factory=list)
-    already: list[Planned] = field(default_factory=list)  # imported before, unchanged
-    bad: list[Planned] = field(default_factory=list)
-    numbers: list[str] = field(default_factory=list)
-
-
-class _Earlier:
-    """Complaints earlier imports made, by the row's key: its 原编号, or its ticket and time of receipt.
-
-    Read once (one scan of the ledger), then kept up to date as rows are recorded.
-    """
-
-    def __init__(self, session, ledger: Ledger):
-        self.known: dict[tuple, tuple[str, str | None]] = {}
-        field = ledger.backend.json_text
-        rows = session.connection().exec_driver_sql(
-            f"SELECT id, {field('record', 'original_no')}, {field('record', 'transfer_no')}, received_at, "
-            f"{field('record', 'import_digest')} FROM complaints "
-            f"WHERE branch = ? AND {field('record', 'imported')} IS NOT NULL", (ledger.branch,))
-        for number, original, ticket, received, digest in rows:
-            self.add(number, original, ticket, received, digest)
-
-    @staticmethod
-    def key(original: str | None, ticket: str | None, received: str) -> tuple | None:
-        if original:
-            return ("original", original)
-        return ("ticket", ticket, received) if ticket else None
-
-    def add(self, number: str, original, ticket, received: str, digest) -> None:
-        key = self.key(original, ticket, received)
-        if key:
-            self.known[key] = (number, digest)
-
-    def find(self, fields: dict) -> tuple[str, str | None] | None:
-        key = self.key(fields.get("original_no"), fields.get("transfer_no"), fields["received_at"])
-        return self.known.get(key) if key else None
-
-
-class _Abandon(Exception):
-    """Leaves the import's transaction, rolling it back."""
-
-
-def record(ledger: Ledger, planned: list[Planned], *, by: str, skip_bad: bool = False,
-           dry_run: bool = False, listener: Listener | None = None, finish=None) -> Imported:
-    """Record every good row in one transaction; with any bad row, nothing (unless `skip_bad`).
-
-    A dry run goes through the same steps, in a transaction that is then rolled back. `finish(session,
-    done)` runs in the same transaction once the rows are in, when rows were skipped as bad: the file
-    that gives them back is on record with the rows, or neither is.
-    """
-    done = Imported(bad=[p for p in planned if p.error])
-    if done.bad and not skip_bad and not dry_run:
-        return done
-    _warm(ledger)
-    try:
-        with ledger.transaction() as session:
-            if ledger.firm:
-                _known_branch(session, ledger.branch)
-            earlier, numbers, chain = _Earlier(session, ledger), _Numbers(session, ledger.branch), ledger.chain(session)
-            # Numbered in order of receipt, as they would have been had they been registered here.
-            good = sorted((p for p in planned if not p.error), key=lambda p: (p.fields["received_at"], p.row))
-            for item in counted(good, listener, _("importing rows"), len(good), every=256):
-                _record_row(chain, item, by, done, earlier, numbers)
-            if dry_run or (done.bad and not skip_bad):
-                raise _Abandon  # a dry run, or a row found doubled while recording: nothing is kept
-            if finish is not None and done.bad:
-                finish(session, done)
-    except _Abandon:
-        pass
-    return done
-
-
-def _record_row(chain, item: Planned, by: str, done: Imported, earlier: _Earlier, numbers: "_Numbers") -> None:
-    found = earlier.find(item.fields)
-    if found is not None:
-        number, digest = found
-        if digest == item.digest:
-            done.already.append(item)
-        else:
-            item.error = _("{key} was imported before as {number}, from a different version of this row; "
-                           "it is not imported twice").format(
-                key=item.fields.get("original_no") or item.fields.get("transfer_no"), number=number)
-            done.bad.append(item)
-        return
-    fields = {**item.fields, "import_digest": item.digest}
-    received = fields["received_at"]
-    year, seq = numbers.next(clock.day_of(received).year)
-    payload = {"id": format_id(year, seq), "year": year, "seq": seq, **fields}
-    complaint = apply(None, "registered", payload, received, by)
-    chain.save(complaint, chain.append(complaint["id"], "registered", received, by, payload), new=True)
-    for kind, at, step in item.steps:
-        at_text = clock.iso(at)
-        complaint = apply(complaint, kind, step, at_text, by)
-        chain.save(complaint, chain.append(complaint["id"], kind, at_text, by, step), new=False)
-    earlier.add(complaint["id"], fields.get("original_no"), fields.get("transfer_no"), received, item.digest)
-    done.recorded.append(item)
-    done.numbers.append(complaint["id"])
-
-
-class _Numbers:
-    """The next complaint number of each year, as registration gives it (read once, then counted)."""
-
-    def __init__(self, session, branch: str):
-        rows = session.connection().exec_driver_sql(
-            "SELECT year, MAX(seq) FROM complaints WHERE branch = ? GROUP BY year", (branch,))
-        self.last = {year: seq for year, seq in rows}
-
-    def next(self, year: int) -> tuple[int, int]:
-        self.last[year] = self.last.get(year, 0) + 1
-        return year, self.last[year]
+# -- what the rows say, all together ---------------------------------------------------------------
 
 
 def gaps(planned: Iterable[Planned]) -> dict[str, int]:
@@ -651,7 +764,7 @@ def handled_by_respondent(planned: list[Planned]) -> list[tuple[int, str]]:
 
     found = []
     for plan in planned:
-        handlers = [payload.get("handler") for kind, _at, payload in plan.steps if kind == "assigned"]
+        handlers = [payload.get("handler") for kind, _at, payload, _actor in plan.steps if kind == "assigned"]
         if handlers and same_person(handlers[-1], plan.fields.get("respondent")):
             found.append((plan.row, handlers[-1]))
     return found

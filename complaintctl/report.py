@@ -323,7 +323,8 @@ class Builder:
             "category_group": codes.CATEGORY_GROUPS.get(group, "未分类"),
             "source": record.get("source"), "transfer_no": record.get("transfer_no"),
             "reply_due": deadlines["regulator_reply"].due if "regulator_reply" in deadlines else None,
-            "decision": decision, "decided_on": decided, "_decided_late": decided is not None and decided > acceptance.due,
+            "decision": decision, "decided_on": decided, "_decided_day": decided,
+            "_decided_late": decided is not None and decided > acceptance.due,
             "reject_reason": _reject_reason(record), "_reject_code": (record.get("rejection") or {}).get("reason"), "complainants": int(record.get("complainants") or 1),
             "group": "群体" if record.get("group") else "个体", "major": "重大" if record.get("major") else "一般",
             "escalated_on": _on(escalation.met_at) if escalation else None,
@@ -336,14 +337,27 @@ class Builder:
             "provisional": YES if provisional else None,
         }
         gaps = record.get("unrecorded")  # what an imported old ledger never held; most records have none
-        for key, gap in UNRECORDED_COLUMNS.items() if gaps else ():
-            if gap in gaps:
-                # Notes the old ledger kept are shown all the same, after the gap.
-                row[key] = f"{UNRECORDED}\n{row[key]}" if row.get(key) else UNRECORDED
+        if gaps:
+            self._unrecorded(row, record, gaps)
         entry = Entry(row, record, provisional_years=uncovered_years(self.calendar, provisional))
         entry.delays = self._delays(record, deadlines, row)
         entry.callbacks = self._callbacks(record, deadlines.get("callback"), row)
         return entry
+
+    @staticmethod
+    def _unrecorded(row: dict, record: dict, gaps: list[str]) -> None:
+        """未记载 where the old ledger is silent: never a date, a 未回访 or a 超期 it did not record."""
+        for key, gap in UNRECORDED_COLUMNS.items():
+            if gap in gaps:
+                # Notes the old ledger kept are shown all the same, after the gap.
+                row[key] = f"{UNRECORDED}\n{row[key]}" if row.get(key) else UNRECORDED
+        if "accepted_at" in gaps and row["decided_on"] is not None:
+            # Decided, but when is not known: counted among the decisions, never as on time or late.
+            row["decided_on"], row["_decided_late"], row["_decided_unrecorded"] = UNRECORDED, False, True
+        if "callback" in gaps and not record.get("callbacks"):
+            row["callback"] = UNRECORDED
+        if "escalation" in gaps and row["escalated_on"] is None and record.get("major"):
+            row["escalated_on"] = UNRECORDED
 
     def _delays(self, record: dict, deadlines: dict[str, Deadline], row: dict) -> list[dict]:
         common = {"id": record["id"], "branch": row["branch"], "handler": record.get("handler"), "status": row["status"]}
@@ -598,14 +612,17 @@ class Summary:
                 self._count("recomplaints", received)
         else:
             self._count("carried_over")
-        if row["decided_on"] in period:
-            self._count("accepted" if row["decision"] == ACCEPTED else "rejected", row["decided_on"])
+        decided = row["_decided_day"]
+        if decided in period:
+            self._count("accepted" if row["decision"] == ACCEPTED else "rejected", decided)
             if row["_decided_late"]:
-                self._count("decided_late", row["decided_on"])
+                self._count("decided_late", decided)
+            if row.get("_decided_unrecorded"):
+                self._count("decided_unrecorded", decided)
             if row["decision"] == REJECTED:
                 self.reject_reasons[codes.REJECT_REASONS.label(row["_reject_code"])] += 1
                 if row["_reject_code"] == "duplicate":
-                    self._count("duplicates", row["decided_on"])
+                    self._count("duplicates", decided)
         if row["_terminated_on"] in period:
             self._count("terminated", row["_terminated_on"])
         if row["_escalation"] is not None and row["_escalation"] != "pending":
@@ -613,6 +630,8 @@ class Summary:
         if row["_unreached"] and any(c.get("called_on") in period for c in entry.callbacks):
             self._count("unreached")
         if row["resolved_on"] in period:
+            if row["callback"] == UNRECORDED:
+                self._count("callback_unrecorded", row["resolved_on"])
             self._count("completed", row["resolved_on"])
             self._count(f"completed:{row['on_time']}", row["resolved_on"])
             if row["compensation"] is not None:
@@ -678,19 +697,23 @@ class Summary:
         completed = g("completed")
         on_time = g(f"completed:{ON_TIME}") + g(f"completed:{AFTER_EXTENSION}")
         due, called = len(self.counted_callbacks), len(self.due_callbacks_on_time)
+        unknown = g("decided_unrecorded")  # an imported decision whose day the old ledger does not give
+        judged = decided - unknown
         satisfied, dissatisfied = g("callback:满意"), g("callback:不满意")
 
         def rate(part: int, whole: int) -> float | str:
             return part / whole if whole else "—"
 
         return [
-            ("受理及时率", rate(decided - g("decided_late"), decided),
-             f"本期作出的受理决定 {decided} 件中，按期作出 {decided - g('decided_late')} 件（CSA 9.1.2(a)）"),
+            ("受理及时率", rate(judged - g("decided_late"), judged),
+             f"本期作出的受理决定 {decided} 件中，按期作出 {judged - g('decided_late')} 件（CSA 9.1.2(a)）"
+             + (f"；受理时间未记载的 {unknown} 件不计" if unknown else "")),
             ("按期办结率", rate(on_time, completed),
              f"本期办结 {completed} 件中，按期或延期后按期 {on_time} 件（CSA 9.2.2(c)(d)）"),
             ("回访及时率", rate(called, due),
              f"回访期限在本期、截至统计时点已到期的 {due} 件中，按期回访 {called} 件（未能联系的尝试不算回访；"
-             "期限当日尚未回访的不计）"),
+             "期限当日尚未回访的不计）"
+             + (f"；原台账未记载回访的 {g('callback_unrecorded')} 件不计" if g("callback_unrecorded") else "")),
             ("满意率", rate(satisfied, satisfied + dissatisfied),
              f"本期回访满意 {satisfied} 次，不满意 {dissatisfied} 次；满意 ÷（满意 + 不满意）"),
         ]

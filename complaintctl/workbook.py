@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
@@ -187,6 +188,7 @@ class DetailSheet:
         # One styled cell per column, reused for every row: styling each cell anew is the slow part.
         self.templates = [self._template(c) for c in columns]
         self.wraps = [c.kind not in FORMATS for c in columns]
+        self.days = [self._template(Column(c.key, c.header, "date")) for c in columns]
 
     def _template(self, column: Column, quote: bool = False) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws)
@@ -202,7 +204,7 @@ class DetailSheet:
     def append(self, row: dict) -> None:
         cells = []
         lines = 1
-        for column, template, width, wraps in zip(self.columns, self.templates, self.widths, self.wraps):
+        for column, template, width, wraps, day in zip(self.columns, self.templates, self.widths, self.wraps, self.days):
             value = row.get(column.key)
             if value is None or value == "":
                 cells.append(None)
@@ -213,6 +215,10 @@ class DetailSheet:
                     template = self._template(column, quote=True)
                 if wraps:
                     lines = max(lines, line_count(value, width))
+            elif column.kind == "datetime" and isinstance(value, datetime) and value.hour == value.minute == 0:
+                # A day without a time (an old ledger's date cell, a date typed alone): the day, never 00:00.
+                template = day
+            
             # A row is written as it is appended, so each column's template can carry the next row's value.
             template.value = value
             if template.data_type == "f":

@@ -78,7 +78,8 @@ def test_dry_run_counts_what_would_be_recorded_and_changes_nothing(cli, db_path)
     assert result.stdout.splitlines() == [
         "dry run: would record 6 complaint(s) from legacy-ledger.xlsx: received 1, assigned 1, closed 3, rejected 1;"
         " nothing was changed",
-        "not in the old ledger, marked 未记载: 受理人 6，反馈方式 3，调查记录 3，不予受理告知方式 1，转办工单号 1",
+        "not in the old ledger, marked 未记载: 受理人 6，回访 1，反馈方式 3，调查记录 3，监管转办回复 1，不予受理告知方式 1，"
+        "转办工单号 1",
         "skipped 1 blank row(s) and 1 totals row(s)"]
     assert dump(db_path) == before
 
@@ -90,8 +91,9 @@ def test_skip_bad_records_the_good_rows_and_the_fixed_ones_come_in_later(cli, db
     assert result.stderr.splitlines() == BAD_LINES
     ws = openpyxl.load_workbook(bad).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][-2:] == ("错误原因", "原行号") and [r[0] for r in rows[1:]] == ["2025-005", "2025-007"]
-    assert [r[-1] for r in rows[1:]] == [8, 11]
+    assert rows[0][-4:] == ("错误原因", "原行号", "原工作表", "原文件（SHA-256）")
+    assert [r[0] for r in rows[1:]] == ["2025-005", "2025-007"]
+    assert [r[-3:-1] for r in rows[1:]] == [(8, "2025年投诉台账"), (11, "2025年投诉台账")]
     # Fixed as the specialist would: the right check digit, the real completion date.
     ws["D2"] = "11010519491231002X"
     ws["O3"] = "2025/10/20"
@@ -147,8 +149,9 @@ def test_a_row_changed_since_it_was_imported_is_reported_not_doubled(cli, db_pat
     book.save(changed)
     before = recorded(db_path)
     result = cli("import", changed, "--skip-bad", tmp_path / "bad2.xlsx")
-    assert ("row 4, 2025-001 was imported before as TS-2025-0001, from a different version of this row; it is not "
-            "imported twice") in result.stderr
+    # Never overwritten, never doubled: said, to be corrected by hand if the file is right (issue 29).
+    assert ("row 4, TS-2025-0001 kept as the ledger has it: 处理结果: the ledger has 已按约定费率调整并退还差额, the file "
+            "已调整费率; correct it by hand (complaintctl amend) if the file is right") in result.stderr
     assert "imported 0" not in result.stdout and recorded(db_path) == before  # the other rows: unchanged, skipped
 
 

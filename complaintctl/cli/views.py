@@ -128,11 +128,12 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) 
                        ("dept", _("department")), ("keep_until", _("keep until")),
                        ("original_no", _("original number (原编号)"))):
         if view.get(key):
-            rows.append((label, str(view[key])))
+            rows.append((label, _who(view[key])))
     if view.get("imported"):
         source = view["imported"]
-        rows.append((_("imported from"), _("row {row} of the file with SHA-256 {sha256}").format(
-            row=source["row"], sha256=source["file_sha256"])))
+        where = _("row {row} of the file with SHA-256 {sha256}").format(row=source["row"], sha256=source["file_sha256"])
+        rows.append((_("imported from"), (_("sheet {sheet}, ").format(sheet=source["sheet"]) if source.get("sheet")
+                                          else "") + where))
     if view.get("unrecorded"):
         from complaintctl.legacy import UNRECORDED_LABELS
 
@@ -160,8 +161,12 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) 
         if e.kind == "registered" and payload.get("received_at") != e.at:  # typed in after the receipt
             detail = _("received {time}").format(time=_value_text("received_at", payload["received_at"]))
         label = _(EVENT_LABEL[e.kind]) if e.kind in EVENT_LABEL else e.kind
-        actor = e.actor if e.login is None else _("{actor} (login {login})").format(actor=e.actor, login=e.login)
-        head = "  " + _("{time}  {event} by {actor}").format(time=_time(e.at), event=label, actor=actor)
+        actor = _who(e.actor) if e.login is None else _("{actor} (login {login})").format(actor=e.actor, login=e.login)
+        if isinstance(payload.get("imported"), dict) and payload["imported"].get("by") not in (None, e.actor):
+            actor += " " + _("(imported by {importer})").format(importer=payload["imported"]["by"])
+        if payload.get("time_unrecorded"):
+            actor += " " + _("[the old ledger does not say when]")
+        head = "  " + _("{time}  {event} by {actor}").format(time=_time(e.at).ljust(16), event=label, actor=actor)
         if is_late(e.at, e.recorded_at):  # DOMAIN: a late entry shows when it was typed in, and why
             reason = payload.get("late_reason")
             if reason == payload.get("reason"):  # an amendment's reason says why, once
@@ -187,7 +192,16 @@ def _day_runs(days: list[str]) -> str:
 
 
 def _time(stored: str) -> str:
-    return stored[:16].replace("T", " ")
+    """To the minute; a day given without a time (typed as a date, or an old ledger's date cell) as the day."""
+    shown = stored[:16].replace("T", " ")
+    return shown[:10] if shown.endswith(" 00:00") else shown
+
+
+def _who(actor: str | None) -> str:
+    """A person as the ledger names them; an old ledger's step that named nobody, as 未记载 in the user's words."""
+    from complaintctl.legacy import UNRECORDED_ACTOR
+
+    return _("not recorded") if actor == UNRECORDED_ACTOR else str(actor or "")
 
 
 def _field_text(name: str, value) -> str:
@@ -231,7 +245,7 @@ def _sections(view: dict) -> None:
         _pairs(rows)
     for item in view.get("escalations") or []:
         say(_("reported {time} to {body} by {actor}").format(time=_time(item["at"]), body=item["to"],
-                                                          actor=item["by"]) +
+                                                          actor=_who(item["by"])) +
             (f": {item['note']}" if item.get("note") else ""))
     if view.get("extensions"):
         say(_("extensions:"))
@@ -279,7 +293,7 @@ def _sections(view: dict) -> None:
         for item in view["callbacks"]:
             say("  " + _("{time}  {outcome} by {method}, {actor}").format(
                 time=_time(item["at"]), outcome=codes.CALLBACK_OUTCOMES.shown(item["outcome"]),
-                method=_callback_method(item), actor=item["by"]) +
+                method=_callback_method(item), actor=_who(item["by"])) +
                 (_("; advised {ways}").format(ways=", ".join(codes.ADVICE.shown(a) for a in item["advised"]))
                  if item.get("advised") else "") + (f": {item['note']}" if item.get("note") else ""))
     if view.get("unreasonable"):
@@ -310,18 +324,30 @@ def _value_text(name: str, value) -> str:
     return str(value).replace("\r", "").replace("\n", " / ")
 
 
+def _unrecorded_change(old: list, new: list) -> str:
+    """An import that told what the old ledger did not (or the reverse): the 未记载 items, before and after."""
+    from complaintctl.legacy import UNRECORDED_LABELS
+
+    def items(names: list) -> str:
+        return "、".join(UNRECORDED_LABELS.get(n, n) for n in names) or "-"
+
+    return _("not in the old ledger (未记载):") + f" {items(old)} → {items(new)}"
+
+
 def _event_detail(kind: str, payload: dict) -> str:
     if kind == "amended":
         # One changed field a line, under the event: an old → new pair is never split by the terminal's wrap.
         reason = _("reason: {reason}").format(reason=payload["reason"]) if payload.get("reason") else ""
         changes = [_("{field}:").format(field=FIELD_BY_NAME[name].shown) +
                    f" {_value_text(name, old)} → {_value_text(name, new)}"
-                   if name in FIELD_BY_NAME else f"{name}: {old} → {new}"
+                   if name in FIELD_BY_NAME else _unrecorded_change(old, new) if name == "unrecorded"
+                   else f"{name}: {old} → {new}"
                    for name, (old, new) in payload["changes"].items()]
         return reason + "".join(f"\n      {change}" for change in changes)
     if kind == "rejected":
         return codes.REJECT_REASONS.shown(payload["reason"]) + (
-            " " + payload["original"] if payload.get("original") else "")
+            " " + payload["original"] if payload.get("original") else "") + (
+            f": {payload['note']}" if payload.get("note") else "")
     if kind == "assigned":
         return payload["handler"] + (f" / {payload['dept']}" if payload.get("dept") else "")
     if kind == "escalated":
