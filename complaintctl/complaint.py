@@ -368,6 +368,17 @@ def format_id(year: int, seq: int) -> str:
     return f"TS-{year}-{seq:04d}"
 
 
+# What an old ledger may simply not have: marked 未记载, never invented, never a reason to refuse.
+UNRECORDED_LABELS = {"method": "投诉方式", "channel": "投诉渠道", "phone": "联系方式", "category": "业务类别",
+                     "acceptor": "受理人", "handler": "处理人", "investigation": "调查记录",
+                     "feedback_via": "反馈方式", "reject_notified_via": "不予受理告知方式",
+                     "transfer_no": "转办工单号", "accepted_at": "受理时间", "callback": "回访",
+                     "regulator_reply": "监管转办回复", "escalation": "重大投诉上报"}
+# Gaps about when a step happened: its event keeps the date it was given, so a later source never fills them.
+TIME_GAPS = frozenset({"accepted_at"})
+UNRECORDED_ACTOR = "未记载"  # who did an imported step, when the old ledger does not name anyone
+
+
 # -- the fold ----------------------------------------------------------------------------------
 
 STATUS_AFTER = {

@@ -7,7 +7,9 @@ accepted or rejected, assigned, resolved, called back, closed. What the old ledg
 invented, and never a reason to refuse the row. Every event carries the source file's SHA-256 and
 row number; the row's own number is kept as 原编号.
 
-All or nothing: one bad row and nothing is recorded, unless the caller asks to record the good
+Every problem of a row is kept, not only its first, so a file is fixed in one pass. Which complaint a
+row is, and what it adds to one already in the ledger, is `complaintctl.matching`'s part; recording is
+all or nothing there: one bad row and nothing is recorded, unless the caller asks to record the good
 ones and set the bad ones aside.
 """
 
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Iterable
 
 from complaintctl import clock, codes
-from complaintctl.complaint import FIELD_BY_NAME, parse_fields
+from complaintctl.complaint import FIELD_BY_NAME, TIME_GAPS, UNRECORDED_ACTOR, UNRECORDED_LABELS, parse_fields
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _, chinese
 from complaintctl.ledger import sha256_file
@@ -71,15 +73,6 @@ HEADERS = {
 FIELDS = sorted({v for v in HEADERS.values() if v})
 REQUIRED = ("received_at", "name", "request")  # without these a row is not a complaint
 FIELD_LABELS = {"received_at": "投诉时间", "name": "投诉人", "request": "投诉内容"}
-# What an old ledger may simply not have: marked 未记载, never invented, never a reason to refuse.
-UNRECORDED_LABELS = {"method": "投诉方式", "channel": "投诉渠道", "phone": "联系方式", "category": "业务类别",
-                     "acceptor": "受理人", "handler": "处理人", "investigation": "调查记录",
-                     "feedback_via": "反馈方式", "reject_notified_via": "不予受理告知方式",
-                     "transfer_no": "转办工单号", "accepted_at": "受理时间", "callback": "回访",
-                     "regulator_reply": "监管转办回复", "escalation": "重大投诉上报"}
-# Gaps about when a step happened: its event keeps the date it was given, so a later source never fills them.
-TIME_GAPS = frozenset({"accepted_at"})
-UNRECORDED_ACTOR = "未记载"  # who did an imported step, when the old ledger does not name anyone
 TOTALS = re.compile(r"^(合计|总计|小计|共计)")
 YES_WORDS = {"是", "受理", "已受理", "同意受理", "y", "yes", "1", "true", "√", "✓", "✔", "☑"}
 NO_WORDS = {"否", "不予受理", "不受理", "n", "no", "0", "false", "×", "✗", "✘", "☒"}

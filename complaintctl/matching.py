@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from complaintctl import clock
-from complaintctl.complaint import FIELD_BY_NAME, apply, format_id, transfer_problem
+from complaintctl.complaint import FIELD_BY_NAME, TIME_GAPS, apply, format_id, transfer_problem
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 from complaintctl.ledger import Ledger
-from complaintctl.legacy import TIME_GAPS, Planned
+from complaintctl.legacy import Planned
 from complaintctl.lifecycle import _in_order, _known_branch, _warm
 from complaintctl.progress import Listener, counted
 

@@ -9,7 +9,8 @@ from complaintctl import clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
 from complaintctl.cli.common import Branches, ComplaintId, Json, chosen_branches, ledger, shown_number, who, whole_number
-from complaintctl.complaint import FIELD_BY_NAME, FIELDS, MASKS, complainant_shown, masked
+from complaintctl.complaint import (FIELD_BY_NAME, FIELDS, MASKS, UNRECORDED_ACTOR, UNRECORDED_LABELS,
+                                    complainant_shown, masked)
 from complaintctl.deadlines import uncovered_years
 from complaintctl.identity import same_person
 from complaintctl.late import is_late
@@ -135,8 +136,6 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) 
         rows.append((_("imported from"), (_("sheet {sheet}, ").format(sheet=source["sheet"]) if source.get("sheet")
                                           else "") + where))
     if view.get("unrecorded"):
-        from complaintctl.legacy import UNRECORDED_LABELS
-
         rows.append((_("not in the old ledger (未记载)"),
                      "、".join(UNRECORDED_LABELS.get(name, name) for name in view["unrecorded"])))
     _pairs(rows)
@@ -199,8 +198,6 @@ def _time(stored: str) -> str:
 
 def _who(actor: str | None) -> str:
     """A person as the ledger names them; an old ledger's step that named nobody, as 未记载 in the user's words."""
-    from complaintctl.legacy import UNRECORDED_ACTOR
-
     return _("not recorded") if actor == UNRECORDED_ACTOR else str(actor or "")
 
 
@@ -326,8 +323,6 @@ def _value_text(name: str, value) -> str:
 
 def _unrecorded_change(old: list, new: list) -> str:
     """An import that told what the old ledger did not (or the reverse): the 未记载 items, before and after."""
-    from complaintctl.legacy import UNRECORDED_LABELS
-
     def items(names: list) -> str:
         return "、".join(UNRECORDED_LABELS.get(n, n) for n in names) or "-"
 
