@@ -193,6 +193,13 @@ TERMINATE_REASONS = CodeList("--reason", "CSA 9.1.1(d)", {
     "other": ("其他终止情形", "other"),
 })
 
+APPROVALS = CodeList("WHAT", "Firm 25", {
+    "opinion": ("处理意见", "handling opinion"),
+    "compensation": ("赔偿补偿", "compensation"),
+    "extension": ("延期", "extension"),
+}, aliases={"处理意见审批": "opinion", "答复意见": "opinion", "赔偿": "compensation", "补偿": "compensation",
+            "延期审批": "extension"})
+
 DEADLINE_NAMES = {  # in the user's language
     "acceptance": N_("acceptance decision"),
     "completion": N_("completion"),

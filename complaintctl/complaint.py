@@ -459,6 +459,10 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["reclassifications"] = [*new["reclassifications"], {"at": at, "by": actor, **payload}]
     elif kind == "attached":
         new["attachments"] = [*new["attachments"], {"at": at, "by": actor, **payload}]
+    elif kind == "approved":
+        new["approvals"] = [*new.get("approvals", []), {"at": at, "by": actor, **payload}]
+    elif kind == "letter_sent":
+        new["letters"] = [*new.get("letters", []), {"at": at, "by": actor, **payload}]
     elif kind == "closed":
         new["closed_at"], new["closed_by"] = at, actor
         new["keep_until"] = payload.get("keep_until")  # CSA 9.4: closed + 10 years

@@ -28,6 +28,7 @@ STEPS = {
     "callback": lifecycle.callback, "mark_unreasonable": lifecycle.mark_unreasonable,
     "reclassify": lifecycle.reclassify, "close": lifecycle.close, "investigate": lifecycle.investigate,
     "terminate": lifecycle.terminate, "rectified": lifecycle.rectified, "amend": None,
+    "approve": lifecycle.approve,
 }
 
 

@@ -114,7 +114,7 @@ def _made_possible_by(record: dict, kind: str) -> tuple[str, str, bool] | None:
         assigned = [a["at"] for a in record.get("assignments", [])] or [record.get("assigned_at")]
         if assigned[0]:
             return min(assigned, key=clock.from_iso), N_("was assigned"), False
-    if kind in ("extended", "marked_unreasonable") and record.get("accepted_at"):
+    if kind in ("extended", "marked_unreasonable", "approved") and record.get("accepted_at"):
         return record["accepted_at"], N_("was accepted"), False
     if kind == "regulator_replied":
         for key, step in (("resolved_at", N_("was resolved")), ("rejected_at", N_("was refused")),
@@ -135,7 +135,8 @@ EVENT_NAMES = {"amended": N_("the amendment"), "accepted": N_("the acceptance"),
                "marked_unreasonable": N_("the unreasonable label"), "reclassified": N_("the reclassification"),
                "attached": N_("the attachment"), "closed": N_("closing"),
                "investigated": N_("the investigation record"), "terminated": N_("the termination"),
-               "rectified": N_("the rectification")}
+               "rectified": N_("the rectification"), "approved": N_("the approval"),
+               "letter_sent": N_("the letter")}
 
 
 def _event_name(kind: str) -> str:
@@ -414,9 +415,7 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
         raise ComplaintError(_("a repeat complaint is refused by pointing to the complaint it repeats: give --original ID"), "CSA 9.1.1(c)")
     if original and reason_code != "duplicate":
         raise ComplaintError(_("--original goes with --reason duplicate"), "CSA 9.1.1(c)")
-    if not notified_via:
-        raise ComplaintError(_("a refusal (不予受理) must be told to the complainant with the reason: give --notified-via, one of {choices}").format(choices=codes.NOTIFY_VIA.choices()), "Firm 17, CSA 9.1.1")
-    via = codes.NOTIFY_VIA.parse(notified_via)
+    via = codes.NOTIFY_VIA.parse(notified_via) if notified_via else None
     if reason_code == "other" and not (note and note.strip()):
         raise ComplaintError(_("reason 'other' (f) needs --note saying what the reason is"), "CSA 9.1.1(f)")
 
@@ -425,6 +424,10 @@ def reject(ledger: Ledger, complaint_id: str, *, reason: str, notified_via: str 
         _avoid(record, by, _("the person refusing it (--by)"))
         payload = {"reason": reason_code, "notified_via": via, "note": note}
         notices: list[str] = _late_decision(ledger, record, at)
+        if via is None:  # told later, by the refusal notice itself; closing waits for it
+            notices.append(_("Firm 17: the complainant is still to be told of the refusal and its reason: send the "
+                             "notice with `complaintctl letter refusal {id} --sent-via letter` (or sms, email, "
+                             "onsite)").format(id=record["id"]))
         if original:
             repeated = parse_id(original)[0]
             if repeated == record["id"]:
@@ -476,13 +479,20 @@ def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approve
            at: datetime, by: str, notified_via: str | None = None) -> Outcome:
     if not reason.strip():
         raise ComplaintError(_("an extension needs a reason (--reason)"), "CSA 9.2.2(d)")
-    if not (approved_by and approved_by.strip()):
-        raise ComplaintError(_("an extension is approved by the complaint-management department: give --approved-by"),
-                             "CSA 9.2.2(d)")
+    if approved_by is not None and not approved_by.strip():
+        raise ComplaintError(_("--approved-by may not be empty"), "CSA 9.2.2(d)")
     via = codes.NOTIFY_VIA.parse(notified_via) if notified_via else None
 
     def build(_session, record):
+        nonlocal approved_by
         _require_status(record, ("accepted", "assigned"), _("extend"), "CSA 9.2.2(d)")
+        if approved_by is None:  # the approver's own record of it (`approve ID extension`), not yet used
+            approval = pending_approval(record, "extension")
+            if approval is None:
+                raise ComplaintError(_("an extension is approved by the complaint-management department: give "
+                                       "--approved-by, or let the approver record it first with `complaintctl approve "
+                                       "{id} extension --by NAME`").format(id=record["id"]), "CSA 9.2.2(d)")
+            approved_by = approval["by"]
         _avoid(record, by, _("the person asking for it (--by)"))
         _avoid(record, approved_by, _("the approver (--approved-by)"))
         if same_person(approved_by, record.get("handler")):
@@ -513,8 +523,72 @@ def extend(ledger: Ledger, complaint_id: str, *, days: int, reason: str, approve
 
 
 def _told_progress(record: dict, by_day: date) -> bool:
-    """CSA 9.2.1(d): interim feedback (a progress note) dated on or before `by_day`."""
-    return any(n["kind"] == "progress" and clock.day_of(n["at"]) <= by_day for n in record.get("notes", []))
+    """CSA 9.2.1(d): interim feedback (a progress note, or a progress letter sent) dated on or before `by_day`."""
+    return any(n["kind"] == "progress" and clock.day_of(n["at"]) <= by_day for n in record.get("notes", [])) or any(
+        letter["kind"] in ("progress", "extension") and clock.day_of(letter["at"]) <= by_day
+        for letter in record.get("letters", []))
+
+
+def refusal_told(record: dict) -> bool:
+    """Firm 17: the refusal reached the complainant, as the refusal says (--notified-via) or by its notice sent."""
+    return bool((record.get("rejection") or {}).get("notified_via")) or any(
+        letter["kind"] == "refusal" for letter in record.get("letters", []))
+
+
+def pending_approval(record: dict, what: str) -> dict | None:
+    """The latest approval of `what` recorded since the last step it approved (an extension uses its approval up)."""
+    since = max((e["at"] for e in record.get("extensions", [])), key=clock.from_iso, default=None) \
+        if what == "extension" else None
+    found = [a for a in record.get("approvals", []) if a["what"] == what
+             and (since is None or clock.from_iso(a["at"]) >= clock.from_iso(since))]
+    return found[-1] if found else None
+
+
+def approvals_missing(record: dict, policy, paid: str | None) -> list[tuple[str, str]]:
+    """(message, rule) for each approval the policy asks before this result is recorded (maker-checker)."""
+    from decimal import Decimal
+
+    missing = []
+    if paid is not None and Decimal(paid) > policy.approval_compensation_above:
+        approval = pending_approval(record, "compensation")
+        if approval is None:
+            missing.append((_("a compensation of {amount} yuan is approved before the result is recorded; the approver "
+                              "records it with `complaintctl approve {id} compensation --by NAME --amount {amount}`").format(
+                amount=paid, id=record["id"]), "Firm 25"))
+        elif approval.get("amount") is not None and Decimal(approval["amount"]) < Decimal(paid):
+            missing.append((_("{by} approved a compensation of {approved} yuan, not {amount}").format(
+                by=approval["by"], approved=approval["amount"], amount=paid), "Firm 25"))
+    if (policy.approval_opinions == "all" or record.get("major") or record.get("group")) \
+            and pending_approval(record, "opinion") is None:
+        why = _("every handling opinion") if policy.approval_opinions == "all" else _("the opinion on a major complaint")
+        missing.append((_("{why} is approved before the result is recorded; the approver records it with "
+                          "`complaintctl approve {id} opinion --by NAME`").format(why=why, id=record["id"]),
+                        "Firm 18(2)" if policy.approval_opinions == "all" else "CSA 8.1.1(a), Firm 25"))
+    return missing
+
+
+def approve(ledger: Ledger, complaint_id: str, *, what: str, note: str | None, amount: str | None, at: datetime,
+            by: str) -> Outcome:
+    """Maker-checker: the approver records their approval of the opinion, a compensation or an extension."""
+    what_code = codes.APPROVALS.parse(what)
+    paid = parse_amount(amount, "--amount") if amount is not None else None
+    if paid is not None and what_code != "compensation":
+        raise ComplaintError(_("--amount goes with an approval of compensation"), "Firm 25")
+    if note is not None and not note.strip():
+        raise ComplaintError(_("--note may not be empty"))
+
+    def build(_session, record):
+        _require_status(record, ("accepted", "assigned"), _("approve the {what} of").format(
+            what=codes.APPROVALS.shown(what_code)), "Firm 25")
+        _avoid(record, by, _("the approver (--by)"))
+        if same_person(by, record.get("handler")):
+            raise ComplaintError(_("the approver {person} is the handler of {id}; the one who handles a complaint never "
+                                   "approves its {what}").format(person=by.strip(), id=record["id"],
+                                                                 what=codes.APPROVALS.shown(what_code)),
+                                 "CSA 7.7, Firm 25")
+        return {"what": what_code, "note": note, **({"amount": paid} if paid is not None else {})}, []
+
+    return _change(ledger, complaint_id, "approved", at, by, build)
 
 
 def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetime, by: str) -> Outcome:
@@ -647,6 +721,8 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
         if escalation_since(record) and not record.get("escalations"):
             raise ComplaintError(_("{id} is a major complaint that was never reported: record the report with `complaintctl escalate {id} --to ...` before resolving it").format(id=record['id']),
                                  "CSA 9.1.2(c), 9.2.2(a)(2)")
+        for message, rule in approvals_missing(record, policy_of(ledger, record), paid):
+            raise ComplaintError(message, rule)
         payload = {"result": result, **investigation, "compensation": paid, "feedback_via": via,
                    "respondent_feedback_via": respondent_via}
         notices = []
@@ -813,6 +889,10 @@ def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcom
                 raise ComplaintError(_("call back the complainant of {id} before closing it (`complaintctl callback`)").format(id=record['id']), "Firm 18(5)")
             if not reached_callbacks(record):
                 _tried_enough(ledger, record)
+        if record["status"] == "rejected" and not refusal_told(record):
+            raise ComplaintError(_("{id} was refused but the complainant was never told: send the notice with "
+                                   "`complaintctl letter refusal {id} --sent-via letter` before closing it").format(
+                id=record["id"]), "Firm 17, CSA 9.1.1")
         if record.get("channel") == "regulator" and not record.get("regulator_replied_at"):
             # Refused or terminated too: the regulator hears how its transfer ended (CSA 9.2.2(e)).
             raise ComplaintError(_("enter the result of {id} into the regulator's transfer system first (`complaintctl regulator-reply`)").format(id=record['id']), "CSA 9.2.2(e)")

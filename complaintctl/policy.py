@@ -14,6 +14,7 @@ from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 
 DAY_KINDS = ("trading", "working")
+APPROVAL_OPINIONS = ("major", "all")  # whose handling opinion is approved before the result
 
 
 def unit_words(unit: str) -> str:
@@ -37,6 +38,10 @@ class Policy:
     remind_acceptance: int = 1  # CSA 8.2.3: warn from 1 trading day before the acceptance deadline
     remind_completion: int = 3  # CSA 8.2.3: and from 3 trading days before completion
     basis: str | None = None  # the local regulator's requirement that allows numbers laxer than CSA's
+    # Maker-checker (Firm 25 相关部门与人员不得自行做出处理决定; Firm 18(2); CSA 8.1.1(a)): compensation above this
+    # many yuan is approved before the result (0: any), and so is the opinion on "major" complaints, or "all".
+    approval_compensation_above: int = 0
+    approval_opinions: str = "major"
 
     def laxer_than_csa(self) -> list[str]:
         """The numbers that give more time than the standard, as 'completion 60 > 20'.
@@ -64,6 +69,14 @@ class Policy:
             if name.endswith("_unit"):
                 if value not in DAY_KINDS:
                     raise ComplaintError(_("--{replace}: choose trading or working, not {value!r}").format(replace=name.replace('_', '-'), value=value))
+            elif name == "approval_opinions":
+                if value not in APPROVAL_OPINIONS:
+                    raise ComplaintError(_("--approval-opinions: choose major or all, not {value!r}").format(value=value),
+                                         "Firm 18(2)")
+            elif name == "approval_compensation_above":
+                if not isinstance(value, int) or value < 0:
+                    raise ComplaintError(_("--approval-compensation-above must be a whole number of yuan, 0 or more"),
+                                         "Firm 25")
             elif name not in ("effective_from", "basis") and (not isinstance(value, int) or value < 1 or value > 60):
                 raise ComplaintError(_("--{replace} must be a whole number from 1 to 60").format(replace=name.replace('_', '-')))
         # Range checks only: the policy is the firm's call (the futures firm's rules count

@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from complaintctl import clock
@@ -75,18 +76,47 @@ def policies(ledger: Ledger) -> list[Policy]:
     return ledger.policies() or [CSA_DEFAULT]
 
 
+TEMPLATE_KEY = "letter-template."  # letter-template.KIND: a firm's own .docx for that kind of letter
+
+
 def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str) -> None:
-    if key not in CONFIG_KEYS:
-        raise ComplaintError(_("unknown setting {key!r}; choose one of {CONFIG_KEYS}").format(key=key, CONFIG_KEYS=', '.join(CONFIG_KEYS)))
+    if key not in CONFIG_KEYS and not key.startswith(TEMPLATE_KEY):
+        raise ComplaintError(_("unknown setting {key!r}; choose one of {CONFIG_KEYS}").format(
+            key=key, CONFIG_KEYS=', '.join([*CONFIG_KEYS, TEMPLATE_KEY + "KIND"])))
     if not value.strip():
         raise ComplaintError(_("{key} may not be empty").format(key=key))
+    event = {"key": key, "value": value}
+    if key.startswith(TEMPLATE_KEY):  # checked now, and again at each letter: the file may change
+        from complaintctl.ledger import sha256_file
+        from complaintctl.letters import KINDS
+
+        if key[len(TEMPLATE_KEY):] not in KINDS:
+            raise ComplaintError(_("unknown letter {kind!r}; choose one of {kinds}").format(
+                kind=key[len(TEMPLATE_KEY):], kinds=", ".join(KINDS)))
+        path = Path(value).expanduser().resolve()
+        value = event["value"] = str(path)
+        read_template(path, key)
+        event["sha256"] = sha256_file(path)
     from complaintctl.models import Setting
 
     with ledger.transaction() as session:
-        ledger.append(session, None, "config_set", clock.iso(at), by, {"key": key, "value": value}, branch="")
+        ledger.append(session, None, "config_set", clock.iso(at), by, event, branch="")
         row = session.get(Setting, key) or Setting(key=key, value=value)
         row.value = value
         session.add(row)
+
+
+def read_template(path: Path, key: str) -> bytes:
+    """A firm's letter template, read and checked (a .docx, only known placeholders)."""
+    from complaintctl.letters import check_template
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ComplaintError(_("{key}: cannot read {path} ({error})").format(key=key, path=path,
+                                                                             error=exc.strerror or exc)) from None
+    check_template(data, f"{key} {path.name}")
+    return data
 
 
 def config(ledger: Ledger) -> dict[str, str]:

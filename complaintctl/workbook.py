@@ -462,7 +462,8 @@ EVENT_KINDS = {"registered": "登记", "amended": "补正", "accepted": "受理"
                "escalated": "重大投诉上报", "extended": "延期", "noted": "备注", "resolved": "办结",
                "regulator_replied": "监管转办回复", "called_back": "回访", "marked_unreasonable": "认定无理投诉",
                "reclassified": "重新分类", "attached": "附件", "closed": "归档", "recomplained": "再投诉",
-               "investigated": "调查记录", "terminated": "终止处理", "rectified": "整改完成"}
+               "investigated": "调查记录", "terminated": "终止处理", "rectified": "整改完成",
+               "approved": "审批", "letter_sent": "文书送达"}
 
 
 def write_corrections(ws, report: Report) -> None:

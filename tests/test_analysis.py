@@ -103,6 +103,7 @@ def quarter_ledger(cli) -> None:
     take(cli, "TS-2026-0007", "2026-08-18", "财富部")
     cli("mark-unreasonable", "TS-2026-0007", "--evidence", "调查报告", "--approved-by", "合规负责人",
         "--at", "2026-08-20")
+    cli("approve", "TS-2026-0007", "compensation", "--by", "合规负责人", "--at", "2026-08-27")  # Firm 25
     cli("resolve", "TS-2026-0007", "--result", "已补偿", *RESOLVE, "--compensation", "500", "--at", "2026-08-28")
     cli("callback", "TS-2026-0007", "--outcome", "dissatisfied", "--advised", "mediation", "--recomplain",
         "--at", "2026-08-31")

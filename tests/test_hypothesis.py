@@ -70,6 +70,7 @@ COMMANDS = [
     lambda s, f: ["note", ASSIGNED, s],
     lambda s, f: ["note", ASSIGNED, "n", "--kind", s],
     lambda s, f: ["resolve", ASSIGNED, "--result", s, "--compensation", s],
+    lambda s, f: ["approve", ASSIGNED, s, "--by", s, "--amount", s, "--note", s],
     lambda s, f: ["resolve", ASSIGNED, "--result", "r", *RESOLVE, "--feedback-via", s],
     lambda s, f: ["regulator-reply", s],
     lambda s, f: ["callback", RESOLVED, "--outcome", s],

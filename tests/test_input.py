@@ -105,6 +105,7 @@ def test_show_prints_everything_the_record_holds(cli, tmp_path):
     evidence = tmp_path / "录音.mp3"
     evidence.write_bytes(b"recording")
     cli("attach", number, str(evidence), "--kind", "recording", "--at", "2026-11-04")
+    cli("approve", number, "compensation", "--by", "合规负责人", "--at", "2026-11-05 09:00")  # Firm 25
     cli("resolve", number, "--result", "已说明", "--facts-found", "f", "--cause", "c", "--feedback-via", "phone",
         "--respondent-feedback-via", "onsite", "--compensation", "120", "--at", "2026-11-05")
     cli("regulator-reply", number, "--note", "已录入12386系统", "--at", "2026-11-05 17:00")

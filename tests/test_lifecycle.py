@@ -135,11 +135,14 @@ def test_reject_with_reason_and_notification(cli):
     assert [d["kind"] for d in record["deadlines"]] == ["acceptance"]
 
 
-def test_reject_without_notification_is_refused(cli, db_path):
+def test_reject_without_notification_owes_the_notice(cli, db_path):
     number = register(cli, "2026-11-20")
-    refused(cli, db_path, "reject", number, "--reason", "not-customer", rule="Firm 17")
     refused(cli, db_path, "reject", number, "--reason", "because", "--notified-via", "sms", rule="CSA 9.1.1",
             says="not-customer")
+    # Issue 30: the refusal notice itself may tell it, later; until then it is owed, and closing waits for it.
+    told = cli("reject", number, "--reason", "not-customer")
+    assert "Firm 17: the complainant is still to be told of the refusal and its reason" in told.stderr
+    refused(cli, db_path, "close", number, rule="Firm 17", says="was refused but the complainant was never told")
 
 
 # -- assignment and avoidance (CSA 9.2.2(a), 7.7) ------------------------------------------------------

@@ -62,6 +62,7 @@ def october_ledger(cli) -> None:
     cli("resolve", f, "--result", "已解释", *RESOLVE, "--at", "2026-10-20")
     cli("callback", f, "--outcome", "unreachable", "--at", "2026-10-21")
     cli("callback", f, "--outcome", "satisfied", "--at", "2026-10-22")
+    cli("approve", b, "compensation", "--by", "合规负责人", "--amount", "1200.50", "--at", "2026-10-28")  # Firm 25
     cli("resolve", b, "--result", "已补偿", *RESOLVE, "--compensation", "1200.50", "--at", "2026-10-29")
     cli("callback", b, "--outcome", "dissatisfied", "--advised", "mediation", "--recomplain", "--note", "要求更高补偿", "--at", "2026-10-30")
 

@@ -126,6 +126,7 @@ def test_a_major_complaint_is_not_resolved_before_it_is_reported(cli, db_path):
     refused(cli, db_path, "resolve", number, "--result", "已答复", *RESOLVE, "--at", "2026-11-10",
             rule="CSA 9.1.2(c)", says="escalate")
     cli("escalate", number, "--to", "合规部", "--at", "2026-11-02 17:00")
+    cli("approve", number, "opinion", "--by", "刘经理", "--at", "2026-11-09")  # a major one's opinion (Firm 25)
     cli("resolve", number, "--result", "已答复", *RESOLVE, "--at", "2026-11-10")
     assert show(cli, number)["status"] == "resolved"
 

@@ -215,6 +215,9 @@ POLICY_OPTIONS = {
                             "complainant was never reached may be closed (Firm 18(5): 2)."),
     "remind_acceptance": N_("warn from N days before the acceptance deadline (CSA 8.2.3: 1)."),
     "remind_completion": N_("warn from N days before the completion deadline (CSA 8.2.3: 3)."),
+    "approval_compensation_above": N_("Compensation above N yuan is approved before the result (Firm 25: 0, any)."),
+    "approval_opinions": N_("Whose handling opinion is approved before the result: major (major and group "
+                            "complaints, CSA 8.1.1(a)) or all (Firm 18(2))."),
 }
 
 
@@ -277,7 +280,7 @@ def _policy_set_signature():
         inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=Json, default=False),
     ]
     for name, help_text in POLICY_OPTIONS.items():
-        if name.endswith("_unit"):
+        if name.endswith("_unit") or name == "approval_opinions":
             option = typer.Option(None, "--" + name.replace("_", "-"), help=help_text)
             annotation = Optional[str]
         else:

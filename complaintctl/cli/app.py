@@ -249,7 +249,7 @@ def reject(
     reason: Annotated[str, typer.Option("--reason", help=_("CSA 9.1.1 reason: {choices}.").format(choices=codes.REJECT_REASONS.choices()),
                                         show_default=False)],
     notified_via: Annotated[Optional[str], typer.Option(
-        "--notified-via", help=_("How the complainant was told (Firm 17): {choices}.").format(choices=codes.NOTIFY_VIA.choices()))] = None,
+        "--notified-via", help=_("How the complainant was told (Firm 17): {choices}. Without it, the refusal notice is owed: `letter refusal ID --sent-via`, before closing.").format(choices=codes.NOTIFY_VIA.choices()))] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
     original: Annotated[Optional[str], typer.Option(
         "--original", help="With --reason duplicate: the complaint this one repeats (CSA 9.1.1(c)).")] = None,
@@ -292,7 +292,7 @@ def extend(
                                       help="Trading days to add (each <= 20, total <= 20).", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why more time is needed.", show_default=False)],
     approved_by: Annotated[Optional[str], typer.Option(
-        "--approved-by", help="Who approved it (审批人, CSA 9.2.2(d)). Required.")] = None,
+        "--approved-by", help="Who approved it (审批人, CSA 9.2.2(d)). Default: the approver's own `approve ID extension` since the last extension.")] = None,
     notified_via: Annotated[Optional[str], typer.Option(
         "--notified-via", help=_("How the complainant was told of the progress (CSA 9.2.1(d)): {choices}. Not needed after a `note --kind progress` dated by the original deadline.").format(choices=codes.NOTIFY_VIA.choices()))] = None,
     at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
@@ -304,6 +304,25 @@ def extend(
     outcome = lifecycle.extend(ledger(ctx), complaint, days=days, reason=reason, approved_by=approved_by,
                                notified_via=notified_via, at=when(at), by=who(ctx, by))
     _done(ctx, outcome, as_json, _("extended"))
+
+
+@app.command()
+def approve(
+    ctx: typer.Context, complaint: ComplaintId,
+    what: Annotated[str, typer.Argument(metavar="WHAT", help=_("{choices}.").format(choices=codes.APPROVALS.choices()), show_default=False)],
+    note: Annotated[Optional[str], typer.Option("--note", help="The approver's opinion (审批意见).")] = None,
+    amount: Annotated[Optional[str], typer.Option("--amount", metavar="YUAN", help="For compensation: the most it approves.")] = None,
+    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+) -> None:
+    """Record an approval (maker-checker): of the handling opinion, a compensation, or an extension.
+
+    --by is the approver, never the handler nor the respondent (CSA 7.7). By default (`policy set`), any
+    compensation and the opinion on a major or group complaint are approved before `resolve` (Firm 25,
+    CSA 8.1.1(a)); `extend` without --approved-by takes the approval recorded here.
+    """
+    outcome = lifecycle.approve(ledger(ctx), complaint, what=what, note=note, amount=amount, at=when(at),
+                                by=who(ctx, by))
+    _done(ctx, outcome, as_json, _("approved"))
 
 
 @app.command()
@@ -499,11 +518,13 @@ from complaintctl.cli import admin  # noqa: E402  (registers calendar, policy, c
 from complaintctl.cli import reports  # noqa: E402  (registers report)
 from complaintctl.cli import safety  # noqa: E402  (registers verify, backup, restore)
 from complaintctl.cli import imports  # noqa: E402  (registers import)
+from complaintctl.cli import papers  # noqa: E402  (registers letter)
 
 views.register_commands(app)
 admin.register_commands(app)
 reports.register_commands(app)
 imports.register_commands(app)
+papers.register_commands(app)
 app.command()(safety.verify)
 app.command()(safety.backup)
 app.command()(safety.restore)

@@ -27,7 +27,8 @@ EVENT_LABEL = {
     "regulator_replied": N_("regulator reply"), "called_back": N_("callback"),
     "marked_unreasonable": N_("marked unreasonable"), "reclassified": N_("reclassified"),
     "attached": N_("attached"), "closed": N_("closed"), "recomplained": N_("re-complaint opened"),
-    "investigated": N_("investigation"), "terminated": N_("terminated"),
+    "investigated": N_("investigation"), "terminated": N_("terminated"), "approved": N_("approved"),
+    "letter_sent": N_("letter sent"),
 }
 
 # CSA 9.2.2(b)'s five items, in order, by the standard's own headings.
@@ -237,6 +238,8 @@ def _sections(view: dict) -> None:
             rows.append((_("repeats"), rejection["original"]))
         if rejection.get("notified_via"):
             rows.append((_("told by"), codes.NOTIFY_VIA.shown(rejection["notified_via"])))
+        elif not any(letter["kind"] == "refusal" for letter in view.get("letters", [])):
+            rows.append((_("told by"), _("not yet: the refusal notice is owed (Firm 17)")))
         if rejection.get("note"):
             rows.append((_("note"), rejection["note"]))
         _pairs(rows)
@@ -252,6 +255,18 @@ def _sections(view: dict) -> None:
             say("  " + _("{time}  +{days} days to {due}: {reason} (approved by {approver}{told})").format(
                 time=_time(item["at"]), days=item["days"], due=item["new_due"], reason=item["reason"],
                 approver=item.get("approved_by") or "-", told=told))
+    if view.get("approvals"):
+        say(_("approvals:"))
+        for item in view["approvals"]:
+            say("  " + _("{time}  {what} approved by {approver}").format(
+                time=_time(item["at"]), what=codes.APPROVALS.shown(item["what"]), approver=item["by"])
+                + (" " + _("up to {amount} yuan").format(amount=item["amount"]) if item.get("amount") else "")
+                + (f": {item['note']}" if item.get("note") else ""))
+    if view.get("letters"):
+        say(_("letters sent:"))
+        for item in view["letters"]:
+            say("  " + _("{time}  {kind} by {via}, SHA-256 {sha256}").format(
+                time=_time(item["at"]), kind=item["kind"], via=item["via"], sha256=item["sha256"][:16]))
     found = view.get("investigation") or {}
     if found or view.get("status") in ("assigned", "resolved"):
         say(_("investigation (CSA 9.2.2(b)):"))
@@ -357,6 +372,13 @@ def _event_detail(kind: str, payload: dict) -> str:
         return items
     if kind == "rectified":
         return payload.get("note") or ""
+    if kind == "approved":
+        return codes.APPROVALS.shown(payload["what"]) + (
+            " " + _("up to {amount} yuan").format(amount=payload["amount"]) if payload.get("amount") else "") + (
+            f": {payload['note']}" if payload.get("note") else "")
+    if kind == "letter_sent":
+        return _("{kind} by {via}, SHA-256 {sha256}").format(kind=payload["kind"], via=payload["via"],
+                                                               sha256=payload["sha256"][:16])
     if kind == "terminated":
         return codes.TERMINATE_REASONS.shown(payload["reason"])
     if kind == "noted":

@@ -1,0 +1,248 @@
+"""The papers the standard asks for (issue 30): approvals before the result, and the letters, read back
+with python-docx and checked against the ledger."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import docx
+import pytest
+
+from tests.conftest import ID_OK, RESOLVE, dump, register
+from tests.test_lifecycle import refused
+
+BRANCH_NAME = "某某证券深圳福田路证券营业部"
+
+
+@pytest.fixture(autouse=True)
+def named_branch(cli):
+    cli("config", "set", "branch", BRANCH_NAME)
+
+
+def show(cli, number) -> dict:
+    return json.loads(cli("show", number, "--json", "--unmask").stdout)
+
+
+def assigned(cli, *extra) -> str:
+    number = register(cli, "2026-11-02 09:30", *extra)
+    cli("accept", number, "--at", "2026-11-03 10:00")
+    cli("assign", number, "--handler", "赵六", "--dept", "经纪业务部", "--at", "2026-11-03 11:00")
+    return number
+
+
+def text_of(path: Path) -> str:
+    """Every paragraph and table cell of a .docx, in order, as python-docx reads it back."""
+    document = docx.Document(str(path))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
+    parts += [p.text for section in document.sections for p in section.header.paragraphs]
+    return "\n".join(parts)
+
+
+def audits(db: Path) -> list[dict]:
+    conn = sqlite3.connect(db)
+    try:
+        return [json.loads(p) for (p,) in conn.execute("SELECT payload FROM events WHERE kind = 'unmasked' ORDER BY id")]
+    finally:
+        conn.close()
+
+
+# -- approvals (maker-checker) --------------------------------------------------------------------------
+
+
+def test_a_compensation_is_approved_before_the_result_by_someone_else(cli, db_path):
+    number = assigned(cli)
+    pay = ["resolve", number, "--result", "退还多收佣金", *RESOLVE, "--compensation", "800", "--at", "2026-11-10"]
+    refused(cli, db_path, *pay, rule="Firm 25", says="a compensation of 800.00 yuan is approved before the result")
+    refused(cli, db_path, "approve", number, "compensation", "--by", "赵六", "--at", "2026-11-09", rule="CSA 7.7",
+            says="the approver 赵六 is the handler")
+    refused(cli, db_path, "approve", number, "compensation", "--by", "李四", "--at", "2026-11-09", rule="CSA 7.7",
+            says="is the respondent")
+    cli("approve", number, "compensation", "--by", "陈经理", "--amount", "500", "--note", "同意在500元内补偿",
+        "--at", "2026-11-09")
+    refused(cli, db_path, *pay, rule="Firm 25", says="陈经理 approved a compensation of 500.00 yuan, not 800.00")
+    cli("approve", number, "compensation", "--by", "陈经理", "--amount", "800", "--at", "2026-11-09 15:00")
+    cli(*pay)
+    record = show(cli, number)
+    assert [(a["what"], a["by"], a.get("amount")) for a in record["approvals"]] == [
+        ("compensation", "陈经理", "500.00"), ("compensation", "陈经理", "800.00")]
+    assert record["resolution"]["compensation"] == "800.00"
+
+
+def test_the_opinion_on_a_major_complaint_is_approved_first(cli, db_path):
+    number = assigned(cli, "--major-reason", "funds-safety")
+    cli("escalate", number, "--to", "合规部", "--at", "2026-11-02 17:00")
+    resolve = ["resolve", number, "--result", "已说明", *RESOLVE, "--at", "2026-11-10"]
+    refused(cli, db_path, *resolve, rule="CSA 8.1.1(a)", says="the opinion on a major complaint is approved")
+    cli("approve", number, "opinion", "--by", "陈经理", "--at", "2026-11-09")
+    cli(*resolve)
+
+
+def test_a_firm_may_ask_approval_of_every_opinion_and_above_an_amount_only(cli, db_path):
+    cli("policy", "set", "--effective-from", "2026-10-01", "--approval-opinions", "all",
+        "--approval-compensation-above", "1000", "--at", "2026-10-01")
+    number = assigned(cli)
+    resolve = ["resolve", number, "--result", "已退还", *RESOLVE, "--compensation", "300", "--at", "2026-11-10"]
+    refused(cli, db_path, *resolve, rule="Firm 18(2)", says="every handling opinion is approved")
+    cli("approve", number, "处理意见", "--by", "陈经理", "--at", "2026-11-09")
+    cli(*resolve)  # 300 yuan is under the firm's 1000: no approval of the amount
+    refused(cli, db_path, "policy", "set", "--effective-from", "2026-12-01", "--approval-opinions", "some",
+            "--at", "2026-11-20", rule="Firm 18(2)", says="choose major or all")
+
+
+def test_an_extension_takes_the_approvers_own_record(cli, db_path):
+    number = assigned(cli)
+    extend = ["extend", number, "--days", "5", "--reason", "需调取交易所数据", "--notified-via", "phone",
+              "--at", "2026-11-20"]
+    refused(cli, db_path, *extend, rule="CSA 9.2.2(d)", says="approve")
+    refused(cli, db_path, "approve", number, "extension", "--by", "赵六", "--at", "2026-11-19", rule="CSA 7.7")
+    cli("approve", number, "extension", "--by", "陈经理", "--at", "2026-11-19")
+    cli(*extend)
+    assert show(cli, number)["extensions"][0]["approved_by"] == "陈经理"
+    again = ["extend", number, "--days", "5", "--reason", "仍需数据", "--at", "2026-11-25"]
+    refused(cli, db_path, *again, rule="CSA 9.2.2(d)", says="approve")  # an approval is used once
+
+
+# -- letters ------------------------------------------------------------------------------------------------
+
+
+def test_an_opinion_letter_holds_the_ledgers_facts_in_full(cli, db_path, tmp_path):
+    number = assigned(cli)
+    cli("approve", number, "compensation", "--by", "陈经理", "--at", "2026-11-09")
+    cli("resolve", number, "--result", "已按约定费率退还差额", *RESOLVE, "--compensation", "120.50", "--at", "2026-11-10")
+    result = cli("letter", "opinion", number, "--out", tmp_path, "--at", "2026-11-10 15:00")
+    path = tmp_path / f"{number}-投诉处理意见书.docx"
+    assert f"wrote {path} (投诉处理意见书)" in result.stdout
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = text_of(path)
+    for fact in (BRANCH_NAME, "投诉处理意见书", "张三：", number, "2026年11月2日", "退还多收佣金", "核实委托记录与录音",
+                 "已按约定费率退还差额", "人民币 120.50 元", "申请调解", "申请仲裁或向人民法院提起诉讼", "2026年11月10日",
+                 "经办人：赵六", "（盖章）"):
+        assert fact in text, fact
+    audit = audits(db_path)[-1]
+    assert audit["command"] == "letter opinion" and audit["complaint"] == number
+    import hashlib
+
+    assert audit["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and audit["file"] == str(path.resolve())
+
+
+def test_the_record_shows_the_five_items_and_each_approval(cli, tmp_path):
+    number = assigned(cli)
+    cli("investigate", number, "--accountability", "对经办员工批评教育", "--improvement", "完善复核", "--at", "2026-11-05")
+    cli("approve", number, "opinion", "--by", "陈经理", "--note", "同意", "--at", "2026-11-09")
+    out = tmp_path / "record.docx"
+    cli("letter", "登记表", number, "--out", out)
+    text = text_of(out)
+    assert "证件类型及号码 | 居民身份证 " + ID_OK in text  # in full: it goes in the complaint's file
+    assert "三、内部责任追究 | 对经办员工批评教育" in text and "四、存在的不足及管理改进措施 | 完善复核" in text
+    assert "审批记录 | 2026年11月9日 陈经理 审批处理意见：同意" in text
+    assert "部门负责人意见" in text and "首席风险官（合规负责人）意见" in text
+
+
+def test_each_kind_names_what_it_lacks_and_writes_nothing(cli, db_path, tmp_path):
+    number = assigned(cli)
+    for kind, says in (("opinion", "has no result yet"), ("refusal", "was not refused"),
+                       ("extension", "has no extension"), ("regulator-reply", "was received directly")):
+        before = dump(db_path)
+        result = cli("letter", kind, number, "--out", tmp_path, ok=False)
+        assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1 and says in result.stderr, result.stderr
+        assert dump(db_path) == before
+    assert list(tmp_path.glob("*.docx")) == [] and list(tmp_path.glob(".*")) == []
+
+
+def test_a_refusal_without_notice_is_owed_until_its_letter_is_sent(cli, db_path, tmp_path):
+    number = register(cli, "2026-11-02 09:30")
+    result = cli("reject", number, "--reason", "not-customer", "--at", "2026-11-03")
+    assert "Firm 17: the complainant is still to be told of the refusal" in result.stderr
+    refused(cli, db_path, "close", number, "--at", "2026-11-04", rule="Firm 17", says="never told")
+    cli("letter", "refusal", number, "--out", tmp_path, "--sent-via", "信函", "--at", "2026-11-03 15:00")
+    text = text_of(tmp_path / f"{number}-不予受理告知书.docx")
+    assert "非本机构客户" in text and "CSA 9.1.1(a)" in text and "不予受理" in text
+    letters = show(cli, number)["letters"]
+    assert [(item["kind"], item["via"]) for item in letters] == [("refusal", "letter")]
+    cli("close", number, "--at", "2026-11-04")
+
+
+def test_a_progress_letter_sent_counts_as_the_interim_feedback(cli, tmp_path):
+    number = assigned(cli)
+    cli("letter", "progress", number, "--out", tmp_path, "--sent-via", "sms", "--at", "2026-11-20")
+    cli("approve", number, "extension", "--by", "陈经理", "--at", "2026-11-20 10:00")
+    cli("extend", number, "--days", "5", "--reason", "需调取交易所数据", "--at", "2026-11-25")  # no --notified-via
+    cli("letter", "extension", number, "--out", tmp_path, "--sent-via", "letter", "--at", "2026-11-25 15:00")
+    text = text_of(tmp_path / f"{number}-投诉处理延期告知书.docx")
+    assert "需调取交易所数据" in text and "陈经理" in text and "延长5个交易日" in text
+    assert "原定于2026年11月30日前办结" in text and "延至2026年12月7日前办结" in text  # 11-30 + 5 trading days
+
+
+def test_a_regulator_reply_is_written_as_text_too(cli, tmp_path):
+    number = register(cli, "2026-11-02 09:30", "--channel", "regulator", "--source", "12386", "--transfer-no",
+                      "12386-20261102-0001")
+    cli("accept", number, "--at", "2026-11-03 10:00")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-11-03 11:00")
+    cli("resolve", number, "--result", "已退还差额", *RESOLVE, "--at", "2026-11-10")
+    cli("letter", "regulator-reply", number, "--out", tmp_path / "reply.docx")
+    plain = (tmp_path / "reply.txt").read_text(encoding="utf-8")
+    assert plain.splitlines()[:2] == ["工单号：12386-20261102-0001", "投诉人：张三"]
+    assert "处理意见：已退还差额" in plain and f"回复单位：{BRANCH_NAME}" in plain
+    assert stat.S_IMODE((tmp_path / "reply.txt").stat().st_mode) == 0o600
+    assert plain.strip() in text_of(tmp_path / "reply.docx")
+
+
+def test_a_firms_own_template_is_used_and_an_unknown_placeholder_refused(cli, db_path, tmp_path):
+    own = docx.Document()
+    own.add_paragraph("本所函〔{{ number }}〕 致 {{ complainant }}：{{ result }}")
+    good = tmp_path / "own.docx"
+    own.save(str(good))
+    bad_doc = docx.Document()
+    bad_doc.add_paragraph("{{ complainant }} {{ complainant_name }}")
+    bad = tmp_path / "bad.docx"
+    bad_doc.save(str(bad))
+    refused(cli, db_path, "config", "set", "letter-template.opinion", bad, rule="",
+            says="uses unknown placeholder(s) {{ complainant_name }}")
+    cli("config", "set", "letter-template.opinion", good)
+    number = assigned(cli)
+    cli("resolve", number, "--result", "已说明<原因>&致歉", *RESOLVE, "--at", "2026-11-10")
+    cli("letter", "opinion", number, "--out", tmp_path / "o.docx")
+    assert text_of(tmp_path / "o.docx").splitlines()[0] == f"本所函〔{number}〕 致 张三：已说明<原因>&致歉"
+    good.write_bytes(bad.read_bytes())  # changed since it was set: checked again, refused
+    refused(cli, db_path, "letter", "opinion", number, "--out", tmp_path / "o2.docx", rule="",
+            says="unknown placeholder")
+
+
+def test_a_template_cannot_reach_outside_its_placeholders(cli, db_path, tmp_path):
+    sneaky = docx.Document()
+    sneaky.add_paragraph("{{ complainant.__class__.__mro__[1].__subclasses__() }}")
+    path = tmp_path / "sneaky.docx"
+    sneaky.save(str(path))
+    number = assigned(cli)
+    cli("resolve", number, "--result", "已说明", *RESOLVE, "--at", "2026-11-10")
+    cli("config", "set", "letter-template.opinion", path)  # its only placeholder is a known one
+    refused(cli, db_path, "letter", "opinion", number, "--out", tmp_path / "o.docx", rule="",
+            says="the letter's template cannot be filled: access to attribute '__class__' of 'str' object is unsafe")
+    assert not (tmp_path / "o.docx").exists()
+
+
+def test_the_built_in_template_can_be_written_out_and_lists_its_placeholders(cli, tmp_path):
+    cli("letter", "opinion", "--template-out", tmp_path / "t.docx")
+    assert "{{ result }}" in text_of(tmp_path / "t.docx") and "{{ advice }}" in text_of(tmp_path / "t.docx")
+    listed = json.loads(cli("letter", "--placeholders", "--json").stdout)
+    assert listed["advice"].startswith("对处理意见不满意") and "approvals_text" in listed
+
+
+def test_an_existing_file_is_kept_and_a_bad_target_is_one_line(cli, db_path, tmp_path):
+    number = assigned(cli)
+    kept = tmp_path / "record.docx"
+    kept.write_bytes(b"keep me")
+    for args, says in ((["--out", kept], "already exists"), (["--out", tmp_path / "no" / "r.docx"], "does not exist"),
+                       (["--out", tmp_path / "r.pdf"], "ending in .docx")):
+        before = dump(db_path)
+        result = cli("letter", "record", number, *args, ok=False)
+        assert result.exit_code == 1 and says in result.stderr and len(result.stderr.splitlines()) == 1
+        assert dump(db_path) == before
+    assert kept.read_bytes() == b"keep me"
