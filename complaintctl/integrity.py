@@ -542,7 +542,8 @@ def _compare(number: str, record: dict | None, last_id, columns: dict, last_even
 def _check_attachments(number: str, record: dict, archive: Path | None) -> tuple[str | None, int]:
     """(the first problem or None, attachments counted)."""
     counted = 0
-    for attachment in record.get("attachments", []):
+    # A letter sent is kept beside the attachments (complaintctl.letters), and checked as they are.
+    for attachment in [*record.get("attachments", []), *(x for x in record.get("letters", []) if x.get("stored_as"))]:
         counted += 1
         if archive is None:
             continue

@@ -400,7 +400,7 @@ def write(ledger, number: str, kind: str, out: Path, *, by: str, at: datetime, t
     from complaintctl import scratch
     from complaintctl.complaint import apply
     from complaintctl.deadlines import deadlines_for
-    from complaintctl.ledger import sha256_file
+    from complaintctl.ledger import sha256_file, store_file
     from complaintctl.lifecycle import _in_order, _save, _warm, load
     from complaintctl.settings import config
 
@@ -431,8 +431,12 @@ def write(ledger, number: str, kind: str, out: Path, *, by: str, at: datetime, t
                 text_temp.write_text(values["regulator_reply_text"] + "\n", encoding="utf-8")
                 audit["text_file"], audit["text_sha256"] = str(out.with_suffix(".txt").resolve()), sha256_file(text_temp)
             ledger.append(session, None, "unmasked", clock.iso(clock.now()), by, audit, row.branch)
-            if via:
-                payload = {"kind": kind, "via": via, "sha256": digest, "file": out.name}
+            if via:  # the paper as sent is kept with the complaint's attachments, for the file and the archive
+                archive = ledger.archive_for(row.branch)
+                stored = store_file(temp, archive / record["id"], f"{digest[:16]}-{out.name}", expected=digest)
+                os.chmod(archive, 0o700)
+                payload = {"kind": kind, "via": via, "sha256": digest, "file": out.name,
+                           "stored_as": stored.path.relative_to(archive).as_posix()}
                 _in_order(record, "letter_sent", at)
                 record = apply(record, "letter_sent", payload, clock.iso(at), by)
                 event = ledger.append(session, record["id"], "letter_sent", clock.iso(at), by, payload, row.branch)

@@ -71,6 +71,8 @@ COMMANDS = [
     lambda s, f: ["note", ASSIGNED, "n", "--kind", s],
     lambda s, f: ["resolve", ASSIGNED, "--result", s, "--compensation", s],
     lambda s, f: ["approve", ASSIGNED, s, "--by", s, "--amount", s, "--note", s],
+    lambda s, f: ["letter", s, ASSIGNED, "--out", path_in(f, s), "--sent-via", s],
+    lambda s, f: ["archive", "--month", s, "--out", path_in(f, s)],
     lambda s, f: ["resolve", ASSIGNED, "--result", "r", *RESOLVE, "--feedback-via", s],
     lambda s, f: ["regulator-reply", s],
     lambda s, f: ["callback", RESOLVED, "--outcome", s],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sqlite3
 import stat
 from pathlib import Path
@@ -35,9 +34,9 @@ def assigned(cli, *extra) -> str:
     return number
 
 
-def text_of(path: Path) -> str:
+def text_of(path) -> str:
     """Every paragraph and table cell of a .docx, in order, as python-docx reads it back."""
-    document = docx.Document(str(path))
+    document = docx.Document(str(path) if isinstance(path, Path) else path)
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
         parts += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
@@ -246,3 +245,85 @@ def test_an_existing_file_is_kept_and_a_bad_target_is_one_line(cli, db_path, tmp
         assert result.exit_code == 1 and says in result.stderr and len(result.stderr.splitlines()) == 1
         assert dump(db_path) == before
     assert kept.read_bytes() == b"keep me"
+
+
+# -- the archive ---------------------------------------------------------------------------------------------
+
+
+def closed_with_papers(cli, tmp_path) -> str:
+    """A complaint from receipt to close, every paper sent and approved, an attachment on file."""
+    number = register(cli, "2026-11-02 09:30", "--channel", "regulator", "--source", "12386", "--transfer-no",
+                      "12386-20261102-0007")
+    cli("accept", number, "--at", "2026-11-03 10:00")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-11-03 11:00")
+    evidence = tmp_path / "通话录音.mp3"
+    evidence.write_bytes(b"recording")
+    cli("attach", number, evidence, "--kind", "recording", "--at", "2026-11-04")
+    letters = tmp_path / "letters"
+    letters.mkdir()
+    cli("letter", "progress", number, "--out", letters, "--sent-via", "sms", "--at", "2026-11-05")
+    cli("approve", number, "compensation", "--by", "陈经理", "--at", "2026-11-09")
+    cli("resolve", number, "--result", "退还差额", *RESOLVE, "--compensation", "100", "--at", "2026-11-10")
+    cli("letter", "opinion", number, "--out", letters, "--sent-via", "letter", "--at", "2026-11-10 15:00")
+    cli("letter", "respondent-result", number, "--out", letters, "--sent-via", "onsite", "--at", "2026-11-10 16:00")
+    cli("letter", "regulator-reply", number, "--out", letters, "--at", "2026-11-11")
+    cli("regulator-reply", number, "--note", "已录入", "--at", "2026-11-11 10:00")
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-11-12")
+    cli("close", number, "--at", "2026-11-13")
+    return number
+
+
+def test_an_archive_holds_each_complaints_papers_and_verify_checks_it(cli, db_path, tmp_path):
+    number = closed_with_papers(cli, tmp_path)
+    out = tmp_path / "2026-11.zip"
+    result = cli("archive", "--month", "2026-11", "--out", out)
+    assert f"wrote {out}: 1 complaint(s) of 2026年11月" in result.stdout
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    import zipfile
+
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+        record = text_of(io.BytesIO(archive.read(f"{number}/客户投诉登记及处理单.docx")))
+    assert {f"{number}/客户投诉登记及处理单.docx", f"{number}/附件/通话录音.mp3",
+            f"{number}/文书/{number}-投诉处理意见书.docx", f"{number}/文书/{number}-投诉处理进展告知书.docx",
+            f"{number}/文书/{number}-投诉处理结果告知书（被投诉人）.docx", "manifest.json"} <= names
+    assert any(name.startswith("统计报表/") and name.endswith(".xlsx") for name in names)
+    assert manifest["complaints"] == [number] and manifest["anchors"][0].startswith("complaintctl-anchor v1")
+    assert "审批记录 | 2026年11月9日 陈经理 审批赔偿补偿" in record and "回访情况 | 2026年11月12日" in record
+    assert audits(db_path)[-1]["command"] == "archive 2026-11"
+    checked = cli("verify", "--archive", out)
+    assert "archive " + str(out) + " holds: " in checked.stdout and "anchor held" in checked.stdout
+
+
+def test_an_archive_changed_since_is_named_by_verify(cli, db_path, tmp_path):
+    number = closed_with_papers(cli, tmp_path)
+    folder = tmp_path / "folder"
+    cli("archive", "--month", "2026-11", "--out", folder)
+    opinion = folder / number / "文书" / f"{number}-投诉处理意见书.docx"
+    opinion.write_bytes(opinion.read_bytes() + b"\0")
+    changed = cli("verify", "--archive", folder, ok=False)
+    assert changed.exit_code == 5
+    assert f"{number}/文书/{number}-投诉处理意见书.docx was changed since the archive was made" in changed.stderr
+    opinion.unlink()
+    (folder / number / "附件" / "extra.txt").write_text("x")
+    extra = cli("verify", "--archive", folder, ok=False)
+    assert extra.exit_code == 5 and "附件/extra.txt is in the archive but not in its manifest" in extra.stderr
+
+
+def test_an_archive_is_never_written_over_and_needs_the_branchs_name(cli, db_path, tmp_path):
+    closed_with_papers(cli, tmp_path)
+    (tmp_path / "taken").mkdir()
+    before = dump(db_path)
+    result = cli("archive", "--month", "2026-11", "--out", tmp_path / "taken", ok=False)
+    assert result.exit_code == 1 and "already exists" in result.stderr and dump(db_path) == before
+
+
+def test_the_readme_lists_every_placeholder_and_kind():
+    from complaintctl import letters
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in letters.PLACEHOLDERS:
+        assert "| `{{ " + name + " }}` |" in readme, name
+    for kind in letters.KINDS:
+        assert f"| `{kind}` |" in readme, kind

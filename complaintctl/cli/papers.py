@@ -92,5 +92,41 @@ def _target(given: Optional[Path], default_name: Path, force: bool) -> Path:
     return path
 
 
+def archive(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR|FILE.zip", help="A new folder, or a .zip file.", show_default=False)],
+    month: Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")] = None,
+    quarter: Annotated[Optional[str], typer.Option("--quarter", metavar="YYYYQn", help="A quarter, e.g. 2026Q3, or 'last'.")] = None,
+    year: Annotated[Optional[str], typer.Option("--year", metavar="YYYY", help="A year, e.g. 2026, or 'last'.")] = None,
+    by: By = None, as_json: Json = False,
+) -> None:
+    """Gather a period's complaints for an inspector (CSA Appendix A): each one's record, the letters sent
+    and its attachments, the period's report, and a manifest with every file's SHA-256 and the chain heads.
+
+    In full (0700 folder or 0600 .zip), recorded as an audit event; `verify --archive` checks it later.
+    """
+    from complaintctl import archive as archives
+    from complaintctl import clock
+    from complaintctl.report import parse_period
+
+    period = parse_period(month, quarter, year, clock.today())
+    out = out.expanduser()
+    if os.path.lexists(out):
+        raise ComplaintError(_("{path} already exists; an archive is written new (give another name)").format(path=out))
+    if not out.parent.is_dir():
+        raise ComplaintError(_("--out {path}: folder {parent} does not exist").format(path=out, parent=out.parent))
+    book = ledger(ctx)
+    with render.progress(False) as listener:
+        made = archives.make(book, period, out, by=who(ctx, by), at=when(None), listener=listener)
+    if as_json:
+        render.emit_json({"archive": str(made.path), "period": period.code, "complaints": made.complaints,
+                          "files": made.files, "manifest_sha256": made.manifest_sha256})
+        return
+    render.say(_("wrote {path}: {count} complaint(s) of {period}, {files} files with their SHA-256 in {manifest}; "
+                 "personal data in full, recorded as an audit event").format(
+        path=made.path, count=made.complaints, period=period.label, files=made.files, manifest=archives.MANIFEST))
+
+
 def register_commands(app: typer.Typer) -> None:
     app.command("letter")(letter)
+    app.command("archive")(archive)

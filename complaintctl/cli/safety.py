@@ -19,6 +19,10 @@ def verify(
         help="Also check an anchor taken before: the line(s) `complaintctl anchor` printed, a file holding "
              "them (a saved mail), or a report (.xlsx) exported from this ledger. Repeatable. The only check "
              "that sees events rewritten and the chain computed again, or removed from the end, since then.")] = None,
+    archive: Annotated[Optional[str], typer.Option(
+        "--archive", metavar="DIR|FILE.zip", show_default=False,
+        help="Also check an archive made by `complaintctl archive`: every file as its manifest lists it, every "
+             "letter and attachment as the ledger recorded it, and the chain heads it names still in the ledger.")] = None,
     quiet: Quiet = False, as_json: Json = False,
 ) -> None:
     """Check the ledger: file structure, the events' hash chain, the current state rebuilt from the
@@ -32,6 +36,19 @@ def verify(
     # and it is never stored or printed, so it skips the one-line gate of typed options (common.ledger).
     anchors = list(dict.fromkeys(found for value in anchor or () for found in read(value)))
     book = ctx.find_root().obj.ledger
+    manifest = None
+    if archive is not None:
+        from pathlib import Path
+
+        from complaintctl import archive as archives
+        from complaintctl.anchor import parse
+        from complaintctl.errors import DAMAGED, ComplaintError
+
+        manifest, problems = archives.check(book, Path(archive).expanduser())
+        if problems:
+            raise ComplaintError(_("{archive}: {problem}").format(archive=archive, problem=problems[0]),
+                                 exit_code=DAMAGED)
+        anchors += [found for line in manifest["anchors"] for found in parse(line) if found not in anchors]
     with render.progress(quiet) as listener:
         done = require_sound(book.target, book.archive, listener=listener, full=full, anchors=anchors)
     seen = None  # a firm ledger's clerk checks what row-level security shows them, no more
@@ -42,10 +59,16 @@ def verify(
         held = [{**a.as_dict(), "held": True, "found_as": where} for a, where in done.anchors]
         render.emit_json({"ledger": book.label, "ok": True, "events": done.events,
                           "complaints": done.complaints, "attachments": done.attachments, "head": done.head,
-                          **({"anchors": held} if anchor else {}), **({"branches_checked": seen} if seen is not None else {})})
+                          **({"anchors": held} if anchor or manifest else {}),
+                          **({"archive": {"path": archive, "files": len(manifest["files"]),
+                                          "complaints": manifest["complaints"]}} if manifest else {}), **({"branches_checked": seen} if seen is not None else {})})
         return
     if quiet:
         return
+    if manifest is not None:
+        render.say(_("archive {archive} holds: {files} files as its manifest lists them, {count} complaint(s) of "
+                     "{period}, their papers as the ledger recorded them").format(
+            archive=archive, files=len(manifest["files"]), count=len(manifest["complaints"]), period=manifest["period"]))
     if seen is not None:
         render.notice(_("this login sees only the firm's chain and branches {branches}: those were checked, not the whole firm (the department's verify checks every branch)").format(
             branches=", ".join(seen) or _("(none)")))
