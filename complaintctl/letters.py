@@ -68,6 +68,8 @@ PLACEHOLDERS = {
     "approvals": "审批记录（列表，每项有 what、by、on、amount、note）",
     "approvals_text": "审批记录（文字，一项一行）",
     "callbacks_text": "回访记录（文字，一项一行）",
+    "escalations_text": "重大投诉上报记录（文字，一项一行）",
+    "letters_text": "文书送达记录（文字，一项一行）",
     "regulator_reply_text": "向监管转办系统回复的文字",
 }
 
@@ -192,6 +194,10 @@ def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
         "approvals_text": "\n".join(f"{a['on']} {a['by']} 审批{a['what']}" + (f"（不超过 {a['amount']} 元）" if a["amount"] else "")
                                     + (f"：{a['note']}" if a["note"] else "") for a in approvals) or "无",
         "callbacks_text": "\n".join(callbacks) or "无",
+        "escalations_text": "\n".join(f"{_day(e['at'])} {e.get('by') or ''} 上报{e['to']}" for e in record.get("escalations", []))
+        or "无",
+        "letters_text": "\n".join(f"{_day(x['at'])} {title(x['kind']) if x['kind'] in KINDS else x['kind']} "
+                                  f"{SENT_VIA.label(x['via'])}" for x in record.get("letters", [])) or "无",
     }
     values["regulator_reply_text"] = regulator_text(record, values)
     return values
@@ -276,7 +282,8 @@ RECORD_ROWS = [
     ("一、投诉事实及经过", "{{ facts_found }}"), ("二、投诉原因及内控分析", "{{ cause }}"),
     ("三、内部责任追究", "{{ accountability }}"), ("四、存在的不足及管理改进措施", "{{ improvement }}"),
     ("五、相关工作建议", "{{ suggestions }}"), ("处理意见", "{{ result }}"), ("办结日期", "{{ resolved_on }}"),
-    ("赔偿（补偿）金额（元）", "{{ compensation }}"), ("审批记录", "{{ approvals_text }}"), ("回访情况", "{{ callbacks_text }}"),
+    ("赔偿（补偿）金额（元）", "{{ compensation }}"), ("审批记录", "{{ approvals_text }}"),
+    ("重大投诉上报", "{{ escalations_text }}"), ("文书送达", "{{ letters_text }}"), ("回访情况", "{{ callbacks_text }}"),
     ("部门负责人意见", "\n\n签字：　　　　　　　　日期："), ("首席风险官（合规负责人）意见", "\n\n签字：　　　　　　　　日期："),
 ]
 

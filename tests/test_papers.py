@@ -291,6 +291,7 @@ def test_an_archive_holds_each_complaints_papers_and_verify_checks_it(cli, db_pa
     assert any(name.startswith("统计报表/") and name.endswith(".xlsx") for name in names)
     assert manifest["complaints"] == [number] and manifest["anchors"][0].startswith("complaintctl-anchor v1")
     assert "审批记录 | 2026年11月9日 陈经理 审批赔偿补偿" in record and "回访情况 | 2026年11月12日" in record
+    assert "文书送达 | 2026年11月5日 投诉处理进展告知书 短信\n2026年11月10日 投诉处理意见书 信函" in record
     assert audits(db_path)[-1]["command"] == "archive 2026-11"
     checked = cli("verify", "--archive", out)
     assert "archive " + str(out) + " holds: " in checked.stdout and "anchor held" in checked.stdout
