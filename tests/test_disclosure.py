@@ -68,6 +68,7 @@ def everything(cli) -> None:
     cli("accept", "TS-2026-0001", "--at", "2026-11-02 11:00")
     cli("escalate", "TS-2026-0001", "--to", "合规部", "--at", "2026-11-02 11:30")
     cli("assign", "TS-2026-0001", "--handler", "赵六", "--at", "2026-11-02 12:00")
+    cli("approve", "TS-2026-0001", "opinion", "--by", "陈经理", "--at", "2026-11-09")  # a group's opinion (Firm 25)
     cli("resolve", "TS-2026-0001", "--result", "已退还", "--facts-found", "核实", "--cause", "执行",
         "--feedback-via", "phone", "--respondent-feedback-via", "phone", "--at", "2026-11-10")
     cli("callback", "TS-2026-0001", "--outcome", "dissatisfied", "--advised", "mediation", "--recomplain",

@@ -55,6 +55,7 @@ def audits(db: Path) -> list[dict]:
 # -- approvals (maker-checker) --------------------------------------------------------------------------
 
 
+@pytest.mark.backends
 def test_a_compensation_is_approved_before_the_result_by_someone_else(cli, db_path):
     number = assigned(cli)
     pay = ["resolve", number, "--result", "退还多收佣金", *RESOLVE, "--compensation", "800", "--at", "2026-11-10"]
@@ -155,6 +156,7 @@ def test_each_kind_names_what_it_lacks_and_writes_nothing(cli, db_path, tmp_path
     assert list(tmp_path.glob("*.docx")) == [] and list(tmp_path.glob(".*")) == []
 
 
+@pytest.mark.backends
 def test_a_refusal_without_notice_is_owed_until_its_letter_is_sent(cli, db_path, tmp_path):
     number = register(cli, "2026-11-02 09:30")
     result = cli("reject", number, "--reason", "not-customer", "--at", "2026-11-03")
@@ -297,6 +299,7 @@ def test_an_archive_holds_each_complaints_papers_and_verify_checks_it(cli, db_pa
     assert "archive " + str(out) + " holds: " in checked.stdout and "anchor held" in checked.stdout
 
 
+@pytest.mark.backends
 def test_an_archive_changed_since_is_named_by_verify(cli, db_path, tmp_path):
     number = closed_with_papers(cli, tmp_path)
     folder = tmp_path / "folder"
