@@ -26,7 +26,7 @@ from complaintctl.complaint import typed_number
 from complaintctl.deadlines import rectification_deadline
 from complaintctl.i18n import _
 from complaintctl.report import (AFTER_EXTENSION, IN_PERIOD, NOT_LABELLED, ON_TIME, REASONABLE, UNREASONABLE, Entry,
-                                 Period, _month, _quarter, _year, records_as_of, Builder)
+                                 Period, Summary, _month, _quarter, _year, records_as_of, Builder)
 
 UNASSIGNED = None  # a complaint without a department: shown as 未指定
 NO_PREVIOUS_DATA = "无上期数据"
@@ -179,8 +179,11 @@ class Analysis:
     It keeps a few fields of each complaint, never the records: a firm's year is hundreds of thousands.
     """
 
-    def __init__(self, period: Period, cutoff: Cutoff, calendar, unmask: bool, branches: Iterable[str] | None = None):
+    def __init__(self, period: Period, cutoff: Cutoff, calendar, unmask: bool, branches: Iterable[str] | None = None,
+                 summary: Summary | None = None):
         self.period, self.cutoff, self.calendar, self.unmask = period, cutoff, calendar, unmask
+        # The industry's figures come from the report's own count: fed here when there is no report around it.
+        self.summary, self.counts_summary = (summary, False) if summary is not None else (Summary(period), True)
         self.branches = list(branches or ())
         self.previous = previous_period(period)
         self.start = window_start(period)
@@ -204,6 +207,8 @@ class Analysis:
     def add(self, entry: Entry) -> None:
         """One complaint of the report's scope, with its rows as the report writes them."""
         row, record, period = entry.row, entry.record, self.period
+        if self.counts_summary:
+            self.summary.add(entry)
         dept = row["dept"] or UNASSIGNED
         if row["scope"] == IN_PERIOD:
             self.received += 1
@@ -441,6 +446,8 @@ class Analysis:
                                  "unreasonable": self.unreasonable, "share": rate(self.unreasonable, self.accepted)},
                 "compensation": {"total": str(self.compensation), "complaints": self.compensated},
                 "how": {key: how[key] for key in ("satisfaction", "recomplaint", "unreasonable", "compensation")}},
+            "industry": {key: (str(value) if isinstance(value, Decimal) else value if value != "—" else None)
+                         for key, _name, value, _how in self.summary.industry()},
             "rectifications": {
                 "items": rectifications,
                 "counts": {state: sum(1 for i in rectifications if i["state"] == state) for state in RECTIFICATION_STATES},

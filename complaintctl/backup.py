@@ -51,6 +51,8 @@ def backup(ledger: Ledger, dest: str | os.PathLike | None, *, by: str, branch: s
         target = folder / f"{stem}-{stamp()}.db"
     else:
         target = Path(dest).expanduser()
+        if str(dest).endswith(("/", os.sep)) and not target.is_dir():  # written as a folder: never a file named so
+            raise ComplaintError(_("backup folder {parent} does not exist").format(parent=target))
         if target.is_dir():
             target = target / f"{stem}-{stamp()}.db"
     if target.exists() or archive_of(target).exists():

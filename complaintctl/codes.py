@@ -97,6 +97,13 @@ CATEGORIES = CodeList("--category", "CSA 5.1", {
     "e": ("其他投诉", "other complaint"),
 })
 
+# A second-level category alone (服务及费用类) names its category when only one has it, as offices write it.
+_SECOND_LEVEL: dict[str, list[str]] = {}
+for _code, (_zh, _en) in CATEGORIES.entries.items():
+    if "-" in _zh and not _zh.endswith("-其他"):
+        _SECOND_LEVEL.setdefault(_zh.split("-", 1)[1], []).append(_code)
+CATEGORIES.aliases.update({name: found[0] for name, found in _SECOND_LEVEL.items() if len(found) == 1})
+
 # First level of CSA 5.1, for the report's two-level breakdown.
 CATEGORY_GROUPS = {"a": "经纪业务投诉", "b": "其他业务投诉", "c": "疑似证券市场违法违规行为",
                    "d": "疑似非法证券活动", "e": "其他投诉"}
@@ -108,7 +115,10 @@ REJECT_REASONS = CodeList("--reason", "CSA 9.1.1", {
     "in-proceedings": ("已进入调解仲裁诉讼程序", "d) in mediation/arbitration/litigation"),
     "abusive": ("违反公序良俗或无实质诉求", "e) abusive or no substantive request"),
     "other": ("其他不予受理情形", "f) other"),
-})
+}, aliases={"重复投诉": "duplicate", "非本公司客户": "not-customer", "非本营业部客户": "not-customer",
+            "非客户": "not-customer", "未取得授权": "no-authorization", "无授权": "no-authorization",
+            "已诉讼": "in-proceedings", "已仲裁": "in-proceedings", "已调解": "in-proceedings",
+            "无实质诉求": "abusive"})
 
 NOTIFY_VIA = CodeList("--notified-via", "Firm 17", {
     "sms": ("短信", "text message"),
@@ -192,6 +202,11 @@ TERMINATE_REASONS = CodeList("--reason", "CSA 9.1.1(d)", {
     "in-proceedings": ("进入调解仲裁诉讼程序", "taken to mediation, arbitration or court"),
     "other": ("其他终止情形", "other"),
 })
+
+SETTLED = CodeList("--settled", "CSA 9.2.1(c)", {
+    "yes": ("和解", "settled"),
+    "no": ("未和解", "not settled"),
+}, aliases={"是": "yes", "否": "no", "已和解": "yes", "达成和解": "yes", "y": "yes", "n": "no"})
 
 APPROVALS = CodeList("WHAT", "Firm 25", {
     "opinion": ("处理意见", "handling opinion"),

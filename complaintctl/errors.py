@@ -6,6 +6,7 @@ REFUSED = 1  # a rule was broken, a value is invalid, or the ledger cannot be us
 USAGE = 2  # the command line itself is wrong (unknown option, missing argument)
 OVERDUE = 3  # `warn`: at least one deadline is overdue
 BUSY = 4  # the ledger stayed locked by another writer for longer than the busy timeout
+INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 DAMAGED = 5  # `verify` found the ledger altered, inconsistent or damaged, or an attachment changed
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -696,7 +696,8 @@ def rectified(ledger: Ledger, complaint_id: str, *, note: str, at: datetime, by:
 def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str | None = None,
             cause: str | None = None, accountability: str | None = None, improvement: str | None = None,
             suggestions: str | None = None, compensation: str | None = None, feedback_via: str | None = None,
-            respondent_feedback_via: str | None = None, at: datetime, by: str) -> Outcome:
+            respondent_feedback_via: str | None = None, settled: str | None = None, at: datetime,
+            by: str) -> Outcome:
     if not result.strip():
         raise ComplaintError(_("--result may not be empty: it is the handling opinion given to the complainant"),
                              "CSA 9.2.2(c)")
@@ -704,7 +705,9 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
     if not feedback_via:
         raise ComplaintError(_("say how the handling opinion reached the complainant: give --feedback-via, one of {choices}").format(choices=codes.FEEDBACK_VIA.choices()), "CSA 9.3")
     via = codes.FEEDBACK_VIA.parse(feedback_via)
-    respondent_via = codes.FEEDBACK_VIA.parse(respondent_feedback_via) if respondent_feedback_via else None
+    agreed = codes.SETTLED.parse(settled) == "yes" if settled is not None else None
+    respondent_via = (replace(codes.FEEDBACK_VIA, option="--respondent-feedback-via").parse(respondent_feedback_via)
+                      if respondent_feedback_via else None)  # an unknown value is blamed on its own option
     investigation = _investigation_given({"facts_found": facts_found, "cause": cause, "accountability": accountability,
                                           "improvement": improvement, "suggestions": suggestions})
 
@@ -724,7 +727,7 @@ def resolve(ledger: Ledger, complaint_id: str, *, result: str, facts_found: str 
         for message, rule in approvals_missing(record, policy_of(ledger, record), paid):
             raise ComplaintError(message, rule)
         payload = {"result": result, **investigation, "compensation": paid, "feedback_via": via,
-                   "respondent_feedback_via": respondent_via}
+                   "respondent_feedback_via": respondent_via, **({"settled": agreed} if agreed is not None else {})}
         notices = []
         completion = next(d for d in deadlines(ledger, record) if d.kind == "completion")
         if at.date() > completion.due:

@@ -156,6 +156,7 @@ LEDGER_COLUMNS = _columns(
     ("acceptance_due", "受理期限", "date"), ("completion_due", "办结期限", "date"),
     ("resolved_on", "办结日期", "date"), ("on_time", "是否按期"), ("overdue_at_end", "期末超期"),
     ("extension_days", "延期天数", "int"), ("callback", "回访结果"), ("compensation", "赔偿金额（元）", "money"),
+    ("settled", "和解"),
     ("reply_due", "监管回复期限", "date"), ("complainants", "投诉人数", "int"), ("group", "个体/群体"),
     ("major", "重大/一般"), ("escalated_on", "上报日期", "date"), ("reasonable", "合理/无理"),
     ("parent", "再投诉的原投诉编号"), ("scope", "统计范围"), ("provisional", "期限暂定"),
@@ -333,6 +334,8 @@ class Builder:
             "_unreached": bool(callbacks) and not reached_callbacks(record),
             "reasonable": (UNREASONABLE if record.get("unreasonable") else REASONABLE) if accepted else NOT_LABELLED,
             "compensation": Decimal(compensation or "0.00"), "parent": record.get("parent"),
+            "settled": {True: "和解", False: "未和解"}.get((record.get("resolution") or {}).get("settled"), UNRECORDED)
+            if resolved else None,
             "overdue_at_end": overdue_text(owed), "_overdue": overdue, "_closed_on": closed,
             "provisional": YES if provisional else None,
         }
@@ -581,6 +584,7 @@ class Summary:
         self.groups: dict[str, int] = {label: 0 for label in codes.CATEGORY_GROUPS.values()}
         self.reject_reasons: dict[str, int] = {label: 0 for label, _en in codes.REJECT_REASONS.entries.values()}
         self.compensation = Decimal("0.00")
+        self.claimed = Decimal("0.00")  # 涉及金额 of the complaints received in the period
         self.by_month: dict[tuple[int, int], dict[str, int]] = {m: {} for m in period.months()}
         self.extended: set[str] = set()
         self.due_callbacks: set[str] = set()  # 本期应回访: due in the period, by the cut-off
@@ -595,7 +599,7 @@ class Summary:
             month[key] = month.get(key, 0) + amount
 
     def add(self, entry: Entry) -> None:
-        row, period = entry.row, self.period
+        row, period, record = entry.row, self.period, entry.record
         self.rows += 1
         received = row["received_at"]
         if row["scope"] == IN_PERIOD:
@@ -610,6 +614,11 @@ class Summary:
             self._count(row["reasonable"] if row["reasonable"] != NOT_LABELLED else "not_labelled")
             if row["parent"]:
                 self._count("recomplaints", received)
+            if record.get("channel") == "regulator":  # the association counts 12386 apart from other regulators
+                came = f"{record.get('source') or ''} {record.get('transfer_no') or ''}"
+                self._count("via_12386" if "12386" in came else "via_other_regulator")
+            if record.get("amount"):
+                self.claimed += Decimal(record["amount"])
         else:
             self._count("carried_over")
         decided = row["_decided_day"]
@@ -629,7 +638,17 @@ class Summary:
             self._count(f"escalation:{row['_escalation']}")
         if row["_unreached"] and any(c.get("called_on") in period for c in entry.callbacks):
             self._count("unreached")
+        replied = clock.day_of(record["regulator_replied_at"]) if record.get("regulator_replied_at") else None
+        if replied in period:
+            self._count("regulator_replied")
+            if row["reply_due"] is not None and replied <= row["reply_due"]:
+                self._count("regulator_replied_on_time")
+        for callback in record.get("callbacks", []):  # CSA 9.3(b): told of mediation after a dissatisfied callback
+            if "mediation" in (callback.get("advised") or ()) and clock.day_of(callback["at"]) in period:
+                self._count("advised_mediation")
         if row["resolved_on"] in period:
+            settled = (record.get("resolution") or {}).get("settled")
+            self._count({True: "settled", False: "not_settled"}.get(settled, "settled_unrecorded"))
             if row["callback"] == UNRECORDED:
                 self._count("callback_unrecorded", row["resolved_on"])
             self._count("completed", row["resolved_on"])
@@ -716,6 +735,32 @@ class Summary:
              + (f"；原台账未记载回访的 {g('callback_unrecorded')} 件不计" if g("callback_unrecorded") else "")),
             ("满意率", rate(satisfied, satisfied + dissatisfied),
              f"本期回访满意 {satisfied} 次，不满意 {dissatisfied} 次；满意 ÷（满意 + 不满意）"),
+        ]
+
+    def industry(self) -> list[tuple[str, str, object, str]]:
+        """(key for --json, name, value, how it is counted)."""
+        # The figures the association's quarterly releases give, as this ledger can count them (issue 31).
+        g = self.get
+        decided, completed, received = g("accepted") + g("rejected"), g("completed"), g("received")
+        to_handle = g("carried_over") + g("accepted")
+        told = g("settled") + g("not_settled")
+
+        def rate(part: int, whole: int) -> float | str:
+            return part / whole if whole else "—"
+
+        return [
+            ("completion_rate", "办结率", rate(completed, to_handle), f"本期办结 {completed} 件 ÷ 应办理 {to_handle} 件（上期结转与本期受理）"),
+            ("settlement_rate", "和解率", rate(g("settled"), told), f"本期办结中达成和解 {g('settled')} 件 ÷ 记录了是否和解的 {told} 件"
+             + (f"；未记载 {g('settled_unrecorded')} 件不计" if g("settled_unrecorded") else "")),
+            ("rejection_rate", "不予受理率", rate(g("rejected"), decided), f"本期不予受理 {g('rejected')} 件 ÷ 本期作出的受理决定 {decided} 件"),
+            ("share_12386", "12386转办占比", rate(g("via_12386"), received), f"本期接收中经12386转办 {g('via_12386')} 件 ÷ 本期接收 {received} 件"),
+            ("share_other_regulators", "其他监管转办占比", rate(g("via_other_regulator"), received),
+             f"本期接收中其他监管机构或组织转办 {g('via_other_regulator')} 件 ÷ 本期接收 {received} 件"),
+            ("regulator_reply_on_time_rate", "监管转办回复及时率", rate(g("regulator_replied_on_time"), g("regulator_replied")),
+             f"本期回复监管转办 {g('regulator_replied')} 件中，不晚于回复期限 {g('regulator_replied_on_time')} 件（CSA 9.2.2(e)）"),
+            ("advised_mediation", "告知可申请调解（次）", g("advised_mediation"), "本期回访不满意时告知可申请调解的次数（CSA 9.3(b)）"),
+            ("amount_claimed", "投诉涉及金额（元）", self.claimed, "本期接收投诉登记的涉及金额合计"),
+            ("compensation_paid", "赔偿（补偿）金额（元）", self.compensation, "办结日期在本期的赔偿（补偿）合计"),
         ]
 
     def sections(self) -> list[tuple[str, list[tuple[str, object, str]]]]:
@@ -823,6 +868,8 @@ def default_name(period: Period) -> str:
 
 def target_path(out: str | os.PathLike | None, period: Period, force: bool) -> Path:
     path = Path(out).expanduser() if out else Path(default_name(period))
+    if out and str(out).endswith(("/", os.sep)) and not path.is_dir():  # written as a folder: never a file of that name
+        raise ComplaintError(_("--out {path}: folder {parent} does not exist").format(path=out, parent=path))
     if path.is_dir():
         path = path / default_name(period)
     if path.suffix.lower() != ".xlsx":
@@ -930,7 +977,7 @@ def entries(ledger: Ledger, report: Report, listener: Listener | None = None) ->
     from complaintctl.analysis import Analysis
 
     only = list(report.branches) if report.firm and len(report.branches) < len(known_branches(ledger)) else None
-    report.analysis = Analysis(report.period, cutoff, builder.calendar, report.unmasked, only)
+    report.analysis = Analysis(report.period, cutoff, builder.calendar, report.unmasked, only, report.summary)
     from complaintctl import queries
 
     prepared = queries.corrections_prepared(ledger) if report.all_corrections else None

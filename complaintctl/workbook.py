@@ -369,6 +369,7 @@ def write_summary(ws, report: Report) -> None:
                       _cell(ws, how or None, align=HOW_ALIGN))
 
     table("主要指标", summary.headline(), "比率")
+    table("行业通报口径指标", [(name, value, how) for _key, name, value, how in summary.industry()], "数值")
     for heading, items in summary.sections():
         table(heading, items)
     groups = [(name, count, "本期接收，CSA 5.1") for name, count in summary.groups.items()]

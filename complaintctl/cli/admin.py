@@ -8,8 +8,8 @@ import typer
 from complaintctl import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import At, By, ComplaintGroup, Json, Quiet, ledger, when, who, whole_number
-from complaintctl.errors import REFUSED
-from complaintctl.i18n import N_, _, untranslated
+from complaintctl.errors import REFUSED, ComplaintError
+from complaintctl.i18n import N_, _, chinese, untranslated
 
 calendar_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
                            help="Trading days (交易日) and working days (工作日): show, check, correct, import.")
@@ -32,6 +32,8 @@ ReasonOpt = Annotated[Optional[str], typer.Option(
 @calendar_app.command("show")
 def calendar_show(
     ctx: typer.Context,
+    given: Annotated[Optional[int], typer.Argument(parser=whole_number, metavar="[YYYY]", show_default=False,
+                                                   help="Year, as --year.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", parser=whole_number, metavar="YYYY",
                                                 help="Year. Default: this year.")] = None,
     as_json: Json = False,
@@ -39,8 +41,10 @@ def calendar_show(
     """Every non-trading weekday and every make-up working day of a year, and where the data comes from."""
     from datetime import date, timedelta
 
+    if given is not None and year is not None and given != year:
+        raise ComplaintError(_("give the year once: {given} or --year {year}").format(given=given, year=year))
     cal = ledger(ctx).calendar()
-    year = year or clock.today().year
+    year = year or given or clock.today().year
     if not 1990 <= year <= 2100:
         raise typer.BadParameter(_("choose a year from 1990 to 2100"), param_hint="--year")
     source = ("chinese-calendar package" if year in cal.package_years else "") + \
@@ -201,6 +205,18 @@ def calendar_import(
         workdays=len(schedule["workdays"]), closures=len(schedule["closures"])))
 
 
+# What each policy number is, in a word or two, for `policy show` in Chinese.
+POLICY_LABELS = {
+    "acceptance_days": N_("acceptance decision, days"), "acceptance_unit": N_("counted in"),
+    "completion_days": N_("completion, days"), "completion_unit": N_("counted in"),
+    "extension_each_max": N_("longest extension"), "extension_total_max": N_("longest in total"),
+    "callback_days": N_("callback, days"), "callback_unit": N_("counted in"),
+    "callbacks_per_quarter": N_("callbacks a quarter"), "unreachable_attempts": N_("attempts before closing"),
+    "remind_acceptance": N_("warn before acceptance"), "remind_completion": N_("warn before completion"),
+    "approval_compensation_above": N_("compensation approved above, yuan"),
+    "approval_opinions": N_("opinions approved"),
+}
+
 POLICY_OPTIONS = {
     "acceptance_days": N_("Acceptance decision within N days (CSA 9.1.2(a): 3)."),
     "acceptance_unit": N_("trading or working."),
@@ -222,22 +238,36 @@ POLICY_OPTIONS = {
 
 
 @policy_app.command("show")
-def policy_show(ctx: typer.Context, as_json: Json = False) -> None:
-    """The policies in force, each with the date from which it applies (by day of receipt)."""
+def policy_show(
+    ctx: typer.Context,
+    on: Annotated[Optional[str], typer.Option("--on", metavar="YYYY-MM-DD", help="Only the policy for complaints received on this day.")] = None,
+    as_json: Json = False,
+) -> None:
+    """The policies, each with the date from which it applies (by day of receipt), the CSA defaults first."""
+    from complaintctl.policy import CSA_DEFAULT, policy_for
     from complaintctl.settings import policies
 
-    rows = [p.as_dict() for p in policies(ledger(ctx))]
+    found = policies(ledger(ctx))
+    if found[0].effective_from > CSA_DEFAULT.effective_from:
+        found = [CSA_DEFAULT, *found]  # what complaints received before the first policy are held to
+    if on is not None:
+        found = [policy_for(found, clock.parse_date(on, "--on"))]
+    rows = [p.as_dict() for p in found]
     if as_json:
         render.emit_json(rows)
         return
+    words = {"trading": _("trading days"), "working": _("working days"), "major": _("major and group complaints"),
+             "all": _("every complaint")}
+    labels = [(key, (f"{key.replace('_', '-')} {_(POLICY_LABELS[key])}" if chinese() else key.replace("_", "-")))
+              for key in rows[0] if key not in ("effective_from", "basis")]
+    column = max(render.width(label) for _key, label in labels)
     for row in rows:
         render.say(_("from {day}:").format(day=row["effective_from"]) +
                    (_("  (CSA defaults)") if row["effective_from"] == "1990-01-01" else ""))
         if row.get("basis"):
-            render.say(f"  {'basis':<24} {row['basis']}")
-        for key, value in row.items():
-            if key not in ("effective_from", "basis"):
-                render.say(f"  {key.replace('_', '-'):<24} {value}")
+            render.say("  " + render.pad(_("basis"), column) + f"  {row['basis']}")
+        for key, label in labels:
+            render.say("  " + render.pad(label, column) + f"  {words.get(row[key], row[key])}")
 
 
 def policy_set(ctx: typer.Context, effective_from: str, at: Optional[str] = None, by: Optional[str] = None,

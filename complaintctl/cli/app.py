@@ -399,6 +399,7 @@ def resolve(
     facts_found: FactsFound = None, cause: Cause = None, accountability: Accountability = None,
     improvement: Improvement = None, suggestions: Suggestions = None,
     compensation: Annotated[Optional[str], typer.Option("--compensation", help="Compensation paid, yuan (补偿金额).")] = None,
+    settled: Annotated[Optional[str], typer.Option("--settled", metavar="yes|no", help="Whether the complainant and the firm settled (和解, CSA 9.2.1(c)); counted in the report's 和解率. Not given: 未记载.")] = None,
     at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record the result delivered to the complainant (办结, CSA 9.2.2(c), 9.3).
@@ -409,7 +410,8 @@ def resolve(
     outcome = lifecycle.resolve(ledger(ctx), complaint, result=result, facts_found=facts_found, cause=cause,
                                 accountability=accountability, improvement=improvement, suggestions=suggestions,
                                 compensation=compensation, feedback_via=feedback_via,
-                                respondent_feedback_via=respondent_feedback_via, at=when(at), by=who(ctx, by))
+                                respondent_feedback_via=respondent_feedback_via, settled=settled, at=when(at),
+                                by=who(ctx, by))
     _done(ctx, outcome, as_json, _("resolved"))
 
 

@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover
 
 from complaintctl import clock
 from complaintctl.complaint import typed_number
-from complaintctl.errors import USAGE, ComplaintError
+from complaintctl.errors import INTERRUPTED, USAGE, ComplaintError
 from complaintctl.i18n import _
 from complaintctl.cli.lazy import lazy
 
@@ -83,7 +83,10 @@ class ComplaintGroup(TyperGroup):
             typer.echo(_("{where}: {message} (see `{where} --help`)").format(where=where, message=one_line(message)),
                        err=True)
             raise typer.Exit(USAGE) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+        except (KeyboardInterrupt, typer.Abort):  # Ctrl-C: the shell's own code for it; a step is kept whole or not at all
+            typer.echo(_("complaintctl: interrupted; a step is recorded whole or not at all"), err=True)
+            raise typer.Exit(INTERRUPTED) from None
+        except (typer.Exit, SystemExit):
             raise
         except OSError as exc:
             typer.echo(one_line(f"complaintctl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), err=True)

@@ -11,7 +11,7 @@ import questionary
 
 from complaintctl import codes
 from complaintctl.complaint import FIELD_BY_NAME, acceptance_missing, parse_fields, registration_missing
-from complaintctl.errors import ComplaintError
+from complaintctl.errors import INTERRUPTED, ComplaintError
 from complaintctl.i18n import _, pick
 
 CHOICES = {"method": codes.METHODS, "channel": codes.CHANNELS, "id_type": codes.ID_TYPES}
@@ -56,7 +56,15 @@ def _question(name: str, optional: bool = False) -> str:
 
 
 def _cancelled():
-    raise ComplaintError(_("registration cancelled; nothing was recorded"))
+    raise ComplaintError(_("registration cancelled; nothing was recorded"), exit_code=INTERRUPTED)
+
+
+def _ask(question):
+    """The answer; Ctrl-C or Ctrl-D cancel in our words and exit 130 (questionary's own .ask() prints English)."""
+    try:
+        return question.unsafe_ask()
+    except (KeyboardInterrupt, EOFError):
+        _cancelled()
 
 
 def _category() -> str | None:
@@ -69,15 +77,15 @@ def _category() -> str | None:
         zh, en = codes.CATEGORIES.entries[groups[letter][0]]
         return pick(zh.split("-")[0], en.split(":")[0]) if len(groups[letter]) > 1 else pick(zh, en)
 
-    first = questionary.select(_("business category (CSA 5.1):"), instruction=_("(arrow keys, Enter)"), choices=[
-        questionary.Choice(f"{letter}  {group_label(letter)}", value=letter) for letter in groups]).ask()
+    first = _ask(questionary.select(_("business category (CSA 5.1):"), instruction=_("(arrow keys, Enter)"), choices=[
+        questionary.Choice(f"{letter}  {group_label(letter)}", value=letter) for letter in groups]))
     if first is None:
         _cancelled()
     if len(groups[first]) == 1:
         return groups[first][0]
-    second = questionary.select(_("kind of complaint:"), instruction=_("(arrow keys, Enter)"), choices=[
+    second = _ask(questionary.select(_("kind of complaint:"), instruction=_("(arrow keys, Enter)"), choices=[
         questionary.Choice(f"{code}  {codes.CATEGORIES.shown(code).split('-')[-1].split(': ')[-1]}", value=code)
-        for code in groups[first]]).ask()
+        for code in groups[first]]))
     if second is None:
         _cancelled()
     return second
@@ -99,28 +107,28 @@ def ask_missing(given: dict) -> dict:
             answers[name] = _category()
             continue
         if name in CHOICES:
-            reply = questionary.select(_question(name), instruction=_("(arrow keys, Enter)"), choices=[
+            reply = _ask(questionary.select(_question(name), instruction=_("(arrow keys, Enter)"), choices=[
                 questionary.Choice(f"{code}  {CHOICES[name].shown(code)}", value=code)
-                for code in CHOICES[name].entries]).ask()
+                for code in CHOICES[name].entries]))
         elif name == "phone":
-            reply = questionary.text(_("phone (or leave empty and give an address):")).ask()
+            reply = _ask(questionary.text(_("phone (or leave empty and give an address):")))
             if reply is not None and not reply.strip():
                 name = "address"
-                reply = questionary.text(_question("address"), validate=_validator("address", answers)).ask()
+                reply = _ask(questionary.text(_question("address"), validate=_validator("address", answers)))
             elif reply is not None:
                 error = _validator("phone", answers)(reply)
                 if error is not True:
                     questionary.print(error, style="fg:red")
                     continue
         elif name == "respondent":
-            reply = questionary.text(_("respondent, the employee complained about (leave empty if it is a "
-                                       "department):")).ask()
+            reply = _ask(questionary.text(_("respondent, the employee complained about (leave empty if it is a "
+                                       "department):")))
             if reply is not None and not reply.strip():
                 name = "respondent_dept"
-                reply = questionary.text(_question("respondent_dept", optional=True),
-                                         validate=_validator("respondent_dept", answers, optional=True)).ask()
+                reply = _ask(questionary.text(_question("respondent_dept", optional=True),
+                                         validate=_validator("respondent_dept", answers, optional=True)))
         else:
-            reply = questionary.text(_question(name, optional), validate=_validator(name, answers, optional)).ask()
+            reply = _ask(questionary.text(_question(name, optional), validate=_validator(name, answers, optional)))
         if reply is None:  # Ctrl-C or Ctrl-D
             _cancelled()
         if not reply.strip():

@@ -63,8 +63,11 @@ def show(
     if unmask:  # CSA 7.8: who saw personal data in full, and when; on record before any of it is printed
         lifecycle.record_disclosure(book, shown_number(record), "show", who(ctx, None), record.get("branch", ""))
     view = dict(record) if unmask else masked(record)
+    today = clock.today()
+    passed = [_passed(book, record, d, today) for d in deadlines]  # as `warn` tells it (issue 31)
     if as_json:
-        view["deadlines"] = [{**d.as_dict(), "moved_by_correction": mark} for d, mark in zip(deadlines, moved)]
+        view["deadlines"] = [{**d.as_dict(), "state": d.state(today), "moved_by_correction": mark}
+                             for d, mark in zip(deadlines, moved)]
         view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at,
                            "late_entry": is_late(e.at, e.recorded_at), "by": e.actor,
                            "login": e.login, "written_at": e.written_at,
@@ -73,7 +76,7 @@ def show(
         view.setdefault("parent", None)
         render.emit_json(view)
     else:
-        _show_text(view, deadlines, events, unmask, moved)
+        _show_text(view, deadlines, events, unmask, moved, passed)
     _provisional_note(book.calendar(), deadlines)
 
 
@@ -107,7 +110,17 @@ def _callback_method(item: dict) -> str:
     return codes.CALLBACK_METHODS.shown(item.get("method") or "phone")
 
 
-def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) -> None:
+def _passed(book, record: dict, deadline, today) -> str | None:
+    """"3 trading days overdue" or "due today" for an open deadline whose day has come, as `warn` says it."""
+    state = deadline.state(today)
+    if state not in ("overdue", "due_today"):
+        return None
+    days = ((deadline.due - today).days if deadline.unit == "calendar"
+            else book.calendar().count_days(today, deadline.due, deadline.unit))
+    return _days_text(queries.Reminder(record["id"], "", None, deadline, state, days))
+
+
+def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, passed=None) -> None:
     """Everything the record holds, section by section, then the deadlines and the timeline."""
     say = render.say
     flags = [text for text, on in ((_("group"), view.get("group")), (_("major"), view.get("major")),
@@ -144,7 +157,7 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) 
     say(_("deadlines:"))
     kinds = [render.kind_text(d.kind) for d in deadlines]
     column = max((render.width(k) for k in kinds), default=0)
-    for d, kind, mark in zip(deadlines, kinds, moved or [None] * len(deadlines)):
+    for d, kind, mark, late in zip(deadlines, kinds, moved or [None] * len(deadlines), passed or [None] * len(deadlines)):
         line = "  " + render.pad(kind, column) + "  " + _("due {date}").format(date=render.due_text(d))
         if d.original_due != d.due:
             line += _(" (originally {date})").format(date=d.original_due)
@@ -153,6 +166,8 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None) 
                 days=_day_runs(mark["days"]), date=mark["was"])
         if d.met_at:
             line += "  " + _("met {time}").format(time=_time(d.met_at)) + (_("  LATE") if d.met_late else "")
+        elif late:  # plain words: `show` is read, piped and mailed like `warn`
+            line += "  " + _("[{passed}]").format(passed=late)
         say(line)
     say(_("timeline:"))
     for e in events:
