@@ -39,7 +39,8 @@ from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS
 FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "int": "0", "money": "#,##0.00",
            "percent": "0.0%"}
 # Column widths in Excel's units (about one Latin character; a Chinese character takes two), as
-# narrow as their values allow: the ledger's 44 columns print on one A4 page across. Headers wrap.
+# narrow as their values allow. Headers wrap. The ledger prints across several A4 pages at a fixed 80 % (8.8 pt),
+# each page led by the complaint number (DetailSheet), not squeezed onto one page at 3 pt.
 WIDTHS = {"text": 9, "long": 22, "datetime": 15.5, "date": 10.5, "int": 5.5, "money": 9, "percent": 8}
 WIDER = {"id": 13, "id_number": 19.5, "phone": 12, "address": 14, "respondent": 12, "category": 14,
          "category_group": 10, "reject_reason": 13, "transfer_no": 13, "complainant": 8,
@@ -121,6 +122,18 @@ def _page(ws, report: Report, title: str, *, landscape: bool, title_rows: str | 
     ws.oddFooter.right.text = "个人信息未脱敏" if report.unmasked else "个人信息已脱敏"
 
 
+# An A4 landscape page across, in Excel's column width units at 100%: 842 pt less 0.4 in margins each side,
+# at about 5.25 pt a unit (Calibri 11). Text is 11 pt; at least 8 pt printed needs a scale of 0.73 or more.
+PAGE_UNITS = (842 - 2 * 0.4 * 72) / 5.25
+MIN_SCALE = 8 / 11
+PRINT_SCALE = 80  # per cent: 11 pt text prints at 8.8 pt
+
+
+def pages_across(widths: list[float]) -> int:
+    """How many pages wide a sheet of these column widths prints so that its text stays 8 pt or more."""
+    return max(1, math.ceil(sum(widths) * MIN_SCALE / PAGE_UNITS))
+
+
 def _header_text(text: str) -> str:
     return text.replace("&", "&&")  # "&" starts a code (&P, &N) in a page header or footer
 
@@ -175,7 +188,14 @@ class DetailSheet:
         self.widths = [NARROW.get(c.key) or WIDER.get(c.key) or WIDTHS[c.kind] for c in columns]
         _widths(self.ws, self.widths)
         self.ws.freeze_panes = "B2"  # the header row and the complaint number stay in view
+        # Wide sheets print across as many pages as keep the text at 8 pt or more (issue 31), each page led by
+        # the complaint number; the pages of one stretch of rows come first, then the next rows ("over, then down").
         _page(self.ws, report, title, landscape=True, title_rows="1:1")
+        if pages_across(self.widths) > 1:  # printed at a fixed 80 %: 8.8 pt, across as many pages as it takes
+            self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=False)
+            self.ws.page_setup.scale = PRINT_SCALE
+            self.ws.print_title_cols = "A:A"
+            self.ws.page_setup.pageOrder = "overThenDown"
         self.ws.print_options.gridLines = True
         header = []
         for column in columns:

@@ -149,7 +149,7 @@ def test_policy_change_applies_from_its_effective_date_only(cli):
     # 06-22 (14), 06-23 (15)
     assert deadlines(cli, after)["completion"]["due"] == "2026-06-23"
     shown = json.loads(cli("policy", "show", "--json").stdout)
-    assert [p["effective_from"] for p in shown] == ["2026-06-01"]
+    assert [p["effective_from"] for p in shown] == ["1990-01-01", "2026-06-01"]  # the CSA defaults first (issue 31)
 
 
 # -- a policy is never retroactive (CSA 9.4), and more time than CSA's needs a basis (CSA 9.2.2(c)) ---
@@ -192,8 +192,9 @@ def test_more_time_than_the_standard_needs_the_regulators_basis(cli, db_path):
         "--basis", "深圳证监局〔2026〕12号")
     shown = json.loads(cli("policy", "show", "--json").stdout)
     assert [(p["effective_from"], p["completion_days"], p["basis"]) for p in shown] == [
-        ("2026-06-01", 30, "深圳证监局〔2026〕12号")]
-    assert "basis                    深圳证监局〔2026〕12号" in cli("policy", "show").stdout
+        ("1990-01-01", 20, None), ("2026-06-01", 30, "深圳证监局〔2026〕12号")]
+    assert [line.split() for line in cli("policy", "show").stdout.splitlines() if line.startswith("  basis")] == [
+        ["basis", "深圳证监局〔2026〕12号"]]
     # 30 trading days from Mon 2026-06-01: 06-02..05 (4), 06-08..12 (9), 06-15..18 (13; 06-19 端午),
     # 06-22..26 (18), 06-29..30 (20), 07-01..03 (23), 07-06..10 (28), 07-13 (29), 07-14 (30)
     number = register(cli, "2026-06-01 10:00")

@@ -173,7 +173,8 @@ def test_not_major_needs_a_reason_and_keeps_the_escalation_that_was_due(cli, db_
     assert record["major"] is False
     escalation = [d for d in record["deadlines"] if d["kind"] == "escalation"]
     assert escalation == [{"kind": "escalation", "due": "2026-09-01", "original_due": "2026-09-01", "met_at": None,
-                           "late": False, "provisional": False, "unit": "calendar", "moved_by_correction": None}]
+                           "late": False, "provisional": False, "unit": "calendar", "state": "overdue",
+                           "moved_by_correction": None}]
 
 
 def test_a_group_complaint_cannot_be_said_not_major(cli, db_path):
