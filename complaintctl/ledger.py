@@ -325,7 +325,8 @@ class Ledger:
             return ComplaintError(_("ledger {path}: this login's role may not do this ({message}); README \"Firm-wide on PostgreSQL\" says which role does what").format(path=self.label, message=message), "CSA 8.4")
         if self.backend.dialect != "sqlite":  # the server is sound; it refused a statement (a trigger, a right)
             return ComplaintError(_("ledger {path} refused the change: {message}").format(path=self.label, message=message))
-        return ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.label, message=message))
+        # A file SQLite cannot read as a database (cut short, overwritten): damaged, as README "Exit codes" says.
+        return ComplaintError(_("ledger {path} is damaged or not a ledger ({message}); restore it from a backup").format(path=self.label, message=message), exit_code=DAMAGED)
 
     def _migrate(self) -> None:
         """Apply pending migrations, all in one transaction. A current ledger is only read.

@@ -180,8 +180,9 @@ def on_terminal(columns: int, *args: str, env: dict) -> str:
     return run_on_terminal(columns, *args, env=env)[0]
 
 
-def run_on_terminal(columns: int, *args: str, env: dict) -> tuple[str, int]:
-    """The program run with stdin, stdout and stderr on one pseudo-terminal: (what it wrote, exit code)."""
+def run_on_terminal(columns: int, *args: str, env: dict, raw: bool = False) -> tuple[str, int]:
+    """The program run with stdin, stdout and stderr on one pseudo-terminal: (what it wrote, exit code);
+    `raw` keeps the escape codes (bold, colour) in what it wrote."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the program, its stdout a terminal
         os.execve(sys.executable, [sys.executable, "-m", "complaintctl", *args], env)
@@ -199,4 +200,5 @@ def run_on_terminal(columns: int, *args: str, env: dict) -> tuple[str, int]:
             break
         out += chunk
     _pid, status = os.waitpid(pid, 0)
-    return ANSI.sub("", out.decode("utf-8")).replace("\r\n", "\n"), os.waitstatus_to_exitcode(status)
+    text = out.decode("utf-8").replace("\r\n", "\n")
+    return (text if raw else ANSI.sub("", text)), os.waitstatus_to_exitcode(status)

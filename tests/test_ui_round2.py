@@ -142,3 +142,44 @@ def test_the_industrys_figures_are_in_the_report_and_the_analysis(cli, tmp_path)
     assert industry == {"completion_rate": 1.0, "settlement_rate": 0.5, "rejection_rate": 0.25, "share_12386": 0.5,
                         "share_other_regulators": 0.25, "regulator_reply_on_time_rate": 0.5, "advised_mediation": 0,
                         "amount_claimed": "1000.00", "compensation_paid": "300.00"}
+
+
+def test_no_color_keeps_the_layout_and_drops_the_bold(cli, db_path):
+    from tests.conftest import run_on_terminal
+
+    cli("demo", "--scenario", ROOT / "sample_data" / "demo.json")
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "PYTEST_CURRENT_TEST")}
+    env.update({"COMPLAINTCTL_DB": str(db_path), "COMPLAINTCTL_NOW": "2026-11-20 08:30", "COMPLAINTCTL_LANG": "en",
+                "TERM": "xterm-256color"})
+    coloured, code = run_on_terminal(100, "list", "--open", env=env, raw=True)
+    plain, plain_code = run_on_terminal(100, "list", "--open", env={**env, "NO_COLOR": "1"}, raw=True)
+    assert code == plain_code == 0
+    assert "\x1b[1m" in coloured and "\x1b[1m" not in plain
+    assert ANSI.sub("", coloured) == ANSI.sub("", plain) and "─" in plain  # the same table, not tab-separated lines
+
+
+def test_help_names_no_python_types(cli):
+    import typer
+
+    from complaintctl.cli.app import app
+
+    def walk(group, path):
+        for name, command in group.commands.items():
+            yield [*path, name]
+            if hasattr(command, "commands"):
+                yield from walk(command, [*path, name])
+
+    seen = 0
+    for path in walk(typer.main.get_command(app), []):
+        text = cli(*path, "--help").stdout
+        assert "list[str]" not in text, (path, text)  # Typer's <str> is its own style; a list's type is not
+        seen += 1
+    assert seen > 40
+
+
+def test_a_cut_short_ledger_exits_5_as_the_readme_says(cli, db_path):
+    cli("policy", "show")
+    data = db_path.read_bytes()
+    db_path.write_bytes(data[: len(data) // 2])
+    result = cli("list", ok=False)
+    assert result.exit_code == 5 and "is damaged or not a ledger" in result.stderr

@@ -87,7 +87,7 @@ def _field_parameters() -> list[inspect.Parameter]:
             option = typer.Option(None, f"{flag}/{flag.replace('--', '--not-')}", help=help_text, show_default=False)
             annotation = Optional[bool]
         elif spec.repeatable:
-            option = typer.Option(None, spec.option, help=help_text, show_default=False)
+            option = typer.Option(None, spec.option, help=help_text, show_default=False, metavar="TEXT")
             annotation = Optional[List[str]]
         else:
             option = typer.Option(None, spec.option, help=help_text, show_default=False)
@@ -436,7 +436,7 @@ def callback(
     recomplain: Annotated[bool, typer.Option("--recomplain", help="Dissatisfied: open a new complaint linked "
                                              "to this one (Firm 18(7)).")] = False,
     advised: Annotated[Optional[List[str]], typer.Option(
-        "--advised", help=_("Dissatisfied: what the complainant was told they may turn to, repeatable (CSA 9.3(b)): {choices}.").format(choices=codes.ADVICE.choices()))] = None,
+        "--advised", metavar="WAY", help=_("Dissatisfied: what the complainant was told they may turn to, repeatable (CSA 9.3(b)): {choices}.").format(choices=codes.ADVICE.choices()))] = None,
     at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
 ) -> None:
     """Record a callback (回访, Firm 18(5)), or an attempt that reached no one (--outcome unreachable).

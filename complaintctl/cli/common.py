@@ -184,7 +184,7 @@ ComplaintId = Annotated[str, typer.Argument(metavar="ID", help="Complaint number
 
 
 Branches = Annotated[Optional[list[str]], typer.Option(
-    "--branch", help="Firm ledger: only this branch (its code); repeat for more. Default: every branch.",
+    "--branch", metavar="CODE", help="Firm ledger: only this branch (its code); repeat for more. Default: every branch.",
     show_default=False)]
 
 

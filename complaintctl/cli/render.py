@@ -1,4 +1,4 @@
-"""Output: data to stdout, messages to stderr; colour and boxes only on a terminal without NO_COLOR."""
+"""Output: data to stdout, messages to stderr; tables laid out on a terminal, and colour there unless NO_COLOR."""
 
 from __future__ import annotations
 
@@ -19,8 +19,14 @@ def kind_text(kind: str) -> str:
 
 
 def fancy() -> bool:
-    """Rich tables and colour only for a person at a terminal."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    """Tables laid out for a person at a terminal (tab-separated lines for pipes and cron). NO_COLOR takes
+    the colour and bold away (`bold`), never the layout (issue 31)."""
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def bold(text: str) -> str:
+    """Bold on a terminal, unless NO_COLOR (https://no-color.org) asks for none."""
+    return text if os.environ.get("NO_COLOR") else f"\x1b[1m{text}\x1b[0m"
 
 
 def emit_json(value) -> None:
@@ -141,8 +147,8 @@ def table(headers: list[str], rows: list[list[str]], title: str | None = None, k
         _blocks(headers, rows, title)
         return
     if title:
-        say(f"\x1b[1m{visible(title)}\x1b[0m", styled=True)
-    say("\x1b[1m" + visible(_line(headers, widths)) + "\x1b[0m", styled=True)
+        say(bold(visible(title)), styled=True)
+    say(bold(visible(_line(headers, widths))), styled=True)
     say("─" * (sum(widths) + GAP * (len(widths) - 1)))
     for row in rows:
         say(_line(row, widths))
