@@ -78,7 +78,6 @@ def make(ledger, period, out: Path, *, by: str, at: datetime, listener=None) -> 
         root = work / "archive"
         root.mkdir(mode=0o700)
         attachments = ledger.archive_for(ledger.branch)
-        listed: list[dict] = []
         for number, record in enumerate(complaints, 1):
             if listener:
                 listener(_("gathering complaints"), number, len(complaints))

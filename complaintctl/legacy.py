@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterable
 
 from complaintctl import clock, codes
-from complaintctl.complaint import FIELD_BY_NAME, TIME_GAPS, UNRECORDED_ACTOR, UNRECORDED_LABELS, parse_fields
+from complaintctl.complaint import FIELD_BY_NAME, UNRECORDED_ACTOR, parse_fields
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _, chinese
 from complaintctl.ledger import sha256_file

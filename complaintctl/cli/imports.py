@@ -10,6 +10,7 @@ import typer
 from complaintctl import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import By, Json, Quiet, ledger, who
+from complaintctl.complaint import UNRECORDED_LABELS
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _, chinese
 
@@ -119,7 +120,7 @@ def import_ledger(
         render.say(_("nothing to import from {file}").format(file=file.name))
     if gaps:
         render.say(_("not in the old ledger, marked 未记载: {gaps}").format(
-            gaps="，".join(f"{legacy.UNRECORDED_LABELS.get(k, k)} {n}" for k, n in sorted(gaps.items()))))
+            gaps="，".join(f"{UNRECORDED_LABELS.get(k, k)} {n}" for k, n in sorted(gaps.items()))))
     if table.skipped_blank or table.skipped_totals:
         render.say(_("skipped {blank} blank row(s) and {totals} totals row(s)").format(
             blank=table.skipped_blank, totals=table.skipped_totals))
