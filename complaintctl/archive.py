@@ -154,6 +154,8 @@ def check(ledger, path: Path) -> tuple[dict, list[str]]:
     """(the manifest, the problems found): each file against the manifest and the ledger's own records."""
     import hashlib
 
+    if not path.exists():  # nothing to check: a wrong name, not a damaged archive
+        raise ComplaintError(_("--archive {path}: no such file or folder").format(path=path))
     manifest, members = _read(path)
 
     def sha(member) -> str:

@@ -331,3 +331,10 @@ def test_the_readme_lists_every_placeholder_and_kind():
         assert "| `{{ " + name + " }}` |" in readme, name
     for kind in letters.KINDS:
         assert f"| `{kind}` |" in readme, kind
+
+
+def test_verify_names_an_archive_that_is_not_there(cli, db_path):
+    before = dump(db_path)
+    result = cli("verify", "--archive", "nothing.zip", ok=False)
+    assert result.exit_code == 1 and result.stderr.strip() == "complaintctl: --archive nothing.zip: no such file or folder"
+    assert dump(db_path) == before

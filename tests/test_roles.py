@@ -94,6 +94,23 @@ def test_a_clerk_cannot_change_another_branch_or_export_its_data(cli, monkeypatc
     assert dump(db_path) == before
 
 
+def test_a_clerk_cannot_write_a_letter_approve_or_archive_another_branch(cli, monkeypatch, firm, db_path, tmp_path):
+    """Issue 30's papers carry personal data in full: a clerk reaches them for their own branch only."""
+    sz = firm["clerk_sz01"]
+    run(cli, monkeypatch, firm["complaint_owner"], None, "config", "set", "branch", "某某证券")
+    before = dump(db_path)
+    one_line(run(cli, monkeypatch, sz, "SZ01", "letter", "record", "GZ02/TS-2026-0001", "--out", tmp_path, ok=False),
+             "CSA 8.4", "may not see branch GZ02")
+    one_line(run(cli, monkeypatch, sz, "SZ01", "approve", "GZ02/TS-2026-0001", "opinion", "--by", "陈经理", ok=False),
+             "CSA 8.4", "may not see branch GZ02")
+    archived = run(cli, monkeypatch, sz, "GZ02", "archive", "--month", "2026-11", "--out", tmp_path / "gz.zip", ok=False)
+    assert archived.exit_code == 1 and len(archived.stderr.splitlines()) == 1, archived.stderr
+    assert ID_OK not in archived.stdout + archived.stderr
+    assert list(tmp_path.iterdir()) == [] and dump(db_path) == before
+    run(cli, monkeypatch, sz, "SZ01", "letter", "record", "TS-2026-0001", "--out", tmp_path)  # their own: as usual
+    assert [p.name for p in tmp_path.iterdir()] == ["TS-2026-0001-客户投诉登记及处理单.docx"]
+
+
 def test_a_clerk_works_at_their_own_branch_as_before(cli, monkeypatch, firm):
     sz = firm["clerk_sz01"]
     run(cli, monkeypatch, sz, "SZ01", "accept", "TS-2026-0001", "--at", "2026-11-03 09:00")

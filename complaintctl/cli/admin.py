@@ -46,7 +46,7 @@ def calendar_show(
     cal = ledger(ctx).calendar()
     year = year or given or clock.today().year
     if not 1990 <= year <= 2100:
-        raise typer.BadParameter(_("choose a year from 1990 to 2100"), param_hint="--year")
+        raise typer.BadParameter(_("choose a year from 1990 to 2100"), param_hint="--year" if given is None else "YYYY")
     source = ("chinese-calendar package" if year in cal.package_years else "") + \
              (" + imported schedule" if year in cal.imported_years else "")
     special, reasons = [], {}  # "why" in English for --json, which never changes with the language

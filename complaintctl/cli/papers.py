@@ -54,7 +54,8 @@ def letter(
     from complaintctl.complaint import parse_id
     from complaintctl.settings import TEMPLATE_KEY, config, read_template
 
-    number = parse_id(complaint)[0]
+    branch, _slash, typed = complaint.rpartition("/")  # a firm ledger's GZ02/TS-2026-0001 names its branch too
+    number = parse_id(typed)[0]
     book = ledger(ctx)
     target = _target(out, Path(letters.output_name(number, kind)), force)
     if kind == "regulator-reply" and os.path.lexists(target.with_suffix(".txt")) and not force:
@@ -62,8 +63,8 @@ def letter(
             path=target.with_suffix(".txt")))
     own = config(book).get(TEMPLATE_KEY + kind)
     template = read_template(Path(own), TEMPLATE_KEY + kind) if own else None
-    done = letters.write(book, number, kind, target, by=who(ctx, by), at=when(at), template=template,
-                         sent_via=sent_via)
+    done = letters.write(book, f"{branch}/{number}" if branch else number, kind, target, by=who(ctx, by),
+                         at=when(at), template=template, sent_via=sent_via)
     if as_json:
         render.emit_json({"kind": kind, "complaint": number, "file": str(done.path), "sha256": done.sha256,
                           "text_file": str(done.text_path) if done.text_path else None,
