@@ -464,8 +464,9 @@ class Analysis:
 
     def rules(self) -> dict[str, tuple[str, str]]:
         """RULES with this analysis's dates filled in."""
-        values = {"start": self.start, "end": self.cutoff.day, "previous": self.previous.label}
-        return {key: (zh.format(**values), en.format(**values)) for key, (zh, en) in RULES.items()}
+        values = {"start": self.start, "end": self.cutoff.day}
+        return {key: (zh.format(previous=self.previous.label, **values), en.format(previous=self.previous.code, **values))
+                for key, (zh, en) in RULES.items()}
 
 
 def analyze(ledger, period: Period, cutoff: Cutoff, unmask: bool = False, branches: Iterable[str] | None = None,

@@ -75,9 +75,10 @@ def test_list_and_warn_show_every_number_and_date_in_full(ledger, columns, lang)
 def test_show_keeps_every_value_and_lines_up_the_due_column_in_chinese(ledger, columns):
     db, env = ledger
     screen = on_terminal(columns, "show", "TS-2026-0001", env={**env, "LANG": "zh_CN.UTF-8"})
-    text = screen.replace("\n", "")
-    assert "要求退还多收取的佣金及利息" * 3 in text.replace(" ", "")  # wrapped by the terminal, never cut
-    assert "需调取交易所回报记录" in screen and "陈经理" in screen  # the extension's reason and approver
+    text = screen.replace("\n", "").replace(" ", "")  # folded onto more lines, never cut
+    assert "要求退还多收取的佣金及利息" * 3 in text
+    assert "需调取交易所回报记录" in text and "陈经理" in text  # the extension's reason and approver
+    assert all(cell_len(line) <= columns for line in screen.splitlines()), screen  # folded by us, in cells
     deadline_lines = screen.split("期限：\n")[1].split("处理经过：")[0].splitlines()
     assert [line.split()[0] for line in deadline_lines] == ["受理决定", "办结"]
     due_columns = {cell_len(line[:line.index("到期")]) for line in deadline_lines}

@@ -7,7 +7,7 @@ import typer
 
 from complaintctl import clock
 from complaintctl.cli import render
-from complaintctl.cli.common import At, By, ComplaintGroup, Json, Quiet, ledger, when, who, whole_number
+from complaintctl.cli.common import At, By, ComplaintGroup, Json, ledger, when, who, whole_number
 from complaintctl.errors import REFUSED, ComplaintError
 from complaintctl.i18n import N_, _, chinese, untranslated
 
@@ -65,8 +65,10 @@ def calendar_show(
     if as_json:
         render.emit_json(summary)
         return
-    render.say(_("{year}: {count} trading days; data: {source}").format(year=year, count=trading_count,
-                                                                       source=summary["source"])
+    sources = {"chinese-calendar package": N_("chinese-calendar package"), "imported schedule": N_("imported schedule"),
+               "none (weekends only)": N_("none (weekends only)")}  # --json keeps the English
+    shown = " + ".join(_(sources[part]) for part in summary["source"].split(" + "))
+    render.say(_("{year}: {count} trading days; data: {source}").format(year=year, count=trading_count, source=shown)
                + ("" if cal.covered(year) else _(" — PROVISIONAL: import the official schedule")))
     trading_word, closed_word, working_word, rest_word = _("trading"), _("market closed"), _("working"), _("rest")
     column = max(render.width(w) for w in (trading_word, closed_word, working_word, rest_word))

@@ -12,14 +12,17 @@ import typer
 from typer.core import TyperGroup
 
 try:  # Typer >= 0.29 vendors Click; earlier releases depend on it
+    from typer._click import core as click_core, formatting as click_formatting
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover
+    from click import core as click_core, formatting as click_formatting
     from click.exceptions import UsageError
 
 from complaintctl import clock
 from complaintctl.complaint import typed_number
 from complaintctl.errors import INTERRUPTED, USAGE, ComplaintError
-from complaintctl.i18n import _
+from complaintctl.i18n import N_, _
+from complaintctl.cli import cells
 from complaintctl.cli.lazy import lazy
 
 ledgers = lazy("complaintctl.ledger")
@@ -45,6 +48,7 @@ def translate_help(command, ctx) -> None:
     if getattr(command, "_translated", False):
         return
     command._translated = True
+    command.context_class = CellContext
     if command.help:
         command.help = _(inspect.cleandoc(command.help))
     if command.short_help:
@@ -53,10 +57,121 @@ def translate_help(command, ctx) -> None:
     for param in [*command.params, *([help_option] if help_option else [])]:
         if getattr(param, "help", None):
             param.help = _(param.help)
+        if param.metavar is None and not getattr(param, "is_flag", False):
+            # Typer writes <str>, <int>, <path>; help reads TEXT, N, PATH as Click's own commands do.
+            param.metavar = PLAIN_METAVARS.get(param.display_type(ctx), param.metavar)
+
+
+PLAIN_METAVARS = {"<str>": "TEXT", "<int>": "N", "<path>": "PATH", "<file>": "FILE", "<float>": "NUMBER"}
+
+
+# Click's own usage errors are English f-strings (Typer vendors Click without gettext); each is read
+# back by its shape and said again through our catalog. An unknown shape stays as Click wrote it.
+CLICK_WORDS = [
+    (r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)", N_("No such option: {name} (did you mean {options}?)")),
+    (r"No such option: (?P<name>\S+)", N_("No such option: {name}")),
+    (r"Missing option (?P<name>.+?)\.", N_("Missing option {name}.")),
+    (r"Missing argument (?P<name>.+?)\.", N_("Missing argument {name}.")),
+    (r"Missing parameter: (?P<name>.+)", N_("Missing parameter: {name}")),
+    (r"Option (?P<name>'.+?') requires an argument\.", N_("Option {name} requires a value.")),
+    (r"Option (?P<name>'.+?') requires (?P<count>\d+) arguments\.", N_("Option {name} requires {count} values.")),
+    (r"Option (?P<name>'.+?') does not take a value\.", N_("Option {name} does not take a value.")),
+    (r"Got unexpected extra argument(?:\(s\)|s)? \((?P<args>.*)\)", N_("Unexpected extra words: {args}")),
+    (r"Invalid value for (?P<name>.+?): (?P<reason>.*)", N_("Invalid value for {name}: {reason}")),
+    (r"Invalid value: (?P<reason>.*)", N_("Invalid value: {reason}")),
+    (r"(?P<value>'.*') is not a valid integer( range)?\.", N_("{value} is not a whole number.")),
+]
+
+
+def click_words(message: str) -> str:
+    """A Click usage error in the user's language."""
+    import re
+
+    for shape, template in CLICK_WORDS:
+        found = re.fullmatch(shape, message, re.DOTALL)
+        if found:
+            values = {key: click_words(value) if key == "reason" else value
+                      for key, value in found.groupdict().items()}
+            return _(template).format(**values)
+    return message
+
+
+def complain(line: str) -> None:
+    """An error: one line on stderr; on a terminal, folded at word boundaries to its width (issue 31)."""
+    if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+        from complaintctl.cli import render
+
+        line = render.fold(line, render.terminal_width(sys.stderr))
+    sys.stderr.write(line + "\n")
+
+
+def usage_error(exc) -> None:
+    """A usage error as one line in the user's language, and the usage exit code."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `complaintctl calendar`: its help, as Click does
+        typer.echo(exc.format_message(), err=True)
+        raise typer.Exit(USAGE) from None
+    where = exc.ctx.command_path if exc.ctx else "complaintctl"
+    message = exc.format_message()
+    if "--db" in message and "No such option" in message:  # `complaintctl list --db X`
+        message = _("--db goes before the command: complaintctl --db PATH {command} ...").format(
+            command=where.split(" ", 1)[-1])
+    else:
+        message = click_words(message)
+    complain(_("{where}: {message} (see `{where} --help`)").format(where=where, message=one_line(message)))
+    raise typer.Exit(USAGE) from None
+
+
+class CellHelpFormatter(click_formatting.HelpFormatter):
+    """Click's help layout, measured in terminal cells and broken where Chinese and English break.
+
+    Click counts characters and breaks at hyphens, so Chinese help overflowed an 80-column terminal
+    and option names split (`--ins` / `titution`) (issue 31).
+    """
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        prefix = _("Usage: ") if prefix is None else prefix
+        head = f"{prefix:>{self.current_indent}}{prog} "
+        room = self.width - self.current_indent
+        if room >= cells.width(head) + 20:
+            lines = cells.wrap(args, room, head, " " * cells.width(head))
+        else:
+            indent = " " * (max(self.current_indent, cells.width(prefix)) + 4)
+            lines = [head.rstrip(), *cells.wrap(args, room, indent, indent)]
+        self.write("\n".join(lines) + "\n")
+
+    def write_text(self, text: str) -> None:
+        self.write("\n".join(cells.paragraphs(text, self.width, " " * self.current_indent)) + "\n")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(" " * self.current_indent + _("{heading}:").format(heading=heading) + "\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        if self.width < 70:  # a narrow terminal: long option names get their own line, the text the room
+            col_max = min(col_max, self.width // 3)
+        first_col = min(max((cells.width(first) for first, _second in rows), default=0), col_max) + col_spacing
+        hang = " " * (first_col + self.current_indent)
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if cells.width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - cells.width(first)))
+            else:
+                self.write("\n" + hang)
+            lines = cells.paragraphs(second, max(self.width - first_col - self.current_indent, 10))
+            self.write("\n".join([lines[0], *(hang + line if line else "" for line in lines[1:])]) + "\n")
+
+
+class CellContext(click_core.Context):
+    formatter_class = CellHelpFormatter
 
 
 class ComplaintGroup(TyperGroup):
     """Turns refusals and usage errors into one line on stderr and the documented exit code."""
+
+    context_class = CellContext
 
     def get_command(self, ctx, name):
         command = super().get_command(ctx, name)
@@ -68,28 +183,40 @@ class ComplaintGroup(TyperGroup):
         translate_help(self, ctx)
         super().format_help(ctx, formatter)
 
+    def format_commands(self, ctx, formatter):
+        """Each command on one line, measured in cells (Click cuts by characters, then Chinese overflows)."""
+        commands = [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
+        commands = [(name, command) for name, command in commands if command is not None and not command.hidden]
+        if not commands:
+            return
+        first_col = min(max(len(name) for name, _command in commands), 30) + 2
+        room = formatter.width - formatter.current_indent - 2 - first_col
+        rows = [(name, cells.first_sentence(command.short_help or command.help or "", room))
+                for name, command in commands]
+        with formatter.section(_("Commands")):
+            formatter.write_dl(rows)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # `complaintctl --bogus`: the root's own options are read here, before any command runs
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as exc:
+            usage_error(exc)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except ComplaintError as exc:
-            typer.echo(f"complaintctl: {one_line(str(exc))}", err=True)
+            complain(f"complaintctl: {one_line(str(exc))}")
             raise typer.Exit(exc.exit_code) from None
         except UsageError as exc:
-            where = exc.ctx.command_path if exc.ctx else "complaintctl"
-            message = exc.format_message()
-            if "--db" in message and "No such option" in message:  # `complaintctl list --db X`
-                message = _("--db goes before the command: complaintctl --db PATH {command} ...").format(
-                    command=where.split(" ", 1)[-1])
-            typer.echo(_("{where}: {message} (see `{where} --help`)").format(where=where, message=one_line(message)),
-                       err=True)
-            raise typer.Exit(USAGE) from None
+            usage_error(exc)
         except (KeyboardInterrupt, typer.Abort):  # Ctrl-C: the shell's own code for it; a step is kept whole or not at all
-            typer.echo(_("complaintctl: interrupted; a step is recorded whole or not at all"), err=True)
+            complain(_("complaintctl: interrupted; a step is recorded whole or not at all"))
             raise typer.Exit(INTERRUPTED) from None
         except (typer.Exit, SystemExit):
             raise
         except OSError as exc:
-            typer.echo(one_line(f"complaintctl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), err=True)
+            complain(one_line(f"complaintctl: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")))
             raise typer.Exit(1) from None
         except Exception as exc:  # a bug: one line for users, the traceback for tests and debugging
             if os.environ.get(DEBUG_ENV) or os.environ.get("PYTEST_CURRENT_TEST"):
@@ -119,8 +246,8 @@ class State:
         if self._ledger is None:
             self._ledger = ledgers.Ledger(self.path, create=create, branch=self.branch)
             if self._ledger.upgrade_backup:
-                typer.echo(_("complaintctl: upgraded the ledger to this version's schema; the file as it was is "
-                             "kept as {path}").format(path=self._ledger.upgrade_backup), err=True)
+                complain(_("complaintctl: upgraded the ledger to this version's schema; the file as it was is "
+                             "kept as {path}").format(path=self._ledger.upgrade_backup))
         return self._ledger
 
 

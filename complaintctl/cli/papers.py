@@ -125,7 +125,7 @@ def archive(
         return
     render.say(_("wrote {path}: {count} complaint(s) of {period}, {files} files with their SHA-256 in {manifest}; "
                  "personal data in full, recorded as an audit event").format(
-        path=made.path, count=made.complaints, period=period.label, files=made.files, manifest=archives.MANIFEST))
+        path=made.path, count=made.complaints, period=render.period_text(period), files=made.files, manifest=archives.MANIFEST))
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 from contextlib import contextmanager
 
 from complaintctl import codes
 from complaintctl.deadlines import Deadline
-from complaintctl.i18n import N_, _, chinese
+from complaintctl.i18n import _, chinese
+
+def period_text(period) -> str:
+    """A report period as the reader says it: 2026年第3季度 in Chinese, 2026Q3 in English."""
+    return period.label if chinese() else period.code
+
 
 def kind_text(kind: str) -> str:
     """A deadline's kind in the user's language."""
@@ -49,13 +53,46 @@ def flat(text: str) -> str:
 
 
 def say(text: str = "", styled: bool = False) -> None:
-    """A line of data to stdout. `styled`: our own bold/colour codes, already around visible text."""
-    sys.stdout.write((text if styled else visible(text)) + "\n")
+    """A line of data to stdout. `styled`: our own bold/colour codes, already around visible text.
+
+    On a terminal a line wider than it is folded at word and character boundaries, in cells; in a pipe
+    it stays one line, for scripts.
+    """
+    text = text if styled else visible(text)
+    if not styled and fancy():
+        text = fold(text, terminal_width())
+    sys.stdout.write(text + "\n")
+
+
+# "  label:   value" or "  2026-10-23 15:00  what": a folded line continues under the value.
+_LABELLED = re.compile(r"\s*[^\s:：][^:：]{0,40}[:：]\s+(?=\S)|\s*\S.*?\s{2,}(?=\S)")
+
+
+def fold(text: str, columns: int) -> str:
+    """Lines wider than `columns` cells folded; the continuation lines hang under the value or indent."""
+    from complaintctl.cli import cells
+
+    out = []
+    for line in text.split("\n"):
+        if cells.width(line) <= columns:
+            out.append(line)
+            continue
+        lead = " " * (len(line) - len(line.lstrip(" ")))
+        label = _LABELLED.match(line)
+        if label and cells.width(label.group()) <= columns // 2:
+            first, rest, body = label.group(), " " * cells.width(label.group()), line[label.end():]
+        else:
+            first, rest, body = lead, lead + "  ", line[len(lead):]
+        out.extend(cells.wrap(body, columns, first, rest))
+    return "\n".join(out)
 
 
 def tell(text: str) -> None:
-    """A message for the person, not data: stderr, so pipes carry only data."""
-    sys.stderr.write(visible(text) + "\n")
+    """A message for the person, not data: stderr, so pipes carry only data; folded on a terminal."""
+    text = visible(text)
+    if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+        text = fold(text, terminal_width(sys.stderr))
+    sys.stderr.write(text + "\n")
 
 
 def notice(text: str) -> None:
@@ -116,9 +153,9 @@ def provisional_hint(years: set[int]) -> str:
 
 def width(text: str) -> int:
     """Cells a text takes on a terminal: a Chinese character takes two."""
-    from rich.cells import cell_len
+    from complaintctl.cli import cells
 
-    return max((cell_len(line) for line in text.split("\n")), default=0)
+    return cells.width(text)
 
 
 def pad(text: str, cells: int) -> str:
@@ -126,23 +163,35 @@ def pad(text: str, cells: int) -> str:
     return text + " " * max(0, cells - width(text))
 
 
-def terminal_width() -> int:
-    return shutil.get_terminal_size((100, 24)).columns
+def terminal_width(stream=None) -> int:
+    """Columns of the terminal: COLUMNS, else the size of `stream` (stdout), else 100."""
+    if os.environ.get("COLUMNS", "").isdigit() and int(os.environ["COLUMNS"]) > 0:
+        return int(os.environ["COLUMNS"])
+    try:
+        columns = os.get_terminal_size((stream or sys.stdout).fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        columns = 0
+    return columns or 100  # a terminal that does not say its size (0 columns): as if 100 wide
 
 
-def table(headers: list[str], rows: list[list[str]], title: str | None = None, keep: tuple[int, ...] = (0,)) -> None:
+def table(headers: list[str], rows: list[list[str]], title: str | None = None, keep: tuple[int, ...] = (0,),
+          narrower: tuple[list[str], list[list[str]], tuple[int, ...]] | None = None) -> None:
     """A table for a person at a terminal; tab-separated lines otherwise (stable for scripts and cron).
 
     Nothing is ever cut: the columns in `keep` (complaint numbers, dates, deadlines) are never
     narrower than their longest value, and other text wraps onto more lines within its column.
     When even that does not fit the terminal, each row is printed as a block of "header value"
-    lines instead. Widths are counted in terminal cells, so Chinese lines up.
+    lines instead, unless the `narrower` layout (headers, rows, keep) of the same data fits. Widths are
+    counted in terminal cells, so Chinese lines up.
     """
     if not fancy():
         for row in rows:
             say("\t".join(flat(cell) for cell in row))
         return
     widths = _widths(headers, rows, terminal_width(), keep)
+    if widths is None and narrower:
+        headers, rows, keep = narrower
+        widths = _widths(headers, rows, terminal_width(), keep)
     if widths is None:
         _blocks(headers, rows, title)
         return
@@ -186,26 +235,9 @@ def _unbreakable(word: str) -> int:
 
 def _wrap(text: str, cells: int) -> list[str]:
     """Lines of at most `cells` terminal cells: at spaces where possible, else between characters."""
-    from rich.cells import cell_len
+    from complaintctl.cli import cells as layout
 
-    lines = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if cell_len(candidate) <= cells:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            line = ""
-            for ch in word:  # a word wider than the column: break between characters
-                if cell_len(line + ch) > cells:
-                    lines.append(line)
-                    line = ""
-                line += ch
-        lines.append(line)
-    return lines
+    return layout.wrap(text, cells)
 
 
 def _line(cells: list[str], widths: list[int]) -> str:

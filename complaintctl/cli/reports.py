@@ -72,7 +72,7 @@ def report(
         return
     if quiet:
         return
-    render.say(_("wrote {path}  ({period}, as of {cutoff})").format(path=done.path, period=period.label,
+    render.say(_("wrote {path}  ({period}, as of {cutoff})").format(path=done.path, period=render.period_text(period),
                                                                      cutoff=done.cutoff))
     render.say(_("  {rows} complaints: {received} received this period + {carried} carried over").format(
         rows=s.rows, received=s.get("received"), carried=s.get("carried_over")))
@@ -168,7 +168,7 @@ def analyze(
         render.emit_json(done.result)
         return
     render.say(_("{period}, as of {cutoff}: compared with {previous}; repeat complainants from {start}").format(
-        period=period.label, cutoff=day, previous=done.previous.label, start=done.start))
+        period=render.period_text(period), cutoff=day, previous=render.period_text(done.previous), start=done.start))
     for section in analysing.sections(done, chinese()):
         render.say()
         if not render.fancy():  # a title and the column names, then tab-separated rows

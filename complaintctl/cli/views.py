@@ -470,7 +470,11 @@ def list_(
     if as_json:
         render.emit_json(out)
     elif rows:
-        render.table(headers, rows, keep=(0, 1, 6))
+        # On a terminal the deadline's kind may fold under its date, so English fits 80 columns as
+        # Chinese does (issue 31); scripts reading a pipe keep the two columns.
+        joined = ([*headers[:6], _("next deadline"), *headers[8:]],
+                  [[*row[:6], row[6] if row[6] == "-" else f"{row[6]} {row[7]}", *row[8:]] for row in rows], (0, 1))
+        render.table(headers, rows, keep=(0, 1, 6), narrower=joined)
     _provisional_note(book.calendar(), shown)
 
 
