@@ -60,6 +60,9 @@ def translate_help(command, ctx) -> None:
         if param.metavar is None and not getattr(param, "is_flag", False):
             # Typer writes <str>, <int>, <path>; help reads TEXT, N, PATH as Click's own commands do.
             param.metavar = PLAIN_METAVARS.get(param.display_type(ctx), param.metavar)
+        if param.param_type_name == "argument" and param.metavar:
+            # An argument's name already says what it takes (ID, FILE, YYYY); Typer would add `<str>`.
+            param.display_type_rich = lambda ctx: None
 
 
 PLAIN_METAVARS = {"<str>": "TEXT", "<int>": "N", "<path>": "PATH", "<file>": "FILE", "<float>": "NUMBER"}

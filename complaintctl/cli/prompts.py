@@ -1,8 +1,10 @@
 """Interactive registration: what a first contact must give, then what acceptance needs, checked as typed.
 
 The first part cannot be skipped: a complaint is not registered without it. The second may be left
-empty when it is not known yet (an anonymous caller's ID number); `amend` completes it later, and
-`accept` says what is still missing.
+empty when it is not known yet (an anonymous caller's ID number, the category); `amend` completes it
+later, and `accept` says what is still missing. The time received (every deadline counts from it)
+defaults to now; a transfer's reply date is asked after its ticket. Nothing is saved before the
+specialist has seen the whole record and said yes.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import questionary
 
 from complaintctl import codes
-from complaintctl.complaint import FIELD_BY_NAME, acceptance_missing, parse_fields, registration_missing
-from complaintctl.errors import INTERRUPTED, ComplaintError
+from complaintctl.cli import cells
+from complaintctl.complaint import FIELD_BY_NAME, FIELDS, acceptance_missing, parse_fields, registration_missing
+from complaintctl.errors import INTERRUPTED, REFUSED, ComplaintError
 from complaintctl.i18n import _, pick
 
 CHOICES = {"method": codes.METHODS, "channel": codes.CHANNELS, "id_type": codes.ID_TYPES}
@@ -20,6 +23,15 @@ CHOICES = {"method": codes.METHODS, "channel": codes.CHANNELS, "id_type": codes.
 def needs_questions(given: dict) -> bool:
     fields = parse_fields(given)
     return bool(registration_missing(fields) or _acceptance_questions(given))
+
+
+def _later_questions(given: dict) -> list[str]:
+    """Once a complaint can be registered: when it came, a transfer's reply date, then what acceptance needs."""
+    fields = parse_fields(given)
+    later = [] if given.get("received_at") else ["received_at"]
+    if fields.get("channel") == "regulator" and not given.get("reply_due"):
+        later.append("reply_due")
+    return later + _acceptance_questions(given)
 
 
 def _acceptance_questions(given: dict) -> list[str]:
@@ -51,8 +63,12 @@ def _validator(name: str, given: dict, optional: bool = False):
 
 def _question(name: str, optional: bool = False) -> str:
     spec = FIELD_BY_NAME[name]
-    text = _("{field}:").format(field=spec.shown)
-    return text[:-1] + _(" (leave empty if not known yet):") if optional else text
+    if name == "received_at":
+        return _("time received, e.g. 2026-11-20 10:00 (leave empty for now):")
+    if name == "reply_due":
+        return _("the transfer's reply date, YYYY-MM-DD (leave empty if the ticket gives none):")
+    return _("{field} (leave empty if not known yet):").format(field=spec.shown) if optional else \
+        _("{field}:").format(field=spec.shown)
 
 
 def _cancelled():
@@ -78,9 +94,12 @@ def _category() -> str | None:
         return pick(zh.split("-")[0], en.split(":")[0]) if len(groups[letter]) > 1 else pick(zh, en)
 
     first = _ask(questionary.select(_("business category (CSA 5.1):"), instruction=_("(arrow keys, Enter)"), choices=[
-        questionary.Choice(f"{letter}  {group_label(letter)}", value=letter) for letter in groups]))
+        *(questionary.Choice(f"{letter}  {group_label(letter)}", value=letter) for letter in groups),
+        questionary.Choice(_("not known yet (classify it before accepting)"), value="")]))
     if first is None:
         _cancelled()
+    if not first:
+        return None
     if len(groups[first]) == 1:
         return groups[first][0]
     second = _ask(questionary.select(_("kind of complaint:"), instruction=_("(arrow keys, Enter)"), choices=[
@@ -99,12 +118,16 @@ def ask_missing(given: dict) -> dict:
         missing = registration_missing(parse_fields(answers))
         optional = not missing
         if optional:
-            missing = [name for name in _acceptance_questions(answers) if name not in skipped]
+            missing = [name for name in _later_questions(answers) if name not in skipped]
         if not missing:
-            return answers
+            return _confirmed(answers)
         name = missing[0]
         if name == "category":
-            answers[name] = _category()
+            chosen = _category()
+            if chosen:
+                answers[name] = chosen
+            else:
+                skipped.add(name)
             continue
         if name in CHOICES:
             reply = _ask(questionary.select(_question(name), instruction=_("(arrow keys, Enter)"), choices=[
@@ -135,3 +158,23 @@ def ask_missing(given: dict) -> dict:
             skipped.add(missing[0])
             continue
         answers[name] = reply
+
+
+def _confirmed(answers: dict) -> dict:
+    """The record as it will be saved, then yes or no: nothing is saved unless the specialist says yes."""
+    lists = {**CHOICES, "category": codes.CATEGORIES}
+    shown = [(FIELD_BY_NAME[spec.name].shown,
+              lists[spec.name].shown(lists[spec.name].parse(answers[spec.name])) if spec.name in lists
+              else str(answers[spec.name]))
+             for spec in FIELDS if str(answers.get(spec.name) or "").strip()]
+    if "received_at" not in answers:
+        shown.insert(0, (FIELD_BY_NAME["received_at"].shown, _("now")))
+    column = max(cells.width(label) for label, _value in shown)
+    questionary.print(_("to be registered:"), style="bold")
+    for label, value in shown:
+        questionary.print("  " + _("{field}:").format(field=label) + " " * (column - cells.width(label) + 1) + value)
+    # A select, not questionary's confirm, whose Yes/No would stay English in Chinese mode.
+    if not _ask(questionary.select(_("Register this complaint?"), instruction=_("(arrow keys, Enter)"), choices=[
+            questionary.Choice(_("register it"), value=True), questionary.Choice(_("cancel"), value=False)])):
+        raise ComplaintError(_("registration not confirmed; nothing was recorded"), exit_code=REFUSED)
+    return answers

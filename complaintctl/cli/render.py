@@ -196,7 +196,7 @@ def table(headers: list[str], rows: list[list[str]], title: str | None = None, k
         _blocks(headers, rows, title)
         return
     if title:
-        say(bold(visible(title)), styled=True)
+        say(bold(fold(visible(title), terminal_width())), styled=True)
     say(bold(visible(_line(headers, widths))), styled=True)
     say("─" * (sum(widths) + GAP * (len(widths) - 1)))
     for row in rows:

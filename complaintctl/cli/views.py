@@ -15,7 +15,7 @@ from complaintctl.deadlines import uncovered_years
 from complaintctl.identity import same_person
 from complaintctl.late import is_late
 from complaintctl.errors import OVERDUE, ComplaintError
-from complaintctl.i18n import N_, _, ngettext, pick
+from complaintctl.i18n import N_, _, chinese, ngettext, pick
 
 lifecycle = lazy("complaintctl.lifecycle")
 queries = lazy("complaintctl.queries")
@@ -221,7 +221,9 @@ def _field_text(name: str, value) -> str:
     codelists = {"method": codes.METHODS, "channel": codes.CHANNELS, "category": codes.CATEGORIES,
                  "major_reason": codes.MAJOR_REASONS}
     if name in codelists:
-        return f"{value} ({codelists[name].label(value)})"
+        label = codelists[name].label(value)
+        # Chinese reads its own word first; the code stays beside it, since it is what options take.
+        return f"{label}（{value}）" if chinese() else f"{value} ({label})"
     if name == "id_type":
         return codes.ID_TYPES.shown(value)
     if name == "representatives":
@@ -554,11 +556,15 @@ def codes_(as_json: Json = False) -> None:
     if as_json:
         render.emit_json({name: {code: zh for code, (zh, _en) in cl.entries.items()} for name, cl in lists.items()})
         return
+    titles = {"method": N_("method (--method)"), "channel": N_("channel (--channel)"), "id-type": N_("ID type (--id-type)"),
+              "category": N_("category (--category)"), "reject reason": N_("refusal reason (reject --reason)"),
+              "notified-via": N_("told by (--notified-via)"), "callback outcome": N_("callback outcome (--outcome)"),
+              "status": N_("status (--status)")}
     for name, cl in lists.items():
-        render.say(f"{name}:")
+        render.say(_("{title}:").format(title=_(titles[name])))
         column = max(render.width(zh) for zh, _en in cl.entries.values())
-        for code, (zh, en) in cl.entries.items():
-            render.say(f"  {code:<18} {render.pad(zh, column)}  {en}")
+        for code, (zh, en) in cl.entries.items():  # Chinese mode: the code and its term, no English gloss
+            render.say(f"  {code:<18} {zh}" if chinese() else f"  {code:<18} {render.pad(zh, column)}  {en}")
 
 
 def register_commands(app: typer.Typer) -> None:

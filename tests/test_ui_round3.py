@@ -1,0 +1,247 @@
+"""What people see, second round (issue 31), the rest: help, errors and plain lines laid out in terminal
+cells at 80 and 60 columns in both languages; Click's own words in Chinese; the interactive `register`'s
+receipt time, unknown category, reply date and confirmation; English `list --open` at 80 columns."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import struct
+import sys
+import termios
+import time
+import unicodedata
+
+import pytest
+
+from tests.conftest import ANSI, ID_OK, dump, on_terminal, register, run_on_terminal
+
+ENTER, DOWN = b"\r", b"\x1b[B"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def cells(line: str) -> int:
+    """Terminal cells, counted here by the Unicode table itself, not by the code under test."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def env_for(lang: str) -> dict:
+    env = {**os.environ, "TERM": "xterm", "COMPLAINTCTL_LANG": lang}
+    env.pop("PYTEST_CURRENT_TEST", None)  # as a user runs it: our error line, not a traceback
+    env.pop("COLUMNS", None)
+    return env
+
+
+# -- help, usage errors and plain lines, in cells --------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("columns", [80, 60])
+@pytest.mark.parametrize("command", [(), ("register",), ("import",), ("calendar",), ("resolve",)])
+def test_help_fits_the_terminal_in_cells_and_never_splits_an_option(columns, lang, command):
+    screen, code = run_on_terminal(columns, *command, "--help", env=env_for(lang))
+    assert code == 0, screen
+    lines = screen.splitlines()
+    assert len(lines) > 8
+    too_wide = [line for line in lines if cells(line) > columns]
+    assert not too_wide, too_wide
+    # An option name is never broken: each `--name` in the help is whole on one line.
+    for line in lines:
+        for fragment in re.findall(r"--[a-z][a-z-]*", line):
+            assert not fragment.endswith("-"), line
+    # No line starts with closing punctuation (禁则).
+    assert not [line for line in lines if line.strip()[:1] in ("，", "。", "）", "、", "；")], screen
+    if lang == "zh":
+        assert "用法：" in screen and "选项：" in screen and "Usage:" not in screen and "Options" not in screen
+        assert "<str>" not in screen
+
+
+def test_the_command_list_keeps_each_command_on_one_line_in_chinese():
+    screen = on_terminal(80, "--help", env=env_for("zh"))
+    commands = screen.split("命令：\n")[1].splitlines()
+    names = [line.split()[0] for line in commands if line.startswith("  ") and not line.startswith("    ")]
+    assert names[:4] == ["init", "register", "amend", "accept"] and "import" in names
+    assert all(line.startswith("  ") and not line.startswith("   " * 5) for line in commands if line.strip())
+    assert "…" in screen  # a long first sentence is cut in cells, with an ellipsis
+
+
+@pytest.mark.parametrize("args, words", [
+    (("register", "--bogus"), "没有选项 --bogus"),
+    (("accept",), "缺少参数 'ID'。"),
+    (("accept", "A", "B", "C"), "多余的内容：B C"),
+    (("--db",), "选项 '--db' 需要一个值。"),
+    (("--bogus",), "complaintctl：没有选项 --bogus"),
+    (("calendar", "show", "abc"), "不是整数"),
+])
+def test_clicks_usage_errors_are_in_chinese(cli, args, words):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COMPLAINTCTL_LANG", "zh")
+        from complaintctl import i18n
+        i18n.use("zh")
+        try:
+            result = cli(*args, ok=False)
+        finally:
+            i18n.use("en")
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr, result.stderr
+    assert not re.search(r"No such|Missing|Got unexpected|Invalid value|Usage|Error", result.stderr), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bare_command_group_prints_its_help_not_one_escaped_line(cli):
+    result = cli("calendar", ok=False)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: complaintctl calendar") and "\\n" not in result.stderr
+    assert "is-trading-day" in result.stderr and len(result.stderr.splitlines()) > 8
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("columns", [80, 60])
+def test_plain_lines_are_folded_at_word_and_character_boundaries(cli, tmp_path, columns, lang):
+    """show's long values, calendar show and analyze's 统计口径: folded by us in cells, never mid-word,
+    and continued under their value; in a pipe each stays one line."""
+    number = register(cli, "2026-11-02 10:00", "--request", "要求退还多收取的佣金及利息，并赔偿因系统故障造成的交易损失" * 2)
+    cli("amend", number, "--facts", "The commission charged since September exceeds the agreed rate of 0.025 "
+                                    "percent, as the account opening agreement shows")
+    env = env_for(lang)
+    for args in (("show", number), ("calendar", "show", "2026"), ("analyze", "--year", "2026")):
+        screen, code = run_on_terminal(columns, *args, env=env)
+        assert code == 0, screen
+        lines = screen.splitlines()
+        assert all(cells(line) <= columns for line in lines), [line for line in lines if cells(line) > columns]
+        if args[0] == "show":
+            joined = re.sub(r"\n +", " ", screen)
+            assert "exceeds the agreed rate of 0.025 percent, as the account opening agreement shows" in joined
+            facts = next(i for i, line in enumerate(lines) if "The commission" in line)
+            start = cells(lines[facts][:lines[facts].index("The commission")])  # the value's column, in cells
+            assert lines[facts + 1].startswith(" " * start) and lines[facts + 1][start] != " "  # under the value
+    piped = cli("show", number).stdout
+    assert any("exceeds the agreed rate of 0.025 percent, as the account opening agreement shows" in line
+               for line in piped.splitlines())
+
+
+def test_an_error_on_a_terminal_is_folded_in_words_and_stays_one_line_in_a_pipe(cli):
+    screen, code = run_on_terminal(60, "--no-such-option-at-all-here", env=env_for("en"))
+    assert code == 2
+    assert all(cells(line) <= 60 for line in screen.splitlines()) and "--no-such-option-at-all-here" in screen
+    assert len(cli("accept", "TS-2099-0001", ok=False).stderr.strip().splitlines()) == 1
+
+
+def test_no_english_in_chinese_show_codes_and_calendar(cli):
+    number = register(cli, "2026-11-02 10:00")
+    env = env_for("zh")
+    shown = on_terminal(80, "show", number, env=env)
+    assert "电话（phone）" in shown and "phone (电话)" not in shown
+    listed = on_terminal(80, "codes", env=env)
+    assert "投诉方式（--method）：" in listed and "telephone" not in listed and "brokerage" not in listed
+    calendar = on_terminal(80, "calendar", "show", "2026", env=env)
+    assert "chinese-calendar 数据包" in calendar and "package" not in calendar
+
+
+def test_english_list_open_fits_80_columns_as_a_table_not_blocks(cli):
+    for day in ("2026-11-02", "2026-11-03", "2026-11-04"):
+        register(cli, f"{day} 10:00")
+    screen = on_terminal(80, "list", "--open", env=env_for("en"))
+    lines = screen.splitlines()
+    assert all(cells(line) <= 80 for line in lines), screen
+    assert lines[0].split()[:3] == ["number", "received", "status"] and "─" in lines[2]
+    rows = [line for line in lines if line.startswith("TS-2026-")]
+    assert [row.split()[1] for row in rows] == ["2026-11-02", "2026-11-03", "2026-11-04"]
+    # the acceptance decision's date, whole: 3 trading days after Mon 11-02, Tue 11-03, Wed 11-04
+    assert [row.split()[-1] for row in rows] == ["2026-11-05", "2026-11-06", "2026-11-09"]
+    piped = cli("list", "--open").stdout.splitlines()
+    assert piped[0].split("\t")[6:] == ["2026-11-05", "acceptance decision"]  # scripts keep two columns
+
+
+def test_english_mode_prints_period_labels_in_english(cli, tmp_path):
+    register(cli, "2026-11-02 10:00")
+    out = cli("report", "--month", "2026-11", "--out", tmp_path / "r.xlsx").stdout
+    first = out.splitlines()[0]  # (the sheets keep their Chinese names, 补录与更正, in either language)
+    assert "(2026-11, as of 2026-11-30)" in first and not HAN.search(first)
+    analysed = cli("analyze", "--quarter", "2026Q4").stdout
+    assert analysed.startswith("2026Q4, as of") and "compared with 2026Q3" in analysed
+
+
+# -- the interactive register ----------------------------------------------------------------------
+
+class Terminal:
+    """The program on a pseudo-terminal, answered as a person would: wait for a question, type."""
+
+    def __init__(self, *args: str, env: dict, columns: int = 100):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execve(sys.executable, [sys.executable, "-m", "complaintctl", *args], env)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+        self.out = b""
+        self.seen = 0
+
+    def screen(self) -> str:
+        return ANSI.sub("", self.out.decode("utf-8", "replace"))
+
+    def wait(self, text: str, timeout: float = 30) -> None:
+        deadline = time.time() + timeout
+        while text not in self.screen()[self.seen:]:
+            assert time.time() < deadline, f"never asked {text!r}:\n{self.screen()}"
+            if select.select([self.fd], [], [], 0.2)[0]:
+                self.out += os.read(self.fd, 65536)
+        self.seen = self.screen().index(text, self.seen) + len(text)
+
+    def answer(self, question: str, *keys: bytes | str) -> None:
+        self.wait(question)
+        time.sleep(0.2)  # questionary draws the question before it reads
+        for key in keys:
+            os.write(self.fd, key.encode() if isinstance(key, str) else key)
+            time.sleep(0.05)
+
+    def finish(self) -> tuple[str, int]:
+        while select.select([self.fd], [], [], 20)[0]:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.out += chunk
+        _pid, status = os.waitpid(self.pid, 0)
+        return self.screen(), os.waitstatus_to_exitcode(status)
+
+
+TRANSFER = ("--method", "phone", "--channel", "regulator", "--source", "12386", "--transfer-no", "12386-20261201-0001",
+            "--name", "张三", "--phone", "13812345678", "--request", "退还多收佣金", "--id-number", ID_OK,
+            "--respondent", "李四", "--facts", "佣金费率与约定不符")
+
+
+def test_interactive_register_asks_receipt_time_reply_date_allows_an_unknown_category_and_confirms(cli):
+    term = Terminal("register", *TRANSFER, env=env_for("zh"))
+    term.answer("接收时间", "2026-12-01 09:30", ENTER)
+    term.answer("回复期限", "2026-12-20", ENTER)
+    term.answer("业务类别", *[DOWN] * 5, ENTER)  # the last choice: not known yet
+    term.wait("将登记：")
+    term.wait("接收时间：")
+    term.answer("登记这件投诉？", ENTER)  # the first choice: register it
+    screen, code = term.finish()
+    assert code == 0, screen
+    assert "监管回复期限：" in screen and "2026-12-20" in screen and "Yes" not in screen
+    number = re.search(r"TS-2026-\d{4}", screen).group()
+    record = json.loads(cli("show", number, "--json").stdout)
+    assert record["received_at"].startswith("2026-12-01T09:30")
+    assert record["reply_due"] == "2026-12-20" and not record.get("category")
+
+
+def test_interactive_register_saves_nothing_when_not_confirmed(cli, db_path):
+    before = dump(db_path)
+    term = Terminal("register", *TRANSFER, env=env_for("zh"))
+    term.answer("接收时间", ENTER)  # empty: now
+    term.answer("回复期限", ENTER)  # the ticket gives none
+    term.answer("业务类别", ENTER)  # a, brokerage
+    term.answer("投诉类型", ENTER)  # a1
+    term.wait("将登记：")
+    term.wait("现在")
+    term.answer("登记这件投诉？", DOWN, ENTER)  # cancel
+    screen, code = term.finish()
+    assert code == 1, screen
+    assert "complaintctl: 未确认登记；未记录任何内容" in screen
+    assert dump(db_path) == before
