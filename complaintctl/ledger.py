@@ -317,6 +317,11 @@ class Ledger:
         if operational and self.backend.is_busy(error):
             return ComplaintError(_("ledger {path} busy: another complaintctl is writing to it; try again").format(path=self.label),
                                   exit_code=BUSY)
+        if operational and "readonly" in message:  # SQLITE_READONLY: the account may read the file, not write it
+            return ComplaintError(_("ledger {path} is read-only for this account: it can be read (show, list, warn, "
+                                    "analyze, verify) but nothing can be recorded in it; a report and an unmasked "
+                                    "view are recorded before they leave the ledger, so they need an account that may "
+                                    "write it").format(path=self.label), "CSA 7.8")
         if operational:
             return ComplaintError(_("ledger {path} cannot be used: {message}").format(path=self.label, message=message))
         if getattr(error, "sqlstate", None) == "42501":  # insufficient_privilege: the login's role lacks the right

@@ -171,3 +171,16 @@ def reminders(ledger: Ledger, as_of: date, within: int | None = None, today: dat
         remind(record, rectification_deadline(record), REMIND_RECTIFICATION, record["rectification"]["owner"])
     found.sort(key=lambda r: (STATE_ORDER[r.state], r.deadline.due, r.branch, r.complaint, r.deadline.kind))
     return found
+
+
+def numbers_starting(ledger: Ledger, prefix: str, limit: int = 50) -> list[tuple[str, str]]:
+    """(number, status) of the complaints whose number starts with `prefix`, open ones first, newest first:
+    what a shell offers when a complaint number is half typed. BRANCH/NUMBER on a firm ledger."""
+    branch, _sep, number = prefix.rpartition("/")
+    sql = ("SELECT c.branch, c.id, c.status FROM complaints c WHERE c.id LIKE ? ESCAPE '!'"
+           + (" AND c.branch = ?" if branch else "") + " ORDER BY c.is_open DESC, c.year DESC, c.seq DESC LIMIT ?")
+    pattern = number.upper().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    with ledger.reading() as conn:
+        rows = conn.exec_driver_sql(sql, (pattern, *([branch] if branch else []), limit)).all()
+    several = len({row[0] for row in rows}) > 1 or bool(branch)
+    return [(typed_number(row[0], row[1]) if several else row[1], row[2]) for row in rows]

@@ -245,3 +245,78 @@ def test_interactive_register_saves_nothing_when_not_confirmed(cli, db_path):
     assert code == 1, screen
     assert "complaintctl: 未确认登记；未记录任何内容" in screen
     assert dump(db_path) == before
+
+
+# -- completion, a header for pipes, a read-only ledger ------------------------------------------------
+
+def complete(line: str) -> list[str]:
+    """What bash is offered for the last word of `line`, from the real program."""
+    import subprocess
+
+    words = line.split(" ")
+    env = {**os.environ, "_COMPLAINTCTL_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)}
+    done = subprocess.run([sys.executable, "-m", "complaintctl"], env=env, capture_output=True, text=True, timeout=60)
+    return done.stdout.split()
+
+
+def test_completion_offers_codes_and_complaint_numbers(cli):
+    for day in ("2026-11-02", "2026-11-03"):
+        register(cli, f"{day} 10:00")
+    assert complete("complaintctl register --method ") == ["onsite", "phone", "letter", "online"]
+    assert complete("complaintctl reject TS-2026-0001 --reason dup") == ["duplicate"]
+    assert complete("complaintctl list --category b") == ["b1", "b2", "b3", "b4", "b5", "b6"]
+    assert complete("complaintctl accept TS-2026-") == ["TS-2026-0002", "TS-2026-0001"]  # newest first
+    assert complete("complaintctl show TS-2025-") == []
+
+
+def test_list_in_a_pipe_can_name_its_columns(cli):
+    register(cli, "2026-11-02 10:00")
+    lines = cli("list", "--header").stdout.splitlines()
+    assert lines[0].split("\t") == ["id", "received_at", "status", "category", "complainant", "handler", "next_due",
+                                    "next_deadline"]
+    assert lines[1].startswith("TS-2026-0001\t2026-11-02\treceived\t")
+    assert not cli("list").stdout.startswith("id\t")  # only when asked: scripts reading the first line keep working
+
+
+def reader(*args: str) -> list[str]:
+    """The program as an account that may read the ledger but not write it: root, too, once it gives up the
+    right to override file permissions."""
+    import shutil
+
+    command = [sys.executable, "-m", "complaintctl", *args]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: cannot take away the right to write a 0444 file")
+        command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", *command]
+    return command
+
+
+def test_a_read_only_ledger_can_be_read_and_says_why_it_cannot_be_written(cli, db_path, tmp_path):
+    import subprocess
+
+    if not isinstance(db_path, os.PathLike):
+        pytest.skip("a file's permissions; a firm ledger's reader is a PostgreSQL role (test_roles)")
+    number = register(cli, "2026-11-02 10:00")
+    before = dump(db_path)
+    os.chmod(db_path, 0o444)
+    os.chmod(db_path.parent, 0o555)  # no -wal or -shm can be made beside it either
+    try:
+        def run(*args):
+            return subprocess.run(reader(*args), env=env_for("en"), capture_output=True, text=True, timeout=120)
+
+        listed = run("list", "--open")
+        assert listed.returncode == 0 and listed.stdout.startswith(number), listed.stderr
+        assert run("verify").returncode == 0
+        assert run("show", number).returncode == 0
+        for args in (("accept", number), ("report", "--month", "2026-11", "--out", str(tmp_path / "r.xlsx")),
+                     ("show", number, "--unmask")):
+            refused = run(*args)
+            assert refused.returncode == 1, refused
+            assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+            assert "CSA 7.8: ledger" in refused.stderr and "is read-only for this account" in refused.stderr
+            assert "attempt to write" not in refused.stderr
+        assert not (tmp_path / "r.xlsx").exists()
+    finally:
+        os.chmod(db_path.parent, 0o700)
+        os.chmod(db_path, 0o600)
+    assert dump(db_path) == before

@@ -103,10 +103,29 @@ class SQLiteBackend:
     def exists(self) -> bool:
         return self.path.exists()
 
+    @property
+    def read_only(self) -> bool:
+        """This account may read the file but not change it (an auditor's copy, a file shared read-only).
+
+        SQLite then needs to be told so: it would otherwise try to create the WAL files beside it and
+        fail on the first read with "attempt to write a readonly database".
+        """
+        folder = self.path.parent
+        return self.path.exists() and (not os.access(self.path, os.W_OK) or not os.access(folder, os.W_OK | os.X_OK))
+
+    def _uri(self) -> str:
+        """The file for sqlite3's URI form: read-only when it must be. A read-only file that no writer has
+        open (no -wal beside it) is also immutable, which lets SQLite read a WAL ledger without its -shm."""
+        from urllib.parse import quote
+
+        live = self.path.with_name(self.path.name + "-wal").exists()
+        return f"file:{quote(str(self.path.resolve()))}?mode=ro" + ("" if live else "&immutable=1")
+
     def engine(self, busy_ms: int, writing: Callable[[], bool]):
         from sqlalchemy import create_engine, event
 
-        engine = create_engine(f"sqlite:///{self.path}")
+        read_only = self.read_only
+        engine = create_engine(f"sqlite:///{self._uri()}&uri=true" if read_only else f"sqlite:///{self.path}")
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):
@@ -114,8 +133,9 @@ class SQLiteBackend:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-            cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait on a writer
-            cursor.execute("PRAGMA synchronous = FULL")  # ten years of records: durability first
+            if not read_only:
+                cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait on a writer
+                cursor.execute("PRAGMA synchronous = FULL")  # ten years of records: durability first
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
 
@@ -132,6 +152,8 @@ class SQLiteBackend:
 
     def connect(self):
         """A plain DB-API connection (verify, backups): no SQLAlchemy."""
+        if self.read_only:
+            return sqlite3.connect(self._uri(), uri=True, isolation_level=None)
         return sqlite3.connect(self.path, isolation_level=None)
 
     @contextmanager

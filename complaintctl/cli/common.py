@@ -22,7 +22,7 @@ from complaintctl import clock
 from complaintctl.complaint import typed_number
 from complaintctl.errors import INTERRUPTED, USAGE, ComplaintError
 from complaintctl.i18n import N_, _
-from complaintctl.cli import cells
+from complaintctl.cli import cells, completion
 from complaintctl.cli.lazy import lazy
 
 ledgers = lazy("complaintctl.ledger")
@@ -60,6 +60,7 @@ def translate_help(command, ctx) -> None:
         if param.metavar is None and not getattr(param, "is_flag", False):
             # Typer writes <str>, <int>, <path>; help reads TEXT, N, PATH as Click's own commands do.
             param.metavar = PLAIN_METAVARS.get(param.display_type(ctx), param.metavar)
+        completion.give_completion(command.name, param)
         if param.param_type_name == "argument" and param.metavar:
             # An argument's name already says what it takes (ID, FILE, YYYY); Typer would add `<str>`.
             param.display_type_rich = lambda ctx: None

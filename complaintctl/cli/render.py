@@ -175,7 +175,8 @@ def terminal_width(stream=None) -> int:
 
 
 def table(headers: list[str], rows: list[list[str]], title: str | None = None, keep: tuple[int, ...] = (0,),
-          narrower: tuple[list[str], list[list[str]], tuple[int, ...]] | None = None) -> None:
+          narrower: tuple[list[str], list[list[str]], tuple[int, ...]] | None = None,
+          pipe_header: list[str] | None = None) -> None:
     """A table for a person at a terminal; tab-separated lines otherwise (stable for scripts and cron).
 
     Nothing is ever cut: the columns in `keep` (complaint numbers, dates, deadlines) are never
@@ -185,6 +186,8 @@ def table(headers: list[str], rows: list[list[str]], title: str | None = None, k
     counted in terminal cells, so Chinese lines up.
     """
     if not fancy():
+        if pipe_header:  # names for scripts: stable keys, never the translated headers
+            say("\t".join(pipe_header))
         for row in rows:
             say("\t".join(flat(cell) for cell in row))
         return

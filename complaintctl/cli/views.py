@@ -430,6 +430,7 @@ def list_(
     received_from: Annotated[Optional[str], typer.Option("--received-from", help="Received on or after YYYY-MM-DD.")] = None,
     received_to: Annotated[Optional[str], typer.Option("--received-to", help="Received on or before YYYY-MM-DD.")] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only complaints not yet closed or rejected.")] = False,
+    header: Annotated[bool, typer.Option("--header", help="In a pipe, start with a line naming the columns (the --json keys, the same in every language).")] = False,
     branch: Branches = None,
     as_json: Json = False,
 ) -> None:
@@ -476,7 +477,9 @@ def list_(
         # Chinese does (issue 31); scripts reading a pipe keep the two columns.
         joined = ([*headers[:6], _("next deadline"), *headers[8:]],
                   [[*row[:6], row[6] if row[6] == "-" else f"{row[6]} {row[7]}", *row[8:]] for row in rows], (0, 1))
-        render.table(headers, rows, keep=(0, 1, 6), narrower=joined)
+        keys = ["id", "received_at", "status", "category", "complainant", "handler", "next_due", "next_deadline",
+                *(["original_no"] if len(headers) > 8 else [])]
+        render.table(headers, rows, keep=(0, 1, 6), narrower=joined, pipe_header=keys if header else None)
     _provisional_note(book.calendar(), shown)
 
 
