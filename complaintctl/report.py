@@ -140,19 +140,28 @@ def _columns(*specs) -> list[Column]:
     return [Column(*spec) for spec in specs]
 
 
-# In the order a reader follows a complaint: receipt and the decision on it, who complained about
-# whom, what about (both category levels together), the CSA 9.4 record, then deadlines and outcome,
-# then the columns the summary counts by.
-LEDGER_COLUMNS = _columns(
+# 投诉台账 is CSA 9.4's register: per complaint, the time received, the complainant (name, ID number and
+# phone in one cell), the respondent, the request, the facts, the investigation, the result, who accepted
+# and handled it, and where; sized to print on one A4 landscape page across at 8 pt or more, the long
+# texts given most of the width and every line of them (台账明细 has the complainant's fields apart).
+REGISTER_COLUMNS = _columns(
     ("id", "投诉编号"), ("original_no", "原编号"), ("received_at", "接收时间", "datetime"),
+    ("complainant_basics", "投诉人基本情况"), ("respondent", "被投诉人"),
+    ("request", "投诉请求", "long"), ("facts", "主要事实与理由", "long"),
+    ("investigation", "调查处理过程", "long"), ("result", "处理结果", "long"),
+    ("acceptor", "受理人"), ("handler", "处理人"), ("dept", "责任部门"), ("status", "状态"),
+)
+
+# 台账明细: the rest of each complaint's row, in the order a reader follows it (the decision, whom and
+# what about, how it came, deadlines and outcome, then the columns the summary counts by). Short
+# values only, so its pages are full.
+DETAIL_COLUMNS = _columns(
+    ("id", "投诉编号"), ("original_no", "原编号"),
     ("decision", "受理决定"), ("decided_on", "受理决定日期", "date"), ("reject_reason", "不予受理原因"),
-    ("complainant", "投诉人"), ("id_number", "证件号码"), ("phone", "联系电话"), ("address", "联系地址/住所"),
-    ("agent", "代理人"), ("legal_rep", "法定代表人"), ("respondent", "被投诉人"),
+    ("complainant", "投诉人"), ("id_number", "证件号码"), ("phone", "联系电话"), ("address", "联系地址/住所"), ("agent", "代理人"), ("legal_rep", "法定代表人"),
     ("category_group", "一级类别"), ("category", "业务类别"),
     ("method", "投诉方式"), ("channel", "投诉渠道"), ("source", "转办来源"), ("transfer_no", "转办工单号"),
-    ("request", "投诉请求", "long"), ("facts", "主要事实与理由", "long"),
-    ("investigation", "调查处理过程", "long"), ("result", "处理结果", "long"), ("feedback", "反馈方式"),
-    ("acceptor", "受理人"), ("handler", "处理人"), ("dept", "责任部门"), ("status", "状态"),
+    ("feedback", "反馈方式"), ("status", "状态"),
     ("acceptance_due", "受理期限", "date"), ("completion_due", "办结期限", "date"),
     ("resolved_on", "办结日期", "date"), ("on_time", "是否按期"), ("overdue_at_end", "期末超期"),
     ("extension_days", "延期天数", "int"), ("callback", "回访结果"), ("compensation", "赔偿金额（元）", "money"),
@@ -161,6 +170,46 @@ LEDGER_COLUMNS = _columns(
     ("major", "重大/一般"), ("escalated_on", "上报日期", "date"), ("reasonable", "合理/无理"),
     ("parent", "再投诉的原投诉编号"), ("scope", "统计范围"), ("provisional", "期限暂定"),
 )
+
+# Columns that are empty in most reports: a sheet shows them only when the ledger may hold a value for
+# them (issue 31), found by one look at the stored records (the text each record's JSON holds when set).
+# A column shown and still empty is harmless; one hidden that had a value would lose it, so the test is
+# generous: any complaint that may be in the report, as it stands now.
+OPTIONAL_COLUMNS = {"original_no": '%"original_no": "%', "agent": '%"agent_name": "%',
+                    "legal_rep": '%"legal_rep": "%', "parent": '%"parent": "%',
+                    "late_calendar": '%"major": true%', "provisional": None}
+
+
+def present_columns(ledger: Ledger, period: Period, cutoff: date) -> set[str]:
+    """The optional columns this report shows: those the ledger holds a value for, and 期限暂定 when a
+    year its deadlines may fall in has no official holiday schedule yet."""
+    looked = [key for key, pattern in OPTIONAL_COLUMNS.items() if pattern]
+    # The report's complaints and a few more: received by its end, and not rejected or closed before it began.
+    scope = "received_day <= ? AND (ended_day IS NULL OR ended_day >= ?) AND record LIKE ?"
+    sql = "SELECT " + ", ".join(f"(SELECT 1 FROM complaints WHERE {scope} LIMIT 1)" for _key in looked)
+    args = [value for key in looked for value in (period.end.isoformat(), period.start.isoformat(), OPTIONAL_COLUMNS[key])]
+    with ledger.reading() as conn:
+        found = conn.exec_driver_sql(sql, tuple(args)).first()
+    present = {key for key, value in zip(looked, found) if value}
+    calendar = ledger.calendar()
+    # A deadline lies at most about 80 days after its start (3 + 20 + 20 trading days and a callback).
+    last = max(period.end, cutoff) + timedelta(days=100)
+    if any(not calendar.covered(year) for year in range(period.start.year - 1, last.year + 1)):
+        present.add("provisional")
+    return present
+
+
+def shown_columns(columns: list[Column], present: set[str], unit_words: str) -> list[Column]:
+    """A sheet's columns for one report: optional ones only when present; day counts with their unit."""
+    shown = []
+    for column in columns:
+        if column.key in OPTIONAL_COLUMNS and column.key not in present:
+            continue
+        if column.key == "extension_days":
+            column = Column(column.key, f"延期天数（{unit_words}）", column.kind)
+        shown.append(column)
+    return shown
+
 
 DELAY_COLUMNS = _columns(
     ("id", "投诉编号"), ("type", "类型"), ("deadline", "期限类别"), ("original_due", "原期限", "date"),
@@ -308,7 +357,8 @@ class Builder:
         row = {
             "id": record["id"], "branch": record.get("branch", ""), "original_no": record.get("original_no"),
             "received_at": local(record["received_at"]), "complainant": name,
-            "id_number": number, "phone": phone, **self._others(record), "respondent": _respondent(record),
+            "id_number": number, "phone": phone,
+            "complainant_basics": "\n".join(value for value in (name, number, phone) if value) or None, **self._others(record), "respondent": _respondent(record),
             "category": codes.CATEGORIES.label(record.get("category")) or "未分类",
             "method": codes.METHODS.label(record.get("method")), "channel": channel_label(record.get("channel")),
             "request": record.get("request"), "facts": record.get("facts"),
@@ -851,6 +901,14 @@ class Report:
     all_corrections: list = field(default_factory=list)  # every one, to find those that moved a deadline in scope
     previous: object = None  # late.Export: the last export of this period and scope, to say what changed since
     anchors: list = field(default_factory=list)  # anchor.Anchor: every chain's head when it was prepared
+    present: set[str] = field(default_factory=lambda: set(OPTIONAL_COLUMNS))  # the optional columns shown
+
+    @property
+    def extension_unit(self) -> str:
+        """The unit extensions are counted in (the completion deadline's): 交易日 unless a firm policy says
+        otherwise; both named when policies in force differ."""
+        units = {"trading"} | {p.completion_unit for p in self.policies}
+        return "、".join(sorted({"trading": "交易日", "working": "工作日"}.get(u, u) for u in units))
 
     @property
     def firm(self) -> bool:
@@ -904,6 +962,7 @@ def prepare(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = N
                     [p for p in ledger.policies() if p.effective_from <= day], branches=chosen,
                     by_branch={code: Summary(period) for code in chosen})
     _corrections(ledger, report)
+    report.present = present_columns(ledger, period, day)
     with ledger.reading() as conn:  # printed on the sign-off and kept in the workbook's properties
         report.anchors = heads(conn)
     return report

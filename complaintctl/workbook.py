@@ -33,8 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from complaintctl import clock
 from complaintctl.i18n import _
 from complaintctl.progress import Listener
-from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, LEDGER_COLUMNS, Column, Entry, Report, local,
-                                 Summary)
+from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, DETAIL_COLUMNS, REGISTER_COLUMNS, Column, Entry,
+                                 Report, local, shown_columns, Summary)
 
 FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "int": "0", "money": "#,##0.00",
            "percent": "0.0%"}
@@ -44,7 +44,8 @@ FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "int": "0", "mo
 WIDTHS = {"text": 9, "long": 22, "datetime": 15.5, "date": 10.5, "int": 5.5, "money": 9, "percent": 8}
 WIDER = {"id": 13, "id_number": 19.5, "phone": 12, "address": 14, "respondent": 12, "category": 14,
          "category_group": 10, "reject_reason": 13, "transfer_no": 13, "complainant": 8,
-         "feedback": 12, "investigation": 30, "result": 22, "reason": 26, "note": 20}
+         "feedback": 12, "investigation": 30, "result": 22, "reason": 26, "note": 20, "complainant_basics": 19.5,
+         "branch": 10}
 NARROW = {"decision": 6, "method": 5, "status": 7, "overdue_at_end": 9, "group": 5, "major": 5,
           "provisional": 5, "due_in_period": 5, "type": 5, "scope": 8, "acceptor": 7, "handler": 7,
           "caller": 7, "on_time": 9, "callback": 7, "outcome": 7, "deadline": 8, "agent": 8, "legal_rep": 8}
@@ -90,8 +91,11 @@ def line_count(text: str, width: float) -> int:
     return sum(max(1, math.ceil(display_width(line) / room)) for line in text.split("\n"))
 
 
-def row_height(lines: int) -> float:
-    return min(lines, MAX_LINES) * LINE_PT + 3
+def row_height(lines: int, most: int = MAX_LINES) -> float:
+    return min(lines, most) * LINE_PT + 3
+
+
+WHOLE_LINES = int((409 - 3) / LINE_PT)  # Excel's tallest row, 409 pt: the register prints its texts whole
 
 
 def clean(text: str) -> str:
@@ -123,8 +127,8 @@ def _page(ws, report: Report, title: str, *, landscape: bool, title_rows: str | 
 
 
 # An A4 landscape page across, in Excel's column width units at 100%: 842 pt less 0.4 in margins each side,
-# at about 5.25 pt a unit (Calibri 11). Text is 11 pt; at least 8 pt printed needs a scale of 0.73 or more.
-PAGE_UNITS = (842 - 2 * 0.4 * 72) / 5.25
+# at about 5.7 pt a unit (Calibri 11: 64 px for 8.43 units at 96 dpi; Carlito renders the same). Text is 11 pt; at least 8 pt printed needs a scale of 0.73 or more.
+PAGE_UNITS = (842 - 2 * 0.4 * 72) / 5.7
 MIN_SCALE = 8 / 11
 PRINT_SCALE = 80  # per cent: 11 pt text prints at 8.8 pt
 
@@ -181,28 +185,44 @@ class DetailSheet:
     are then not written at all, which keeps a quarter of 100,000 complaints fast.
     """
 
-    def __init__(self, workbook: Workbook, title: str, columns: list[Column], report: Report):
+    def __init__(self, workbook: Workbook, title: str, columns: list[Column], report: Report,
+                 widths: list[float] | None = None, most_lines: int = MAX_LINES):
         self.ws = workbook.create_sheet(title)
+        self.most_lines = most_lines
+        # A printed text must never be cut: where it prints whole, its lines are counted as if the column
+        # were a tenth narrower (Chinese line breaking leaves the ends of lines short).
+        self.fill = 0.9 if most_lines > MAX_LINES else 1.0
         self.columns = columns
         self.rows = 0
-        self.widths = [NARROW.get(c.key) or WIDER.get(c.key) or WIDTHS[c.kind] for c in columns]
+        self.widths = widths or [column_width(c) for c in columns]
         _widths(self.ws, self.widths)
         self.ws.freeze_panes = "B2"  # the header row and the complaint number stay in view
         # Wide sheets print across as many pages as keep the text at 8 pt or more (issue 31), each page led by
         # the complaint number; the pages of one stretch of rows come first, then the next rows ("over, then down").
         _page(self.ws, report, title, landscape=True, title_rows="1:1")
+        self.bands = [1]  # the first column of each page across
         if pages_across(self.widths) > 1:  # printed at a fixed 80 %: 8.8 pt, across as many pages as it takes
             self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=False)
             self.ws.page_setup.scale = PRINT_SCALE
             self.ws.print_title_cols = "A:A"
             self.ws.page_setup.pageOrder = "overThenDown"
+            # Our own breaks between pages across, so the sign-off can be written where each page begins.
+            room = PAGE_UNITS * 100 / PRINT_SCALE * 0.98
+            used = 0.0
+            for number, width in enumerate(self.widths, 1):
+                if used + width > room and number > self.bands[-1]:
+                    self.ws.col_breaks.append(Break(id=number - 1))
+                    self.bands.append(number)
+                    used = self.widths[0]  # the complaint number, printed again at the left of each page
+                used += width
         self.ws.print_options.gridLines = True
         header = []
-        for column in columns:
-            cell = WriteOnlyCell(self.ws, value=column.header)
+        texts = [header_lines(c.header, w) for c, w in zip(columns, self.widths)]
+        for text in texts:
+            cell = WriteOnlyCell(self.ws, value=text)
             cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, HEADER_ALIGN, BOX
             header.append(cell)
-        lines = max(line_count(c.header, w) for c, w in zip(columns, self.widths))
+        lines = max(line_count(t, w) for t, w in zip(texts, self.widths))
         _append(self.ws, 1, header, row_height(lines))
         fast_cells(self.ws)
         # One styled cell per column, reused for every row: styling each cell anew is the slow part.
@@ -234,7 +254,7 @@ class DetailSheet:
                 if value.startswith(RISKY_START):
                     template = self._template(column, quote=True)
                 if wraps:
-                    lines = max(lines, line_count(value, width))
+                    lines = max(lines, line_count(value, width * self.fill))
             elif column.kind == "datetime" and isinstance(value, datetime) and value.hour == value.minute == 0:
                 # A day without a time (an old ledger's date cell, a date typed alone): the day, never 00:00.
                 template = day
@@ -245,11 +265,60 @@ class DetailSheet:
                 template.data_type = "s"  # text, never a formula (CSV/formula injection)
             cells.append(template)
         self.rows += 1
-        _append(self.ws, self.rows + 1, cells, row_height(lines) if lines > 1 else None)
+        _append(self.ws, self.rows + 1, cells, row_height(lines, self.most_lines) if lines > 1 else None)
 
     def finish(self) -> None:
         last = get_column_letter(len(self.columns))
         self.ws.auto_filter.ref = f"A1:{last}{self.rows + 1}"
+        # After one empty row, the sheet's sign-off and the place for the seal: on its last printed page.
+        # A sheet printed across several pages has it at the start of each, so its last page has it too.
+        self.ws.append([])
+        row = [None] * self.bands[-1]
+        for first in self.bands:
+            sign = WriteOnlyCell(self.ws, value=SIGN_OFF_LINE)
+            sign.alignment = Alignment(vertical="bottom")  # no wrap: the line runs across the empty cells
+            row[first - 1] = sign
+        _append(self.ws, self.rows + 3, row, 36)
+
+
+# The sign-off under each printed sheet: who compiled, checked and answers for it, the day, and the seal.
+SIGN_OFF_LINE = "编制人：＿＿＿＿＿　复核人：＿＿＿＿＿　负责人：＿＿＿＿＿　日期：＿＿＿＿＿　（盖章）"
+
+
+def header_lines(header: str, width: float) -> str:
+    """A column header broken where a reader expects: before its bracketed unit, never leaving a lone
+    bracket or full stop on a line of its own (赔偿金额（元）, not 赔偿金额（元 / ）)."""
+    header = header.rstrip("。")
+    if display_width(header) <= width - 1.5 or len(header) <= 3:  # 受理人 stays whole: its column widens
+        return header
+    if "（" in header and not header.startswith("（"):
+        head, unit = header.split("（", 1)
+        return f"{head}\n（{unit}"
+    if "/" in header:  # 个体/群体, 联系地址/住所: at the slash
+        head, rest = header.split("/", 1)
+        return f"{head}/\n{rest}"
+    for word in ("的", "与"):  # 再投诉的/原投诉编号
+        if word in header[1:-1]:
+            head, rest = header.split(word, 1)
+            return f"{head}{word}\n{rest}"
+    # Chinese terms pair their characters: 受理/决定, 法定/代表人, 本期/应回访, 受理决定/日期, 是否按期/回访.
+    middle = {4: 2, 5: 2, 6: 4}.get(len(header), (len(header) + 1) // 2)
+    return f"{header[:middle]}\n{header[middle:]}"
+
+
+def column_width(column: Column) -> float:
+    """As narrow as its values allow, and wide enough for each line of its header (broken by header_lines)."""
+    width = NARROW.get(column.key) or WIDER.get(column.key) or WIDTHS[column.kind]
+    return max(width, max(display_width(line) for line in header_lines(column.header, width).split("\n")) + 1.5)
+
+
+def register_widths(columns: list[Column]) -> list[float]:
+    """投诉台账's widths: one A4 landscape page across at 8 pt or more (a scale of at least 8/11), the long
+    texts sharing what the short columns leave, the investigation most."""
+    short = [column_width(c) for c in columns]
+    room = PAGE_UNITS / MIN_SCALE * 0.98 - sum(w for c, w in zip(columns, short) if c.kind != "long")
+    shares = {"request": 0.22, "facts": 0.24, "investigation": 0.30, "result": 0.24}
+    return [room * shares[c.key] if c.kind == "long" else w for c, w in zip(columns, short)]
 
 
 def _cell(ws, value, *, bold: bool = False, fmt: str | None = None, size: int | None = None,
@@ -389,6 +458,7 @@ def write_summary(ws, report: Report) -> None:
                       _cell(ws, how or None, align=HOW_ALIGN))
 
     table("主要指标", summary.headline(), "比率")
+    sign_off(sheet, ws)  # on the page with the headline rates, where a reader signs for them (issue 31)
     table("行业通报口径指标", [(name, value, how) for _key, name, value, how in summary.industry()], "数值")
     for heading, items in summary.sections():
         table(heading, items)
@@ -403,14 +473,21 @@ def write_summary(ws, report: Report) -> None:
     for number, note in enumerate(Summary.NOTES, 1):
         sheet.add(_cell(ws, f"{number}. {note}", align=TOP_WRAP), merge_from=1)
 
+    sign_off(sheet, ws)  # and on the sheet's last page
+    write_anchors(sheet, ws, report)
+    write_properties(ws.parent, report)
+
+
+def sign_off(sheet: Rows, ws) -> None:
+    """签字确认: lines for who compiled, checked and answers for the figures and the day, and beside them
+    the place for the seal, kept on one page."""
     sheet.keep_together(2 + 4 * 2)
     sheet.blank()
-    sheet.add(_cell(ws, "签字确认", bold=True, border=None))
+    sheet.add(_cell(ws, "签字确认", bold=True, border=None), _cell(ws, None, border=None),
+              _cell(ws, "（盖章）", align=Alignment(horizontal="center", vertical="top"), border=None))
     for role in ("编制人", "复核人", "负责人", "日期"):
         sheet.add(_cell(ws, f"{role}：", align=Alignment(horizontal="right", vertical="bottom"), border=None),
                   _cell(ws, None, border=SIGN_LINE), _cell(ws, None, border=None), height=30)
-    write_anchors(sheet, ws, report)
-    write_properties(ws.parent, report)
 
 
 def _anchors_shown(report: Report) -> list:
@@ -756,18 +833,25 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
         months_ws = workbook.create_sheet("按月统计") if report.period.kind != "month" else None
         branches_ws = workbook.create_sheet("分支机构") if report.firm else None
         analysis_ws = workbook.create_sheet("分析")
-        ledger = DetailSheet(workbook, "投诉台账", with_branch(LEDGER_COLUMNS, report), report)
-        delays = DetailSheet(workbook, "超期与延期", with_branch(DELAY_COLUMNS, report), report)
-        callbacks = DetailSheet(workbook, "回访", with_branch(CALLBACK_COLUMNS, report), report)
+        def columns(listed: list[Column]) -> list[Column]:
+            return with_branch(shown_columns(listed, report.present, report.extension_unit), report)
+
+        register = columns(REGISTER_COLUMNS)
+        ledger = DetailSheet(workbook, "投诉台账", register, report, widths=register_widths(register),
+                             most_lines=WHOLE_LINES)
+        details = DetailSheet(workbook, "台账明细", columns(DETAIL_COLUMNS), report)
+        delays = DetailSheet(workbook, "超期与延期", columns(DELAY_COLUMNS), report)
+        callbacks = DetailSheet(workbook, "回访", columns(CALLBACK_COLUMNS), report)
         corrections_ws = workbook.create_sheet("补录与更正")
         charts_ws = workbook.create_sheet("图表")
         for entry in entries:
             ledger.append(entry.row)
+            details.append(entry.row)
             for row in entry.delays:
                 delays.append(row)
             for row in entry.callbacks:
                 callbacks.append(row)
-        for sheet in (ledger, delays, callbacks):
+        for sheet in (ledger, details, delays, callbacks):
             sheet.finish()
         if listener:
             listener(_("saving the workbook"), 0, None)

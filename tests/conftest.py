@@ -170,6 +170,27 @@ def register(cli: Cli, received: str, *extra: str) -> str:
     return result.stdout.strip()
 
 
+# -- the report's sheets --------------------------------------------------------------------------
+
+def table_rows(ws) -> list[dict]:
+    """A detail sheet's rows as {header: value}, down to the empty row above its sign-off. Headers are
+    read as one line (the sheet breaks long ones: 赔偿金额 / （元）)."""
+    rows = list(ws.iter_rows(values_only=True))
+    header = [h.replace("\n", "") if isinstance(h, str) else h for h in rows[0]]
+    found = []
+    for row in rows[1:]:
+        if not any(value is not None for value in row):
+            break
+        found.append(dict(zip(header, row)))
+    return found
+
+
+def ledger_rows(wb) -> list[dict]:
+    """Each complaint's whole row: 投诉台账 (CSA 9.4's register) and 台账明细 (the rest), joined on 投诉编号."""
+    details = {row["投诉编号"]: row for row in table_rows(wb["台账明细"])}
+    return [{**details[row["投诉编号"]], **row} for row in table_rows(wb["投诉台账"])]
+
+
 # -- a real terminal -------------------------------------------------------------------------------
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import EXTEND, RESOLVE, dump, register
+from tests.conftest import EXTEND, RESOLVE, dump, ledger_rows, register, table_rows
 
 pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
 
@@ -245,11 +245,9 @@ def test_the_regulators_reply_date_is_the_deadline_when_earlier(cli, tmp_path):
     out = tmp_path / "r.xlsx"
     cli("report", "--month", "2026-11", "--as-of", "2026-11-17", "--out", out)
     wb = openpyxl.load_workbook(out)
-    ledger_rows = list(wb["投诉台账"].iter_rows(values_only=True))
-    row = dict(zip(ledger_rows[0], ledger_rows[1]))
+    row = ledger_rows(wb)[0]
     assert (row["转办工单号"], row["监管回复期限"].date().isoformat()) == ("ZJ-2026-0088", "2026-11-16")
-    delays = list(wb["超期与延期"].iter_rows(values_only=True))
-    overdue = [dict(zip(delays[0], r)) for r in delays[1:]]
+    overdue = table_rows(wb["超期与延期"])
     assert [(r["期限类别"], r["期限"].date().isoformat()) for r in overdue] == [("监管转办回复", "2026-11-16")]
 
 

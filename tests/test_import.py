@@ -19,7 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.conftest import dump
+from tests.conftest import dump, ledger_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGACY = ROOT / "sample_data" / "legacy-ledger.xlsx"
@@ -202,14 +202,14 @@ def test_the_report_shows_the_original_number_and_what_was_never_recorded(cli, t
     cli("import", LEGACY, "--skip-bad", tmp_path / "bad.xlsx")
     out = tmp_path / "r.xlsx"
     cli("report", "--year", "2025", "--out", out)
-    rows = list(openpyxl.load_workbook(out)["投诉台账"].iter_rows(values_only=True))
-    first = dict(zip(rows[0], rows[1]))
+    rows = ledger_rows(openpyxl.load_workbook(out))
+    first = rows[0]
     assert (first["投诉编号"], first["原编号"]) == ("TS-2025-0001", "2025-001")
     assert (first["调查处理过程"], first["反馈方式"], first["受理人"]) == ("未记载", "未记载", "未记载")
     assert first["处理人"] == "王芳"
-    second = dict(zip(rows[0], rows[2]))  # its 备注 was kept as a note: shown after the gap, not in its place
+    second = rows[1]  # its 备注 was kept as a note: shown after the gap, not in its place
     assert second["调查处理过程"].startswith("未记载\n2025-04-08 ") and second["调查处理过程"].endswith("回访记录缺失")
-    transferred = dict(zip(rows[0], rows[4]))  # 来源 12386 without a ticket number
+    transferred = rows[3]  # 来源 12386 without a ticket number
     assert (transferred["投诉渠道"], transferred["转办工单号"]) == ("监管转办", "未记载")
 
 

@@ -279,7 +279,7 @@ def test_an_archive_holds_each_complaints_papers_and_verify_checks_it(cli, db_pa
     number = closed_with_papers(cli, tmp_path)
     out = tmp_path / "2026-11.zip"
     result = cli("archive", "--month", "2026-11", "--out", out)
-    assert f"wrote {out}: 1 complaint(s) of 2026年11月" in result.stdout
+    assert f"wrote {out}: 1 complaint(s) of 2026-11" in result.stdout
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     import zipfile
 

@@ -21,16 +21,18 @@ make-up Saturday 10-10 is a working day but not a trading day):
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 import pytest
 
 from complaintctl.backends import backend_for
-from tests.conftest import EXTEND, ID_OK, RESOLVE, dump, register
+from tests.conftest import EXTEND, ID_OK, RESOLVE, dump, ledger_rows, register, table_rows
 
 pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
 
@@ -77,8 +79,9 @@ def november_events(cli) -> None:
 
 
 def sheet_rows(ws) -> list[dict]:
-    rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
+    if ws.title == "投诉台账":  # the register and its details, as one row per complaint
+        return ledger_rows(ws.parent)
+    return table_rows(ws)
 
 
 def summary_of(ws) -> dict:
@@ -101,7 +104,7 @@ def test_october_figures_match_a_hand_count(cli, tmp_path, backend):
     cli("note", "TS-2026-0002", "技术部未按时回复", "--kind", "late", "--at", "2026-10-21")
     wb, result = export(cli, tmp_path, "--month", "2026-10")
     firm = backend == "postgres"  # a firm ledger's report adds each branch's figures (tests/test_firm.py)
-    assert wb.sheetnames == ["汇总", *(["分支机构"] if firm else []), "分析", "投诉台账", "超期与延期", "回访", "补录与更正", "图表"]
+    assert wb.sheetnames == ["汇总", *(["分支机构"] if firm else []), "分析", "投诉台账", "台账明细", "超期与延期", "回访", "补录与更正", "图表"]
     s = summary_of(wb["汇总"])
     assert s["营业部"] == ("深圳某某路证券营业部" if firm else "测试营业部")
     assert s["报告期间"] == "2026-10-01 至 2026-10-31"
@@ -131,7 +134,7 @@ def test_october_figures_match_a_hand_count(cli, tmp_path, backend):
     assert sorted(ledger) == [f"TS-2026-000{i}" for i in range(2, 9)]
     a, b, e = ledger["TS-2026-0002"], ledger["TS-2026-0003"], ledger["TS-2026-0007"]
     assert (a["办结期限"], a["办结日期"], a["是否按期"]) == (datetime(2026, 10, 20), datetime(2026, 10, 22), "超期")
-    assert (b["办结期限"], b["是否按期"], b["延期天数"]) == (datetime(2026, 11, 3), "延期后按期", 5)
+    assert (b["办结期限"], b["是否按期"], b["延期天数（交易日）"]) == (datetime(2026, 11, 3), "延期后按期", 5)
     assert (e["受理期限"], e["是否按期"], e["期末超期"]) == (datetime(2026, 10, 29), "未办结（已超期）", "是（受理决定）")
     assert ledger["TS-2026-0008"]["再投诉的原投诉编号"] == "TS-2026-0003"
     assert ledger["TS-2026-0005"]["转办工单号"] == "12386-20261012-0001"
@@ -142,7 +145,7 @@ def test_october_figures_match_a_hand_count(cli, tmp_path, backend):
     delays = sheet_rows(wb["超期与延期"])
     # Late in trading days: A due 10-20, done 10-22 (10-21, 10-22); E due Thu 10-29, still open at
     # Sat 10-31 (Fri 10-30 only).
-    assert [(r["投诉编号"], r["类型"], r["期限类别"], r["超期（交易日）"], r["超期（工作日）"], r["延期天数"])
+    assert [(r["投诉编号"], r["类型"], r["期限类别"], r["超期（交易日）"], r["超期（工作日）"], r["延期天数（交易日）"])
             for r in delays] == [
         ("TS-2026-0002", "超期", "办结", 2, None, None),
         ("TS-2026-0003", "延期", "办结", None, None, 5),
@@ -208,11 +211,12 @@ def recompute(wb, start: datetime, end: datetime) -> dict:
         "本期终止处理": sum(r["是否按期"] == "终止处理" and r["状态"] in ("终止处理", "已归档") for r in rows),
         "其中已超期": sum(r["是否按期"].startswith("未办结") and r["期末超期"].startswith("是（") for r in rows),
         "本期延期（次）": len(extensions), "本期延期（件）": len({r["投诉编号"] for r in extensions}),
-        "本期延期天数合计": sum(r["延期天数"] for r in extensions),
+        "本期延期天数合计": sum(r["延期天数（交易日）"] for r in extensions),
         "个体投诉": sum(r["个体/群体"] == "个体" for r in new), "群体投诉": sum(r["个体/群体"] == "群体" for r in new),
         "重大投诉": sum(r["重大/一般"] == "重大" for r in new), "无理投诉": sum(r["合理/无理"] == "无理投诉" for r in new),
         "合理诉求": sum(r["合理/无理"] == "合理诉求" for r in new),
-        "再投诉（回访不满意后，Firm 18(7)）": sum(bool(r["再投诉的原投诉编号"]) for r in new),
+        # (the column is there only when some complaint repeats another: issue 31's empty columns go)
+        "再投诉（回访不满意后，Firm 18(7)）": sum(bool(r.get("再投诉的原投诉编号")) for r in new),
         "重复投诉不予受理（CSA 9.1.1(c)）": sum(r["受理决定"] == "不予受理" and within(r["受理决定日期"])
                                           and r["不予受理原因"].startswith("c) ") for r in rows),
         "本期应回访（件）": len({c["投诉编号"] for c in calls if c["本期应回访"] == "是"}),
@@ -296,16 +300,19 @@ def test_the_sheets_are_formatted_for_reading(cli, tmp_path, backend):
     october_ledger(cli)
     wb, _ = export(cli, tmp_path, "--month", "2026-10")
     ws = wb["投诉台账"]
-    # 45 columns (46 with a firm ledger's 分支机构), 7 complaints
-    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == ("A1:AU8" if backend == "postgres" else "A1:AT8")
+    # CSA 9.4's register: 12 columns (13 with a firm ledger's 分支机构; no 原编号, nothing was imported), 7 complaints
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == ("A1:M8" if backend == "postgres" else "A1:L8")
     header = {c.value: c for c in ws[1]}
     received = ws.cell(row=2, column=header["接收时间"].column)
     assert received.is_date and received.number_format == "yyyy-mm-dd hh:mm"
     facts = ws.cell(row=2, column=header["主要事实与理由"].column)
     assert facts.alignment.wrap_text
-    paid = ws.cell(row=3, column=header["赔偿金额（元）"].column)  # TS-2026-0003
+    details = wb["台账明细"]
+    header = {c.value.replace("\n", ""): c for c in details[1]}
+    assert header["赔偿金额（元）"].value == "赔偿金额\n（元）"  # broken before its unit, never a lone ）
+    paid = details.cell(row=3, column=header["赔偿金额（元）"].column)  # TS-2026-0003
     assert paid.value == 1200.5 and paid.number_format == "#,##0.00"
-    for name in ("超期与延期", "回访"):
+    for name in ("台账明细", "超期与延期", "回访"):
         assert wb[name].freeze_panes == "B2" and wb[name].auto_filter.ref.startswith("A1:")
 
 
@@ -349,7 +356,7 @@ def test_interim_view_and_provisional_deadlines(cli, tmp_path):
     ledger = {r["投诉编号"]: r for r in sheet_rows(wb["投诉台账"])}
     # At the end of 10-20, A's completion deadline (10-20) has passed unmet; B is not yet extended... it was (10-09).
     assert ledger["TS-2026-0002"]["是否按期"] == "未办结（已超期）"
-    assert ledger["TS-2026-0003"]["延期天数"] == 5 and "TS-2026-0007" not in ledger
+    assert ledger["TS-2026-0003"]["延期天数（交易日）"] == 5 and "TS-2026-0007" not in ledger
     assert summary_of(wb["汇总"])["统计截至"] == datetime(2026, 10, 20)
     # A complaint at the end of 2026 whose completion deadline runs into a year with no schedule yet (accepted:
     # an undecided complaint shows no completion deadline, and its acceptance deadline is within 2026).
@@ -433,14 +440,15 @@ def year_book(cli, tmp_path, monkeypatch, backend):
 @pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_every_sheet_prints_on_a4_with_header_and_footer_and_the_ledger_at_8_8_pt(year_book):
     wb = year_book
-    assert wb.sheetnames == ["汇总", "按月统计", "分析", "投诉台账", "超期与延期", "回访", "补录与更正", "图表"]
-    landscape = {"按月统计", "分析", "投诉台账", "超期与延期", "回访", "补录与更正"}
+    assert wb.sheetnames == ["汇总", "按月统计", "分析", "投诉台账", "台账明细", "超期与延期", "回访", "补录与更正", "图表"]
+    landscape = {"按月统计", "分析", "投诉台账", "台账明细", "超期与延期", "回访", "补录与更正"}
     for ws in wb.worksheets:
         setup = ws.page_setup
         assert int(setup.paperSize) == 9, ws.title  # A4
-        if ws.title == "投诉台账":  # 46 columns: across several pages at 80 %, 8.8 pt, each led by the number (issue 31)
+        if ws.title == "台账明细":  # 35 short columns: across pages at 80 %, 8.8 pt, each led by the number (issue 31)
             assert not ws.sheet_properties.pageSetUpPr.fitToPage and int(setup.scale) == 80
             assert ws.print_title_cols == "$A:$A" and setup.pageOrder == "overThenDown"
+            assert len(ws.col_breaks.brk) >= 1  # our own breaks: the sign-off is written where each page begins
         else:
             assert (setup.fitToWidth, setup.fitToHeight) == (1, 0) and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert setup.orientation == ("landscape" if ws.title in landscape else "portrait"), ws.title
@@ -449,8 +457,13 @@ def test_every_sheet_prints_on_a4_with_header_and_footer_and_the_ledger_at_8_8_p
         assert ws.oddHeader.right.text == "统计截至 2026-11-20"
         assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
         assert ws.oddFooter.left.text == "生成时间 2026-11-20 18:00"
-    for name in ("投诉台账", "超期与延期", "回访"):
+    for name in ("投诉台账", "台账明细", "超期与延期", "回访"):
         assert wb[name].print_title_rows == "$1:$1" and wb[name].freeze_panes == "B2"
+    # The register fits one A4 landscape page across at 8 pt or more: its widths at a scale of 8/11 take at
+    # most the page's 784 pt less margins, at 5.7 pt a width unit (Calibri 11, Excel's 64 px for 8.43).
+    register = wb["投诉台账"]
+    widths = [register.column_dimensions[get_column_letter(i)].width for i in range(1, register.max_column + 1)]
+    assert sum(widths) * 5.7 * 8 / 11 <= 842 - 2 * 0.4 * 72
 
 
 @pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
@@ -459,14 +472,19 @@ def test_rows_are_as_tall_as_their_wrapped_text(year_book):
     header = [c.value for c in ws[1]]
     number = {row[0].value: row[0].row for row in ws.iter_rows(min_row=2)}
     long_row = ws.row_dimensions[number["TS-2026-0021"]].height
-    # 12 × 15 Chinese characters in a column about 22 wide: dozens of lines, capped at 15 of about 14.5 pt.
-    assert 14 * 14 <= long_row <= 15 * 15
-    assert ws.row_dimensions[1].height >= 2 * 14  # headers such as 受理决定日期 wrap onto two lines
+    # The register prints its texts whole (issue 31): TS-2026-0021's investigation, 12 × 15 Chinese characters
+    # and their breaks, takes at least its characters' width over the column's, in lines of about 14.5 pt.
+    column = header.index("调查处理过程") + 1
+    text = ws.cell(row=number["TS-2026-0021"], column=column).value
+    width = ws.column_dimensions[get_column_letter(column)].width
+    lines = sum(max(1, math.ceil(2 * len(line) / width)) for line in text.split("\n"))
+    assert lines > 15 and lines * 14 <= long_row <= 409  # more than the 15 lines other sheets cap at
+    assert ws.row_dimensions[1].height >= 2 * 14  # headers such as 投诉人基本情况 wrap onto two lines
     short = [r for r in ws.iter_rows(min_row=2) if not any(
         isinstance(c.value, str) and ("\n" in c.value or len(c.value) > 10) for c in r)]
     for row in short:  # nothing to wrap: the default height
         assert ws.row_dimensions[row[0].row].height is None, [c.value for c in row]
-    cell = ws.cell(row=2, column=header.index("投诉人") + 1)
+    cell = ws.cell(row=2, column=header.index("投诉人基本情况") + 1)
     assert cell.alignment.wrap_text and cell.alignment.vertical == "top"
     assert ws.print_options.gridLines  # the grid prints as thin lines round every cell, empty ones too
     assert ws.cell(row=1, column=1).border.bottom.style == "thin"

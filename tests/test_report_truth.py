@@ -27,7 +27,7 @@ import openpyxl
 import pytest
 
 from complaintctl.ledger import Ledger
-from tests.conftest import RESOLVE, TEST_NOW, Cli, register
+from tests.conftest import RESOLVE, TEST_NOW, Cli, ledger_rows, register, table_rows
 
 W, U, V, X, R, Y, V2 = (f"TS-2026-000{i}" for i in range(1, 8))
 
@@ -92,12 +92,11 @@ def books(tmp_path_factory):
 
 
 def rows(ws) -> list[dict]:
-    values = list(ws.iter_rows(values_only=True))
-    return [dict(zip(values[0], row)) for row in values[1:]]
+    return table_rows(ws)
 
 
 def ledger_of(wb) -> dict[str, dict]:
-    return {r["投诉编号"]: r for r in rows(wb["投诉台账"])}
+    return {r["投诉编号"]: r for r in ledger_rows(wb)}
 
 
 def summary_of(wb) -> dict:

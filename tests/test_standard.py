@@ -12,7 +12,7 @@ import json
 
 import openpyxl
 
-from tests.conftest import EXTEND, RESOLVE, register
+from tests.conftest import EXTEND, RESOLVE, ledger_rows, register
 from tests.test_lifecycle import refused
 
 
@@ -42,8 +42,7 @@ def report_rows(cli, tmp_path, *period) -> tuple[dict, dict]:
     cli("report", *period, "--out", out, "--force")
     wb = openpyxl.load_workbook(out)
     summary = {row[0].strip(): row[1] for row in wb["汇总"].iter_rows(values_only=True) if row[0] and len(row) > 1}
-    rows = list(wb["投诉台账"].iter_rows(values_only=True))
-    ledger = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    ledger = {r["投诉编号"]: r for r in ledger_rows(wb)}
     return summary, ledger
 
 

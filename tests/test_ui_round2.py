@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openpyxl
 
-from tests.conftest import ANSI, RESOLVE, dump, register
+from tests.conftest import ANSI, RESOLVE, dump, ledger_rows, register
 from tests.test_lifecycle import refused
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,9 +135,8 @@ def test_the_industrys_figures_are_in_the_report_and_the_analysis(cli, tmp_path)
     assert summary["12386转办占比"][0] == 0.5 and summary["其他监管转办占比"][0] == 0.25
     assert summary["监管转办回复及时率"] == (0.5, "本期回复监管转办 2 件中，不晚于回复期限 1 件（CSA 9.2.2(e)）")
     assert summary["投诉涉及金额（元）"][0] == 1000 and summary["赔偿（补偿）金额（元）"][0] == 300
-    ledger = list(openpyxl.load_workbook(out)["投诉台账"].iter_rows(values_only=True))
-    settled_column = ledger[0].index("和解")
-    assert [row[settled_column] for row in ledger[1:]] == ["和解", "未和解", "未记载", None]
+    ledger = ledger_rows(openpyxl.load_workbook(out))
+    assert [row["和解"] for row in ledger] == ["和解", "未和解", "未记载", None]
     industry = json.loads(cli("analyze", "--month", "2027-06", "--json").stdout)["industry"]
     assert industry == {"completion_rate": 1.0, "settlement_rate": 0.5, "rejection_rate": 0.25, "share_12386": 0.5,
                         "share_other_regulators": 0.25, "regulator_reply_on_time_rate": 0.5, "advised_mediation": 0,

@@ -320,3 +320,72 @@ def test_a_read_only_ledger_can_be_read_and_says_why_it_cannot_be_written(cli, d
         os.chmod(db_path.parent, 0o700)
         os.chmod(db_path, 0o600)
     assert dump(db_path) == before
+
+
+# -- the report on paper ---------------------------------------------------------------------------
+
+def report_of(cli, tmp_path, *args):
+    import openpyxl
+
+    out = tmp_path / "paper.xlsx"
+    cli("report", *args, "--out", out, "--force")
+    return openpyxl.load_workbook(out)
+
+
+SIGN_OFF = "编制人：＿＿＿＿＿　复核人：＿＿＿＿＿　负责人：＿＿＿＿＿　日期：＿＿＿＿＿　（盖章）"
+
+
+def test_the_sign_off_and_seal_are_beside_the_headline_rates_and_on_each_sheets_last_page(cli, tmp_path):
+    for day in ("2026-11-02", "2026-11-03"):
+        register(cli, f"{day} 10:00")
+    wb = report_of(cli, tmp_path, "--month", "2026-11")
+    summary = wb["汇总"]
+    first = [row[0].value for row in summary.iter_rows()]
+    rates, sign = first.index("主要指标"), first.index("签字确认")
+    page_break = min((b.id for b in summary.row_breaks.brk), default=10_000)
+    assert rates < sign and sign + 4 < page_break  # the same printed page as the rates
+    assert summary.cell(row=sign + 1, column=3).value == "（盖章）"
+    assert [first[sign + i] for i in range(1, 5)] == ["编制人：", "复核人：", "负责人：", "日期："]
+    assert first.count("签字确认") == 2 and first.index("签字确认", sign + 1) > page_break  # and on its last page
+    for name in ("投诉台账", "台账明细", "超期与延期", "回访"):
+        ws = wb[name]
+        rows = [[c.value for c in row] for row in ws.iter_rows()]
+        last = rows[-1]
+        assert not any(rows[-2]) and last[0] == SIGN_OFF, name  # one empty row, then the sign-off
+        starts = [1] + [b.id + 1 for b in ws.col_breaks.brk]  # each page across begins with the sign-off too
+        assert [i + 1 for i, value in enumerate(last) if value] == starts, name
+
+
+def test_empty_columns_go_and_come_back_when_a_complaint_fills_them(cli, tmp_path):
+    register(cli, "2025-06-02 10:00")
+    wb = report_of(cli, tmp_path, "--month", "2025-06")
+    headers = {name: [str(c.value).replace("\n", "") for c in wb[name][1]] for name in ("投诉台账", "台账明细", "超期与延期", "回访")}
+    everywhere = [h for hs in headers.values() for h in hs]
+    for optional in ("原编号", "代理人", "法定代表人", "再投诉的原投诉编号", "超期（自然日）", "期限暂定"):
+        assert optional not in everywhere, optional  # 2024 and 2025 have official schedules; nothing else was set
+    assert "延期天数（交易日）" in headers["台账明细"] and "延期天数（交易日）" in headers["超期与延期"]
+    # An agent, a re-complaint and a major complaint bring their columns back.
+    late = ("--late-reason", "旧台账补录")  # June's report was exported above
+    number = register(cli, "2025-06-03 10:00", "--agent-name", "赵律师", "--agent-phone", "13900001111",
+                      "--major", "--major-reason", "funds-safety", *late)
+    cli("register", "--received-at", "2025-06-04 10:00", "--at", "2025-06-04 10:00", "--method", "phone",
+        "--channel", "direct", "--name", "张三", "--phone", "13812345678", "--request", "再次投诉", "--parent", number,
+        *late)
+    wb = report_of(cli, tmp_path, "--month", "2025-06")
+    details = [str(c.value).replace("\n", "") for c in wb["台账明细"][1]]
+    delays = [str(c.value).replace("\n", "") for c in wb["超期与延期"][1]]
+    assert "代理人" in details and "再投诉的原投诉编号" in details and "超期（自然日）" in delays
+    assert "法定代表人" not in details and "原编号" not in details
+
+
+def test_headers_never_leave_a_bracket_or_stop_alone_on_a_line(cli, tmp_path):
+    register(cli, "2026-11-02 10:00")
+    wb = report_of(cli, tmp_path, "--month", "2026-11")
+    for name in ("投诉台账", "台账明细", "超期与延期", "回访"):
+        ws = wb[name]
+        for cell in ws[1]:
+            width = ws.column_dimensions[cell.column_letter].width
+            for line in str(cell.value).split("\n"):
+                assert line.strip("（）()。、") != "", (name, cell.value)
+                # each line fits its column: a Chinese character takes two of Excel's width units
+                assert sum(2 if ord(ch) > 0x2e80 else 1 for ch in line) <= width, (name, cell.value, width)
