@@ -168,7 +168,7 @@ DETAIL_COLUMNS = _columns(
     ("settled", "和解"),
     ("reply_due", "监管回复期限", "date"), ("complainants", "投诉人数", "int"), ("group", "个体/群体"),
     ("major", "重大/一般"), ("escalated_on", "上报日期", "date"), ("reasonable", "合理/无理"),
-    ("parent", "再投诉的原投诉编号"), ("scope", "统计范围"), ("provisional", "期限暂定"),
+    ("parent", "再投诉的原投诉编号"), ("scope", "统计范围"),
 )
 
 # Columns that are empty in most reports: a sheet shows them only when the ledger may hold a value for
@@ -177,26 +177,19 @@ DETAIL_COLUMNS = _columns(
 # generous: any complaint that may be in the report, as it stands now.
 OPTIONAL_COLUMNS = {"original_no": '%"original_no": "%', "agent": '%"agent_name": "%',
                     "legal_rep": '%"legal_rep": "%', "parent": '%"parent": "%',
-                    "late_calendar": '%"major": true%', "provisional": None}
+                    "late_calendar": '%"major": true%'}
 
 
-def present_columns(ledger: Ledger, period: Period, cutoff: date) -> set[str]:
-    """The optional columns this report shows: those the ledger holds a value for, and 期限暂定 when a
-    year its deadlines may fall in has no official holiday schedule yet."""
-    looked = [key for key, pattern in OPTIONAL_COLUMNS.items() if pattern]
+def present_columns(ledger: Ledger, period: Period) -> set[str]:
+    """The optional columns this report shows: those the ledger may hold a value for."""
+    looked = list(OPTIONAL_COLUMNS)
     # The report's complaints and a few more: received by its end, and not rejected or closed before it began.
     scope = "received_day <= ? AND (ended_day IS NULL OR ended_day >= ?) AND record LIKE ?"
     sql = "SELECT " + ", ".join(f"(SELECT 1 FROM complaints WHERE {scope} LIMIT 1)" for _key in looked)
     args = [value for key in looked for value in (period.end.isoformat(), period.start.isoformat(), OPTIONAL_COLUMNS[key])]
     with ledger.reading() as conn:
         found = conn.exec_driver_sql(sql, tuple(args)).first()
-    present = {key for key, value in zip(looked, found) if value}
-    calendar = ledger.calendar()
-    # A deadline lies at most about 80 days after its start (3 + 20 + 20 trading days and a callback).
-    last = max(period.end, cutoff) + timedelta(days=100)
-    if any(not calendar.covered(year) for year in range(period.start.year - 1, last.year + 1)):
-        present.add("provisional")
-    return present
+    return {key for key, value in zip(looked, found) if value}
 
 
 def shown_columns(columns: list[Column], present: set[str], unit_words: str) -> list[Column]:
@@ -219,15 +212,17 @@ DELAY_COLUMNS = _columns(
     ("late_trading", "超期（交易日）", "int"), ("late_working", "超期（工作日）", "int"),
     ("late_calendar", "超期（自然日）", "int"),
     ("extension_days", "延期天数", "int"), ("requested_on", "申请日期", "date"), ("reason", "原因及说明", "long"),
-    ("approved_by", "审批人"), ("handler", "处理人"), ("status", "状态"), ("provisional", "期限暂定"),
+    ("approved_by", "审批人"), ("handler", "处理人"), ("status", "状态"),
 )
 
 CALLBACK_COLUMNS = _columns(
     ("id", "投诉编号"), ("complainant", "投诉人"), ("phone", "联系电话"), ("handler", "处理人"),
     ("resolved_on", "办结日期", "date"), ("due", "回访期限", "date"), ("due_in_period", "本期应回访"),
     ("called_on", "回访日期", "date"), ("method", "回访方式"), ("outcome", "回访结果"), ("on_time", "是否按期回访"),
-    ("caller", "回访人"), ("note", "回访说明", "long"), ("recomplaint", "再投诉编号"), ("provisional", "期限暂定"),
+    ("caller", "回访人"), ("note", "回访说明", "long"), ("recomplaint", "再投诉编号"),
 )
+
+DUE_COLUMN = {"acceptance": "acceptance_due", "completion": "completion_due"}
 
 # Values of the coded columns, which the summary counts.
 ON_TIME, AFTER_EXTENSION, LATE = "按期", "延期后按期", "超期"
@@ -388,6 +383,8 @@ class Builder:
             if resolved else None,
             "overdue_at_end": overdue_text(owed), "_overdue": overdue, "_closed_on": closed,
             "provisional": YES if provisional else None,
+            # the due dates the sheet marks （暂定）: those of deadlines still owed that a missing schedule moves
+            "provisional_due": {DUE_COLUMN[d.kind] for d in provisional if d.kind in DUE_COLUMN},
         }
         gaps = record.get("unrecorded")  # what an imported old ledger never held; most records have none
         if gaps:
@@ -962,7 +959,7 @@ def prepare(ledger: Ledger, period: Period, *, out: str | os.PathLike | None = N
                     [p for p in ledger.policies() if p.effective_from <= day], branches=chosen,
                     by_branch={code: Summary(period) for code in chosen})
     _corrections(ledger, report)
-    report.present = present_columns(ledger, period, day)
+    report.present = present_columns(ledger, period)
     with ledger.reading() as conn:  # printed on the sign-off and kept in the workbook's properties
         report.anchors = heads(conn)
     return report

@@ -48,19 +48,20 @@ WIDER = {"id": 13, "id_number": 19.5, "phone": 12, "address": 14, "respondent": 
          "branch": 10}
 NARROW = {"decision": 6, "method": 5, "status": 7, "overdue_at_end": 9, "group": 5, "major": 5,
           "provisional": 5, "due_in_period": 5, "type": 5, "scope": 8, "acceptor": 7, "handler": 7,
-          "caller": 7, "on_time": 9, "callback": 7, "outcome": 7, "deadline": 8, "agent": 8, "legal_rep": 8}
+          "caller": 7, "on_time": 17, "callback": 17, "outcome": 7, "deadline": 8, "agent": 8, "legal_rep": 8}
 MAX_TEXT = 32_767  # Excel's limit for one cell
 RISKY_START = ("=", "+", "-", "@")  # what a spreadsheet would take for the start of a formula
 
-DEFAULT_ROW_PT = 13.5  # between LibreOffice's default row and Excel's 15: a table may end a little early, rarely cut
-PORTRAIT_PT = 740.0  # A4 portrait less its top and bottom margins (header and footer sit within them), in points
+DEFAULT_ROW_PT = 15.0  # Excel's default row; the summary-like sheets set it on every row, so pages break where counted
+PORTRAIT_PT = 700.0  # A4 portrait less its margins and what LibreOffice gives the header and footer inside them, in points
 LINE_PT = 14.5  # points per line of 11-point text, Chinese included, in Excel, WPS and LibreOffice
 MAX_LINES = 15  # rows stay readable on screen; the cell still holds the whole text
 
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 SIGN_LINE = Border(bottom=Side(style="thin", color="000000"))
-HEADER_FONT = Font(bold=True)
+FONT = "Calibri"  # named on every font: a cell font without a name prints in LibreOffice's serif
+HEADER_FONT = Font(name=FONT, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
@@ -85,7 +86,7 @@ def display_width(text: str) -> int:
 
 def line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` units wide."""
-    room = max(1.0, width - 1.5)  # cell padding
+    room = max(1.0, (width - 1.5) * 0.9)  # cell padding; Chinese line breaking leaves the ends of lines short
     if "\n" not in text and len(text) * 2 <= room:  # the common case, without measuring each character
         return 1
     return sum(max(1, math.ceil(display_width(line) / room)) for line in text.split("\n"))
@@ -189,9 +190,7 @@ class DetailSheet:
                  widths: list[float] | None = None, most_lines: int = MAX_LINES):
         self.ws = workbook.create_sheet(title)
         self.most_lines = most_lines
-        # A printed text must never be cut: where it prints whole, its lines are counted as if the column
-        # were a tenth narrower (Chinese line breaking leaves the ends of lines short).
-        self.fill = 0.9 if most_lines > MAX_LINES else 1.0
+
         self.columns = columns
         self.rows = 0
         self.widths = widths or [column_width(c) for c in columns]
@@ -229,6 +228,8 @@ class DetailSheet:
         self.templates = [self._template(c) for c in columns]
         self.wraps = [c.kind not in FORMATS for c in columns]
         self.days = [self._template(Column(c.key, c.header, "date")) for c in columns]
+        self.provisional = self._template(Column("due", "", "date"))
+        self.provisional.number_format = PROVISIONAL_FORMAT
 
     def _template(self, column: Column, quote: bool = False) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws)
@@ -254,7 +255,10 @@ class DetailSheet:
                 if value.startswith(RISKY_START):
                     template = self._template(column, quote=True)
                 if wraps:
-                    lines = max(lines, line_count(value, width * self.fill))
+                    lines = max(lines, line_count(value, width))
+            elif column.key in DUE_KEYS and (column.key in row.get("provisional_due", ()) if "provisional_due" in row
+                                             else row.get("provisional")):
+                template = self.provisional  # the due date printed 2027-01-05（暂定）, still a date
             elif column.kind == "datetime" and isinstance(value, datetime) and value.hour == value.minute == 0:
                 # A day without a time (an old ledger's date cell, a date typed alone): the day, never 00:00.
                 template = day
@@ -271,14 +275,30 @@ class DetailSheet:
         last = get_column_letter(len(self.columns))
         self.ws.auto_filter.ref = f"A1:{last}{self.rows + 1}"
         # After one empty row, the sheet's sign-off and the place for the seal: on its last printed page.
-        # A sheet printed across several pages has it at the start of each, so its last page has it too.
+        # A sheet printed across several pages has it on each, so its last page has it too: merged across
+        # that page's columns and wrapped to them. The number column printed again at each page's left
+        # stays empty, or its cut-off copy would start every page.
         self.ws.append([])
-        row = [None] * self.bands[-1]
-        for first in self.bands:
+        number = self.rows + 3
+        ends = [*(start - 1 for start in self.bands[1:]), len(self.columns)]
+        starts = [2 if len(self.bands) > 1 else 1, *self.bands[1:]]
+        row: list = [None] * len(self.columns)
+        lines = 1
+        for start, end in zip(starts, ends):
             sign = WriteOnlyCell(self.ws, value=SIGN_OFF_LINE)
-            sign.alignment = Alignment(vertical="bottom")  # no wrap: the line runs across the empty cells
-            row[first - 1] = sign
-        _append(self.ws, self.rows + 3, row, 36)
+            sign.alignment = Alignment(vertical="bottom", wrap_text=True)
+            row[start - 1] = sign
+            if end > start:
+                self.ws.merged_cells.add(f"{get_column_letter(start)}{number}:{get_column_letter(end)}{number}")
+            lines = max(lines, line_count(SIGN_OFF_LINE, sum(self.widths[start - 1:end])))
+        _append(self.ws, number, row, 24 + 14.5 * lines)
+        self.ws.print_area = f"A1:{last}{number}"  # the table's columns only
+
+
+# A deadline that depends on a year whose holiday schedule is not imported yet (CSA 12.1: counted on
+# weekends only for now): its date cell says so, in place of a 期限暂定 column empty in most reports.
+PROVISIONAL_FORMAT = 'yyyy-mm-dd"（暂定）"'
+DUE_KEYS = {"acceptance_due", "completion_due", "due"}
 
 
 # The sign-off under each printed sheet: who compiled, checked and answers for it, the day, and the seal.
@@ -327,7 +347,7 @@ def _cell(ws, value, *, bold: bool = False, fmt: str | None = None, size: int | 
     if isinstance(value, str) and cell.data_type == "f":
         cell.data_type = "s"
     if bold or size:
-        cell.font = Font(bold=bold, size=size)
+        cell.font = Font(name=FONT, bold=bold, size=size)
     if fmt:
         cell.number_format = fmt
     if align is not None:
@@ -374,25 +394,31 @@ class Rows:
         self.used = 0.0  # points used on the current page
         _widths(ws, widths)
 
-    def keep_together(self, rows: int) -> None:
-        """Start a new page unless `rows` more rows fit on this one (a table is not cut from its heading)."""
-        needed = rows * DEFAULT_ROW_PT
+    def keep_together(self, rows: int, points: float = 0.0) -> None:
+        """Start a new page unless `rows` more one-line rows and `points` more fit on this one (a table is
+        not cut from its heading)."""
+        needed = rows * DEFAULT_ROW_PT + points
         if self.page_pt and self.used + needed > self.page_pt and self.n:
             self.ws.row_breaks.append(Break(id=self.n))
             self.used = 0.0
 
+    def height(self, cells, merge_from: int | None = None) -> float:
+        """A row's height: as tall as its longest wrapped text. Written on every row, one line's too:
+        LibreOffice's own default row is taller with Chinese text, and its page breaks would not be ours."""
+        lines = 1
+        spans = list(self.widths)
+        if merge_from is not None:
+            spans[merge_from - 1] = sum(self.widths[merge_from - 1:])
+        for cell, width in zip(cells, spans):
+            if cell is not None and isinstance(cell.value, str) and cell.alignment.wrap_text:
+                lines = max(lines, line_count(cell.value, width))
+        return row_height(lines) if lines > 1 else DEFAULT_ROW_PT
+
     def add(self, *cells, height: float | None = None, merge_from: int | None = None) -> int:
         """Append a row; `merge_from` merges its columns from that one to the last. Returns its number."""
         self.n += 1
-        if height is None:  # as tall as its longest wrapped text
-            lines = 1
-            spans = list(self.widths)
-            if merge_from is not None:
-                spans[merge_from - 1] = sum(self.widths[merge_from - 1:])
-            for cell, width in zip(cells, spans):
-                if cell is not None and isinstance(cell.value, str) and cell.alignment.wrap_text:
-                    lines = max(lines, line_count(cell.value, width))
-            height = row_height(lines) if lines > 1 else None
+        if height is None:
+            height = self.height(cells, merge_from)
         if merge_from is not None:
             self.ws.merged_cells.add(f"{get_column_letter(merge_from)}{self.n}:"
                                      f"{get_column_letter(len(self.widths))}{self.n}")
@@ -435,7 +461,7 @@ def write_summary(ws, report: Report) -> None:
     facts += [("时限政策", f"自{p.effective_from}起接收的投诉：{policy_text(p)}") for p in report.policies]
     if report.provisional_years:
         years = "、".join(str(y) for y in sorted(report.provisional_years))
-        facts.append(("期限暂定", f"是：{years}年节假日安排尚未导入，相关期限按周末推算，标“是”的期限为暂定"))
+        facts.append(("期限暂定", f"是：{years}年节假日安排尚未导入，相关期限按周末推算，标（暂定）的期限为暂定"))
     for name, value, *note in facts:
         if note:  # a date or time, kept as one for whoever reads the file with a program
             kind = "date" if name == "统计截至" else "datetime"
@@ -448,14 +474,15 @@ def write_summary(ws, report: Report) -> None:
             sheet.add(label(name), text(value), merge_from=2)
 
     def table(heading: str, rows: list[tuple[str, object, str]], value_header: str = "数值") -> None:
-        sheet.keep_together(len(rows) + 2)
+        lines = [(_cell(ws, item, align=TOP_WRAP), _number(ws, value), _cell(ws, how or None, align=HOW_ALIGN))
+                 for item, value, how in rows]
+        sheet.keep_together(2, sum(sheet.height(cells) for cells in lines))
         sheet.blank()
         sheet.add(_cell(ws, heading, bold=True, fill=SECTION_FILL, align=TOP_WRAP),
                   _cell(ws, value_header, bold=True, fill=SECTION_FILL, align=NUMBER_ALIGN),
                   _cell(ws, "统计口径", bold=True, fill=SECTION_FILL, align=HOW_ALIGN))
-        for item, value, how in rows:
-            sheet.add(_cell(ws, item, align=TOP_WRAP), _number(ws, value),
-                      _cell(ws, how or None, align=HOW_ALIGN))
+        for cells in lines:
+            sheet.add(*cells)
 
     table("主要指标", summary.headline(), "比率")
     sign_off(sheet, ws)  # on the page with the headline rates, where a reader signs for them (issue 31)
@@ -508,7 +535,7 @@ def write_anchors(sheet: Rows, ws, report: Report) -> None:
         chain = "台账链头" if not report.firm else ("全公司链头" if not head.branch else f"分支机构 {head.branch} 链头")
         sheet.add(_cell(ws, f"{chain}：事件 #{head.id} / 共 {head.count} 条 / SHA-256 前 16 位 {head.sha256[:16]}",
                         align=TOP_WRAP, border=None), merge_from=1)
-        sheet.add(_cell(ws, head.line(), size=7, align=TOP_WRAP, border=None), merge_from=1)
+        sheet.add(_cell(ws, head.line(), size=8, align=TOP_WRAP, border=None), merge_from=1)
     sheet.add(_cell(ws, "核对：complaintctl verify --anchor 本报告文件（或上列 complaintctl-anchor 行）。"
                         "导出后台账如被改写、删除或截断，核对不通过（退出码 5）。", align=TOP_WRAP, border=None),
               merge_from=1)
@@ -591,7 +618,7 @@ def write_corrections(ws, report: Report) -> None:
         sheet.add(_cell(ws, "本期无补录。", border=None), merge_from=1)
     sheet.blank()
     sheet.add(_cell(ws, "二、交易日历更正（移动期限的节假日、调休与休市更正）", bold=True, border=None), merge_from=1)
-    header("所更正的日期", "类别", "更正时间", "录入时间", "录入人", "依据与原因", "")
+    header("所更正的日期", "类别", "更正时间", "录入时间", "录入人", "依据与原因", "影响期间")
     for c in report.calendar_corrections:
         days = c["days"]
         span = days[0] if len(days) == 1 else f"{days[0]} 至 {days[-1]}（{len(days)} 天）"
@@ -718,7 +745,7 @@ def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | N
 
 
 ANALYSIS_WIDTHS = [26, 30, 13, 11, 11, 18, 18, 18, 9]  # the widest table (timeliness) has 9 columns
-LANDSCAPE_PT = 490.0  # A4 landscape less its top and bottom margins, in points
+LANDSCAPE_PT = 455.0  # A4 landscape less its margins, header and footer, in points
 DATE_ALIGN = Alignment(horizontal="center", vertical="top")
 
 

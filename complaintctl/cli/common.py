@@ -101,11 +101,8 @@ def click_words(message: str) -> str:
 
 
 def complain(line: str) -> None:
-    """An error: one line on stderr; on a terminal, folded at word boundaries to its width (issue 31)."""
-    if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
-        from complaintctl.cli import render
-
-        line = render.fold(line, render.terminal_width(sys.stderr))
+    """An error: one line on stderr, on a terminal too (the terminal wraps it), so that a log, a cron mail
+    or a copy from the screen holds it whole; messages that are not errors fold (render.tell)."""
     sys.stderr.write(line + "\n")
 
 
