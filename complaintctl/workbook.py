@@ -560,12 +560,12 @@ def write_months(ws, report: Report) -> tuple[int, int]:
     _page(ws, report, "按月统计", landscape=True, title_rows="2:2")
     columns = Summary.MONTH_COLUMNS
     sheet = Rows(ws, [12, *(14 if key == "compensation" else 9 for key, _label in columns)])
-    sheet.add(_cell(ws, f"按月统计（{report.period.label}，单位：件；赔偿金额单位：元）", bold=True, border=None),
-              merge_from=1)
+    sheet.add(_cell(ws, f"按月统计（{report.period.label}，单位：件；赔偿金额单位：元）", bold=True, border=None,
+                    align=TOP_WRAP), merge_from=1)
     header = [_cell(ws, "月份", bold=True, fill=HEADER_FILL, align=HEADER_ALIGN),
-              *(_cell(ws, name, bold=True, fill=HEADER_FILL,
+              *(_cell(ws, header_lines(name, width), bold=True, fill=HEADER_FILL,
                       align=Alignment(wrap_text=True, horizontal="right", vertical="center"))
-                for _key, name in columns)]
+                for (_key, name), width in zip(columns, sheet.widths[1:]))]
     sheet.add(*header)
     rows = report.summary.month_rows(report.cutoff)
     first = sheet.n + 1
@@ -655,7 +655,8 @@ def write_branches(ws, report: Report) -> None:
     _page(ws, report, "分支机构", landscape=True, title_rows="2:2")
     headline = [name for name, _rate, _how in report.summary.headline()]
     sheet = Rows(ws, [8, 22, *(8 for _ in BRANCH_FIGURES), *(9 for _ in headline)])
-    sheet.add(_cell(ws, f"各分支机构投诉处理情况（{report.period.label}，单位：件）", bold=True, border=None),
+    sheet.add(_cell(ws, f"各分支机构投诉处理情况（{report.period.label}，单位：件）", bold=True, border=None,
+                    align=TOP_WRAP),
               merge_from=1)
     wrap = Alignment(wrap_text=True, horizontal="center", vertical="center")
     sheet.add(*(_cell(ws, name, bold=True, fill=HEADER_FILL, align=wrap)
@@ -706,7 +707,8 @@ def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | N
     _page(ws, report, "图表", landscape=False)
     sheet = Rows(ws, [34, 10])
     label = report.period.label
-    sheet.add(_cell(ws, f"本期接收投诉按业务类别（{label}，单位：件）", bold=True, border=None), merge_from=1)
+    sheet.add(_cell(ws, f"本期接收投诉按业务类别（{label}，单位：件）", bold=True, border=None, align=TOP_WRAP),
+              merge_from=1)
     sheet.add(_cell(ws, "业务类别", bold=True, fill=HEADER_FILL, align=HEADER_ALIGN),
               _cell(ws, "件数", bold=True, fill=HEADER_FILL, align=NUMBER_ALIGN))
     shown = sorted(((name, count) for name, count in report.summary.categories.items() if count),
@@ -774,8 +776,8 @@ def write_analysis(ws, report: Report) -> None:
             sheet.add(_cell(ws, section.empty, align=TOP_WRAP), merge_from=1)
         else:
             last_merge = 3 if section.key == "outcome" else None  # its third column is words: all the width left
-            sheet.add(*(_cell(ws, name, bold=True, fill=HEADER_FILL, align=wrap_center) for name in section.headers),
-                      merge_from=last_merge)
+            sheet.add(*(_cell(ws, header_lines(name, width), bold=True, fill=HEADER_FILL, align=wrap_center)
+                        for name, width in zip(section.headers, ANALYSIS_WIDTHS)), merge_from=last_merge)
             first = sheet.n + 1
             cells = [_AnalysisColumn(ws, kind) for kind in section.kinds]
             for row in section.rows:
