@@ -25,8 +25,10 @@ from complaintctl.asof import LAST_AT, Cutoff, as_stood, branch_filter, rectifyi
 from complaintctl.complaint import typed_number
 from complaintctl.deadlines import rectification_deadline
 from complaintctl.i18n import _
-from complaintctl.report import (AFTER_EXTENSION, IN_PERIOD, NOT_LABELLED, ON_TIME, REASONABLE, UNREASONABLE, Entry,
-                                 Period, Summary, _month, _quarter, _year, records_as_of, Builder)
+from complaintctl.period import Period, month_period, quarter_period, year_period
+from complaintctl.rows import (AFTER_EXTENSION, IN_PERIOD, NOT_LABELLED, ON_TIME, REASONABLE, UNREASONABLE, Builder,
+                               Entry, records_as_of)
+from complaintctl.summary import Summary
 
 UNASSIGNED = None  # a complaint without a department: shown as 未指定
 NO_PREVIOUS_DATA = "无上期数据"
@@ -36,11 +38,11 @@ def previous_period(period: Period) -> Period:
     """The month, quarter or year before: what the categories are compared with."""
     if period.kind == "month":
         day = period.start - timedelta(days=1)
-        return _month(day.year, day.month)
+        return month_period(day.year, day.month)
     if period.kind == "quarter":
         year, quarter = clock.quarter_of(period.start)
-        return _quarter(year, quarter - 1) if quarter > 1 else _quarter(year - 1, 4)
-    return _year(period.start.year - 1)
+        return quarter_period(year, quarter - 1) if quarter > 1 else quarter_period(year - 1, 4)
+    return year_period(period.start.year - 1)
 
 
 def window_start(period: Period) -> date:
@@ -467,6 +469,16 @@ class Analysis:
         values = {"start": self.start, "end": self.cutoff.day}
         return {key: (zh.format(previous=self.previous.label, **values), en.format(previous=self.previous.code, **values))
                 for key, (zh, en) in RULES.items()}
+
+
+def for_report(ledger, report) -> Analysis:
+    """The 分析 sheet's analysis of a report, counted from the report's own entries (`report.entries(...,
+    also=[it])`) and its summary's figures."""
+    from complaintctl.report import branches_counted
+
+    report.analysis = Analysis(report.period, report.counted_to, ledger.calendar(), report.unmasked,
+                               branches_counted(ledger, report), report.summary)
+    return report.analysis
 
 
 def analyze(ledger, period: Period, cutoff: Cutoff, unmask: bool = False, branches: Iterable[str] | None = None,

@@ -57,12 +57,14 @@ def _copy_out(archive: Path, stored_as: str, folder: Path, name: str, taken: set
 def make(ledger, period, out: Path, *, by: str, at: datetime, listener=None) -> Made:
     """Gather, list, record, then place: all of it under `out`, or nothing (see the module's doc)."""
     from complaintctl import letters, scratch
+    from complaintctl import analysis as analysing
     from complaintctl import report as reporting
     from complaintctl import workbook
     from complaintctl.anchor import heads
     from complaintctl.deadlines import deadlines_for
     from complaintctl.ledger import sha256_file
-    from complaintctl.settings import TEMPLATE_KEY, config, read_template
+    from complaintctl.letters import read_template
+    from complaintctl.settings import TEMPLATE_KEY, config
 
     zipped = out.suffix.lower() == ".zip"
     settings = config(ledger)
@@ -97,7 +99,8 @@ def make(ledger, period, out: Path, *, by: str, at: datetime, listener=None) -> 
         (root / "统计报表").mkdir()
         done = reporting.prepare(ledger, period, out=root / "统计报表", as_of=None, unmask=False, force=False,
                                  branches=[ledger.branch] if ledger.firm else None)
-        written = workbook.write(done, reporting.entries(ledger, done, listener), listener)
+        analysis = analysing.for_report(ledger, done)
+        written = workbook.write(done, reporting.entries(ledger, done, listener, also=[analysis]), listener)
         reporting.publish(ledger, done, written, by=by)
         with ledger.reading() as conn:
             chain_heads = [anchor.line() for anchor in heads(conn)]

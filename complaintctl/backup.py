@@ -21,7 +21,8 @@ from complaintctl import clock
 from complaintctl.backends import backend_for
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.integrity import Verified, require_sound, verify
-from complaintctl.ledger import SQLITE_HEADER, Ledger, archive_of, busy_timeout, snapshot, stamp
+from complaintctl.backends import busy_timeout
+from complaintctl.ledger import SQLITE_HEADER, Ledger, archive_of, snapshot, stamp
 from complaintctl.i18n import _
 from complaintctl.moving import copy_attachments, copy_history, recorded_attachments
 from complaintctl.progress import Listener

@@ -237,3 +237,15 @@ DEADLINE_KINDS = {
     "escalation": "重大投诉上报",
     "rectification": "整改",
 }
+
+
+# The papers the standard asks for (`letter KIND`): kind -> (the paper's Chinese name, the rule that asks for it)
+LETTER_KINDS = {
+    "refusal": ("不予受理告知书", "Firm 17, CSA 9.1.4(a)(2)"),
+    "progress": ("投诉处理进展告知书", "CSA 9.2.1(d)"),
+    "extension": ("投诉处理延期告知书", "CSA 9.2.2(d)"),
+    "opinion": ("投诉处理意见书", "CSA 9.3"),
+    "respondent-result": ("投诉处理结果告知书（被投诉人）", "CSA 9.3"),
+    "record": ("客户投诉登记及处理单", "CSA 9.2.2(b), Firm 18(2)"),
+    "regulator-reply": ("监管转办投诉处理情况回复", "CSA 9.2.2(e)"),
+}

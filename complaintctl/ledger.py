@@ -28,7 +28,7 @@ except ImportError:  # Windows: no advisory locks; leftovers are recognised by a
     fcntl = None
 
 from complaintctl import clock
-from complaintctl.backends import Reader, backend_for, is_url
+from complaintctl.backends import Reader, backend_for, busy_timeout, is_url
 from complaintctl.backends.sqlite import HEADER as SQLITE_HEADER, archive_of, no_ledger, snapshot  # noqa: F401
 from complaintctl.calendar import Calendar, DayOverride
 from complaintctl.errors import BUSY, DAMAGED, ComplaintError
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 DB_ENV = "COMPLAINTCTL_DB"
 BRANCH_ENV = "COMPLAINTCTL_BRANCH"
-BUSY_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
 GENESIS_HASH = "0" * 64
 
 
@@ -202,18 +201,6 @@ def remove_stale_copies(folder: Path) -> int:
         finally:
             os.close(fd)
     return removed
-
-
-def busy_timeout() -> int:
-    """How long a writer waits for another to finish, in ms: COMPLAINTCTL_BUSY_TIMEOUT seconds, default 10."""
-    text = os.environ.get(BUSY_ENV, "10")
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1
-    if not 0 <= seconds <= 600:
-        raise ComplaintError(_("{BUSY_ENV} must be a number of seconds from 0 to 600, not {text!r}").format(BUSY_ENV=BUSY_ENV, text=text))
-    return int(seconds * 1000)
 
 
 def stamp() -> str:

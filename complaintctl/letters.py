@@ -23,16 +23,7 @@ from complaintctl import clock, codes
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 
-# kind -> (the paper's Chinese name, the rule that asks for it)
-KINDS = {
-    "refusal": ("不予受理告知书", "Firm 17, CSA 9.1.4(a)(2)"),
-    "progress": ("投诉处理进展告知书", "CSA 9.2.1(d)"),
-    "extension": ("投诉处理延期告知书", "CSA 9.2.2(d)"),
-    "opinion": ("投诉处理意见书", "CSA 9.3"),
-    "respondent-result": ("投诉处理结果告知书（被投诉人）", "CSA 9.3"),
-    "record": ("客户投诉登记及处理单", "CSA 9.2.2(b), Firm 18(2)"),
-    "regulator-reply": ("监管转办投诉处理情况回复", "CSA 9.2.2(e)"),
-}
+KINDS = codes.LETTER_KINDS  # kind -> (the paper's Chinese name, the rule that asks for it)
 SENT_VIA = codes.CodeList("--sent-via", "Firm 17", {
     "letter": ("信函", "mail"),
     "email": ("电子邮件", "e-mail"),
@@ -408,7 +399,7 @@ def write(ledger, number: str, kind: str, out: Path, *, by: str, at: datetime, t
     from complaintctl.complaint import apply
     from complaintctl.deadlines import deadlines_for
     from complaintctl.ledger import sha256_file, store_file
-    from complaintctl.lifecycle import _in_order, _save, _warm, load
+    from complaintctl.lifecycle import in_order, save, warm, load
     from complaintctl.settings import config
 
     via = SENT_VIA.parse(sent_via) if sent_via else None
@@ -416,7 +407,7 @@ def write(ledger, number: str, kind: str, out: Path, *, by: str, at: datetime, t
     if not branch:
         raise ComplaintError(_("a letter carries the branch's name: set it first with `complaintctl config set branch "
                                "NAME`"), KINDS[kind][1])
-    _warm(ledger)
+    warm(ledger)
     temp = scratch.file_beside(out)
     text_temp = scratch.file_beside(out.with_suffix(".txt")) if kind == "regulator-reply" else None
     try:
@@ -444,10 +435,10 @@ def write(ledger, number: str, kind: str, out: Path, *, by: str, at: datetime, t
                 os.chmod(archive, 0o700)
                 payload = {"kind": kind, "via": via, "sha256": digest, "file": out.name,
                            "stored_as": stored.path.relative_to(archive).as_posix()}
-                _in_order(record, "letter_sent", at)
+                in_order(record, "letter_sent", at)
                 record = apply(record, "letter_sent", payload, clock.iso(at), by)
                 event = ledger.append(session, record["id"], "letter_sent", clock.iso(at), by, payload, row.branch)
-                _save(session, record, event.id, row)
+                save(session, record, event.id, row)
         for f in filter(None, (temp, text_temp)):
             with f.open("rb+") as handle:
                 os.fsync(handle.fileno())
@@ -459,3 +450,14 @@ def write(ledger, number: str, kind: str, out: Path, *, by: str, at: datetime, t
         if text_temp is not None:
             scratch.release(text_temp)
     return Letter(kind, out, digest, out.with_suffix(".txt") if text_temp is not None else None, record)
+
+
+def read_template(path: Path, key: str) -> bytes:
+    """A firm's letter template, read and checked (a .docx, only known placeholders)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ComplaintError(_("{key}: cannot read {path} ({error})").format(key=key, path=path,
+                                                                             error=exc.strerror or exc)) from None
+    check_template(data, f"{key} {path.name}")
+    return data

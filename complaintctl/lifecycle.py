@@ -60,7 +60,7 @@ def policy_of(ledger: Ledger, record: dict) -> Policy:
 
 # -- writing -----------------------------------------------------------------------------------
 
-def _save(session: Session, record: dict, event_id: int, row: Complaint | None = None) -> None:
+def save(session: Session, record: dict, event_id: int, row: Complaint | None = None) -> None:
     values = dict(columns_of(record), last_event=event_id, record=record_json(record))
     if row is None:
         session.add(Complaint(branch=session.info.get("branch", ""), id=record["id"], year=record["year"],
@@ -75,7 +75,7 @@ def _shown(moment: datetime) -> str:
     return moment.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
-def _in_order(record: dict, kind: str, at: datetime, received_at: str | None = None) -> None:
+def in_order(record: dict, kind: str, at: datetime, received_at: str | None = None) -> None:
     """Business time decides the order (CSA 9.4: the ledger records what happened, when it happened).
 
     No event is dated before the receipt; no change of status before the previous one; and no event
@@ -162,7 +162,7 @@ def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str
         hint=hints.get(status, "")).rstrip("; "), rule)
 
 
-def _warm(ledger: Ledger) -> None:
+def warm(ledger: Ledger) -> None:
     """Load calendar and policy before taking the write lock, so the lock is held briefly."""
     ledger.calendar()
     ledger.policies()
@@ -171,16 +171,16 @@ def _warm(ledger: Ledger) -> None:
 def _change(ledger: Ledger, complaint_id: str, kind: str, at: datetime, by: str, build,
             late_reason: str | None = None) -> Outcome:
     """Load, check (build raises to refuse), append the event, store the new state: one transaction."""
-    _warm(ledger)
+    warm(ledger)
     with ledger.transaction() as session:
         row = load(ledger, session, complaint_id)
         record = json.loads(row.record)
         payload, notices = build(session, record)
         at_text = clock.iso(at)
         new = apply(record, kind, payload, at_text, by)
-        _in_order(record, kind, at, new["received_at"])  # a receipt corrected by this event is the one that counts
+        in_order(record, kind, at, new["received_at"])  # a receipt corrected by this event is the one that counts
         event = ledger.append(session, record["id"], kind, at_text, by, payload, row.branch, late_reason)
-        _save(session, new, event.id, row)
+        save(session, new, event.id, row)
     return Outcome(new, notices)
 
 
@@ -222,7 +222,7 @@ def register(ledger: Ledger, given: dict, *, at: datetime | None, by: str, paren
     if problem:
         raise ComplaintError(problem, "CSA 9.2.2(e)")
     _check_classification(fields, fields)
-    _warm(ledger)
+    warm(ledger)
     if session is None:
         with ledger.transaction() as own:
             outcome = _register(ledger, own, fields, at, by, parent)
@@ -244,7 +244,7 @@ def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: 
               parent: str | None) -> Outcome:
     branch = session.info.setdefault("branch", ledger.branch)  # a re-complaint's is its original's
     if ledger.firm:
-        _known_branch(session, branch)
+        known_branch(session, branch)
     ledger.lock(session, branch)  # the next number, read below, stays free until commit
     year = clock.day_of(fields["received_at"]).year
     seq = (session.exec(select(func.max(Complaint.seq)).where(Complaint.branch == branch, Complaint.year == year))
@@ -260,7 +260,7 @@ def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: 
     notices = _ticket_notice(ledger, session, fields.get("transfer_no"), number)
     event = ledger.append(session, number, "registered", at_text, by, payload, branch)
     record = apply(None, "registered", payload, at_text, by)
-    _save(session, record, event.id)
+    save(session, record, event.id)
     return Outcome(record, notices + _escalation_notice(record), [number])
 
 
@@ -761,12 +761,12 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
         raise ComplaintError(_("a dissatisfied complainant is told where to turn: give --advised with what they were actually told, one or more of {choices}").format(choices=codes.ADVICE.choices()), "CSA 9.3(b)")
     if told and result != "dissatisfied":
         raise ComplaintError(_("--advised goes with --outcome dissatisfied"), "CSA 9.3(b)")
-    _warm(ledger)
+    warm(ledger)
     with ledger.transaction() as session:
         row = load(ledger, session, complaint_id)
         record = json.loads(row.record)
         _require_status(record, ("resolved",), _("call back"), "Firm 18(5)")
-        _in_order(record, "called_back", at)
+        in_order(record, "called_back", at)
         _avoid(record, by, _("the caller (--by)"))
         notices = _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
         payload = {"outcome": result, "method": how, "note": note}
@@ -775,7 +775,7 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
         at_text = clock.iso(at)
         event = ledger.append(session, record["id"], "called_back", at_text, by, payload, row.branch)
         new = apply(record, "called_back", payload, at_text, by)
-        _save(session, new, event.id, row)
+        save(session, new, event.id, row)
         created = []
         if recomplain:
             child = _recomplaint(ledger, session, new, note, at, by)
@@ -783,7 +783,7 @@ def callback(ledger: Ledger, complaint_id: str, *, outcome: str, method: str | N
             event = ledger.append(session, record["id"], "recomplained", at_text, by, {"child": child["id"]},
                                   row.branch)
             new = apply(new, "recomplained", {"child": child["id"]}, at_text, by)
-            _save(session, new, event.id, row)
+            save(session, new, event.id, row)
             notices.append(_("Firm 18(7): re-complaint {id} opened, linked to {id2}").format(id=child['id'], id2=record['id']))
     return Outcome(new, notices, created)
 
@@ -848,7 +848,7 @@ def reclassify(ledger: Ledger, complaint_id: str, *, category: str, reason: str,
     return _change(ledger, complaint_id, "reclassified", at, by, build)
 
 
-def _known_branch(session: Session, branch: str) -> None:
+def known_branch(session: Session, branch: str) -> None:
     """A firm ledger registers only at a branch it knows: a mistyped code would start a new numbering."""
     from complaintctl.models import Branch
 

@@ -28,7 +28,7 @@ from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 from complaintctl.ledger import Ledger
 from complaintctl.legacy import Planned
-from complaintctl.lifecycle import _in_order, _known_branch, _warm
+from complaintctl.lifecycle import in_order, known_branch, warm
 from complaintctl.progress import Listener, counted
 
 # The registration's facts a later source may fill in, or contradict.
@@ -177,11 +177,11 @@ def record(ledger: Ledger, planned: list[Planned], *, skip_bad: bool = False, dr
     that gives them back is on record with the rows, or neither is.
     """
     done = Imported()
-    _warm(ledger)
+    warm(ledger)
     try:
         with ledger.transaction() as session:
             if ledger.firm:
-                _known_branch(session, ledger.branch)
+                known_branch(session, ledger.branch)
             known = Known(session, ledger)
             for item in planned:
                 if item.error:
@@ -312,7 +312,7 @@ def _later_steps(record: dict, item: Planned, differs: list[str], merged: bool) 
     complaint = record
     try:
         for kind, at, payload, actor in steps:
-            _in_order(complaint, kind, at)
+            in_order(complaint, kind, at)
             complaint = apply(complaint, kind, payload, clock.iso(at), actor)
     except ComplaintError as exc:
         differs.append(f"{exc.message} ({exc.rule})" if exc.rule else exc.message)

@@ -12,7 +12,7 @@ import json
 import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from complaintctl import clock
 from complaintctl.errors import ComplaintError
@@ -79,7 +79,10 @@ def policies(ledger: Ledger) -> list[Policy]:
 TEMPLATE_KEY = "letter-template."  # letter-template.KIND: a firm's own .docx for that kind of letter
 
 
-def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str) -> None:
+def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str,
+               read_template: Callable[[Path, str], bytes] | None = None) -> None:
+    """Record a setting. A letter template is read and checked first by `read_template` (letters.read_template,
+    given by the command: the store does not know what a letter holds)."""
     if key not in CONFIG_KEYS and not key.startswith(TEMPLATE_KEY):
         raise ComplaintError(_("unknown setting {key!r}; choose one of {CONFIG_KEYS}").format(
             key=key, CONFIG_KEYS=', '.join([*CONFIG_KEYS, TEMPLATE_KEY + "KIND"])))
@@ -87,15 +90,16 @@ def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str) -> N
         raise ComplaintError(_("{key} may not be empty").format(key=key))
     event = {"key": key, "value": value}
     if key.startswith(TEMPLATE_KEY):  # checked now, and again at each letter: the file may change
+        from complaintctl.codes import LETTER_KINDS
         from complaintctl.ledger import sha256_file
-        from complaintctl.letters import KINDS
 
-        if key[len(TEMPLATE_KEY):] not in KINDS:
+        if key[len(TEMPLATE_KEY):] not in LETTER_KINDS:
             raise ComplaintError(_("unknown letter {kind!r}; choose one of {kinds}").format(
-                kind=key[len(TEMPLATE_KEY):], kinds=", ".join(KINDS)))
+                kind=key[len(TEMPLATE_KEY):], kinds=", ".join(LETTER_KINDS)))
         path = Path(value).expanduser().resolve()
         value = event["value"] = str(path)
-        read_template(path, key)
+        if read_template is not None:
+            read_template(path, key)
         event["sha256"] = sha256_file(path)
     from complaintctl.models import Setting
 
@@ -104,19 +108,6 @@ def set_config(ledger: Ledger, key: str, value: str, at: datetime, by: str) -> N
         row = session.get(Setting, key) or Setting(key=key, value=value)
         row.value = value
         session.add(row)
-
-
-def read_template(path: Path, key: str) -> bytes:
-    """A firm's letter template, read and checked (a .docx, only known placeholders)."""
-    from complaintctl.letters import check_template
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ComplaintError(_("{key}: cannot read {path} ({error})").format(key=key, path=path,
-                                                                             error=exc.strerror or exc)) from None
-    check_template(data, f"{key} {path.name}")
-    return data
 
 
 def config(ledger: Ledger) -> dict[str, str]:

@@ -33,8 +33,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from complaintctl import clock
 from complaintctl.i18n import _
 from complaintctl.progress import Listener
-from complaintctl.report import (CALLBACK_COLUMNS, DELAY_COLUMNS, DETAIL_COLUMNS, REGISTER_COLUMNS, Column, Entry,
-                                 Report, local, shown_columns, Summary)
+from complaintctl.rows import (CALLBACK_COLUMNS, DELAY_COLUMNS, DETAIL_COLUMNS, REGISTER_COLUMNS, Column, Entry, local,
+                               shown_columns)
+from complaintctl.report import Report
+from complaintctl.summary import Summary
 
 FORMATS = {"datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd", "int": "0", "money": "#,##0.00",
            "percent": "0.0%"}

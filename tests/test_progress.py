@@ -16,7 +16,8 @@ from complaintctl.backup import backup
 from complaintctl.integrity import verify
 from complaintctl.ledger import Ledger
 from complaintctl.progress import counted
-from complaintctl import report as reporting, workbook
+from complaintctl import analysis as analysing, report as reporting, workbook
+from complaintctl.period import parse_period
 from tests.conftest import register, run_on_terminal
 
 STRUCTURE = "checking the file's structure"
@@ -111,9 +112,10 @@ def test_backup_tells_the_copy_the_check_and_each_attachment(cli, three, db_path
 def test_report_tells_each_complaint_and_the_save(three, db_path, tmp_path):
     heard = Heard()
     book = Ledger(db_path)
-    report = reporting.prepare(book, reporting.parse_period(month="2026-11", today=date(2026, 12, 1)),
+    report = reporting.prepare(book, parse_period(month="2026-11", today=date(2026, 12, 1)),
                                out=tmp_path / "r.xlsx")
-    written = workbook.write(report, reporting.entries(book, report, heard), heard)
+    also = [analysing.for_report(book, report)]  # as the report command composes them
+    written = workbook.write(report, reporting.entries(book, report, heard, also=also), heard)
     reporting.publish(book, report, written, by="王芳")
     assert (tmp_path / "r.xlsx").is_file() and not written.exists()
     assert heard.stages() == ["writing the complaints", "saving the workbook"]

@@ -99,3 +99,21 @@ class Reader:
 
     def exec_driver_sql(self, sql: str, params=(), stream: bool = False) -> Rows:
         return Rows((self._conn.execute if stream else self._small)(sql, params))
+
+
+BUSY_ENV = "COMPLAINTCTL_BUSY_TIMEOUT"
+
+
+def busy_timeout() -> int:  # here, not in the ledger: the SQLite backend's backups wait on it too
+    """How long a writer waits for another to finish, in ms: COMPLAINTCTL_BUSY_TIMEOUT seconds, default 10."""
+    from complaintctl.errors import ComplaintError
+    from complaintctl.i18n import _
+
+    text = os.environ.get(BUSY_ENV, "10")
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 600:
+        raise ComplaintError(_("{BUSY_ENV} must be a number of seconds from 0 to 600, not {text!r}").format(BUSY_ENV=BUSY_ENV, text=text))
+    return int(seconds * 1000)

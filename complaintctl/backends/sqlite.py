@@ -213,7 +213,7 @@ def snapshot(source: Path, dest: Path, listener: Listener | None = None) -> None
     With a listener, pages are copied in steps so it can be told how far the copy is; SQLite
     restarts the copy if another connection writes between steps, so the result is as consistent.
     """
-    from complaintctl.ledger import busy_timeout
+    from complaintctl.backends import busy_timeout
 
     fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".partial")  # 0600
     os.close(fd)

@@ -350,7 +350,10 @@ def config_set(
     """Set a ledger setting: `user` (default --by) or `branch` (name on reports)."""
     from complaintctl.settings import set_config
 
-    set_config(ledger(ctx), key, value, when(at), who(ctx, by) if key != "user" else (by or value))
+    from complaintctl.letters import read_template
+
+    set_config(ledger(ctx), key, value, when(at), who(ctx, by) if key != "user" else (by or value),
+               read_template=read_template)
     if as_json:
         render.emit_json({key: value})
         return

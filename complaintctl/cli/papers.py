@@ -52,7 +52,8 @@ def letter(
     if complaint is None:
         raise ComplaintError(_("name the complaint, e.g. `complaintctl letter {kind} TS-2026-0001`").format(kind=kind))
     from complaintctl.complaint import parse_id
-    from complaintctl.settings import TEMPLATE_KEY, config, read_template
+    from complaintctl.letters import read_template
+    from complaintctl.settings import TEMPLATE_KEY, config
 
     branch, _slash, typed = complaint.rpartition("/")  # a firm ledger's GZ02/TS-2026-0001 names its branch too
     number = parse_id(typed)[0]
@@ -108,7 +109,7 @@ def archive(
     """
     from complaintctl import archive as archives
     from complaintctl import clock
-    from complaintctl.report import parse_period
+    from complaintctl.period import parse_period
 
     period = parse_period(month, quarter, year, clock.today())
     out = out.expanduser()

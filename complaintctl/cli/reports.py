@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from complaintctl import clock
+from complaintctl.period import cutoff_for, parse_period
 from complaintctl.cli import render
 from complaintctl.cli.common import Branches, By, Json, Quiet, chosen_branches, ledger, who
 from complaintctl.i18n import _, chinese, pick
@@ -38,16 +39,18 @@ def report(
     a firm ledger's adds 分支机构 (each branch's figures) and a branch column.
     Personal data is masked unless --unmask. Each export is recorded in the ledger as an event.
     """
+    from complaintctl import analysis as analysing
     from complaintctl import report as reporting
     from complaintctl import workbook  # openpyxl only for this command
 
     book = ledger(ctx)
-    period = reporting.parse_period(month, quarter, year, clock.today())
+    period = parse_period(month, quarter, year, clock.today())
     day = clock.parse_date(as_of, "--as-of") if as_of is not None else None
     done = reporting.prepare(book, period, out=out, as_of=day, unmask=unmask, force=force,
                              branches=chosen_branches(book, branch))
     with render.progress(quiet) as listener:
-        written = workbook.write(done, reporting.entries(book, done, listener), listener)
+        analysis = analysing.for_report(book, done)  # the 分析 sheet, counted from the same rows
+        written = workbook.write(done, reporting.entries(book, done, listener, also=[analysis]), listener)
         reporting.publish(book, done, written, by=who(ctx, by))
     s = done.summary
     changed, late = reporting.changed_since_previous(done), reporting.late_since_previous(done)
@@ -153,13 +156,12 @@ def analyze(
     whose 分析 sheet shows the same tables. Each table says how it is counted.
     """
     from complaintctl import analysis as analysing
-    from complaintctl import report as reporting
     from complaintctl.asof import Cutoff
 
     book = ledger(ctx)
     today = clock.today()
-    period = reporting.parse_period(month, quarter, year, today)
-    day = reporting.cutoff_for(period, clock.parse_date(as_of, "--as-of") if as_of is not None else None, today)
+    period = parse_period(month, quarter, year, today)
+    day = cutoff_for(period, clock.parse_date(as_of, "--as-of") if as_of is not None else None, today)
     with render.progress(as_json) as listener:
         done = analysing.analyze(book, period, Cutoff(day, today), unmask, chosen_branches(book, branch), listener)
     if unmask:
