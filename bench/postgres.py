@@ -25,8 +25,9 @@ WRITERS = 8
 # One writer: `count` registrations, each its own command's transaction, as `register` makes them.
 WRITER = """
 import sys
-from complaintctl import clock, lifecycle
-from complaintctl.ledger import Ledger, resolve_path
+from complaintctl.rules import clock
+from complaintctl.steps import lifecycle
+from complaintctl.store.ledger import Ledger, resolve_path
 ledger = Ledger(resolve_path(None))
 day = clock.parse_at("2026-11-20 09:00")
 for n in range(int(sys.argv[1])):
@@ -48,7 +49,7 @@ class Server:
 
     def clerk(self, database: str) -> str:
         """The URL for a clerk of BRANCH in `database`: the roles made as the README says (idempotent)."""
-        from complaintctl.backends.postgres import grant_sql
+        from complaintctl.store.backends.postgres import grant_sql
 
         psql = [str(self.psql_path), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", self.socket, "-U", "postgres",
                 "-d", database]

@@ -18,12 +18,13 @@ import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from complaintctl import clock, codes
-from complaintctl.calendar import Calendar
-from complaintctl.complaint import apply, columns_of, format_id, record_json
-from complaintctl.identity import resident_id_check_digit
-from complaintctl.ledger import GENESIS_HASH, Ledger, canonical_json, event_hash
-from complaintctl.lifecycle import keep_until
+from complaintctl.rules import clock, codes
+from complaintctl.rules.calendar import Calendar
+from complaintctl.rules.complaint import apply, columns_of, format_id, record_json
+from complaintctl.rules.identity import resident_id_check_digit
+from complaintctl.store.chain import GENESIS_HASH, canonical_json, event_hash
+from complaintctl.store.ledger import Ledger
+from complaintctl.steps.lifecycle import keep_until
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰"

@@ -99,8 +99,18 @@ def pick(zh: str, en: str) -> str:
 
 # Typer prints these around our help (through the global gettext domain `use()` points at us), and
 # "Show this message and exit." is its --help's help; listed here so the catalog carries them.
-TYPER_WORDS = (N_("Arguments"), N_("Options"), N_("Commands"), N_("default: {default}"), N_("required"),
-               N_("env var: {var}"), N_("(dynamic)"), N_("Aborted!"), N_("Missing command."),
-               N_("No such command {name!r}."), N_("Show this message and exit."),
-               N_("Install completion for the current shell."),
-               N_("Show completion for the current shell, to copy it or customize the installation."))
+TYPER_WORDS = (
+    N_("Arguments"),
+    N_("Options"),
+    N_("Commands"),
+    N_("default: {default}"),
+    N_("required"),
+    N_("env var: {var}"),
+    N_("(dynamic)"),
+    N_("Aborted!"),
+    N_("Missing command."),
+    N_("No such command {name!r}."),
+    N_("Show this message and exit."),
+    N_("Install completion for the current shell."),
+    N_("Show completion for the current shell, to copy it or customize the installation."),
+)

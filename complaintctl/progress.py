@@ -16,8 +16,9 @@ EVERY = 1024  # items between reports: often enough to move a bar, rare enough t
 T = TypeVar("T")
 
 
-def counted(items: Iterable[T], listener: Listener | None, stage: str, total: int | None,
-            every: int = EVERY) -> Iterable[T]:
+def counted(
+    items: Iterable[T], listener: Listener | None, stage: str, total: int | None, every: int = EVERY
+) -> Iterable[T]:
     """`items`, reporting every `every` of them to `listener` (unchanged when there is none)."""
     if listener is None:
         return items

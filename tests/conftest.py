@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from complaintctl.cli.app import app, db_first
-from complaintctl.ledger import Ledger
+from complaintctl.store.ledger import Ledger
 
 # "Now" for tests: late enough that every hand-written date in the tests is in the past.
 TEST_NOW = "2027-06-30 12:00"
@@ -121,7 +121,7 @@ TABLES = ("migrations", "events", "complaints", "calendar_days", "calendar_years
 def dump(path: Path | str) -> str:
     """The ledger's whole content as text: to show a refused command changed nothing."""
     if str(path).startswith("postgresql://"):
-        from complaintctl.backends import backend_for
+        from complaintctl.store.backends import backend_for
 
         with backend_for(path).reading() as conn:
             return "\n".join(f"{table} {row}" for table in TABLES

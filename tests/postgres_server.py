@@ -43,11 +43,11 @@ class Server:
         # What the README has a database administrator do, then the owner, then the administrator again.
         self.admin(f"CREATE ROLE {OWNER} LOGIN")
         self.admin(f"CREATE DATABASE {TEMPLATE} OWNER {OWNER}")
-        from complaintctl.ledger import Ledger
+        from complaintctl.store.ledger import Ledger
 
         Ledger(self.url(TEMPLATE, OWNER), create=True).engine.dispose()
         self.psql(TEMPLATE, "-f", str(ROOT / "docs" / "firm-roles.sql"))
-        from complaintctl.backends.postgres import grant_sql
+        from complaintctl.store.backends.postgres import grant_sql
 
         for login, roles in LOGINS.items():
             self.admin(f"CREATE ROLE {login} LOGIN")
@@ -56,8 +56,8 @@ class Server:
                     self.psql(TEMPLATE, "-c", grant_sql(login, role.removeprefix("complaintctl_branch_").upper()))
                 else:
                     self.admin(f"GRANT {role} TO {login}")
-        from complaintctl import clock
-        from complaintctl.settings import add_branch
+        from complaintctl.rules import clock
+        from complaintctl.store.settings import add_branch
 
         book = Ledger(self.url(TEMPLATE, "administrator"))
         add_branch(book, BRANCH, "深圳某某路证券营业部", clock.parse_at("2026-01-05 09:00"), "系统管理员")

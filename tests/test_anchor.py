@@ -20,10 +20,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from complaintctl.anchor import Anchor, parse
-from complaintctl.backends import backend_for
-from complaintctl.complaint import apply, columns_of, record_json
-from complaintctl.ledger import GENESIS_HASH, event_hash
+from complaintctl.rules.anchor import Anchor, parse
+from complaintctl.store.backends import backend_for
+from complaintctl.rules.complaint import apply, columns_of, record_json
+from complaintctl.store.chain import GENESIS_HASH, event_hash
 from tests.conftest import register, as_owner
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from complaintctl.backends import backend_for
+from complaintctl.store.backends import backend_for
 from complaintctl.errors import ComplaintError
-from complaintctl.integrity import verify
-from complaintctl.ledger import ARCHIVE_TEMP, remove_stale_copies, store_file
+from complaintctl.store.integrity import verify
+from complaintctl.store.ledger import ARCHIVE_TEMP, remove_stale_copies, store_file
 from tests.conftest import FULL_FACTS, dump, register, as_owner
 
 ROOT = Path(__file__).resolve().parents[1]

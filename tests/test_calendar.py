@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from complaintctl.calendar import Calendar
+from complaintctl.rules.calendar import Calendar
 
 xc = pytest.importorskip("exchange_calendars")
 
@@ -86,7 +86,7 @@ def test_sample_schedule_matches_the_package(tmp_path):
     """sample_data/calendar-2026.toml was copied from 国办发明电〔2025〕7号; it must agree with the package."""
     from pathlib import Path
 
-    from complaintctl.calendar_data import read_schedule
+    from complaintctl.store.calendar_data import read_schedule
     from chinese_calendar import constants
 
     schedule = read_schedule(Path(__file__).parent.parent / "sample_data" / "calendar-2026.toml")
@@ -96,7 +96,7 @@ def test_sample_schedule_matches_the_package(tmp_path):
 
 def test_day_lists_built_late_for_an_earlier_year_give_the_same_answers():
     """The calendar builds only the years asked for; asking for an earlier year later must still count right."""
-    from complaintctl.calendar import Calendar
+    from complaintctl.rules.calendar import Calendar
 
     calendar = Calendar()
     assert calendar.add_days(date(2026, 11, 20), 3) == date(2026, 11, 25)  # Mon 23, Tue 24, Wed 25

@@ -14,8 +14,8 @@ from datetime import date
 
 import pytest
 
-from complaintctl.calendar_data import corrections, corrections_in_force
-from complaintctl.ledger import Ledger
+from complaintctl.store.calendar_data import corrections, corrections_in_force
+from complaintctl.store.ledger import Ledger
 from tests.conftest import RESOLVE, register
 from tests.test_lifecycle import refused
 

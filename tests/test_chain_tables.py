@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from complaintctl.backends import backend_for
-from complaintctl.integrity import verify
-from complaintctl.ledger import GENESIS_HASH, Ledger, event_hash
+from complaintctl.store.backends import backend_for
+from complaintctl.store.integrity import verify
+from complaintctl.store.chain import GENESIS_HASH, event_hash
+from complaintctl.store.ledger import Ledger
 from tests.conftest import dump, register, as_owner
 
 pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
@@ -97,7 +98,7 @@ def test_every_write_of_these_tables_is_an_event_of_the_firm_chain_and_verify_re
 def test_the_fold_of_the_events_finds_the_tables_through_an_index(db_path, backend):
     if backend != "sqlite":
         pytest.skip("SQLite's query plan")
-    from complaintctl.chain_tables import EVENTS_SQL, KINDS
+    from complaintctl.store.chain_tables import EVENTS_SQL, KINDS
 
     conn = sqlite3.connect(db_path)
     plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {EVENTS_SQL}", KINDS))
@@ -211,7 +212,7 @@ def test_a_calendar_year_inserted_directly_is_found(cli, db_path):
 def test_a_forged_record_of_the_tables_in_a_branch_file_is_named(cli, db_path, backend):
     if backend != "sqlite":
         pytest.skip("a branch's own file")
-    from complaintctl.chain_tables import record_tables
+    from complaintctl.store.chain_tables import record_tables
 
     register(cli, "2026-10-30 10:00")  # event 1
     with Ledger(db_path).transaction() as session:  # rows and a `tables_recorded` event saying so, hashed right
@@ -226,7 +227,7 @@ def test_a_forged_record_of_the_tables_in_a_branch_file_is_named(cli, db_path, b
 
 
 def test_an_event_of_these_kinds_without_its_data_is_named_not_a_crash(cli, db_path):
-    from complaintctl import clock
+    from complaintctl.rules import clock
 
     book = Ledger(db_path)
     with book.transaction() as session:  # hashed like any event: only its content is wrong

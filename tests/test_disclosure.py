@@ -27,7 +27,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from complaintctl.backends import backend_for
+from complaintctl.store.backends import backend_for
 from tests.conftest import ID_OK, branch_writer_busy, dump, register
 
 ROOT = Path(__file__).resolve().parent.parent

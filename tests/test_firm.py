@@ -15,8 +15,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from complaintctl.backends import backend_for
-from complaintctl.integrity import verify
+from complaintctl.store.backends import backend_for
+from complaintctl.store.integrity import verify
 from tests.conftest import FULL_FACTS, REGISTER_MINIMAL, as_owner, branch_writer_busy, dump, register
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 import pytest
 
 from complaintctl.errors import ComplaintError
-from complaintctl.identity import (check_phone, check_resident_id, check_uscc, mask_id, mask_name, mask_phone)
+from complaintctl.rules.identity import check_phone, check_resident_id, check_uscc, mask_id, mask_name, mask_phone
 
 
 # 440305198005060018: check digit worked by hand, 235 mod 11 = 4 -> "8".

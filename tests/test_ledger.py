@@ -2,11 +2,12 @@
 
 import pytest
 
-from complaintctl.backends import backend_for
+from complaintctl.store.backends import backend_for
 
 from complaintctl.errors import ComplaintError
-from complaintctl.ledger import Ledger, event_hash, GENESIS_HASH
-from complaintctl.models import SQLModel
+from complaintctl.store.ledger import Ledger
+from complaintctl.store.chain import event_hash, GENESIS_HASH
+from complaintctl.store.models import SQLModel
 from tests.conftest import as_owner, dump, register
 
 pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL

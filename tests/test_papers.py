@@ -324,7 +324,7 @@ def test_an_archive_is_never_written_over_and_needs_the_branchs_name(cli, db_pat
 
 
 def test_the_readme_lists_every_placeholder_and_kind():
-    from complaintctl import letters
+    from complaintctl.outputs import letters
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     for name in letters.PLACEHOLDERS:

@@ -11,13 +11,13 @@ from datetime import date
 
 import pytest
 
-from complaintctl import integrity
-from complaintctl.backup import backup
-from complaintctl.integrity import verify
-from complaintctl.ledger import Ledger
+from complaintctl.store import integrity
+from complaintctl.store.backup import backup
+from complaintctl.store.integrity import verify
+from complaintctl.store.ledger import Ledger
 from complaintctl.progress import counted
-from complaintctl import analysis as analysing, report as reporting, workbook
-from complaintctl.period import parse_period
+from complaintctl.outputs import analysis as analysing, report as reporting, workbook
+from complaintctl.rules.period import parse_period
 from tests.conftest import register, run_on_terminal
 
 STRUCTURE = "checking the file's structure"

@@ -31,7 +31,7 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 import pytest
 
-from complaintctl.backends import backend_for
+from complaintctl.store.backends import backend_for
 from tests.conftest import EXTEND, ID_OK, RESOLVE, dump, ledger_rows, register, table_rows
 
 pytestmark = pytest.mark.backends  # each test on a branch's SQLite file and on a firm's PostgreSQL
@@ -291,7 +291,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(cli, tmp_path):
         assert not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in sheets)
     # A control character is refused as input now, but a ledger written before may hold one: Excel cannot,
     # so it is marked, not dropped silently.
-    from complaintctl.workbook import clean
+    from complaintctl.outputs.workbook import clean
 
     assert clean("含控制字符\x07的备注") == "含控制字符\ufffd的备注"
 

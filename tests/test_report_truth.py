@@ -26,7 +26,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from complaintctl.ledger import Ledger
+from complaintctl.store.ledger import Ledger
 from tests.conftest import RESOLVE, TEST_NOW, Cli, ledger_rows, register, table_rows
 
 W, U, V, X, R, Y, V2 = (f"TS-2026-000{i}" for i in range(1, 8))

@@ -16,7 +16,7 @@ import sys
 import psycopg
 import pytest
 
-from complaintctl.ledger import canonical_json, event_hash
+from complaintctl.store.chain import canonical_json, event_hash
 from tests.conftest import ID_OK, as_login, dump, register
 from tests.postgres_server import ROOT
 

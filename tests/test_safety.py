@@ -20,7 +20,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from complaintctl.integrity import verify
+from complaintctl.store.integrity import verify
 from tests.conftest import RESOLVE, dump, register
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -336,7 +336,7 @@ def test_verify_in_two_processes_finds_the_same(cli, tmp_path, db_path, monkeypa
 
     Five events: registered, accepted, assigned, attached, resolved.
     """
-    import complaintctl.integrity as integrity
+    import complaintctl.store.integrity as integrity
 
     handled(cli, tmp_path)
     monkeypatch.setattr(integrity, "PARALLEL_FROM", 0)

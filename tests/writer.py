@@ -7,8 +7,9 @@ Prints each complaint number once all its steps are done.
 import sys
 from datetime import timedelta
 
-from complaintctl import clock, lifecycle
-from complaintctl.ledger import Ledger, resolve_path
+from complaintctl.rules import clock
+from complaintctl.steps import lifecycle
+from complaintctl.store.ledger import Ledger, resolve_path
 
 
 def main(count: int) -> None:

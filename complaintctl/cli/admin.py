@@ -5,37 +5,64 @@ from typing import Annotated, Optional
 
 import typer
 
-from complaintctl import clock
+from complaintctl.rules import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import At, By, ComplaintGroup, Json, ledger, when, who, whole_number
 from complaintctl.errors import REFUSED, ComplaintError
 from complaintctl.i18n import N_, _, chinese, untranslated
 
-calendar_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
-                           help="Trading days (交易日) and working days (工作日): show, check, correct, import.")
-policy_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
-                         help="The deadline policy (时限): CSA defaults, or a firm's stricter numbers.")
-config_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
-                         help="Ledger settings: the default user and the branch name.")
+calendar_app = typer.Typer(
+    cls=ComplaintGroup,
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    help="Trading days (交易日) and working days (工作日): show, check, correct, import.",
+)
+policy_app = typer.Typer(
+    cls=ComplaintGroup,
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    help="The deadline policy (时限): CSA defaults, or a firm's stricter numbers.",
+)
+config_app = typer.Typer(
+    cls=ComplaintGroup,
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    help="Ledger settings: the default user and the branch name.",
+)
 
-branch_app = typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True,
-                         help="The branches of a firm ledger on PostgreSQL (分支机构).")
+branch_app = typer.Typer(
+    cls=ComplaintGroup,
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    help="The branches of a firm ledger on PostgreSQL (分支机构).",
+)
 
 DateArg = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.", show_default=False)]
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last day of a range, YYYY-MM-DD.")]
-NoteOpt = Annotated[Optional[str], typer.Option(
-    "--note", help="Required: where it comes from, e.g. the notice or the exchange's announcement (CSA 9.4).")]
-ReasonOpt = Annotated[Optional[str], typer.Option(
-    "--reason", help="Why a day already past is corrected only now: required when a day is before today (CSA 9.4).")]
+NoteOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--note", help="Required: where it comes from, e.g. the notice or the exchange's announcement (CSA 9.4)."
+    ),
+]
+ReasonOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--reason", help="Why a day already past is corrected only now: required when a day is before today (CSA 9.4)."
+    ),
+]
 
 
 @calendar_app.command("show")
 def calendar_show(
     ctx: typer.Context,
-    given: Annotated[Optional[int], typer.Argument(parser=whole_number, metavar="[YYYY]", show_default=False,
-                                                   help="Year, as --year.")] = None,
-    year: Annotated[Optional[int], typer.Option("--year", parser=whole_number, metavar="YYYY",
-                                                help="Year. Default: this year.")] = None,
+    given: Annotated[
+        Optional[int],
+        typer.Argument(parser=whole_number, metavar="[YYYY]", show_default=False, help="Year, as --year."),
+    ] = None,
+    year: Annotated[
+        Optional[int], typer.Option("--year", parser=whole_number, metavar="YYYY", help="Year. Default: this year.")
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Every non-trading weekday and every make-up working day of a year, and where the data comes from."""
@@ -47,8 +74,9 @@ def calendar_show(
     year = year or given or clock.today().year
     if not 1990 <= year <= 2100:
         raise typer.BadParameter(_("choose a year from 1990 to 2100"), param_hint="--year" if given is None else "YYYY")
-    source = ("chinese-calendar package" if year in cal.package_years else "") + \
-             (" + imported schedule" if year in cal.imported_years else "")
+    source = ("chinese-calendar package" if year in cal.package_years else "") + (
+        " + imported schedule" if year in cal.imported_years else ""
+    )
     special, reasons = [], {}  # "why" in English for --json, which never changes with the language
     day = date(year, 1, 1)
     while day.year == year:
@@ -60,22 +88,34 @@ def calendar_show(
             special.append({"date": day.isoformat(), "trading_day": trading, "working_day": working, "why": why})
         day += timedelta(days=1)
     trading_count = cal.count_days(date(year - 1, 12, 31), date(year, 12, 31))
-    summary = {"year": year, "covered": cal.covered(year), "source": source.strip(" +") or "none (weekends only)",
-               "trading_days": trading_count, "special_days": special}
+    summary = {
+        "year": year,
+        "covered": cal.covered(year),
+        "source": source.strip(" +") or "none (weekends only)",
+        "trading_days": trading_count,
+        "special_days": special,
+    }
     if as_json:
         render.emit_json(summary)
         return
-    sources = {"chinese-calendar package": N_("chinese-calendar package"), "imported schedule": N_("imported schedule"),
-               "none (weekends only)": N_("none (weekends only)")}  # --json keeps the English
+    sources = {
+        "chinese-calendar package": N_("chinese-calendar package"),
+        "imported schedule": N_("imported schedule"),
+        "none (weekends only)": N_("none (weekends only)"),
+    }  # --json keeps the English
     shown = " + ".join(_(sources[part]) for part in summary["source"].split(" + "))
-    render.say(_("{year}: {count} trading days; data: {source}").format(year=year, count=trading_count, source=shown)
-               + ("" if cal.covered(year) else _(" — PROVISIONAL: import the official schedule")))
+    render.say(
+        _("{year}: {count} trading days; data: {source}").format(year=year, count=trading_count, source=shown)
+        + ("" if cal.covered(year) else _(" — PROVISIONAL: import the official schedule"))
+    )
     trading_word, closed_word, working_word, rest_word = _("trading"), _("market closed"), _("working"), _("rest")
     column = max(render.width(w) for w in (trading_word, closed_word, working_word, rest_word))
     for item in special:
-        render.say(f"  {item['date']}  {render.pad(trading_word if item['trading_day'] else closed_word, column)}  "
-                   f"{render.pad(working_word if item['working_day'] else rest_word, column)}  "
-                   f"{reasons[item['date']]}")
+        render.say(
+            f"  {item['date']}  {render.pad(trading_word if item['trading_day'] else closed_word, column)}  "
+            f"{render.pad(working_word if item['working_day'] else rest_word, column)}  "
+            f"{reasons[item['date']]}"
+        )
 
 
 DayArg = Annotated[Optional[str], typer.Argument(help="YYYY-MM-DD. Default: today in Shanghai.")]
@@ -90,28 +130,39 @@ def _answer_day(ctx: typer.Context, day: Optional[str], quiet: bool, as_json: bo
     if as_json:
         with untranslated():
             why = cal.describe(target)
-        render.emit_json({"date": target.isoformat(), "trading_day": trading, "working_day": working,
-                          "why": why, "provisional": not cal.covered(target.year)})
+        render.emit_json(
+            {
+                "date": target.isoformat(),
+                "trading_day": trading,
+                "working_day": working,
+                "why": why,
+                "provisional": not cal.covered(target.year),
+            }
+        )
     elif not quiet:
         note = "" if cal.covered(target.year) else _(" (provisional: weekends only for this year)")
-        answers = {("trading", True): _("{day} is a trading day: {why}"),
-                   ("trading", False): _("{day} is not a trading day: {why}"),
-                   ("working", True): _("{day} is a working day: {why}"),
-                   ("working", False): _("{day} is not a working day: {why}")}
+        answers = {
+            ("trading", True): _("{day} is a trading day: {why}"),
+            ("trading", False): _("{day} is not a trading day: {why}"),
+            ("working", True): _("{day} is a working day: {why}"),
+            ("working", False): _("{day} is not a working day: {why}"),
+        }
         render.say(answers[kind, answer].format(day=target, why=cal.describe(target)) + note)
     raise typer.Exit(0 if answer else REFUSED)
 
 
 @calendar_app.command("is-trading-day")
-def calendar_is_trading_day(ctx: typer.Context, day: DayArg = None, quiet: Quiet = False,
-                            as_json: Json = False) -> None:
+def calendar_is_trading_day(
+    ctx: typer.Context, day: DayArg = None, quiet: Quiet = False, as_json: Json = False
+) -> None:
     """Exit 0 if the day is a trading day (交易日), 1 if not."""
     _answer_day(ctx, day, quiet, as_json, "trading")
 
 
 @calendar_app.command("is-working-day")
-def calendar_is_working_day(ctx: typer.Context, day: DayArg = None, quiet: Quiet = False,
-                            as_json: Json = False) -> None:
+def calendar_is_working_day(
+    ctx: typer.Context, day: DayArg = None, quiet: Quiet = False, as_json: Json = False
+) -> None:
     """Exit 0 if the day is a working day (工作日, make-up weekend days included), 1 if not: the gate
     for the morning `warn` (callbacks fall due on make-up Saturdays; every trading day is a working day)."""
     _answer_day(ctx, day, quiet, as_json, "working")
@@ -120,8 +171,9 @@ def calendar_is_working_day(ctx: typer.Context, day: DayArg = None, quiet: Quiet
 @calendar_app.command("next")
 def calendar_next(
     ctx: typer.Context,
-    count: Annotated[int, typer.Argument(parser=whole_number, metavar="N", help="How many trading days (1-400).",
-                                         show_default=False)],
+    count: Annotated[
+        int, typer.Argument(parser=whole_number, metavar="N", help="How many trading days (1-400).", show_default=False)
+    ],
     from_: Annotated[Optional[str], typer.Option("--from", help="Start after this day. Default: today.")] = None,
     working: Annotated[bool, typer.Option("--working", help="Count working days instead.")] = False,
     as_json: Json = False,
@@ -133,46 +185,89 @@ def calendar_next(
     start = clock.parse_date(from_, "--from") if from_ is not None else clock.today()
     days = cal.next_days(start, count, "working" if working else "trading")
     if as_json:
-        render.emit_json([{"n": i, "date": d.isoformat(), "provisional": not cal.covered(d.year)}
-                          for i, d in enumerate(days, 1)])
+        render.emit_json(
+            [{"n": i, "date": d.isoformat(), "provisional": not cal.covered(d.year)} for i, d in enumerate(days, 1)]
+        )
         return
     for i, d in enumerate(days, 1):
         render.say(f"T+{i}\t{d.isoformat()}" + ("\t" + _("provisional") if not cal.covered(d.year) else ""))
 
 
-def _add(ctx: typer.Context, kind: str, day: str, to: Optional[str], note: Optional[str], reason: Optional[str],
-         at, by, as_json: bool) -> None:
-    from complaintctl.calendar_data import DAY_KINDS, add_days
+def _add(
+    ctx: typer.Context,
+    kind: str,
+    day: str,
+    to: Optional[str],
+    note: Optional[str],
+    reason: Optional[str],
+    at,
+    by,
+    as_json: bool,
+) -> None:
+    from complaintctl.store.calendar_data import DAY_KINDS, add_days
 
     first = clock.parse_date(day, "date")
     last = clock.parse_date(to, "--to") if to is not None else None
     days = add_days(ledger(ctx), kind, first, last, note, when(at), who(ctx, by), reason)
     if as_json:
-        render.emit_json({"kind": kind, "days": [d.isoformat() for d in days], "note": note.strip(),
-                          "reason": (reason or "").strip() or None})
+        render.emit_json(
+            {
+                "kind": kind,
+                "days": [d.isoformat() for d in days],
+                "note": note.strip(),
+                "reason": (reason or "").strip() or None,
+            }
+        )
         return
     span = f"{days[0]}" + (f" – {days[-1]}" if len(days) > 1 else "")
-    render.say(_("{days}: {kind} ({label}) recorded; open deadlines follow the new calendar").format(
-        days=span, kind=kind, label=DAY_KINDS[kind]))
+    render.say(
+        _("{days}: {kind} ({label}) recorded; open deadlines follow the new calendar").format(
+            days=span, kind=kind, label=DAY_KINDS[kind]
+        )
+    )
 
 
 @calendar_app.command("add-holiday")
-def calendar_add_holiday(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         reason: ReasonOpt = None, at: At = None, by: By = None, as_json: Json = False) -> None:
+def calendar_add_holiday(
+    ctx: typer.Context,
+    day: DateArg,
+    to: ToOpt = None,
+    note: NoteOpt = None,
+    reason: ReasonOpt = None,
+    at: At = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
     """Record an official holiday (法定节假日) or a range of them; overrides the package."""
     _add(ctx, "holiday", day, to, note, reason, at, by, as_json)
 
 
 @calendar_app.command("add-workday")
-def calendar_add_workday(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         reason: ReasonOpt = None, at: At = None, by: By = None, as_json: Json = False) -> None:
+def calendar_add_workday(
+    ctx: typer.Context,
+    day: DateArg,
+    to: ToOpt = None,
+    note: NoteOpt = None,
+    reason: ReasonOpt = None,
+    at: At = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
     """Record a weekend make-up working day (调休上班): a working day, never a trading day."""
     _add(ctx, "workday", day, to, note, reason, at, by, as_json)
 
 
 @calendar_app.command("add-closure")
-def calendar_add_closure(ctx: typer.Context, day: DateArg, to: ToOpt = None, note: NoteOpt = None,
-                         reason: ReasonOpt = None, at: At = None, by: By = None, as_json: Json = False) -> None:
+def calendar_add_closure(
+    ctx: typer.Context,
+    day: DateArg,
+    to: ToOpt = None,
+    note: NoteOpt = None,
+    reason: ReasonOpt = None,
+    at: At = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
     """Record an exchange-only closure (交易所休市) on an official working weekday."""
     _add(ctx, "closure", day, to, note, reason, at, by, as_json)
 
@@ -181,11 +276,21 @@ def calendar_add_closure(ctx: typer.Context, day: DateArg, to: ToOpt = None, not
 def calendar_import(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A year's schedule, TOML (see below).", show_default=False)],
-    note: Annotated[Optional[str], typer.Option(
-        "--note", help="Required: where the file comes from, e.g. the notice it was copied from (CSA 9.4).")] = None,
-    reason: Annotated[Optional[str], typer.Option(
-        "--reason", help="Why it is imported only now: required when it changes a day already past (CSA 9.4).")] = None,
-    at: At = None, by: By = None, as_json: Json = False,
+    note: Annotated[
+        Optional[str],
+        typer.Option(
+            "--note", help="Required: where the file comes from, e.g. the notice it was copied from (CSA 9.4)."
+        ),
+    ] = None,
+    reason: Annotated[
+        Optional[str],
+        typer.Option(
+            "--reason", help="Why it is imported only now: required when it changes a day already past (CSA 9.4)."
+        ),
+    ] = None,
+    at: At = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Import a year's official holiday schedule (国务院办公厅节假日安排) so its deadlines are exact.
 
@@ -193,28 +298,48 @@ def calendar_import(
     "2027-02-06..2027-02-12", ...]; workdays = [weekend make-up days]; closures = [exchange-only
     closures]. Example: sample_data/calendar-2026.toml.
     """
-    from complaintctl.calendar_data import import_schedule
+    from complaintctl.store.calendar_data import import_schedule
 
     schedule = import_schedule(ledger(ctx), file, when(at), who(ctx, by), note, reason)
     if as_json:
-        render.emit_json({"year": schedule["year"], "source": schedule["source"], "note": note.strip(),
-                          "reason": (reason or "").strip() or None,
-                          **{key: [d.isoformat() for d in schedule[key]] for key in ("holidays", "workdays", "closures")}})
+        render.emit_json(
+            {
+                "year": schedule["year"],
+                "source": schedule["source"],
+                "note": note.strip(),
+                "reason": (reason or "").strip() or None,
+                **{key: [d.isoformat() for d in schedule[key]] for key in ("holidays", "workdays", "closures")},
+            }
+        )
         return
-    render.say(_("{year} schedule imported ({source}): {holidays} holidays, {workdays} make-up workdays, "
-                 "{closures} closures; {year} deadlines are no longer provisional").format(
-        year=schedule["year"], source=schedule["source"], holidays=len(schedule["holidays"]),
-        workdays=len(schedule["workdays"]), closures=len(schedule["closures"])))
+    render.say(
+        _(
+            "{year} schedule imported ({source}): {holidays} holidays, {workdays} make-up workdays, "
+            "{closures} closures; {year} deadlines are no longer provisional"
+        ).format(
+            year=schedule["year"],
+            source=schedule["source"],
+            holidays=len(schedule["holidays"]),
+            workdays=len(schedule["workdays"]),
+            closures=len(schedule["closures"]),
+        )
+    )
 
 
 # What each policy number is, in a word or two, for `policy show` in Chinese.
 POLICY_LABELS = {
-    "acceptance_days": N_("acceptance decision, days"), "acceptance_unit": N_("counted in"),
-    "completion_days": N_("completion, days"), "completion_unit": N_("counted in"),
-    "extension_each_max": N_("longest extension"), "extension_total_max": N_("longest in total"),
-    "callback_days": N_("callback, days"), "callback_unit": N_("counted in"),
-    "callbacks_per_quarter": N_("callbacks a quarter"), "unreachable_attempts": N_("attempts before closing"),
-    "remind_acceptance": N_("warn before acceptance"), "remind_completion": N_("warn before completion"),
+    "acceptance_days": N_("acceptance decision, days"),
+    "acceptance_unit": N_("counted in"),
+    "completion_days": N_("completion, days"),
+    "completion_unit": N_("counted in"),
+    "extension_each_max": N_("longest extension"),
+    "extension_total_max": N_("longest in total"),
+    "callback_days": N_("callback, days"),
+    "callback_unit": N_("counted in"),
+    "callbacks_per_quarter": N_("callbacks a quarter"),
+    "unreachable_attempts": N_("attempts before closing"),
+    "remind_acceptance": N_("warn before acceptance"),
+    "remind_completion": N_("warn before completion"),
     "approval_compensation_above": N_("compensation approved above, yuan"),
     "approval_opinions": N_("opinions approved"),
 }
@@ -229,25 +354,32 @@ POLICY_OPTIONS = {
     "callback_days": N_("Callback within N days of the result (Firm 18(5): 2)."),
     "callback_unit": N_("trading or working."),
     "callbacks_per_quarter": N_("Callbacks to one customer a quarter (Callback rules 4(3): 2)."),
-    "unreachable_attempts": N_("Callback attempts, on different working days, before a complaint whose "
-                            "complainant was never reached may be closed (Firm 18(5): 2)."),
+    "unreachable_attempts": N_(
+        "Callback attempts, on different working days, before a complaint whose "
+        "complainant was never reached may be closed (Firm 18(5): 2)."
+    ),
     "remind_acceptance": N_("warn from N days before the acceptance deadline (CSA 8.2.3: 1)."),
     "remind_completion": N_("warn from N days before the completion deadline (CSA 8.2.3: 3)."),
     "approval_compensation_above": N_("Compensation above N yuan is approved before the result (Firm 25: 0, any)."),
-    "approval_opinions": N_("Whose handling opinion is approved before the result: major (major and group "
-                            "complaints, CSA 8.1.1(a)) or all (Firm 18(2))."),
+    "approval_opinions": N_(
+        "Whose handling opinion is approved before the result: major (major and group "
+        "complaints, CSA 8.1.1(a)) or all (Firm 18(2))."
+    ),
 }
 
 
 @policy_app.command("show")
 def policy_show(
     ctx: typer.Context,
-    on: Annotated[Optional[str], typer.Option("--on", metavar="YYYY-MM-DD", help="Only the policy for complaints received on this day.")] = None,
+    on: Annotated[
+        Optional[str],
+        typer.Option("--on", metavar="YYYY-MM-DD", help="Only the policy for complaints received on this day."),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """The policies, each with the date from which it applies (by day of receipt), the CSA defaults first."""
-    from complaintctl.policy import CSA_DEFAULT, policy_for
-    from complaintctl.settings import policies
+    from complaintctl.rules.policy import CSA_DEFAULT, policy_for
+    from complaintctl.store.settings import policies
 
     found = policies(ledger(ctx))
     if found[0].effective_from > CSA_DEFAULT.effective_from:
@@ -258,22 +390,38 @@ def policy_show(
     if as_json:
         render.emit_json(rows)
         return
-    words = {"trading": _("trading days"), "working": _("working days"), "major": _("major and group complaints"),
-             "all": _("every complaint")}
-    labels = [(key, (f"{key.replace('_', '-')} {_(POLICY_LABELS[key])}" if chinese() else key.replace("_", "-")))
-              for key in rows[0] if key not in ("effective_from", "basis")]
+    words = {
+        "trading": _("trading days"),
+        "working": _("working days"),
+        "major": _("major and group complaints"),
+        "all": _("every complaint"),
+    }
+    labels = [
+        (key, (f"{key.replace('_', '-')} {_(POLICY_LABELS[key])}" if chinese() else key.replace("_", "-")))
+        for key in rows[0]
+        if key not in ("effective_from", "basis")
+    ]
     column = max(render.width(label) for _key, label in labels)
     for row in rows:
-        render.say(_("from {day}:").format(day=row["effective_from"]) +
-                   (_("  (CSA defaults)") if row["effective_from"] == "1990-01-01" else ""))
+        render.say(
+            _("from {day}:").format(day=row["effective_from"])
+            + (_("  (CSA defaults)") if row["effective_from"] == "1990-01-01" else "")
+        )
         if row.get("basis"):
             render.say("  " + render.pad(_("basis"), column) + f"  {row['basis']}")
         for key, label in labels:
             render.say("  " + render.pad(label, column) + f"  {words.get(row[key], row[key])}")
 
 
-def policy_set(ctx: typer.Context, effective_from: str, at: Optional[str] = None, by: Optional[str] = None,
-               basis: Optional[str] = None, as_json: bool = False, **changes) -> None:
+def policy_set(
+    ctx: typer.Context,
+    effective_from: str,
+    at: Optional[str] = None,
+    by: Optional[str] = None,
+    basis: Optional[str] = None,
+    as_json: bool = False,
+    **changes,
+) -> None:
     """Set deadline numbers for complaints received from --effective-from on; never retroactive.
 
     --effective-from may not be before the day the policy is decided (--at), nor on or before the
@@ -281,17 +429,21 @@ def policy_set(ctx: typer.Context, effective_from: str, at: Optional[str] = None
     the standard's (acceptance > 3, completion > 20, an extension or all extensions > 20) need
     --basis, the local regulator's requirement that allows them (CSA 9.2.2(c)).
     """
-    from complaintctl.settings import set_policy
+    from complaintctl.store.settings import set_policy
 
     given = {k: v for k, v in changes.items() if v is not None}
-    policy = set_policy(ledger(ctx), clock.parse_date(effective_from, "--effective-from"), given,
-                        when(at), who(ctx, by), basis=basis)
+    policy = set_policy(
+        ledger(ctx), clock.parse_date(effective_from, "--effective-from"), given, when(at), who(ctx, by), basis=basis
+    )
     if as_json:
         render.emit_json(policy.as_dict())
         return
-    render.say(_("policy from {day}: {numbers}").format(day=policy.effective_from,
-                                                       numbers=", ".join(f"{k}={v}" for k, v in given.items()))
-               + (_("; basis: {basis}").format(basis=policy.basis) if policy.basis else ""))
+    render.say(
+        _("policy from {day}: {numbers}").format(
+            day=policy.effective_from, numbers=", ".join(f"{k}={v}" for k, v in given.items())
+        )
+        + (_("; basis: {basis}").format(basis=policy.basis) if policy.basis else "")
+    )
 
 
 def _policy_set_signature():
@@ -299,16 +451,40 @@ def _policy_set_signature():
 
     params = [
         inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
-        inspect.Parameter("effective_from", inspect.Parameter.KEYWORD_ONLY, annotation=str,
-                          default=typer.Option(..., "--effective-from", help="Applies to complaints received "
-                                               "on or after this day (YYYY-MM-DD).", show_default=False)),
-        inspect.Parameter("at", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
-            None, "--at", help="When the policy was decided. Default: now.")),
-        inspect.Parameter("by", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
-            None, "--by", help="Who set it.")),
-        inspect.Parameter("basis", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=typer.Option(
-            None, "--basis", help="The local regulator's requirement allowing numbers laxer than the standard's "
-                                  "(CSA 9.2.2(c) 另行规定), e.g. the notice's number.")),
+        inspect.Parameter(
+            "effective_from",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=str,
+            default=typer.Option(
+                ...,
+                "--effective-from",
+                help="Applies to complaints received on or after this day (YYYY-MM-DD).",
+                show_default=False,
+            ),
+        ),
+        inspect.Parameter(
+            "at",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Optional[str],
+            default=typer.Option(None, "--at", help="When the policy was decided. Default: now."),
+        ),
+        inspect.Parameter(
+            "by",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Optional[str],
+            default=typer.Option(None, "--by", help="Who set it."),
+        ),
+        inspect.Parameter(
+            "basis",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Optional[str],
+            default=typer.Option(
+                None,
+                "--basis",
+                help="The local regulator's requirement allowing numbers laxer than the standard's "
+                "(CSA 9.2.2(c) 另行规定), e.g. the notice's number.",
+            ),
+        ),
         inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=Json, default=False),
     ]
     for name, help_text in POLICY_OPTIONS.items():
@@ -316,8 +492,7 @@ def _policy_set_signature():
             option = typer.Option(None, "--" + name.replace("_", "-"), help=help_text)
             annotation = Optional[str]
         else:
-            option = typer.Option(None, "--" + name.replace("_", "-"), help=help_text, parser=whole_number,
-                                  metavar="N")
+            option = typer.Option(None, "--" + name.replace("_", "-"), help=help_text, parser=whole_number, metavar="N")
             annotation = Optional[int]
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=option))
     return inspect.Signature(params)
@@ -330,7 +505,7 @@ policy_app.command("set")(policy_set)
 @config_app.command("show")
 def config_show(ctx: typer.Context, as_json: Json = False) -> None:
     """Show the ledger's settings."""
-    from complaintctl.settings import CONFIG_KEYS, config
+    from complaintctl.store.settings import CONFIG_KEYS, config
 
     values = config(ledger(ctx))
     if as_json:
@@ -345,15 +520,18 @@ def config_set(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="user or branch.", show_default=False)],
     value: Annotated[str, typer.Argument(help="The value.", show_default=False)],
-    at: At = None, by: By = None, as_json: Json = False,
+    at: At = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Set a ledger setting: `user` (default --by) or `branch` (name on reports)."""
-    from complaintctl.settings import set_config
+    from complaintctl.store.settings import set_config
 
-    from complaintctl.letters import read_template
+    from complaintctl.outputs.letters import read_template
 
-    set_config(ledger(ctx), key, value, when(at), who(ctx, by) if key != "user" else (by or value),
-               read_template=read_template)
+    set_config(
+        ledger(ctx), key, value, when(at), who(ctx, by) if key != "user" else (by or value), read_template=read_template
+    )
     if as_json:
         render.emit_json({key: value})
         return
@@ -363,14 +541,18 @@ def config_set(
 @branch_app.command("add")
 def branch_add(
     ctx: typer.Context,
-    code: Annotated[str, typer.Argument(help="The branch's code, e.g. SZ01: letters, digits, - or _.",
-                                        show_default=False)],
-    name: Annotated[str, typer.Option("--name", help="Its name as printed on reports, e.g. 深圳某某路营业部.",
-                                      show_default=False)],
-    at: At = None, by: By = None, as_json: Json = False,
+    code: Annotated[
+        str, typer.Argument(help="The branch's code, e.g. SZ01: letters, digits, - or _.", show_default=False)
+    ],
+    name: Annotated[
+        str, typer.Option("--name", help="Its name as printed on reports, e.g. 深圳某某路营业部.", show_default=False)
+    ],
+    at: At = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Add a branch to a firm ledger; complaints are registered at a branch that is known."""
-    from complaintctl.settings import add_branch
+    from complaintctl.store.settings import add_branch
 
     row = add_branch(ledger(ctx), code, name, when(at), who(ctx, by))
     if as_json:
@@ -390,8 +572,8 @@ def branch_grant(
     that branch's complaints only (row-level security, CSA 8.4). Run it as the database administrator:
     `complaintctl branch grant li_ming SZ01 | sudo -u postgres psql -d complaints`. Needs the roles of
     docs/firm-roles.sql; a login may work at several branches."""
-    from complaintctl.backends.postgres import grant_sql
-    from complaintctl.complaint import branch_code, checked_text
+    from complaintctl.store.backends.postgres import grant_sql
+    from complaintctl.rules.complaint import branch_code, checked_text
 
     checked_text(login, "LOGIN")
     sql = grant_sql(login.strip(), branch_code(code), revoke)
@@ -404,7 +586,7 @@ def branch_grant(
 @branch_app.command("list")
 def branch_list(ctx: typer.Context, as_json: Json = False) -> None:
     """The branches of a firm ledger and their names."""
-    from complaintctl.settings import branches
+    from complaintctl.store.settings import branches
 
     found = branches(ledger(ctx))
     if as_json:
@@ -418,13 +600,21 @@ def branch_list(ctx: typer.Context, as_json: Json = False) -> None:
 
 def move_to(
     ctx: typer.Context,
-    url: Annotated[str, typer.Argument(metavar="URL", help="The firm ledger: postgresql://USER@HOST/DBNAME.",
-                                       show_default=False)],
-    branch: Annotated[str, typer.Option("--branch", help="The branch's code in the firm ledger, e.g. SZ01.",
-                                        show_default=False)],
-    name: Annotated[Optional[str], typer.Option("--name", help="The branch's name on reports. Default: this "
-                                                "ledger's `config branch`, else the code.")] = None,
-    by: By = None, quiet: Quiet = False, as_json: Json = False,
+    url: Annotated[
+        str, typer.Argument(metavar="URL", help="The firm ledger: postgresql://USER@HOST/DBNAME.", show_default=False)
+    ],
+    branch: Annotated[
+        str, typer.Option("--branch", help="The branch's code in the firm ledger, e.g. SZ01.", show_default=False)
+    ],
+    name: Annotated[
+        Optional[str],
+        typer.Option(
+            "--name", help="The branch's name on reports. Default: this ledger's `config branch`, else the code."
+        ),
+    ] = None,
+    by: By = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
     """Move this branch's ledger (--db) into a firm ledger on PostgreSQL as one branch.
 
@@ -433,29 +623,56 @@ def move_to(
     nothing changed, when the firm ledger holds a different history for that branch. This file is
     left as it was.
     """
-    from complaintctl.complaint import branch_code
-    from complaintctl.ledger import Ledger
-    from complaintctl.moving import move_in
+    from complaintctl.rules.complaint import branch_code
+    from complaintctl.store.ledger import Ledger
+    from complaintctl.store.moving import move_in
 
     book = ledger(ctx)
     firm = Ledger(url)
     with render.progress(quiet) as listener:
         moved = move_in(book, firm, branch_code(branch), name=name, by=who(ctx, by), listener=listener)
     if as_json:
-        render.emit_json({"branch": branch_code(branch), "events": moved.events, "already": moved.already,
-                          "complaints": moved.complaints, "attachments": moved.attachments,
-                          "notices": moved.notices})
+        render.emit_json(
+            {
+                "branch": branch_code(branch),
+                "events": moved.events,
+                "already": moved.already,
+                "complaints": moved.complaints,
+                "attachments": moved.attachments,
+                "notices": moved.notices,
+            }
+        )
         return
     for notice in moved.notices:
         render.notice(notice)
     if quiet:
         return
     if moved.events:
-        render.say(_("moved into {url} as branch {branch}: {events} events ({complaints} complaints), {attachments} attachment file(s); the firm ledger verified").format(url=firm.label, branch=branch_code(branch), events=moved.events, complaints=moved.complaints, attachments=moved.attachments))
+        render.say(
+            _(
+                "moved into {url} as branch {branch}: {events} events ({complaints} complaints), {attachments} "
+                "attachment file(s); the firm ledger verified"
+            ).format(
+                url=firm.label,
+                branch=branch_code(branch),
+                events=moved.events,
+                complaints=moved.complaints,
+                attachments=moved.attachments,
+            )
+        )
     elif moved.attachments:  # a run killed while it copied files, finished
-        render.say(_("{url} already holds all {events} events of branch {branch}; {attachments} attachment file(s) copied that were missing; the firm ledger verified").format(url=firm.label, branch=branch_code(branch), events=moved.already, attachments=moved.attachments))
+        render.say(
+            _(
+                "{url} already holds all {events} events of branch {branch}; {attachments} attachment file(s) "
+                "copied that were missing; the firm ledger verified"
+            ).format(url=firm.label, branch=branch_code(branch), events=moved.already, attachments=moved.attachments)
+        )
     else:
-        render.say(_("{url} already holds all {events} events of branch {branch}; nothing copied").format(url=firm.label, branch=branch_code(branch), events=moved.already))
+        render.say(
+            _("{url} already holds all {events} events of branch {branch}; nothing copied").format(
+                url=firm.label, branch=branch_code(branch), events=moved.already
+            )
+        )
 
 
 def anchor(ctx: typer.Context, as_json: Json = False) -> None:
@@ -463,7 +680,7 @@ def anchor(ctx: typer.Context, as_json: Json = False) -> None:
     firm's own), to keep where the ledger cannot reach them: mail them to the compliance head every day
     (README, cron). `verify --anchor` later checks that the ledger still holds each one; a rewrite, a
     deletion or a removed tail since then exits 5."""
-    from complaintctl.anchor import heads
+    from complaintctl.rules.anchor import heads
 
     book = ledger(ctx)
     with book.reading() as conn:
@@ -480,12 +697,15 @@ def demo(
     scenario: Annotated[Path, typer.Option("--scenario", help="Demo scenario (JSON).")] = Path("sample_data/demo.json"),
 ) -> None:
     """Build a demo ledger from a sample_data scenario (through the normal lifecycle rules)."""
-    from complaintctl.demo import load_scenario
+    from complaintctl.intake.demo import load_scenario
 
     book = ctx.find_root().obj.open(create=True)
     summary = load_scenario(book, scenario)
-    render.tell(_("demo ledger {path}: {complaints} complaints, {events} events; as of {day}").format(
-        path=book.label, complaints=summary["complaints"], events=summary["events"], day=summary["as_of"]))
+    render.tell(
+        _("demo ledger {path}: {complaints} complaints, {events} events; as of {day}").format(
+            path=book.label, complaints=summary["complaints"], events=summary["events"], day=summary["as_of"]
+        )
+    )
 
 
 def register_commands(app: typer.Typer) -> None:

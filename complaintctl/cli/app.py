@@ -6,17 +6,29 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from complaintctl import __version__, clock, codes
+from complaintctl import __version__
+from complaintctl.rules import clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
-from complaintctl.cli.common import (At, By, ComplaintGroup, ComplaintId, Json, LateReason, State, ledger, when, who,
-                                     whole_number)
-from complaintctl.complaint import FIELDS, masked
-from complaintctl.deadlines import rectification_deadline
+from complaintctl.cli.common import (
+    At,
+    By,
+    ComplaintGroup,
+    ComplaintId,
+    Json,
+    LateReason,
+    State,
+    ledger,
+    when,
+    who,
+    whole_number,
+)
+from complaintctl.rules.complaint import FIELDS, masked
+from complaintctl.rules.deadlines import rectification_deadline
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 
-lifecycle = lazy("complaintctl.lifecycle")
+lifecycle = lazy("complaintctl.steps.lifecycle")
 
 app = typer.Typer(
     cls=ComplaintGroup,
@@ -25,9 +37,11 @@ app = typer.Typer(
     add_completion=True,  # --install-completion: bash, zsh, fish, PowerShell
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help=_("The investor-complaint ledger (投诉台账) of a securities branch, kept to the CSA standard "
-           "《证券公司投诉处理标准》: register, accept, handle, call back and close complaints; warn of "
-           "deadlines; export the regulatory report. 中文界面: LANG=zh_CN.UTF-8 or COMPLAINTCTL_LANG=zh."),
+    help=_(
+        "The investor-complaint ledger (投诉台账) of a securities branch, kept to the CSA standard "
+        "《证券公司投诉处理标准》: register, accept, handle, call back and close complaints; warn of "
+        "deadlines; export the regulatory report. 中文界面: LANG=zh_CN.UTF-8 or COMPLAINTCTL_LANG=zh."
+    ),
 )
 
 
@@ -40,16 +54,27 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Annotated[Optional[str], typer.Option(
-        "--db", help="Ledger file, or a firm ledger's postgresql://USER@HOST/DBNAME. Default: $COMPLAINTCTL_DB, "
-                     "else ledger.db in the user's data directory.",
-        show_default=False)] = None,
-    branch: Annotated[Optional[str], typer.Option(
-        "--branch", help="Firm ledger: the branch you record at (its code, e.g. SZ01), and the one meant when a "
-                         "number is used at several. Default: $COMPLAINTCTL_BRANCH.",
-        show_default=False)] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    db: Annotated[
+        Optional[str],
+        typer.Option(
+            "--db",
+            help="Ledger file, or a firm ledger's postgresql://USER@HOST/DBNAME. Default: $COMPLAINTCTL_DB, "
+            "else ledger.db in the user's data directory.",
+            show_default=False,
+        ),
+    ] = None,
+    branch: Annotated[
+        Optional[str],
+        typer.Option(
+            "--branch",
+            help="Firm ledger: the branch you record at (its code, e.g. SZ01), and the one meant when a "
+            "number is used at several. Default: $COMPLAINTCTL_BRANCH.",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     ctx.obj = State(db, branch)
 
@@ -60,16 +85,18 @@ _HELP_EXTRA = {
     "method": _(" One of: {choices}.").format(choices=codes.METHODS.choices()),
     "channel": _(" One of: {choices}.").format(choices=codes.CHANNELS.choices()),
     "source": _(" For transferred complaints, e.g. 12386."),
-    "reply_due": _(" A date, from the transfer ticket; the regulator-reply deadline when earlier than "
-                   "completion (CSA 9.2.2(e))."),
+    "reply_due": _(
+        " A date, from the transfer ticket; the regulator-reply deadline when earlier than completion (CSA 9.2.2(e))."
+    ),
     "id_type": _(" One of: {choices}. Default id_card.").format(choices=codes.ID_TYPES.choices()),
     "category": _(" CSA 5.1 code a1-a6, b1-b6, c, d, e or its Chinese label (see `complaintctl codes`)."),
     "complainants": _(" 10 or more makes it a group complaint (群体投诉, CSA 5.2)."),
     "major": _(" A major complaint (重大投诉, CSA 5.3); needs --major-reason. A group complaint is always major."),
     "major_reason": _(" CSA 5.3(a) case, implies --major: {choices}.").format(choices=codes.MAJOR_REASONS.choices()),
     "major_note": _(" Required with --major-reason other."),
-    "representatives": _(" NAME or \"NAME PHONE\"; repeat for each, at most 5: a group complaint made in "
-                         "person (CSA 5.2)."),
+    "representatives": _(
+        " NAME or \"NAME PHONE\"; repeat for each, at most 5: a group complaint made in person (CSA 5.2)."
+    ),
     "address": _(" An institution's is required (住所, Firm 15)."),
     "legal_rep_id_number": _(" Checked like --id-number when it is a resident ID."),
     "agent_authorized": _(" The agent holds a written authorisation."),
@@ -80,8 +107,9 @@ _HELP_EXTRA = {
 def _field_parameters() -> list[inspect.Parameter]:
     params = []
     for spec in FIELDS:
-        help_text = _("{english} ({label}).").format(english=spec.english[0].upper() + spec.english[1:],
-                                                     label=spec.label) + _HELP_EXTRA.get(spec.name, "")
+        help_text = _("{english} ({label}).").format(
+            english=spec.english[0].upper() + spec.english[1:], label=spec.label
+        ) + _HELP_EXTRA.get(spec.name, "")
         if spec.name in ("major", "agent_authorized"):
             flag = spec.option
             option = typer.Option(None, f"{flag}/{flag.replace('--', '--not-')}", help=help_text, show_default=False)
@@ -92,8 +120,9 @@ def _field_parameters() -> list[inspect.Parameter]:
         else:
             option = typer.Option(None, spec.option, help=help_text, show_default=False)
             annotation = Optional[str]
-        params.append(inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=option,
-                                        annotation=annotation))
+        params.append(
+            inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
+        )
     return params
 
 
@@ -123,8 +152,11 @@ def _done(ctx: typer.Context, outcome: "lifecycle.Outcome", as_json: bool, what:
         return
     record = outcome.record
     line = _("{id} {what}: {status}").format(id=record["id"], what=what, status=render.status_text(record["status"]))
-    upcoming = [d for d in (*lifecycle.deadlines(ledger(ctx), record), rectification_deadline(record))
-                if d is not None and d.met_at is None]
+    upcoming = [
+        d
+        for d in (*lifecycle.deadlines(ledger(ctx), record), rectification_deadline(record))
+        if d is not None and d.met_at is None
+    ]
     if upcoming:
         first = min(upcoming, key=lambda d: d.due)
         line += _("; {kind} due {due}").format(kind=render.kind_text(first.kind), due=render.due_text(first))
@@ -150,15 +182,23 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
     state = ctx.find_root().obj
     if isinstance(state.path, Path):
         if state.path.is_dir():
-            raise ComplaintError(_("{path} is a folder; give --db the ledger's file path, e.g. {path}/ledger.db").format(path=state.path))
+            raise ComplaintError(
+                _("{path} is a folder; give --db the ledger's file path, e.g. {path}/ledger.db").format(path=state.path)
+            )
         if state.path.exists():
-            raise ComplaintError(_("{path} already exists; init creates a new ledger and leaves this one as it is").format(path=state.path))
+            raise ComplaintError(
+                _("{path} already exists; init creates a new ledger and leaves this one as it is").format(
+                    path=state.path
+                )
+            )
     else:
-        from complaintctl.backends import backend_for
+        from complaintctl.store.backends import backend_for
 
         target = backend_for(state.path)
         if target.exists():
-            raise ComplaintError(_("the database {label} already holds a ledger; init leaves it as it is").format(label=target.label))
+            raise ComplaintError(
+                _("the database {label} already holds a ledger; init leaves it as it is").format(label=target.label)
+            )
     book = state.open(create=True)
     book.record("created", who(ctx, by), {"version": __version__}, "")  # the firm's own chain: no branch exists yet
     if as_json:
@@ -166,8 +206,12 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
         return
     render.say(_("created ledger {path}").format(path=book.label))
     if book.firm:
-        render.tell(_("next: `complaintctl branch add CODE --name NAME` for each branch, or move a branch's "
-                      "ledger in with `complaintctl --db FILE move-to URL --branch CODE`"))
+        render.tell(
+            _(
+                "next: `complaintctl branch add CODE --name NAME` for each branch, or move a branch's "
+                "ledger in with `complaintctl --db FILE move-to URL --branch CODE`"
+            )
+        )
     else:
         render.tell(_("next: `complaintctl config set user NAME` and `complaintctl config set branch NAME`"))
 
@@ -176,14 +220,25 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
 @_with_record_options
 def register(
     ctx: typer.Context,
-    at: Annotated[Optional[str], typer.Option(
-        "--at", help="When it was registered, if typed in later than received. Same forms as --received-at. "
-                     "Default: --received-at, else now.")] = None,
+    at: Annotated[
+        Optional[str],
+        typer.Option(
+            "--at",
+            help="When it was registered, if typed in later than received. Same forms as --received-at. "
+            "Default: --received-at, else now.",
+        ),
+    ] = None,
     late_reason: LateReason = None,
     by: By = None,
-    no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; name every missing field instead.")] = False,
-    parent: Annotated[Optional[str], typer.Option(
-        "--parent", help="The complaint this one repeats: a re-complaint not made at a callback (Firm 18(7)).")] = None,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never prompt; name every missing field instead.")
+    ] = False,
+    parent: Annotated[
+        Optional[str],
+        typer.Option(
+            "--parent", help="The complaint this one repeats: a re-complaint not made at a callback (Firm 18(7))."
+        ),
+    ] = None,
     as_json: Json = False,
     **fields,
 ) -> None:
@@ -214,18 +269,31 @@ def register(
         return
     render.say(record["id"])
     acceptance = lifecycle.deadlines(book, record)[0]
-    render.tell(_("registered {id}: {kind} due {due}").format(id=record["id"], kind=render.kind_text("acceptance"),
-                                                            due=render.due_text(acceptance)))
+    render.tell(
+        _("registered {id}: {kind} due {due}").format(
+            id=record["id"], kind=render.kind_text("acceptance"), due=render.due_text(acceptance)
+        )
+    )
 
 
 @app.command()
 @_with_record_options
 def amend(
-    ctx: typer.Context, complaint: ComplaintId, at: At = None, late_reason: LateReason = None, by: By = None,
-    reason: Annotated[Optional[str], typer.Option(
-        "--reason", help="Why it is corrected; required to change --received-at once the acceptance decision "
-                         "is made (CSA 9.4).")] = None,
-    as_json: Json = False, **fields,
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    reason: Annotated[
+        Optional[str],
+        typer.Option(
+            "--reason",
+            help="Why it is corrected; required to change --received-at once the acceptance decision "
+            "is made (CSA 9.4).",
+        ),
+    ] = None,
+    as_json: Json = False,
+    **fields,
 ) -> None:
     """Complete or correct a complaint's record (补正); the event keeps old and new values.
 
@@ -237,7 +305,14 @@ def amend(
 
 
 @app.command()
-def accept(ctx: typer.Context, complaint: ComplaintId, at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False) -> None:
+def accept(
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
     """Accept a complaint (受理, CSA 9.1.2) once its basic facts are on record (Firm 15)."""
     _done(ctx, lifecycle.accept(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, _("accepted"))
 
@@ -246,27 +321,58 @@ def accept(ctx: typer.Context, complaint: ComplaintId, at: At = None, late_reaso
 def reject(
     ctx: typer.Context,
     complaint: ComplaintId,
-    reason: Annotated[str, typer.Option("--reason", help=_("CSA 9.1.1 reason: {choices}.").format(choices=codes.REJECT_REASONS.choices()),
-                                        show_default=False)],
-    notified_via: Annotated[Optional[str], typer.Option(
-        "--notified-via", help=_("How the complainant was told (Firm 17): {choices}. Without it, the refusal notice is owed: `letter refusal ID --sent-via`, before closing.").format(choices=codes.NOTIFY_VIA.choices()))] = None,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help=_("CSA 9.1.1 reason: {choices}.").format(choices=codes.REJECT_REASONS.choices()),
+            show_default=False,
+        ),
+    ],
+    notified_via: Annotated[
+        Optional[str],
+        typer.Option(
+            "--notified-via",
+            help=_(
+                "How the complainant was told (Firm 17): {choices}. Without it, the refusal notice "
+                "is owed: `letter refusal ID --sent-via`, before closing."
+            ).format(choices=codes.NOTIFY_VIA.choices()),
+        ),
+    ] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
-    original: Annotated[Optional[str], typer.Option(
-        "--original", help="With --reason duplicate: the complaint this one repeats (CSA 9.1.1(c)).")] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    original: Annotated[
+        Optional[str],
+        typer.Option("--original", help="With --reason duplicate: the complaint this one repeats (CSA 9.1.1(c))."),
+    ] = None,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Decide not to accept (不予受理, CSA 9.1.1); the complainant must be told how and why."""
-    outcome = lifecycle.reject(ledger(ctx), complaint, reason=reason, notified_via=notified_via, note=note,
-                               original=original, at=when(at), by=who(ctx, by))
+    outcome = lifecycle.reject(
+        ledger(ctx),
+        complaint,
+        reason=reason,
+        notified_via=notified_via,
+        note=note,
+        original=original,
+        at=when(at),
+        by=who(ctx, by),
+    )
     _done(ctx, outcome, as_json, _("rejected"))
 
 
 @app.command()
 def assign(
-    ctx: typer.Context, complaint: ComplaintId,
+    ctx: typer.Context,
+    complaint: ComplaintId,
     handler: Annotated[str, typer.Option("--handler", help="The handler (投诉处理人).", show_default=False)],
     dept: Annotated[Optional[str], typer.Option("--dept", help="Responsible department (责任部门).")] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Assign the handler (派发, CSA 9.2.2(a)); never the respondent (CSA 7.7). Again to reassign."""
     outcome = lifecycle.assign(ledger(ctx), complaint, handler=handler, dept=dept, at=when(at), by=who(ctx, by))
@@ -275,10 +381,16 @@ def assign(
 
 @app.command()
 def escalate(
-    ctx: typer.Context, complaint: ComplaintId,
-    to: Annotated[str, typer.Option("--to", help="Body the report went to, e.g. 公司投诉工作小组.", show_default=False)],
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    to: Annotated[
+        str, typer.Option("--to", help="Body the report went to, e.g. 公司投诉工作小组.", show_default=False)
+    ],
     note: Annotated[Optional[str], typer.Option("--note", help="What was reported.")] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Record the report of a major or group complaint (上报, CSA 9.1.2(c), 9.2.2(a)(2))."""
     outcome = lifecycle.escalate(ledger(ctx), complaint, to=to, note=note, at=when(at), by=who(ctx, by))
@@ -287,32 +399,77 @@ def escalate(
 
 @app.command()
 def extend(
-    ctx: typer.Context, complaint: ComplaintId,
-    days: Annotated[int, typer.Option("--days", parser=whole_number, metavar="N",
-                                      help="Trading days to add (each <= 20, total <= 20).", show_default=False)],
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    days: Annotated[
+        int,
+        typer.Option(
+            "--days",
+            parser=whole_number,
+            metavar="N",
+            help="Trading days to add (each <= 20, total <= 20).",
+            show_default=False,
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="Why more time is needed.", show_default=False)],
-    approved_by: Annotated[Optional[str], typer.Option(
-        "--approved-by", help="Who approved it (审批人, CSA 9.2.2(d)). Default: the approver's own `approve ID extension` since the last extension.")] = None,
-    notified_via: Annotated[Optional[str], typer.Option(
-        "--notified-via", help=_("How the complainant was told of the progress (CSA 9.2.1(d)): {choices}. Not needed after a `note --kind progress` dated by the original deadline.").format(choices=codes.NOTIFY_VIA.choices()))] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    approved_by: Annotated[
+        Optional[str],
+        typer.Option(
+            "--approved-by",
+            help="Who approved it (审批人, CSA 9.2.2(d)). Default: the approver's own `approve ID "
+            "extension` since the last extension.",
+        ),
+    ] = None,
+    notified_via: Annotated[
+        Optional[str],
+        typer.Option(
+            "--notified-via",
+            help=_(
+                "How the complainant was told of the progress (CSA 9.2.1(d)): {choices}. Not needed "
+                "after a `note --kind progress` dated by the original deadline."
+            ).format(choices=codes.NOTIFY_VIA.choices()),
+        ),
+    ] = None,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Extend the completion deadline (延期, CSA 9.2.2(d)); requested no later than the deadline.
 
     Needs who approved it, and the complainant told of the progress by the original deadline.
     """
-    outcome = lifecycle.extend(ledger(ctx), complaint, days=days, reason=reason, approved_by=approved_by,
-                               notified_via=notified_via, at=when(at), by=who(ctx, by))
+    outcome = lifecycle.extend(
+        ledger(ctx),
+        complaint,
+        days=days,
+        reason=reason,
+        approved_by=approved_by,
+        notified_via=notified_via,
+        at=when(at),
+        by=who(ctx, by),
+    )
     _done(ctx, outcome, as_json, _("extended"))
 
 
 @app.command()
 def approve(
-    ctx: typer.Context, complaint: ComplaintId,
-    what: Annotated[str, typer.Argument(metavar="WHAT", help=_("{choices}.").format(choices=codes.APPROVALS.choices()), show_default=False)],
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    what: Annotated[
+        str,
+        typer.Argument(
+            metavar="WHAT", help=_("{choices}.").format(choices=codes.APPROVALS.choices()), show_default=False
+        ),
+    ],
     note: Annotated[Optional[str], typer.Option("--note", help="The approver's opinion (审批意见).")] = None,
-    amount: Annotated[Optional[str], typer.Option("--amount", metavar="YUAN", help="For compensation: the most it approves.")] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    amount: Annotated[
+        Optional[str], typer.Option("--amount", metavar="YUAN", help="For compensation: the most it approves.")
+    ] = None,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Record an approval (maker-checker): of the handling opinion, a compensation, or an extension.
 
@@ -320,46 +477,87 @@ def approve(
     compensation and the opinion on a major or group complaint are approved before `resolve` (Firm 25,
     CSA 8.1.1(a)); `extend` without --approved-by takes the approval recorded here.
     """
-    outcome = lifecycle.approve(ledger(ctx), complaint, what=what, note=note, amount=amount, at=when(at),
-                                by=who(ctx, by))
+    outcome = lifecycle.approve(
+        ledger(ctx), complaint, what=what, note=note, amount=amount, at=when(at), by=who(ctx, by)
+    )
     _done(ctx, outcome, as_json, _("approved"))
 
 
 @app.command()
 def note(
-    ctx: typer.Context, complaint: ComplaintId,
+    ctx: typer.Context,
+    complaint: ComplaintId,
     text: Annotated[str, typer.Argument(help="The note.", show_default=False)],
-    kind: Annotated[str, typer.Option("--kind", help=_("{choices}; progress = interim feedback to the complainant (CSA 9.2.1(d)).").format(choices=codes.NOTE_KINDS.choices()))] = "internal",
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help=_("{choices}; progress = interim feedback to the complainant (CSA 9.2.1(d)).").format(
+                choices=codes.NOTE_KINDS.choices()
+            ),
+        ),
+    ] = "internal",
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Add a note to the investigation record, or record interim feedback (进展反馈)."""
     outcome = lifecycle.note(ledger(ctx), complaint, text=text, kind=kind, at=when(at), by=who(ctx, by))
     _done(ctx, outcome, as_json, _("noted"))
 
 
-FactsFound = Annotated[Optional[str], typer.Option(
-    "--facts-found", help="1) Facts and course (投诉事实及经过). Required before resolving.")]
-Cause = Annotated[Optional[str], typer.Option(
-    "--cause", help="2) Cause and internal-control analysis (投诉原因及内控分析). Required before resolving.")]
-Accountability = Annotated[Optional[str], typer.Option(
-    "--accountability", help="3) Internal accountability (内部责任追究), if any.")]
-Improvement = Annotated[Optional[str], typer.Option(
-    "--improvement", help="4) Shortcomings and improvements (存在的不足及管理改进措施), if any.")]
-Suggestions = Annotated[Optional[str], typer.Option(
-    "--suggestions", "--suggestion", help="5) Suggestions (相关工作建议), if any.")]
-ImprovementOwner = Annotated[Optional[str], typer.Option(
-    "--improvement-owner", metavar="NAME",
-    help="Who carries out the improvement measure (整改责任人, CSA 8.2.4); `warn` follows it until `rectified`.")]
-ImprovementDue = Annotated[Optional[str], typer.Option(
-    "--improvement-due", metavar="YYYY-MM-DD", help="The date the improvement measure is promised for (整改期限).")]
+FactsFound = Annotated[
+    Optional[str],
+    typer.Option("--facts-found", help="1) Facts and course (投诉事实及经过). Required before resolving."),
+]
+Cause = Annotated[
+    Optional[str],
+    typer.Option(
+        "--cause", help="2) Cause and internal-control analysis (投诉原因及内控分析). Required before resolving."
+    ),
+]
+Accountability = Annotated[
+    Optional[str], typer.Option("--accountability", help="3) Internal accountability (内部责任追究), if any.")
+]
+Improvement = Annotated[
+    Optional[str],
+    typer.Option("--improvement", help="4) Shortcomings and improvements (存在的不足及管理改进措施), if any."),
+]
+Suggestions = Annotated[
+    Optional[str], typer.Option("--suggestions", "--suggestion", help="5) Suggestions (相关工作建议), if any.")
+]
+ImprovementOwner = Annotated[
+    Optional[str],
+    typer.Option(
+        "--improvement-owner",
+        metavar="NAME",
+        help="Who carries out the improvement measure (整改责任人, CSA 8.2.4); `warn` follows it until `rectified`.",
+    ),
+]
+ImprovementDue = Annotated[
+    Optional[str],
+    typer.Option(
+        "--improvement-due", metavar="YYYY-MM-DD", help="The date the improvement measure is promised for (整改期限)."
+    ),
+]
 
 
 @app.command()
 def investigate(
-    ctx: typer.Context, complaint: ComplaintId, facts_found: FactsFound = None, cause: Cause = None,
-    accountability: Accountability = None, improvement: Improvement = None, suggestions: Suggestions = None,
-    improvement_owner: ImprovementOwner = None, improvement_due: ImprovementDue = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    facts_found: FactsFound = None,
+    cause: Cause = None,
+    accountability: Accountability = None,
+    improvement: Improvement = None,
+    suggestions: Suggestions = None,
+    improvement_owner: ImprovementOwner = None,
+    improvement_due: ImprovementDue = None,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Record the investigation (调查记录, CSA 9.2.2(b)): any time from assignment until closing.
 
@@ -368,18 +566,31 @@ def investigate(
     An improvement measure with --improvement-owner and --improvement-due is followed by `warn`
     and `analyze` until `rectified` marks it done.
     """
-    outcome = lifecycle.investigate(ledger(ctx), complaint, facts_found=facts_found, cause=cause,
-                                    accountability=accountability, improvement=improvement, suggestions=suggestions,
-                                    improvement_owner=improvement_owner, improvement_due=improvement_due,
-                                    at=when(at), by=who(ctx, by))
+    outcome = lifecycle.investigate(
+        ledger(ctx),
+        complaint,
+        facts_found=facts_found,
+        cause=cause,
+        accountability=accountability,
+        improvement=improvement,
+        suggestions=suggestions,
+        improvement_owner=improvement_owner,
+        improvement_due=improvement_due,
+        at=when(at),
+        by=who(ctx, by),
+    )
     _done(ctx, outcome, as_json, _("investigation recorded"))
 
 
 @app.command()
 def rectified(
-    ctx: typer.Context, complaint: ComplaintId,
+    ctx: typer.Context,
+    complaint: ComplaintId,
     note: Annotated[str, typer.Option("--note", help="What was done (整改情况).", show_default=False)],
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Mark the improvement measure carried out (整改完成, CSA 8.2.4); also after the complaint is closed."""
     outcome = lifecycle.rectified(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
@@ -388,38 +599,84 @@ def rectified(
 
 @app.command()
 def resolve(
-    ctx: typer.Context, complaint: ComplaintId,
-    result: Annotated[str, typer.Option("--result", help="The handling opinion given (处理意见/结果).",
-                                        show_default=False)],
-    feedback_via: Annotated[Optional[str], typer.Option(
-        "--feedback-via", help=_("How the opinion reached the complainant (CSA 9.3). Required: {choices}.").format(choices=codes.FEEDBACK_VIA.choices()))] = None,
-    respondent_feedback_via: Annotated[Optional[str], typer.Option(
-        "--respondent-feedback-via", help="How it reached the respondent (被投诉人, CSA 9.3); required when the "
-                                          "complaint names one. Same codes.")] = None,
-    facts_found: FactsFound = None, cause: Cause = None, accountability: Accountability = None,
-    improvement: Improvement = None, suggestions: Suggestions = None,
-    compensation: Annotated[Optional[str], typer.Option("--compensation", help="Compensation paid, yuan (补偿金额).")] = None,
-    settled: Annotated[Optional[str], typer.Option("--settled", metavar="yes|no", help="Whether the complainant and the firm settled (和解, CSA 9.2.1(c)); counted in the report's 和解率. Not given: 未记载.")] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    result: Annotated[
+        str, typer.Option("--result", help="The handling opinion given (处理意见/结果).", show_default=False)
+    ],
+    feedback_via: Annotated[
+        Optional[str],
+        typer.Option(
+            "--feedback-via",
+            help=_("How the opinion reached the complainant (CSA 9.3). Required: {choices}.").format(
+                choices=codes.FEEDBACK_VIA.choices()
+            ),
+        ),
+    ] = None,
+    respondent_feedback_via: Annotated[
+        Optional[str],
+        typer.Option(
+            "--respondent-feedback-via",
+            help="How it reached the respondent (被投诉人, CSA 9.3); required when the "
+            "complaint names one. Same codes.",
+        ),
+    ] = None,
+    facts_found: FactsFound = None,
+    cause: Cause = None,
+    accountability: Accountability = None,
+    improvement: Improvement = None,
+    suggestions: Suggestions = None,
+    compensation: Annotated[
+        Optional[str], typer.Option("--compensation", help="Compensation paid, yuan (补偿金额).")
+    ] = None,
+    settled: Annotated[
+        Optional[str],
+        typer.Option(
+            "--settled",
+            metavar="yes|no",
+            help="Whether the complainant and the firm settled (和解, CSA 9.2.1(c)); counted in the report's 和解率. "
+            "Not "
+            "given: 未记载.",
+        ),
+    ] = None,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Record the result delivered to the complainant (办结, CSA 9.2.2(c), 9.3).
 
     Refused until the investigation record holds the facts and the cause (given here or with
     `investigate`), and, for a major complaint, until its report is recorded (`escalate`).
     """
-    outcome = lifecycle.resolve(ledger(ctx), complaint, result=result, facts_found=facts_found, cause=cause,
-                                accountability=accountability, improvement=improvement, suggestions=suggestions,
-                                compensation=compensation, feedback_via=feedback_via,
-                                respondent_feedback_via=respondent_feedback_via, settled=settled, at=when(at),
-                                by=who(ctx, by))
+    outcome = lifecycle.resolve(
+        ledger(ctx),
+        complaint,
+        result=result,
+        facts_found=facts_found,
+        cause=cause,
+        accountability=accountability,
+        improvement=improvement,
+        suggestions=suggestions,
+        compensation=compensation,
+        feedback_via=feedback_via,
+        respondent_feedback_via=respondent_feedback_via,
+        settled=settled,
+        at=when(at),
+        by=who(ctx, by),
+    )
     _done(ctx, outcome, as_json, _("resolved"))
 
 
 @app.command("regulator-reply")
 def regulator_reply(
-    ctx: typer.Context, complaint: ComplaintId,
+    ctx: typer.Context,
+    complaint: ComplaintId,
     note: Annotated[Optional[str], typer.Option("--note", help="What was entered.")] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Record that the result was entered into the regulator's transfer system (CSA 9.2.2(e))."""
     outcome = lifecycle.regulator_reply(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
@@ -428,60 +685,109 @@ def regulator_reply(
 
 @app.command()
 def callback(
-    ctx: typer.Context, complaint: ComplaintId,
-    outcome: Annotated[str, typer.Option("--outcome", help=_("{choices}.").format(choices=codes.CALLBACK_OUTCOMES.choices()),
-                                         show_default=False)],
-    method: Annotated[Optional[str], typer.Option("--method", help=_("{choices}. Default phone.").format(choices=codes.CALLBACK_METHODS.choices()))] = None,
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    outcome: Annotated[
+        str,
+        typer.Option(
+            "--outcome", help=_("{choices}.").format(choices=codes.CALLBACK_OUTCOMES.choices()), show_default=False
+        ),
+    ],
+    method: Annotated[
+        Optional[str],
+        typer.Option("--method", help=_("{choices}. Default phone.").format(choices=codes.CALLBACK_METHODS.choices())),
+    ] = None,
     note: Annotated[Optional[str], typer.Option("--note", help="What the complainant said.")] = None,
-    recomplain: Annotated[bool, typer.Option("--recomplain", help="Dissatisfied: open a new complaint linked "
-                                             "to this one (Firm 18(7)).")] = False,
-    advised: Annotated[Optional[List[str]], typer.Option(
-        "--advised", metavar="WAY", help=_("Dissatisfied: what the complainant was told they may turn to, repeatable (CSA 9.3(b)): {choices}.").format(choices=codes.ADVICE.choices()))] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    recomplain: Annotated[
+        bool, typer.Option("--recomplain", help="Dissatisfied: open a new complaint linked to this one (Firm 18(7)).")
+    ] = False,
+    advised: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--advised",
+            metavar="WAY",
+            help=_(
+                "Dissatisfied: what the complainant was told they may turn to, repeatable (CSA 9.3(b)): {choices}."
+            ).format(choices=codes.ADVICE.choices()),
+        ),
+    ] = None,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Record a callback (回访, Firm 18(5)), or an attempt that reached no one (--outcome unreachable).
 
     An unreachable attempt does not meet the callback deadline. A dissatisfied complainant's callback
     records what they were advised (CSA 9.3(b)).
     """
-    result = lifecycle.callback(ledger(ctx), complaint, outcome=outcome, method=method, note=note,
-                                recomplain=recomplain, advised=advised or (), at=when(at), by=who(ctx, by))
+    result = lifecycle.callback(
+        ledger(ctx),
+        complaint,
+        outcome=outcome,
+        method=method,
+        note=note,
+        recomplain=recomplain,
+        advised=advised or (),
+        at=when(at),
+        by=who(ctx, by),
+    )
     _done(ctx, result, as_json, _("called back"))
 
 
 @app.command("mark-unreasonable")
 def mark_unreasonable(
-    ctx: typer.Context, complaint: ComplaintId,
-    evidence: Annotated[str, typer.Option("--evidence", help="The written investigation and evidence.",
-                                          show_default=False)],
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    evidence: Annotated[
+        str, typer.Option("--evidence", help="The written investigation and evidence.", show_default=False)
+    ],
     approved_by: Annotated[str, typer.Option("--approved-by", help="Internal approval.", show_default=False)],
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Label an accepted complaint unreasonable (无理投诉, CSA 5.4(b), Appendix C); it is still handled."""
-    outcome = lifecycle.mark_unreasonable(ledger(ctx), complaint, evidence=evidence, approved_by=approved_by,
-                                          at=when(at), by=who(ctx, by))
+    outcome = lifecycle.mark_unreasonable(
+        ledger(ctx), complaint, evidence=evidence, approved_by=approved_by, at=when(at), by=who(ctx, by)
+    )
     _done(ctx, outcome, as_json, _("marked unreasonable"))
 
 
 @app.command()
 def reclassify(
-    ctx: typer.Context, complaint: ComplaintId,
+    ctx: typer.Context,
+    complaint: ComplaintId,
     category: Annotated[str, typer.Option("--category", help="New CSA 5.1 category.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why.", show_default=False)],
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Change the business category (业务类别, CSA 5.1) with a recorded reason."""
-    outcome = lifecycle.reclassify(ledger(ctx), complaint, category=category, reason=reason, at=when(at),
-                                   by=who(ctx, by))
+    outcome = lifecycle.reclassify(
+        ledger(ctx), complaint, category=category, reason=reason, at=when(at), by=who(ctx, by)
+    )
     _done(ctx, outcome, as_json, _("reclassified"))
 
 
 @app.command()
 def attach(
-    ctx: typer.Context, complaint: ComplaintId,
+    ctx: typer.Context,
+    complaint: ComplaintId,
     file: Annotated[Path, typer.Argument(help="The file to archive.", show_default=False)],
-    kind: Annotated[str, typer.Option("--kind", help=_("{choices}.").format(choices=codes.ATTACHMENT_KINDS.choices()), show_default=False)],
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind", help=_("{choices}.").format(choices=codes.ATTACHMENT_KINDS.choices()), show_default=False
+        ),
+    ],
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """Archive a recording, document or approval (CSA 9.4): copied beside the ledger, SHA-256 recorded."""
     outcome = lifecycle.attach(ledger(ctx), complaint, path=file, kind=kind, at=when(at), by=who(ctx, by))
@@ -490,11 +796,19 @@ def attach(
 
 @app.command()
 def terminate(
-    ctx: typer.Context, complaint: ComplaintId,
-    reason: Annotated[str, typer.Option("--reason", help=_("{choices}.").format(choices=codes.TERMINATE_REASONS.choices()),
-                                        show_default=False)],
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason", help=_("{choices}.").format(choices=codes.TERMINATE_REASONS.choices()), show_default=False
+        ),
+    ],
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
-    at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
 ) -> None:
     """End an accepted complaint without a result (终止处理, CSA 9.1.1(d)).
 
@@ -506,7 +820,14 @@ def terminate(
 
 
 @app.command()
-def close(ctx: typer.Context, complaint: ComplaintId, at: At = None, late_reason: LateReason = None, by: By = None, as_json: Json = False) -> None:
+def close(
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
     """Close and archive (归档); kept until closed + 10 years (CSA 9.4).
 
     A resolved complaint needs its callback first; one whose complainant was never reached needs

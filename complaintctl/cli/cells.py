@@ -39,8 +39,7 @@ def _tokens(paragraph: str) -> list[tuple[str, str]]:
             space += ch
             glue_next = False
             continue
-        if pieces and not space and (ch in CLOSING or glue_next
-                                     or not (_wide(ch) or _wide(pieces[-1][0][-1]))):
+        if pieces and not space and (ch in CLOSING or glue_next or not (_wide(ch) or _wide(pieces[-1][0][-1]))):
             pieces[-1] = (pieces[-1][0] + ch, pieces[-1][1])
         else:
             pieces.append((ch, space))

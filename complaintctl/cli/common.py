@@ -18,14 +18,14 @@ except ImportError:  # pragma: no cover
     from click import core as click_core, formatting as click_formatting
     from click.exceptions import UsageError
 
-from complaintctl import clock
-from complaintctl.complaint import typed_number
+from complaintctl.rules import clock
+from complaintctl.rules.complaint import typed_number
 from complaintctl.errors import INTERRUPTED, USAGE, ComplaintError
 from complaintctl.i18n import N_, _
 from complaintctl.cli import cells, completion
 from complaintctl.cli.lazy import lazy
 
-ledgers = lazy("complaintctl.ledger")
+ledgers = lazy("complaintctl.store.ledger")
 
 DEBUG_ENV = "COMPLAINTCTL_DEBUG"
 
@@ -35,8 +35,10 @@ def one_line(text: str) -> str:
     import unicodedata
 
     # Spaces (U+3000 ideographic space among them) are shown as typed; controls and separators escaped.
-    return "".join(ch if ch.isprintable() or unicodedata.category(ch) == "Zs"
-                   else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return "".join(
+        ch if ch.isprintable() or unicodedata.category(ch) == "Zs" else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def translate_help(command, ctx) -> None:
@@ -72,7 +74,10 @@ PLAIN_METAVARS = {"<str>": "TEXT", "<int>": "N", "<path>": "PATH", "<file>": "FI
 # Click's own usage errors are English f-strings (Typer vendors Click without gettext); each is read
 # back by its shape and said again through our catalog. An unknown shape stays as Click wrote it.
 CLICK_WORDS = [
-    (r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)", N_("No such option: {name} (did you mean {options}?)")),
+    (
+        r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)",
+        N_("No such option: {name} (did you mean {options}?)"),
+    ),
     (r"No such option: (?P<name>\S+)", N_("No such option: {name}")),
     (r"Missing option (?P<name>.+?)\.", N_("Missing option {name}.")),
     (r"Missing argument (?P<name>.+?)\.", N_("Missing argument {name}.")),
@@ -94,8 +99,7 @@ def click_words(message: str) -> str:
     for shape, template in CLICK_WORDS:
         found = re.fullmatch(shape, message, re.DOTALL)
         if found:
-            values = {key: click_words(value) if key == "reason" else value
-                      for key, value in found.groupdict().items()}
+            values = {key: click_words(value) if key == "reason" else value for key, value in found.groupdict().items()}
             return _(template).format(**values)
     return message
 
@@ -115,7 +119,8 @@ def usage_error(exc) -> None:
     message = exc.format_message()
     if "--db" in message and "No such option" in message:  # `complaintctl list --db X`
         message = _("--db goes before the command: complaintctl --db PATH {command} ...").format(
-            command=where.split(" ", 1)[-1])
+            command=where.split(" ", 1)[-1]
+        )
     else:
         message = click_words(message)
     complain(_("{where}: {message} (see `{where} --help`)").format(where=where, message=one_line(message)))
@@ -192,8 +197,9 @@ class ComplaintGroup(TyperGroup):
             return
         first_col = min(max(len(name) for name, _command in commands), 30) + 2
         room = formatter.width - formatter.current_indent - 2 - first_col
-        rows = [(name, cells.first_sentence(command.short_help or command.help or "", room))
-                for name, command in commands]
+        rows = [
+            (name, cells.first_sentence(command.short_help or command.help or "", room)) for name, command in commands
+        ]
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
@@ -211,7 +217,10 @@ class ComplaintGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except UsageError as exc:
             usage_error(exc)
-        except (KeyboardInterrupt, typer.Abort):  # Ctrl-C: the shell's own code for it; a step is kept whole or not at all
+        except (
+            KeyboardInterrupt,
+            typer.Abort,
+        ):  # Ctrl-C: the shell's own code for it; a step is kept whole or not at all
             complain(_("complaintctl: interrupted; a step is recorded whole or not at all"))
             raise typer.Exit(INTERRUPTED) from None
         except (typer.Exit, SystemExit):
@@ -222,9 +231,15 @@ class ComplaintGroup(TyperGroup):
         except Exception as exc:  # a bug: one line for users, the traceback for tests and debugging
             if os.environ.get(DEBUG_ENV) or os.environ.get("PYTEST_CURRENT_TEST"):
                 raise
-            typer.echo(one_line(_("complaintctl: internal error ({kind}: {exc}); nothing was recorded. Set {env}=1 "
-                                  "for details and please report it.").format(kind=type(exc).__name__, exc=exc,
-                                                                               env=DEBUG_ENV)), err=True)
+            typer.echo(
+                one_line(
+                    _(
+                        "complaintctl: internal error ({kind}: {exc}); nothing was recorded. Set {env}=1 "
+                        "for details and please report it."
+                    ).format(kind=type(exc).__name__, exc=exc, env=DEBUG_ENV)
+                ),
+                err=True,
+            )
             raise typer.Exit(70) from None
 
 
@@ -247,20 +262,45 @@ class State:
         if self._ledger is None:
             self._ledger = ledgers.Ledger(self.path, create=create, branch=self.branch)
             if self._ledger.upgrade_backup:
-                complain(_("complaintctl: upgraded the ledger to this version's schema; the file as it was is "
-                             "kept as {path}").format(path=self._ledger.upgrade_backup))
+                complain(
+                    _(
+                        "complaintctl: upgraded the ledger to this version's schema; the file as it was is "
+                        "kept as {path}"
+                    ).format(path=self._ledger.upgrade_backup)
+                )
         return self._ledger
 
 
 # Options that take free text (newlines allowed); every other text option is one line (README "Input").
-FREE_TEXT = {"text", "result", "request", "facts", "facts_found", "cause", "accountability", "improvement",
-             "suggestions", "evidence", "reason", "late_reason", "note", "major_note"}
-NOT_TEXT = {"out", "db", "anchor", "dest", "source", "url"}  # paths, URLs and anchors pasted from mail: their own checks
+FREE_TEXT = {
+    "text",
+    "result",
+    "request",
+    "facts",
+    "facts_found",
+    "cause",
+    "accountability",
+    "improvement",
+    "suggestions",
+    "evidence",
+    "reason",
+    "late_reason",
+    "note",
+    "major_note",
+}
+NOT_TEXT = {
+    "out",
+    "db",
+    "anchor",
+    "dest",
+    "source",
+    "url",
+}  # paths, URLs and anchors pasted from mail: their own checks
 
 
 def typed_text(ctx: typer.Context) -> None:
     """Every text a command was given is text (complaint.checked_text): one gate for all of them."""
-    from complaintctl.complaint import checked_text
+    from complaintctl.rules.complaint import checked_text
 
     for name, value in ctx.params.items():
         values = value if isinstance(value, (list, tuple)) else [value]
@@ -285,58 +325,93 @@ def when(at: str | None) -> datetime:
 
 
 def who(ctx: typer.Context, by: str | None) -> str:
-    from complaintctl.settings import default_actor
+    from complaintctl.store.settings import default_actor
 
     if by is not None:
         if not by.strip():
             raise ComplaintError(_("--by may not be empty"))
-        from complaintctl.complaint import checked_text
+        from complaintctl.rules.complaint import checked_text
 
         return checked_text(by, "--by").strip()  # also where a command never opens the ledger first (restore)
     return default_actor(ledger(ctx))
 
 
-At = Annotated[Optional[str], typer.Option(
-    "--at", help="When it happened: a day (2026-11-20, 2026/11/20, 20261120 or 2026年11月20日), with a time "
-                 "if wanted (2026-11-20 9:00, Shanghai time), or ISO 8601 with an offset. Default: now.")]
-By = Annotated[Optional[str], typer.Option(
-    "--by", help="Who did it. Default: COMPLAINTCTL_USER, the configured user, else the OS user.")]
-LateReason = Annotated[Optional[str], typer.Option(
-    "--late-reason", metavar="TEXT",
-    help="Why this is entered only now (补录原因): required when --at falls in a period whose report was "
-         "already exported; the next report lists it (CSA 9.4).")]
+At = Annotated[
+    Optional[str],
+    typer.Option(
+        "--at",
+        help="When it happened: a day (2026-11-20, 2026/11/20, 20261120 or 2026年11月20日), with a time "
+        "if wanted (2026-11-20 9:00, Shanghai time), or ISO 8601 with an offset. Default: now.",
+    ),
+]
+By = Annotated[
+    Optional[str],
+    typer.Option("--by", help="Who did it. Default: COMPLAINTCTL_USER, the configured user, else the OS user."),
+]
+LateReason = Annotated[
+    Optional[str],
+    typer.Option(
+        "--late-reason",
+        metavar="TEXT",
+        help="Why this is entered only now (补录原因): required when --at falls in a period whose report was "
+        "already exported; the next report lists it (CSA 9.4).",
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors still go to stderr.")]
-ComplaintId = Annotated[str, typer.Argument(metavar="ID", help="Complaint number (投诉编号), e.g. TS-2026-0001.",
-                                            show_default=False)]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors still go to stderr.")
+]
+ComplaintId = Annotated[
+    str, typer.Argument(metavar="ID", help="Complaint number (投诉编号), e.g. TS-2026-0001.", show_default=False)
+]
 
 
-Branches = Annotated[Optional[list[str]], typer.Option(
-    "--branch", metavar="CODE", help="Firm ledger: only this branch (its code); repeat for more. Default: every branch.",
-    show_default=False)]
+Branches = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--branch",
+        metavar="CODE",
+        help="Firm ledger: only this branch (its code); repeat for more. Default: every branch.",
+        show_default=False,
+    ),
+]
 
 
 def chosen_branches(book, given: list[str] | None) -> list[str] | None:
     """--branch of list, warn and report: codes the firm ledger knows, or None for all of them."""
     if not given and not book.firm:
         return None
-    from complaintctl.complaint import branch_code
-    from complaintctl.settings import branches
+    from complaintctl.rules.complaint import branch_code
+    from complaintctl.store.settings import branches
 
     if not given:  # every branch this login may see: a clerk's report is their branch's, not the firm's
         with book.reading() as conn:
             seen = book.visible_branches(conn)
         if seen == []:
-            raise ComplaintError(_("this login is a clerk of no branch and sees no complaint; the database administrator grants one with `complaintctl branch grant LOGIN CODE`"), "CSA 8.4")
+            raise ComplaintError(
+                _(
+                    "this login is a clerk of no branch and sees no complaint; the database "
+                    "administrator grants one with `complaintctl branch grant LOGIN CODE`"
+                ),
+                "CSA 8.4",
+            )
         return seen
     codes = [branch_code(code) for code in given]
     if not book.firm:
-        raise ComplaintError(_("--branch {code}: this ledger is one branch's own file; branches are kept apart in a firm ledger on PostgreSQL").format(code=codes[0]))
+        raise ComplaintError(
+            _(
+                "--branch {code}: this ledger is one branch's own file; branches are kept apart in a "
+                "firm ledger on PostgreSQL"
+            ).format(code=codes[0])
+        )
     known = branches(book)
     unknown = [code for code in codes if code not in known]
     if unknown:
-        raise ComplaintError(_("unknown branch {code}; the branches are: {known}").format(
-            code=unknown[0], known=", ".join(known) or _("(none yet)")))
+        raise ComplaintError(
+            _("unknown branch {code}; the branches are: {known}").format(
+                code=unknown[0], known=", ".join(known) or _("(none yet)")
+            )
+        )
     with book.reading() as conn:
         for code in codes:
             book.require_visible(conn, code)

@@ -8,18 +8,28 @@ offers nothing rather than an error in the middle of a command line.
 
 from __future__ import annotations
 
-from complaintctl import codes
+from complaintctl.rules import codes
 
 # (command, option) -> the code list it parses with; "*" for every command.
 CODE_OPTIONS = {
-    ("*", "--method"): codes.METHODS, ("callback", "--method"): codes.CALLBACK_METHODS,
-    ("*", "--channel"): codes.CHANNELS, ("*", "--id-type"): codes.ID_TYPES, ("*", "--category"): codes.CATEGORIES,
-    ("reject", "--reason"): codes.REJECT_REASONS, ("terminate", "--reason"): codes.TERMINATE_REASONS,
-    ("*", "--notified-via"): codes.NOTIFY_VIA, ("*", "--feedback-via"): codes.FEEDBACK_VIA,
-    ("*", "--respondent-feedback-via"): codes.FEEDBACK_VIA, ("*", "--outcome"): codes.CALLBACK_OUTCOMES,
-    ("note", "--kind"): codes.NOTE_KINDS, ("attach", "--kind"): codes.ATTACHMENT_KINDS,
-    ("*", "--status"): codes.STATUSES, ("*", "--major-reason"): codes.MAJOR_REASONS,
-    ("*", "--advised"): codes.ADVICE, ("*", "--settled"): codes.SETTLED, ("approve", "WHAT"): codes.APPROVALS,
+    ("*", "--method"): codes.METHODS,
+    ("callback", "--method"): codes.CALLBACK_METHODS,
+    ("*", "--channel"): codes.CHANNELS,
+    ("*", "--id-type"): codes.ID_TYPES,
+    ("*", "--category"): codes.CATEGORIES,
+    ("reject", "--reason"): codes.REJECT_REASONS,
+    ("terminate", "--reason"): codes.TERMINATE_REASONS,
+    ("*", "--notified-via"): codes.NOTIFY_VIA,
+    ("*", "--feedback-via"): codes.FEEDBACK_VIA,
+    ("*", "--respondent-feedback-via"): codes.FEEDBACK_VIA,
+    ("*", "--outcome"): codes.CALLBACK_OUTCOMES,
+    ("note", "--kind"): codes.NOTE_KINDS,
+    ("attach", "--kind"): codes.ATTACHMENT_KINDS,
+    ("*", "--status"): codes.STATUSES,
+    ("*", "--major-reason"): codes.MAJOR_REASONS,
+    ("*", "--advised"): codes.ADVICE,
+    ("*", "--settled"): codes.SETTLED,
+    ("approve", "WHAT"): codes.APPROVALS,
 }
 
 
@@ -34,19 +44,22 @@ def _item(value: str, help: str):
 def code_completion(code_list: codes.CodeList):
     def complete(ctx, param, incomplete: str):
         return [_item(code, code_list.shown(code)) for code in code_list.entries if code.startswith(incomplete)]
+
     return complete
 
 
 def complete_numbers(ctx, param, incomplete: str):
     """Complaint numbers starting with what is typed, open ones first."""
     from complaintctl.cli.common import State
-    from complaintctl import queries
+    from complaintctl.store import queries
 
     root = ctx.find_root()
     try:
         state = State(root.params.get("db"), root.params.get("branch"))
-        return [_item(number, codes.STATUSES.shown(status))
-                for number, status in queries.numbers_starting(state.open(), incomplete)]
+        return [
+            _item(number, codes.STATUSES.shown(status))
+            for number, status in queries.numbers_starting(state.open(), incomplete)
+        ]
     except Exception:  # noqa: BLE001  the shell's line must never fill with a traceback
         return []
 

@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from complaintctl import clock
+from complaintctl.rules import clock
 from complaintctl.cli import render
 from complaintctl.cli.common import By, Json, Quiet, ledger, who
-from complaintctl.complaint import UNRECORDED_LABELS
+from complaintctl.rules.complaint import UNRECORDED_LABELS
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _, chinese
 
@@ -20,14 +20,47 @@ STATUS_ORDER = ("received", "accepted", "assigned", "resolved", "called_back", "
 def import_ledger(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="An .xlsx workbook or a .csv file.", show_default=False)],
-    sheet: Annotated[Optional[str], typer.Option("--sheet", metavar="NAME", help="The sheet to read. Default: the first.")] = None,
-    map_file: Annotated[Optional[Path], typer.Option("--map", metavar="MAP.toml", help="Renames columns: [columns] \"header\" = \"field\" (\"\" ignores one).")] = None,
-    show_map: Annotated[bool, typer.Option("--show-map", help="Print which column fills which field, and stop.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and say what would be recorded; change nothing.")] = False,
-    skip_bad: Annotated[Optional[Path], typer.Option("--skip-bad", metavar="OUT.xlsx", help="Record the good rows and write the bad ones, with 错误原因, to OUT.xlsx (in full: recorded as an audit event, CSA 7.8).")] = None,
+    sheet: Annotated[
+        Optional[str], typer.Option("--sheet", metavar="NAME", help="The sheet to read. Default: the first.")
+    ] = None,
+    map_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--map", metavar="MAP.toml", help="Renames columns: [columns] \"header\" = \"field\" (\"\" ignores one)."
+        ),
+    ] = None,
+    show_map: Annotated[
+        bool, typer.Option("--show-map", help="Print which column fills which field, and stop.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row and say what would be recorded; change nothing.")
+    ] = False,
+    skip_bad: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--skip-bad",
+            metavar="OUT.xlsx",
+            help="Record the good rows and write the bad ones, with 错误原因, to OUT.xlsx (in full: recorded as an "
+            "audit "
+            "event, CSA 7.8).",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --skip-bad replace an existing OUT.xlsx.")] = False,
-    update: Annotated[bool, typer.Option("--update", help="Record what rows imported before now add (a complaint since completed), at the file's dates.")] = False,
-    kind: Annotated[Optional[str], typer.Option("--kind", metavar="KIND", help="ledger (a branch's own) or 12386 (the platform's export). Default: told by the headers.")] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Record what rows imported before now add (a complaint since completed), at the file's dates.",
+        ),
+    ] = False,
+    kind: Annotated[
+        Optional[str],
+        typer.Option(
+            "--kind",
+            metavar="KIND",
+            help="ledger (a branch's own) or 12386 (the platform's export). Default: told by the headers.",
+        ),
+    ] = None,
     by: By = None,
     quiet: Quiet = False,
     as_json: Json = False,
@@ -40,105 +73,174 @@ def import_ledger(
     is not recorded twice: a 12386 export's row enriches its complaint, and a row changed since it was
     imported is reported, and recorded with --update.
     """
-    from complaintctl import legacy, matching
+    from complaintctl.intake import legacy, matching
 
     renames = legacy.load_map(map_file)
     table = legacy.read_table(file, sheet, renames.columns)
     mapping = legacy.column_map(table, renames.columns)
     if kind is not None and kind not in legacy.KINDS:
-        raise ComplaintError(_("--kind {kind}: choose one of {choices}").format(kind=kind, choices=", ".join(legacy.KINDS)))
+        raise ComplaintError(
+            _("--kind {kind}: choose one of {choices}").format(kind=kind, choices=", ".join(legacy.KINDS))
+        )
     kind = kind or legacy.table_kind(mapping)
     if show_map:
         _print_map(table, mapping, kind, legacy.unfilled(mapping), legacy.unmatched(table, renames), as_json)
         return
     for key in legacy.unmatched(table, renames):
-        render.notice(_("--map: {key!r} is no header of {file}; that line of the map was not used").format(
-            key=key, file=file.name))
+        render.notice(
+            _("--map: {key!r} is no header of {file}; that line of the map was not used").format(
+                key=key, file=file.name
+            )
+        )
     if missing := legacy.unfilled(mapping):
-        raise ComplaintError(_("{file}: no column fills {fields}; `import --show-map` shows the columns, and --map "
-                               "names the one that holds it").format(
-            file=file.name, fields=", ".join(f"{legacy.FIELD_LABELS[name]} ({name})" for name in missing)))
+        raise ComplaintError(
+            _(
+                "{file}: no column fills {fields}; `import --show-map` shows the columns, and --map "
+                "names the one that holds it"
+            ).format(file=file.name, fields=", ".join(f"{legacy.FIELD_LABELS[name]} ({name})" for name in missing))
+        )
     if skip_bad is not None and skip_bad.suffix.lower() != ".xlsx":
         raise ComplaintError(_("--skip-bad {path}: give a name ending in .xlsx").format(path=skip_bad))
     if skip_bad is not None and not skip_bad.expanduser().parent.is_dir():  # known before anything is recorded
-        raise ComplaintError(_("--skip-bad {path}: folder {parent} does not exist").format(
-            path=skip_bad, parent=skip_bad.expanduser().parent))
+        raise ComplaintError(
+            _("--skip-bad {path}: folder {parent} does not exist").format(
+                path=skip_bad, parent=skip_bad.expanduser().parent
+            )
+        )
     if skip_bad is not None and skip_bad.expanduser().is_dir():
-        raise ComplaintError(_("--skip-bad {path} is a folder; give the name of the .xlsx file to write").format(
-            path=skip_bad))
+        raise ComplaintError(
+            _("--skip-bad {path} is a folder; give the name of the .xlsx file to write").format(path=skip_bad)
+        )
     if skip_bad is not None and os.path.lexists(skip_bad.expanduser()) and not force and not dry_run:
-        raise ComplaintError(_("{path} already exists; kept as it is (use --force to replace it)").format(path=skip_bad))
+        raise ComplaintError(
+            _("{path} already exists; kept as it is (use --force to replace it)").format(path=skip_bad)
+        )
     book = ledger(ctx)
     by = who(ctx, by)
     with render.progress(quiet) as listener, _bad_rows_file(book, skip_bad, table, by) as give_back:
         planned = legacy.plan(table, renames, importer=by, kind=kind, listener=listener)
-        done = matching.record(book, planned, skip_bad=skip_bad is not None, dry_run=dry_run, update=update,
-                               listener=listener, finish=give_back if skip_bad is not None else None)
+        done = matching.record(
+            book,
+            planned,
+            skip_bad=skip_bad is not None,
+            dry_run=dry_run,
+            update=update,
+            listener=listener,
+            finish=give_back if skip_bad is not None else None,
+        )
     counts = {status: sum(1 for p in done.recorded if p.status == status) for status in STATUS_ORDER}
     gaps = legacy.gaps(done.recorded)
     conflicts = legacy.handled_by_respondent(done.recorded)
     for row, handler in conflicts:  # recorded as the old ledger has it, and said (CSA 7.7)
-        render.notice(_("CSA 7.7: row {row}: the handler {handler} is the respondent (被投诉人); an upper level must "
-                        "reassign it").format(row=row, handler=handler))
+        render.notice(
+            _(
+                "CSA 7.7: row {row}: the handler {handler} is the respondent (被投诉人); an upper level must "
+                "reassign it"
+            ).format(row=row, handler=handler)
+        )
     if as_json:
-        render.emit_json({
-            "file": str(file), "sha256": table.sha256, "kind": kind, "dry_run": dry_run,
-            "recorded": 0 if dry_run or (done.bad and skip_bad is None) else len(done.recorded),
-            "would_record": len(done.recorded) if dry_run else None, "numbers": done.numbers if not dry_run else [],
-            "by_status": {k: v for k, v in counts.items() if v}, "already_imported": len(done.already),
-            "unrecorded": gaps, "skipped_blank_rows": table.skipped_blank, "skipped_totals_rows": table.skipped_totals,
-            "bad_rows": [{"row": p.row, "error": p.error} for p in done.bad],
-            "fixed_before": [p.row for p in done.fixed_before],
-            "merged": [_change_json(c) for c in done.merged], "changed": [_change_json(c) for c in done.changed],
-            "handler_is_respondent": [row for row, _handler in conflicts]})
+        render.emit_json(
+            {
+                "file": str(file),
+                "sha256": table.sha256,
+                "kind": kind,
+                "dry_run": dry_run,
+                "recorded": 0 if dry_run or (done.bad and skip_bad is None) else len(done.recorded),
+                "would_record": len(done.recorded) if dry_run else None,
+                "numbers": done.numbers if not dry_run else [],
+                "by_status": {k: v for k, v in counts.items() if v},
+                "already_imported": len(done.already),
+                "unrecorded": gaps,
+                "skipped_blank_rows": table.skipped_blank,
+                "skipped_totals_rows": table.skipped_totals,
+                "bad_rows": [{"row": p.row, "error": p.error} for p in done.bad],
+                "fixed_before": [p.row for p in done.fixed_before],
+                "merged": [_change_json(c) for c in done.merged],
+                "changed": [_change_json(c) for c in done.changed],
+                "handler_is_respondent": [row for row, _handler in conflicts],
+            }
+        )
         if done.bad and skip_bad is None:
             raise typer.Exit(1)
         return
     for item in sorted(done.bad, key=lambda p: p.row):  # every problem of every row: fixed in one pass
         render.tell(_("row {row}, {error}").format(row=item.row, error=item.error))
     if done.bad and skip_bad is None and not dry_run:
-        raise ComplaintError(_("{count} bad row(s) in {file}; nothing was recorded (fix them, or --skip-bad OUT.xlsx "
-                               "to record the good rows)").format(count=len(done.bad), file=file.name))
+        raise ComplaintError(
+            _(
+                "{count} bad row(s) in {file}; nothing was recorded (fix them, or --skip-bad OUT.xlsx "
+                "to record the good rows)"
+            ).format(count=len(done.bad), file=file.name)
+        )
     if quiet:
         return
     statuses = ("，" if chinese() else ", ").join(f"{render.status_text(s)} {n}" for s, n in counts.items() if n)
     if dry_run:
-        render.say(_("dry run: would record {count} complaint(s) from {file}: {statuses}; nothing was changed").format(
-            count=len(done.recorded), file=file.name, statuses=statuses or "-"))
+        render.say(
+            _("dry run: would record {count} complaint(s) from {file}: {statuses}; nothing was changed").format(
+                count=len(done.recorded), file=file.name, statuses=statuses or "-"
+            )
+        )
     elif done.recorded:
-        render.say(_("imported {count} complaint(s) from {file} ({first} … {last}): {statuses}").format(
-            count=len(done.recorded), file=file.name, first=done.numbers[0], last=done.numbers[-1],
-            statuses=statuses))
+        render.say(
+            _("imported {count} complaint(s) from {file} ({first} … {last}): {statuses}").format(
+                count=len(done.recorded),
+                file=file.name,
+                first=done.numbers[0],
+                last=done.numbers[-1],
+                statuses=statuses,
+            )
+        )
     if done.already:
-        render.say(_("{count} row(s) were imported before and are unchanged: not recorded again").format(
-            count=len(done.already)))
+        render.say(
+            _("{count} row(s) were imported before and are unchanged: not recorded again").format(
+                count=len(done.already)
+            )
+        )
     if done.fixed_before:
-        render.say(_("{count} bad row(s) were fixed and imported before from the to-fix file: not recorded again").format(
-            count=len(done.fixed_before)))
+        render.say(
+            _("{count} bad row(s) were fixed and imported before from the to-fix file: not recorded again").format(
+                count=len(done.fixed_before)
+            )
+        )
     _print_changes(done, dry_run, update)
     if not dry_run and not done.recorded and not done.already and not done.merged and not done.changed:
         render.say(_("nothing to import from {file}").format(file=file.name))
     if gaps:
-        render.say(_("not in the old ledger, marked 未记载: {gaps}").format(
-            gaps="，".join(f"{UNRECORDED_LABELS.get(k, k)} {n}" for k, n in sorted(gaps.items()))))
+        render.say(
+            _("not in the old ledger, marked 未记载: {gaps}").format(
+                gaps="，".join(f"{UNRECORDED_LABELS.get(k, k)} {n}" for k, n in sorted(gaps.items()))
+            )
+        )
     if table.skipped_blank or table.skipped_totals:
-        render.say(_("skipped {blank} blank row(s) and {totals} totals row(s)").format(
-            blank=table.skipped_blank, totals=table.skipped_totals))
+        render.say(
+            _("skipped {blank} blank row(s) and {totals} totals row(s)").format(
+                blank=table.skipped_blank, totals=table.skipped_totals
+            )
+        )
     if skip_bad is not None and done.bad and not dry_run:
-        render.say(_("{count} bad row(s) written to {path} with 错误原因; fix them there and import that file").format(
-            count=len(done.bad), path=skip_bad))
+        render.say(
+            _("{count} bad row(s) written to {path} with 错误原因; fix them there and import that file").format(
+                count=len(done.bad), path=skip_bad
+            )
+        )
     if dry_run and done.bad:
         raise typer.Exit(1)
 
 
 def _change_json(change) -> dict:
-    return {"row": change.item.row, "number": change.number, "adds": change.adds(), "differs": change.differs,
-            "recorded": change.recorded}
+    return {
+        "row": change.item.row,
+        "number": change.number,
+        "adds": change.adds(),
+        "differs": change.differs,
+        "recorded": change.recorded,
+    }
 
 
 def _print_changes(done, dry_run: bool, update: bool) -> None:
     """Rows met again: merged from another source, or changed since; what each adds, and what it contradicts."""
-    from complaintctl.matching import Change
+    from complaintctl.intake.matching import Change
 
     def key(change: Change) -> str:
         return change.item.fields.get("original_no") or change.item.fields.get("transfer_no") or ""
@@ -146,42 +248,71 @@ def _print_changes(done, dry_run: bool, update: bool) -> None:
     for change in done.merged:
         adds = "，".join(change.adds()) or "-"
         text = _("would merge") if dry_run else _("merged")
-        render.say(_("row {row} ({key}) {merged} into {number}: {adds}").format(
-            row=change.item.row, key=key(change), merged=text, number=change.number, adds=adds))
+        render.say(
+            _("row {row} ({key}) {merged} into {number}: {adds}").format(
+                row=change.item.row, key=key(change), merged=text, number=change.number, adds=adds
+            )
+        )
     for change in done.changed:
         adds = "，".join(change.adds())
         if not adds:
             continue  # only differences: said below
         if change.recorded:
-            render.say(_("row {row} ({key}) changed since it was imported as {number}; {recorded}: {adds}").format(
-                row=change.item.row, key=key(change), number=change.number, adds=adds,
-                recorded=_("would record") if dry_run else _("recorded")))
+            render.say(
+                _("row {row} ({key}) changed since it was imported as {number}; {recorded}: {adds}").format(
+                    row=change.item.row,
+                    key=key(change),
+                    number=change.number,
+                    adds=adds,
+                    recorded=_("would record") if dry_run else _("recorded"),
+                )
+            )
         else:
-            render.say(_("row {row} ({key}) changed since it was imported as {number}: {adds}; not recorded "
-                         "(--update records it)").format(row=change.item.row, key=key(change), number=change.number,
-                                                         adds=adds))
+            render.say(
+                _(
+                    "row {row} ({key}) changed since it was imported as {number}: {adds}; not recorded "
+                    "(--update records it)"
+                ).format(row=change.item.row, key=key(change), number=change.number, adds=adds)
+            )
     for change in done.merged + done.changed:
         for difference in change.differs:
-            render.tell(_("row {row}, {number} kept as the ledger has it: {difference}; correct it by hand "
-                          "(complaintctl amend) if the file is right").format(
-                row=change.item.row, number=change.number, difference=difference))
+            render.tell(
+                _(
+                    "row {row}, {number} kept as the ledger has it: {difference}; correct it by hand "
+                    "(complaintctl amend) if the file is right"
+                ).format(row=change.item.row, number=change.number, difference=difference)
+            )
 
 
 def _print_map(table, mapping, kind: str, unfilled: list[str], unmatched: list[str], as_json: bool) -> None:
-    from complaintctl.legacy import FIELD_LABELS
+    from complaintctl.intake.legacy import FIELD_LABELS
 
     if as_json:
-        render.emit_json({"file": str(table.path), "header_row": table.header_row, "kind": kind,
-                          "columns": [{"header": h, "field": f} for h, f in mapping],
-                          "unfilled": unfilled, "unmatched_map_keys": unmatched})
+        render.emit_json(
+            {
+                "file": str(table.path),
+                "header_row": table.header_row,
+                "kind": kind,
+                "columns": [{"header": h, "field": f} for h, f in mapping],
+                "unfilled": unfilled,
+                "unmatched_map_keys": unmatched,
+            }
+        )
         return
-    render.say(_("{file}: header in row {row}; read as {kind}").format(
-        file=table.path.name, row=table.header_row,
-        kind=_("a 12386 export: every row a regulator transfer") if kind == "12386" else _("a branch's ledger")))
+    render.say(
+        _("{file}: header in row {row}; read as {kind}").format(
+            file=table.path.name,
+            row=table.header_row,
+            kind=_("a 12386 export: every row a regulator transfer") if kind == "12386" else _("a branch's ledger"),
+        )
+    )
     render.table([_("column"), _("field")], [[h or "-", f or _("(ignored)")] for h, f in mapping])
     if unfilled:
-        render.say(_("no column fills {fields}: every complaint needs them; --map names the column that holds each").format(
-            fields=", ".join(f"{FIELD_LABELS[name]} ({name})" for name in unfilled)))
+        render.say(
+            _("no column fills {fields}: every complaint needs them; --map names the column that holds each").format(
+                fields=", ".join(f"{FIELD_LABELS[name]} ({name})" for name in unfilled)
+            )
+        )
     for key in unmatched:
         render.say(_("--map: {key!r} is no header of this file").format(key=key))
 
@@ -207,18 +338,30 @@ def _bad_rows_file(book, path: Path | None, table, by: str):
     written = []
 
     def give_back(session, done) -> None:
-        from complaintctl.ledger import sha256_file
+        from complaintctl.store.ledger import sha256_file
 
         rows = sorted(done.bad, key=lambda p: p.row)
         try:
             _write_rows(temp, table, rows)
         except OSError as exc:  # a full disk: the import's transaction is rolled back with it
-            raise ComplaintError(_("could not write {path}: {error}; nothing was recorded").format(
-                path=path, error=exc.strerror or exc)) from None
-        book.append(session, None, "unmasked", clock.iso(clock.now()), by, {
-            "command": "import --skip-bad", "file": str(path.resolve()), "sha256": sha256_file(temp),
-            "rows": [item.row for item in rows], "source": str(Path(table.path).resolve()),
-            "source_sha256": table.sha256})
+            raise ComplaintError(
+                _("could not write {path}: {error}; nothing was recorded").format(path=path, error=exc.strerror or exc)
+            ) from None
+        book.append(
+            session,
+            None,
+            "unmasked",
+            clock.iso(clock.now()),
+            by,
+            {
+                "command": "import --skip-bad",
+                "file": str(path.resolve()),
+                "sha256": sha256_file(temp),
+                "rows": [item.row for item in rows],
+                "source": str(Path(table.path).resolve()),
+                "source_sha256": table.sha256,
+            },
+        )
         written.append(temp)
 
     try:
@@ -234,7 +377,7 @@ def _write_rows(temp: Path, table, rows) -> None:
     from openpyxl.cell import WriteOnlyCell
 
     from complaintctl import scratch
-    from complaintctl.workbook import clean
+    from complaintctl.outputs.workbook import clean
 
     def cell(ws, value):
         if not isinstance(value, str):
@@ -250,8 +393,10 @@ def _write_rows(temp: Path, table, rows) -> None:
         # Where each row came from: imported once fixed, the original's row then counts as done (legacy.HEADERS).
         ws.append([cell(ws, v) for v in [*table.headers, "错误原因", "原行号", "原工作表", "原文件（SHA-256）"]])
         for item in rows:
-            ws.append([cell(ws, v) for v in values[item.row]]
-                      + [cell(ws, item.error), item.row, cell(ws, table.sheet or ""), table.sha256])
+            ws.append(
+                [cell(ws, v) for v in values[item.row]]
+                + [cell(ws, item.error), item.row, cell(ws, table.sheet or ""), table.sha256]
+            )
         workbook.save(temp)
     with temp.open("rb+") as f:
         os.fsync(f.fileno())

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import questionary
 
-from complaintctl import codes
+from complaintctl.rules import codes
 from complaintctl.cli import cells
-from complaintctl.complaint import FIELD_BY_NAME, FIELDS, acceptance_missing, parse_fields, registration_missing
+from complaintctl.rules.complaint import FIELD_BY_NAME, FIELDS, acceptance_missing, parse_fields, registration_missing
 from complaintctl.errors import INTERRUPTED, REFUSED, ComplaintError
 from complaintctl.i18n import _, pick
 
@@ -58,6 +58,7 @@ def _validator(name: str, given: dict, optional: bool = False):
         except ComplaintError as exc:
             return str(exc)
         return True
+
     return check
 
 
@@ -67,8 +68,11 @@ def _question(name: str, optional: bool = False) -> str:
         return _("time received, e.g. 2026-11-20 10:00 (leave empty for now):")
     if name == "reply_due":
         return _("the transfer's reply date, YYYY-MM-DD (leave empty if the ticket gives none):")
-    return _("{field} (leave empty if not known yet):").format(field=spec.shown) if optional else \
-        _("{field}:").format(field=spec.shown)
+    return (
+        _("{field} (leave empty if not known yet):").format(field=spec.shown)
+        if optional
+        else _("{field}:").format(field=spec.shown)
+    )
 
 
 def _cancelled():
@@ -93,18 +97,32 @@ def _category() -> str | None:
         zh, en = codes.CATEGORIES.entries[groups[letter][0]]
         return pick(zh.split("-")[0], en.split(":")[0]) if len(groups[letter]) > 1 else pick(zh, en)
 
-    first = _ask(questionary.select(_("business category (CSA 5.1):"), instruction=_("(arrow keys, Enter)"), choices=[
-        *(questionary.Choice(f"{letter}  {group_label(letter)}", value=letter) for letter in groups),
-        questionary.Choice(_("not known yet (classify it before accepting)"), value="")]))
+    first = _ask(
+        questionary.select(
+            _("business category (CSA 5.1):"),
+            instruction=_("(arrow keys, Enter)"),
+            choices=[
+                *(questionary.Choice(f"{letter}  {group_label(letter)}", value=letter) for letter in groups),
+                questionary.Choice(_("not known yet (classify it before accepting)"), value=""),
+            ],
+        )
+    )
     if first is None:
         _cancelled()
     if not first:
         return None
     if len(groups[first]) == 1:
         return groups[first][0]
-    second = _ask(questionary.select(_("kind of complaint:"), instruction=_("(arrow keys, Enter)"), choices=[
-        questionary.Choice(f"{code}  {codes.CATEGORIES.shown(code).split('-')[-1].split(': ')[-1]}", value=code)
-        for code in groups[first]]))
+    second = _ask(
+        questionary.select(
+            _("kind of complaint:"),
+            instruction=_("(arrow keys, Enter)"),
+            choices=[
+                questionary.Choice(f"{code}  {codes.CATEGORIES.shown(code).split('-')[-1].split(': ')[-1]}", value=code)
+                for code in groups[first]
+            ],
+        )
+    )
     if second is None:
         _cancelled()
     return second
@@ -130,9 +148,16 @@ def ask_missing(given: dict) -> dict:
                 skipped.add(name)
             continue
         if name in CHOICES:
-            reply = _ask(questionary.select(_question(name), instruction=_("(arrow keys, Enter)"), choices=[
-                questionary.Choice(f"{code}  {CHOICES[name].shown(code)}", value=code)
-                for code in CHOICES[name].entries]))
+            reply = _ask(
+                questionary.select(
+                    _question(name),
+                    instruction=_("(arrow keys, Enter)"),
+                    choices=[
+                        questionary.Choice(f"{code}  {CHOICES[name].shown(code)}", value=code)
+                        for code in CHOICES[name].entries
+                    ],
+                )
+            )
         elif name == "phone":
             reply = _ask(questionary.text(_("phone (or leave empty and give an address):")))
             if reply is not None and not reply.strip():
@@ -144,12 +169,17 @@ def ask_missing(given: dict) -> dict:
                     questionary.print(error, style="fg:red")
                     continue
         elif name == "respondent":
-            reply = _ask(questionary.text(_("respondent, the employee complained about (leave empty if it is a "
-                                       "department):")))
+            reply = _ask(
+                questionary.text(_("respondent, the employee complained about (leave empty if it is a department):"))
+            )
             if reply is not None and not reply.strip():
                 name = "respondent_dept"
-                reply = _ask(questionary.text(_question("respondent_dept", optional=True),
-                                         validate=_validator("respondent_dept", answers, optional=True)))
+                reply = _ask(
+                    questionary.text(
+                        _question("respondent_dept", optional=True),
+                        validate=_validator("respondent_dept", answers, optional=True),
+                    )
+                )
         else:
             reply = _ask(questionary.text(_question(name, optional), validate=_validator(name, answers, optional)))
         if reply is None:  # Ctrl-C or Ctrl-D
@@ -163,10 +193,16 @@ def ask_missing(given: dict) -> dict:
 def _confirmed(answers: dict) -> dict:
     """The record as it will be saved, then yes or no: nothing is saved unless the specialist says yes."""
     lists = {**CHOICES, "category": codes.CATEGORIES}
-    shown = [(FIELD_BY_NAME[spec.name].shown,
-              lists[spec.name].shown(lists[spec.name].parse(answers[spec.name])) if spec.name in lists
-              else str(answers[spec.name]))
-             for spec in FIELDS if str(answers.get(spec.name) or "").strip()]
+    shown = [
+        (
+            FIELD_BY_NAME[spec.name].shown,
+            lists[spec.name].shown(lists[spec.name].parse(answers[spec.name]))
+            if spec.name in lists
+            else str(answers[spec.name]),
+        )
+        for spec in FIELDS
+        if str(answers.get(spec.name) or "").strip()
+    ]
     if "received_at" not in answers:
         shown.insert(0, (FIELD_BY_NAME["received_at"].shown, _("now")))
     column = max(cells.width(label) for label, _value in shown)
@@ -174,7 +210,12 @@ def _confirmed(answers: dict) -> dict:
     for label, value in shown:
         questionary.print("  " + _("{field}:").format(field=label) + " " * (column - cells.width(label) + 1) + value)
     # A select, not questionary's confirm, whose Yes/No would stay English in Chinese mode.
-    if not _ask(questionary.select(_("Register this complaint?"), instruction=_("(arrow keys, Enter)"), choices=[
-            questionary.Choice(_("register it"), value=True), questionary.Choice(_("cancel"), value=False)])):
+    if not _ask(
+        questionary.select(
+            _("Register this complaint?"),
+            instruction=_("(arrow keys, Enter)"),
+            choices=[questionary.Choice(_("register it"), value=True), questionary.Choice(_("cancel"), value=False)],
+        )
+    ):
         raise ComplaintError(_("registration not confirmed; nothing was recorded"), exit_code=REFUSED)
     return answers

@@ -48,7 +48,7 @@ def reference() -> str:
 
 def update(readme: Path) -> bool:
     text = readme.read_text(encoding="utf-8")
-    new = text[:text.index(START)] + reference() + text[text.index(END) + len(END):]
+    new = text[: text.index(START)] + reference() + text[text.index(END) + len(END) :]
     changed = new != text
     readme.write_text(new, encoding="utf-8")
     return changed

@@ -8,9 +8,10 @@ import re
 import sys
 from contextlib import contextmanager
 
-from complaintctl import codes
-from complaintctl.deadlines import Deadline
+from complaintctl.rules import codes
+from complaintctl.rules.deadlines import Deadline
 from complaintctl.i18n import _, chinese
+
 
 def period_text(period) -> str:
     """A report period as the reader says it: 2026年第3季度 in Chinese, 2026Q3 in English."""
@@ -80,9 +81,9 @@ def fold(text: str, columns: int) -> str:
         lead = " " * (len(line) - len(line.lstrip(" ")))
         label = _LABELLED.match(line)
         if label and cells.width(label.group()) <= columns // 2:
-            first, rest, body = label.group(), " " * cells.width(label.group()), line[label.end():]
+            first, rest, body = label.group(), " " * cells.width(label.group()), line[label.end() :]
         else:
-            first, rest, body = lead, lead + "  ", line[len(lead):]
+            first, rest, body = lead, lead + "  ", line[len(lead) :]
         out.extend(cells.wrap(body, columns, first, rest))
     return "\n".join(out)
 
@@ -119,8 +120,14 @@ def progress(quiet: bool = False):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True)
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     stages: dict[str, int] = {}
 
     def listener(stage: str, done: int, total: int | None) -> None:
@@ -146,9 +153,11 @@ def due_text(deadline: Deadline) -> str:
 
 def provisional_hint(years: set[int]) -> str:
     listed = ", ".join(str(y) for y in sorted(years))
-    return _("note: deadlines marked provisional depend on {years}, whose official holiday schedule is not in the "
-             "calendar yet (weekends only are counted); when it is published, import it with `complaintctl "
-             "calendar import FILE` (see `complaintctl calendar import --help`)").format(years=listed)
+    return _(
+        "note: deadlines marked provisional depend on {years}, whose official holiday schedule is not in the "
+        "calendar yet (weekends only are counted); when it is published, import it with `complaintctl "
+        "calendar import FILE` (see `complaintctl calendar import --help`)"
+    ).format(years=listed)
 
 
 def width(text: str) -> int:
@@ -174,9 +183,14 @@ def terminal_width(stream=None) -> int:
     return columns or 100  # a terminal that does not say its size (0 columns): as if 100 wide
 
 
-def table(headers: list[str], rows: list[list[str]], title: str | None = None, keep: tuple[int, ...] = (0,),
-          narrower: tuple[list[str], list[list[str]], tuple[int, ...]] | None = None,
-          pipe_header: list[str] | None = None) -> None:
+def table(
+    headers: list[str],
+    rows: list[list[str]],
+    title: str | None = None,
+    keep: tuple[int, ...] = (0,),
+    narrower: tuple[list[str], list[list[str]], tuple[int, ...]] | None = None,
+    pipe_header: list[str] | None = None,
+) -> None:
     """A table for a person at a terminal; tab-separated lines otherwise (stable for scripts and cron).
 
     Nothing is ever cut: the columns in `keep` (complaint numbers, dates, deadlines) are never
@@ -213,9 +227,14 @@ def _widths(headers: list[str], rows: list[list[str]], columns: int, keep: tuple
     """Column widths that fit `columns`, narrowing the widest foldable column first; None if none do."""
     widths = [max(width(h), *(width(r[i]) for r in rows)) for i, h in enumerate(headers)]
     # A foldable column may narrow to its longest word: words are never broken (blocks are better).
-    floor = [w if i in keep else max(_unbreakable(word) for text in [h, *(r[i] for r in rows)]
-                                     for word in text.replace("\n", " ").split(" "))
-             for i, (h, w) in enumerate(zip(headers, widths))]
+    floor = [
+        w
+        if i in keep
+        else max(
+            _unbreakable(word) for text in [h, *(r[i] for r in rows)] for word in text.replace("\n", " ").split(" ")
+        )
+        for i, (h, w) in enumerate(zip(headers, widths))
+    ]
     over = sum(widths) + GAP * (len(widths) - 1) - columns
     while over > 0:
         shrinkable = [i for i, w in enumerate(widths) if w > floor[i]]

@@ -5,38 +5,68 @@ from typing import Annotated, Optional
 
 import typer
 
-from complaintctl import clock, codes
+from complaintctl.rules import clock, codes
 from complaintctl.cli import render
 from complaintctl.cli.lazy import lazy
-from complaintctl.cli.common import Branches, ComplaintId, Json, chosen_branches, ledger, shown_number, who, whole_number
-from complaintctl.complaint import (FIELD_BY_NAME, FIELDS, MASKS, UNRECORDED_ACTOR, UNRECORDED_LABELS,
-                                    complainant_shown, masked)
-from complaintctl.deadlines import uncovered_years
-from complaintctl.identity import same_person
-from complaintctl.late import is_late
+from complaintctl.cli.common import (
+    Branches,
+    ComplaintId,
+    Json,
+    chosen_branches,
+    ledger,
+    shown_number,
+    who,
+    whole_number,
+)
+from complaintctl.rules.complaint import (
+    FIELD_BY_NAME,
+    FIELDS,
+    MASKS,
+    UNRECORDED_ACTOR,
+    UNRECORDED_LABELS,
+    complainant_shown,
+    masked,
+)
+from complaintctl.rules.deadlines import uncovered_years
+from complaintctl.rules.identity import same_person
+from complaintctl.store.late import is_late
 from complaintctl.errors import OVERDUE, ComplaintError
 from complaintctl.i18n import N_, _, chinese, ngettext, pick
 
-lifecycle = lazy("complaintctl.lifecycle")
-queries = lazy("complaintctl.queries")
+lifecycle = lazy("complaintctl.steps.lifecycle")
+queries = lazy("complaintctl.store.queries")
 
 EVENT_LABEL = {
-    "registered": N_("registered"), "amended": N_("amended"), "accepted": N_("accepted"),
-    "rejected": N_("not accepted"), "assigned": N_("assigned"), "escalated": N_("escalated"),
-    "extended": N_("extended"), "noted": N_("note"), "resolved": N_("resolved"),
-    "regulator_replied": N_("regulator reply"), "called_back": N_("callback"),
-    "marked_unreasonable": N_("marked unreasonable"), "reclassified": N_("reclassified"),
-    "attached": N_("attached"), "closed": N_("closed"), "recomplained": N_("re-complaint opened"),
-    "investigated": N_("investigation"), "terminated": N_("terminated"), "approved": N_("approved"),
+    "registered": N_("registered"),
+    "amended": N_("amended"),
+    "accepted": N_("accepted"),
+    "rejected": N_("not accepted"),
+    "assigned": N_("assigned"),
+    "escalated": N_("escalated"),
+    "extended": N_("extended"),
+    "noted": N_("note"),
+    "resolved": N_("resolved"),
+    "regulator_replied": N_("regulator reply"),
+    "called_back": N_("callback"),
+    "marked_unreasonable": N_("marked unreasonable"),
+    "reclassified": N_("reclassified"),
+    "attached": N_("attached"),
+    "closed": N_("closed"),
+    "recomplained": N_("re-complaint opened"),
+    "investigated": N_("investigation"),
+    "terminated": N_("terminated"),
+    "approved": N_("approved"),
     "letter_sent": N_("letter sent"),
 }
 
 # CSA 9.2.2(b)'s five items, in order, by the standard's own headings.
-INVESTIGATION_LABELS = (("facts_found", "投诉事实及经过", N_("facts and course")),
-                        ("cause", "投诉原因及内控分析", N_("cause and internal control")),
-                        ("accountability", "内部责任追究", N_("accountability")),
-                        ("improvement", "存在的不足及管理改进措施", N_("shortcomings and improvements")),
-                        ("suggestions", "相关工作建议", N_("suggestions")))
+INVESTIGATION_LABELS = (
+    ("facts_found", "投诉事实及经过", N_("facts and course")),
+    ("cause", "投诉原因及内控分析", N_("cause and internal control")),
+    ("accountability", "内部责任追究", N_("accountability")),
+    ("improvement", "存在的不足及管理改进措施", N_("shortcomings and improvements")),
+    ("suggestions", "相关工作建议", N_("suggestions")),
+)
 
 
 def _investigation_label(zh: str, en: str) -> str:
@@ -49,8 +79,11 @@ def _date_option(value: Optional[str], option: str) -> Optional[date]:
 
 SERVER_CLOCK_SLACK = timedelta(minutes=10)  # a client's clock may be a little off; more is shown
 
+
 def show(
-    ctx: typer.Context, complaint: ComplaintId, as_json: Json = False,
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    as_json: Json = False,
     unmask: Annotated[bool, typer.Option("--unmask", help="Show ID numbers and phones in full.")] = False,
 ) -> None:
     """Everything about one complaint: record, deadlines, and the timeline of events."""
@@ -66,12 +99,23 @@ def show(
     today = clock.today()
     passed = [_passed(book, record, d, today) for d in deadlines]  # as `warn` tells it (issue 31)
     if as_json:
-        view["deadlines"] = [{**d.as_dict(), "state": d.state(today), "moved_by_correction": mark}
-                             for d, mark in zip(deadlines, moved)]
-        view["events"] = [{"id": e.id, "kind": e.kind, "at": e.at, "recorded_at": e.recorded_at,
-                           "late_entry": is_late(e.at, e.recorded_at), "by": e.actor,
-                           "login": e.login, "written_at": e.written_at,
-                           "payload": _payload(e, unmask)} for e in events]
+        view["deadlines"] = [
+            {**d.as_dict(), "state": d.state(today), "moved_by_correction": mark} for d, mark in zip(deadlines, moved)
+        ]
+        view["events"] = [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "at": e.at,
+                "recorded_at": e.recorded_at,
+                "late_entry": is_late(e.at, e.recorded_at),
+                "by": e.actor,
+                "login": e.login,
+                "written_at": e.written_at,
+                "payload": _payload(e, unmask),
+            }
+            for e in events
+        ]
         view["handler_is_respondent"] = same_person(record.get("handler"), record.get("respondent"))
         view.setdefault("parent", None)
         render.emit_json(view)
@@ -96,8 +140,10 @@ def _masked_payload(value, mask=None):
     """A payload with every identifier (complaint.MASKS) masked, at any depth: a registration's fields,
     a group's representatives' phones, an amendment's {field: [old, new]} on both sides."""
     if isinstance(value, dict):  # a key says what its value is; representatives are masked by their own keys
-        return {key: _masked_payload(item, MASKS.get(key) if key != "representatives" else None)
-                for key, item in value.items()}
+        return {
+            key: _masked_payload(item, MASKS.get(key) if key != "representatives" else None)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_masked_payload(item, mask) for item in value]
     return mask(value) if mask is not None and isinstance(value, str) else value
@@ -111,24 +157,38 @@ def _callback_method(item: dict) -> str:
 
 
 def _passed(book, record: dict, deadline, today) -> str | None:
-    """"3 trading days overdue" or "due today" for an open deadline whose day has come, as `warn` says it."""
+    """ "3 trading days overdue" or "due today" for an open deadline whose day has come, as `warn` says it."""
     state = deadline.state(today)
     if state not in ("overdue", "due_today"):
         return None
-    days = ((deadline.due - today).days if deadline.unit == "calendar"
-            else book.calendar().count_days(today, deadline.due, deadline.unit))
+    days = (
+        (deadline.due - today).days
+        if deadline.unit == "calendar"
+        else book.calendar().count_days(today, deadline.due, deadline.unit)
+    )
     return _days_text(queries.Reminder(record["id"], "", None, deadline, state, days))
 
 
 def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, passed=None) -> None:
     """Everything the record holds, section by section, then the deadlines and the timeline."""
     say = render.say
-    flags = [text for text, on in ((_("group"), view.get("group")), (_("major"), view.get("major")),
-                                   (_("unreasonable"), view.get("unreasonable"))) if on]
+    flags = [
+        text
+        for text, on in (
+            (_("group"), view.get("group")),
+            (_("major"), view.get("major")),
+            (_("unreasonable"), view.get("unreasonable")),
+        )
+        if on
+    ]
     say(f"{view['id']}  {render.status_text(view['status'])}" + (f"  [{', '.join(flags)}]" if flags else ""))
     if same_person(view.get("handler"), view.get("respondent")):  # an old ledger's row can say so (CSA 7.7)
-        say(_("  CSA 7.7: the handler {handler} is the respondent (被投诉人) of this complaint; an upper level must "
-              "reassign it").format(handler=view["handler"]))
+        say(
+            _(
+                "  CSA 7.7: the handler {handler} is the respondent (被投诉人) of this complaint; an upper level must "
+                "reassign it"
+            ).format(handler=view["handler"])
+        )
     if view.get("parent"):
         say(_("  re-complaint of {number}").format(number=view["parent"]))
     if view.get("recomplaints"):
@@ -139,31 +199,47 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, 
         if value in (None, "", False, []) or spec.name == "complainants" and value == 1:
             continue
         rows.append((spec.shown, _field_text(spec.name, value)))
-    for key, label in (("acceptor", _("acceptor")), ("accepted_by", _("accepted by")), ("handler", _("handler")),
-                       ("dept", _("department")), ("keep_until", _("keep until")),
-                       ("original_no", _("original number (原编号)"))):
+    for key, label in (
+        ("acceptor", _("acceptor")),
+        ("accepted_by", _("accepted by")),
+        ("handler", _("handler")),
+        ("dept", _("department")),
+        ("keep_until", _("keep until")),
+        ("original_no", _("original number (原编号)")),
+    ):
         if view.get(key):
             rows.append((label, _who(view[key])))
     if view.get("imported"):
         source = view["imported"]
         where = _("row {row} of the file with SHA-256 {sha256}").format(row=source["row"], sha256=source["file_sha256"])
-        rows.append((_("imported from"), (_("sheet {sheet}, ").format(sheet=source["sheet"]) if source.get("sheet")
-                                          else "") + where))
+        rows.append(
+            (
+                _("imported from"),
+                (_("sheet {sheet}, ").format(sheet=source["sheet"]) if source.get("sheet") else "") + where,
+            )
+        )
     if view.get("unrecorded"):
-        rows.append((_("not in the old ledger (未记载)"),
-                     "、".join(UNRECORDED_LABELS.get(name, name) for name in view["unrecorded"])))
+        rows.append(
+            (
+                _("not in the old ledger (未记载)"),
+                "、".join(UNRECORDED_LABELS.get(name, name) for name in view["unrecorded"]),
+            )
+        )
     _pairs(rows)
     _sections(view)
     say(_("deadlines:"))
     kinds = [render.kind_text(d.kind) for d in deadlines]
     column = max((render.width(k) for k in kinds), default=0)
-    for d, kind, mark, late in zip(deadlines, kinds, moved or [None] * len(deadlines), passed or [None] * len(deadlines)):
+    for d, kind, mark, late in zip(
+        deadlines, kinds, moved or [None] * len(deadlines), passed or [None] * len(deadlines)
+    ):
         line = "  " + render.pad(kind, column) + "  " + _("due {date}").format(date=render.due_text(d))
         if d.original_due != d.due:
             line += _(" (originally {date})").format(date=d.original_due)
         if mark:
             line += _(" (moved by calendar correction of {days}; was {date})").format(
-                days=_day_runs(mark["days"]), date=mark["was"])
+                days=_day_runs(mark["days"]), date=mark["was"]
+            )
         if d.met_at:
             line += "  " + _("met {time}").format(time=_time(d.met_at)) + (_("  LATE") if d.met_late else "")
         elif late:  # plain words: `show` is read, piped and mailed like `warn`
@@ -186,8 +262,11 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, 
             reason = payload.get("late_reason")
             if reason == payload.get("reason"):  # an amendment's reason says why, once
                 reason = None
-            head += " " + (_("[entered {time}: {reason}]").format(time=_time(e.recorded_at), reason=reason)
-                           if reason else _("[entered {time}]").format(time=_time(e.recorded_at)))
+            head += " " + (
+                _("[entered {time}: {reason}]").format(time=_time(e.recorded_at), reason=reason)
+                if reason
+                else _("[entered {time}]").format(time=_time(e.recorded_at))
+            )
         if e.written_at and abs(clock.from_iso(e.written_at) - clock.from_iso(e.recorded_at)) > SERVER_CLOCK_SLACK:
             # the client's clock said otherwise: the firm server's own time is the one to believe
             head += " " + _("[server time {time}]").format(time=_time(e.written_at))
@@ -218,8 +297,12 @@ def _who(actor: str | None) -> str:
 
 
 def _field_text(name: str, value) -> str:
-    codelists = {"method": codes.METHODS, "channel": codes.CHANNELS, "category": codes.CATEGORIES,
-                 "major_reason": codes.MAJOR_REASONS}
+    codelists = {
+        "method": codes.METHODS,
+        "channel": codes.CHANNELS,
+        "category": codes.CATEGORIES,
+        "major_reason": codes.MAJOR_REASONS,
+    }
     if name in codelists:
         label = codelists[name].label(value)
         # Chinese reads its own word first; the code stays beside it, since it is what options take.
@@ -261,44 +344,82 @@ def _sections(view: dict) -> None:
             rows.append((_("note"), rejection["note"]))
         _pairs(rows)
     for item in view.get("escalations") or []:
-        say(_("reported {time} to {body} by {actor}").format(time=_time(item["at"]), body=item["to"],
-                                                          actor=_who(item["by"])) +
-            (f": {item['note']}" if item.get("note") else ""))
+        say(
+            _("reported {time} to {body} by {actor}").format(
+                time=_time(item["at"]), body=item["to"], actor=_who(item["by"])
+            )
+            + (f": {item['note']}" if item.get("note") else "")
+        )
     if view.get("extensions"):
         say(_("extensions:"))
         for item in view["extensions"]:
-            told = (_("; complainant told by {via}").format(via=codes.NOTIFY_VIA.shown(item["notified_via"]))
-                    if item.get("notified_via") else "")
-            say("  " + _("{time}  +{days} days to {due}: {reason} (approved by {approver}{told})").format(
-                time=_time(item["at"]), days=item["days"], due=item["new_due"], reason=item["reason"],
-                approver=item.get("approved_by") or "-", told=told))
+            told = (
+                _("; complainant told by {via}").format(via=codes.NOTIFY_VIA.shown(item["notified_via"]))
+                if item.get("notified_via")
+                else ""
+            )
+            say(
+                "  "
+                + _("{time}  +{days} days to {due}: {reason} (approved by {approver}{told})").format(
+                    time=_time(item["at"]),
+                    days=item["days"],
+                    due=item["new_due"],
+                    reason=item["reason"],
+                    approver=item.get("approved_by") or "-",
+                    told=told,
+                )
+            )
     if view.get("approvals"):
         say(_("approvals:"))
         for item in view["approvals"]:
-            say("  " + _("{time}  {what} approved by {approver}").format(
-                time=_time(item["at"]), what=codes.APPROVALS.shown(item["what"]), approver=item["by"])
+            say(
+                "  "
+                + _("{time}  {what} approved by {approver}").format(
+                    time=_time(item["at"]), what=codes.APPROVALS.shown(item["what"]), approver=item["by"]
+                )
                 + (" " + _("up to {amount} yuan").format(amount=item["amount"]) if item.get("amount") else "")
-                + (f": {item['note']}" if item.get("note") else ""))
+                + (f": {item['note']}" if item.get("note") else "")
+            )
     if view.get("letters"):
         say(_("letters sent:"))
         for item in view["letters"]:
-            say("  " + _("{time}  {kind} by {via}, SHA-256 {sha256}").format(
-                time=_time(item["at"]), kind=item["kind"], via=item["via"], sha256=item["sha256"][:16]))
+            say(
+                "  "
+                + _("{time}  {kind} by {via}, SHA-256 {sha256}").format(
+                    time=_time(item["at"]), kind=item["kind"], via=item["via"], sha256=item["sha256"][:16]
+                )
+            )
     found = view.get("investigation") or {}
     if found or view.get("status") in ("assigned", "resolved"):
         say(_("investigation (CSA 9.2.2(b)):"))
-        _pairs([(_investigation_label(zh, en),
-                 str(found.get(key) or (_("(not recorded)") if key in ("facts_found", "cause") else "-")))
-                for key, zh, en in INVESTIGATION_LABELS], indent="  ")
+        _pairs(
+            [
+                (
+                    _investigation_label(zh, en),
+                    str(found.get(key) or (_("(not recorded)") if key in ("facts_found", "cause") else "-")),
+                )
+                for key, zh, en in INVESTIGATION_LABELS
+            ],
+            indent="  ",
+        )
     rectification = view.get("rectification")
     if rectification:
         done = rectification.get("done_at")
-        say(_("rectification (CSA 8.2.4): owner {owner}, promised for {due}").format(
-            owner=rectification["owner"], due=rectification["due"]))
-        say("  " + (_("done {time} by {actor}: {note}").format(time=_time(done), actor=rectification.get("done_by"),
-                                                              note=rectification.get("note") or "")
-                    if done else _("not done yet (`complaintctl rectified {id} --note ...` when it is)").format(
-                        id=view["id"])))
+        say(
+            _("rectification (CSA 8.2.4): owner {owner}, promised for {due}").format(
+                owner=rectification["owner"], due=rectification["due"]
+            )
+        )
+        say(
+            "  "
+            + (
+                _("done {time} by {actor}: {note}").format(
+                    time=_time(done), actor=rectification.get("done_by"), note=rectification.get("note") or ""
+                )
+                if done
+                else _("not done yet (`complaintctl rectified {id} --note ...` when it is)").format(id=view["id"])
+            )
+        )
     resolution = view.get("resolution") or {}
     if resolution:
         say(_("result:"))
@@ -309,36 +430,61 @@ def _sections(view: dict) -> None:
             rows.append((_("told the respondent by"), codes.FEEDBACK_VIA.shown(resolution["respondent_feedback_via"])))
         if resolution.get("compensation"):
             rows.append((_("compensation (yuan)"), resolution["compensation"]))
-        rows.append((_("resolved"), _("{time} by {actor}").format(time=_time(view["resolved_at"]),
-                                                                  actor=view.get("resolved_by", "-"))))
+        rows.append(
+            (
+                _("resolved"),
+                _("{time} by {actor}").format(time=_time(view["resolved_at"]), actor=view.get("resolved_by", "-")),
+            )
+        )
         _pairs(rows)
     if view.get("regulator_reply"):
         reply = view["regulator_reply"]
-        say(_("regulator reply entered {time} by {actor}").format(time=_time(view["regulator_replied_at"]),
-                                                                 actor=reply.get("by", "-")) +
-            (f": {reply['note']}" if reply.get("note") else ""))
+        say(
+            _("regulator reply entered {time} by {actor}").format(
+                time=_time(view["regulator_replied_at"]), actor=reply.get("by", "-")
+            )
+            + (f": {reply['note']}" if reply.get("note") else "")
+        )
     if view.get("callbacks"):
         say(_("callbacks:"))
         for item in view["callbacks"]:
-            say("  " + _("{time}  {outcome} by {method}, {actor}").format(
-                time=_time(item["at"]), outcome=codes.CALLBACK_OUTCOMES.shown(item["outcome"]),
-                method=_callback_method(item), actor=_who(item["by"])) +
-                (_("; advised {ways}").format(ways=", ".join(codes.ADVICE.shown(a) for a in item["advised"]))
-                 if item.get("advised") else "") + (f": {item['note']}" if item.get("note") else ""))
+            say(
+                "  "
+                + _("{time}  {outcome} by {method}, {actor}").format(
+                    time=_time(item["at"]),
+                    outcome=codes.CALLBACK_OUTCOMES.shown(item["outcome"]),
+                    method=_callback_method(item),
+                    actor=_who(item["by"]),
+                )
+                + (
+                    _("; advised {ways}").format(ways=", ".join(codes.ADVICE.shown(a) for a in item["advised"]))
+                    if item.get("advised")
+                    else ""
+                )
+                + (f": {item['note']}" if item.get("note") else "")
+            )
     if view.get("unreasonable"):
         label = view["unreasonable"]
-        say(_("marked unreasonable {time}, approved by {approver}: {evidence}").format(
-            time=_time(label["at"]), approver=label.get("approved_by", "-"), evidence=label.get("evidence", "")))
+        say(
+            _("marked unreasonable {time}, approved by {approver}: {evidence}").format(
+                time=_time(label["at"]), approver=label.get("approved_by", "-"), evidence=label.get("evidence", "")
+            )
+        )
     if view.get("termination"):
         ended = view["termination"]
-        say(_("terminated: {reason}").format(reason=codes.TERMINATE_REASONS.shown(ended["reason"])) +
-            (f": {ended['note']}" if ended.get("note") else ""))
+        say(
+            _("terminated: {reason}").format(reason=codes.TERMINATE_REASONS.shown(ended["reason"]))
+            + (f": {ended['note']}" if ended.get("note") else "")
+        )
     if view.get("attachments"):
         say(_("attachments:"))
         for item in view["attachments"]:
-            say("  " + _("{time}  {kind}  {file}").format(time=_time(item["at"]),
-                                                          kind=codes.ATTACHMENT_KINDS.shown(item["kind"]),
-                                                          file=item["file"]))
+            say(
+                "  "
+                + _("{time}  {kind}  {file}").format(
+                    time=_time(item["at"]), kind=codes.ATTACHMENT_KINDS.shown(item["kind"]), file=item["file"]
+                )
+            )
             say("    sha256 " + item["sha256"])
 
 
@@ -355,6 +501,7 @@ def _value_text(name: str, value) -> str:
 
 def _unrecorded_change(old: list, new: list) -> str:
     """An import that told what the old ledger did not (or the reverse): the 未记载 items, before and after."""
+
     def items(names: list) -> str:
         return "、".join(UNRECORDED_LABELS.get(n, n) for n in names) or "-"
 
@@ -365,16 +512,22 @@ def _event_detail(kind: str, payload: dict) -> str:
     if kind == "amended":
         # One changed field a line, under the event: an old → new pair is never split by the terminal's wrap.
         reason = _("reason: {reason}").format(reason=payload["reason"]) if payload.get("reason") else ""
-        changes = [_("{field}:").format(field=FIELD_BY_NAME[name].shown) +
-                   f" {_value_text(name, old)} → {_value_text(name, new)}"
-                   if name in FIELD_BY_NAME else _unrecorded_change(old, new) if name == "unrecorded"
-                   else f"{name}: {old} → {new}"
-                   for name, (old, new) in payload["changes"].items()]
+        changes = [
+            _("{field}:").format(field=FIELD_BY_NAME[name].shown)
+            + f" {_value_text(name, old)} → {_value_text(name, new)}"
+            if name in FIELD_BY_NAME
+            else _unrecorded_change(old, new)
+            if name == "unrecorded"
+            else f"{name}: {old} → {new}"
+            for name, (old, new) in payload["changes"].items()
+        ]
         return reason + "".join(f"\n      {change}" for change in changes)
     if kind == "rejected":
-        return codes.REJECT_REASONS.shown(payload["reason"]) + (
-            " " + payload["original"] if payload.get("original") else "") + (
-            f": {payload['note']}" if payload.get("note") else "")
+        return (
+            codes.REJECT_REASONS.shown(payload["reason"])
+            + (" " + payload["original"] if payload.get("original") else "")
+            + (f": {payload['note']}" if payload.get("note") else "")
+        )
     if kind == "assigned":
         return payload["handler"] + (f" / {payload['dept']}" if payload.get("dept") else "")
     if kind == "escalated":
@@ -385,17 +538,21 @@ def _event_detail(kind: str, payload: dict) -> str:
         items = "; ".join(_investigation_label(zh, en) for key, zh, en in INVESTIGATION_LABELS if payload.get(key))
         if payload.get("improvement_owner") or payload.get("improvement_due"):
             items += ("; " if items else "") + _("rectification by {owner}, due {due}").format(
-                owner=payload.get("improvement_owner") or "-", due=payload.get("improvement_due") or "-")
+                owner=payload.get("improvement_owner") or "-", due=payload.get("improvement_due") or "-"
+            )
         return items
     if kind == "rectified":
         return payload.get("note") or ""
     if kind == "approved":
-        return codes.APPROVALS.shown(payload["what"]) + (
-            " " + _("up to {amount} yuan").format(amount=payload["amount"]) if payload.get("amount") else "") + (
-            f": {payload['note']}" if payload.get("note") else "")
+        return (
+            codes.APPROVALS.shown(payload["what"])
+            + (" " + _("up to {amount} yuan").format(amount=payload["amount"]) if payload.get("amount") else "")
+            + (f": {payload['note']}" if payload.get("note") else "")
+        )
     if kind == "letter_sent":
-        return _("{kind} by {via}, SHA-256 {sha256}").format(kind=payload["kind"], via=payload["via"],
-                                                               sha256=payload["sha256"][:16])
+        return _("{kind} by {via}, SHA-256 {sha256}").format(
+            kind=payload["kind"], via=payload["via"], sha256=payload["sha256"][:16]
+        )
     if kind == "terminated":
         return codes.TERMINATE_REASONS.shown(payload["reason"])
     if kind == "noted":
@@ -424,43 +581,93 @@ def _provisional_note(calendar, deadlines) -> None:
 
 def list_(
     ctx: typer.Context,
-    status: Annotated[Optional[str], typer.Option("--status", help=_("{choices}.").format(choices=codes.STATUSES.choices()))] = None,
+    status: Annotated[
+        Optional[str], typer.Option("--status", help=_("{choices}.").format(choices=codes.STATUSES.choices()))
+    ] = None,
     category: Annotated[Optional[str], typer.Option("--category", help="CSA 5.1 code or label.")] = None,
     handler: Annotated[Optional[str], typer.Option("--handler", help="Handler's name.")] = None,
-    received_from: Annotated[Optional[str], typer.Option("--received-from", help="Received on or after YYYY-MM-DD.")] = None,
-    received_to: Annotated[Optional[str], typer.Option("--received-to", help="Received on or before YYYY-MM-DD.")] = None,
+    received_from: Annotated[
+        Optional[str], typer.Option("--received-from", help="Received on or after YYYY-MM-DD.")
+    ] = None,
+    received_to: Annotated[
+        Optional[str], typer.Option("--received-to", help="Received on or before YYYY-MM-DD.")
+    ] = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only complaints not yet closed or rejected.")] = False,
-    header: Annotated[bool, typer.Option("--header", help="In a pipe, start with a line naming the columns (the --json keys, the same in every language).")] = False,
+    header: Annotated[
+        bool,
+        typer.Option(
+            "--header",
+            help="In a pipe, start with a line naming the columns (the --json keys, the same in every language).",
+        ),
+    ] = False,
     branch: Branches = None,
     as_json: Json = False,
 ) -> None:
     """List complaints (投诉列表), oldest first, with the next deadline of each."""
     book = ledger(ctx)
-    records = queries.find(book, status=status, category=category, handler=handler,
-                           received_from=_date_option(received_from, "--received-from"),
-                           received_to=_date_option(received_to, "--received-to"), open_only=open_only,
-                           branches=chosen_branches(book, branch))
+    records = queries.find(
+        book,
+        status=status,
+        category=category,
+        handler=handler,
+        received_from=_date_option(received_from, "--received-from"),
+        received_to=_date_option(received_to, "--received-to"),
+        open_only=open_only,
+        branches=chosen_branches(book, branch),
+    )
     rows, out, shown = [], [], []
     # A firm ledger's numbers carry their branch when the list shows more than one (BRANCH/NUMBER).
     branches_shown = {record.get("branch", "") for record in records}
     for record in records:
-        pending = [d for d in queries.deadlines(book, record) if d.met_at is None] if record["status"] in codes.OPEN_STATUSES else []
+        pending = (
+            [d for d in queries.deadlines(book, record) if d.met_at is None]
+            if record["status"] in codes.OPEN_STATUSES
+            else []
+        )
         nxt = min(pending, key=lambda d: d.due) if pending else None
         if nxt:
             shown.append(nxt)
         name = complainant_shown(record)
-        out.append({**({"branch": record["branch"]} if "branch" in record else {}),
-                    "id": record["id"], "status": record["status"], "received_at": record["received_at"],
-                    "category": record.get("category"), "complainant": name, "handler": record.get("handler"),
-                    "group": record.get("group", False), "major": record.get("major", False),
-                    "parent": record.get("parent"), "original_no": record.get("original_no"),
-                    "next_deadline": {"kind": nxt.kind, "due": nxt.due.isoformat(), "provisional": nxt.provisional}
-                    if nxt else None})
-        rows.append([shown_number(record) if len(branches_shown) > 1 else record["id"], record["received_at"][:10], render.status_text(record["status"]),
-                     record.get("category") or "-", name, record.get("handler") or "-",
-                     render.due_text(nxt) if nxt else "-", render.kind_text(nxt.kind) if nxt else "-"])
-    headers = [_("number"), _("received"), _("status"), _("category"), _("complainant"), _("handler"),
-               _("next due"), _("deadline")]
+        out.append(
+            {
+                **({"branch": record["branch"]} if "branch" in record else {}),
+                "id": record["id"],
+                "status": record["status"],
+                "received_at": record["received_at"],
+                "category": record.get("category"),
+                "complainant": name,
+                "handler": record.get("handler"),
+                "group": record.get("group", False),
+                "major": record.get("major", False),
+                "parent": record.get("parent"),
+                "original_no": record.get("original_no"),
+                "next_deadline": {"kind": nxt.kind, "due": nxt.due.isoformat(), "provisional": nxt.provisional}
+                if nxt
+                else None,
+            }
+        )
+        rows.append(
+            [
+                shown_number(record) if len(branches_shown) > 1 else record["id"],
+                record["received_at"][:10],
+                render.status_text(record["status"]),
+                record.get("category") or "-",
+                name,
+                record.get("handler") or "-",
+                render.due_text(nxt) if nxt else "-",
+                render.kind_text(nxt.kind) if nxt else "-",
+            ]
+        )
+    headers = [
+        _("number"),
+        _("received"),
+        _("status"),
+        _("category"),
+        _("complainant"),
+        _("handler"),
+        _("next due"),
+        _("deadline"),
+    ]
     if any(item["original_no"] for item in out):  # imported from an old ledger: its own number too
         if render.fancy():  # under the complaint number, so the table still fits 80 columns
             for row, item in zip(rows, out):
@@ -475,10 +682,22 @@ def list_(
     elif rows:
         # On a terminal the deadline's kind may fold under its date, so English fits 80 columns as
         # Chinese does (issue 31); scripts reading a pipe keep the two columns.
-        joined = ([*headers[:6], _("next deadline"), *headers[8:]],
-                  [[*row[:6], row[6] if row[6] == "-" else f"{row[6]} {row[7]}", *row[8:]] for row in rows], (0, 1))
-        keys = ["id", "received_at", "status", "category", "complainant", "handler", "next_due", "next_deadline",
-                *(["original_no"] if len(headers) > 8 else [])]
+        joined = (
+            [*headers[:6], _("next deadline"), *headers[8:]],
+            [[*row[:6], row[6] if row[6] == "-" else f"{row[6]} {row[7]}", *row[8:]] for row in rows],
+            (0, 1),
+        )
+        keys = [
+            "id",
+            "received_at",
+            "status",
+            "category",
+            "complainant",
+            "handler",
+            "next_due",
+            "next_deadline",
+            *(["original_no"] if len(headers) > 8 else []),
+        ]
         render.table(headers, rows, keep=(0, 1, 6), narrower=joined, pipe_header=keys if header else None)
     _provisional_note(book.calendar(), shown)
 
@@ -488,8 +707,26 @@ STATE_LABEL = {"overdue": N_("OVERDUE"), "due_today": N_("DUE TODAY"), "due_soon
 
 def warn(
     ctx: typer.Context,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The ledger as it stood at the end of this day (YYYY-MM-DD), as `report --as-of` shows it. Default: today in Shanghai, where a deadline due today is still due today.")] = None,
-    within: Annotated[Optional[int], typer.Option("--within", parser=whole_number, metavar="N", help="One reminder window for every kind, in trading days. Default: CSA 8.2.3 (acceptance 1, completion 3).")] = None,
+    as_of: Annotated[
+        Optional[str],
+        typer.Option(
+            "--as-of",
+            help="The ledger as it stood at the end of this day "
+            "(YYYY-MM-DD), as `report --as-of` shows it. "
+            "Default: today in Shanghai, where a deadline due "
+            "today is still due today.",
+        ),
+    ] = None,
+    within: Annotated[
+        Optional[int],
+        typer.Option(
+            "--within",
+            parser=whole_number,
+            metavar="N",
+            help="One reminder window for every kind, in trading days. Default: CSA 8.2.3 (acceptance 1, completion "
+            "3).",
+        ),
+    ] = None,
     branch: Branches = None,
     as_json: Json = False,
 ) -> None:
@@ -509,8 +746,12 @@ def warn(
         for state in ("overdue", "due_today", "due_soon"):
             group = [r for r in items if r.state == state]
             if group:
-                render.table([_("number"), _("deadline"), _("due"), _("days"), _("complainant"), _("handler")],
-                             [_warn_cells(r) for r in group], title=_(STATE_LABEL[state]), keep=(0, 2))
+                render.table(
+                    [_("number"), _("deadline"), _("due"), _("days"), _("complainant"), _("handler")],
+                    [_warn_cells(r) for r in group],
+                    title=_(STATE_LABEL[state]),
+                    keep=(0, 2),
+                )
     else:
         for r in items:
             render.say(_warn_line(r))
@@ -526,43 +767,75 @@ def _days_text(r: queries.Reminder) -> str:
         return _("due today")
     n = abs(r.days_left)
     if r.deadline.unit == "trading":
-        text = (ngettext("{n} trading day overdue", "{n} trading days overdue", n) if r.days_left < 0 else
-                ngettext("{n} trading day left", "{n} trading days left", n))
+        text = (
+            ngettext("{n} trading day overdue", "{n} trading days overdue", n)
+            if r.days_left < 0
+            else ngettext("{n} trading day left", "{n} trading days left", n)
+        )
     elif r.deadline.unit == "working":
-        text = (ngettext("{n} working day overdue", "{n} working days overdue", n) if r.days_left < 0 else
-                ngettext("{n} working day left", "{n} working days left", n))
+        text = (
+            ngettext("{n} working day overdue", "{n} working days overdue", n)
+            if r.days_left < 0
+            else ngettext("{n} working day left", "{n} working days left", n)
+        )
     else:
-        text = (ngettext("{n} day overdue", "{n} days overdue", n) if r.days_left < 0 else
-                ngettext("{n} day left", "{n} days left", n))
+        text = (
+            ngettext("{n} day overdue", "{n} days overdue", n)
+            if r.days_left < 0
+            else ngettext("{n} day left", "{n} days left", n)
+        )
     return text.format(n=n)
 
 
 def _warn_cells(r: queries.Reminder) -> list[str]:
-    return [r.number, render.kind_text(r.deadline.kind), render.due_text(r.deadline), _days_text(r),
-            r.complainant or "-", r.handler or "-"]
+    return [
+        r.number,
+        render.kind_text(r.deadline.kind),
+        render.due_text(r.deadline),
+        _days_text(r),
+        r.complainant or "-",
+        r.handler or "-",
+    ]
 
 
 def _warn_line(r: queries.Reminder) -> str:
     """One line for cron mail; the state code first, as scripts grep it."""
-    return f"{r.state:<9}  {r.number}  " + _("{kind}  due {due}  {days}  complainant {complainant}  handler "
-                                              "{handler}").format(
-        kind=render.kind_text(r.deadline.kind), due=render.due_text(r.deadline), days=_days_text(r),
-        complainant=render.flat(r.complainant or "-"), handler=render.flat(r.handler or "-"))
+    return f"{r.state:<9}  {r.number}  " + _(
+        "{kind}  due {due}  {days}  complainant {complainant}  handler {handler}"
+    ).format(
+        kind=render.kind_text(r.deadline.kind),
+        due=render.due_text(r.deadline),
+        days=_days_text(r),
+        complainant=render.flat(r.complainant or "-"),
+        handler=render.flat(r.handler or "-"),
+    )
 
 
 def codes_(as_json: Json = False) -> None:
     """The code lists: methods, channels, ID types, categories, reasons, outcomes, with Chinese terms."""
-    lists = {"method": codes.METHODS, "channel": codes.CHANNELS, "id-type": codes.ID_TYPES,
-             "category": codes.CATEGORIES, "reject reason": codes.REJECT_REASONS,
-             "notified-via": codes.NOTIFY_VIA, "callback outcome": codes.CALLBACK_OUTCOMES,
-             "status": codes.STATUSES}
+    lists = {
+        "method": codes.METHODS,
+        "channel": codes.CHANNELS,
+        "id-type": codes.ID_TYPES,
+        "category": codes.CATEGORIES,
+        "reject reason": codes.REJECT_REASONS,
+        "notified-via": codes.NOTIFY_VIA,
+        "callback outcome": codes.CALLBACK_OUTCOMES,
+        "status": codes.STATUSES,
+    }
     if as_json:
         render.emit_json({name: {code: zh for code, (zh, _en) in cl.entries.items()} for name, cl in lists.items()})
         return
-    titles = {"method": N_("method (--method)"), "channel": N_("channel (--channel)"), "id-type": N_("ID type (--id-type)"),
-              "category": N_("category (--category)"), "reject reason": N_("refusal reason (reject --reason)"),
-              "notified-via": N_("told by (--notified-via)"), "callback outcome": N_("callback outcome (--outcome)"),
-              "status": N_("status (--status)")}
+    titles = {
+        "method": N_("method (--method)"),
+        "channel": N_("channel (--channel)"),
+        "id-type": N_("ID type (--id-type)"),
+        "category": N_("category (--category)"),
+        "reject reason": N_("refusal reason (reject --reason)"),
+        "notified-via": N_("told by (--notified-via)"),
+        "callback outcome": N_("callback outcome (--outcome)"),
+        "status": N_("status (--status)"),
+    }
     for name, cl in lists.items():
         render.say(_("{title}:").format(title=_(titles[name])))
         column = max(render.width(zh) for zh, _en in cl.entries.values())

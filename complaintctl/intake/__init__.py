@@ -1,0 +1,1 @@
+"""What comes into the ledger in bulk: old ledgers and 12386 exports (import), and the demo scenario."""

@@ -1,0 +1,1 @@
+"""The steps of a complaint's handling: each command's work, applying the rules through the store."""

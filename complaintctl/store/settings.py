@@ -1,0 +1,199 @@
+"""Ledger-wide settings: the deadline policy (with effective dates) and simple config values.
+
+Each change is an event of the firm-wide chain '' (a branch's own file has no other) together with
+its row, in one transaction; the event holds all the row holds, so `verify` rebuilds the policies,
+settings and branches tables from their events and compares (complaintctl/chain_tables.py).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from complaintctl.rules import clock
+from complaintctl.errors import ComplaintError
+from complaintctl.store.ledger import Ledger
+from complaintctl.rules.policy import CSA_DEFAULT, Policy, policy_for
+from complaintctl.i18n import N_, _
+
+if TYPE_CHECKING:
+    from complaintctl.store.models import Branch
+
+CONFIG_KEYS = {
+    "user": N_("default --by: who records the changes (投诉处理专岗)"),
+    "branch": N_("branch name printed on reports (分支机构)"),
+}
+USER_ENV = "COMPLAINTCTL_USER"
+
+
+def current_policy(ledger: Ledger, on: date) -> Policy:
+    return policy_for(ledger.policies(), on)
+
+
+def set_policy(
+    ledger: Ledger, effective_from: date, changes: dict, at: datetime, by: str, basis: str | None = None
+) -> Policy:
+    """A new policy from `effective_from`. Never retroactive: it starts no earlier than the day it is
+    decided, and no complaint already in the ledger changes policy, so no recorded deadline moves."""
+    if not changes and basis is None:
+        raise ComplaintError(_("nothing to set: give at least one of the policy options (see `policy set --help`)"))
+    if basis is not None and not basis.strip():
+        raise ComplaintError(_("--basis may not be empty: name the local regulator's requirement"), "CSA 9.2.2(c)")
+    decided = at.date()
+    if effective_from < decided:
+        raise ComplaintError(
+            _(
+                "a policy is never retroactive: --effective-from {effective_from} is before the day "
+                "it is decided ({decided}); give {decided} or later"
+            ).format(effective_from=effective_from, decided=decided),
+            "CSA 9.4",
+        )
+    base = current_policy(ledger, effective_from)
+    policy = base.changed(effective_from=effective_from, **changes)
+    laxer = policy.laxer_than_csa()
+    # A laxer base's basis carries over only while the new numbers are still laxer.
+    policy = policy.changed(basis=(basis.strip() if basis else None) or (base.basis if laxer else None))
+    if laxer and not policy.basis:
+        raise ComplaintError(
+            _(
+                "{laxer}: more time than the standard allows needs --basis, the local regulator's "
+                "requirement that allows it (当地监管机构要求另行规定)"
+            ).format(laxer='; '.join(laxer)),
+            "CSA 9.2.2(c)",
+        )
+    from complaintctl.store.models import PolicyRow  # the ORM only where something is written
+
+    with ledger.transaction() as session:
+        later = (
+            session.connection()
+            .exec_driver_sql(
+                "SELECT id, received_day FROM complaints WHERE received_day >= ? ORDER BY received_day, year, seq "
+                "LIMIT 1",
+                (effective_from.isoformat(),),
+            )
+            .first()
+        )
+        if later:
+            raise ComplaintError(
+                _(
+                    "{value}, received {value2}, is already in the ledger and would change policy, "
+                    "moving its deadlines; give --effective-from after {value2}"
+                ).format(value=later[0], value2=later[1]),
+                "CSA 9.4",
+            )
+        event = ledger.append(session, None, "policy_set", clock.iso(at), by, policy.as_dict(), branch="")
+        row = session.get(PolicyRow, effective_from.isoformat())
+        data = json.dumps(policy.as_dict())
+        if row is None:
+            row = PolicyRow(effective_from=effective_from.isoformat(), data=data, event=event.id)
+        else:
+            row.data, row.event = data, event.id
+        session.add(row)
+    ledger.forget_cached()
+    return policy
+
+
+def policies(ledger: Ledger) -> list[Policy]:
+    return ledger.policies() or [CSA_DEFAULT]
+
+
+TEMPLATE_KEY = "letter-template."  # letter-template.KIND: a firm's own .docx for that kind of letter
+
+
+def set_config(
+    ledger: Ledger,
+    key: str,
+    value: str,
+    at: datetime,
+    by: str,
+    read_template: Callable[[Path, str], bytes] | None = None,
+) -> None:
+    """Record a setting. A letter template is read and checked first by `read_template` (letters.read_template,
+    given by the command: the store does not know what a letter holds)."""
+    if key not in CONFIG_KEYS and not key.startswith(TEMPLATE_KEY):
+        raise ComplaintError(
+            _("unknown setting {key!r}; choose one of {CONFIG_KEYS}").format(
+                key=key, CONFIG_KEYS=', '.join([*CONFIG_KEYS, TEMPLATE_KEY + "KIND"])
+            )
+        )
+    if not value.strip():
+        raise ComplaintError(_("{key} may not be empty").format(key=key))
+    event = {"key": key, "value": value}
+    if key.startswith(TEMPLATE_KEY):  # checked now, and again at each letter: the file may change
+        from complaintctl.rules.codes import LETTER_KINDS
+        from complaintctl.store.ledger import sha256_file
+
+        if key[len(TEMPLATE_KEY) :] not in LETTER_KINDS:
+            raise ComplaintError(
+                _("unknown letter {kind!r}; choose one of {kinds}").format(
+                    kind=key[len(TEMPLATE_KEY) :], kinds=", ".join(LETTER_KINDS)
+                )
+            )
+        path = Path(value).expanduser().resolve()
+        value = event["value"] = str(path)
+        if read_template is not None:
+            read_template(path, key)
+        event["sha256"] = sha256_file(path)
+    from complaintctl.store.models import Setting
+
+    with ledger.transaction() as session:
+        ledger.append(session, None, "config_set", clock.iso(at), by, event, branch="")
+        row = session.get(Setting, key) or Setting(key=key, value=value)
+        row.value = value
+        session.add(row)
+
+
+def config(ledger: Ledger) -> dict[str, str]:
+    with ledger.reading() as conn:
+        return dict(conn.exec_driver_sql("SELECT key, value FROM settings ORDER BY key").all())
+
+
+def default_actor(ledger: Ledger | None) -> str:
+    """--by when not given: COMPLAINTCTL_USER, else the ledger's configured user, else the OS user."""
+    if os.environ.get(USER_ENV):
+        return os.environ[USER_ENV]
+    if ledger is not None:
+        with ledger.reading() as conn:
+            value = ledger.setting(conn, "user")
+        if value:
+            return value
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name on some containers; still record something honest
+        return "unknown"
+
+
+def add_branch(ledger: Ledger, code: str, name: str, at: datetime, by: str) -> "Branch":
+    """A branch of a firm ledger (CSA 8.1.3: the firm's complaint department oversees every branch)."""
+    from complaintctl.rules.complaint import branch_code
+
+    if not ledger.firm:
+        raise ComplaintError(
+            _("this ledger is one branch's own file; its name is `complaintctl config set branch NAME`")
+        )
+    from complaintctl.store.models import Branch
+
+    code = branch_code(code)
+    if not name.strip():
+        raise ComplaintError(_("--name may not be empty: the branch's name as printed on reports"))
+    with ledger.transaction() as session:
+        if session.get(Branch, code) is not None:
+            raise ComplaintError(
+                _("branch {code} is already in this ledger (see `complaintctl branch list`)").format(code=code)
+            )
+        event = ledger.append(
+            session, None, "branch_added", clock.iso(at), by, {"code": code, "name": name.strip()}, branch=""
+        )
+        row = Branch(code=code, name=name.strip(), event=event.id)
+        session.add(row)
+    return row
+
+
+def branches(ledger: Ledger) -> dict[str, str]:
+    """Code → name of every branch of a firm ledger (none in a branch's own file)."""
+    with ledger.reading() as conn:
+        return dict(conn.exec_driver_sql("SELECT code, name FROM branches ORDER BY code").all())
