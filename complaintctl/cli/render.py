@@ -200,10 +200,12 @@ def table(
     counted in terminal cells, so Chinese lines up.
     """
     if not fancy():
+        # Written straight out: a pipe is no terminal, so nothing folds, and `list` of a large ledger is one
+        # write per row, not a terminal check per row.
+        lines = ["\t".join(flat(cell) for cell in row) for row in rows]
         if pipe_header:  # names for scripts: stable keys, never the translated headers
-            say("\t".join(pipe_header))
-        for row in rows:
-            say("\t".join(flat(cell) for cell in row))
+            lines.insert(0, "\t".join(pipe_header))
+        sys.stdout.write("".join(line + "\n" for line in lines))
         return
     widths = _widths(headers, rows, terminal_width(), keep)
     if widths is None and narrower:
