@@ -92,6 +92,11 @@ def N_(message: str) -> str:
     return message
 
 
+def name_of(code: str, names: dict[str, str]) -> str:
+    """A code's name from a table of N_() names, in the user's language; the code itself if it has none."""
+    return _(names[code]) if code in names else code
+
+
 def pick(zh: str, en: str) -> str:
     """One of a code's two official labels (codes.py holds both), in the user's language."""
     return zh if chinese() else en

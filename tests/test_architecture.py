@@ -126,3 +126,50 @@ def test_a_package_init_loads_nothing(package):
     """The re-exports must not load what a command does not use: each package's __init__ is its docstring."""
     tree = ast.parse((PACKAGE / package / "__init__.py").read_text(encoding="utf-8"))
     assert len(tree.body) == 1 and isinstance(tree.body[0].value, ast.Constant)
+
+
+def test_main_knows_where_every_command_lives():
+    """`main` imports only the module of the command typed (issue 33): its map must name each command's
+    module, or that command would be missing when typed."""
+    import importlib
+
+    import typer
+    from complaintctl.cli.app import COMMAND_MODULES, command_name
+
+    found = {}
+    for module in set(COMMAND_MODULES.values()):
+        scratch = typer.Typer()
+        importlib.import_module(f"complaintctl.cli.{module}").register_commands(scratch)
+        for info in scratch.registered_commands:
+            found[command_name(info)] = module
+        for group in scratch.registered_groups:
+            found[group.name] = module
+    assert found == COMMAND_MODULES
+
+
+def test_a_command_typed_loads_only_its_own_module(tmp_path):
+    """`complaintctl register` neither imports the other command modules nor builds their options, and
+    builds no pydantic adapter for the options it was not given or given as text (cli/common.plain_text)."""
+    import importlib.util
+    import json
+    import subprocess
+    import sys
+
+    db = str(tmp_path / "l.db")
+    subprocess.run([sys.executable, "-m", "complaintctl", "--db", db, "init"], check=True, capture_output=True)
+    code = (
+        "import contextlib, json, sys\n"
+        "from complaintctl.cli import app\n"
+        "sys.argv = ['complaintctl', '--db', sys.argv[1], 'register', '--method', 'phone', '--channel', 'direct',"
+        " '--name', '张三', '--phone', '13812345678', '--request', '退还佣金', '--by', '李四']\n"
+        "with contextlib.suppress(SystemExit):\n"
+        "    app.main()\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    run = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True, check=True)
+    assert "registered TS-" in run.stdout + run.stderr
+    loaded = json.loads(run.stdout.strip().splitlines()[-1])
+    assert "complaintctl.cli.app" in loaded
+    assert not {"complaintctl.cli.views", "complaintctl.cli.reports", "complaintctl.cli.admin"} & set(loaded)
+    if importlib.util.find_spec("typer._adapters"):  # Typer 0.29's pydantic coercion
+        assert "typer._adapters" not in loaded

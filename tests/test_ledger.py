@@ -7,6 +7,7 @@ from complaintctl.store.backends import backend_for
 from complaintctl.errors import ComplaintError
 from complaintctl.store.ledger import Ledger
 from complaintctl.store.chain import event_hash, GENESIS_HASH
+from complaintctl.store import ledger_wide_models  # noqa: F401  (its tables join SQLModel.metadata)
 from complaintctl.store.models import SQLModel
 from tests.conftest import as_owner, dump, register
 
@@ -28,6 +29,8 @@ def columns(db, table) -> set[str]:
 
 def test_migrated_schema_matches_the_models(db_path, backend):
     Ledger(db_path)
+    assert {t.name for t in SQLModel.metadata.sorted_tables} == {
+        "events", "complaints", "calendar_days", "calendar_years", "policies", "settings", "branches"}
     for table in SQLModel.metadata.sorted_tables:
         assert columns(db_path, table.name) == {c.name for c in table.columns}, table.name
     conn = connect(db_path)

@@ -11,31 +11,16 @@ from complaintctl.cli.common import At, By, ComplaintGroup, Json, ledger, when, 
 from complaintctl.errors import REFUSED, ComplaintError
 from complaintctl.i18n import N_, _, chinese, untranslated
 
-calendar_app = typer.Typer(
-    cls=ComplaintGroup,
-    rich_markup_mode=None,
-    no_args_is_help=True,
-    help="Trading days (交易日) and working days (工作日): show, check, correct, import.",
-)
-policy_app = typer.Typer(
-    cls=ComplaintGroup,
-    rich_markup_mode=None,
-    no_args_is_help=True,
-    help="The deadline policy (时限): CSA defaults, or a firm's stricter numbers.",
-)
-config_app = typer.Typer(
-    cls=ComplaintGroup,
-    rich_markup_mode=None,
-    no_args_is_help=True,
-    help="Ledger settings: the default user and the branch name.",
-)
 
-branch_app = typer.Typer(
-    cls=ComplaintGroup,
-    rich_markup_mode=None,
-    no_args_is_help=True,
-    help="The branches of a firm ledger on PostgreSQL (分支机构).",
-)
+def command_group(help: str) -> typer.Typer:
+    """A group of commands (`complaintctl calendar ...`): our errors and help, its own help when bare."""
+    return typer.Typer(cls=ComplaintGroup, rich_markup_mode=None, no_args_is_help=True, help=help)
+
+
+calendar_app = command_group(help="Trading days (交易日) and working days (工作日): show, check, correct, import.")
+policy_app = command_group(help="The deadline policy (时限): CSA defaults, or a firm's stricter numbers.")
+config_app = command_group(help="Ledger settings: the default user and the branch name.")
+branch_app = command_group(help="The branches of a firm ledger on PostgreSQL (分支机构).")
 
 DateArg = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.", show_default=False)]
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last day of a range, YYYY-MM-DD.")]
@@ -227,49 +212,33 @@ def _add(
     )
 
 
-@calendar_app.command("add-holiday")
-def calendar_add_holiday(
-    ctx: typer.Context,
-    day: DateArg,
-    to: ToOpt = None,
-    note: NoteOpt = None,
-    reason: ReasonOpt = None,
-    at: At = None,
-    by: By = None,
-    as_json: Json = False,
-) -> None:
-    """Record an official holiday (法定节假日) or a range of them; overrides the package."""
-    _add(ctx, "holiday", day, to, note, reason, at, by, as_json)
+def _day_command(kind: str):
+    """A command recording days of one kind (holiday, workday, closure): the three differ only in that."""
+
+    def command(
+        ctx: typer.Context,
+        day: DateArg,
+        to: ToOpt = None,
+        note: NoteOpt = None,
+        reason: ReasonOpt = None,
+        at: At = None,
+        by: By = None,
+        as_json: Json = False,
+    ) -> None:
+        _add(ctx, kind, day, to, note, reason, at, by, as_json)
+
+    return command
 
 
-@calendar_app.command("add-workday")
-def calendar_add_workday(
-    ctx: typer.Context,
-    day: DateArg,
-    to: ToOpt = None,
-    note: NoteOpt = None,
-    reason: ReasonOpt = None,
-    at: At = None,
-    by: By = None,
-    as_json: Json = False,
-) -> None:
-    """Record a weekend make-up working day (调休上班): a working day, never a trading day."""
-    _add(ctx, "workday", day, to, note, reason, at, by, as_json)
-
-
-@calendar_app.command("add-closure")
-def calendar_add_closure(
-    ctx: typer.Context,
-    day: DateArg,
-    to: ToOpt = None,
-    note: NoteOpt = None,
-    reason: ReasonOpt = None,
-    at: At = None,
-    by: By = None,
-    as_json: Json = False,
-) -> None:
-    """Record an exchange-only closure (交易所休市) on an official working weekday."""
-    _add(ctx, "closure", day, to, note, reason, at, by, as_json)
+calendar_app.command(
+    "add-holiday", help="Record an official holiday (法定节假日) or a range of them; overrides the package."
+)(_day_command("holiday"))
+calendar_app.command(
+    "add-workday", help="Record a weekend make-up working day (调休上班): a working day, never a trading day."
+)(_day_command("workday"))
+calendar_app.command(
+    "add-closure", help="Record an exchange-only closure (交易所休市) on an official working weekday."
+)(_day_command("closure"))
 
 
 @calendar_app.command("import")

@@ -30,7 +30,7 @@ from complaintctl.i18n import _
 
 lifecycle = lazy("complaintctl.steps.lifecycle")
 
-app = typer.Typer(
+commands = typer.Typer(
     cls=ComplaintGroup,
     rich_markup_mode=None,  # plain help and errors: readable in cron mail, and a faster start
     pretty_exceptions_enable=False,
@@ -51,7 +51,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@commands.callback()
 def root(
     ctx: typer.Context,
     db: Annotated[
@@ -172,7 +172,7 @@ def _record_json(ctx: typer.Context, record: dict, unmask: bool = False) -> dict
     return view
 
 
-@app.command()
+@commands.command()
 def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
     """Create a new, empty ledger (建立台账) at --db, else $COMPLAINTCTL_DB, else the default place.
 
@@ -216,7 +216,7 @@ def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
         render.tell(_("next: `complaintctl config set user NAME` and `complaintctl config set branch NAME`"))
 
 
-@app.command()
+@commands.command()
 @_with_record_options
 def register(
     ctx: typer.Context,
@@ -276,7 +276,7 @@ def register(
     )
 
 
-@app.command()
+@commands.command()
 @_with_record_options
 def amend(
     ctx: typer.Context,
@@ -304,7 +304,7 @@ def amend(
     _done(ctx, outcome, as_json, _("amended"))
 
 
-@app.command()
+@commands.command()
 def accept(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -317,7 +317,7 @@ def accept(
     _done(ctx, lifecycle.accept(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, _("accepted"))
 
 
-@app.command()
+@commands.command()
 def reject(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -363,7 +363,7 @@ def reject(
     _done(ctx, outcome, as_json, _("rejected"))
 
 
-@app.command()
+@commands.command()
 def assign(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -379,7 +379,7 @@ def assign(
     _done(ctx, outcome, as_json, _("assigned"))
 
 
-@app.command()
+@commands.command()
 def escalate(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -397,7 +397,7 @@ def escalate(
     _done(ctx, outcome, as_json, _("escalated"))
 
 
-@app.command()
+@commands.command()
 def extend(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -452,7 +452,7 @@ def extend(
     _done(ctx, outcome, as_json, _("extended"))
 
 
-@app.command()
+@commands.command()
 def approve(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -483,7 +483,7 @@ def approve(
     _done(ctx, outcome, as_json, _("approved"))
 
 
-@app.command()
+@commands.command()
 def note(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -543,7 +543,7 @@ ImprovementDue = Annotated[
 ]
 
 
-@app.command()
+@commands.command()
 def investigate(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -582,7 +582,7 @@ def investigate(
     _done(ctx, outcome, as_json, _("investigation recorded"))
 
 
-@app.command()
+@commands.command()
 def rectified(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -597,7 +597,7 @@ def rectified(
     _done(ctx, outcome, as_json, _("rectification recorded"))
 
 
-@app.command()
+@commands.command()
 def resolve(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -668,7 +668,7 @@ def resolve(
     _done(ctx, outcome, as_json, _("resolved"))
 
 
-@app.command("regulator-reply")
+@commands.command("regulator-reply")
 def regulator_reply(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -683,7 +683,7 @@ def regulator_reply(
     _done(ctx, outcome, as_json, _("regulator reply recorded"))
 
 
-@app.command()
+@commands.command()
 def callback(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -735,7 +735,7 @@ def callback(
     _done(ctx, result, as_json, _("called back"))
 
 
-@app.command("mark-unreasonable")
+@commands.command("mark-unreasonable")
 def mark_unreasonable(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -755,7 +755,7 @@ def mark_unreasonable(
     _done(ctx, outcome, as_json, _("marked unreasonable"))
 
 
-@app.command()
+@commands.command()
 def reclassify(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -773,7 +773,7 @@ def reclassify(
     _done(ctx, outcome, as_json, _("reclassified"))
 
 
-@app.command()
+@commands.command()
 def attach(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -794,7 +794,7 @@ def attach(
     _done(ctx, outcome, as_json, _("attached"))
 
 
-@app.command()
+@commands.command()
 def terminate(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -819,7 +819,7 @@ def terminate(
     _done(ctx, outcome, as_json, _("terminated"))
 
 
-@app.command()
+@commands.command()
 def close(
     ctx: typer.Context,
     complaint: ComplaintId,
@@ -836,21 +836,60 @@ def close(
     _done(ctx, lifecycle.close(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, _("closed"))
 
 
-from complaintctl.cli import views  # noqa: E402  (registers show, list, warn, codes)
-from complaintctl.cli import admin  # noqa: E402  (registers calendar, policy, config, demo)
-from complaintctl.cli import reports  # noqa: E402  (registers report)
-from complaintctl.cli import safety  # noqa: E402  (registers verify, backup, restore)
-from complaintctl.cli import imports  # noqa: E402  (registers import)
-from complaintctl.cli import papers  # noqa: E402  (registers letter)
+# The commands kept in other modules, by name, so that `main` imports only the one typed (issue 33).
+COMMAND_MODULES = {
+    **dict.fromkeys(("show", "list", "warn", "codes"), "views"),
+    **dict.fromkeys(("calendar", "policy", "config", "branch", "move-to", "demo", "anchor"), "admin"),
+    **dict.fromkeys(("report", "analyze"), "reports"),
+    "import": "imports",
+    **dict.fromkeys(("letter", "archive"), "papers"),
+    **dict.fromkeys(("verify", "backup", "restore"), "safety"),
+}
+_added: list[str] = []
 
-views.register_commands(app)
-admin.register_commands(app)
-reports.register_commands(app)
-imports.register_commands(app)
-papers.register_commands(app)
-app.command()(safety.verify)
-app.command()(safety.backup)
-app.command()(safety.restore)
+
+def with_commands_of(*modules: str) -> typer.Typer:
+    """All commands with those of these modules registered too, once each and in this order."""
+    import importlib
+
+    for name in dict.fromkeys(COMMAND_MODULES.values()):  # the order `--help` lists them in
+        if name in modules and name not in _added:
+            importlib.import_module(f"complaintctl.cli.{name}").register_commands(commands)
+            _added.append(name)
+    return commands
+
+
+def whole_app() -> typer.Typer:
+    return with_commands_of(*COMMAND_MODULES.values())
+
+
+def __getattr__(name: str):
+    if name == "app":  # `from complaintctl.cli.app import app`: every command, as tests and the reference want
+        return whole_app()
+    raise AttributeError(name)
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """Only the command typed, when it is known: Typer builds the options of every command it holds
+    before it runs one (about 45 ms for all of ours), and the other command modules cost their import.
+    Help, completion, a mistyped command and no command at all get the whole app."""
+    import copy
+    import os
+
+    name = command_of(args)
+    if name is None or any(key.startswith("_COMPLAINTCTL_COMPLETE") for key in os.environ):
+        return whole_app()
+    if name in COMMAND_MODULES:
+        with_commands_of(COMMAND_MODULES[name])
+    solo = copy.copy(commands)
+    solo.registered_commands = [c for c in commands.registered_commands if command_name(c) == name]
+    solo.registered_groups = [g for g in commands.registered_groups if g.name == name]
+    return solo if solo.registered_commands or solo.registered_groups else whole_app()
+
+
+def command_name(info) -> str:
+    """A registered command's name, as Typer derives it from the function when not given."""
+    return info.name or info.callback.__name__.lower().replace("_", "-")
 
 
 def main() -> None:
@@ -860,11 +899,24 @@ def main() -> None:
     # `complaintctl warn | head`: stop quietly when the reader goes away, as Unix tools do.
     # Output is printed after the transaction commits, so nothing is left half-done.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    app(args=db_first(sys.argv[1:]), prog_name="complaintctl")
+    args = db_first(sys.argv[1:])
+    app_for(args)(args=args, prog_name="complaintctl")
 
 
 # Commands whose own --branch means something else (which branches to show, copy or move).
 OWN_BRANCH = {"list", "warn", "report", "backup", "move-to"}
+
+
+def command_of(args: list[str]) -> str | None:
+    """The command typed: the first word that is neither an option nor the value of --db or --branch."""
+    i = 0
+    while i < len(args):
+        if args[i] in ("--db", "--branch"):
+            i += 1  # its value
+        elif not args[i].startswith("-"):
+            return args[i]
+        i += 1
+    return None
 
 
 def db_first(args: list[str]) -> list[str]:
@@ -872,13 +924,7 @@ def db_first(args: list[str]) -> list[str]:
 
     So is --branch, the branch one works at, except where a command has a --branch of its own.
     """
-    command, i = None, 0
-    while i < len(args) and command is None:
-        if args[i] in ("--db", "--branch"):
-            i += 1  # its value
-        elif not args[i].startswith("-"):
-            command = args[i]
-        i += 1
+    command = command_of(args)
     hoisted = ("--db",) if command in OWN_BRANCH else ("--db", "--branch")
     rest, front = [], []
     i = 0
@@ -897,4 +943,4 @@ def db_first(args: list[str]) -> list[str]:
     return front + rest
 
 
-__all__ = ["app", "main", "ComplaintError"]
+__all__ = ["main", "ComplaintError"]  # and `app`, every command (see __getattr__)

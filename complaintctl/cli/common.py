@@ -63,9 +63,37 @@ def translate_help(command, ctx) -> None:
             # Typer writes <str>, <int>, <path>; help reads TEXT, N, PATH as Click's own commands do.
             param.metavar = PLAIN_METAVARS.get(param.display_type(ctx), param.metavar)
         completion.give_completion(command.name, param)
+        plain_text(param)
         if param.param_type_name == "argument" and param.metavar:
             # An argument's name already says what it takes (ID, FILE, YYYY); Typer would add `<str>`.
             param.display_type_rich = lambda ctx: None
+
+
+def plain_text(param) -> None:
+    """A parameter not given stays None, and text, yes/no or a default number is taken as it is, as Typer would.
+
+    Typer (0.29) builds a pydantic adapter for each parameter of the command, given or not, before it
+    looks at the value: about 2 ms each, and a write command has 40, of which a user gives a handful
+    (issue 33). Numbers, paths and lists that are given, what a parser reads, a required parameter left
+    out, and a Typer without `type_descriptor` keep Typer's way.
+    """
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or getattr(param, "plain_text", False):
+        return
+    param.plain_text = True
+    several = param.multiple or param.nargs != 1
+    parsed = getattr(descriptor.parameter_info, "parser", None) is not None
+    kind = descriptor.annotation if descriptor.annotation in (str, bool, int) and not (several or parsed) else None
+    typer_way = param.process_value
+
+    def process_value(ctx, value):
+        if value is None and not param.required:
+            value = () if several else None
+        elif kind is None or not isinstance(value, kind):
+            return typer_way(ctx, value)
+        return param.callback(ctx, param, value) if param.callback else value
+
+    param.process_value = process_value
 
 
 PLAIN_METAVARS = {"<str>": "TEXT", "<int>": "N", "<path>": "PATH", "<file>": "FILE", "<float>": "NUMBER"}
@@ -202,6 +230,12 @@ class ComplaintGroup(TyperGroup):
         ]
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:  # a group's own options (--db, --branch, --help), read before its command's
+            plain_text(param)
+        return params
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:  # `complaintctl --bogus`: the root's own options are read here, before any command runs

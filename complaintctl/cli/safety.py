@@ -227,3 +227,9 @@ def restore(
     )
     if done.kept:
         render.say(_("the ledger it replaced is kept as {kept}").format(kept=done.kept))
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command()(verify)
+    app.command()(backup)
+    app.command()(restore)

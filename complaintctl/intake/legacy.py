@@ -34,6 +34,9 @@ from complaintctl.store.ledger import sha256_file
 from complaintctl.steps.lifecycle import keep_until
 from complaintctl.progress import Listener, counted
 
+# Who complained, as a row or a later source gives it: name or institution, the ID, and how to reach them.
+COMPLAINANT_FIELDS = ("name", "institution", "uscc", "id_type", "id_number", "phone", "address")
+
 # Headers a 9.4 ledger commonly uses, normalised (see `_key`), and the field each one fills ("": a
 # column read by no field, such as the 错误原因 of a to-fix file).
 HEADERS = {
@@ -645,13 +648,7 @@ def plan_row(number: int, values: dict, headers: dict, source: Source) -> Planne
     if "complainants" not in fields and note and "群体" in note and (size := NOTED_SIZE.search(note)):
         fields["complainants"] = int(size.group(1))  # 备注 群体投诉，共12人
     for name in (
-        "name",
-        "institution",
-        "uscc",
-        "id_type",
-        "id_number",
-        "phone",
-        "address",
+        *COMPLAINANT_FIELDS,
         "method",
         "transfer_no",
         "respondent",

@@ -27,20 +27,14 @@ from complaintctl.rules.complaint import FIELD_BY_NAME, TIME_GAPS, apply, format
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 from complaintctl.store.ledger import Ledger
-from complaintctl.intake.legacy import Planned
+from complaintctl.intake.legacy import COMPLAINANT_FIELDS, Planned
 from complaintctl.steps.lifecycle import in_order, known_branch, warm
 from complaintctl.progress import Listener, counted
 
 # The registration's facts a later source may fill in, or contradict.
 FACTS = (
     "received_at",
-    "name",
-    "institution",
-    "uscc",
-    "id_type",
-    "id_number",
-    "phone",
-    "address",
+    *COMPLAINANT_FIELDS,
     "method",
     "channel",
     "source",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from complaintctl.rules.clock import typed
 from complaintctl.errors import ComplaintError
-from complaintctl.i18n import N_, _, pick
+from complaintctl.i18n import N_, _, name_of, pick
 
 
 @dataclass(frozen=True)
@@ -379,7 +379,7 @@ DEADLINE_NAMES = {  # in the user's language
 
 
 def deadline_name(kind: str) -> str:
-    return _(DEADLINE_NAMES[kind]) if kind in DEADLINE_NAMES else kind
+    return name_of(kind, DEADLINE_NAMES)
 
 
 DEADLINE_KINDS = {

@@ -38,7 +38,7 @@ from complaintctl.errors import ComplaintError
 from complaintctl.store.ledger import Ledger, remove_stale_copies, store_file
 from complaintctl.store.models import Complaint
 from complaintctl.rules.policy import Policy, unit_words
-from complaintctl.i18n import N_, _
+from complaintctl.i18n import N_, _, name_of
 
 
 @dataclass
@@ -105,7 +105,7 @@ def in_order(record: dict, kind: str, at: datetime, received_at: str | None = No
     constrain what follows. `received_at`: the receipt after a correction in this event.
     """
     received = clock.from_iso(received_at or record["received_at"])
-    what = _event_name(kind)
+    what = name_of(kind, EVENT_NAMES)
     if at < received:
         raise ComplaintError(
             _("{what} dated {at} is before {id} was received ({received}); check --at").format(
@@ -186,10 +186,6 @@ EVENT_NAMES = {
     "approved": N_("the approval"),
     "letter_sent": N_("the letter"),
 }
-
-
-def _event_name(kind: str) -> str:
-    return _(EVENT_NAMES[kind]) if kind in EVENT_NAMES else kind
 
 
 def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str | None = None) -> None:
@@ -495,7 +491,7 @@ def _correct_receipt(
                 _(
                     "--received-at {received} would fall after {get} recorded at {first}; a receipt "
                     "cannot follow what it started"
-                ).format(received=_shown(received), get=_event_name(kind), first=_shown(first)),
+                ).format(received=_shown(received), get=name_of(kind, EVENT_NAMES), first=_shown(first)),
                 "CSA 9.4",
             )
 
@@ -1292,7 +1288,7 @@ def reclassify(ledger: Ledger, complaint_id: str, *, category: str, reason: str,
 
 def known_branch(session: Session, branch: str) -> None:
     """A firm ledger registers only at a branch it knows: a mistyped code would start a new numbering."""
-    from complaintctl.store.models import Branch
+    from complaintctl.store.ledger_wide_models import Branch
 
     if not branch:
         raise ComplaintError(

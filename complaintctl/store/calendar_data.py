@@ -36,7 +36,7 @@ from complaintctl.store.ledger import Ledger
 from complaintctl.i18n import _
 
 if TYPE_CHECKING:
-    from complaintctl.store.models import CalendarDay
+    from complaintctl.store.ledger_wide_models import CalendarDay
 
 # The ORM (sqlmodel, complaintctl.store.models) is imported by the writing functions only: `show` reads the
 # corrections through the driver alone (tests/test_cli.py, read commands load no ORM).
@@ -113,7 +113,7 @@ def add_days(
 
     `note` (where it comes from) is required; `reason` too when a day of the range is before today.
     """
-    from complaintctl.store.models import CalendarDay
+    from complaintctl.store.ledger_wide_models import CalendarDay
 
     note = _required_note(note, "add")
     days = _days_between(first, last or first)
@@ -237,7 +237,7 @@ def import_schedule(
 ) -> dict:
     """Import a year's official schedule. `note` is required; `reason` too when the schedule changes a
     day already past (the calendar as it stood counted that day otherwise: deadlines already due move)."""
-    from complaintctl.store.models import CalendarDay, CalendarYear
+    from complaintctl.store.ledger_wide_models import CalendarDay, CalendarYear
 
     note = _required_note(note, "import")
     schedule = read_schedule(path)
@@ -278,7 +278,7 @@ def import_schedule(
 def local_days(ledger: Ledger, year: int | None = None) -> list[CalendarDay]:
     from sqlmodel import select
 
-    from complaintctl.store.models import CalendarDay
+    from complaintctl.store.ledger_wide_models import CalendarDay
 
     with ledger.transaction(write=False) as session:
         query = select(CalendarDay).order_by(CalendarDay.day)

@@ -1,5 +1,9 @@
-"""The ledger's tables as SQLModel classes. Their DDL lives in migrations.py, not create_all:
-ledgers in the wild are upgraded by numbered migrations, and a test checks both agree."""
+"""The ledger's own tables, events and complaints, as SQLModel classes; every write uses both.
+
+Their DDL lives in migrations.py, not create_all: ledgers in the wild are upgraded by numbered
+migrations, and a test checks both agree. The ledger-wide tables are in ledger_wide_models, so a
+daily write does not pay for building five more classes it never uses (issue 33).
+"""
 
 from __future__ import annotations
 
@@ -48,44 +52,3 @@ class Complaint(SQLModel, table=True):
     rectified_day: Optional[str] = None  # YYYY-MM-DD it was marked done
     last_event: int
     record: str  # the full current record as JSON text
-
-
-class CalendarDay(SQLModel, table=True):
-    """A local correction of the calendar: holiday, make-up workday or exchange closure."""
-
-    __tablename__ = "calendar_days"
-    day: str = Field(primary_key=True)
-    kind: str
-    note: str
-    event: int
-
-
-class CalendarYear(SQLModel, table=True):
-    """A year whose official schedule was imported, so its deadlines are no longer provisional."""
-
-    __tablename__ = "calendar_years"
-    year: int = Field(primary_key=True)
-    source: str
-    event: int
-
-
-class PolicyRow(SQLModel, table=True):
-    __tablename__ = "policies"
-    effective_from: str = Field(primary_key=True)
-    data: str  # JSON of complaintctl.rules.policy.Policy
-    event: int
-
-
-class Setting(SQLModel, table=True):
-    __tablename__ = "settings"
-    key: str = Field(primary_key=True)
-    value: str
-
-
-class Branch(SQLModel, table=True):
-    """A branch of a firm ledger (分支机构): its code, as in BRANCH/NUMBER, and its name for reports."""
-
-    __tablename__ = "branches"
-    code: str = Field(primary_key=True)
-    name: str
-    event: int

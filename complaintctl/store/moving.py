@@ -171,7 +171,7 @@ def _different(code: str, count: int) -> ComplaintError:
 
 
 def _add_branches(target: Ledger, session, names: dict[str, str], by: str | None) -> None:
-    from complaintctl.store.models import Branch
+    from complaintctl.store.ledger_wide_models import Branch
 
     for code, name in names.items():
         if session.get(Branch, code) is None:

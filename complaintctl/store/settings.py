@@ -21,7 +21,7 @@ from complaintctl.rules.policy import CSA_DEFAULT, Policy, policy_for
 from complaintctl.i18n import N_, _
 
 if TYPE_CHECKING:
-    from complaintctl.store.models import Branch
+    from complaintctl.store.ledger_wide_models import Branch
 
 CONFIG_KEYS = {
     "user": N_("default --by: who records the changes (投诉处理专岗)"),
@@ -65,7 +65,7 @@ def set_policy(
             ).format(laxer='; '.join(laxer)),
             "CSA 9.2.2(c)",
         )
-    from complaintctl.store.models import PolicyRow  # the ORM only where something is written
+    from complaintctl.store.ledger_wide_models import PolicyRow  # the ORM only where something is written
 
     with ledger.transaction() as session:
         later = (
@@ -138,7 +138,7 @@ def set_config(
         if read_template is not None:
             read_template(path, key)
         event["sha256"] = sha256_file(path)
-    from complaintctl.store.models import Setting
+    from complaintctl.store.ledger_wide_models import Setting
 
     with ledger.transaction() as session:
         ledger.append(session, None, "config_set", clock.iso(at), by, event, branch="")
@@ -175,7 +175,7 @@ def add_branch(ledger: Ledger, code: str, name: str, at: datetime, by: str) -> "
         raise ComplaintError(
             _("this ledger is one branch's own file; its name is `complaintctl config set branch NAME`")
         )
-    from complaintctl.store.models import Branch
+    from complaintctl.store.ledger_wide_models import Branch
 
     code = branch_code(code)
     if not name.strip():
