@@ -14,13 +14,14 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from bench.run import (CLI, PYTHON, QUARTER, READ_TARGET, ROOT, SIZES, WRITE_TARGET, Measure, ledger_for, median_of,
+from bench.run import (CLI, PYTHON, QUARTER, READ_TARGET, ROOT, SIZES, Measure, ledger_for, median_of,
                        run_once)
 
 PG_FLOOR = [PYTHON, "-c", "import typer, rich, sqlmodel, chinese_calendar, psycopg"]
 BRANCH = "BENCH"
 CLERK = "bench_clerk"
 WRITERS = 8
+FIRM_WRITE_TARGET = 1.3  # a write on the firm server also pays its triggers and row-level security (issue 28)
 
 # One writer: `count` registrations, each its own command's transaction, as `register` makes them.
 WRITER = """
@@ -97,7 +98,7 @@ def measure(work: Path, size: str, quarter: str | None, runs: int, env: dict) ->
         "list --open": (CLI + ["list", "--open"], READ_TARGET),
         "show": (CLI + ["show", some], READ_TARGET),
         "register": (CLI + ["register", "--method", "phone", "--channel", "direct", "--name", "测试", "--phone",
-                            "13812345678", "--request", "基准测试", "--at", "2026-11-20 17:00"], WRITE_TARGET),
+                            "13812345678", "--request", "基准测试", "--at", "2026-11-20 17:00"], FIRM_WRITE_TARGET),
     }
     for name, (argv, target) in commands.items():
         seconds, peak = median_of(argv, env_pg, work, runs)

@@ -32,11 +32,13 @@ CLI = [PYTHON, "-m", "complaintctl"]
 IMPORT_FLOOR = [PYTHON, "-c", "import typer, rich, sqlmodel, chinese_calendar"]
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 READ_TARGET = 1.0  # warn, list --open, show: below the floor, since they load neither SQLAlchemy nor SQLModel
-WRITE_TARGET = 1.3
+WRITE_TARGET = 1.1  # register: a daily write pays for SQLModel, as the floor does, and little more (issue 33)
+REPORT_TARGET = 1.3
 EXPONENT_TARGET = 1.1  # time ∝ size^k for the report and verify
 FLAT_TARGET = 0.1  # warn: k this small is flat (100× the complaints, at most 1.6× the time)
 QUARTER = ("2026Q3", date(2026, 7, 1), date(2026, 9, 30))
 NOW = "2026-11-20 18:00"  # the synthetic ledgers end here; fixed so every run sees the same day
+AT = "2026-11-20 17:00"  # when the timed writes say they happened
 
 
 @dataclass
@@ -109,12 +111,13 @@ def measure_cli(work: Path, size: str, runs: int, env: dict) -> list[Measure]:
         "list --open": (CLI + ["list", "--open"], READ_TARGET),
         "show": (CLI + ["show", some], READ_TARGET),
         "register": (CLI + ["register", "--method", "phone", "--channel", "direct", "--name", "测试",
-                            "--phone", "13812345678", "--request", "基准测试", "--at", "2026-11-20 17:00"], WRITE_TARGET),
+                            "--phone", "13812345678", "--request", "基准测试", "--at", AT], WRITE_TARGET),
     }
     found = []
     for name, (argv, target) in commands.items():
         seconds, peak = median_of(argv, env, work, runs)
         found.append(Measure(name, size, seconds, peak, floor[0], floor[1], target))
+    found += daily_writes(db, size, runs, env, work, floor)
     # The whole-ledger commands: fewer runs (minutes at 1M). verify has an absolute target.
     heavy_runs = 1 if SIZES[size] >= 1_000_000 else min(runs, 3)
     warm_file(db)
@@ -130,6 +133,46 @@ def measure_cli(work: Path, size: str, runs: int, env: dict) -> list[Measure]:
     seconds, peak = _timed_with_cleanup(CLI + ["backup", str(copy)], env, work, heavy_runs, copy)
     floor_seconds, floor_peak = _timed_with_cleanup(backup_floor, env, work, heavy_runs, floor_copy)
     found.append(Measure("backup", size, seconds, peak, floor_seconds, floor_peak))
+    return found
+
+
+# The other daily writes, each on complaints the ledger holds in the state it needs (issue 33): one
+# complaint a run, the newest first, whose last step came before AT.
+DAILY_WRITES = {
+    "accept": ("received", [], ""),
+    "assign": ("accepted", ["--handler", "王五"], ""),
+    "resolve": (
+        "assigned",
+        ["--result", "已解释并处理", "--feedback-via", "phone", "--respondent-feedback-via", "onsite",
+         "--facts-found", "核实属实", "--cause", "流程提示不足"],
+        # no approval needed first (Firm 25), and a respondent to tell
+        " AND json_extract(record, '$.major') = 0 AND json_extract(record, '$.group') = 0"
+        " AND coalesce(json_extract(record, '$.respondent'), '') != ''",
+    ),
+    "callback": ("resolved", ["--outcome", "satisfied"], ""),
+}
+
+
+def daily_writes(db: Path, size: str, runs: int, env: dict, work: Path, floor: tuple[float, float]) -> list[Measure]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    found = []
+    try:
+        for name, (status, extra, where) in DAILY_WRITES.items():
+            numbers = [row[0] for row in conn.execute(
+                f"SELECT id FROM complaints WHERE branch = '' AND status = ? AND "
+                f"json_extract(record, '$.status_at') < ?{where} ORDER BY received_day DESC LIMIT ?",
+                (status, AT.replace(" ", "T"), runs + 1))]
+            if len(numbers) < runs + 1:
+                print(f"{name}: only {len(numbers)} complaints {status} in {db.name}; skipped", file=sys.stderr)
+                continue
+            # The first run warms the file cache, as median_of's warm-up does.
+            results = [run_once(CLI + [name, number, *extra, "--at", AT], env, work) for number in numbers][1:]
+            found.append(Measure(name, size, statistics.median(r[0] for r in results), max(r[1] for r in results),
+                                 floor[0], floor[1], WRITE_TARGET))
+    finally:
+        conn.close()
     return found
 
 
@@ -172,7 +215,7 @@ def measure_report(work: Path, size: str, runs: int, env: dict) -> list[Measure]
         [PYTHON, str(HERE / "floor_report.py"), str(db), QUARTER[1].isoformat(), QUARTER[2].isoformat(),
          str(floor_out)], env, work, runs, warm=False)
     return [Measure(f"report --quarter ({size} complaints)", size, seconds, peak, floor_seconds, floor_peak,
-                    WRITE_TARGET)]
+                    REPORT_TARGET)]
 
 
 def legacy_workbook(path: Path, rows: int) -> None:
