@@ -173,3 +173,13 @@ def test_a_command_typed_loads_only_its_own_module(tmp_path):
     assert not {"complaintctl.cli.views", "complaintctl.cli.reports", "complaintctl.cli.admin"} & set(loaded)
     if importlib.util.find_spec("typer._adapters"):  # Typer 0.29's pydantic coercion
         assert "typer._adapters" not in loaded
+
+
+def test_help_before_a_command_still_lists_every_command():
+    """`complaintctl --help register` is the root's help: the whole list, not only the command named."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "complaintctl", "--help", "register"], capture_output=True,
+                         text=True, env={"PATH": "/usr/bin:/bin", "LANG": "C", "COLUMNS": "100"}).stdout
+    assert "Commands:" in out and "  warn " in out and "  calendar " in out, out

@@ -879,6 +879,8 @@ def app_for(args: list[str]) -> typer.Typer:
     name = command_of(args)
     if name is None or any(key.startswith("_COMPLAINTCTL_COMPLETE") for key in os.environ):
         return whole_app()
+    if {"-h", "--help"} & set(args[: args.index(name)]):  # `complaintctl --help show`: the whole list
+        return whole_app()
     if name in COMMAND_MODULES:
         with_commands_of(COMMAND_MODULES[name])
     solo = copy.copy(commands)

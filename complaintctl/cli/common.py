@@ -81,15 +81,19 @@ def plain_text(param) -> None:
     if descriptor is None or getattr(param, "plain_text", False):
         return
     param.plain_text = True
-    several = param.multiple or param.nargs != 1
+    several = param.multiple or param.nargs == -1  # as Typer's coerce: what is left out becomes ()
+    plain = param.nargs == 1 and not param.multiple
     parsed = getattr(descriptor.parameter_info, "parser", None) is not None
-    kind = descriptor.annotation if descriptor.annotation in (str, bool, int) and not (several or parsed) else None
+    ranged = getattr(descriptor, "is_ranged", True)  # an int with min or max is checked by Typer
+    kind = descriptor.annotation if plain and not parsed and descriptor.annotation in (str, bool, int) else None
+    if kind is int and ranged:
+        kind = None
     typer_way = param.process_value
 
     def process_value(ctx, value):
         if value is None and not param.required:
             value = () if several else None
-        elif kind is None or not isinstance(value, kind):
+        elif kind is None or type(value) is not kind:
             return typer_way(ctx, value)
         return param.callback(ctx, param, value) if param.callback else value
 
