@@ -402,3 +402,20 @@ def test_a_dated_write_finds_the_exports_through_their_index_not_by_reading_ever
         found = exports(reader)
     assert [e.code for e in found] == ["2026-08", "2026-09"]  # oldest first, sorted by the event's id
     assert found[0].event < found[1].event
+
+
+def test_a_complaint_number_is_found_through_the_primary_key_in_a_branch_file(cli, db_path, backend):
+    """Every command on a complaint first finds its branch; in a branch's own file by the key (issue 33)."""
+    import sqlite3
+
+    import pytest
+
+    from complaintctl.store.ledger import NUMBER_IN_FILE_SQL
+
+    if backend != "sqlite":
+        pytest.skip("SQLite's query plan")
+    number = register(cli, "2026-09-01 10:00")
+    conn = sqlite3.connect(db_path)
+    plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {NUMBER_IN_FILE_SQL}", (number,)))
+    assert plan.startswith("SEARCH complaints") and "id=?" in plan, plan
+    assert json.loads(cli("show", number, "--json").stdout)["id"] == number

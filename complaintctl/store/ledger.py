@@ -204,6 +204,12 @@ def stamp() -> str:
     return clock.now().strftime("%Y%m%d-%H%M%S")
 
 
+# Which branches hold a complaint number. A branch's own file: its primary key (branch, id) finds it at
+# once; the number alone would be looked for in every row, 0.2–0.5 s on a million complaints (issue 33).
+NUMBER_IN_FILE_SQL = "SELECT branch FROM complaints WHERE branch = '' AND id = ?"
+NUMBER_AT_BRANCHES_SQL = "SELECT branch FROM complaints WHERE id = ? ORDER BY branch"
+
+
 class Ledger:
     """One open ledger. Reads are plain SQL (`reading`); changes go through an ORM Session (`transaction`).
 
@@ -441,9 +447,8 @@ class Ledger:
             raise ComplaintError(
                 _("{text}: this ledger is one branch's own file; give the number alone").format(text=complaint_id)
             )
-        rows = [
-            r[0] for r in conn.exec_driver_sql("SELECT branch FROM complaints WHERE id = ? ORDER BY branch", (number,))
-        ]
+        sql = NUMBER_AT_BRANCHES_SQL if self.firm else NUMBER_IN_FILE_SQL
+        rows = [r[0] for r in conn.exec_driver_sql(sql, (number,))]
         if branch is not None or (len(rows) > 1 and self.branch in rows):
             wanted = branch if branch is not None else self.branch
             if wanted in rows:
