@@ -1,5 +1,6 @@
 """complaintctl's commands. Each one parses, calls the core, renders; the rules live in the core."""
 
+import functools
 import inspect
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -172,6 +173,40 @@ def _record_json(ctx: typer.Context, record: dict, unmask: bool = False) -> dict
     return view
 
 
+def _step_options(
+    ctx: typer.Context,
+    complaint: ComplaintId,
+    at: At = None,
+    late_reason: LateReason = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    """What every step command takes: the complaint's number first; --at, --late-reason, --by, --json last."""
+
+
+def step(done: str):
+    """A lifecycle step as a command: the function declares only the step's own options, and its help.
+
+    The command takes `_step_options` around them and gives each option, by name, to the lifecycle
+    function of the same name; `done` is what its confirmation says was done, in the user's language.
+    """
+
+    def as_command(declared):
+        shared = list(inspect.signature(_step_options, eval_str=True).parameters.values())
+        own = inspect.signature(declared, eval_str=True).parameters.values()
+        keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared[2:])]
+
+        @functools.wraps(declared)
+        def command(ctx: typer.Context, complaint: str, *, at, late_reason, by, as_json, **options) -> None:
+            carry_out = getattr(lifecycle, declared.__name__)
+            _done(ctx, carry_out(ledger(ctx), complaint, **options, at=when(at), by=who(ctx, by)), as_json, done)
+
+        command.__signature__ = inspect.Signature([*shared[:2], *keyword_only], return_annotation=None)
+        return command
+
+    return as_command
+
+
 @commands.command()
 def init(ctx: typer.Context, by: By = None, as_json: Json = False) -> None:
     """Create a new, empty ledger (建立台账) at --db, else $COMPLAINTCTL_DB, else the default place.
@@ -305,22 +340,14 @@ def amend(
 
 
 @commands.command()
-def accept(
-    ctx: typer.Context,
-    complaint: ComplaintId,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
-) -> None:
+@step(_("accepted"))
+def accept() -> None:
     """Accept a complaint (受理, CSA 9.1.2) once its basic facts are on record (Firm 15)."""
-    _done(ctx, lifecycle.accept(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, _("accepted"))
 
 
 @commands.command()
+@step(_("rejected"))
 def reject(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     reason: Annotated[
         str,
         typer.Option(
@@ -344,63 +371,33 @@ def reject(
         Optional[str],
         typer.Option("--original", help="With --reason duplicate: the complaint this one repeats (CSA 9.1.1(c))."),
     ] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Decide not to accept (不予受理, CSA 9.1.1); the complainant must be told how and why."""
-    outcome = lifecycle.reject(
-        ledger(ctx),
-        complaint,
-        reason=reason,
-        notified_via=notified_via,
-        note=note,
-        original=original,
-        at=when(at),
-        by=who(ctx, by),
-    )
-    _done(ctx, outcome, as_json, _("rejected"))
 
 
 @commands.command()
+@step(_("assigned"))
 def assign(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     handler: Annotated[str, typer.Option("--handler", help="The handler (投诉处理人).", show_default=False)],
     dept: Annotated[Optional[str], typer.Option("--dept", help="Responsible department (责任部门).")] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Assign the handler (派发, CSA 9.2.2(a)); never the respondent (CSA 7.7). Again to reassign."""
-    outcome = lifecycle.assign(ledger(ctx), complaint, handler=handler, dept=dept, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, _("assigned"))
 
 
 @commands.command()
+@step(_("escalated"))
 def escalate(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     to: Annotated[
         str, typer.Option("--to", help="Body the report went to, e.g. 公司投诉工作小组.", show_default=False)
     ],
     note: Annotated[Optional[str], typer.Option("--note", help="What was reported.")] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Record the report of a major or group complaint (上报, CSA 9.1.2(c), 9.2.2(a)(2))."""
-    outcome = lifecycle.escalate(ledger(ctx), complaint, to=to, note=note, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, _("escalated"))
 
 
 @commands.command()
+@step(_("extended"))
 def extend(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     days: Annotated[
         int,
         typer.Option(
@@ -430,32 +427,16 @@ def extend(
             ).format(choices=codes.NOTIFY_VIA.choices()),
         ),
     ] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Extend the completion deadline (延期, CSA 9.2.2(d)); requested no later than the deadline.
 
     Needs who approved it, and the complainant told of the progress by the original deadline.
     """
-    outcome = lifecycle.extend(
-        ledger(ctx),
-        complaint,
-        days=days,
-        reason=reason,
-        approved_by=approved_by,
-        notified_via=notified_via,
-        at=when(at),
-        by=who(ctx, by),
-    )
-    _done(ctx, outcome, as_json, _("extended"))
 
 
 @commands.command()
+@step(_("approved"))
 def approve(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     what: Annotated[
         str,
         typer.Argument(
@@ -466,10 +447,6 @@ def approve(
     amount: Annotated[
         Optional[str], typer.Option("--amount", metavar="YUAN", help="For compensation: the most it approves.")
     ] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Record an approval (maker-checker): of the handling opinion, a compensation, or an extension.
 
@@ -477,16 +454,11 @@ def approve(
     compensation and the opinion on a major or group complaint are approved before `resolve` (Firm 25,
     CSA 8.1.1(a)); `extend` without --approved-by takes the approval recorded here.
     """
-    outcome = lifecycle.approve(
-        ledger(ctx), complaint, what=what, note=note, amount=amount, at=when(at), by=who(ctx, by)
-    )
-    _done(ctx, outcome, as_json, _("approved"))
 
 
 @commands.command()
+@step(_("noted"))
 def note(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     text: Annotated[str, typer.Argument(help="The note.", show_default=False)],
     kind: Annotated[
         str,
@@ -497,14 +469,8 @@ def note(
             ),
         ),
     ] = "internal",
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Add a note to the investigation record, or record interim feedback (进展反馈)."""
-    outcome = lifecycle.note(ledger(ctx), complaint, text=text, kind=kind, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, _("noted"))
 
 
 FactsFound = Annotated[
@@ -544,9 +510,8 @@ ImprovementDue = Annotated[
 
 
 @commands.command()
+@step(_("investigation recorded"))
 def investigate(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     facts_found: FactsFound = None,
     cause: Cause = None,
     accountability: Accountability = None,
@@ -554,10 +519,6 @@ def investigate(
     suggestions: Suggestions = None,
     improvement_owner: ImprovementOwner = None,
     improvement_due: ImprovementDue = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Record the investigation (调查记录, CSA 9.2.2(b)): any time from assignment until closing.
 
@@ -566,41 +527,19 @@ def investigate(
     An improvement measure with --improvement-owner and --improvement-due is followed by `warn`
     and `analyze` until `rectified` marks it done.
     """
-    outcome = lifecycle.investigate(
-        ledger(ctx),
-        complaint,
-        facts_found=facts_found,
-        cause=cause,
-        accountability=accountability,
-        improvement=improvement,
-        suggestions=suggestions,
-        improvement_owner=improvement_owner,
-        improvement_due=improvement_due,
-        at=when(at),
-        by=who(ctx, by),
-    )
-    _done(ctx, outcome, as_json, _("investigation recorded"))
 
 
 @commands.command()
+@step(_("rectification recorded"))
 def rectified(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     note: Annotated[str, typer.Option("--note", help="What was done (整改情况).", show_default=False)],
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Mark the improvement measure carried out (整改完成, CSA 8.2.4); also after the complaint is closed."""
-    outcome = lifecycle.rectified(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, _("rectification recorded"))
 
 
 @commands.command()
+@step(_("resolved"))
 def resolve(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     result: Annotated[
         str, typer.Option("--result", help="The handling opinion given (处理意见/结果).", show_default=False)
     ],
@@ -639,54 +578,25 @@ def resolve(
             "given: 未记载.",
         ),
     ] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Record the result delivered to the complainant (办结, CSA 9.2.2(c), 9.3).
 
     Refused until the investigation record holds the facts and the cause (given here or with
     `investigate`), and, for a major complaint, until its report is recorded (`escalate`).
     """
-    outcome = lifecycle.resolve(
-        ledger(ctx),
-        complaint,
-        result=result,
-        facts_found=facts_found,
-        cause=cause,
-        accountability=accountability,
-        improvement=improvement,
-        suggestions=suggestions,
-        compensation=compensation,
-        feedback_via=feedback_via,
-        respondent_feedback_via=respondent_feedback_via,
-        settled=settled,
-        at=when(at),
-        by=who(ctx, by),
-    )
-    _done(ctx, outcome, as_json, _("resolved"))
-
-
-@commands.command("regulator-reply")
-def regulator_reply(
-    ctx: typer.Context,
-    complaint: ComplaintId,
-    note: Annotated[Optional[str], typer.Option("--note", help="What was entered.")] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
-) -> None:
-    """Record that the result was entered into the regulator's transfer system (CSA 9.2.2(e))."""
-    outcome = lifecycle.regulator_reply(ledger(ctx), complaint, note=note, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, _("regulator reply recorded"))
 
 
 @commands.command()
+@step(_("regulator reply recorded"))
+def regulator_reply(
+    note: Annotated[Optional[str], typer.Option("--note", help="What was entered.")] = None,
+) -> None:
+    """Record that the result was entered into the regulator's transfer system (CSA 9.2.2(e))."""
+
+
+@commands.command()
+@step(_("called back"))
 def callback(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     outcome: Annotated[
         str,
         typer.Option(
@@ -711,93 +621,51 @@ def callback(
             ).format(choices=codes.ADVICE.choices()),
         ),
     ] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Record a callback (回访, Firm 18(5)), or an attempt that reached no one (--outcome unreachable).
 
     An unreachable attempt does not meet the callback deadline. A dissatisfied complainant's callback
     records what they were advised (CSA 9.3(b)).
     """
-    result = lifecycle.callback(
-        ledger(ctx),
-        complaint,
-        outcome=outcome,
-        method=method,
-        note=note,
-        recomplain=recomplain,
-        advised=advised or (),
-        at=when(at),
-        by=who(ctx, by),
-    )
-    _done(ctx, result, as_json, _("called back"))
 
 
-@commands.command("mark-unreasonable")
+@commands.command()
+@step(_("marked unreasonable"))
 def mark_unreasonable(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     evidence: Annotated[
         str, typer.Option("--evidence", help="The written investigation and evidence.", show_default=False)
     ],
     approved_by: Annotated[str, typer.Option("--approved-by", help="Internal approval.", show_default=False)],
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Label an accepted complaint unreasonable (无理投诉, CSA 5.4(b), Appendix C); it is still handled."""
-    outcome = lifecycle.mark_unreasonable(
-        ledger(ctx), complaint, evidence=evidence, approved_by=approved_by, at=when(at), by=who(ctx, by)
-    )
-    _done(ctx, outcome, as_json, _("marked unreasonable"))
 
 
 @commands.command()
+@step(_("reclassified"))
 def reclassify(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     category: Annotated[str, typer.Option("--category", help="New CSA 5.1 category.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why.", show_default=False)],
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Change the business category (业务类别, CSA 5.1) with a recorded reason."""
-    outcome = lifecycle.reclassify(
-        ledger(ctx), complaint, category=category, reason=reason, at=when(at), by=who(ctx, by)
-    )
-    _done(ctx, outcome, as_json, _("reclassified"))
 
 
 @commands.command()
+@step(_("attached"))
 def attach(
-    ctx: typer.Context,
-    complaint: ComplaintId,
-    file: Annotated[Path, typer.Argument(help="The file to archive.", show_default=False)],
+    path: Annotated[Path, typer.Argument(help="The file to archive.", show_default=False)],
     kind: Annotated[
         str,
         typer.Option(
             "--kind", help=_("{choices}.").format(choices=codes.ATTACHMENT_KINDS.choices()), show_default=False
         ),
     ],
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """Archive a recording, document or approval (CSA 9.4): copied beside the ledger, SHA-256 recorded."""
-    outcome = lifecycle.attach(ledger(ctx), complaint, path=file, kind=kind, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, _("attached"))
 
 
 @commands.command()
+@step(_("terminated"))
 def terminate(
-    ctx: typer.Context,
-    complaint: ComplaintId,
     reason: Annotated[
         str,
         typer.Option(
@@ -805,35 +673,22 @@ def terminate(
         ),
     ],
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
 ) -> None:
     """End an accepted complaint without a result (终止处理, CSA 9.1.1(d)).
 
     For a complainant who withdraws, or a dispute taken to mediation, arbitration or court after
     acceptance. Its pending deadlines end; the report counts it apart from completed ones.
     """
-    outcome = lifecycle.terminate(ledger(ctx), complaint, reason=reason, note=note, at=when(at), by=who(ctx, by))
-    _done(ctx, outcome, as_json, _("terminated"))
 
 
 @commands.command()
-def close(
-    ctx: typer.Context,
-    complaint: ComplaintId,
-    at: At = None,
-    late_reason: LateReason = None,
-    by: By = None,
-    as_json: Json = False,
-) -> None:
+@step(_("closed"))
+def close() -> None:
     """Close and archive (归档); kept until closed + 10 years (CSA 9.4).
 
     A resolved complaint needs its callback first; one whose complainant was never reached needs
     attempts on 2 different working days (policy unreachable-attempts, Firm 18(5)).
     """
-    _done(ctx, lifecycle.close(ledger(ctx), complaint, at=when(at), by=who(ctx, by)), as_json, _("closed"))
 
 
 # The commands kept in other modules, by name, so that `main` imports only the one typed (issue 33).

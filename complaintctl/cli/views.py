@@ -348,47 +348,11 @@ def _sections(view: dict) -> None:
             _("reported {time} to {body} by {actor}").format(
                 time=_time(item["at"]), body=item["to"], actor=_who(item["by"])
             )
-            + (f": {item['note']}" if item.get("note") else "")
+            + _note_of(item)
         )
-    if view.get("extensions"):
-        say(_("extensions:"))
-        for item in view["extensions"]:
-            told = (
-                _("; complainant told by {via}").format(via=codes.NOTIFY_VIA.shown(item["notified_via"]))
-                if item.get("notified_via")
-                else ""
-            )
-            say(
-                "  "
-                + _("{time}  +{days} days to {due}: {reason} (approved by {approver}{told})").format(
-                    time=_time(item["at"]),
-                    days=item["days"],
-                    due=item["new_due"],
-                    reason=item["reason"],
-                    approver=item.get("approved_by") or "-",
-                    told=told,
-                )
-            )
-    if view.get("approvals"):
-        say(_("approvals:"))
-        for item in view["approvals"]:
-            say(
-                "  "
-                + _("{time}  {what} approved by {approver}").format(
-                    time=_time(item["at"]), what=codes.APPROVALS.shown(item["what"]), approver=item["by"]
-                )
-                + (" " + _("up to {amount} yuan").format(amount=item["amount"]) if item.get("amount") else "")
-                + (f": {item['note']}" if item.get("note") else "")
-            )
-    if view.get("letters"):
-        say(_("letters sent:"))
-        for item in view["letters"]:
-            say(
-                "  "
-                + _("{time}  {kind} by {via}, SHA-256 {sha256}").format(
-                    time=_time(item["at"]), kind=item["kind"], via=item["via"], sha256=item["sha256"][:16]
-                )
-            )
+    _listed(_("extensions:"), view.get("extensions"), _extension_line)
+    _listed(_("approvals:"), view.get("approvals"), _approval_line)
+    _listed(_("letters sent:"), view.get("letters"), _letter_line)
     found = view.get("investigation") or {}
     if found or view.get("status") in ("assigned", "resolved"):
         say(_("investigation (CSA 9.2.2(b)):"))
@@ -443,26 +407,9 @@ def _sections(view: dict) -> None:
             _("regulator reply entered {time} by {actor}").format(
                 time=_time(view["regulator_replied_at"]), actor=reply.get("by", "-")
             )
-            + (f": {reply['note']}" if reply.get("note") else "")
+            + _note_of(reply)
         )
-    if view.get("callbacks"):
-        say(_("callbacks:"))
-        for item in view["callbacks"]:
-            say(
-                "  "
-                + _("{time}  {outcome} by {method}, {actor}").format(
-                    time=_time(item["at"]),
-                    outcome=codes.CALLBACK_OUTCOMES.shown(item["outcome"]),
-                    method=_callback_method(item),
-                    actor=_who(item["by"]),
-                )
-                + (
-                    _("; advised {ways}").format(ways=", ".join(codes.ADVICE.shown(a) for a in item["advised"]))
-                    if item.get("advised")
-                    else ""
-                )
-                + (f": {item['note']}" if item.get("note") else "")
-            )
+    _listed(_("callbacks:"), view.get("callbacks"), _callback_line)
     if view.get("unreasonable"):
         label = view["unreasonable"]
         say(
@@ -472,10 +419,7 @@ def _sections(view: dict) -> None:
         )
     if view.get("termination"):
         ended = view["termination"]
-        say(
-            _("terminated: {reason}").format(reason=codes.TERMINATE_REASONS.shown(ended["reason"]))
-            + (f": {ended['note']}" if ended.get("note") else "")
-        )
+        say(_("terminated: {reason}").format(reason=codes.TERMINATE_REASONS.shown(ended["reason"])) + _note_of(ended))
     if view.get("attachments"):
         say(_("attachments:"))
         for item in view["attachments"]:
@@ -486,6 +430,61 @@ def _sections(view: dict) -> None:
                 )
             )
             say("    sha256 " + item["sha256"])
+
+
+def _listed(title: str, items: list[dict] | None, line) -> None:
+    """A heading, then each item's line under it; nothing at all when there are none."""
+    if items:
+        render.say(title)
+        for item in items:
+            render.say("  " + line(item))
+
+
+def _note_of(item: dict) -> str:
+    return f": {item['note']}" if item.get("note") else ""
+
+
+def _extension_line(item: dict) -> str:
+    told = (
+        _("; complainant told by {via}").format(via=codes.NOTIFY_VIA.shown(item["notified_via"]))
+        if item.get("notified_via")
+        else ""
+    )
+    return _("{time}  +{days} days to {due}: {reason} (approved by {approver}{told})").format(
+        time=_time(item["at"]),
+        days=item["days"],
+        due=item["new_due"],
+        reason=item["reason"],
+        approver=item.get("approved_by") or "-",
+        told=told,
+    )
+
+
+def _approval_line(item: dict) -> str:
+    amount = " " + _("up to {amount} yuan").format(amount=item["amount"]) if item.get("amount") else ""
+    what = codes.APPROVALS.shown(item["what"])
+    line = _("{time}  {what} approved by {approver}").format(time=_time(item["at"]), what=what, approver=item["by"])
+    return line + amount + _note_of(item)
+
+
+def _letter_line(item: dict) -> str:
+    return _("{time}  {kind} by {via}, SHA-256 {sha256}").format(
+        time=_time(item["at"]), kind=item["kind"], via=item["via"], sha256=item["sha256"][:16]
+    )
+
+
+def _callback_line(item: dict) -> str:
+    advised = ", ".join(codes.ADVICE.shown(a) for a in item.get("advised") or ())
+    return (
+        _("{time}  {outcome} by {method}, {actor}").format(
+            time=_time(item["at"]),
+            outcome=codes.CALLBACK_OUTCOMES.shown(item["outcome"]),
+            method=_callback_method(item),
+            actor=_who(item["by"]),
+        )
+        + (_("; advised {ways}").format(ways=advised) if advised else "")
+        + _note_of(item)
+    )
 
 
 def _value_text(name: str, value) -> str:

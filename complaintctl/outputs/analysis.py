@@ -139,13 +139,7 @@ RULES = {
     ),
 }
 
-RECTIFICATION_STATES = {
-    "overdue": ("已逾期", "overdue"),
-    "open": ("未到期", "not yet due"),
-    "done_late": ("逾期完成", "done late"),
-    "done": ("按期完成", "done on time"),
-    "untracked": ("未定责任人和期限", "no owner or date"),
-}
+RECTIFICATION_STATES = codes.RECTIFICATION_STATES.entries  # state -> (Chinese, English), in the order listed
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -748,27 +742,29 @@ def sections(analysis: Analysis, zh: bool = True) -> list[Section]:
         for row in result["categories"]["groups"]
     ]
     categories = [[category(row["code"]), *compared(row)] for row in result["categories"]["categories"]]
+
+    def against_previous(key: str, title: str, label: str, rows: list, empty: str = "") -> Section:
+        """The complaints of each category, this period against the previous one."""
+        kinds = ["text", "int", "int", "int"]
+        return Section(key, title, [label, *change_headers], kinds, rows, how("categories"), empty)
+
     share_headers = [
         t("件数", "complaints"),
         t("已受理", "accepted"),
         t("合理诉求", "reasonable"),
         t("合理诉求占比", "reasonable share"),
     ]
-    respondents = [
-        [row["name"], row["complaints"], row["accepted"], row["reasonable"], row["reasonable_share"]]
-        for row in result["respondents"]["rows"]
-    ]
     unassigned = t("未指定", "none")
-    departments = [
-        [
-            row["department"] or unassigned,
-            row["complaints"],
-            row["accepted"],
-            row["reasonable"],
-            row["reasonable_share"],
+
+    def shares(key: str, title: str, label: str, name_of) -> Section:
+        """Who, or which department, drew 2 or more complaints, and how many of them were reasonable."""
+        rows = [
+            [name_of(row), row["complaints"], row["accepted"], row["reasonable"], row["reasonable_share"]]
+            for row in result[key]["rows"]
         ]
-        for row in result["departments"]["rows"]
-    ]
+        kinds = ["text", "int", "int", "int", "percent"]
+        return Section(key, title, [label, *share_headers], kinds, rows, how(key), t("无", "none"))
+
     timeliness = result["timeliness"]
 
     def timely(name: str, tally: dict) -> list:
@@ -878,40 +874,30 @@ def sections(analysis: Analysis, zh: bool = True) -> list[Section]:
             how_people,
             t("本期无多次投诉人", "no repeat complainants"),
         ),
-        Section(
+        against_previous(
             "categories.groups",
             t("易诉问题：一级类别", "Categories, first level (易诉问题)"),
-            [t("一级类别", "category"), *change_headers],
-            ["text", "int", "int", "int"],
+            t("一级类别", "category"),
             groups,
-            how("categories"),
         ),
-        Section(
+        against_previous(
             "categories",
             t("易诉问题：二级类别", "Categories, second level"),
-            [t("业务类别", "category"), *change_headers],
-            ["text", "int", "int", "int"],
+            t("业务类别", "category"),
             categories,
-            how("categories"),
             t("本期与上期均无投诉", "no complaints in either period"),
         ),
-        Section(
+        shares(
             "respondents",
             t("被投诉人（2 件及以上）", "Respondents with 2 or more"),
-            [t("被投诉人", "respondent"), *share_headers],
-            ["text", "int", "int", "int", "percent"],
-            respondents,
-            how("respondents"),
-            t("无", "none"),
+            t("被投诉人", "respondent"),
+            lambda row: row["name"],
         ),
-        Section(
+        shares(
             "departments",
             t("责任部门（2 件及以上）", "Departments with 2 or more"),
-            [t("责任部门", "department"), *share_headers],
-            ["text", "int", "int", "int", "percent"],
-            departments,
-            how("departments"),
-            t("无", "none"),
+            t("责任部门", "department"),
+            lambda row: row["department"] or unassigned,
         ),
         # Short headers: the table fits 80 columns; the title and the rules say the rest.
         Section(

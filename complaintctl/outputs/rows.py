@@ -197,11 +197,10 @@ def channel_label(code: str | None) -> str:
 
 def overdue_text(kinds: list[str]) -> str:
     """期末超期's cell: 否, or 是 naming the deadlines passed and still owed, e.g. 是（回访）."""
-    return f"{YES}（{'、'.join(DEADLINE_LABEL[k] for k in kinds)}）" if kinds else NO
+    return f"{YES}（{'、'.join(codes.DEADLINES.label(k) for k in kinds)}）" if kinds else NO
 
 
 REJECT_LETTER = dict(zip(codes.REJECT_REASONS.entries, "abcdef"))
-DEADLINE_LABEL = codes.DEADLINE_KINDS
 
 
 # -- the rows -----------------------------------------------------------------------------------
@@ -404,7 +403,7 @@ class Builder:
                 {
                     **common,
                     "type": "延期",
-                    "deadline": DEADLINE_LABEL["completion"],
+                    "deadline": codes.DEADLINES.label("completion"),
                     "original_due": completion.original_due,
                     "due": date.fromisoformat(extension["new_due"]),
                     "met_on": row["resolved_on"],
@@ -424,7 +423,7 @@ class Builder:
                 {
                     **common,
                     "type": "超期",
-                    "deadline": DEADLINE_LABEL[kind],
+                    "deadline": codes.DEADLINES.label(kind),
                     "original_due": deadline.original_due,
                     "due": deadline.due,
                     "met_on": met,

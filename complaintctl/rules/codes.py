@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from complaintctl.rules.clock import typed
 from complaintctl.errors import ComplaintError
-from complaintctl.i18n import N_, _, name_of, pick
+from complaintctl.i18n import _, pick
 
 
 @dataclass(frozen=True)
@@ -368,28 +368,37 @@ APPROVALS = CodeList(
     },
 )
 
-DEADLINE_NAMES = {  # in the user's language
-    "acceptance": N_("acceptance decision"),
-    "completion": N_("completion"),
-    "callback": N_("callback"),
-    "regulator_reply": N_("regulator reply"),
-    "escalation": N_("escalation"),
-    "rectification": N_("rectification"),
-}
+# Where an improvement measure stands (CSA 8.2.4, 追踪整改), as `analyze` counts them: the order it lists them in.
+RECTIFICATION_STATES = CodeList(
+    "STATE",
+    "CSA 8.2.4",
+    {
+        "overdue": ("已逾期", "overdue"),
+        "open": ("未到期", "not yet due"),
+        "done_late": ("逾期完成", "done late"),
+        "done": ("按期完成", "done on time"),
+        "untracked": ("未定责任人和期限", "no owner or date"),
+    },
+)
+
+# The deadlines `warn` follows, by the kind the ledger and --json name them with.
+DEADLINES = CodeList(
+    "KIND",
+    None,
+    {
+        "acceptance": ("受理决定", "acceptance decision"),
+        "completion": ("办结", "completion"),
+        "callback": ("回访", "callback"),
+        "regulator_reply": ("监管转办回复", "regulator reply"),
+        "escalation": ("重大投诉上报", "escalation"),
+        "rectification": ("整改", "rectification"),
+    },
+)
 
 
 def deadline_name(kind: str) -> str:
-    return name_of(kind, DEADLINE_NAMES)
-
-
-DEADLINE_KINDS = {
-    "acceptance": "受理决定",
-    "completion": "办结",
-    "callback": "回访",
-    "regulator_reply": "监管转办回复",
-    "escalation": "重大投诉上报",
-    "rectification": "整改",
-}
+    """A deadline's name in the user's language."""
+    return DEADLINES.shown(kind)
 
 
 # The papers the standard asks for (`letter KIND`): kind -> (the paper's Chinese name, the rule that asks for it)

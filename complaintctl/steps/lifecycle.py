@@ -892,22 +892,22 @@ def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetim
     return _change(ledger, complaint_id, "noted", at, by, build)
 
 
-INVESTIGATION_OPTIONS = {
-    "facts_found": "--facts-found",
-    "cause": "--cause",
-    "accountability": "--accountability",
-    "improvement": "--improvement",
-    "suggestions": "--suggestions",
-}
+# The items of the investigation record, by the option that gives each (--facts-found, ...).
+INVESTIGATION_OPTIONS = {name: "--" + name.replace("_", "-") for name in INVESTIGATION_ITEMS}
 
 
 def _investigation_given(items: dict) -> dict:
-    for name, value in items.items():
-        if value is not None and not value.strip():
+    """The investigation record's items given (CSA 9.2.2(b)), in the record's order; none may be empty."""
+    unknown = set(items) - set(INVESTIGATION_OPTIONS)
+    if unknown:  # a caller's slip, not the user's
+        raise TypeError(f"not an item of the investigation record: {', '.join(sorted(unknown))}")
+    given = {name: items[name] for name in INVESTIGATION_OPTIONS if items.get(name) is not None}
+    for name, value in given.items():
+        if not value.strip():
             raise ComplaintError(
                 _("{value} may not be empty").format(value=INVESTIGATION_OPTIONS[name]), "CSA 9.2.2(b)"
             )
-    return {name: value for name, value in items.items() if value is not None}
+    return given
 
 
 def investigate(
@@ -925,7 +925,7 @@ def investigate(
     An improvement measure (item 4) may be given an owner and a promised date (CSA 8.2.4, 追踪整改);
     `warn` then follows it, after the complaint is closed too, until `rectified` marks it done.
     """
-    given = _investigation_given({name: items.get(name) for name in INVESTIGATION_ITEMS})
+    given = _investigation_given(items)
     if improvement_owner is not None:
         if not improvement_owner.strip():
             raise ComplaintError(_("--improvement-owner may not be empty"), "CSA 8.2.4")
@@ -1034,18 +1034,15 @@ def resolve(
     complaint_id: str,
     *,
     result: str,
-    facts_found: str | None = None,
-    cause: str | None = None,
-    accountability: str | None = None,
-    improvement: str | None = None,
-    suggestions: str | None = None,
     compensation: str | None = None,
     feedback_via: str | None = None,
     respondent_feedback_via: str | None = None,
     settled: str | None = None,
     at: datetime,
     by: str,
+    **items: str | None,
 ) -> Outcome:
+    """The result delivered (CSA 9.2.2(c), 9.3); `items`: the investigation record's, as `investigate` takes them."""
     if not result.strip():
         raise ComplaintError(
             _("--result may not be empty: it is the handling opinion given to the complainant"), "CSA 9.2.2(c)"
@@ -1065,15 +1062,7 @@ def resolve(
         if respondent_feedback_via
         else None
     )  # an unknown value is blamed on its own option
-    investigation = _investigation_given(
-        {
-            "facts_found": facts_found,
-            "cause": cause,
-            "accountability": accountability,
-            "improvement": improvement,
-            "suggestions": suggestions,
-        }
-    )
+    investigation = _investigation_given(items)
 
     def build(_session, record):
         _require_status(record, ("assigned",), _("resolve"), "CSA 9.2.2(c)")
