@@ -145,6 +145,21 @@ def test_the_record_shows_the_five_items_and_each_approval(cli, tmp_path):
     assert "部门负责人意见" in text and "首席风险官（合规负责人）意见" in text
 
 
+def test_a_letter_tells_the_word_processor_its_text_is_chinese(cli, tmp_path):
+    # python-docx's own template says Japanese: without 宋体 on the machine, LibreOffice then printed the
+    # letters in a Japanese font (seen on a render of every kind, 2026-12-02).
+    import zipfile
+
+    out = tmp_path / "record.docx"
+    cli("letter", "record", assigned(cli), "--out", out)
+    with zipfile.ZipFile(out) as docx_file:
+        settings = docx_file.read("word/settings.xml").decode()
+        styles = docx_file.read("word/styles.xml").decode()
+    assert 'w:eastAsia="zh-CN"' in settings and "ja-JP" not in settings
+    defaults = styles[styles.index("<w:docDefaults>") : styles.index("</w:docDefaults>")]
+    assert 'w:eastAsia="zh-CN"' in defaults
+
+
 def test_each_kind_names_what_it_lacks_and_writes_nothing(cli, db_path, tmp_path):
     number = assigned(cli)
     for kind, says in (("opinion", "has no result yet"), ("refusal", "was not refused"),

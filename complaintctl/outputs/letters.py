@@ -429,6 +429,12 @@ def builtin_template(kind: str) -> bytes:
     normal.font.size = Pt(12)
     normal.font.name = "宋体"
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")  # python-docx names only the Latin font
+    # python-docx's own template declares its East Asian text Japanese: a word processor without 宋体 then
+    # prints it in a Japanese font, whose forms of some characters differ. Chinese, as the letters are.
+    document.settings.element.find(qn("w:themeFontLang")).set(qn("w:eastAsia"), "zh-CN")
+    document.styles.element.find(qn("w:docDefaults")).find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}").set(
+        qn("w:eastAsia"), "zh-CN"
+    )
     normal.paragraph_format.line_spacing = 1.5
     header = section.header.paragraphs[0]
     header.text = "{{ branch }}　　投诉编号 {{ number }}"

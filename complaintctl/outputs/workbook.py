@@ -97,7 +97,9 @@ DEFAULT_ROW_PT = 15.0  # Excel's default row; the summary-like sheets set it on 
 PORTRAIT_PT = (
     700.0  # A4 portrait less its margins and what LibreOffice gives the header and footer inside them, in points
 )
-LINE_PT = 14.5  # points per line of 11-point text, Chinese included, in Excel, WPS and LibreOffice
+# Points per line of 11-point text, Chinese included: Noto Sans CJK, what LibreOffice prints Chinese in on
+# Linux, takes 1.45 em a line (15.9 pt), Excel's and WPS's 等线 less; at 14.5 the last line of a cell was cut.
+LINE_PT = 16.0
 MAX_LINES = 15  # rows stay readable on screen; the cell still holds the whole text
 
 THIN = Side(style="thin", color="808080")
@@ -347,7 +349,7 @@ class DetailSheet:
             if end > start:
                 self.ws.merged_cells.add(f"{get_column_letter(start)}{number}:{get_column_letter(end)}{number}")
             lines = max(lines, line_count(SIGN_OFF_LINE, sum(self.widths[start - 1 : end])))
-        _append(self.ws, number, row, 24 + 14.5 * lines)
+        _append(self.ws, number, row, 24 + LINE_PT * lines)
         self.ws.print_area = f"A1:{last}{number}"  # the table's columns only
 
 
