@@ -179,7 +179,8 @@ def test_a_refusal_without_notice_is_owed_until_its_letter_is_sent(cli, db_path,
     refused(cli, db_path, "close", number, "--at", "2026-11-04", rule="Firm 17", says="never told")
     cli("letter", "refusal", number, "--out", tmp_path, "--sent-via", "信函", "--at", "2026-11-03 15:00")
     text = text_of(tmp_path / f"{number}-不予受理告知书.docx")
-    assert "非本机构客户" in text and "CSA 9.1.1(a)" in text and "不予受理" in text
+    assert "非本机构客户" in text and "不予受理" in text
+    assert "（《证券公司投诉处理标准》第9.1.1条a)项）" in text  # as a Chinese letter cites, not "CSA 9.1.1(a)"
     letters = show(cli, number)["letters"]
     assert [(item["kind"], item["via"]) for item in letters] == [("refusal", "letter")]
     cli("close", number, "--at", "2026-11-04")

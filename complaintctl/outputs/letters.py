@@ -254,7 +254,8 @@ def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
         "extension_approved_by": last.get("approved_by") or "",
         "new_due": _day(last.get("new_due")),
         "reject_reason": codes.REJECT_REASONS.label(reason) if reason else "",
-        "reject_rule": f"CSA 9.1.1({dict(zip(codes.REJECT_REASONS.entries, 'abcdef'))[reason]})" if reason else "",
+        # Cited as a Chinese letter cites a standard: 第9.1.1条c)项, the clause's own lettering.
+        "reject_rule": f"第9.1.1条{codes.REJECT_ITEMS[reason]})项" if reason else "",
         "reject_note": rejection.get("note") or "",
         "result": resolution.get("result") or "",
         "resolved_on": _day(record.get("resolved_at")),
@@ -297,7 +298,7 @@ def regulator_text(record: dict, values: dict) -> str:
     ]
     if record.get("rejected_at"):
         lines += [
-            f"处理情况：经审查，{values['reject_reason']}（{values['reject_rule']}），决定不予受理，"
+            f"处理情况：经审查，{values['reject_reason']}（《证券公司投诉处理标准》{values['reject_rule']}），决定不予受理，"
             f"已于{_day(record['rejected_at'])}告知投诉人。"
             + (values["reject_note"] and f"说明：{values['reject_note']}")
         ]

@@ -200,9 +200,6 @@ def overdue_text(kinds: list[str]) -> str:
     return f"{YES}（{'、'.join(codes.DEADLINES.label(k) for k in kinds)}）" if kinds else NO
 
 
-REJECT_LETTER = dict(zip(codes.REJECT_REASONS.entries, "abcdef"))
-
-
 # -- the rows -----------------------------------------------------------------------------------
 
 
@@ -603,7 +600,7 @@ def _reject_reason(record: dict) -> str | None:
     if not rejection:
         return None
     reason = rejection["reason"]
-    text = f"{REJECT_LETTER[reason]}) {codes.REJECT_REASONS.label(reason)}"
+    text = f"{codes.REJECT_ITEMS[reason]}) {codes.REJECT_REASONS.label(reason)}"
     if rejection.get("original"):  # CSA 9.1.1(c): the complaint it repeats (not a re-complaint, Firm 18(7))
         text += f"（原投诉 {rejection['original']}）"
     return f"{text}：{rejection['note']}" if rejection.get("note") else text

@@ -18,7 +18,6 @@ from complaintctl.outputs.rows import (
     PENDING,
     PENDING_OVERDUE,
     REASONABLE,
-    REJECT_LETTER,
     REJECTED,
     TERMINATED,
     UNDECIDED,
@@ -281,7 +280,7 @@ class Summary:
         ]
         methods = [(f"  {label}", g(f"method:{label}"), "投诉方式") for label, _en in codes.METHODS.entries.values()]
         reasons = [
-            (f"  {REJECT_LETTER[code]}) {label}", self.reject_reasons[label], "CSA 9.1.1")
+            (f"  {codes.REJECT_ITEMS[code]}) {label}", self.reject_reasons[label], "CSA 9.1.1")
             for code, (label, _en) in codes.REJECT_REASONS.entries.items()
         ]
         outcomes = [

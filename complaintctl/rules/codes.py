@@ -189,6 +189,8 @@ REJECT_REASONS = CodeList(
         "无实质诉求": "abusive",
     },
 )
+# Each reason's item of CSA 9.1.1, as the standard letters them: what the register and the letters cite.
+REJECT_ITEMS = dict(zip(REJECT_REASONS.entries, "abcdef"))
 
 NOTIFY_VIA = CodeList(
     "--notified-via",
