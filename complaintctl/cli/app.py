@@ -130,8 +130,8 @@ def _field_parameters() -> list[inspect.Parameter]:
 def _with_record_options(fn):
     """Give a command every record option (--method, --name, ...) without writing them out twice.
 
-    eval_str: this module's annotations are strings (`from __future__ import annotations`); the new
-    signature must carry the evaluated `Annotated[...]` objects, or Typer never sees their metadata.
+    eval_str: annotations written as strings (`from __future__ import annotations`) are evaluated; the new
+    signature must carry the `Annotated[...]` objects themselves, or Typer never sees their metadata.
     """
     signature = inspect.signature(fn, eval_str=True)
     own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
@@ -185,10 +185,12 @@ def _step_options(
 
 
 def step(done: str):
-    """A lifecycle step as a command: the function declares only the step's own options, and its help.
+    """A lifecycle step as a command: the function declares only the step's own options, and its help;
+    its body is never run.
 
     The command takes `_step_options` around them and gives each option, by name, to the lifecycle
     function of the same name; `done` is what its confirmation says was done, in the user's language.
+    --late-reason is read from the context when the ledger opens (common.ledger), as for every command.
     """
 
     def as_command(declared):
