@@ -343,12 +343,13 @@ class DetailSheet:
         row: list = [None] * len(self.columns)
         lines = 1
         for start, end in zip(starts, ends):
-            sign = ready_cell(self.ws, value=SIGN_OFF_LINE)
+            width = sum(self.widths[start - 1 : end])
+            sign = ready_cell(self.ws, value=sign_off_lines(width))
             sign.alignment = Alignment(vertical="bottom", wrap_text=True)
             row[start - 1] = sign
             if end > start:
                 self.ws.merged_cells.add(f"{get_column_letter(start)}{number}:{get_column_letter(end)}{number}")
-            lines = max(lines, line_count(SIGN_OFF_LINE, sum(self.widths[start - 1 : end])))
+            lines = max(lines, line_count(sign.value, width))
         _append(self.ws, number, row, 24 + LINE_PT * lines)
         self.ws.print_area = f"A1:{last}{number}"  # the table's columns only
 
@@ -361,6 +362,19 @@ DUE_KEYS = {"acceptance_due", "completion_due", "due"}
 
 # The sign-off under each printed sheet: who compiled, checked and answers for it, the day, and the seal.
 SIGN_OFF_LINE = "编制人：＿＿＿＿＿　复核人：＿＿＿＿＿　负责人：＿＿＿＿＿　日期：＿＿＿＿＿　（盖章）"
+
+
+def sign_off_lines(width: float) -> str:
+    """The sign-off for a span `width` units wide: broken between its entries where it does not fit on one
+    line, so that a narrow page's copy never splits 日期 from its colon or （盖章） from its bracket."""
+    room = line_room(width)
+    lines: list[str] = []
+    for entry in SIGN_OFF_LINE.split("　"):
+        if lines and display_width(f"{lines[-1]}　{entry}") <= room:
+            lines[-1] += "　" + entry
+        else:
+            lines.append(entry)
+    return "\n".join(lines)
 
 
 def header_lines(header: str, width: float) -> str:
