@@ -254,6 +254,8 @@ def test_every_summary_figure_is_what_the_detail_rows_imply(cli, tmp_path, monke
         assert len(wb["图表"]._charts) == 2
     else:
         assert len(wb["图表"]._charts) == 1
+    # Its title is broken before the bracket, not wherever the column ends: "件）" never alone on a line.
+    assert wb["图表"]["A1"].value.split("\n")[0] == "本期接收投诉按业务类别"
 
 
 def test_personal_data_is_masked_unless_asked_and_unmasking_is_recorded(cli, tmp_path, db_path):

@@ -899,11 +899,11 @@ def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | N
     """The 图表 sheet: the categories received (only those with complaints, each labelled) with their
     figures beside, and for a quarter or year the months, each chart on a page of its own."""
     _page(ws, report, "图表", landscape=False)
-    sheet = Rows(ws, [34, 10])
+    widths = [34, 10]
+    sheet = Rows(ws, widths)
     label = report.period.label
-    sheet.add(
-        _cell(ws, f"本期接收投诉按业务类别（{label}，单位：件）", bold=True, border=None, align=TOP_WRAP), merge_from=1
-    )
+    title = header_lines(f"本期接收投诉按业务类别（{label}，单位：件）", sum(widths))  # broken before its bracket
+    sheet.add(_cell(ws, title, bold=True, border=None, align=TOP_WRAP), merge_from=1)
     sheet.add(
         _cell(ws, "业务类别", bold=True, fill=HEADER_FILL, align=HEADER_ALIGN),
         _cell(ws, "件数", bold=True, fill=HEADER_FILL, align=NUMBER_ALIGN),
