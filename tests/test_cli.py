@@ -215,6 +215,24 @@ def test_demo_refuses_a_file_that_is_not_a_scenario_in_one_line(cli, tmp_path, c
     assert len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.parametrize("step, says", [
+    ({"do": "investigate", "fact_found": "核实"}, "step investigate: not an item of the investigation record: fact_found"),
+    ({"do": "accept", "bogus": 1}, "step accept: "),
+    ({"do": "acept"}, "unknown step 'acept'; one of accept, reject"),
+])
+def test_a_scenario_step_the_tool_does_not_know_is_one_line_not_an_internal_error(cli, tmp_path, step, says):
+    scenario = tmp_path / "scenario.json"
+    register = {"at": "2026-11-02 09:30", "by": "王芳", "method": "phone", "channel": "direct", "name": "张三",
+                "phone": "13812345678", "request": "退还多收佣金"}
+    steps = [{**step, "at": "2026-11-03 10:00", "by": "赵六"}]  # refused before the complaint's state is looked at
+    scenario.write_text(json.dumps({"as_of": "2026-11-02 09:00", "complaints": [{"register": register, "steps": steps}]}),
+                        encoding="utf-8")
+    result = cli("demo", "--scenario", scenario, ok=False)
+    assert result.exit_code == 1, result.stderr  # the file's slip, not ours (70)
+    assert result.stderr.startswith(f"complaintctl: scenario.json, complaint 1: {says}"), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_read_commands_load_neither_sqlalchemy_nor_sqlmodel(cli, db_path):
     """warn, list and show read through the driver alone: the ORM is most of a command's start-up."""
     number = register(cli, "2026-11-02 10:00")

@@ -119,3 +119,19 @@ def test_a_notice_is_a_warning_not_an_error(ledger):
     english = run(ledger, "register", "--method", "phone", "--channel", "direct", "--name", "钱七", "--phone",
                   "13812345678", "--request", "投诉客户经理", "--respondent", "王芳", env=EN)
     assert english.stderr.decode().startswith("warning: CSA 7.7: 王芳 registered a complaint against 王芳")
+
+
+def test_a_steps_confirmation_is_said_in_the_language_of_the_moment(cli):
+    # Each step command's "done" word is translated when it runs (cli/app.step takes an N_() message), not
+    # when the module is imported: the language is once per process in use, but never frozen at import.
+    from complaintctl import i18n
+    from tests.conftest import register
+
+    number = register(cli, "2026-11-02 09:30")
+    cli("accept", number, "--at", "2026-11-03 10:00")
+    i18n.use("zh")
+    try:
+        said = cli("assign", number, "--handler", "赵六", "--at", "2026-11-03 11:00").stdout
+    finally:
+        i18n.use("en")
+    assert said.startswith(f"{number} 已派发"), said

@@ -27,7 +27,7 @@ from complaintctl.cli.common import (
 from complaintctl.rules.complaint import FIELDS, masked
 from complaintctl.rules.deadlines import rectification_deadline
 from complaintctl.errors import ComplaintError
-from complaintctl.i18n import _
+from complaintctl.i18n import N_, _
 
 lifecycle = lazy("complaintctl.steps.lifecycle")
 
@@ -189,7 +189,8 @@ def step(done: str):
     its body is never run.
 
     The command takes `_step_options` around them and gives each option, by name, to the lifecycle
-    function of the same name; `done` is what its confirmation says was done, in the user's language.
+    function of the same name; `done` is what its confirmation says was done, an N_() message (translated
+    when the command runs, in the language of that moment).
     --late-reason is read from the context when the ledger opens (common.ledger), as for every command.
     """
 
@@ -201,7 +202,8 @@ def step(done: str):
         @functools.wraps(declared)
         def command(ctx: typer.Context, complaint: str, *, at, late_reason, by, as_json, **options) -> None:
             carry_out = getattr(lifecycle, declared.__name__)
-            _done(ctx, carry_out(ledger(ctx), complaint, **options, at=when(at), by=who(ctx, by)), as_json, done)
+            outcome = carry_out(ledger(ctx), complaint, **options, at=when(at), by=who(ctx, by))
+            _done(ctx, outcome, as_json, _(done))
 
         command.__signature__ = inspect.Signature([*shared[:2], *keyword_only], return_annotation=None)
         return command
@@ -342,13 +344,13 @@ def amend(
 
 
 @commands.command()
-@step(_("accepted"))
+@step(N_("accepted"))
 def accept() -> None:
     """Accept a complaint (受理, CSA 9.1.2) once its basic facts are on record (Firm 15)."""
 
 
 @commands.command()
-@step(_("rejected"))
+@step(N_("rejected"))
 def reject(
     reason: Annotated[
         str,
@@ -378,7 +380,7 @@ def reject(
 
 
 @commands.command()
-@step(_("assigned"))
+@step(N_("assigned"))
 def assign(
     handler: Annotated[str, typer.Option("--handler", help="The handler (投诉处理人).", show_default=False)],
     dept: Annotated[Optional[str], typer.Option("--dept", help="Responsible department (责任部门).")] = None,
@@ -387,7 +389,7 @@ def assign(
 
 
 @commands.command()
-@step(_("escalated"))
+@step(N_("escalated"))
 def escalate(
     to: Annotated[
         str, typer.Option("--to", help="Body the report went to, e.g. 公司投诉工作小组.", show_default=False)
@@ -398,7 +400,7 @@ def escalate(
 
 
 @commands.command()
-@step(_("extended"))
+@step(N_("extended"))
 def extend(
     days: Annotated[
         int,
@@ -437,7 +439,7 @@ def extend(
 
 
 @commands.command()
-@step(_("approved"))
+@step(N_("approved"))
 def approve(
     what: Annotated[
         str,
@@ -459,7 +461,7 @@ def approve(
 
 
 @commands.command()
-@step(_("noted"))
+@step(N_("noted"))
 def note(
     text: Annotated[str, typer.Argument(help="The note.", show_default=False)],
     kind: Annotated[
@@ -512,7 +514,7 @@ ImprovementDue = Annotated[
 
 
 @commands.command()
-@step(_("investigation recorded"))
+@step(N_("investigation recorded"))
 def investigate(
     facts_found: FactsFound = None,
     cause: Cause = None,
@@ -532,7 +534,7 @@ def investigate(
 
 
 @commands.command()
-@step(_("rectification recorded"))
+@step(N_("rectification recorded"))
 def rectified(
     note: Annotated[str, typer.Option("--note", help="What was done (整改情况).", show_default=False)],
 ) -> None:
@@ -540,7 +542,7 @@ def rectified(
 
 
 @commands.command()
-@step(_("resolved"))
+@step(N_("resolved"))
 def resolve(
     result: Annotated[
         str, typer.Option("--result", help="The handling opinion given (处理意见/结果).", show_default=False)
@@ -589,7 +591,7 @@ def resolve(
 
 
 @commands.command()
-@step(_("regulator reply recorded"))
+@step(N_("regulator reply recorded"))
 def regulator_reply(
     note: Annotated[Optional[str], typer.Option("--note", help="What was entered.")] = None,
 ) -> None:
@@ -597,7 +599,7 @@ def regulator_reply(
 
 
 @commands.command()
-@step(_("called back"))
+@step(N_("called back"))
 def callback(
     outcome: Annotated[
         str,
@@ -632,7 +634,7 @@ def callback(
 
 
 @commands.command()
-@step(_("marked unreasonable"))
+@step(N_("marked unreasonable"))
 def mark_unreasonable(
     evidence: Annotated[
         str, typer.Option("--evidence", help="The written investigation and evidence.", show_default=False)
@@ -643,7 +645,7 @@ def mark_unreasonable(
 
 
 @commands.command()
-@step(_("reclassified"))
+@step(N_("reclassified"))
 def reclassify(
     category: Annotated[str, typer.Option("--category", help="New CSA 5.1 category.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Why.", show_default=False)],
@@ -652,7 +654,7 @@ def reclassify(
 
 
 @commands.command()
-@step(_("attached"))
+@step(N_("attached"))
 def attach(
     path: Annotated[Path, typer.Argument(help="The file to archive.", show_default=False)],
     kind: Annotated[
@@ -666,7 +668,7 @@ def attach(
 
 
 @commands.command()
-@step(_("terminated"))
+@step(N_("terminated"))
 def terminate(
     reason: Annotated[
         str,
@@ -684,7 +686,7 @@ def terminate(
 
 
 @commands.command()
-@step(_("closed"))
+@step(N_("closed"))
 def close() -> None:
     """Close and archive (归档); kept until closed + 10 years (CSA 9.4).
 

@@ -81,11 +81,18 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
                 # Each step is typed in when it happens, unless the scenario says it was entered late (补录).
                 typed = clock.parse_at(options.pop("typed_at")) if "typed_at" in options else step_at
                 ledger.late_reason = options.pop("late_reason", None)
+                if kind not in STEPS:
+                    raise ComplaintError(
+                        _("unknown step {kind!r}; one of {kinds}").format(kind=kind, kinds=", ".join(STEPS))
+                    )
                 with clock.typing_at(typed):
                     if kind == "amend":
                         lifecycle.amend(ledger, number, options, at=step_at, by=step_by)
                     else:
-                        STEPS[kind](ledger, number, at=step_at, by=step_by, **options)
+                        try:
+                            STEPS[kind](ledger, number, at=step_at, by=step_by, **options)
+                        except TypeError as exc:  # an option the step does not take: the file's slip
+                            raise ComplaintError(_("step {kind}: {exc}").format(kind=kind, exc=exc)) from None
                 ledger.late_reason = None
         except ComplaintError as exc:
             raise ComplaintError(

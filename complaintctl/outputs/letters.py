@@ -432,10 +432,11 @@ def builtin_template(kind: str) -> bytes:
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")  # python-docx names only the Latin font
     # python-docx's own template declares its East Asian text Japanese: a word processor without 宋体 then
     # prints it in a Japanese font, whose forms of some characters differ. Chinese, as the letters are.
-    document.settings.element.find(qn("w:themeFontLang")).set(qn("w:eastAsia"), "zh-CN")
-    document.styles.element.find(qn("w:docDefaults")).find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}").set(
-        qn("w:eastAsia"), "zh-CN"
-    )
+    # Where python-docx's template names no language, nothing is changed (tests/test_papers would say so).
+    default_lang = f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}"
+    for said in (document.settings.element.find(qn("w:themeFontLang")), document.styles.element.find(default_lang)):
+        if said is not None:
+            said.set(qn("w:eastAsia"), "zh-CN")
     normal.paragraph_format.line_spacing = 1.5
     header = section.header.paragraphs[0]
     header.text = "{{ branch }}　　投诉编号 {{ number }}"

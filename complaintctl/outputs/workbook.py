@@ -146,7 +146,9 @@ def row_height(lines: int, most: int = MAX_LINES) -> float:
     return min(lines, most) * LINE_PT + 3
 
 
-WHOLE_LINES = int((409 - 3) / LINE_PT)  # Excel's tallest row, 409 pt: the register prints its texts whole
+# The register prints its texts whole up to Excel's tallest row, 409 pt: 25 lines. A longer text stays whole in
+# its cell (and in the ledger) but prints cut at the row's foot.
+WHOLE_LINES = int((409 - 3) / LINE_PT)
 
 
 def clean(text: str) -> str:
