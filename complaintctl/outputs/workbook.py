@@ -482,10 +482,16 @@ class Rows:
     def keep_together(self, rows: int, points: float = 0.0) -> None:
         """Start a new page unless `rows` more one-line rows and `points` more fit on this one (a table is
         not cut from its heading)."""
-        needed = rows * DEFAULT_ROW_PT + points
-        if self.page_pt and self.used + needed > self.page_pt and self.n:
-            self.ws.row_breaks.append(Break(id=self.n))
-            self.used = 0.0
+        if not self.fits(rows * DEFAULT_ROW_PT + points) and self.n:
+            self.new_page()
+
+    def fits(self, points: float) -> bool:
+        """Whether `points` more fit on the current page (always, on a sheet not laid out in pages)."""
+        return not self.page_pt or self.used + points <= self.page_pt
+
+    def new_page(self) -> None:
+        self.ws.row_breaks.append(Break(id=self.n))
+        self.used = 0.0
 
     def height(self, cells, merge_from: int | None = None) -> float:
         """A row's height: as tall as its longest wrapped text. Written on every row, one line's too:
@@ -992,17 +998,23 @@ def write_analysis(ws, report: Report) -> None:
             sheet.add(_cell(ws, section.empty, align=TOP_WRAP), merge_from=1)
         else:
             last_merge = 3 if section.key == "outcome" else None  # its third column is words: all the width left
-            sheet.add(
-                *(
-                    _cell(ws, header_lines(name, width), bold=True, fill=HEADER_FILL, align=wrap_center)
-                    for name, width in zip(section.headers, ANALYSIS_WIDTHS)
-                ),
-                merge_from=last_merge,
-            )
+            headers = [header_lines(name, width) for name, width in zip(section.headers, ANALYSIS_WIDTHS)]
+
+            def header_row() -> None:
+                cells = (_cell(ws, name, bold=True, fill=HEADER_FILL, align=wrap_center) for name in headers)
+                sheet.add(*cells, merge_from=last_merge)
+
+            header_row()
             first = sheet.n + 1
-            cells = [_AnalysisColumn(ws, kind) for kind in section.kinds]
+            columns = [_AnalysisColumn(ws, kind) for kind in section.kinds]
             for row in section.rows:
-                sheet.add(*(cell(value) for cell, value in zip(cells, row)), merge_from=last_merge)
+                cells = [column(value) for column, value in zip(columns, row)]
+                height = sheet.height(cells, last_merge)
+                # A table longer than the page goes on with its header again (the chart's table is one page).
+                if not sheet.fits(height) and section.key != "categories":
+                    sheet.new_page()
+                    header_row()
+                sheet.add(*cells, height=height, merge_from=last_merge)
             if section.key == "categories":  # the second level: charted against the previous period, if any
                 chart_rows = (first - 1, sheet.n)
                 largest = max(v for row in section.rows for v in row[1:3] if isinstance(v, int))
