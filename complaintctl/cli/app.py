@@ -184,6 +184,9 @@ def _step_options(
     """What every step command takes: the complaint's number first; --at, --late-reason, --by, --json last."""
 
 
+_STEP_SHARED = list(inspect.signature(_step_options, eval_str=True).parameters.values())  # read once, not per step
+
+
 def step(done: str):
     """A lifecycle step as a command: the function declares only the step's own options, and its help;
     its body is never run.
@@ -195,9 +198,8 @@ def step(done: str):
     """
 
     def as_command(declared):
-        shared = list(inspect.signature(_step_options, eval_str=True).parameters.values())
         own = inspect.signature(declared, eval_str=True).parameters.values()
-        keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared[2:])]
+        keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *_STEP_SHARED[2:])]
 
         @functools.wraps(declared)
         def command(ctx: typer.Context, complaint: str, *, at, late_reason, by, as_json, **options) -> None:
@@ -205,7 +207,7 @@ def step(done: str):
             outcome = carry_out(ledger(ctx), complaint, **options, at=when(at), by=who(ctx, by))
             _done(ctx, outcome, as_json, _(done))
 
-        command.__signature__ = inspect.Signature([*shared[:2], *keyword_only], return_annotation=None)
+        command.__signature__ = inspect.Signature([*_STEP_SHARED[:2], *keyword_only], return_annotation=None)
         return command
 
     return as_command
