@@ -22,7 +22,7 @@ policy_app = command_group(help="The deadline policy (时限): CSA defaults, or 
 config_app = command_group(help="Ledger settings: the default user and the branch name.")
 branch_app = command_group(help="The branches of a firm ledger on PostgreSQL (分支机构).")
 
-DateArg = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.", show_default=False)]
+DateArg = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.")]
 ToOpt = Annotated[Optional[str], typer.Option("--to", help="Last day of a range, YYYY-MM-DD.")]
 NoteOpt = Annotated[
     Optional[str],
@@ -43,7 +43,7 @@ def calendar_show(
     ctx: typer.Context,
     given: Annotated[
         Optional[int],
-        typer.Argument(parser=whole_number, metavar="[YYYY]", show_default=False, help="Year, as --year."),
+        typer.Argument(parser=whole_number, metavar="[YYYY]", help="Year, as --year."),
     ] = None,
     year: Annotated[
         Optional[int], typer.Option("--year", parser=whole_number, metavar="YYYY", help="Year. Default: this year.")
@@ -156,9 +156,7 @@ def calendar_is_working_day(
 @calendar_app.command("next")
 def calendar_next(
     ctx: typer.Context,
-    count: Annotated[
-        int, typer.Argument(parser=whole_number, metavar="N", help="How many trading days (1-400).", show_default=False)
-    ],
+    count: Annotated[int, typer.Argument(parser=whole_number, metavar="N", help="How many trading days (1-400).")],
     from_: Annotated[Optional[str], typer.Option("--from", help="Start after this day. Default: today.")] = None,
     working: Annotated[bool, typer.Option("--working", help="Count working days instead.")] = False,
     as_json: Json = False,
@@ -244,7 +242,7 @@ calendar_app.command(
 @calendar_app.command("import")
 def calendar_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A year's schedule, TOML (see below).", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="A year's schedule, TOML (see below).")],
     note: Annotated[
         Optional[str],
         typer.Option(
@@ -428,7 +426,6 @@ def _policy_set_signature():
                 ...,
                 "--effective-from",
                 help="Applies to complaints received on or after this day (YYYY-MM-DD).",
-                show_default=False,
             ),
         ),
         inspect.Parameter(
@@ -487,8 +484,8 @@ def config_show(ctx: typer.Context, as_json: Json = False) -> None:
 @config_app.command("set")
 def config_set(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="user or branch.", show_default=False)],
-    value: Annotated[str, typer.Argument(help="The value.", show_default=False)],
+    key: Annotated[str, typer.Argument(help="user or branch.")],
+    value: Annotated[str, typer.Argument(help="The value.")],
     at: At = None,
     by: By = None,
     as_json: Json = False,
@@ -510,12 +507,8 @@ def config_set(
 @branch_app.command("add")
 def branch_add(
     ctx: typer.Context,
-    code: Annotated[
-        str, typer.Argument(help="The branch's code, e.g. SZ01: letters, digits, - or _.", show_default=False)
-    ],
-    name: Annotated[
-        str, typer.Option("--name", help="Its name as printed on reports, e.g. 深圳某某路营业部.", show_default=False)
-    ],
+    code: Annotated[str, typer.Argument(help="The branch's code, e.g. SZ01: letters, digits, - or _.")],
+    name: Annotated[str, typer.Option("--name", help="Its name as printed on reports, e.g. 深圳某某路营业部.")],
     at: At = None,
     by: By = None,
     as_json: Json = False,
@@ -532,8 +525,8 @@ def branch_add(
 
 @branch_app.command("grant")
 def branch_grant(
-    login: Annotated[str, typer.Argument(help="The person's database login, e.g. li_ming.", show_default=False)],
-    code: Annotated[str, typer.Argument(help="The branch they work at, e.g. SZ01.", show_default=False)],
+    login: Annotated[str, typer.Argument(help="The person's database login, e.g. li_ming.")],
+    code: Annotated[str, typer.Argument(help="The branch they work at, e.g. SZ01.")],
     revoke: Annotated[bool, typer.Option("--revoke", help="Print the SQL that takes the branch away instead.")] = False,
     as_json: Json = False,
 ) -> None:
@@ -569,12 +562,8 @@ def branch_list(ctx: typer.Context, as_json: Json = False) -> None:
 
 def move_to(
     ctx: typer.Context,
-    url: Annotated[
-        str, typer.Argument(metavar="URL", help="The firm ledger: postgresql://USER@HOST/DBNAME.", show_default=False)
-    ],
-    branch: Annotated[
-        str, typer.Option("--branch", help="The branch's code in the firm ledger, e.g. SZ01.", show_default=False)
-    ],
+    url: Annotated[str, typer.Argument(metavar="URL", help="The firm ledger: postgresql://USER@HOST/DBNAME.")],
+    branch: Annotated[str, typer.Option("--branch", help="The branch's code in the firm ledger, e.g. SZ01.")],
     name: Annotated[
         Optional[str],
         typer.Option(

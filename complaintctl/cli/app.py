@@ -61,7 +61,6 @@ def root(
             "--db",
             help="Ledger file, or a firm ledger's postgresql://USER@HOST/DBNAME. Default: $COMPLAINTCTL_DB, "
             "else ledger.db in the user's data directory.",
-            show_default=False,
         ),
     ] = None,
     branch: Annotated[
@@ -70,7 +69,6 @@ def root(
             "--branch",
             help="Firm ledger: the branch you record at (its code, e.g. SZ01), and the one meant when a "
             "number is used at several. Default: $COMPLAINTCTL_BRANCH.",
-            show_default=False,
         ),
     ] = None,
     version: Annotated[
@@ -113,13 +111,13 @@ def _field_parameters() -> list[inspect.Parameter]:
         ) + _HELP_EXTRA.get(spec.name, "")
         if spec.name in ("major", "agent_authorized"):
             flag = spec.option
-            option = typer.Option(None, f"{flag}/{flag.replace('--', '--not-')}", help=help_text, show_default=False)
+            option = typer.Option(None, f"{flag}/{flag.replace('--', '--not-')}", help=help_text)
             annotation = Optional[bool]
         elif spec.repeatable:
-            option = typer.Option(None, spec.option, help=help_text, show_default=False, metavar="TEXT")
+            option = typer.Option(None, spec.option, help=help_text, metavar="TEXT")
             annotation = Optional[List[str]]
         else:
-            option = typer.Option(None, spec.option, help=help_text, show_default=False)
+            option = typer.Option(None, spec.option, help=help_text)
             annotation = Optional[str]
         params.append(
             inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
@@ -359,7 +357,6 @@ def reject(
         typer.Option(
             "--reason",
             help=_("CSA 9.1.1 reason: {choices}.").format(choices=codes.REJECT_REASONS.choices()),
-            show_default=False,
         ),
     ],
     notified_via: Annotated[
@@ -384,7 +381,7 @@ def reject(
 @commands.command()
 @step(N_("assigned"))
 def assign(
-    handler: Annotated[str, typer.Option("--handler", help="The handler (投诉处理人).", show_default=False)],
+    handler: Annotated[str, typer.Option("--handler", help="The handler (投诉处理人).")],
     dept: Annotated[Optional[str], typer.Option("--dept", help="Responsible department (责任部门).")] = None,
 ) -> None:
     """Assign the handler (派发, CSA 9.2.2(a)); never the respondent (CSA 7.7). Again to reassign."""
@@ -393,9 +390,7 @@ def assign(
 @commands.command()
 @step(N_("escalated"))
 def escalate(
-    to: Annotated[
-        str, typer.Option("--to", help="Body the report went to, e.g. 公司投诉工作小组.", show_default=False)
-    ],
+    to: Annotated[str, typer.Option("--to", help="Body the report went to, e.g. 公司投诉工作小组.")],
     note: Annotated[Optional[str], typer.Option("--note", help="What was reported.")] = None,
 ) -> None:
     """Record the report of a major or group complaint (上报, CSA 9.1.2(c), 9.2.2(a)(2))."""
@@ -411,10 +406,9 @@ def extend(
             parser=whole_number,
             metavar="N",
             help="Trading days to add (each <= 20, total <= 20).",
-            show_default=False,
         ),
     ],
-    reason: Annotated[str, typer.Option("--reason", help="Why more time is needed.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="Why more time is needed.")],
     approved_by: Annotated[
         Optional[str],
         typer.Option(
@@ -445,9 +439,7 @@ def extend(
 def approve(
     what: Annotated[
         str,
-        typer.Argument(
-            metavar="WHAT", help=_("{choices}.").format(choices=codes.APPROVALS.choices()), show_default=False
-        ),
+        typer.Argument(metavar="WHAT", help=_("{choices}.").format(choices=codes.APPROVALS.choices())),
     ],
     note: Annotated[Optional[str], typer.Option("--note", help="The approver's opinion (审批意见).")] = None,
     amount: Annotated[
@@ -465,7 +457,7 @@ def approve(
 @commands.command()
 @step(N_("noted"))
 def note(
-    text: Annotated[str, typer.Argument(help="The note.", show_default=False)],
+    text: Annotated[str, typer.Argument(help="The note.")],
     kind: Annotated[
         str,
         typer.Option(
@@ -538,7 +530,7 @@ def investigate(
 @commands.command()
 @step(N_("rectification recorded"))
 def rectified(
-    note: Annotated[str, typer.Option("--note", help="What was done (整改情况).", show_default=False)],
+    note: Annotated[str, typer.Option("--note", help="What was done (整改情况).")],
 ) -> None:
     """Mark the improvement measure carried out (整改完成, CSA 8.2.4); also after the complaint is closed."""
 
@@ -546,9 +538,7 @@ def rectified(
 @commands.command()
 @step(N_("resolved"))
 def resolve(
-    result: Annotated[
-        str, typer.Option("--result", help="The handling opinion given (处理意见/结果).", show_default=False)
-    ],
+    result: Annotated[str, typer.Option("--result", help="The handling opinion given (处理意见/结果).")],
     feedback_via: Annotated[
         Optional[str],
         typer.Option(
@@ -605,9 +595,7 @@ def regulator_reply(
 def callback(
     outcome: Annotated[
         str,
-        typer.Option(
-            "--outcome", help=_("{choices}.").format(choices=codes.CALLBACK_OUTCOMES.choices()), show_default=False
-        ),
+        typer.Option("--outcome", help=_("{choices}.").format(choices=codes.CALLBACK_OUTCOMES.choices())),
     ],
     method: Annotated[
         Optional[str],
@@ -638,10 +626,8 @@ def callback(
 @commands.command()
 @step(N_("marked unreasonable"))
 def mark_unreasonable(
-    evidence: Annotated[
-        str, typer.Option("--evidence", help="The written investigation and evidence.", show_default=False)
-    ],
-    approved_by: Annotated[str, typer.Option("--approved-by", help="Internal approval.", show_default=False)],
+    evidence: Annotated[str, typer.Option("--evidence", help="The written investigation and evidence.")],
+    approved_by: Annotated[str, typer.Option("--approved-by", help="Internal approval.")],
 ) -> None:
     """Label an accepted complaint unreasonable (无理投诉, CSA 5.4(b), Appendix C); it is still handled."""
 
@@ -649,8 +635,8 @@ def mark_unreasonable(
 @commands.command()
 @step(N_("reclassified"))
 def reclassify(
-    category: Annotated[str, typer.Option("--category", help="New CSA 5.1 category.", show_default=False)],
-    reason: Annotated[str, typer.Option("--reason", help="Why.", show_default=False)],
+    category: Annotated[str, typer.Option("--category", help="New CSA 5.1 category.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why.")],
 ) -> None:
     """Change the business category (业务类别, CSA 5.1) with a recorded reason."""
 
@@ -658,12 +644,10 @@ def reclassify(
 @commands.command()
 @step(N_("attached"))
 def attach(
-    path: Annotated[Path, typer.Argument(help="The file to archive.", show_default=False)],
+    path: Annotated[Path, typer.Argument(help="The file to archive.")],
     kind: Annotated[
         str,
-        typer.Option(
-            "--kind", help=_("{choices}.").format(choices=codes.ATTACHMENT_KINDS.choices()), show_default=False
-        ),
+        typer.Option("--kind", help=_("{choices}.").format(choices=codes.ATTACHMENT_KINDS.choices())),
     ],
 ) -> None:
     """Archive a recording, document or approval (CSA 9.4): copied beside the ledger, SHA-256 recorded."""
@@ -674,9 +658,7 @@ def attach(
 def terminate(
     reason: Annotated[
         str,
-        typer.Option(
-            "--reason", help=_("{choices}.").format(choices=codes.TERMINATE_REASONS.choices()), show_default=False
-        ),
+        typer.Option("--reason", help=_("{choices}.").format(choices=codes.TERMINATE_REASONS.choices())),
     ],
     note: Annotated[Optional[str], typer.Option("--note", help="Details; required for reason 'other'.")] = None,
 ) -> None:

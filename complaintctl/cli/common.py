@@ -399,9 +399,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text."
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors still go to stderr.")
 ]
-ComplaintId = Annotated[
-    str, typer.Argument(metavar="ID", help="Complaint number (投诉编号), e.g. TS-2026-0001.", show_default=False)
-]
+ComplaintId = Annotated[str, typer.Argument(metavar="ID", help="Complaint number (投诉编号), e.g. TS-2026-0001.")]
 
 
 Branches = Annotated[
@@ -410,7 +408,6 @@ Branches = Annotated[
         "--branch",
         metavar="CODE",
         help="Firm ledger: only this branch (its code); repeat for more. Default: every branch.",
-        show_default=False,
     ),
 ]
 

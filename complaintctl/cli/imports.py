@@ -19,7 +19,7 @@ STATUS_ORDER = ("received", "accepted", "assigned", "resolved", "called_back", "
 
 def import_ledger(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="An .xlsx workbook or a .csv file.", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An .xlsx workbook or a .csv file.")],
     sheet: Annotated[
         Optional[str], typer.Option("--sheet", metavar="NAME", help="The sheet to read. Default: the first.")
     ] = None,

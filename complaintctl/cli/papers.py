@@ -20,9 +20,9 @@ KIND_HELP = (
 
 def letter(
     ctx: typer.Context,
-    kind: Annotated[Optional[str], typer.Argument(metavar="KIND", help=KIND_HELP, show_default=False)] = None,
+    kind: Annotated[Optional[str], typer.Argument(metavar="KIND", help=KIND_HELP)] = None,
     complaint: Annotated[
-        Optional[str], typer.Argument(metavar="ID", help="The complaint number, e.g. TS-2026-0001.", show_default=False)
+        Optional[str], typer.Argument(metavar="ID", help="The complaint number, e.g. TS-2026-0001.")
     ] = None,
     out: Annotated[
         Optional[Path],
@@ -153,9 +153,7 @@ def _target(given: Optional[Path], default_name: Path, force: bool) -> Path:
 
 def archive(
     ctx: typer.Context,
-    out: Annotated[
-        Path, typer.Option("--out", metavar="DIR|FILE.zip", help="A new folder, or a .zip file.", show_default=False)
-    ],
+    out: Annotated[Path, typer.Option("--out", metavar="DIR|FILE.zip", help="A new folder, or a .zip file.")],
     month: Annotated[
         Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")
     ] = None,

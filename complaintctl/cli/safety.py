@@ -25,7 +25,6 @@ def verify(
         typer.Option(
             "--anchor",
             metavar="HEAD|FILE",
-            show_default=False,
             help="Also check an anchor taken before: the line(s) `complaintctl anchor` printed, a file holding "
             "them (a saved mail), or a report (.xlsx) exported from this ledger. Repeatable. The only check "
             "that sees events rewritten and the chain computed again, or removed from the end, since then.",
@@ -36,7 +35,6 @@ def verify(
         typer.Option(
             "--archive",
             metavar="DIR|FILE.zip",
-            show_default=False,
             help="Also check an archive made by `complaintctl archive`: every file as its manifest lists it, every "
             "letter and attachment as the ledger recorded it, and the chain heads it names still in the ledger.",
         ),
@@ -144,7 +142,6 @@ def backup(
         typer.Argument(
             metavar="[DEST]",
             help="File or folder for the copy. Default: backups/ beside the ledger (a firm ledger's: here).",
-            show_default=False,
         ),
     ] = None,
     branch: Annotated[
@@ -152,7 +149,6 @@ def backup(
         typer.Option(
             "--branch",
             help="Firm ledger: copy only this branch, as a file of its own. Default: every branch.",
-            show_default=False,
         ),
     ] = None,
     by: By = None,
@@ -184,9 +180,7 @@ def backup(
 
 def restore(
     ctx: typer.Context,
-    source: Annotated[
-        str, typer.Argument(metavar="FILE", help="A backup made by `complaintctl backup`.", show_default=False)
-    ],
+    source: Annotated[str, typer.Argument(metavar="FILE", help="A backup made by `complaintctl backup`.")],
     force: Annotated[
         bool, typer.Option("--force", help="Replace the ledger even though it has events the backup lacks.")
     ] = False,
