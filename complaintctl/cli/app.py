@@ -570,8 +570,7 @@ def resolve(
             "--settled",
             metavar="yes|no",
             help="Whether the complainant and the firm settled (和解, CSA 9.2.1(c)); counted in the report's 和解率. "
-            "Not "
-            "given: 未记载.",
+            "Not given: 未记载.",
         ),
     ] = None,
 ) -> None:

@@ -395,6 +395,12 @@ LateReason = Annotated[
         "already exported; the next report lists it (CSA 9.4).",
     ),
 ]
+# A report's period (report, archive): one of the three, parsed by rules.period.
+Month = Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")]
+Quarter = Annotated[
+    Optional[str], typer.Option("--quarter", metavar="YYYYQn", help="A quarter, e.g. 2026Q3, or 'last'.")
+]
+Year = Annotated[Optional[str], typer.Option("--year", metavar="YYYY", help="A year, e.g. 2026, or 'last'.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; errors still go to stderr.")

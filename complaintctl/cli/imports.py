@@ -41,8 +41,7 @@ def import_ledger(
             "--skip-bad",
             metavar="OUT.xlsx",
             help="Record the good rows and write the bad ones, with 错误原因, to OUT.xlsx (in full: recorded as an "
-            "audit "
-            "event, CSA 7.8).",
+            "audit event, CSA 7.8).",
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --skip-bad replace an existing OUT.xlsx.")] = False,

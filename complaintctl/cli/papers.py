@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from complaintctl.cli import render
-from complaintctl.cli.common import At, By, Json, ledger, when, who
+from complaintctl.cli.common import At, By, Json, Month, Quarter, Year, ledger, when, who
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 
@@ -33,11 +33,8 @@ def letter(
         typer.Option(
             "--sent-via",
             metavar="VIA",
-            help="Record that it was sent: "
-            "letter, email, sms or onsite. "
-            "Satisfies the notice a rule "
-            "asks for (refusal, progress, "
-            "extension).",
+            help="Record that it was sent: letter, email, sms or onsite. Satisfies the notice a rule asks for "
+            "(refusal, progress, extension).",
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
@@ -154,13 +151,9 @@ def _target(given: Optional[Path], default_name: Path, force: bool) -> Path:
 def archive(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", metavar="DIR|FILE.zip", help="A new folder, or a .zip file.")],
-    month: Annotated[
-        Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")
-    ] = None,
-    quarter: Annotated[
-        Optional[str], typer.Option("--quarter", metavar="YYYYQn", help="A quarter, e.g. 2026Q3, or 'last'.")
-    ] = None,
-    year: Annotated[Optional[str], typer.Option("--year", metavar="YYYY", help="A year, e.g. 2026, or 'last'.")] = None,
+    month: Month = None,
+    quarter: Quarter = None,
+    year: Year = None,
     by: By = None,
     as_json: Json = False,
 ) -> None:

@@ -6,24 +6,17 @@ import typer
 
 from complaintctl.rules import clock
 from complaintctl.cli import render
-from complaintctl.cli.common import Branches, By, Json, Quiet, chosen_branches, ledger, who
+from complaintctl.cli.common import Branches, By, Json, Month, Quarter, Quiet, Year, chosen_branches, ledger, who
 from complaintctl.i18n import _, chinese, pick
 
 
-Month = Annotated[Optional[str], typer.Option("--month", metavar="YYYY-MM", help="A month, e.g. 2026-10, or 'last'.")]
-Quarter = Annotated[
-    Optional[str], typer.Option("--quarter", metavar="YYYYQn", help="A quarter, e.g. 2026Q3, or 'last'.")
-]
-Year = Annotated[Optional[str], typer.Option("--year", metavar="YYYY", help="A year, e.g. 2026, or 'last'.")]
 AsOf = Annotated[
     Optional[str],
     typer.Option(
         "--as-of",
         metavar="YYYY-MM-DD",
-        help="Show the ledger as it stood at "
-        "the end of this day. Default: "
-        "the period's last day (today "
-        "while it runs).",
+        help="Show the ledger as it stood at the end of this day. Default: the period's last day "
+        "(today while it runs).",
     ),
 ]
 
