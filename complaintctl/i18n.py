@@ -97,6 +97,11 @@ def name_of(code: str, names: dict[str, str]) -> str:
     return _(names[code]) if code in names else code
 
 
+def series(items) -> str:
+    """Names listed in running text: 调解、诉讼 in Chinese (the enumeration comma), "mediation, lawsuit" in English."""
+    return ("、" if chinese() else ", ").join(items)
+
+
 def pick(zh: str, en: str) -> str:
     """One of a code's two official labels (codes.py holds both), in the user's language."""
     return zh if chinese() else en

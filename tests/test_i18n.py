@@ -135,3 +135,21 @@ def test_a_steps_confirmation_is_said_in_the_language_of_the_moment(cli):
     finally:
         i18n.use("en")
     assert said.startswith(f"{number} 已派发"), said
+
+
+def test_show_lists_the_advised_ways_with_the_enumeration_comma_in_chinese(cli):
+    # CSA 9.3(b): what the complainant was told they may still do. Chinese lists names with 、, not ", ".
+    from complaintctl import i18n
+    from tests.test_lifecycle import resolved
+
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "dissatisfied", "--advised", "mediation", "--advised", "litigation",
+        "--recomplain", "--at", "2026-11-11 10:00")
+    assert "advised mediation, lawsuit" in cli("show", number).stdout
+    i18n.use("zh")
+    try:
+        shown = cli("show", number).stdout
+    finally:
+        i18n.use("en")
+    assert "调解、诉讼" in shown, shown
+    assert "调解, 诉讼" not in shown

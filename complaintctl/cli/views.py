@@ -31,7 +31,7 @@ from complaintctl.rules.deadlines import uncovered_years
 from complaintctl.rules.identity import same_person
 from complaintctl.store.late import is_late
 from complaintctl.errors import OVERDUE, ComplaintError
-from complaintctl.i18n import N_, _, chinese, ngettext, pick
+from complaintctl.i18n import N_, _, chinese, ngettext, pick, series
 
 lifecycle = lazy("complaintctl.steps.lifecycle")
 queries = lazy("complaintctl.store.queries")
@@ -192,7 +192,7 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, 
     if view.get("parent"):
         say(_("  re-complaint of {number}").format(number=view["parent"]))
     if view.get("recomplaints"):
-        say(_("  re-complaints: {numbers}").format(numbers=", ".join(view["recomplaints"])))
+        say(_("  re-complaints: {numbers}").format(numbers=series(view["recomplaints"])))
     rows = []
     for spec in FIELDS:
         value = view.get(spec.name)
@@ -474,7 +474,7 @@ def _letter_line(item: dict) -> str:
 
 
 def _callback_line(item: dict) -> str:
-    advised = ", ".join(codes.ADVICE.shown(a) for a in item.get("advised") or ())
+    advised = series(codes.ADVICE.shown(a) for a in item.get("advised") or ())
     return (
         _("{time}  {outcome} by {method}, {actor}").format(
             time=_time(item["at"]),
