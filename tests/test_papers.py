@@ -12,7 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from tests.conftest import ID_OK, RESOLVE, dump, register
+from tests.conftest import ID_OK, REGISTER_MINIMAL, RESOLVE, dump, register
 from tests.test_lifecycle import refused
 
 BRANCH_NAME = "某某证券深圳福田路证券营业部"
@@ -354,3 +354,64 @@ def test_verify_names_an_archive_that_is_not_there(cli, db_path):
     result = cli("verify", "--archive", "nothing.zip", ok=False)
     assert result.exit_code == 1 and result.stderr.strip() == "complaintctl: --archive nothing.zip: no such file or folder"
     assert dump(db_path) == before
+
+
+# -- what each paper says, read as its reader reads it ------------------------------------------------------
+
+
+def record_row(path, label: str) -> str:
+    """The value beside a label in the record form (登记表)."""
+    rows = [row for table in docx.Document(str(path)).tables for row in table.rows]
+    return next(row.cells[1].text for row in rows if row.cells[0].text == label)
+
+
+def test_the_record_states_the_acceptance_decision_whichever_way_it_went(cli, tmp_path):
+    # Before any decision the form said only the registrar's name in its 受理 row; a refusal was not on it.
+    waiting = register(cli, "2026-11-02 09:30")
+    cli("letter", "record", waiting, "--out", tmp_path / "waiting.docx")
+    assert record_row(tmp_path / "waiting.docx", "受理决定") == "尚未作出受理决定"
+
+    accepted = register(cli, "2026-11-02 09:40")
+    cli("accept", accepted, "--at", "2026-11-03 10:00")
+    cli("letter", "record", accepted, "--out", tmp_path / "accepted.docx")
+    assert record_row(tmp_path / "accepted.docx", "受理决定") == "2026年11月3日 受理；受理人：王芳"
+
+    refused_one = register(cli, "2026-11-02 09:50")
+    cli("reject", refused_one, "--reason", "not-customer", "--note", "非本营业部开户", "--by", "陈经理",
+        "--at", "2026-11-04")
+    cli("letter", "record", refused_one, "--out", tmp_path / "refused.docx")
+    assert record_row(tmp_path / "refused.docx", "受理决定") == (
+        "2026年11月4日 不予受理：非本机构客户（《证券公司投诉处理标准》第9.1.1条a)项）；说明：非本营业部开户；决定人：陈经理"
+    )
+
+
+def test_a_refusals_note_is_labelled_and_absent_when_there_is_none(cli, tmp_path):
+    with_note = register(cli, "2026-11-02 09:30")
+    cli("reject", with_note, "--reason", "not-customer", "--note", "非本营业部开户", "--at", "2026-11-03")
+    cli("letter", "refusal", with_note, "--out", tmp_path / "a.docx")
+    assert "我部决定不予受理。说明：非本营业部开户" in text_of(tmp_path / "a.docx")
+    without = register(cli, "2026-11-02 09:40")
+    cli("reject", without, "--reason", "not-customer", "--at", "2026-11-03")
+    cli("letter", "refusal", without, "--out", tmp_path / "b.docx")
+    text = text_of(tmp_path / "b.docx")
+    assert "我部决定不予受理。\n" in text and "说明" not in text
+
+
+def test_the_respondents_letter_addresses_a_person_as_you_and_a_department_as_yours(cli, tmp_path):
+    person = assigned(cli, "--respondent-dept", "经纪业务部")
+    cli("resolve", person, "--result", "已退还差额", *RESOLVE, "--at", "2026-11-10")
+    cli("letter", "respondent-result", person, "--out", tmp_path / "person.docx")
+    lines = text_of(tmp_path / "person.docx").splitlines()
+    assert "李四（经纪业务部）：" in lines
+    assert any("涉及您的投诉" in line for line in lines) and not any("您（部门）" in line for line in lines)
+
+    department = cli("register", "--received-at", "2026-11-02 10:30", "--at", "2026-11-02 10:30", *REGISTER_MINIMAL,
+                     "--id-type", "id_card", "--id-number", ID_OK, "--facts", "无人接听", "--category", "a5",
+                     "--respondent-dept", "机构业务部").stdout.strip()
+    cli("accept", department, "--at", "2026-11-03 10:00")
+    cli("assign", department, "--handler", "赵六", "--at", "2026-11-03 11:00")
+    cli("resolve", department, "--result", "已说明", *RESOLVE, "--at", "2026-11-10")
+    cli("letter", "respondent-result", department, "--out", tmp_path / "department.docx")
+    lines = text_of(tmp_path / "department.docx").splitlines()
+    assert "机构业务部：" in lines
+    assert any("涉及贵部门的投诉" in line for line in lines)

@@ -65,6 +65,7 @@ PLACEHOLDERS = {
     "status": "当前状态",
     "acceptor": "受理人",
     "accepted_on": "受理日期",
+    "decision_text": "受理决定（文字）：受理或不予受理，日期、作出决定的人及理由；尚未决定的写明",
     "handler": "处理人",
     "dept": "责任部门",
     "officer": "经办人：处理人，未派发的为作出决定的人",
@@ -284,8 +285,24 @@ def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
         )
         or "无",
     }
+    values["decision_text"] = decision_text(record, values)
     values["regulator_reply_text"] = regulator_text(record, values)
     return values
+
+
+def decision_text(record: dict, values: dict) -> str:
+    """The acceptance decision of CSA 9.1.1 as the record form states it, whichever way it went."""
+    if record.get("rejected_at") or record.get("status") == "rejected":
+        note = values["reject_note"] and f"；说明：{values['reject_note']}"
+        return (
+            f"{_day(record.get('rejected_at')) or '（日期未记载）'} 不予受理：{values['reject_reason']}"
+            f"（《证券公司投诉处理标准》{values['reject_rule']}）{note}；决定人：{record.get('rejected_by') or ''}"
+        )
+    if record.get("accepted_at"):
+        return f"{values['accepted_on']} 受理；受理人：{values['acceptor']}"
+    if record.get("status") != "received":  # an old ledger's row that never said when it was accepted
+        return f"已受理（受理日期未记载）；受理人：{values['acceptor'] or '未记载'}"
+    return "尚未作出受理决定"
 
 
 def regulator_text(record: dict, values: dict) -> str:
@@ -329,7 +346,7 @@ BODIES = {
         "{{ complainant }}：",
         "　　您于{{ received }}向我部提出的投诉（投诉编号：{{ number }}），投诉请求为：{{ request }}",
         "　　经审查，您的投诉属于{{ reject_reason }}的情形（《证券公司投诉处理标准》{{ reject_rule }}），"
-        "我部决定不予受理。{{ reject_note }}",
+        "我部决定不予受理。{% if reject_note %}说明：{{ reject_note }}{% endif %}",
         "　　如您对本决定有疑问，可与我部联系。",
         "　　特此告知。",
     ],
@@ -343,10 +360,9 @@ BODIES = {
     ],
     "extension": [
         "{{ complainant }}：",
-        "　　您于{{ received }}提出的投诉（投诉编号：{{ number }}）原定于{{ original_due }}前办结。因{{ "
-        "extension_reason }}，"
-        "经{{ extension_approved_by }}批准，办理期限延长{{ extension_days }}个{{ extension_unit }}，延至{{ new_due "
-        "}}前办结。",
+        "　　您于{{ received }}提出的投诉（投诉编号：{{ number }}）原定于{{ original_due }}前办结。"
+        "因{{ extension_reason }}，经{{ extension_approved_by }}批准，"
+        "办理期限延长{{ extension_days }}个{{ extension_unit }}，延至{{ new_due }}前办结。",
         "　　我部将在延长的期限内办结，并将处理意见告知您。",
         "　　特此告知。",
     ],
@@ -362,10 +378,11 @@ BODIES = {
         "　　特此函复。",
     ],
     "respondent-result": [
-        "{{ respondent }}{% if respondent and respondent_dept %}（{% endif %}{{ respondent_dept }}{% if respondent "
-        "and respondent_dept %}）{% endif %}：",
-        "　　投诉人{{ complainant }}于{{ received }}提出的涉及您（部门）的投诉（投诉编号：{{ number }}）已于{{ "
-        "resolved_on }}办结。",
+        "{{ respondent }}"
+        "{% if respondent and respondent_dept %}（{{ respondent_dept }}）{% else %}{{ respondent_dept }}{% endif %}：",
+        # A person is 您; a department named alone is 贵部门.
+        "　　投诉人{{ complainant }}于{{ received }}提出的涉及{% if respondent %}您{% else %}贵部门{% endif %}的投诉"
+        "（投诉编号：{{ number }}）已于{{ resolved_on }}办结。",
         "　　投诉请求：{{ request }}",
         "　　处理结果：{{ result }}",
         "{%p if accountability %}",
@@ -394,7 +411,7 @@ RECORD_ROWS = [
     ("投诉人数", "{{ complainants }}（重大投诉：{{ major }}）"),
     ("投诉请求", "{{ request }}"),
     ("主要事实与理由", "{{ facts }}"),
-    ("受理", "{{ accepted_on }} {{ acceptor }}"),
+    ("受理决定", "{{ decision_text }}"),
     ("处理人", "{{ handler }} {{ dept }}"),
     ("办结期限", "{{ completion_due }}"),
     ("一、投诉事实及经过", "{{ facts_found }}"),
