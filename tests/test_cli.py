@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from complaintctl.cli.reference import command_paths, help_text, reference
-from tests.conftest import RESOLVE, register
+from tests.conftest import ID_OK, RESOLVE, register
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -231,6 +231,43 @@ def test_a_scenario_step_the_tool_does_not_know_is_one_line_not_an_internal_erro
     assert result.exit_code == 1, result.stderr  # the file's slip, not ours (70)
     assert result.stderr.startswith(f"complaintctl: scenario.json, complaint 1: {says}"), result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+GOOD_REGISTER = {"at": "2026-11-02 09:30", "by": "王芳", "method": "phone", "channel": "direct", "name": "张三",
+                 "phone": "13812345678", "request": "退还多收佣金", "id_type": "id_card", "id_number": ID_OK,
+                 "respondent": "李四", "facts": "费率不符", "category": "a5"}
+
+
+@pytest.mark.parametrize("second, says", [
+    # A value of the wrong JSON type reached the step and failed inside it: exit 70, "internal error".
+    ({"register": GOOD_REGISTER, "steps": [
+        {"do": "accept", "at": "2026-11-03 10:00", "by": "王芳"},
+        {"do": "assign", "handler": "赵六", "dept": None, "at": "2026-11-03 11:00", "by": "王芳"},
+        {"do": "extend", "days": "five", "reason": "调取数据", "approved_by": "陈经理", "notified_via": "phone",
+         "at": "2026-11-20 10:00", "by": "赵六"}]},
+     'complaint 2: step extend: days must be a whole number, not "five"'),
+    ({"register": {**GOOD_REGISTER, "name": ["张三"]}}, 'complaint 2: name must be a text, not ["张三"]'),
+    ({"register": {**GOOD_REGISTER, "major": "yes"}}, 'complaint 2: major must be true or false, not "yes"'),
+    ({"register": {**GOOD_REGISTER, "by": 7}}, "complaint 2, register: by must be a text"),
+    ({"register": GOOD_REGISTER, "steps": [{"do": "reject", "reason": None, "at": "2026-11-03", "by": "王芳"}]},
+     "complaint 2: step reject: reason must be a text, not null"),
+    ({"register": GOOD_REGISTER, "steps": [{"do": "accept", "by": "王芳"}]}, "complaint 2: step accept: at must be"),
+    ({"register": GOOD_REGISTER, "steps": "accept"}, "complaint 2: steps must be a list"),
+    ({"steps": []}, "complaint 2, register: must be a JSON object"),
+    # A misspelt field was dropped without a word, and the complaint recorded without it.
+    ({"register": {**GOOD_REGISTER, "respondant": "李四"}}, "complaint 2: no field respondant; the record's fields"),
+    ({"register": {**GOOD_REGISTER, "at": "2026-13-45"}}, "complaint 2: "),
+])
+def test_a_scenario_is_checked_whole_before_anything_is_recorded(cli, tmp_path, second, says):
+    scenario = tmp_path / "scenario.json"
+    first = {"register": GOOD_REGISTER, "steps": [{"do": "accept", "at": "2026-11-03 10:00", "by": "王芳"}]}
+    scenario.write_text(json.dumps({"as_of": "2026-11-20 09:00", "complaints": [first, second]}), encoding="utf-8")
+    db = tmp_path / "demo.db"
+    result = cli("--db", db, "demo", "--scenario", scenario, ok=False)
+    assert result.exit_code == 1, result.stderr  # the file's slip, not ours (70)
+    assert result.stderr.startswith(f"complaintctl: scenario.json, {says}"), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert cli("--db", db, "list", "--json").stdout.strip() in ("", "[]")  # complaint 1 is not recorded either
 
 
 def test_read_commands_load_neither_sqlalchemy_nor_sqlmodel(cli, db_path):

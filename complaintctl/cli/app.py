@@ -24,7 +24,7 @@ from complaintctl.cli.common import (
     who,
     whole_number,
 )
-from complaintctl.rules.complaint import FIELDS, masked
+from complaintctl.rules.complaint import BOOLEAN_FIELDS, FIELDS, masked
 from complaintctl.rules.deadlines import rectification_deadline
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import N_, _
@@ -109,7 +109,7 @@ def _field_parameters() -> list[inspect.Parameter]:
         help_text = _("{english} ({label}).").format(
             english=spec.english[0].upper() + spec.english[1:], label=spec.label
         ) + _HELP_EXTRA.get(spec.name, "")
-        if spec.name in ("major", "agent_authorized"):
+        if spec.name in BOOLEAN_FIELDS:
             flag = spec.option
             option = typer.Option(None, f"{flag}/{flag.replace('--', '--not-')}", help=help_text)
             annotation = Optional[bool]

@@ -4,23 +4,27 @@ Scenario (JSON): {"as_of": "YYYY-MM-DD", "branch": ..., "user": ...,
  "complaints": [{"register": {<register fields>, "at": ..., "by": ...},
                  "steps": [{"do": "accept" | "assign" | ..., "at": ..., "by": ..., <options>}]}]}
 A step may say it was typed in late: "typed_at" (when it was entered) and "late_reason" (补录原因).
-A step that breaks a rule stops the load with the complaint and step named.
+The whole file is checked first (its shape, the names of fields and options, their types, the times):
+a slip there is one line and nothing is recorded. A step that breaks a rule stops the load with the
+complaint and step named; the complaints before it stay recorded (the demo wants a new ledger anyway).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
 from sqlmodel import func, select
 
 from complaintctl.rules import clock
+from complaintctl.rules.complaint import BOOLEAN_FIELDS, FIELD_BY_NAME, INVESTIGATION_ITEMS
 from complaintctl.steps import lifecycle
 from complaintctl.errors import ComplaintError
 from complaintctl.store.ledger import Ledger
 from complaintctl.store.models import Complaint, Event
 from complaintctl.store.settings import set_config
-from complaintctl.i18n import _
+from complaintctl.i18n import N_, _
 
 STEPS = {
     "accept": lifecycle.accept,
@@ -43,6 +47,145 @@ STEPS = {
 }
 
 
+# What a scenario's values may be, as the CLI would hand them over: JSON numbers are taken as the text
+# a user would type (an amount, a count), true/false only where the CLI has a flag, lists where it repeats.
+_KINDS = {
+    "bool": N_("true or false"),
+    "int": N_("a whole number"),
+    "list[str] | tuple[str, ...]": N_("a list of texts"),
+    "str": N_("a text"),
+    "str | None": N_("a text or null"),
+}
+
+
+def _typed(where: str, name: str, value, kind: str):
+    """One option's value as the step takes it, or one line saying what it should have been."""
+    if value is None and "None" in kind:
+        return None
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind.startswith("list") and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    if kind.startswith("str") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ComplaintError(
+        _("{where}: {name} must be {kind}, not {value}").format(
+            where=where, name=name, kind=_(_KINDS[kind]), value=json.dumps(value, ensure_ascii=False)
+        )
+    )
+
+
+def _record_fields(where: str, given: dict) -> dict:
+    """register's and amend's fields: the record's own names (a misspelt one would be dropped unsaid)."""
+    fields = {}
+    for name, value in given.items():
+        spec = FIELD_BY_NAME.get(name)
+        if spec is None:
+            raise ComplaintError(
+                _("{where}: no field {name}; the record's fields are {names}").format(
+                    where=where, name=name, names=", ".join(FIELD_BY_NAME)
+                )
+            )
+        kind = "bool" if name in BOOLEAN_FIELDS else "list[str] | tuple[str, ...]" if spec.repeatable else "str"
+        fields[name] = _typed(where, name, [value] if spec.repeatable and isinstance(value, str) else value, kind)
+    return fields
+
+
+def _step_options(where: str, kind: str, options: dict) -> dict:
+    """A step's options, checked against the step's own keyword parameters before it runs: an option it
+    does not take, or one it needs and lacks, is the file's slip (exit 1), so that a TypeError from inside
+    a step stays what it is, our bug (exit 70)."""
+    parameters = {n: p for n, p in inspect.signature(STEPS[kind]).parameters.items() if n not in ("at", "by")}
+    named = {n: p for n, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    takes_items = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())  # investigate, resolve
+    checked = {}
+    for name, value in options.items():
+        if name in named:
+            checked[name] = _typed(where, name, value, named[name].annotation)
+        elif takes_items and name in INVESTIGATION_ITEMS:
+            checked[name] = _typed(where, name, value, "str | None")
+        elif takes_items:
+            raise ComplaintError(
+                _("{where}: not an item of the investigation record: {name}").format(where=where, name=name)
+            )
+        else:
+            raise ComplaintError(_("{where}: no option {name}").format(where=where, name=name))
+    for name, p in named.items():
+        if p.default is inspect.Parameter.empty and name not in checked:
+            raise ComplaintError(_("{where}: give {name}").format(where=where, name=name))
+    return checked
+
+
+def _object(where: str, value, *required: str) -> dict:
+    if not isinstance(value, dict):
+        raise ComplaintError(_("{where}: must be a JSON object").format(where=where))
+    for name in required:
+        if not isinstance(value.get(name), str):
+            raise ComplaintError(
+                _("{where}: {name} must be {kind}").format(where=where, name=name, kind=_(_KINDS["str"]))
+            )
+    return value
+
+
+def _moment(where: str, text: str):
+    try:
+        return clock.parse_at(text)
+    except ComplaintError as exc:
+        raise ComplaintError(_("{where}: {exc}").format(where=where, exc=exc)) from None
+
+
+def checked_scenario(scenario, path: Path) -> list[dict]:
+    """The whole file checked before anything is recorded: a slip in it is one line naming where it is,
+    and the ledger stays as it was. Returns each complaint as {register, at, by, steps: [...]}."""
+    if not (isinstance(scenario, dict) and isinstance(scenario.get("complaints"), list)):
+        raise ComplaintError(_("{source} is not a demo scenario (JSON with as_of and complaints)").format(source=path))
+    source = path.name
+    _object(source, scenario, "as_of")
+    for name in ("branch", "user"):
+        if name in scenario and not isinstance(scenario[name], str):
+            raise ComplaintError(
+                _("{where}: {name} must be {kind}").format(where=source, name=name, kind=_(_KINDS["str"]))
+            )
+    complaints = []
+    for index, item in enumerate(scenario["complaints"], 1):
+        where = _("{name}, complaint {index}").format(name=source, index=index)
+        _object(where, item)
+        register = dict(_object(_("{where}, register").format(where=where), item.get("register"), "at", "by"))
+        at, by = _moment(where, register.pop("at")), register.pop("by")
+        steps = item.get("steps", [])
+        if not isinstance(steps, list):
+            raise ComplaintError(_("{where}: steps must be a list").format(where=where))
+        done = []
+        for number, step in enumerate(steps, 1):
+            options = dict(_object(_("{where}, step {number}").format(where=where, number=number), step, "do"))
+            kind = options.pop("do")
+            if kind not in STEPS:
+                raise ComplaintError(
+                    _("{where}: unknown step {kind!r}; one of {kinds}").format(
+                        where=where, kind=kind, kinds=", ".join(STEPS)
+                    )
+                )
+            here = _("{where}: step {kind}").format(where=where, kind=kind)
+            _object(here, options, "at", "by")
+            plain = {"kind": kind, "at": _moment(here, options.pop("at")), "by": options.pop("by")}
+            plain["typed_at"] = (
+                _moment(here, _typed(here, "typed_at", options.pop("typed_at"), "str"))
+                if "typed_at" in options
+                else plain["at"]
+            )
+            plain["late_reason"] = _typed(here, "late_reason", options.pop("late_reason", None), "str | None")
+            if kind == "amend":
+                reason = _typed(here, "reason", options.pop("reason", None), "str | None")
+                plain["options"] = {"given": _record_fields(here, options), "reason": reason}
+            else:
+                plain["options"] = _step_options(here, kind, options)
+            done.append(plain)
+        complaints.append({"register": _record_fields(where, register), "at": at, "by": by, "steps": done})
+    return complaints
+
+
 def load_scenario(ledger: Ledger, path: Path) -> dict:
     source = Path(path)
     if not source.is_file():
@@ -51,48 +194,35 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
         )
     try:
         scenario = json.loads(source.read_text(encoding="utf-8"))
-        scenario["as_of"], scenario["complaints"]
-    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ComplaintError(
             _("{source} is not a demo scenario (JSON with as_of and complaints): {__name__}").format(
                 source=source, __name__=type(exc).__name__
             )
         ) from None
+    complaints = checked_scenario(scenario, source)
     with ledger.transaction(write=False) as session:
         if session.exec(select(func.count()).select_from(Complaint)).one():
             raise ComplaintError(
                 _("{path} already holds complaints; the demo needs a new ledger (--db)").format(path=ledger.path)
             )
-    start = clock.parse_at(scenario["as_of"])
+    start = _moment(source.name, scenario["as_of"])
     if scenario.get("branch"):
         set_config(ledger, "branch", scenario["branch"], start, scenario.get("user", "demo"))
     if scenario.get("user"):
         set_config(ledger, "user", scenario["user"], start, scenario["user"])
-    for index, item in enumerate(scenario["complaints"], 1):
-        fields = dict(item["register"])
-        at, by = clock.parse_at(fields.pop("at")), fields.pop("by")
+    for index, item in enumerate(complaints, 1):
         try:
-            with clock.typing_at(at):
-                number = lifecycle.register(ledger, fields, at=at, by=by).record["id"]
-            for step in item.get("steps", []):
-                options = dict(step)
-                kind = options.pop("do")
-                step_at, step_by = clock.parse_at(options.pop("at")), options.pop("by")
+            with clock.typing_at(item["at"]):
+                number = lifecycle.register(ledger, item["register"], at=item["at"], by=item["by"]).record["id"]
+            for step in item["steps"]:
                 # Each step is typed in when it happens, unless the scenario says it was entered late (补录).
-                typed = clock.parse_at(options.pop("typed_at")) if "typed_at" in options else step_at
-                ledger.late_reason = options.pop("late_reason", None)
-                if kind not in STEPS:
-                    raise ComplaintError(
-                        _("unknown step {kind!r}; one of {kinds}").format(kind=kind, kinds=", ".join(STEPS))
-                    )
-                with clock.typing_at(typed):
-                    if kind == "amend":
-                        lifecycle.amend(ledger, number, options, at=step_at, by=step_by)
+                ledger.late_reason = step["late_reason"]
+                with clock.typing_at(step["typed_at"]):
+                    if step["kind"] == "amend":
+                        lifecycle.amend(ledger, number, **step["options"], at=step["at"], by=step["by"])
                     else:
-                        try:
-                            STEPS[kind](ledger, number, at=step_at, by=step_by, **options)
-                        except TypeError as exc:  # an option the step does not take: the file's slip
-                            raise ComplaintError(_("step {kind}: {exc}").format(kind=kind, exc=exc)) from None
+                        STEPS[step["kind"]](ledger, number, at=step["at"], by=step["by"], **step["options"])
                 ledger.late_reason = None
         except ComplaintError as exc:
             raise ComplaintError(

@@ -225,6 +225,7 @@ FIELDS: list[FieldSpec] = [
     FieldSpec("amount", "涉及金额", "amount involved (yuan)", lambda v, r: parse_amount(v)),
 ]
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
+BOOLEAN_FIELDS = ("major", "agent_authorized")  # yes/no: a flag on the command line (--major/--not-major)
 
 
 def parse_fields(given: dict, base: dict | None = None) -> dict:
