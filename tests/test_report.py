@@ -547,7 +547,11 @@ def test_months_after_the_cutoff_show_a_dash_not_zero(year_book):
 @pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
 def test_charts_label_every_category_with_whole_numbers(year_book):
     ws = year_book["图表"]
-    table = [row for row in ws.iter_rows(min_row=3, values_only=True) if row[0] and isinstance(row[1], int)]
+    table = []
+    for row in ws.iter_rows(min_row=3, values_only=True):  # the categories' table, down to its end
+        if not isinstance(row[1], int):
+            break
+        table.append(row)
     assert table and all(count > 0 for _name, count, *_ in table)  # only categories with complaints
     assert [count for _name, count, *_ in table] == sorted((count for _name, count, *_ in table), reverse=True)
     categories, months = ws._charts
@@ -562,6 +566,24 @@ def test_charts_label_every_category_with_whole_numbers(year_book):
         assert "2026年度" in title and "（件）" in title
     assert categories.anchor.ext.height >= 0.8 * len(table) * 360_000  # EMU: 0.8 cm a category, room for each label
     assert ws.row_breaks.count == 1  # the month chart starts a page of its own
+
+
+@pytest.mark.sqlite_only  # the workbook's layout: the same on either backend
+def test_the_month_chart_stands_on_its_own_table_labelled_by_month(year_book):
+    # Labelled 2026年1月 … from 按月统计, each label under its bar wrapped on three lines when printed.
+    ws = year_book["图表"]
+    rows = [row for row in ws.iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(rows, 1) if row[:3] == ("月份", "接收", "办结"))
+    months = {row[0]: row[1:3] for row in rows[header : header + 12]}
+    assert list(months) == [f"{m}月" for m in range(1, 13)]
+    # The demo year, as its scenario has it: received and completed in August to November.
+    assert months["8月"] == (6, 3) and months["9月"] == (8, 4) and months["10月"] == (12, 10)
+    assert months["11月"] == (11, 2) and months["1月"] == (0, 0)
+    assert months["12月"] == ("—", "—") and "“—”：该月在统计截至日之后，尚无数据。" in rows[header + 12]
+    _categories, chart = ws._charts
+    assert [s.cat.strRef.f for s in chart.series] == [f"'图表'!$A${header + 1}:$A${header + 12}"] * 2
+    assert [s.val.numRef.f for s in chart.series] == [f"'图表'!${c}${header + 1}:${c}${header + 12}" for c in "BC"]
+    assert ws.row_breaks.brk[0].id < header - 1  # on the page after the categories
 
 
 def test_render_report_names_what_is_missing(tmp_path):

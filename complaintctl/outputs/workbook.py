@@ -687,8 +687,8 @@ def write_properties(workbook: Workbook, report: Report) -> None:
     workbook.properties.description = f"台账链头（导出时），以 complaintctl verify --anchor 本文件 核对：\n{lines}"
 
 
-def write_months(ws, report: Report) -> tuple[int, int]:
-    """The 按月统计 sheet of a quarter or year; returns the rows of its months (for the chart)."""
+def write_months(ws, report: Report) -> None:
+    """The 按月统计 sheet of a quarter or year: every figure by month, with their totals."""
     _page(ws, report, "按月统计", landscape=True, title_rows="2:2")
     columns = Summary.MONTH_COLUMNS
     sheet = Rows(ws, [12, *(14 if key == "compensation" else 9 for key, _label in columns)])
@@ -713,10 +713,8 @@ def write_months(ws, report: Report) -> tuple[int, int]:
     ]
     sheet.add(*header)
     rows = report.summary.month_rows(report.cutoff)
-    first = sheet.n + 1
     for values in rows:
         sheet.add(_cell(ws, values[0]), *(_number(ws, v) for v in values[1:]))
-    last = sheet.n
     counted = [values for values in rows if values[1] != "—"]
     totals = [sum(column) for column in zip(*(values[1:] for values in counted))] if counted else []
     sheet.add(_cell(ws, "合计", bold=True), *(_number(ws, v, bold=True) for v in totals))
@@ -729,7 +727,6 @@ def write_months(ws, report: Report) -> tuple[int, int]:
             border=None,
         )
     )
-    return first, last
 
 
 # The steps of a complaint as the ledger names them, for the 补录与更正 sheet.
@@ -903,11 +900,12 @@ def _bar_chart(title: str, horizontal: bool) -> BarChart:
     return chart
 
 
-def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | None = None) -> None:
+def write_charts(ws, report: Report) -> None:
     """The 图表 sheet: the categories received (only those with complaints, each labelled) with their
-    figures beside, and for a quarter or year the months, each chart on a page of its own."""
+    figures beside, and for a quarter or year the months received and completed, each chart under its own
+    table and on a page of its own."""
     _page(ws, report, "图表", landscape=False)
-    widths = [34, 10]
+    widths = [34, 10, 10]
     sheet = Rows(ws, widths)
     label = report.period.label
     title = header_lines(f"本期接收投诉按业务类别（{label}，单位：件）", sum(widths))  # broken before its bracket
@@ -925,7 +923,7 @@ def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | N
     last = sheet.n
     if not shown:
         sheet.add(_cell(ws, "本期无接收投诉", border=None))
-    next_row = sheet.n + 2
+    below = sheet.n + 2
     if shown:
         chart = _bar_chart(f"{label}接收投诉按业务类别（件）", horizontal=True)
         chart.legend = None
@@ -935,22 +933,41 @@ def write_charts(ws, report: Report, months_ws=None, months: tuple[int, int] | N
         chart.y_axis.crosses = "max"  # ...and the figures' axis still at the bottom
         _integer_ticks(chart.y_axis, max(count for _name, count in shown))
         chart.height, chart.width = max(6.0, 2.5 + 0.8 * len(shown)), 17.0  # cm: room for every label
-        ws.add_chart(chart, f"A{next_row}")
-        next_row += math.ceil(chart.height / CM_PER_ROW) + 1
-    if months is not None:
-        ws.row_breaks.append(Break(id=next_row - 1))  # the month chart on a page of its own
-        chart = _bar_chart(f"{label}按月接收与办结（件）", horizontal=False)
-        first, last = months
-        for column in (2, 6):  # 接收, 办结
-            chart.add_data(Reference(months_ws, min_col=column, min_row=first - 1, max_row=last), titles_from_data=True)
-        _labels(chart, months_ws, 1, first, last)
-        largest = max(
-            [v for row in report.summary.month_rows(report.cutoff) for v in (row[1], row[5]) if isinstance(v, int)],
-            default=0,
-        )
-        _integer_ticks(chart.y_axis, largest)
-        chart.height, chart.width = 10.0, 17.0
-        ws.add_chart(chart, f"A{next_row}")
+        ws.add_chart(chart, f"A{below}")
+        below += math.ceil(chart.height / CM_PER_ROW) + 1
+    if report.period.kind != "month":
+        _month_chart(ws, sheet, report, below)
+
+
+def _month_chart(ws, sheet: Rows, report: Report, below: int) -> None:
+    """A quarter's or year's months, received and completed: a table of its own (1月 … 12月, the title
+    names the year: 2026年10月 under a bar wrapped on three lines) and its chart, on a new page."""
+    while sheet.n < below - 1:
+        sheet.blank()
+    sheet.new_page()
+    title = header_lines(f"本期按月接收与办结（{report.period.label}，单位：件）", sum(sheet.widths))
+    sheet.add(_cell(ws, title, bold=True, border=None, align=TOP_WRAP), merge_from=1)
+    header = sheet.add(
+        *(_cell(ws, name, bold=True, fill=HEADER_FILL, align=align) for name, align in MONTH_CHART_HEADER)
+    )
+    rows = report.summary.month_rows(report.cutoff)
+    keys = [key for key, _label in Summary.MONTH_COLUMNS]
+    received, completed = (1 + keys.index(key) for key in ("received", "completed"))
+    for (_year, month), values in zip(report.period.months(), rows):
+        sheet.add(_cell(ws, f"{month}月"), _number(ws, values[received]), _number(ws, values[completed]))
+    last = sheet.n
+    if any(values[received] == "—" for values in rows):
+        sheet.add(_cell(ws, "“—”：该月在统计截至日之后，尚无数据。", border=None), merge_from=1)
+    chart = _bar_chart(f"{report.period.label}按月接收与办结（件）", horizontal=False)
+    chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=header, max_row=last), titles_from_data=True)
+    _labels(chart, ws, 1, header + 1, last)
+    counts = [v for values in rows for v in (values[received], values[completed]) if isinstance(v, int)]
+    _integer_ticks(chart.y_axis, max(counts, default=0))
+    chart.height, chart.width = 10.0, 17.0
+    ws.add_chart(chart, f"A{sheet.n + 2}")
+
+
+MONTH_CHART_HEADER = (("月份", HEADER_ALIGN), ("接收", NUMBER_ALIGN), ("办结", NUMBER_ALIGN))
 
 
 ANALYSIS_WIDTHS = [26, 30, 13, 11, 11, 18, 18, 18, 9]  # the widest table (timeliness) has 9 columns
@@ -1120,11 +1137,12 @@ def write(report: Report, entries: Iterable[Entry], listener: Listener | None = 
         if listener:
             listener(_("saving the workbook"), 0, None)
         write_summary(summary_ws, report)
-        months = write_months(months_ws, report) if months_ws is not None else None
+        if months_ws is not None:
+            write_months(months_ws, report)
         if branches_ws is not None:
             write_branches(branches_ws, report)
         write_analysis(analysis_ws, report)
-        write_charts(charts_ws, report, months_ws, months)
+        write_charts(charts_ws, report)
         write_corrections(corrections_ws, report)
         workbook.save(temp)
         with temp.open("rb+") as f:
