@@ -403,3 +403,14 @@ def test_headers_never_leave_a_bracket_or_stop_alone_on_a_line(cli, tmp_path):
                 assert line.strip("（）()。、") != "", (name, cell.value)
                 # each line fits its column: a Chinese character takes two of Excel's width units
                 assert sum(2 if ord(ch) > 0x2e80 else 1 for ch in line) <= width, (name, cell.value, width)
+
+
+def test_a_wide_sheet_prints_across_on_pages_as_even_as_its_columns_allow():
+    # Filled greedily, 台账明细's last page across held 3 to 7 of its columns (render of 2026-12-02).
+    from complaintctl.outputs.workbook import bands_across
+
+    # 100 units a page: greedily 10+30+30+30 | 10+30+30+30 | 10+10; evenly 70 | 70 | 80.
+    assert bands_across([10, 30, 30, 30, 30, 30, 30, 10], 100) == [1, 4, 6]
+    # Thirty narrow columns take four pages either way; the widest page is as narrow as it can be (90).
+    assert bands_across([10] * 30, 100) == [1, 10, 18, 26]
+    assert bands_across([10, 20, 20], 100) == [1]  # one page: no break

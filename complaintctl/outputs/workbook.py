@@ -192,6 +192,27 @@ def pages_across(widths: list[float]) -> int:
     return max(1, math.ceil(sum(widths) * MIN_SCALE / PAGE_UNITS))
 
 
+def bands_across(widths: list[float], room: float) -> list[int]:
+    """The first column of each page across: as few pages as fit `room` units each, and as even as the
+    columns allow (filled greedily, the last page held 3 of 30 columns). The first column, the complaint
+    number, is printed again at the left of every page after the first."""
+
+    def starts(cap: float) -> list[int]:
+        found, used = [1], 0.0
+        for number, width in enumerate(widths, 1):
+            if used + width > cap and number > found[-1]:
+                found.append(number)
+                used = widths[0]
+            used += width
+        return found
+
+    fewest = len(starts(room))
+    cap = max(max(widths) + widths[0], (sum(widths) + (fewest - 1) * widths[0]) / fewest)
+    while len(starts(cap)) > fewest and cap < room:  # the narrowest widest page that needs no more pages
+        cap = min(room, cap + 1)
+    return starts(cap)
+
+
 def _header_text(text: str) -> str:
     return text.replace("&", "&&")  # "&" starts a code (&P, &N) in a page header or footer
 
@@ -263,14 +284,9 @@ class DetailSheet:
             self.ws.print_title_cols = "A:A"
             self.ws.page_setup.pageOrder = "overThenDown"
             # Our own breaks between pages across, so the sign-off can be written where each page begins.
-            room = PAGE_UNITS * 100 / PRINT_SCALE * 0.98
-            used = 0.0
-            for number, width in enumerate(self.widths, 1):
-                if used + width > room and number > self.bands[-1]:
-                    self.ws.col_breaks.append(Break(id=number - 1))
-                    self.bands.append(number)
-                    used = self.widths[0]  # the complaint number, printed again at the left of each page
-                used += width
+            self.bands = bands_across(self.widths, PAGE_UNITS * 100 / PRINT_SCALE * 0.98)
+            for number in self.bands[1:]:
+                self.ws.col_breaks.append(Break(id=number - 1))
         self.ws.print_options.gridLines = True
         header = []
         texts = [header_lines(c.header, w) for c, w in zip(columns, self.widths)]
@@ -908,7 +924,8 @@ def write_charts(ws, report: Report) -> None:
     widths = [34, 10, 10]
     sheet = Rows(ws, widths)
     label = report.period.label
-    title = header_lines(f"本期接收投诉按业务类别（{label}，单位：件）", sum(widths))  # broken before its bracket
+    # Broken before its bracket, to the width of the table it titles (the third column is the months').
+    title = header_lines(f"本期接收投诉按业务类别（{label}，单位：件）", sum(widths[:2]))
     sheet.add(_cell(ws, title, bold=True, border=None, align=TOP_WRAP), merge_from=1)
     sheet.add(
         _cell(ws, "业务类别", bold=True, fill=HEADER_FILL, align=HEADER_ALIGN),
