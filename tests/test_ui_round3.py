@@ -414,3 +414,8 @@ def test_a_wide_sheet_prints_across_on_pages_as_even_as_its_columns_allow():
     # Thirty narrow columns take four pages either way; the widest page is as narrow as it can be (90).
     assert bands_across([10] * 30, 100) == [1, 10, 18, 26]
     assert bands_across([10, 20, 20], 100) == [1]  # one page: no break
+    # Never a page wider than the room for the sake of evenness (review: [1, 4] made a page of 120).
+    assert bands_across([60, 30, 30, 30], 100) == [1, 3, 4]
+    # A column too wide for a page beside the number column has a page of its own, and so has each
+    # column that no longer fits beside it (10 + 47 + 47 = 104).
+    assert bands_across([10, 95, 47, 47, 47, 47], 100) == [1, 2, 3, 4, 5, 6]

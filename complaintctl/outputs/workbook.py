@@ -193,9 +193,10 @@ def pages_across(widths: list[float]) -> int:
 
 
 def bands_across(widths: list[float], room: float) -> list[int]:
-    """The first column of each page across: as few pages as fit `room` units each, and as even as the
-    columns allow (filled greedily, the last page held 3 of 30 columns). The first column, the complaint
-    number, is printed again at the left of every page after the first."""
+    """The first column of each page across: as few pages as fit `room` units each, the widest of them as
+    narrow as the columns allow (filled greedily, the last page held 3 of 30 columns). The first column,
+    the complaint number, is printed again at the left of every page after the first; a column too wide
+    for a page with it has a page of its own."""
 
     def starts(cap: float) -> list[int]:
         found, used = [1], 0.0
@@ -207,10 +208,11 @@ def bands_across(widths: list[float], room: float) -> list[int]:
         return found
 
     fewest = len(starts(room))
-    cap = max(max(widths) + widths[0], (sum(widths) + (fewest - 1) * widths[0]) / fewest)
-    while len(starts(cap)) > fewest and cap < room:  # the narrowest widest page that needs no more pages
-        cap = min(room, cap + 1)
-    return starts(cap)
+    low, high = 0.0, room  # a wider cap never needs more pages: the narrowest one that needs no more
+    for _step in range(40):
+        middle = (low + high) / 2
+        low, high = (low, middle) if len(starts(middle)) <= fewest else (middle, high)
+    return starts(high)
 
 
 def _header_text(text: str) -> str:
