@@ -216,8 +216,8 @@ def test_demo_refuses_a_file_that_is_not_a_scenario_in_one_line(cli, tmp_path, c
 
 
 @pytest.mark.parametrize("step, says", [
-    ({"do": "investigate", "fact_found": "核实"}, "step investigate: not an item of the investigation record: fact_found"),
-    ({"do": "accept", "bogus": 1}, "step accept: "),
+    ({"do": "investigate", "fact_found": "核实"}, "step 1 (investigate): not an item of the investigation record: fact_found"),
+    ({"do": "accept", "bogus": 1}, "step 1 (accept): "),
     ({"do": "acept"}, "unknown step 'acept'; one of accept, reject"),
 ])
 def test_a_scenario_step_the_tool_does_not_know_is_one_line_not_an_internal_error(cli, tmp_path, step, says):
@@ -245,18 +245,27 @@ GOOD_REGISTER = {"at": "2026-11-02 09:30", "by": "王芳", "method": "phone", "c
         {"do": "assign", "handler": "赵六", "dept": None, "at": "2026-11-03 11:00", "by": "王芳"},
         {"do": "extend", "days": "five", "reason": "调取数据", "approved_by": "陈经理", "notified_via": "phone",
          "at": "2026-11-20 10:00", "by": "赵六"}]},
-     'complaint 2: step extend: days must be a whole number, not "five"'),
+     'complaint 2: step 3 (extend): days must be a whole number, not "five"'),
     ({"register": {**GOOD_REGISTER, "name": ["张三"]}}, 'complaint 2: name must be a text, not ["张三"]'),
     ({"register": {**GOOD_REGISTER, "major": "yes"}}, 'complaint 2: major must be true or false, not "yes"'),
     ({"register": {**GOOD_REGISTER, "by": 7}}, "complaint 2, register: by must be a text"),
     ({"register": GOOD_REGISTER, "steps": [{"do": "reject", "reason": None, "at": "2026-11-03", "by": "王芳"}]},
-     "complaint 2: step reject: reason must be a text, not null"),
-    ({"register": GOOD_REGISTER, "steps": [{"do": "accept", "by": "王芳"}]}, "complaint 2: step accept: at must be"),
+     "complaint 2: step 1 (reject): reason must be a text, not null"),
+    ({"register": GOOD_REGISTER, "steps": [{"do": "accept", "by": "王芳"}]}, "complaint 2: step 1 (accept): at must be"),
     ({"register": GOOD_REGISTER, "steps": "accept"}, "complaint 2: steps must be a list"),
     ({"steps": []}, "complaint 2, register: must be a JSON object"),
     # A misspelt field was dropped without a word, and the complaint recorded without it.
     ({"register": {**GOOD_REGISTER, "respondant": "李四"}}, "complaint 2: no field respondant; the record's fields"),
     ({"register": {**GOOD_REGISTER, "at": "2026-13-45"}}, "complaint 2: "),
+    # A misspelt key: the complaint was recorded without its steps.
+    ({"register": GOOD_REGISTER, "stpes": []}, "complaint 2: no key stpes; one of register, steps"),
+    ({"register": GOOD_REGISTER, "steps": [{"do": "accept", "at": "2026-11-03", "by": "王芳", "typed_at": "soon"}]},
+     "complaint 2: step 1 (accept): typed_at: "),
+    ({"register": GOOD_REGISTER, "steps": [{"do": "accept", "at": "2026-11-03", "by": "王芳",
+                                            "typed_at": "2026-11-02 10:00"}]},
+     "complaint 2: step 1 (accept): typed_at is before at"),
+    ({"register": GOOD_REGISTER, "steps": [{"do": "amend", "at": "2026-11-03", "by": "王芳"}]},
+     "complaint 2: step 1 (amend): name at least one field to amend"),
 ])
 def test_a_scenario_is_checked_whole_before_anything_is_recorded(cli, tmp_path, second, says):
     scenario = tmp_path / "scenario.json"
@@ -268,6 +277,46 @@ def test_a_scenario_is_checked_whole_before_anything_is_recorded(cli, tmp_path, 
     assert result.stderr.startswith(f"complaintctl: scenario.json, {says}"), result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert cli("--db", db, "list", "--json").stdout.strip() in ("", "[]")  # complaint 1 is not recorded either
+
+
+def test_a_scenarios_misspelt_top_key_and_a_file_nested_too_deep_are_one_line(cli, tmp_path):
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"as_of": "2026-11-20", "brnach": "x", "complaints": []}), encoding="utf-8")
+    result = cli("--db", tmp_path / "a.db", "demo", "--scenario", scenario, ok=False)
+    assert result.exit_code == 1 and result.stderr.startswith("complaintctl: scenario.json: no key brnach"), result.stderr
+    scenario.write_text("[" * 100_000, encoding="utf-8")  # was RecursionError: exit 70
+    result = cli("--db", tmp_path / "b.db", "demo", "--scenario", scenario, ok=False)
+    assert result.exit_code == 1 and "is not a demo scenario" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_scenario_step_may_leave_out_what_the_command_line_may(cli, tmp_path):
+    # `assign --dept` is optional; the scenario had to say "dept": null. A rule broken while recording
+    # names the step, not only the complaint.
+    scenario = tmp_path / "scenario.json"
+    steps = [{"do": "accept", "at": "2026-11-03 10:00", "by": "王芳"},
+             {"do": "assign", "handler": "赵六", "at": "2026-11-03 11:00", "by": "王芳"},
+             {"do": "accept", "at": "2026-11-04 10:00", "by": "王芳"}]
+    scenario.write_text(json.dumps({"as_of": "2026-11-20 09:00", "complaints": [{"register": GOOD_REGISTER, "steps": steps}]}),
+                        encoding="utf-8")
+    result = cli("--db", tmp_path / "demo.db", "demo", "--scenario", scenario, ok=False)
+    assert result.exit_code == 1 and result.stderr.startswith("complaintctl: scenario.json, complaint 1: step 3 (accept): ")
+    shown = json.loads(cli("--db", tmp_path / "demo.db", "show", "TS-2026-0001", "--json").stdout)
+    assert shown["handler"] == "赵六" and not shown.get("dept")
+
+
+def test_every_scenario_option_type_is_one_the_checker_knows():
+    # The checker reads each step's keyword annotations as written; a new spelling (int | None) would be
+    # a KeyError, exit 70, the first time a scenario used it.
+    import inspect
+
+    from complaintctl.intake import demo
+
+    for kind, step in demo.STEPS.items():
+        if step is None:
+            continue
+        for name, parameter in inspect.signature(step).parameters.items():
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("at", "by"):
+                assert parameter.annotation in demo._KINDS, (kind, name, parameter.annotation)
 
 
 def test_read_commands_load_neither_sqlalchemy_nor_sqlmodel(cli, db_path):

@@ -389,7 +389,7 @@ def test_a_refusals_note_is_labelled_and_absent_when_there_is_none(cli, tmp_path
     with_note = register(cli, "2026-11-02 09:30")
     cli("reject", with_note, "--reason", "not-customer", "--note", "非本营业部开户", "--at", "2026-11-03")
     cli("letter", "refusal", with_note, "--out", tmp_path / "a.docx")
-    assert "我部决定不予受理。说明：非本营业部开户" in text_of(tmp_path / "a.docx")
+    assert "我部决定不予受理。说明：非本营业部开户。\n" in text_of(tmp_path / "a.docx")  # typed without its 。
     without = register(cli, "2026-11-02 09:40")
     cli("reject", without, "--reason", "not-customer", "--at", "2026-11-03")
     cli("letter", "refusal", without, "--out", tmp_path / "b.docx")

@@ -4,9 +4,10 @@ Scenario (JSON): {"as_of": "YYYY-MM-DD", "branch": ..., "user": ...,
  "complaints": [{"register": {<register fields>, "at": ..., "by": ...},
                  "steps": [{"do": "accept" | "assign" | ..., "at": ..., "by": ..., <options>}]}]}
 A step may say it was typed in late: "typed_at" (when it was entered) and "late_reason" (补录原因).
-The whole file is checked first (its shape, the names of fields and options, their types, the times):
-a slip there is one line and nothing is recorded. A step that breaks a rule stops the load with the
-complaint and step named; the complaints before it stay recorded (the demo wants a new ledger anyway).
+The whole file is checked first (its shape, the names of keys, fields and options, their types, the
+times): a slip there is one line and nothing is recorded. A step that breaks a rule stops the load with
+the complaint and step named; what came before it stays recorded, that complaint's earlier steps
+included (the demo wants a new ledger anyway).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ STEPS = {
 
 # What a scenario's values may be, as the CLI would hand them over: JSON numbers are taken as the text
 # a user would type (an amount, a count), true/false only where the CLI has a flag, lists where it repeats.
+# Keyed by the lifecycle functions' annotations as written (steps/lifecycle reads them as strings:
+# `from __future__ import annotations`); test_demo checks every step's are here.
 _KINDS = {
     "bool": N_("true or false"),
     "int": N_("a whole number"),
@@ -113,7 +116,11 @@ def _step_options(where: str, kind: str, options: dict) -> dict:
         else:
             raise ComplaintError(_("{where}: no option {name}").format(where=where, name=name))
     for name, p in named.items():
-        if p.default is inspect.Parameter.empty and name not in checked:
+        if name in checked or p.default is not inspect.Parameter.empty:
+            continue
+        if "None" in p.annotation:  # optional on the command line (assign --dept): left out, it is None there too
+            checked[name] = None
+        else:
             raise ComplaintError(_("{where}: give {name}").format(where=where, name=name))
     return checked
 
@@ -129,20 +136,31 @@ def _object(where: str, value, *required: str) -> dict:
     return value
 
 
-def _moment(where: str, text: str):
+def _known_keys(where: str, given: dict, known: tuple[str, ...]) -> None:
+    """A misspelt key ("stpes", "brnach") would otherwise be passed over and its content lost unsaid."""
+    for name in given:
+        if name not in known:
+            raise ComplaintError(
+                _("{where}: no key {name}; one of {known}").format(where=where, name=name, known=", ".join(known))
+            )
+
+
+def _moment(where: str, text: str, name: str):
     try:
-        return clock.parse_at(text)
+        return clock.parse_at(text, name)
     except ComplaintError as exc:
         raise ComplaintError(_("{where}: {exc}").format(where=where, exc=exc)) from None
 
 
 def checked_scenario(scenario, path: Path) -> list[dict]:
     """The whole file checked before anything is recorded: a slip in it is one line naming where it is,
-    and the ledger stays as it was. Returns each complaint as {register, at, by, steps: [...]}."""
+    and the ledger stays as it was. Returns each complaint as {where, register, at, by, steps: [...]}, each
+    step as {where, kind, at, by, typed_at, late_reason, options}: `where` names it in a later message."""
     if not (isinstance(scenario, dict) and isinstance(scenario.get("complaints"), list)):
         raise ComplaintError(_("{source} is not a demo scenario (JSON with as_of and complaints)").format(source=path))
     source = path.name
     _object(source, scenario, "as_of")
+    _known_keys(source, scenario, ("as_of", "branch", "user", "complaints"))
     for name in ("branch", "user"):
         if name in scenario and not isinstance(scenario[name], str):
             raise ComplaintError(
@@ -151,13 +169,13 @@ def checked_scenario(scenario, path: Path) -> list[dict]:
     complaints = []
     for index, item in enumerate(scenario["complaints"], 1):
         where = _("{name}, complaint {index}").format(name=source, index=index)
-        _object(where, item)
+        _known_keys(where, _object(where, item), ("register", "steps"))
         register = dict(_object(_("{where}, register").format(where=where), item.get("register"), "at", "by"))
-        at, by = _moment(where, register.pop("at")), register.pop("by")
+        at, by = _moment(where, register.pop("at"), "at"), register.pop("by")
         steps = item.get("steps", [])
         if not isinstance(steps, list):
             raise ComplaintError(_("{where}: steps must be a list").format(where=where))
-        done = []
+        steps_checked = []
         for number, step in enumerate(steps, 1):
             options = dict(_object(_("{where}, step {number}").format(where=where, number=number), step, "do"))
             kind = options.pop("do")
@@ -167,22 +185,36 @@ def checked_scenario(scenario, path: Path) -> list[dict]:
                         where=where, kind=kind, kinds=", ".join(STEPS)
                     )
                 )
-            here = _("{where}: step {kind}").format(where=where, kind=kind)
+            here = _("{where}: step {number} ({kind})").format(where=where, number=number, kind=kind)
             _object(here, options, "at", "by")
-            plain = {"kind": kind, "at": _moment(here, options.pop("at")), "by": options.pop("by")}
-            plain["typed_at"] = (
-                _moment(here, _typed(here, "typed_at", options.pop("typed_at"), "str"))
+            checked = {
+                "where": here,
+                "kind": kind,
+                "at": _moment(here, options.pop("at"), "at"),
+                "by": options.pop("by"),
+            }
+            checked["typed_at"] = (
+                _moment(here, _typed(here, "typed_at", options.pop("typed_at"), "str"), "typed_at")
                 if "typed_at" in options
-                else plain["at"]
+                else checked["at"]
             )
-            plain["late_reason"] = _typed(here, "late_reason", options.pop("late_reason", None), "str | None")
+            if checked["typed_at"] < checked["at"]:
+                raise ComplaintError(
+                    _("{where}: typed_at is before at: a step is typed in when or after it happens").format(where=here)
+                )
+            checked["late_reason"] = _typed(here, "late_reason", options.pop("late_reason", None), "str | None")
             if kind == "amend":
                 reason = _typed(here, "reason", options.pop("reason", None), "str | None")
-                plain["options"] = {"given": _record_fields(here, options), "reason": reason}
+                given = _record_fields(here, options)
+                if not given:
+                    raise ComplaintError(_("{where}: name at least one field to amend").format(where=here))
+                checked["options"] = {"given": given, "reason": reason}
             else:
-                plain["options"] = _step_options(here, kind, options)
-            done.append(plain)
-        complaints.append({"register": _record_fields(where, register), "at": at, "by": by, "steps": done})
+                checked["options"] = _step_options(here, kind, options)
+            steps_checked.append(checked)
+        complaints.append(
+            {"where": where, "register": _record_fields(where, register), "at": at, "by": by, "steps": steps_checked}
+        )
     return complaints
 
 
@@ -194,7 +226,7 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
         )
     try:
         scenario = json.loads(source.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nested thousands deep
         raise ComplaintError(
             _("{source} is not a demo scenario (JSON with as_of and complaints): {__name__}").format(
                 source=source, __name__=type(exc).__name__
@@ -206,16 +238,18 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
             raise ComplaintError(
                 _("{path} already holds complaints; the demo needs a new ledger (--db)").format(path=ledger.path)
             )
-    start = _moment(source.name, scenario["as_of"])
+    start = _moment(source.name, scenario["as_of"], "as_of")
     if scenario.get("branch"):
         set_config(ledger, "branch", scenario["branch"], start, scenario.get("user", "demo"))
     if scenario.get("user"):
         set_config(ledger, "user", scenario["user"], start, scenario["user"])
-    for index, item in enumerate(complaints, 1):
+    for item in complaints:
+        where = item["where"]
         try:
             with clock.typing_at(item["at"]):
                 number = lifecycle.register(ledger, item["register"], at=item["at"], by=item["by"]).record["id"]
             for step in item["steps"]:
+                where = step["where"]
                 # Each step is typed in when it happens, unless the scenario says it was entered late (补录).
                 ledger.late_reason = step["late_reason"]
                 with clock.typing_at(step["typed_at"]):
@@ -225,9 +259,7 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
                         STEPS[step["kind"]](ledger, number, at=step["at"], by=step["by"], **step["options"])
                 ledger.late_reason = None
         except ComplaintError as exc:
-            raise ComplaintError(
-                _("{name}, complaint {index}: {exc}").format(name=source.name, index=index, exc=exc)
-            ) from None
+            raise ComplaintError(_("{where}: {exc}").format(where=where, exc=exc)) from None
     with ledger.transaction(write=False) as session:
         complaints = session.exec(select(func.count()).select_from(Complaint)).one()
         events = session.exec(select(func.count()).select_from(Event)).one()

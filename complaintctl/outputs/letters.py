@@ -191,6 +191,12 @@ def _day(text: str | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def _sentence(text: str) -> str:
+    """A note typed without its full stop ends as a sentence of the letter does."""
+    text = text.strip()
+    return text if not text or text[-1] in "。！？；…!?.;）)」”" else text + "。"
+
+
 def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
     """Every placeholder's value for this complaint, as the ledger holds it now."""
     rejection = record.get("rejection") or {}
@@ -257,7 +263,7 @@ def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
         "reject_reason": codes.REJECT_REASONS.label(reason) if reason else "",
         # Cited as a Chinese letter cites a standard: 第9.1.1条c)项, the clause's own lettering.
         "reject_rule": f"第9.1.1条{codes.REJECT_ITEMS[reason]})项" if reason else "",
-        "reject_note": rejection.get("note") or "",
+        "reject_note": _sentence(rejection.get("note") or ""),
         "result": resolution.get("result") or "",
         "resolved_on": _day(record.get("resolved_at")),
         "compensation": resolution.get("compensation") or "",
@@ -293,10 +299,12 @@ def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
 def decision_text(record: dict, values: dict) -> str:
     """The acceptance decision of CSA 9.1.1 as the record form states it, whichever way it went."""
     if record.get("rejected_at") or record.get("status") == "rejected":
-        note = values["reject_note"] and f"；说明：{values['reject_note']}"
+        note = ((record.get("rejection") or {}).get("note") or "").strip().rstrip("。")
+        note = note and f"；说明：{note}"
+        who = record.get("rejected_by") or "未记载"
         return (
             f"{_day(record.get('rejected_at')) or '（日期未记载）'} 不予受理：{values['reject_reason']}"
-            f"（《证券公司投诉处理标准》{values['reject_rule']}）{note}；决定人：{record.get('rejected_by') or ''}"
+            f"（《证券公司投诉处理标准》{values['reject_rule']}）{note}；决定人：{who}"
         )
     if record.get("accepted_at"):
         return f"{values['accepted_on']} 受理；受理人：{values['acceptor']}"

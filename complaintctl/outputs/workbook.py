@@ -958,9 +958,13 @@ def write_charts(ws, report: Report) -> None:
         _month_chart(ws, sheet, report, below)
 
 
+MONTH_CHART_HEADER = (("月份", HEADER_ALIGN), ("接收", NUMBER_ALIGN), ("办结", NUMBER_ALIGN))
+
+
 def _month_chart(ws, sheet: Rows, report: Report, below: int) -> None:
-    """A quarter's or year's months, received and completed: a table of its own (1月 … 12月, the title
-    names the year: 2026年10月 under a bar wrapped on three lines) and its chart, on a new page."""
+    """A quarter's or year's months, received and completed: a table of its own and its chart, on a new
+    page. The months are 1月 … 12月, the title naming the year (labels of 2026年10月, from 按月统计,
+    wrapped on three lines under each bar)."""
     while sheet.n < below - 1:
         sheet.blank()
     sheet.new_page()
@@ -984,9 +988,6 @@ def _month_chart(ws, sheet: Rows, report: Report, below: int) -> None:
     _integer_ticks(chart.y_axis, max(counts, default=0))
     chart.height, chart.width = 10.0, 17.0
     ws.add_chart(chart, f"A{sheet.n + 2}")
-
-
-MONTH_CHART_HEADER = (("月份", HEADER_ALIGN), ("接收", NUMBER_ALIGN), ("办结", NUMBER_ALIGN))
 
 
 ANALYSIS_WIDTHS = [26, 30, 13, 11, 11, 18, 18, 18, 9]  # the widest table (timeliness) has 9 columns
