@@ -51,7 +51,7 @@ STEPS = {
 # What a scenario's values may be, as the CLI would hand them over: JSON numbers are taken as the text
 # a user would type (an amount, a count), true/false only where the CLI has a flag, lists where it repeats.
 # Keyed by the lifecycle functions' annotations as written (steps/lifecycle reads them as strings:
-# `from __future__ import annotations`); test_demo checks every step's are here.
+# `from __future__ import annotations`); test_cli checks that every step's are here.
 _KINDS = {
     "bool": N_("true or false"),
     "int": N_("a whole number"),
