@@ -80,7 +80,7 @@ def test_a_late_entry_shows_both_times_in_text_and_json(cli, monkeypatch):
     assert events[1]["recorded_at"] == "2026-09-08T09:30:00+08:00"
     assert events[1]["payload"]["late_reason"] == "受理单遗漏登记"
     text = cli("show", number).stdout
-    assert "  2026-09-02 10:00  accepted by 王芳 [entered 2026-09-08 09:30: 受理单遗漏登记]" in text
+    assert "  2. 2026-09-02 10:00  accepted by 王芳 [entered 2026-09-08 09:30: 受理单遗漏登记]" in text
     assert "registered by 王芳 [entered" not in text
 
 

@@ -36,7 +36,7 @@ def test_migrated_schema_matches_the_models(db_path, backend):
     conn = connect(db_path)
     assert [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY name")] == [
         "m001_initial", "m002_report_indexes", "m003_refold_0_11", "m004_branches",
-        "m005_rectifications", "m006_late_entries", "m007_chain_tables", "m008_firm_security"]
+        "m005_rectifications", "m006_late_entries", "m007_chain_tables", "m008_firm_security", "m009_voids"]
     if backend == "sqlite":
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

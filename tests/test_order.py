@@ -95,7 +95,7 @@ def test_a_correction_with_a_reason_is_shown_old_to_new_with_who_when_and_why(cl
     assert amended["payload"]["changes"]["phone"] == ["138****5678", "139****1111"]  # masked in --json too
     lines = cli("show", number).stdout.splitlines()
     at = [i for i, line in enumerate(lines) if "amended" in line][0]
-    assert lines[at:at + 3] == ["  2026-09-11 10:00  amended by 李娜 [entered 2027-06-30 12:00]: reason: 来电记录显示前一日来电",
+    assert lines[at:at + 3] == ["  3. 2026-09-11 10:00  amended by 李娜 [entered 2027-06-30 12:00]: reason: 来电记录显示前一日来电",
                                 "      phone: 138****5678 → 139****1111",
                                 "      time received: 2026-09-04 09:00 → 2026-09-03 16:30"]
     unmasked = cli("show", number, "--unmask").stdout

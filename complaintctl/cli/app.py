@@ -177,9 +177,18 @@ def _step_options(
     at: At = None,
     late_reason: LateReason = None,
     by: By = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Record it though the same step with the same facts is on record that day: a second one is "
+            "real (CSA 9.4).",
+        ),
+    ] = False,
     as_json: Json = False,
 ) -> None:
-    """What every step command takes: the complaint's number first; --at, --late-reason, --by, --json last."""
+    """What every step command takes: the complaint's number first; --at, --late-reason, --by, --again,
+    --json last."""
 
 
 _STEP_SHARED = list(inspect.signature(_step_options, eval_str=True).parameters.values())  # read once, not per step
@@ -200,9 +209,11 @@ def step(done: str):
         keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *_STEP_SHARED[2:])]
 
         @functools.wraps(declared)
-        def command(ctx: typer.Context, complaint: str, *, at, late_reason, by, as_json, **options) -> None:
+        def command(ctx: typer.Context, complaint: str, *, at, late_reason, by, again, as_json, **options) -> None:
             carry_out = getattr(lifecycle, declared.__name__)
-            outcome = carry_out(ledger(ctx), complaint, **options, at=when(at), by=who(ctx, by))
+            book = ledger(ctx)
+            book.again = again  # read by lifecycle.not_typed_twice, as --late-reason is by the ledger
+            outcome = carry_out(book, complaint, **options, at=when(at), by=who(ctx, by))
             _done(ctx, outcome, as_json, _(done))
 
         command.__signature__ = inspect.Signature([*_STEP_SHARED[:2], *keyword_only], return_annotation=None)
@@ -675,6 +686,26 @@ def close() -> None:
 
     A resolved complaint needs its callback first; one whose complainant was never reached needs
     attempts on 2 different working days (policy unreachable-attempts, Firm 18(5)).
+    """
+
+
+@commands.command()
+@step(N_("entry voided"))
+def void(
+    entry: Annotated[
+        int,
+        typer.Argument(
+            metavar="N", parser=whole_number, help="The entry's number in the timeline (`complaintctl show ID`)."
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="What was wrong with the entry (作废原因).")],
+) -> None:
+    """Void a mistaken entry (作废): entry N of the timeline stays on record, marked voided, and every figure
+    leaves it out.
+
+    An entry that later ones rest on is voided only after them (the callback before the result); entry 1,
+    the registration, voids the whole complaint, whose number stays taken. A void is never voided: record
+    the step again. Dated into a period already reported, it needs --late-reason (CSA 9.4).
     """
 
 

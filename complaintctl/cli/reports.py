@@ -202,7 +202,11 @@ def _changes(previous, changed: list, late: list, moved: list) -> None:
                 "    "
                 + _("{number} {kind} dated {at}, entered {recorded} by {by}: {reason}").format(
                     number=f"{e.branch}/{e.complaint}" if e.branch else e.complaint,
-                    kind=_(EVENT_LABEL[e.kind]) if e.kind in EVENT_LABEL else e.kind,
+                    kind=_("void of entry {n} ({what})").format(n=e.voided[0], what=_(EVENT_LABEL[e.voided[1]]))
+                    if e.voided
+                    else _(EVENT_LABEL[e.kind])
+                    if e.kind in EVENT_LABEL
+                    else e.kind,
                     at=e.at[:16].replace("T", " "),
                     recorded=e.recorded_at[:16].replace("T", " "),
                     by=e.actor,

@@ -57,6 +57,7 @@ EVENT_LABEL = {
     "terminated": N_("terminated"),
     "approved": N_("approved"),
     "letter_sent": N_("letter sent"),
+    "voided": N_("voided"),
 }
 
 # CSA 9.2.2(b)'s five items, in order, by the standard's own headings.
@@ -102,8 +103,11 @@ def show(
         view["deadlines"] = [
             {**d.as_dict(), "state": d.state(today), "moved_by_correction": mark} for d, mark in zip(deadlines, moved)
         ]
+        voids = _voids_of(record)
         view["events"] = [
             {
+                "n": n,
+                "voided": voids.get(n),
                 "id": e.id,
                 "kind": e.kind,
                 "at": e.at,
@@ -114,7 +118,7 @@ def show(
                 "written_at": e.written_at,
                 "payload": _payload(e, unmask),
             }
-            for e in events
+            for n, e in enumerate(events, 1)
         ]
         view["handler_is_respondent"] = same_person(record.get("handler"), record.get("respondent"))
         view.setdefault("parent", None)
@@ -246,7 +250,9 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, 
             line += "  " + _("[{passed}]").format(passed=late)
         say(line)
     say(_("timeline:"))
-    for e in events:
+    voids = _voids_of(view)
+    number_width = len(str(len(events)))
+    for n, e in enumerate(events, 1):
         payload = _payload(e, unmask)
         detail = _event_detail(e.kind, payload)
         if e.kind == "registered" and payload.get("received_at") != e.at:  # typed in after the receipt
@@ -257,7 +263,15 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, 
             actor += " " + _("(imported by {importer})").format(importer=payload["imported"]["by"])
         if payload.get("time_unrecorded"):
             actor += " " + _("[the old ledger does not say when]")
-        head = "  " + _("{time}  {event} by {actor}").format(time=_time(e.at).ljust(16), event=label, actor=actor)
+        head = f"  {n:>{number_width}}. " + _("{time}  {event} by {actor}").format(
+            time=_time(e.at).ljust(16), event=label, actor=actor
+        )
+        mark = ""
+        if n in voids:  # DOMAIN: a mistaken entry stays on record, marked, and counts nowhere
+            done = voids[n]
+            mark = "  " + _("[VOIDED {time} by {by}: {reason}]").format(
+                time=_time(done["at"]), by=done["by"], reason=done["reason"]
+            )
         if is_late(e.at, e.recorded_at):  # DOMAIN: a late entry shows when it was typed in, and why
             reason = payload.get("late_reason")
             if reason == payload.get("reason"):  # an amendment's reason says why, once
@@ -270,7 +284,18 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, 
         if e.written_at and abs(clock.from_iso(e.written_at) - clock.from_iso(e.recorded_at)) > SERVER_CLOCK_SLACK:
             # the client's clock said otherwise: the firm server's own time is the one to believe
             head += " " + _("[server time {time}]").format(time=_time(e.written_at))
-        say(head + (f": {detail}" if detail and not detail.startswith("\n") else detail))
+        if detail.startswith("\n"):
+            say(head + mark + detail)
+        else:
+            say(head + (f": {detail}" if detail else "") + mark)
+
+
+def _voids_of(record: dict) -> dict[int, dict]:
+    """The voided entries of a complaint's timeline, by number: who voided each, when and why."""
+    return {
+        done["entry"]: {"at": done["at"], "by": done["by"], "reason": done["reason"]}
+        for done in record.get("voids", [])
+    }
 
 
 def _day_runs(days: list[str]) -> str:
@@ -568,6 +593,9 @@ def _event_detail(kind: str, payload: dict) -> str:
         return payload["child"]
     if kind == "marked_unreasonable":
         return _("approved by {approver}").format(approver=payload["approved_by"])
+    if kind == "voided":
+        what = _(EVENT_LABEL[payload["kind"]]) if payload["kind"] in EVENT_LABEL else payload["kind"]
+        return _("entry {n} ({what}): {reason}").format(n=payload["entry"], what=what, reason=payload["reason"])
     return ""
 
 

@@ -353,7 +353,7 @@ class Analysis:
         sql = (
             f"SELECT c.branch, c.id, c.received_day, c.category, {json_text('c.record', 'id_number')}, "
             f"{json_text('c.record', 'uscc')}, {json_text('c.record', 'phone')}, {LAST_AT} "
-            f"FROM complaints c WHERE c.received_day >= ? AND c.received_day < ?{only}"
+            f"FROM complaints c WHERE c.received_day >= ? AND c.received_day < ? AND c.status <> 'voided'{only}"
         )
         with ledger.reading() as conn:
             rows = conn.exec_driver_sql(

@@ -41,7 +41,7 @@ def _period_complaints(ledger, period) -> list[dict]:
     with ledger.reading() as conn:
         rows = conn.exec_driver_sql(
             "SELECT record FROM complaints WHERE branch = ? AND received_day >= ? AND received_day <= ? "
-            "ORDER BY year, seq",
+            "AND status <> 'voided' ORDER BY year, seq",
             (ledger.branch, period.start.isoformat(), period.end.isoformat()),
         ).all()
     return [json.loads(body) for (body,) in rows]

@@ -157,6 +157,8 @@ def kind_of(text: str) -> str:
 def lacks(kind: str, record: dict) -> tuple[str, str] | None:
     """(what it still lacks, rule) when the ledger does not hold what this kind of letter says yet."""
     number, status = record["id"], record["status"]
+    if status == "voided":
+        return _("{id}'s registration was voided: it counts nowhere and is sent no letter").format(id=number), "CSA 9.4"
     if kind == "refusal" and not record.get("rejected_at"):
         return _("{id} was not refused (不予受理); a refusal notice tells the reason of a refusal").format(
             id=number

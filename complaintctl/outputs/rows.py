@@ -117,7 +117,8 @@ def present_columns(ledger: Ledger, period: Period) -> set[str]:
     # it began), asking every column's question at once: five LIMIT 1 look-ups would each scan the whole scope
     # when, as in most reports, nothing fills them.
     asked = ", ".join("max(CASE WHEN record LIKE ? THEN 1 ELSE 0 END)" for _key in looked)
-    sql = f"SELECT {asked} FROM complaints WHERE received_day <= ? AND (ended_day IS NULL OR ended_day >= ?)"
+    sql = f"SELECT {asked} FROM complaints WHERE received_day <= ? AND (ended_day IS NULL OR ended_day >= ?) "
+    sql += "AND status <> 'voided'"
     args = (*(OPTIONAL_COLUMNS[key] for key in looked), period.end.isoformat(), period.start.isoformat())
     with ledger.reading() as conn:
         found = conn.exec_driver_sql(sql, args).first()
@@ -611,7 +612,7 @@ def _reject_reason(record: dict) -> str | None:
 SCOPE_SQL = f"""
 SELECT c.branch, c.id, c.record, {LAST_AT} AS last_at
 FROM complaints c
-WHERE c.received_day <= :cutoff
+WHERE c.received_day <= :cutoff AND c.status <> 'voided'
   AND (c.received_day >= :start
        OR (c.branch, c.id) IN (SELECT branch, id FROM complaints WHERE is_open = 1 AND received_day < :start
                                UNION ALL

@@ -770,7 +770,16 @@ EVENT_KINDS = {
     "rectified": "整改完成",
     "approved": "审批",
     "letter_sent": "文书送达",
+    "voided": "作废",
 }
+
+
+def entry_kind(e) -> str:
+    """What a late entry was, as the 补录与更正 sheet names it: a void names the entry it took back."""
+    if e.voided:
+        n, kind = e.voided
+        return f"作废：{EVENT_KINDS.get(kind, kind)}（第{n}条）"
+    return EVENT_KINDS.get(e.kind, e.kind)
 
 
 def write_corrections(ws, report: Report) -> None:
@@ -795,7 +804,7 @@ def write_corrections(ws, report: Report) -> None:
         reason = e.reason or "（未填写）"
         sheet.add(
             _cell(ws, branch_of(e)),
-            _cell(ws, EVENT_KINDS.get(e.kind, e.kind)),
+            _cell(ws, entry_kind(e)),
             _cell(ws, local(e.at), fmt=FORMATS["datetime"]),
             _cell(ws, local(e.recorded_at), fmt=FORMATS["datetime"]),
             _cell(ws, f"{happened.year}-{happened.month:02d}"),

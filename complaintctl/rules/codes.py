@@ -301,6 +301,7 @@ STATUSES = CodeList(
         "resolved": ("已办结", "done"),
         "terminated": ("终止处理", "ended without a result"),
         "closed": ("已归档", "archived"),
+        "voided": ("已作废", "voided"),  # its registration was a mistake: it counts nowhere (DOMAIN: a mistaken entry)
     },
 )
 

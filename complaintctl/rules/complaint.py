@@ -543,6 +543,11 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         new["keep_until"] = payload.get("keep_until")  # CSA 9.4: closed + 10 years
     elif kind == "recomplained":
         new["recomplaints"] = [*new.get("recomplaints", []), payload["child"]]
+    elif kind == "voided":
+        # What the entry did is taken out by `fold`, which leaves it aside; here only the void itself is kept.
+        new["voids"] = [*new.get("voids", []), {"at": at, "by": actor, **payload}]
+        if payload["entry"] == 1:
+            new["status"], new["voided_at"] = "voided", at
     else:
         raise ValueError(f"unknown event kind {kind}")
     origin = payload.get("imported") if kind != "registered" else None
@@ -571,6 +576,81 @@ def apply(record: dict | None, kind: str, payload: dict, at: str, actor: str) ->
         # The escalation deadline's day: the receipt when major from the start, else the day it became so.
         new["major_since"] = new["received_at"] if kind == "registered" else at
     return new
+
+
+# -- putting a mistake right (作废; DOMAIN: a mistaken entry) ----------------------------------------
+# An entry is numbered by its place in the complaint's timeline, in the order recorded: 1 is the registration.
+# The number never changes, as later entries only come after it; a void names the entry by it.
+
+
+def voided_entries(events) -> set[int]:
+    """The timeline numbers that `voided` events take back, from (kind, payload, ...) in the order recorded."""
+    return {payload["entry"] for kind, payload, *_rest in events if kind == "voided"}
+
+
+def fold(events, before: str | None = None) -> dict | None:
+    """A complaint from its events, (kind, payload, at, actor) in the order recorded, each voided entry as
+    never made. `before`: only the events dated before it count (the registration always does), yet an
+    entry voided later counts nowhere as of any day: a mistake is no truer for having been found late.
+    """
+    events = list(events)
+    voided = voided_entries(events)
+    record = None
+    for n, (kind, payload, at, actor) in enumerate(events, 1):
+        if n in voided and n != 1 or before is not None and kind != "registered" and at >= before:
+            continue
+        record = apply(record, kind, payload, at, actor)
+    if 1 in voided and record is not None and record.get("status") != "voided":
+        record["status"] = "voided"  # as of a day before the void: the registration was a mistake all along
+    return record
+
+
+# What a later entry needs before it: a tuple of groups, each met by any earlier entry of one of its kinds.
+_NEEDS = {
+    "assigned": (("accepted",),),
+    "investigated": (("assigned",),),
+    "extended": (("accepted",),),
+    "approved": (("accepted",),),
+    "marked_unreasonable": (("accepted",),),
+    "terminated": (("accepted",),),
+    "resolved": (("assigned",),),
+    "called_back": (("resolved",),),
+    "recomplained": (("called_back",),),
+    "regulator_replied": (("resolved", "rejected", "terminated"),),
+    "rectified": (("investigated", "resolved"),),
+}
+
+
+def _needs(kind: str, payload: dict) -> tuple:
+    needs = _NEEDS.get(kind, ())
+    if kind == "resolved" and not (payload.get("facts_found") and payload.get("cause")):
+        needs = (*needs, ("investigated",))  # CSA 9.2.2(b): the result stood on the investigation record
+    return needs
+
+
+def resting_on(events, entry: int) -> list[int]:
+    """The later entries, not voided, that rest on `entry`: it cannot be voided while they stand.
+
+    An entry rests on an earlier one when it needs a step of that kind and no other entry before it gives
+    one: a callback on the result, an assignment on the acceptance; the closing rests on everything.
+    """
+    events = list(events)
+    voided = voided_entries(events)
+    target = events[entry - 1][0]
+    found = []
+    for m in range(entry + 1, len(events) + 1):
+        kind, payload = events[m - 1][:2]
+        if m in voided or kind == "voided":
+            continue
+        if kind == "closed":
+            found.append(m)
+            continue
+        for group in _needs(kind, payload):
+            others = (k for k in range(1, m) if k != entry and k not in voided)
+            if target in group and not any(events[k - 1][0] in group for k in others):
+                found.append(m)
+                break
+    return found
 
 
 def _investigated(record: dict, given: dict) -> dict:
@@ -604,7 +684,7 @@ def columns_of(record: dict) -> dict:
         is_open=int(record["status"] in codes.OPEN_STATUSES),
         ended_day=clock.day_of(ended).isoformat() if ended else None,  # for the report's carry-over
         # For `warn` and `analyze`: rectifications still to be made, found through an index whatever the status.
-        rectification_due=(record.get("rectification") or {}).get("due"),
+        rectification_due=(record.get("rectification") or {}).get("due") if record["status"] != "voided" else None,
         rectified_day=clock.day_of(record["rectification"]["done_at"]).isoformat()
         if (record.get("rectification") or {}).get("done_at")
         else None,

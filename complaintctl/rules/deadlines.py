@@ -53,6 +53,8 @@ class Deadline:
 def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: bool = False) -> list[Deadline]:
     """Every deadline that applies to the complaint in its current state; with unmet_only, only those
     not yet met (`warn` asks that of every open complaint, and skipping the rest halves its work)."""
+    if record.get("status") == "voided":  # registered by mistake: nothing was ever owed for it
+        return []
     received = day_of(record["received_at"])
 
     def make(kind: str, start: date, days: int, extra: int, unit: str, met_at: str | None) -> Deadline:
@@ -166,7 +168,7 @@ def rectification_deadline(record: dict) -> Deadline | None:
     so it neither makes a complaint overdue in the report nor ends when the complaint is closed.
     """
     rectification = record.get("rectification")
-    if not rectification or not rectification.get("due"):
+    if record.get("status") == "voided" or not rectification or not rectification.get("due"):
         return None
     due = date.fromisoformat(rectification["due"])
     return Deadline("rectification", due, due, rectification.get("done_at"), False, "calendar")

@@ -19,6 +19,8 @@ from complaintctl.rules.complaint import (
     STATUS_AFTER,
     acceptance_missing,
     apply,
+    checked_text,
+    fold,
     classification_problem,
     columns_of,
     complainant_key,
@@ -29,8 +31,10 @@ from complaintctl.rules.complaint import (
     parse_id,
     record_json,
     registration_missing,
+    resting_on,
     transfer_problem,
     typed_number,
+    voided_entries,
 )
 from complaintctl.rules.deadlines import escalation_since, extension_total, reached_callbacks
 from complaintctl.rules.identity import same_person
@@ -185,6 +189,9 @@ EVENT_NAMES = {
     "rectified": N_("the rectification"),
     "approved": N_("the approval"),
     "letter_sent": N_("the letter"),
+    "registered": N_("the registration"),
+    "recomplained": N_("the re-complaint"),
+    "voided": N_("the void"),
 }
 
 
@@ -203,6 +210,7 @@ def _require_status(record: dict, allowed: tuple[str, ...], step: str, rule: str
         "assigned": _("it is still being handled; resolve it first"),
         "resolved": _("it is already resolved"),
         "terminated": _("it was ended without a result"),
+        "voided": _("its registration was voided: it counts nowhere"),
     }
     raise ComplaintError(
         _("cannot {step} {id}: it is {status} ({label}); {hint}")
@@ -228,13 +236,60 @@ def _change(
     with ledger.transaction() as session:
         row = load(ledger, session, complaint_id)
         record = json.loads(row.record)
+        not_voided(record)
         payload, notices = build(session, record)
         at_text = clock.iso(at)
         new = apply(record, kind, payload, at_text, by)
         in_order(record, kind, at, new["received_at"])  # a receipt corrected by this event is the one that counts
+        not_typed_twice(ledger, session, record, row.branch, kind, payload, at)
         event = ledger.append(session, record["id"], kind, at_text, by, payload, row.branch, late_reason)
         save(session, new, event.id, row)
     return Outcome(new, notices)
+
+
+def not_voided(record: dict) -> None:
+    if record.get("status") == "voided":
+        raise ComplaintError(
+            _("{id}'s registration was voided: it counts nowhere and takes no further entries").format(id=record["id"]),
+            "CSA 9.4",
+        )
+
+
+# What does not make an entry different: why it was typed late, and where an import found it.
+_NOT_FACTS = ("late_reason", "imported")
+
+
+def _facts(payload: dict) -> dict:
+    return {k: v for k, v in payload.items() if k not in _NOT_FACTS}
+
+
+def not_typed_twice(
+    ledger: Ledger, session: Session, record: dict, branch: str, kind: str, payload: dict, at: datetime
+) -> None:
+    """The same step with the same facts on the same day, already on record and not voided, is refused:
+    most likely a command run twice, or pasted again (DOMAIN: a mistaken entry). `--again` records it
+    where a second one is real; another attempt after an unreachable callback is never a repeat."""
+    if ledger.again:
+        return
+    day, facts = at.astimezone(clock.SHANGHAI).date(), _facts(payload)
+    history = [
+        (e.kind, json.loads(e.payload), e.at, e.actor)
+        for e in ledger.events(session.connection(), record["id"], branch)
+    ]
+    voided = voided_entries(history)
+    for n, (done, given, done_at, actor) in enumerate(history, 1):
+        if n in voided or done != kind or clock.day_of(done_at) != day or _facts(given) != facts:
+            continue
+        if kind == "called_back" and given.get("outcome") == "unreachable":
+            continue
+        raise ComplaintError(
+            _(
+                "{id}: entry {n} already records {what}, the same on the same day ({at}, by {by}); "
+                "if a second one is real, run it again with --again; if the first was wrong, `complaintctl "
+                "void {id} {n} --reason ...`"
+            ).format(id=record["id"], n=n, what=_(EVENT_NAMES[kind]), at=_shown(clock.from_iso(done_at)), by=actor),
+            "CSA 9.4",
+        )
 
 
 def _escalation_notice(record: dict) -> list[str]:
@@ -1177,10 +1232,11 @@ def callback(
         _require_status(record, ("resolved",), _("call back"), "Firm 18(5)")
         in_order(record, "called_back", at)
         _avoid(record, by, _("the caller (--by)"))
-        notices = _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
         payload = {"outcome": result, "method": how, "note": note}
         if told:
             payload["advised"] = told  # CSA 9.3(b): what the complainant was told, as told
+        not_typed_twice(ledger, session, record, row.branch, "called_back", payload, at)
+        notices = _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
         at_text = clock.iso(at)
         event = ledger.append(session, record["id"], "called_back", at_text, by, payload, row.branch)
         new = apply(record, "called_back", payload, at_text, by)
@@ -1224,7 +1280,10 @@ def _callback_frequency(session: Session, record: dict, at: datetime, limit: int
             Complaint.branch == session.info.get("branch", ""), Complaint.complainant_key == key
         )
     ):
-        for done in json.loads(text).get("callbacks", []):
+        other = json.loads(text)
+        if other.get("status") == "voided":  # its registration was a mistake: its callbacks were never made
+            continue
+        for done in other.get("callbacks", []):
             if clock.quarter_of(clock.day_of(done["at"])) == quarter:
                 count += 1
     if count >= limit:
@@ -1409,6 +1468,171 @@ def terminate(ledger: Ledger, complaint_id: str, *, reason: str, note: str | Non
         return {"reason": reason_code, "note": note}, []
 
     return _change(ledger, complaint_id, "terminated", at, by, build)
+
+
+# -- putting a mistake right (作废) ------------------------------------------------------------------
+
+# The letters that state what an entry of each kind recorded: voiding it leaves such a letter, once sent, wrong.
+LETTERS_STATING = {
+    "rejected": ("refusal", "record", "regulator-reply"),
+    "extended": ("extension", "progress", "record"),
+    "noted": ("progress",),
+    "resolved": ("opinion", "respondent-result", "record", "regulator-reply"),
+    "terminated": ("record", "regulator-reply"),
+    "investigated": ("record", "opinion"),
+    "accepted": ("record",),
+    "assigned": ("record",),
+    "amended": tuple(codes.LETTER_KINDS),
+    "registered": tuple(codes.LETTER_KINDS),
+}
+
+
+def void(ledger: Ledger, complaint_id: str, *, entry: int, reason: str, at: datetime, by: str) -> Outcome:
+    """Void entry `entry` of the complaint's timeline (作废): a later event that names it and says why. The
+    entry stays on record; every figure treats it as never made (DOMAIN: a mistaken entry). Voiding entry 1,
+    the registration, voids the complaint: its number stays taken and it counts nowhere."""
+    reason = checked_text(reason, "--reason", multiline=True).strip()
+    if not reason:
+        raise ComplaintError(_("a void needs --reason: say what was wrong with the entry"), "CSA 9.4")
+    warm(ledger)
+    with ledger.transaction() as session:
+        row = load(ledger, session, complaint_id)
+        record = json.loads(row.record)
+        not_voided(record)
+        conn = session.connection()
+        history = [
+            (e.kind, json.loads(e.payload), e.at, e.actor) for e in ledger.events(conn, record["id"], row.branch)
+        ]
+        kind, given, entry_at, _actor = _voidable(session, record, history, entry)
+        _avoid(record, by, _("the person voiding it (--by)"))
+        dated = min(entry_at, given["received_at"], key=clock.from_iso) if kind == "registered" else entry_at
+        if at < clock.from_iso(entry_at):
+            raise ComplaintError(
+                _("the void dated {at} is before the entry it voids ({when}); check --at").format(
+                    at=_shown(at), when=_shown(clock.from_iso(entry_at))
+                ),
+                "CSA 9.4",
+            )
+        payload = {"entry": entry, "kind": kind, "entry_at": dated, "reason": reason}
+        late = _void_into_export(ledger, conn, record, entry, kind, dated, row.branch)
+        if late:
+            payload["late_reason"] = late
+        at_text = clock.iso(at)
+        event = ledger.append(session, record["id"], "voided", at_text, by, payload, row.branch)
+        new = fold([*history, ("voided", payload, at_text, by)])
+        save(session, new, event.id, row)
+    stating = LETTERS_STATING.get(kind, ())
+    notices = [
+        _(
+            "{id}: the {letter} sent {day} ({via}) stated what entry {n} recorded; tell its reader of the "
+            "correction, and record a new letter if one is owed"
+        ).format(
+            id=record["id"],
+            letter=codes.LETTER_KINDS[sent["kind"]][0],
+            day=clock.day_of(sent["at"]),
+            via=sent.get("via", ""),
+            n=entry,
+        )
+        for sent in record.get("letters", [])
+        if sent.get("kind") in stating and sent["at"] >= entry_at
+    ]
+    return Outcome(new, notices)
+
+
+def _voidable(session: Session, record: dict, history: list, entry: int) -> tuple:
+    """The entry to void, once it may be: it exists, is no void itself, and nothing still standing rests on it."""
+    number = record["id"]
+    if not 1 <= entry <= len(history):
+        raise ComplaintError(
+            _("{id} has no entry {n}: its timeline has entries 1 to {count} (`complaintctl show {id}`)").format(
+                id=number, n=entry, count=len(history)
+            ),
+            "CSA 9.4",
+        )
+    kind, given, _at, _actor = history[entry - 1]
+    what = _(EVENT_NAMES.get(kind, kind))
+    if kind == "voided":
+        raise ComplaintError(
+            _(
+                "entry {n} of {id} is a void; a void is never voided: if what it took back was right after "
+                "all, record that step again"
+            ).format(n=entry, id=number),
+            "CSA 9.4",
+        )
+    for done in record.get("voids", []):
+        if done["entry"] == entry:
+            raise ComplaintError(
+                _("entry {n} of {id} ({what}) was already voided on {day} by {by}").format(
+                    n=entry, id=number, what=what, day=clock.day_of(done["at"]), by=done["by"]
+                ),
+                "CSA 9.4",
+            )
+    if kind in ("recomplained", "registered"):
+        # A re-complaint rests on its original: void the re-complaint's registration first.
+        children = given["child"] if kind == "recomplained" else None
+        standing = [
+            child
+            for child in session.exec(
+                select(Complaint.id).where(
+                    Complaint.branch == session.info.get("branch", ""),
+                    Complaint.parent == number,
+                    Complaint.status != "voided",
+                )
+            )
+            if children is None or child == children
+        ]
+        if standing:
+            raise ComplaintError(
+                _("the re-complaint {children} rests on {id}; void its registration (entry 1) first").format(
+                    children=", ".join(standing), id=number
+                ),
+                "CSA 9.4",
+            )
+        if kind == "registered":
+            return history[0]
+    resting = resting_on(history, entry)
+    if resting:
+        raise ComplaintError(
+            _("entry {n} of {id} ({what}) cannot be voided while {entries} rest on it; void those first").format(
+                n=entry,
+                id=number,
+                what=what,
+                entries=", ".join(
+                    _("entry {n} ({what})").format(n=m, what=_(EVENT_NAMES.get(history[m - 1][0], history[m - 1][0])))
+                    for m in reversed(resting)
+                ),
+            ),
+            "CSA 9.4",
+        )
+    return history[entry - 1]
+
+
+def _void_into_export(ledger: Ledger, conn, record: dict, entry: int, kind: str, dated: str, branch: str) -> str | None:
+    """Voiding an entry dated into a period already reported changes figures someone has read: it needs the
+    reason a late entry needs, and the next report lists it (补录与更正)."""
+    from complaintctl.store.late import export_covering
+
+    if ledger.late_reason:
+        return ledger.late_reason
+    export = export_covering(conn, clock.day_of(dated), branch)
+    if export is None:
+        return None
+    raise ComplaintError(
+        _(
+            "{id}: entry {n} ({what}) is dated {day}, within {period}, whose report was exported on {exported} "
+            "by {by}; voiding it changes those figures: give --late-reason saying why it is put right only now "
+            "(the next report lists it under 补录与更正)"
+        ).format(
+            id=record["id"],
+            n=entry,
+            what=_(EVENT_NAMES.get(kind, kind)),
+            day=clock.day_of(dated),
+            period=export.code,
+            exported=clock.day_of(export.exported_at),
+            by=export.by,
+        ),
+        "CSA 9.4",
+    )
 
 
 def keep_until(closed: date) -> date:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Iterable, Iterator
 
 from complaintctl.rules import clock
-from complaintctl.rules.complaint import apply
+from complaintctl.rules.complaint import fold as complaint_fold
 from complaintctl.rules.deadlines import Deadline
 
 
@@ -32,16 +32,15 @@ class Cutoff:
         return deadline.due < self.day or (deadline.due == self.day and self.day_over)
 
 
-def fold(conn, branch: str, number: str, before: str) -> dict:
-    """One complaint folded from its events dated before `before` (the registration always counts)."""
-    record = None
-    events = conn.exec_driver_sql(
-        "SELECT kind, at, actor, payload FROM events WHERE branch = ? AND complaint = ? ORDER BY id", (branch, number)
-    )
-    for kind, at, actor, payload in events:
-        if kind == "registered" or at < before:
-            record = apply(record, kind, json.loads(payload), at, actor)
-    return record
+def fold(conn, branch: str, number: str, before: str | None = None, through: int | None = None) -> dict:
+    """One complaint folded from its events dated before `before` (the registration always counts), voided
+    entries left aside; `through`: only its events up to that event id (a check of the chain as it went)."""
+    sql = "SELECT kind, payload, at, actor FROM events WHERE branch = ? AND complaint = ?"
+    args: tuple = (branch, number)
+    if through is not None:
+        sql, args = sql + " AND id <= ?", (*args, through)
+    events = conn.exec_driver_sql(sql + " ORDER BY id", args)
+    return complaint_fold(((kind, json.loads(payload), at, actor) for kind, payload, at, actor in events), before)
 
 
 def with_branch(record: dict, branch: str) -> dict:

@@ -33,6 +33,7 @@ from complaintctl.rules.anchor import Anchor
 from complaintctl.store.backends import Reader, backend_for
 from complaintctl.rules.complaint import apply, columns_of, record_json, typed_number
 from complaintctl.errors import DAMAGED, ComplaintError
+from complaintctl.store.asof import fold as voided_fold
 from complaintctl.store.chain import GENESIS_HASH, event_hash
 from complaintctl.store.ledger import sha256_file
 from complaintctl.i18n import _
@@ -334,7 +335,11 @@ def _scan(
                 earlier.setdefault(key, []).append((event_id, kind, at, actor, payload))
                 continue
             fold = live[key] = Fold(conn.exec_driver_sql(STORED_SQL, key).first())
-        fold.record = apply(fold.record, kind, loads(payload), at, actor)
+        fold.record = (
+            voided_fold(conn, branch, complaint, through=event_id)
+            if kind == "voided"  # a void takes an earlier entry out: fold the complaint again without it
+            else apply(fold.record, kind, loads(payload), at, actor)
+        )
         fold.last_id = event_id
         if fold.stored is not None and event_id == fold.stored[LAST_EVENT]:
             del live[key]
@@ -409,7 +414,11 @@ def _stitch(
                     problems.append((events[0][0], _without_fold(snapshot, key)))
                 continue
             for position, (event_id, kind, at, actor, payload) in enumerate(events):
-                fold.record = apply(fold.record, kind, json.loads(payload), at, actor)
+                fold.record = (
+                    voided_fold(snapshot, *key, through=event_id)
+                    if kind == "voided"
+                    else apply(fold.record, kind, json.loads(payload), at, actor)
+                )
                 fold.last_id = event_id
                 if fold.stored is not None and event_id == fold.stored[LAST_EVENT]:
                     _finish(key, fold, archive, seam)

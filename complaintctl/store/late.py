@@ -113,6 +113,7 @@ class LateEntry:
     reason: str | None
     imported: bool  # copied from an old ledger by `import`: history brought in, not a late step
     login: str | None = None  # the firm server's record of who typed it in (m008)
+    voided: tuple[int, str] | None = None  # a void: (the entry's number, its kind); `at` is then the entry's
 
 
 def late_entries(conn, start: date, end: date) -> list[LateEntry]:
@@ -136,13 +137,21 @@ def late_entries(conn, start: date, end: date) -> list[LateEntry]:
         f"AND NOT ({LATE_ENTRY.replace('recorded_at', 'e.recorded_at').replace('(at', '(e.at')})",
         (start.isoformat(), end.isoformat()),
     ).all()
-    rows.sort(key=lambda row: (row[4], row[0]))
+    # A void changes the figures of the day of the entry it voids, whenever it is typed (DOMAIN: a mistaken entry).
+    voids = conn.exec_driver_sql(
+        f"SELECT id, branch, complaint, kind, at, recorded_at, actor, payload, login FROM events "
+        f"WHERE kind = 'voided' AND NOT ({LATE_ENTRY})"
+    ).all()
+    rows += [row for row in voids if first <= json.loads(row[7])["entry_at"] < last or first <= row[5] < last]
     found = []
     for event, branch, complaint, kind, at, recorded, actor, payload, login in rows:
         data = json.loads(payload)
+        reason, voided = data.get("late_reason"), None
+        if kind == "voided":
+            at, voided = data["entry_at"], (data["entry"], data["kind"])
+            reason = data["reason"] + (f"（{reason}）" if reason and reason != data["reason"] else "")
         found.append(
-            LateEntry(
-                event, branch, complaint, kind, at, recorded, actor, data.get("late_reason"), "imported" in data, login
-            )
+            LateEntry(event, branch, complaint, kind, at, recorded, actor, reason, "imported" in data, login, voided)
         )
+    found.sort(key=lambda e: (e.at, e.event))
     return found

@@ -239,6 +239,8 @@ class Ledger:
         self._engine = None
         # Why the entries this command makes are typed in late (--late-reason): kept in each event.
         self.late_reason: str | None = None
+        # This command records a step again on purpose (--again): the same step, same facts, same day is real.
+        self.again = False
         self._migrate()
         # Many branches: a server's ledger, or a file holding a firm ledger's backup.
         self.firm = self.backend.dialect != "sqlite" or self._branched

@@ -341,3 +341,10 @@ def m008_firm_security(run: Callable) -> None:
         schema = run("SELECT current_schema()").scalar()
         for statement in firm_security(schema):
             run(statement)
+
+
+@migration
+def m009_voids(run: Callable) -> None:
+    """A partial index of the voids (作废): the report lists each under 补录与更正, found at once however
+    large the ledger, since a void typed the day it is dated is no late entry for ix_events_late."""
+    run("CREATE INDEX ix_events_voided ON events (id) WHERE kind = 'voided'")

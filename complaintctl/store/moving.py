@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from complaintctl.rules import clock
-from complaintctl.rules.complaint import apply, columns_of, record_json
+from complaintctl.rules.complaint import columns_of, fold, record_json
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 from complaintctl.store.ledger import ARCHIVE_TEMP, Ledger, remove_stale_copies, sha256_file, store_file
@@ -203,19 +203,20 @@ def _rebuild(conn, touched: set[tuple[str, str]], listener: Listener | None) -> 
         execution_options={"stream_results": True},
     )  # a server-side cursor: one complaint in memory at a time
     stage, done = _("rebuilding each complaint from its events"), 0
-    current, record, last = None, None, None
+    current, history, last = None, [], None
     for branch, number, event_id, kind, at, actor, payload in events:
         if (branch, number) != current:
-            if record is not None:
-                _write_state(conn, current, record, last)
+            if history:
+                _write_state(conn, current, fold(history), last)
                 done += 1
                 if listener and done % 1024 == 0:
                     listener(stage, done, len(touched))
-            current, record = (branch, number), None
-        if current in touched:
-            record, last = apply(record, kind, json.loads(payload), at, actor), event_id
-    if record is not None:
-        _write_state(conn, current, record, last)
+            current, history = (branch, number), []
+        if current in touched:  # the whole history: a void takes an earlier entry out (rules.complaint.fold)
+            history.append((kind, json.loads(payload), at, actor))
+            last = event_id
+    if history:
+        _write_state(conn, current, fold(history), last)
         done += 1
     if listener:
         listener(stage, done, done)

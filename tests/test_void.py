@@ -1,0 +1,243 @@
+"""A mistake is put right on the record (issue 42): a wrong entry is voided (作废), a step typed twice is
+refused, and every figure follows.
+
+Dates are written by hand. 2026-09-01 is a Tuesday: acceptance is due T+3 = Fri 09-04, completion T+20 =
+Wed 09-30 (Mid-Autumn Fri 09-25 is a holiday); a callback is due 2 working days after the result.
+"""
+
+import json
+
+import openpyxl
+import pytest
+
+from tests.conftest import RESOLVE, dump, register
+from tests.test_lifecycle import refused
+
+pytestmark = pytest.mark.backends
+
+
+def show(cli, number) -> dict:
+    return json.loads(cli("show", number, "--json").stdout)
+
+
+def resolved(cli, received="2026-09-01 10:00") -> str:
+    number = register(cli, received)
+    cli("accept", number, "--at", "2026-09-02 10:00")  # entry 2
+    cli("assign", number, "--handler", "赵六", "--at", "2026-09-02 11:00")  # entry 3
+    cli("resolve", number, "--result", "已退还差额", *RESOLVE, "--at", "2026-09-10 15:00")  # entry 4
+    return number
+
+
+def kinds(record: dict) -> list[tuple[int, str, bool]]:
+    return [(e["n"], e["kind"], e["voided"] is not None) for e in record["events"]]
+
+
+# -- show numbers the timeline ---------------------------------------------------------------------------
+
+def test_show_numbers_the_timeline_and_json_gives_each_event_its_number(cli):
+    number = resolved(cli)
+    text = cli("show", number).stdout
+    timeline = text[text.index("timeline:"):].splitlines()[1:]
+    assert [line.split(".")[0].strip() for line in timeline] == ["1", "2", "3", "4"]
+    assert timeline[3].startswith("  4. 2026-09-10 15:00  resolved by 王芳") and timeline[3].endswith(": 已退还差额")
+    assert kinds(show(cli, number)) == [(1, "registered", False), (2, "accepted", False), (3, "assigned", False),
+                                         (4, "resolved", False)]
+
+
+# -- 2. a step typed twice --------------------------------------------------------------------------------
+
+def test_a_second_satisfied_callback_the_same_day_is_refused_naming_the_first(cli, db_path):
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")
+    refused(cli, db_path, "callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:05", rule="CSA 9.4",
+            says=f"{number}: entry 5 already records the callback, the same on the same day (2026-09-11 10:00, "
+                 "by 王芳); if a second one is real, run it again with --again")
+    assert len(show(cli, number)["callbacks"]) == 1
+    # A second one that is real: said so.
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 16:00", "--again")
+    assert len(show(cli, number)["callbacks"]) == 2
+
+
+def test_the_same_handler_assigned_again_the_same_day_is_refused(cli, db_path):
+    number = register(cli, "2026-09-01 10:00")
+    cli("accept", number, "--at", "2026-09-02 10:00")
+    cli("assign", number, "--handler", "赵六", "--dept", "运营部", "--at", "2026-09-02 11:00")
+    refused(cli, db_path, "assign", number, "--handler", "赵六", "--dept", "运营部", "--at", "2026-09-02 11:30",
+            rule="CSA 9.4", says="entry 3 already records the assignment")
+    # Another department is another fact: a real reassignment.
+    cli("assign", number, "--handler", "赵六", "--dept", "合规部", "--at", "2026-09-02 11:30")
+    assert [a["dept"] for a in show(cli, number)["assignments"]] == ["运营部", "合规部"]
+
+
+def test_the_same_note_twice_the_same_day_is_refused_but_not_the_next_day(cli, db_path):
+    number = register(cli, "2026-09-01 10:00")
+    cli("note", number, "电话核实", "--at", "2026-09-01 15:00")
+    refused(cli, db_path, "note", number, "电话核实", "--at", "2026-09-01 17:00", rule="CSA 9.4",
+            says="entry 2 already records the note")
+    cli("note", number, "电话核实", "--at", "2026-09-02 09:00")
+    assert len(show(cli, number)["notes"]) == 2
+
+
+def test_a_new_attempt_after_an_unreachable_one_is_not_a_repeat(cli):
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "unreachable", "--at", "2026-09-11 10:00")
+    cli("callback", number, "--outcome", "unreachable", "--at", "2026-09-11 15:00")
+    assert [c["outcome"] for c in show(cli, number)["callbacks"]] == ["unreachable", "unreachable"]
+
+
+# -- 1. void ----------------------------------------------------------------------------------------------
+
+def test_a_voided_callback_stays_on_record_marked_and_counts_nowhere(cli, monkeypatch):
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")  # entry 5
+    assert show(cli, number)["deadlines"][-1]["met_at"] is not None
+    out = cli("void", number, "5", "--reason", "回访记在了错误的投诉上", "--at", "2026-09-11 11:00").stdout
+    assert out.startswith(f"{number} entry voided: resolved; callback due 2026-09-14")
+    record = show(cli, number)
+    assert record["callbacks"] == []
+    assert record["events"][4]["voided"] == {"at": "2026-09-11T11:00:00+08:00", "by": "王芳",
+                                             "reason": "回访记在了错误的投诉上"}
+    assert kinds(record)[-2:] == [(5, "called_back", True), (6, "voided", False)]
+    callback = [d for d in record["deadlines"] if d["kind"] == "callback"][0]
+    assert callback["due"] == "2026-09-14" and callback["met_at"] is None
+    text = cli("show", number).stdout
+    line = [t for t in text.splitlines() if t.startswith("  5. ")][0]
+    assert line.startswith("  5. 2026-09-11 10:00  callback by 王芳")
+    assert line.endswith(": content  [VOIDED 2026-09-11 11:00 by 王芳: 回访记在了错误的投诉上]")
+    line = [t for t in text.splitlines() if t.startswith("  6. ")][0]
+    assert line.startswith("  6. 2026-09-11 11:00  voided by 王芳")
+    assert line.endswith(": entry 5 (callback): 回访记在了错误的投诉上")
+    # warn owes the callback again, as of the day after
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-09-14 09:00")
+    assert "callback" in cli("warn", "--as-of", "2026-09-14").stdout
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-14 08:50")
+    assert cli("verify").exit_code == 0
+
+
+def test_an_entry_that_later_entries_rest_on_is_voided_only_after_them(cli, db_path):
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")  # entry 5
+    refused(cli, db_path, "void", number, "4", "--reason", "结果录错", rule="CSA 9.4",
+            says=f"entry 4 of {number} (the resolution) cannot be voided while entry 5 (the callback) rest on it")
+    refused(cli, db_path, "void", number, "2", "--reason", "x", rule="CSA 9.4",
+            says="cannot be voided while entry 3 (the assignment) rest on it")
+    cli("void", number, "5", "--reason", "回访录错")
+    cli("void", number, "4", "--reason", "结果录错")
+    record = show(cli, number)
+    assert record["status"] == "assigned" and "resolution" not in record
+    completion = [d for d in record["deadlines"] if d["kind"] == "completion"][0]
+    assert completion["due"] == "2026-09-30" and completion["met_at"] is None
+    assert cli("verify").exit_code == 0
+
+
+def test_a_closed_complaint_is_reopened_only_by_voiding_its_closing_first(cli, db_path):
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")  # entry 5
+    cli("close", number, "--at", "2026-09-11 11:00")  # entry 6
+    refused(cli, db_path, "void", number, "5", "--reason", "x", rule="CSA 9.4", says="entry 6 (closing)")
+    cli("void", number, "6", "--reason", "归档过早")
+    assert show(cli, number)["status"] == "resolved"
+
+
+def test_voiding_the_registration_voids_the_complaint_and_keeps_its_number(cli, tmp_path, monkeypatch):
+    first = register(cli, "2026-09-01 10:00")
+    twice = register(cli, "2026-09-01 10:00")  # the same complaint, typed twice
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-09-01 10:30")
+    cli("void", twice, "1", "--reason", f"重复登记，同{first}")
+    record = show(cli, twice)
+    assert record["status"] == "voided" and record["deadlines"] == []
+    assert cli("show", twice).stdout.startswith(f"{twice}  voided")
+    assert register(cli, "2026-09-01 10:20") == "TS-2026-0003"  # the number stays taken
+    result = cli("accept", twice, ok=False)
+    assert result.exit_code == 1 and f"{twice}'s registration was voided" in result.stderr
+    # counts nowhere: not owed in warn, not in the month's report
+    assert twice not in cli("warn", "--as-of", "2026-09-01").stdout
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-09 09:00")
+    cli("report", "--month", "2026-09", "--out", tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    numbers = [row[0].value for row in wb["投诉台账"].iter_rows(min_row=2) if row[0].value]
+    assert twice not in numbers and first in numbers and "TS-2026-0003" in numbers
+    assert cli("verify").exit_code == 0
+
+
+def test_the_respondent_may_not_void(cli, db_path):
+    number = resolved(cli)
+    refused(cli, db_path, "void", number, "4", "--reason", "x", "--by", "李四", rule="CSA 7.7",
+            says="the person voiding it (--by) 李四 is the respondent")
+
+
+def test_a_void_is_never_voided_and_an_entry_is_voided_once(cli, db_path):
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")  # entry 5
+    cli("void", number, "5", "--reason", "录错")  # entry 6
+    refused(cli, db_path, "void", number, "6", "--reason", "撤销作废", rule="CSA 9.4",
+            says=f"entry 6 of {number} is a void; a void is never voided")
+    refused(cli, db_path, "void", number, "5", "--reason", "again", rule="CSA 9.4",
+            says=f"entry 5 of {number} (the callback) was already voided")
+    refused(cli, db_path, "void", number, "9", "--reason", "x", rule="CSA 9.4",
+            says=f"{number} has no entry 9: its timeline has entries 1 to 6")
+    refused(cli, db_path, "void", number, "5", "--reason", " ", rule="CSA 9.4", says="a void needs --reason")
+
+
+def test_a_void_dated_before_the_entry_it_voids_is_refused(cli, db_path):
+    number = resolved(cli)
+    refused(cli, db_path, "void", number, "4", "--reason", "x", "--at", "2026-09-10 14:00", rule="CSA 9.4",
+            says="the void dated 2026-09-10 14:00 is before the entry it voids (2026-09-10 15:00)")
+
+
+def test_a_letter_sent_on_a_voided_entry_is_named(cli, tmp_path):
+    cli("config", "set", "branch", "深圳某某路证券营业部")
+    number = resolved(cli)
+    cli("letter", "opinion", number, "--out", tmp_path / "opinion.docx", "--sent-via", "letter",
+        "--at", "2026-09-10 16:00")
+    result = cli("void", number, "4", "--reason", "结果录错")
+    assert "投诉处理意见书 sent 2026-09-10" in result.stderr
+    assert "stated what entry 4 recorded" in result.stderr
+
+
+# -- into a period already exported ---------------------------------------------------------------
+
+def test_a_void_into_an_exported_month_needs_a_late_reason_and_the_re_export_names_it(cli, db_path, tmp_path,
+                                                                                      monkeypatch):
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-09-01 12:00")
+    first = register(cli, "2026-09-01 10:00")
+    twice = register(cli, "2026-09-01 10:00")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-09 09:00")
+    cli("report", "--month", "2026-09", "--out", tmp_path / "a.xlsx")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-21 09:00")
+    refused(cli, db_path, "void", twice, "1", "--reason", "重复登记", rule="CSA 9.4",
+            says=f"{twice}: entry 1 (the registration) is dated 2026-09-01, within 2026-09, whose report was "
+                 "exported on 2026-10-09 by 王芳; voiding it changes those figures: give --late-reason")
+    cli("void", twice, "1", "--reason", f"重复登记，同{first}", "--late-reason", "复核台账时发现")
+    out = cli("report", "--month", "2026-09", "--out", tmp_path / "b.xlsx").stdout
+    assert "changed since the export of 2026-10-09 09:00 by 王芳:" in out
+    assert "    本期接收投诉: 2 → 1" in out
+    assert (f"{twice} void of entry 1 (registered) dated 2026-09-01 10:00, entered 2026-10-21 09:00 by 王芳: "
+            f"重复登记，同{first}（复核台账时发现）") in out
+    wb = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    rows = [[c for c in row] for row in wb["补录与更正"].iter_rows(values_only=True)]
+    listed = [row for row in rows if str(row[0]).endswith(twice)]
+    assert listed and listed[0][1] == "作废：登记（第1条）"
+    assert listed[0][5] == f"重复登记，同{first}（复核台账时发现）"
+    assert cli("verify").exit_code == 0
+
+
+def test_a_void_typed_the_same_day_is_listed_in_the_month_it_corrects(cli, tmp_path, monkeypatch):
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-09-11 11:00")
+    cli("void", number, "5", "--reason", "回访录错")  # dated and typed on 09-11: no late entry, still a correction
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-09 09:00")
+    cli("report", "--month", "2026-09", "--out", tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    listed = [row for row in wb["补录与更正"].iter_rows(values_only=True) if str(row[0]).endswith(number)]
+    assert [row[1] for row in listed if row[1].startswith("作废")] == ["作废：回访（第5条）"]
+
+
+def test_a_refused_void_changes_nothing(cli, db_path):
+    number = resolved(cli)
+    before = dump(db_path)
+    assert cli("void", number, "4", "--reason", "x", "--by", "李四", ok=False).exit_code == 1
+    assert cli("void", number, "0", "--reason", "x", ok=False).exit_code == 1
+    assert cli("void", number, "x", "--reason", "x", ok=False).exit_code == 2
+    assert dump(db_path) == before
