@@ -10,7 +10,7 @@ import json
 import openpyxl
 import pytest
 
-from tests.conftest import RESOLVE, dump, register
+from tests.conftest import FULL_FACTS, REGISTER_MINIMAL, RESOLVE, dump, register
 from tests.test_lifecycle import refused
 
 pytestmark = pytest.mark.backends
@@ -118,9 +118,10 @@ def test_an_entry_that_later_entries_rest_on_is_voided_only_after_them(cli, db_p
     number = resolved(cli)
     cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")  # entry 5
     refused(cli, db_path, "void", number, "4", "--reason", "结果录错", rule="CSA 9.4",
-            says=f"entry 4 of {number} (the resolution) cannot be voided while entry 5 (the callback) rest on it")
+            says=f"entry 4 of {number} (the resolution) cannot be voided before what rests on it: entry 5 (the callback); "
+                 "void those first")
     refused(cli, db_path, "void", number, "2", "--reason", "x", rule="CSA 9.4",
-            says="cannot be voided while entry 3 (the assignment) rest on it")
+            says="cannot be voided before what rests on it: entry 3 (the assignment)")
     cli("void", number, "5", "--reason", "回访录错")
     cli("void", number, "4", "--reason", "结果录错")
     record = show(cli, number)
@@ -141,7 +142,10 @@ def test_a_closed_complaint_is_reopened_only_by_voiding_its_closing_first(cli, d
 
 def test_voiding_the_registration_voids_the_complaint_and_keeps_its_number(cli, tmp_path, monkeypatch):
     first = register(cli, "2026-09-01 10:00")
-    twice = register(cli, "2026-09-01 10:00")  # the same complaint, typed twice
+    result = cli("register", "--received-at", "2026-09-01 10:00", *REGISTER_MINIMAL, *FULL_FACTS)
+    twice = result.stdout.strip()  # the same complaint, typed twice: told, not refused
+    assert (f"{first} holds the same complainant's same request, received the same day; if {twice} was registered "
+            f"twice by mistake, void it: `complaintctl void {twice} 1 --reason ...`") in result.stderr
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-09-01 10:30")
     cli("void", twice, "1", "--reason", f"重复登记，同{first}")
     record = show(cli, twice)

@@ -401,7 +401,33 @@ def _register(ledger: Ledger, session: Session, fields: dict, at: datetime, by: 
     event = ledger.append(session, number, "registered", at_text, by, payload, branch)
     record = apply(None, "registered", payload, at_text, by)
     save(session, record, event.id)
-    return Outcome(record, notices + _escalation_notice(record), [number])
+    return Outcome(record, notices + _typed_twice_notice(session, record) + _escalation_notice(record), [number])
+
+
+def _typed_twice_notice(session: Session, record: dict) -> list[str]:
+    """The same complainant's same request received the same day: told, never refused (a second complaint may
+    be real), with the way to void this one if it was typed twice."""
+    key = complainant_key(record)
+    if not key or record.get("parent"):
+        return []
+    for text in session.exec(
+        select(Complaint.record).where(
+            Complaint.branch == session.info.get("branch", ""),
+            Complaint.complainant_key == key,
+            Complaint.id != record["id"],
+            Complaint.received_day == clock.day_of(record["received_at"]).isoformat(),
+            Complaint.status != "voided",
+        )
+    ):
+        other = json.loads(text)
+        if other.get("request") == record.get("request"):
+            return [
+                _(
+                    "{other} holds the same complainant's same request, received the same day; if {id} was "
+                    "registered twice by mistake, void it: `complaintctl void {id} 1 --reason ...`"
+                ).format(other=other["id"], id=record["id"])
+            ]
+    return []
 
 
 def _ticket_notice(ledger: Ledger, session: Session, transfer_no: str | None, number: str) -> list[str]:
@@ -1593,7 +1619,9 @@ def _voidable(session: Session, record: dict, history: list, entry: int) -> tupl
     resting = resting_on(history, entry)
     if resting:
         raise ComplaintError(
-            _("entry {n} of {id} ({what}) cannot be voided while {entries} rest on it; void those first").format(
+            _(
+                "entry {n} of {id} ({what}) cannot be voided before what rests on it: {entries}; void those first"
+            ).format(
                 n=entry,
                 id=number,
                 what=what,
