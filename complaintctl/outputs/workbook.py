@@ -797,7 +797,9 @@ def write_corrections(ws, report: Report) -> None:
         _cell(ws, f"补录与更正（{report.period.label}）", bold=True, size=14, border=None), height=24, merge_from=1
     )
     sheet.blank()
-    sheet.add(_cell(ws, "一、补录：录入日期晚于业务发生日期的记录", bold=True, border=None), merge_from=1)
+    sheet.add(
+        _cell(ws, "一、补录与作废：录入日期晚于业务发生日期的记录，及作废的记录", bold=True, border=None), merge_from=1
+    )
     header("投诉编号", "事项", "业务发生时间", "录入时间", "影响期间", "补录原因", "录入人")
     for e in report.late_entries:
         happened = clock.day_of(e.at)
@@ -843,6 +845,8 @@ def write_corrections(ws, report: Report) -> None:
         "补录：业务发生在前、录入在后的记录；其“影响期间”的统计数字在录入后才包含该记录。"
         "录入时该期间的报告已导出的，必须填写补录原因。",
         "本表列出业务发生在本期、或录入在本期的补录；从旧台账导入的历史记录不列入。",
+        "作废：记错的记录不删除，由其后的作废记录注明原因；被作废的记录不计入任何统计数字。"
+        "作废一行的“业务发生时间”是被作废记录的时间，其“影响期间”的数字在作废后不再包含该记录。",
         "日历更正改变交易日、工作日的计数，从而移动期限；更正已过去的日期须说明原因。",
     ):
         sheet.add(_cell(ws, note, align=TOP_WRAP, border=None), merge_from=1)
