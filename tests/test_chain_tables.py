@@ -281,8 +281,9 @@ def older_firm_file(cli, tmp_path) -> Path:
                                 (branch, complaint, kind, at, at, "王芳", body, prev, digest)).lastrowid)
     conn.execute("INSERT INTO branches (code, name, event) VALUES ('SZ01', '深圳某某路证券营业部', ?)", (ids[0],))
     conn.execute("INSERT INTO settings (key, value) VALUES ('branch', '某某证券')")
-    conn.execute("DELETE FROM migrations WHERE name IN ('m007_chain_tables', 'm008_firm_security')")
+    conn.execute("DELETE FROM migrations WHERE name IN ('m007_chain_tables', 'm008_firm_security', 'm009_voids')")
     conn.execute("DROP INDEX ix_events_ledger_wide")
+    conn.execute("DROP INDEX ix_events_voided")
     conn.execute("ALTER TABLE events DROP COLUMN login")  # m008's: the version before had neither
     conn.execute("ALTER TABLE events DROP COLUMN written_at")
     conn.commit()
@@ -299,7 +300,8 @@ BEFORE_M008 = (
     *(f"DROP POLICY {name} ON complaints" for name in ("complaints_read", "complaints_insert", "complaints_update")),
     *(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY" for table in ("events", "complaints")),
     *(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY" for table in ("events", "complaints")),
-    "DELETE FROM migrations WHERE name IN ('m007_chain_tables', 'm008_firm_security')",
+    "DELETE FROM migrations WHERE name IN ('m007_chain_tables', 'm008_firm_security', 'm009_voids')",
+    "DROP INDEX ix_events_voided",
 )
 
 

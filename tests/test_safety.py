@@ -190,7 +190,7 @@ def test_a_ledger_of_the_first_schema_is_upgraded_with_a_backup_first(cli, tmp_p
     conn = sqlite3.connect(old)
     assert [r[0] for r in conn.execute("SELECT name FROM migrations")] == [
         "m001_initial", "m002_report_indexes", "m003_refold_0_11", "m004_branches",
-        "m005_rectifications", "m006_late_entries", "m007_chain_tables", "m008_firm_security"]
+        "m005_rectifications", "m006_late_entries", "m007_chain_tables", "m008_firm_security", "m009_voids"]
     assert conn.execute("SELECT count(*) FROM complaints WHERE ended_day IS NOT NULL").fetchone()[0] > 0
     # m003 rebuilt every record from its untouched events: the group complaint now has its escalation day.
     assert conn.execute("SELECT count(*) FROM complaints WHERE json_extract(record, '$.group') "
