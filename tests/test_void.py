@@ -245,3 +245,14 @@ def test_a_refused_void_changes_nothing(cli, db_path):
     assert cli("void", number, "0", "--reason", "x", ok=False).exit_code == 1
     assert cli("void", number, "x", "--reason", "x", ok=False).exit_code == 2
     assert dump(db_path) == before
+
+
+def test_voiding_a_receipt_correction_that_later_entries_come_before_is_refused(cli, db_path):
+    number = register(cli, "2026-09-01 10:00")
+    cli("amend", number, "--received-at", "2026-09-01 09:00", "--reason", "来电记录显示 9 点来电")  # entry 2
+    cli("note", number, "9点半回拨客户", "--at", "2026-09-01 09:30")  # entry 3: before the first receipt
+    refused(cli, db_path, "void", number, "2", "--reason", "x", rule="CSA 9.4",
+            says=f"voiding entry 2 of {number} puts its receipt back to 2026-09-01 10:00, after entry 3")
+    cli("void", number, "3", "--reason", "回拨记在了错误的投诉上")
+    cli("void", number, "2", "--reason", "9 点的来电是另一位客户")
+    assert show(cli, number)["received_at"] == "2026-09-01T10:00:00+08:00"

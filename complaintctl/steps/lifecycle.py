@@ -1544,8 +1544,9 @@ def void(ledger: Ledger, complaint_id: str, *, entry: int, reason: str, at: date
         if late:
             payload["late_reason"] = late
         at_text = clock.iso(at)
-        event = ledger.append(session, record["id"], "voided", at_text, by, payload, row.branch)
         new = fold([*history, ("voided", payload, at_text, by)])
+        _receipt_still_first(record, history, new, entry)
+        event = ledger.append(session, record["id"], "voided", at_text, by, payload, row.branch)
         save(session, new, event.id, row)
     stating = LETTERS_STATING.get(kind, ())
     notices = [
@@ -1633,6 +1634,27 @@ def _voidable(session: Session, record: dict, history: list, entry: int) -> tupl
             "CSA 9.4",
         )
     return history[entry - 1]
+
+
+def _receipt_still_first(record: dict, history: list, new: dict, entry: int) -> None:
+    """Voiding a correction of the receipt puts the old receipt back: no entry standing may then come before it."""
+    if new.get("status") == "voided" or new["received_at"] == record["received_at"]:
+        return
+    received = clock.from_iso(new["received_at"])
+    voided = voided_entries(history) | {entry}
+    early = [
+        n
+        for n, (kind, _given, at, _actor) in enumerate(history, 1)
+        if n not in voided and kind != "registered" and clock.from_iso(at) < received
+    ]
+    if early:
+        raise ComplaintError(
+            _(
+                "voiding entry {n} of {id} puts its receipt back to {received}, after entry {early}; correct the "
+                "receipt with `complaintctl amend {id} --received-at ... --reason ...` instead"
+            ).format(n=entry, id=record["id"], received=_shown(received), early=early[0]),
+            "CSA 9.4",
+        )
 
 
 def _void_into_export(ledger: Ledger, conn, record: dict, entry: int, kind: str, dated: str, branch: str) -> str | None:
