@@ -15,6 +15,9 @@ import gettext
 from contextlib import contextmanager
 import os
 from pathlib import Path
+import re
+import string
+import unicodedata
 
 DOMAIN = "complaintctl"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -74,17 +77,43 @@ def chinese() -> bool:
     return language() == "zh"
 
 
+class Message(str):
+    """A message whose `{value!r}` shows a typed space as the space itself: `'2026　10'`, not the
+    `'2026\\u300010'` of Python's repr, which no user typed or can read (issue 42). Anything else is
+    quoted as repr quotes it, control characters escaped."""
+
+    def format(self, *args, **kwargs) -> str:
+        return _SHOWN.vformat(self, args, kwargs)
+
+
+class _Shown(string.Formatter):
+    def convert_field(self, value, conversion):
+        if conversion == "r" and isinstance(value, str):
+            return _ESCAPE.sub(_unescaped_space, repr(value))
+        return super().convert_field(value, conversion)
+
+
+# An escape of repr's, not a typed backslash (repr doubles those): one preceded by an even run of backslashes.
+_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+_SHOWN = _Shown()
+
+
+def _unescaped_space(found: re.Match) -> str:
+    char = chr(int(found.group(2)[1:], 16))
+    return found.group(1) + (char if unicodedata.category(char) == "Zs" else found.group(0)[len(found.group(1)) :])
+
+
 def _(message: str) -> str:
     """The message in the user's language."""
     if _translation is None:
         use()
-    return _translation.gettext(message)
+    return Message(_translation.gettext(message))
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     if _translation is None:
         use()
-    return _translation.ngettext(singular, plural, n)
+    return Message(_translation.ngettext(singular, plural, n))
 
 
 def N_(message: str) -> str:

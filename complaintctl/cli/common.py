@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover
 from complaintctl.rules import clock
 from complaintctl.rules.complaint import typed_number
 from complaintctl.errors import INTERRUPTED, USAGE, ComplaintError
-from complaintctl.i18n import N_, _
+from complaintctl.i18n import N_, _, series
 from complaintctl.cli import cells, completion
 from complaintctl.cli.lazy import lazy
 
@@ -107,10 +107,10 @@ PLAIN_METAVARS = {"<str>": "TEXT", "<int>": "N", "<path>": "PATH", "<file>": "FI
 # back by its shape and said again through our catalog. An unknown shape stays as Click wrote it.
 CLICK_WORDS = [
     (
-        r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)",
+        r"No such option: (?P<name>.+?) \(Possible options: (?P<options>.+)\)",
         N_("No such option: {name} (did you mean {options}?)"),
     ),
-    (r"No such option: (?P<name>\S+)", N_("No such option: {name}")),
+    (r"No such option: (?P<name>.+)", N_("No such option: {name}")),
     (r"Missing option (?P<name>.+?)\.", N_("Missing option {name}.")),
     (r"Missing argument (?P<name>.+?)\.", N_("Missing argument {name}.")),
     (r"Missing parameter: (?P<name>.+)", N_("Missing parameter: {name}")),
@@ -132,6 +132,8 @@ def click_words(message: str) -> str:
         found = re.fullmatch(shape, message, re.DOTALL)
         if found:
             values = {key: click_words(value) if key == "reason" else value for key, value in found.groupdict().items()}
+            if "options" in values:  # Click's "--json, --open": 、 between them in Chinese
+                values["options"] = series(values["options"].split(", "))
             return _(template).format(**values)
     return message
 
@@ -142,12 +144,13 @@ def complain(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
-def usage_error(exc) -> None:
-    """A usage error as one line in the user's language, and the usage exit code."""
+def usage_error(exc, where: str = "complaintctl") -> None:
+    """A usage error as one line in the user's language, and the usage exit code; `where`: the command
+    typed, when Click did not say (`Option '--json' does not take a value` names no command)."""
     if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `complaintctl calendar`: its help, as Click does
         typer.echo(exc.format_message(), err=True)
         raise typer.Exit(USAGE) from None
-    where = exc.ctx.command_path if exc.ctx else "complaintctl"
+    where = exc.ctx.command_path if exc.ctx else where
     message = exc.format_message()
     if "--db" in message and "No such option" in message:  # `complaintctl list --db X`
         message = _("--db goes before the command: complaintctl --db PATH {command} ...").format(
@@ -235,6 +238,23 @@ class ComplaintGroup(TyperGroup):
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
+    def resolve_command(self, ctx, args):
+        """A mistyped command, said in the user's language with the commands it may have meant (Typer
+        adds an English "Did you mean" after its own sentence)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            import difflib
+
+            matches = difflib.get_close_matches(name, self.list_commands(ctx))
+            if matches:
+                message = _("No such command '{name}' (did you mean {commands}?)").format(
+                    name=name, commands=series(matches)
+                )
+            else:
+                message = _("No such command '{name}'.").format(name=name)
+            raise UsageError(message, ctx)
+        return super().resolve_command(ctx, args)
+
     def get_params(self, ctx):
         params = super().get_params(ctx)
         for param in params:  # a group's own options (--db, --branch, --help), read before its command's
@@ -242,6 +262,13 @@ class ComplaintGroup(TyperGroup):
         return params
 
     def make_context(self, info_name, args, parent=None, **extra):
+        if parent is None and not extra.get("resilient_parsing") and not all(word.isascii() for word in args):
+            from complaintctl.cli.keyboards import slip
+
+            found = slip(self, list(args))  # ——by, －－by, --ｂｙ, --by　王芳: refused, never guessed (keyboards)
+            if found:
+                complain(f"complaintctl: {found}")
+                raise typer.Exit(USAGE)
         try:  # `complaintctl --bogus`: the root's own options are read here, before any command runs
             return super().make_context(info_name, args, parent=parent, **extra)
         except UsageError as exc:
@@ -254,7 +281,7 @@ class ComplaintGroup(TyperGroup):
             complain(f"complaintctl: {one_line(str(exc))}")
             raise typer.Exit(exc.exit_code) from None
         except UsageError as exc:
-            usage_error(exc)
+            usage_error(exc, " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand))))
         except (
             KeyboardInterrupt,
             typer.Abort,
@@ -468,7 +495,7 @@ def whole_number(text: str) -> int:
     """A count as people type it: full-width digits too (NFKC), e.g. --days ５."""
     plain = clock.typed(str(text))
     if not plain.isascii() or not plain.lstrip("-").isdigit():
-        raise typer.BadParameter(_("{text!r} is not a whole number").format(text=text))
+        raise typer.BadParameter(_("'{text}' is not a whole number").format(text=text))
     return int(plain)
 
 

@@ -13,6 +13,7 @@ import questionary
 
 from complaintctl.rules import codes
 from complaintctl.cli import cells
+from complaintctl.cli.common import complain, one_line
 from complaintctl.rules.complaint import FIELD_BY_NAME, FIELDS, acceptance_missing, parse_fields, registration_missing
 from complaintctl.errors import INTERRUPTED, REFUSED, ComplaintError
 from complaintctl.i18n import _, pick
@@ -48,6 +49,7 @@ def _acceptance_questions(given: dict) -> list[str]:
 
 
 def _validator(name: str, given: dict, optional: bool = False):
+    """True, or what is wrong with the answer: the line the command gives for that value on its command line."""
     spec = FIELD_BY_NAME[name]
 
     def check(text: str):
@@ -60,6 +62,23 @@ def _validator(name: str, given: dict, optional: bool = False):
         return True
 
     return check
+
+
+def _typed(question: str, check) -> str:
+    """A typed answer, checked: a wrong one gets one line saying why, as the command would say it, and the
+    question again with nothing in it.
+
+    Not questionary's validate=: it shows the reason in a bottom bar cut at the terminal's width and keeps
+    the wrong text, so that the next answer is typed onto it (issue 42). The same for every question.
+    """
+    while True:
+        reply = _ask(questionary.text(question))
+        if reply is None:  # Ctrl-D
+            _cancelled()
+        error = check(reply)
+        if error is True:
+            return reply
+        complain(f"complaintctl: {one_line(error)}")
 
 
 def _question(name: str, optional: bool = False) -> str:
@@ -159,29 +178,23 @@ def ask_missing(given: dict) -> dict:
                 )
             )
         elif name == "phone":
-            reply = _ask(questionary.text(_("phone (or leave empty and give an address):")))
-            if reply is not None and not reply.strip():
+            reply = _typed(_("phone (or leave empty and give an address):"), _validator("phone", answers, True))
+            if not reply.strip():
                 name = "address"
-                reply = _ask(questionary.text(_question("address"), validate=_validator("address", answers)))
-            elif reply is not None:
-                error = _validator("phone", answers)(reply)
-                if error is not True:
-                    questionary.print(error, style="fg:red")
-                    continue
+                reply = _typed(_question("address"), _validator("address", answers))
         elif name == "respondent":
-            reply = _ask(
-                questionary.text(_("respondent, the employee complained about (leave empty if it is a department):"))
+            reply = _typed(
+                _("respondent, the employee complained about (leave empty if it is a department):"),
+                _validator("respondent", answers, optional=True),
             )
-            if reply is not None and not reply.strip():
+            if not reply.strip():
                 name = "respondent_dept"
-                reply = _ask(
-                    questionary.text(
-                        _question("respondent_dept", optional=True),
-                        validate=_validator("respondent_dept", answers, optional=True),
-                    )
+                reply = _typed(
+                    _question("respondent_dept", optional=True),
+                    _validator("respondent_dept", answers, optional=True),
                 )
         else:
-            reply = _ask(questionary.text(_question(name, optional), validate=_validator(name, answers, optional)))
+            reply = _typed(_question(name, optional), _validator(name, answers, optional))
         if reply is None:  # Ctrl-C or Ctrl-D
             _cancelled()
         if not reply.strip():
