@@ -113,6 +113,10 @@ def test_a_wrong_move_withdrawn_counts_nowhere_and_the_file_moves_in_under_its_c
     assert json.loads(warned.stdout) == []
     assert received_in_analysis(cli) == 0
     one_line(cli("list", "--branch", "GZ02", ok=False), "the history of branch GZ02 was withdrawn")
+    cli("config", "set", "branch", "某某证券股份有限公司")
+    one_line(cli("archive", "--month", "2026-10", "--branch", "GZ02", "--out", tmp_path / "gz02-archive", ok=False),
+             "--branch GZ02: the history of branch GZ02 was withdrawn and counts nowhere")
+    assert not (tmp_path / "gz02-archive").exists()
     assert json.loads(cli("show", "GZ02/TS-2026-0001", "--json").stdout)["id"] == "TS-2026-0001"  # still on record
     assert "ledger OK" in cli("verify").stdout
     assert verify(owner).problems == []
