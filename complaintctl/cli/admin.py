@@ -547,17 +547,72 @@ def branch_grant(
 
 @branch_app.command("list")
 def branch_list(ctx: typer.Context, as_json: Json = False) -> None:
-    """The branches of a firm ledger and their names."""
-    from complaintctl.store.settings import branches
+    """The branches of a firm ledger and their names; a withdrawn branch with when, by whom and why."""
+    from complaintctl.store.settings import branches, withdrawn_branches
 
-    found = branches(ledger(ctx))
+    book = ledger(ctx)
+    found = branches(book, every=True)
+    gone = withdrawn_branches(book) if found else {}
     if as_json:
-        render.emit_json([{"code": code, "name": name} for code, name in found.items()])
+        render.emit_json(
+            [
+                {
+                    "code": code,
+                    "name": name,
+                    **(
+                        {"withdrawn": {key: gone[code][key] for key in ("at", "by", "reason", "events", "complaints")}}
+                        if code in gone
+                        else {}
+                    ),
+                }
+                for code, name in found.items()
+            ]
+        )
         return
     if not found:
         render.tell(_("no branches yet: `complaintctl branch add CODE --name NAME`"))
     for code, name in found.items():
-        render.say(f"{code:<8} {name}")
+        line = f"{code:<8} {name}"
+        if code in gone:
+            line += "  " + _("withdrawn {at} by {by}: {reason}").format(
+                at=gone[code]["at"][:16].replace("T", " "),
+                by=gone[code]["by"],
+                reason=render.flat(gone[code]["reason"]),
+            )
+        render.say(line)
+
+
+@branch_app.command("withdraw")
+def branch_withdraw(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="The branch whose history was moved in under a wrong code, e.g. GZ02.")],
+    reason: Annotated[
+        Optional[str],
+        typer.Option("--reason", help="Required: why, e.g. 误以 GZ02 迁入，实为 SZ01 的台账 (CSA 9.4)."),
+    ] = None,
+    by: By = None,
+    as_json: Json = False,
+) -> None:
+    """Take back a history `move-to` brought in under a wrong code, on the record: an event of the firm's chain.
+
+    Nothing is deleted: the branch's events and complaints stay, `verify` checks them and `show BRANCH/NUMBER`
+    reads them, but they count nowhere (list, warn, report, analyze, archive), nothing more is recorded or
+    moved in under the code, and the branch's file may be moved in again under its right code. The database
+    owner's work, as moving in is; refused when anything was recorded at the branch in the firm ledger since.
+    """
+    from complaintctl.store.settings import withdraw_branch
+
+    book = ledger(ctx)
+    done = withdraw_branch(book, code, reason, who(ctx, by))
+    if as_json:
+        render.emit_json(done)
+        return
+    render.say(
+        _(
+            "branch {code} withdrawn: its {events} events and {complaints} complaints stay in the ledger and "
+            "count nowhere; move the file in again under its right code"
+        ).format(code=done["branch"], events=done["events"], complaints=done["complaints"])
+    )
 
 
 def move_to(
@@ -578,8 +633,8 @@ def move_to(
 
     Every event is copied with its hash and every complaint keeps its number; attachments are
     copied; then the firm ledger is verified. Running it again copies nothing twice. Refused, with
-    nothing changed, when the firm ledger holds a different history for that branch. This file is
-    left as it was.
+    nothing changed, when the firm ledger holds a different history for that branch, or this history
+    under another code (`branch withdraw` takes a wrong one back). This file is left as it was.
     """
     from complaintctl.rules.complaint import branch_code
     from complaintctl.store.ledger import Ledger

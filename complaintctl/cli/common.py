@@ -474,6 +474,13 @@ def chosen_branches(book, given: list[str] | None) -> list[str] | None:
         )
     known = branches(book)
     unknown = [code for code in codes if code not in known]
+    if unknown and unknown[0] in branches(book, every=True):
+        raise ComplaintError(
+            _(
+                "--branch {code}: the history of branch {code} was withdrawn and counts nowhere (see "
+                "`complaintctl branch list`)"
+            ).format(code=unknown[0])
+        )
     if unknown:
         raise ComplaintError(
             _("unknown branch {code}; the branches are: {known}").format(

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from complaintctl.rules import clock
 from complaintctl.errors import DAMAGED, ComplaintError
 from complaintctl.i18n import _
+from complaintctl.store.asof import not_withdrawn
 
 MANIFEST = "manifest.json"
 VERSION = "complaintctl-archive v1"
@@ -41,7 +42,7 @@ def _period_complaints(ledger, period) -> list[dict]:
     with ledger.reading() as conn:
         rows = conn.exec_driver_sql(
             "SELECT record FROM complaints WHERE branch = ? AND received_day >= ? AND received_day <= ? "
-            "AND status <> 'voided' ORDER BY year, seq",
+            f"AND status <> 'voided'{not_withdrawn('complaints')} ORDER BY year, seq",
             (ledger.branch, period.start.isoformat(), period.end.isoformat()),
         ).all()
     return [json.loads(body) for (body,) in rows]

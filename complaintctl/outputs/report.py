@@ -121,6 +121,14 @@ def prepare(
     now = clock.now()
     day = cutoff_for(period, as_of, now.date())
     names = known_branches(ledger) if ledger.firm else {}
+    gone = [code for code in branches or () if code not in names]  # chosen_branches knows them; an archive's too
+    if gone:
+        raise ComplaintError(
+            _(
+                "--branch {code}: the history of branch {code} was withdrawn and counts nowhere (see "
+                "`complaintctl branch list`)"
+            ).format(code=gone[0])
+        )
     chosen = {code: names[code] for code in (branches or names)}
     if len(chosen) == 1:
         title = next(iter(chosen.values()))

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Iterable, Iterator
 
 from complaintctl.rules import clock, codes, identity
-from complaintctl.store.asof import LAST_AT, Cutoff, as_stood
+from complaintctl.store.asof import LAST_AT, Cutoff, as_stood, not_withdrawn
 from complaintctl.rules.complaint import MASKS
 from complaintctl.rules.deadlines import Deadline, deadlines_for, extension_total, reached_callbacks, uncovered_years
 from complaintctl.store.ledger import Ledger
@@ -639,7 +639,8 @@ def records_as_of(
             **{f"b{i}": code for i, code in enumerate(chosen)},
         }
         scope = SCOPE_SQL.format(
-            only=f"AND c.branch IN ({', '.join(f':b{i}' for i in range(len(chosen)))})" if chosen else ""
+            only=(f"AND c.branch IN ({', '.join(f':b{i}' for i in range(len(chosen)))})" if chosen else "")
+            + not_withdrawn()
         )
         # On PostgreSQL a server-side cursor: a quarter of 100,000 complaints is not held in memory at once.
         rows = conn.exec_driver_sql(scope, bounds, stream=True)

@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 from complaintctl.rules import clock
 from complaintctl.rules.complaint import fold as complaint_fold
 from complaintctl.rules.deadlines import Deadline
+from complaintctl.store.chain_tables import WITHDRAWN_SQL
 
 
 class Cutoff:
@@ -61,11 +62,18 @@ def as_stood(conn, rows: Iterable[tuple[str, str, str, str]], cutoff: Cutoff) ->
 
 
 def branch_filter(branches: Iterable[str] | None, alias: str = "c") -> tuple[str, tuple]:
-    """` AND c.branch IN (...)` for --branch (repeatable); nothing when all branches are wanted."""
+    """` AND c.branch IN (...)` for --branch (repeatable), no condition on it when all branches are wanted;
+    never a withdrawn branch's history (`branch withdraw`), which counts nowhere."""
     chosen = tuple(dict.fromkeys(branches or ()))
+    kept = not_withdrawn(alias)
     if not chosen:
-        return "", ()
-    return f" AND {alias}.branch IN ({', '.join('?' * len(chosen))})", chosen
+        return kept, ()
+    return f" AND {alias}.branch IN ({', '.join('?' * len(chosen))}){kept}", chosen
+
+
+def not_withdrawn(alias: str = "c") -> str:
+    """` AND c.branch NOT IN (the withdrawn branches)`: what every query counting complaints across branches adds."""
+    return f" AND {alias}.branch NOT IN ({WITHDRAWN_SQL})"
 
 
 LAST_AT = "(SELECT MAX(e.at) FROM events e WHERE e.branch = c.branch AND e.complaint = c.id)"

@@ -25,7 +25,8 @@ Two things older versions left are handled so:
 
 The events' payloads suffice from the first release on: a calendar correction's days and note
 (None in events older than required notes: the row's note is then ''), an import's year, source
-and lists of days, a policy's every number, a setting's key and value, a branch's code and name.
+and lists of days, a policy's every number, a setting's key and value, a branch's code and name, a
+withdrawal's branch and reason.
 """
 
 from __future__ import annotations
@@ -39,7 +40,15 @@ from complaintctl.store.chain import GENESIS_HASH, HEAD_SQL, canonical_json, eve
 CORRECTIONS = {"calendar_holiday": "holiday", "calendar_workday": "workday", "calendar_closure": "closure"}
 IMPORTED = "calendar_imported"
 RECORDED = "tables_recorded"
-KINDS = (*CORRECTIONS, IMPORTED, "policy_set", "config_set", "branch_added", RECORDED)
+# A branch's history taken back (`branch withdraw`): its settings row `withdrawn.CODE` holds the reason, and every
+# query that counts complaints across branches leaves that branch out (asof.branch_filter, WITHDRAWN_SQL).
+WITHDRAWN = "branch_withdrawn"
+WITHDRAWN_KEY = "withdrawn."
+WITHDRAWN_SQL = (  # no LIKE: a literal % is psycopg's (backends/common.pyformat)
+    f"SELECT substr(key, {len(WITHDRAWN_KEY) + 1}) FROM settings "
+    f"WHERE substr(key, 1, {len(WITHDRAWN_KEY)}) = '{WITHDRAWN_KEY}'"
+)
+KINDS = (*CORRECTIONS, IMPORTED, "policy_set", "config_set", "branch_added", WITHDRAWN, RECORDED)
 FIRM_CHAIN = ""
 TABLES = ("calendar_days", "calendar_years", "policies", "settings", "branches")
 # The tables `move-to` adds rows to from a branch's chain (moving.py STATE_TABLES).
@@ -99,6 +108,8 @@ def _apply(state: dict[str, dict], kind: str, data: dict, event_id: int) -> None
         state["settings"][data["key"]] = Entry((data["value"],), None, event_id)
     elif kind == "branch_added":
         state["branches"][data["code"]] = Entry((data["name"],), event_id, event_id)
+    elif kind == WITHDRAWN:
+        state["settings"][WITHDRAWN_KEY + data["branch"]] = Entry((data["reason"],), None, event_id)
     elif kind == RECORDED:
         state.clear()
         state.update(_empty())

@@ -451,6 +451,11 @@ class Ledger:
             )
         sql = NUMBER_AT_BRANCHES_SQL if self.firm else NUMBER_IN_FILE_SQL
         rows = [r[0] for r in conn.exec_driver_sql(sql, (number,))]
+        if branch is None and len(rows) > 1:  # a withdrawn branch's number is read only as BRANCH/NUMBER
+            from complaintctl.store.chain_tables import WITHDRAWN_SQL
+
+            gone = {code for (code,) in conn.exec_driver_sql(WITHDRAWN_SQL)}
+            rows = [code for code in rows if code not in gone] or rows
         if branch is not None or (len(rows) > 1 and self.branch in rows):
             wanted = branch if branch is not None else self.branch
             if wanted in rows:
@@ -579,7 +584,23 @@ class Ledger:
         if branch in held:
             return
         self.backend.lock_chain(session.connection(), branch, self.label, new_ok, audit)
+        if self.firm and branch and not audit:
+            self._not_withdrawn(session.connection(), branch)
         held.add(branch)
+
+    def _not_withdrawn(self, conn, branch: str) -> None:
+        """A withdrawn branch's history is closed: nothing more is recorded or moved in under its code (an audit
+        event still is: what leaves the ledger is recorded where it was, CSA 7.8)."""
+        from complaintctl.store.chain_tables import WITHDRAWN_KEY
+
+        if conn.exec_driver_sql("SELECT 1 FROM settings WHERE key = ?", (WITHDRAWN_KEY + branch,)).first():
+            raise ComplaintError(
+                _(
+                    "the history of branch {code} was withdrawn (its reason: `complaintctl branch list`); nothing "
+                    "more is recorded or moved in under {code}"
+                ).format(code=branch),
+                "CSA 9.4",
+            )
 
     def server_stamp(self, session: Session) -> tuple[str | None, str | None]:
         """(login, server time) the firm server's trigger gives this transaction's events; (None, None) in a file."""

@@ -77,6 +77,7 @@ def copy_history(
     rows_as_they_stand: bool = False,
     listener: Listener | None = None,
     finish: Callable[[Session, Moved], None] | None = None,
+    check: Callable[[Session], None] | None = None,
 ) -> Moved:
     """Copy the events of `source` (a backend) branch by branch into `target`, as `branches` maps them.
 
@@ -88,6 +89,7 @@ def copy_history(
     later, while it copies attachments, is recognised and finished when run again.
     `rows_as_they_stand`: calendar days and policies set by events the copy leaves out are copied all
     the same (one branch's backup of a firm: the firm's rules, recorded as they stood by `finish`).
+    `check` may refuse the copy once the target's branches are locked, before anything is copied.
 
     """
     moved = Moved()
@@ -108,6 +110,8 @@ def copy_history(
         _add_branches(target, session, names or {}, by)
         for code in sorted(set(branches.values())):  # a branch this copy brings is locked by being uncommitted
             target.lock(session, code, new_ok=True)
+        if check is not None:
+            check(session)
         have = {
             code: [h for (h,) in conn.exec_driver_sql("SELECT hash FROM events WHERE branch = ? ORDER BY id", (code,))]
             for code in set(branches.values())
@@ -311,14 +315,57 @@ def move_in(
                 branch="" if firm.branch == code else None,
             )
 
+    first = _first_hash(branch.backend)
+
+    def not_moved_elsewhere(session) -> None:
+        if first is not None:
+            firm.lock(session, "")  # one move at a time decides which code a history is under
+            _moved_as(session.connection(), firm.label, code, first)
+
     moved = copy_history(
-        branch.backend, firm, {"": code}, by=by, names={code: name}, listener=listener, finish=moved_in
+        branch.backend,
+        firm,
+        {"": code},
+        by=by,
+        names={code: name},
+        listener=listener,
+        finish=moved_in,
+        check=not_moved_elsewhere,
     )
     moved.attachments = copy_attachments(
         branch.archive, firm.archive_for(code), listener, recorded_attachments(branch.backend)
     )
     require_sound(firm.target, firm.archive, listener=listener)
     return moved
+
+
+def _first_hash(source) -> str | None:
+    """The hash of a branch file's first event: what its history is known by wherever it was moved. A copy keeps
+    every hash, so a history moved in again, whole, as a prefix or gone on since, starts with the same event."""
+    with source.reading() as conn:
+        row = conn.execute("SELECT hash FROM events WHERE branch = '' ORDER BY id LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def _moved_as(conn, label: str, code: str, first: str) -> None:
+    """Refuse a history the firm ledger already holds under another code (not withdrawn): moving it again would
+    count each of its complaints twice, and events are never deleted (issue 42)."""
+    from complaintctl.store.chain_tables import WITHDRAWN_SQL
+
+    others = conn.exec_driver_sql(
+        f"SELECT code FROM branches WHERE code <> ? AND code NOT IN ({WITHDRAWN_SQL}) ORDER BY code", (code,)
+    ).all()
+    for (other,) in others:
+        head = conn.exec_driver_sql("SELECT hash FROM events WHERE branch = ? ORDER BY id LIMIT 1", (other,)).first()
+        if head is not None and head[0] == first:
+            raise ComplaintError(
+                _(
+                    "this ledger's history was moved into {label} as branch {other} already; it is not moved in "
+                    "again as {code}, which would count its complaints twice (if {other} is the wrong code: "
+                    "`complaintctl branch withdraw {other} --reason TEXT`, then move it in again)"
+                ).format(label=label, other=other, code=code),
+                "CSA 9.4",
+            )
 
 
 def copy_attachments(

@@ -193,7 +193,104 @@ def add_branch(ledger: Ledger, code: str, name: str, at: datetime, by: str) -> "
     return row
 
 
-def branches(ledger: Ledger) -> dict[str, str]:
-    """Code → name of every branch of a firm ledger (none in a branch's own file)."""
+def branches(ledger: Ledger, every: bool = False) -> dict[str, str]:
+    """Code → name of the branches of a firm ledger (none in a branch's own file) whose complaints count:
+    a withdrawn branch (`withdraw_branch`) is left out, unless `every`."""
+    from complaintctl.store.chain_tables import WITHDRAWN_SQL
+
+    kept = "" if every else f" WHERE code NOT IN ({WITHDRAWN_SQL})"
     with ledger.reading() as conn:
-        return dict(conn.exec_driver_sql("SELECT code, name FROM branches ORDER BY code").all())
+        return dict(conn.exec_driver_sql(f"SELECT code, name FROM branches{kept} ORDER BY code").all())
+
+
+def withdrawn_branches(ledger: Ledger) -> dict[str, dict]:
+    """Code → the withdrawal of each withdrawn branch of a firm ledger: reason, at, by, events, complaints."""
+    from complaintctl.store.chain_tables import FIRM_CHAIN, WITHDRAWN
+
+    with ledger.reading() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT at, actor, payload FROM events WHERE branch = ? AND complaint IS NULL AND kind = ? ORDER BY id",
+            (FIRM_CHAIN, WITHDRAWN),
+        ).all()
+    found = {}
+    for at, actor, payload in rows:
+        data = json.loads(payload)
+        found[data["branch"]] = {"at": at, "by": actor, **data}
+    return found
+
+
+def withdraw_branch(ledger: Ledger, code: str, reason: str | None, by: str) -> dict:
+    """Take back a history moved into a firm ledger under a wrong code, on the record: one `branch_withdrawn`
+    event of the firm's chain and its settings row `withdrawn.CODE` (the reason). Nothing is deleted: the
+    branch's events and complaints stay, `verify` checks them, and `show BRANCH/NUMBER` still reads them; but
+    they count nowhere (no list, warn, report, analysis or archive), nothing more is recorded at the branch,
+    and its history may be moved in again under the right code. The owner's work, as moving in is; only a
+    history that `move-to` brought and no one has worked on here since (its complaints' events all came from
+    the branch's file): a withdrawal never hides what was recorded in the firm ledger (CSA 9.4)."""
+    from complaintctl.rules.complaint import branch_code
+    from complaintctl.store.chain_tables import FIRM_CHAIN, WITHDRAWN, WITHDRAWN_KEY
+    from complaintctl.store.ledger_wide_models import Branch, Setting
+
+    if not ledger.firm:
+        raise ComplaintError(_("this ledger is one branch's own file; only a firm ledger's branches are withdrawn"))
+    code = branch_code(code)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ComplaintError(
+            _("a withdrawal needs --reason: why the history of branch {code} is taken back").format(code=code),
+            "CSA 9.4",
+        )
+    with ledger.transaction() as session:
+        conn = session.connection()
+        if not ledger.backend.is_owner(conn):
+            login = conn.exec_driver_sql("SELECT session_user::text").first()[0]
+            raise ComplaintError(
+                _(
+                    "the login {login} may not withdraw a branch's history: that is the work of the database's "
+                    "owner, who moves histories in (README \"Firm-wide on PostgreSQL\")"
+                ).format(login=login),
+                "CSA 9.4",
+            )
+        if session.get(Branch, code) is None:
+            raise ComplaintError(_("unknown branch {code}; see `complaintctl branch list`").format(code=code))
+        if session.get(Setting, WITHDRAWN_KEY + code) is not None:
+            raise ComplaintError(
+                _("the history of branch {code} is already withdrawn (see `complaintctl branch list`)").format(
+                    code=code
+                )
+            )
+        ledger.lock(session, code)  # nothing is written at the branch while it is withdrawn
+        moved = [
+            json.loads(payload).get("branch")
+            for (payload,) in conn.exec_driver_sql(
+                "SELECT payload FROM events WHERE complaint IS NULL AND kind = 'moved_in'"
+            )
+        ]
+        if code not in moved:
+            raise ComplaintError(
+                _(
+                    "branch {code} holds no history moved in by `move-to`; only such a history is withdrawn, "
+                    "never complaints recorded in the firm ledger"
+                ).format(code=code),
+                "CSA 9.4",
+            )
+        typed = conn.exec_driver_sql(
+            "SELECT count(*), min(id) FROM events WHERE branch = ? AND complaint IS NOT NULL AND login IS NOT NULL",
+            (code,),
+        ).first()
+        if typed[0]:
+            raise ComplaintError(
+                _(
+                    "{count} event(s) were recorded at branch {code} in the firm ledger since its history was "
+                    "moved in (the first: event {number}); a withdrawal would hide them, so it is refused"
+                ).format(count=typed[0], code=code, number=typed[1]),
+                "CSA 9.4",
+            )
+        events, head = conn.exec_driver_sql("SELECT count(*), max(id) FROM events WHERE branch = ?", (code,)).first()
+        digest = conn.exec_driver_sql("SELECT hash FROM events WHERE id = ?", (head,)).scalar() if head else None
+        complaints = conn.exec_driver_sql("SELECT count(*) FROM complaints WHERE branch = ?", (code,)).scalar()
+        payload = {"branch": code, "reason": reason, "events": events, "complaints": complaints, "head": digest}
+        ledger.append(session, None, WITHDRAWN, clock.iso(clock.now()), by, payload, branch=FIRM_CHAIN)
+        session.add(Setting(key=WITHDRAWN_KEY + code, value=reason))
+    ledger.forget_cached()
+    return payload

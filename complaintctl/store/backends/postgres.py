@@ -274,6 +274,10 @@ class PostgresBackend:
                 "CSA 9.4",
             )
 
+    def is_owner(self, conn) -> bool:
+        """Whether the login is the database's owner: who moves histories in, and takes a wrong one back."""
+        return bool(conn.exec_driver_sql("SELECT complaintctl_is_owner(session_user)").first()[0])
+
     def lock_schema(self, conn) -> None:
         """Migrations one at a time: EXCLUSIVE mode on `migrations` needs more than SELECT on it (its owner)."""
         conn.exec_driver_sql("LOCK TABLE migrations IN EXCLUSIVE MODE")

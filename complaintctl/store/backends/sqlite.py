@@ -200,6 +200,9 @@ class SQLiteBackend:
     def require_copier(self, conn, label: str) -> None:
         """Anyone who may write the file may copy into it."""
 
+    def is_owner(self, conn) -> bool:
+        return True  # who may write the file is the file system's to say
+
     def visible_branches(self, conn) -> list[str] | None:
         return None  # the file's reader sees all of it: who may read the file is the file system's to say
 
