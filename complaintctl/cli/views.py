@@ -731,7 +731,7 @@ def warn(
         ),
     ] = None,
     within: Annotated[
-        Optional[int],
+        Optional[int],  # or a date: _days_or_day's (Typer takes no union; the body counts a day's trading days)
         typer.Option(
             "--within",
             parser=_days_or_day,
