@@ -302,7 +302,7 @@ def register(
     """
     from complaintctl.cli.common import stdin_is_terminal
 
-    moment = clock.parse_at(at) if at is not None else None  # default: when it was received
+    moment = clock.parse_at(at, direction=clock.PAST) if at is not None else None  # default: when it was received
     fields = _given(fields)
     if not no_input and stdin_is_terminal():
         from complaintctl.cli.prompts import ask_missing, needs_questions

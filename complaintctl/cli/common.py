@@ -386,7 +386,7 @@ def ledger(ctx: typer.Context) -> ledgers.Ledger:
 
 
 def when(at: str | None) -> datetime:
-    return clock.parse_at(at) if at is not None else clock.now()
+    return clock.parse_at(at, direction=clock.PAST) if at is not None else clock.now()
 
 
 def who(ctx: typer.Context, by: str | None) -> str:
@@ -406,7 +406,8 @@ At = Annotated[
     typer.Option(
         "--at",
         help="When it happened: a day (2026-11-20, 2026/11/20, 20261120 or 2026年11月20日), with a time "
-        "if wanted (2026-11-20 9:00, Shanghai time), or ISO 8601 with an offset. Default: now.",
+        "if wanted (2026-11-20 9:00, Shanghai time), or ISO 8601 with an offset; or as people say it: 昨天 10点, "
+        "11月20日 下午3点 (the latest 11月20日 up to today), 10点半 (today). Default: now.",
     ),
 ]
 By = Annotated[

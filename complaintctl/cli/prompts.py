@@ -84,7 +84,7 @@ def _typed(question: str, check) -> str:
 def _question(name: str, optional: bool = False) -> str:
     spec = FIELD_BY_NAME[name]
     if name == "received_at":
-        return _("time received, e.g. 2026-11-20 10:00 (leave empty for now):")
+        return _("time received, e.g. 2026-11-20 10:00 or 昨天 下午3点 (leave empty for now):")
     if name == "reply_due":
         return _("the transfer's reply date, YYYY-MM-DD (leave empty if the ticket gives none):")
     return (

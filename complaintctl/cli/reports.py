@@ -63,7 +63,7 @@ def report(
     from complaintctl.rules.period import parse_period
 
     period = parse_period(month, quarter, year, clock.today())
-    day = clock.parse_date(as_of, "--as-of") if as_of is not None else None
+    day = clock.parse_date(as_of, "--as-of", clock.PAST) if as_of is not None else None
     done = reporting.prepare(
         book, period, out=out, as_of=day, unmask=unmask, force=force, branches=chosen_branches(book, branch)
     )
@@ -269,7 +269,7 @@ def analyze(
     from complaintctl.rules.period import cutoff_for, parse_period
 
     period = parse_period(month, quarter, year, today)
-    day = cutoff_for(period, clock.parse_date(as_of, "--as-of") if as_of is not None else None, today)
+    day = cutoff_for(period, clock.parse_date(as_of, "--as-of", clock.PAST) if as_of is not None else None, today)
     with render.progress(as_json) as listener:
         done = analysing.analyze(book, period, Cutoff(day, today), unmask, chosen_branches(book, branch), listener)
     if unmask:

@@ -16,7 +16,6 @@ from complaintctl.cli.common import (
     ledger,
     shown_number,
     who,
-    whole_number,
 )
 from complaintctl.rules.complaint import (
     FIELD_BY_NAME,
@@ -75,7 +74,7 @@ def _investigation_label(zh: str, en: str) -> str:
 
 
 def _date_option(value: Optional[str], option: str) -> Optional[date]:
-    return clock.parse_date(value, option) if value is not None else None
+    return clock.parse_date(value, option, clock.PAST) if value is not None else None
 
 
 SERVER_CLOCK_SLACK = timedelta(minutes=10)  # a client's clock may be a little off; more is shown
@@ -729,6 +728,21 @@ def list_(
     _provisional_note(book.calendar(), shown)
 
 
+def _days_or_day(text: str) -> int | date:
+    """--within: a whole number of trading days (full-width digits too), or a day, the next such from today."""
+    plain = clock.typed(str(text))
+    if plain.isascii() and plain.lstrip("-").isdigit():
+        return int(plain)
+    try:
+        return clock.parse_date(plain, "--within", clock.COMING)
+    except ComplaintError:
+        raise typer.BadParameter(
+            _("{text!r} is neither a number of trading days nor a day; write N (0 to 60), or a day as {forms}").format(
+                text=text, forms=clock.date_forms(clock.COMING)
+            )
+        ) from None
+
+
 STATE_LABEL = {"overdue": N_("OVERDUE"), "due_today": N_("DUE TODAY"), "due_soon": N_("DUE SOON")}
 
 
@@ -739,19 +753,19 @@ def warn(
         typer.Option(
             "--as-of",
             help="The ledger as it stood at the end of this day "
-            "(YYYY-MM-DD), as `report --as-of` shows it. "
+            "(2026-11-20; 明天; 11月25日, the next such day), as `report --as-of` shows it. "
             "Default: today in Shanghai, where a deadline due "
             "today is still due today.",
         ),
     ] = None,
     within: Annotated[
-        Optional[int],
+        Optional[int],  # or a date: _days_or_day's (Typer takes no union; the body counts a day's trading days)
         typer.Option(
             "--within",
-            parser=whole_number,
-            metavar="N",
-            help="One reminder window for every kind, in trading days. Default: CSA 8.2.3 (acceptance 1, completion "
-            "3).",
+            parser=_days_or_day,
+            metavar="N|DAY",
+            help="One reminder window for every kind, in trading days, or the day it reaches (11月25日, 明天): "
+            "what falls due by then. Default: CSA 8.2.3 (acceptance 1, completion 3).",
         ),
     ] = None,
     branch: Branches = None,
@@ -763,7 +777,15 @@ def warn(
     STATE  NUMBER  KIND  due DATE  N days left|overdue  complainant NAME  handler NAME
     """
     book = ledger(ctx)
-    day = clock.parse_date(as_of, "--as-of") if as_of is not None else clock.today()
+    day = clock.parse_date(as_of, "--as-of", clock.COMING) if as_of is not None else clock.today()
+    if isinstance(within, date):  # the day the window reaches: its trading days from --as-of
+        if within < day:
+            raise ComplaintError(
+                _("--within {until} is before the day warned for ({day}); give a day from it on").format(
+                    until=within, day=day
+                )
+            )
+        within = book.calendar().count_days(day, within, "trading")
     if within is not None and not 0 <= within <= 60:
         raise ComplaintError(_("--within must be from 0 to 60 trading days, not {n}").format(n=within))
     items = queries.reminders(book, day, within, branches=chosen_branches(book, branch))

@@ -181,7 +181,7 @@ def _reply_due(value, _record) -> str:
 
 
 def _received_at(value, _record) -> str:
-    moment = value if isinstance(value, datetime) else clock.parse_at(str(value), "--received-at")
+    moment = value if isinstance(value, datetime) else clock.parse_at(str(value), "--received-at", direction=clock.PAST)
     return clock.iso(moment)
 
 

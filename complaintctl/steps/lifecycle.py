@@ -1012,7 +1012,7 @@ def investigate(
             raise ComplaintError(_("--improvement-owner may not be empty"), "CSA 8.2.4")
         given["improvement_owner"] = improvement_owner.strip()
     if improvement_due is not None:
-        given["improvement_due"] = clock.parse_date(improvement_due, "--improvement-due").isoformat()
+        given["improvement_due"] = clock.parse_date(improvement_due, "--improvement-due", clock.COMING).isoformat()
     if not given:
         raise ComplaintError(
             _("nothing to record: give at least one of {values}").format(
