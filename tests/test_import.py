@@ -80,7 +80,7 @@ def test_dry_run_counts_what_would_be_recorded_and_changes_nothing(cli, db_path)
         " nothing was changed",
         "not in the old ledger, marked 未记载: 受理人 6，回访 1，反馈方式 3，调查记录 3，监管转办回复 1，不予受理告知方式 1，"
         "转办工单号 1",
-        "skipped 1 blank row(s) and 1 totals row(s)"]
+        "skipped 2 row(s) that are not complaints: 1 blank, 1 subtotal or total (row 13)"]
     assert dump(db_path) == before
 
 
@@ -184,7 +184,7 @@ def test_a_map_renames_columns_the_defaults_do_not_know(cli, tmp_path):
 
 @pytest.mark.parametrize("args, says", [
     (["nothing.xlsx"], "no such file"),
-    ([str(ROOT / "README.md")], "import reads .xlsx or .csv files"),
+    ([str(ROOT / "README.md")], "import reads .xlsx, .csv or .txt (tab-separated) files"),
     ([str(LEGACY), "--sheet", "Sheet9"], "--sheet Sheet9: no such sheet"),
     ([str(LEGACY), "--map", "missing.toml"], "--map missing.toml: no such file"),
     ([str(LEGACY), "--skip-bad", "bad.csv"], "--skip-bad bad.csv: give a name ending in .xlsx"),

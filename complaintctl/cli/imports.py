@@ -19,7 +19,9 @@ STATUS_ORDER = ("received", "accepted", "assigned", "resolved", "called_back", "
 
 def import_ledger(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="An .xlsx workbook or a .csv file.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="An .xlsx workbook, a .csv file, or a .txt file (tab-separated).")
+    ],
     sheet: Annotated[
         Optional[str], typer.Option("--sheet", metavar="NAME", help="The sheet to read. Default: the first.")
     ] = None,
@@ -152,10 +154,12 @@ def import_ledger(
                 "unrecorded": gaps,
                 "skipped_blank_rows": table.skipped_blank,
                 "skipped_totals_rows": table.skipped_totals,
+                "not_complaints": table.skipped,
                 "bad_rows": [{"row": p.row, "error": p.error} for p in done.bad],
                 "fixed_before": [p.row for p in done.fixed_before],
                 "merged": [_change_json(c) for c in done.merged],
                 "changed": [_change_json(c) for c in done.changed],
+                "carried_over": [_change_json(c) for c in done.carried],
                 "handler_is_respondent": [row for row, _handler in conflicts],
             }
         )
@@ -203,7 +207,7 @@ def import_ledger(
             )
         )
     _print_changes(done, dry_run, update)
-    if not dry_run and not done.recorded and not done.already and not done.merged and not done.changed:
+    if not dry_run and not (done.recorded or done.already or done.merged or done.changed or done.carried):
         render.say(_("nothing to import from {file}").format(file=file.name))
     if gaps:
         render.say(
@@ -211,12 +215,8 @@ def import_ledger(
                 gaps="，".join(f"{UNRECORDED_LABELS.get(k, k)} {n}" for k, n in sorted(gaps.items()))
             )
         )
-    if table.skipped_blank or table.skipped_totals:
-        render.say(
-            _("skipped {blank} blank row(s) and {totals} totals row(s)").format(
-                blank=table.skipped_blank, totals=table.skipped_totals
-            )
-        )
+    if table.skipped:
+        render.say(_skipped(table.skipped))
     if skip_bad is not None and done.bad and not dry_run:
         render.say(
             _("{count} bad row(s) written to {path} with 错误原因; fix them there and import that file").format(
@@ -225,6 +225,28 @@ def import_ledger(
         )
     if dry_run and done.bad:
         raise typer.Exit(1)
+
+
+def _skipped(skipped: dict[str, list[int]]) -> str:
+    """skipped 3 row(s) that are not complaints: 1 blank, 1 subtotal or total (row 13), 1 note (row 14)."""
+    comma = "，" if chinese() else ", "
+
+    def rows(numbers: list[int]) -> str:
+        shown = comma.join(str(n) for n in numbers[:10])
+        return shown + (" …" if len(numbers) > 10 else "")
+
+    kinds = {
+        "total": _("{count} subtotal or total (row {rows})"),
+        "note": _("{count} note (row {rows})"),
+        "signature": _("{count} signature (row {rows})"),
+    }
+    parts = [_("{count} blank").format(count=len(skipped["blank"]))] if skipped.get("blank") else []
+    parts += [
+        kinds[kind].format(count=len(skipped[kind]), rows=rows(skipped[kind])) for kind in kinds if kind in skipped
+    ]
+    return _("skipped {count} row(s) that are not complaints: {what}").format(
+        count=sum(len(numbers) for numbers in skipped.values()), what=comma.join(parts)
+    )
 
 
 def _change_json(change) -> dict:
@@ -252,6 +274,20 @@ def _print_changes(done, dry_run: bool, update: bool) -> None:
                 row=change.item.row, key=key(change), merged=text, number=change.number, adds=adds
             )
         )
+    for change in done.carried:
+        adds = "，".join(change.adds())
+        if not change.recorded:
+            continue  # only differences: said below
+        render.say(
+            _("row {row} ({key}) carried over from {year}: {recorded} on {number}: {adds}").format(
+                row=change.item.row,
+                key=key(change),
+                year=change.item.carried,
+                recorded=_("would record") if dry_run else _("recorded"),
+                number=change.number,
+                adds=adds,
+            )
+        )
     for change in done.changed:
         adds = "，".join(change.adds())
         if not adds:
@@ -273,7 +309,7 @@ def _print_changes(done, dry_run: bool, update: bool) -> None:
                     "(--update records it)"
                 ).format(row=change.item.row, key=key(change), number=change.number, adds=adds)
             )
-    for change in done.merged + done.changed:
+    for change in done.merged + done.carried + done.changed:
         for difference in change.differs:
             render.tell(
                 _(

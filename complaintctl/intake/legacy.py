@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Iterable
 
-from complaintctl.rules import clock, codes
+from complaintctl.rules import clock, codes, identity
 from complaintctl.rules.complaint import FIELD_BY_NAME, UNRECORDED_ACTOR, parse_fields
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _, chinese
@@ -137,7 +137,22 @@ HEADERS = {
 FIELDS = sorted({v for v in HEADERS.values() if v})
 REQUIRED = ("received_at", "name", "request")  # without these a row is not a complaint
 FIELD_LABELS = {"received_at": "投诉时间", "name": "投诉人", "request": "投诉内容"}
-TOTALS = re.compile(r"^(合计|总计|小计|共计)")
+# Rows of a sheet that are not complaints, told by their first filled cell (NFKC, no spaces): a subtotal or
+# total (合计, 一季度小计, 2024年合计：8件), a note under the table (注：…, 说明：…, 备注：…), and the signatures
+# (填表人：… 负责人：…, 制表, 审核). A complaint's row begins with its number, date or complainant.
+NOT_COMPLAINTS = (
+    (
+        "total",
+        re.compile(
+            r"(?:小计|合计|总计|共计).*|[^，,。；;：:]{1,8}?(?:小计|合计|总计|共计)(?:[:：(（\d].*)?", re.DOTALL
+        ),
+    ),
+    ("note", re.compile(r"(?:注|说明|备注|附注)(?:\d+|[①-⑩])?[:：.．、].*", re.DOTALL)),
+    (
+        "signature",
+        re.compile(r"(?:填表|填报|制表|审核|复核|经办人|签字|签名|盖章|[^，,。；;：:]{0,6}?负责人).*", re.DOTALL),
+    ),
+)
 YES_WORDS = {"是", "受理", "已受理", "同意受理", "y", "yes", "1", "true", "√", "✓", "✔", "☑"}
 NO_WORDS = {"否", "不予受理", "不受理", "n", "no", "0", "false", "×", "✗", "✘", "☒"}
 # What offices write in a cell that holds nothing: read as empty.
@@ -169,9 +184,17 @@ class Table:
     headers: list[str]  # as written in the file, one per column
     header_row: int  # 1-based row number of the header
     rows: list[tuple[int, list]]  # (row number in the file, values) for each data row
-    skipped_blank: int = 0
-    skipped_totals: int = 0
     sheet: str | None = None  # the sheet read, for a workbook
+    # The rows that are not complaints, by kind ("blank", and each of NOT_COMPLAINTS): their row numbers.
+    skipped: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def skipped_blank(self) -> int:
+        return len(self.skipped.get("blank", []))
+
+    @property
+    def skipped_totals(self) -> int:
+        return len(self.skipped.get("total", []))
 
     @property
     def sheet_year(self) -> int | None:
@@ -249,11 +272,28 @@ def _encoding_of(path: Path) -> str:
     raise ComplaintError(_("{path}: not UTF-8 or GB18030 text").format(path=path))  # a binary file named .csv
 
 
+# Workbooks import does not read, each saved as .xlsx in a moment: Excel's and WPS's older forms, LibreOffice's.
+OTHER_WORKBOOKS = (".xls", ".et", ".ods", ".xlsb", ".numbers")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 (.xls) or WPS (.et) workbook
+
+
+def _save_as_xlsx(path: Path) -> ComplaintError:
+    return ComplaintError(
+        _(
+            "{path}: this workbook form is not read; save it as .xlsx (WPS/Excel: 另存为 .xlsx) and import "
+            "that; import reads .xlsx, .csv and .txt (tab-separated)"
+        ).format(path=path.name)
+    )
+
+
 def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[list], str]:
     import zipfile
 
     from openpyxl import load_workbook
 
+    with path.open("rb") as f:
+        if f.read(len(OLE_MAGIC)) == OLE_MAGIC:  # an .xls renamed .xlsx: its own refusal, not a zip's
+            raise _save_as_xlsx(path)
     try:
         with zipfile.ZipFile(path) as archive:  # a small file may unpack to gigabytes (shared strings, sheets)
             unpacked = sum(member.file_size for member in archive.infolist())
@@ -315,8 +355,10 @@ def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, st
         rows = _csv_rows(path)
     elif suffix in (".xlsx", ".xlsm"):
         rows, title = _xlsx_rows(path, sheet)
+    elif suffix in OTHER_WORKBOOKS:
+        raise _save_as_xlsx(path)
     else:
-        raise ComplaintError(_("{path}: import reads .xlsx or .csv files").format(path=path.name))
+        raise ComplaintError(_("{path}: import reads .xlsx, .csv or .txt (tab-separated) files").format(path=path.name))
     names = {**HEADERS, **{_key(k): v for k, v in (renames or {}).items()}}
 
     def score(headers: list) -> int:
@@ -353,15 +395,23 @@ def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, st
     best += depth - 1  # the data start below the last header row
     table = Table(path, sha256_file(path), headers, best + 1, [], sheet=title)
     for number, values in enumerate(rows[best + 1 :], best + 2):
-        if _blank(values):
-            table.skipped_blank += 1
-            continue
-        first = next((str(v).strip() for v in values if v is not None and str(v).strip()), "")
-        if TOTALS.match(first):
-            table.skipped_totals += 1
+        kind = not_a_complaint(values)
+        if kind:
+            table.skipped.setdefault(kind, []).append(number)
             continue
         table.rows.append((number, list(values) + [None] * (len(headers) - len(values))))
     return table
+
+
+def not_a_complaint(values: list) -> str | None:
+    """What a row that is not a complaint is (blank, total, note or signature); None for any other row."""
+    first = next((v for v in values if not _empty(v)), None)
+    if first is None:
+        return "blank"
+    if not isinstance(first, str):
+        return None  # a number or a date: a complaint's 序号 or time of receipt
+    text = "".join(clock.typed(first).split())
+    return next((kind for kind, pattern in NOT_COMPLAINTS if pattern.fullmatch(text)), None)
 
 
 @dataclass
@@ -475,6 +525,8 @@ class Planned:
     digest: str = ""
     registrar: str = UNRECORDED_ACTOR
     origin: dict = field(default_factory=dict)  # the file, row, kind and importer: every event's `imported`
+    headers: dict = field(default_factory=dict)  # field -> the file's header it was under
+    carried: int | None = None  # the year of a number carried over from an earlier year's sheet (2023-16)
 
 
 def _moment(value: object, header: str) -> datetime:
@@ -580,6 +632,47 @@ class _Row:
 
 # Columns that hold identifiers: a number cell there lost its last digits in Excel (15 significant digits).
 ID_COLUMNS = ("id_number", "uscc", "transfer_no", "original_no")
+# How each identifier's text is made plain before it is read (identity.written_plain): ="…", a leading
+# apostrophe, full-width digits, spaces and tabs are how a spreadsheet kept it, not part of it. A phone
+# loses only the text marks: its spaces are read by its own check.
+PLAIN = {
+    "id_number": identity.written_plain,
+    "uscc": identity.written_plain,
+    "transfer_no": identity.plain_ticket,
+    "original_no": identity.written_plain,
+    "phone": identity.unwrapped,
+}
+AS_WRITTEN = ("transfer_no", "original_no")  # kept in the import record as the file had them, when made plain
+# A branch's own number carried over into a later year's sheet: 2023-16, 2023年第16号 (2023's 16).
+CARRIED = re.compile(r"((?:19|20)\d\d)(?:[-_/.—]|年)(?:第)?0*(\d{1,6})号?")
+COUNTED = re.compile(r"(?:第)?0*(\d{1,9})号?")
+
+
+def number_key(number: str, scope: int) -> tuple[int, str]:
+    """A branch's own number as compared within its year's numbering: 16, 016 and 第16号 are one, and
+    2023-16 is 2023's 16 in whichever year's sheet it appears (a complaint open at the year's end)."""
+    plain = identity.written_plain(str(number)).upper()
+    carried = CARRIED.fullmatch(plain)
+    if carried:
+        return int(carried.group(1)), str(int(carried.group(2)))
+    counted = COUNTED.fullmatch(plain)
+    return (int(scope), str(int(counted.group(1)))) if counted else (int(scope), plain)
+
+
+def _made_plain(values: dict) -> tuple[dict, dict]:
+    """The row's values with each identifier made plain; and the text of those changed, as the file had it."""
+    changed, written = {}, {}
+    for name, plain in PLAIN.items():
+        value = values.get(name)
+        if isinstance(value, str) and value.strip():
+            made = plain(value) or None
+            if made != value.strip():
+                changed[name] = made
+                if name in AS_WRITTEN:
+                    written[name] = value
+    return ({**values, **changed} if changed else values), written
+
+
 SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
 
 
@@ -598,7 +691,8 @@ def plan_row(number: int, values: dict, headers: dict, source: Source) -> Planne
 
     `values` and `headers` are keyed by field: the cell's value, and the header it was under.
     """
-    planned = Planned(number, values)
+    planned = Planned(number, values, headers=headers)
+    values, written = _made_plain(values)
     row = _Row(values, headers)
     origin = {
         "file_sha256": source.sha256,
@@ -606,6 +700,7 @@ def plan_row(number: int, values: dict, headers: dict, source: Source) -> Planne
         "row": number,
         "by": source.importer,
         "kind": source.kind,
+        **({"as_written": written} if written else {}),
     }
     mark = {"imported": origin}
     planned.origin = origin
@@ -703,9 +798,17 @@ def plan_row(number: int, values: dict, headers: dict, source: Source) -> Planne
         planned.error = "；".join(dict.fromkeys(row.errors)) if chinese() else "; ".join(dict.fromkeys(row.errors))
         return planned
     scope = source.sheet_year or received.year
+    # The branch's own number: a 12386 export's 序号 only counts its rows, and names no complaint.
+    original = row.text("original_no") if source.kind != "12386" else None
+    if original:
+        year, _number = number_key(original, scope)
+        planned.carried = year if year != scope else None
+        if planned.carried:
+            origin["carried"] = year  # told by a later year's sheet: its next version is that sheet's again
+        scope = year
     planned.fields = {
         **fields,
-        "original_no": row.text("original_no"),
+        "original_no": original,
         "original_scope": scope,
         "unrecorded": unrecorded,
         **mark,

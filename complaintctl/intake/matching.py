@@ -1,14 +1,19 @@
 """Which complaint an imported row is, and what it adds to one already in the ledger.
 
-A row is a complaint already here when it comes from the same place in the same file, or carries the
-same 原编号 in the same year (序号 restarts each year), or the same regulator ticket (工单编号), or, for a
-file with neither, the same complainant, request and time of receipt. Then:
+A row is a complaint already here only on evidence that names the complaint: the same place in the same
+file, or the branch's own number in that year's numbering (序号 restarts each year; 2023-16 in 2024's
+sheet is 2023's 16, carried over), or the same regulator ticket (工单编号, compared without a platform's
+prefix, spaces or ="…"), or, for a file with neither, the same complainant, request and time of receipt.
+A 12386 export's 序号 counts its rows and names nothing. When the number and the ticket name two
+complaints, or the complaint named is another complainant's (ID number, else name and phone), the row is
+bad: it is never merged into another person's complaint. Then:
 
 - unchanged (the same row, or one that says nothing new): nothing is recorded;
 - from another kind of source (a 12386 export row for a ticket in the branch's ledger, or the other
   way round): merged, its new facts recorded on the complaint;
 - a newer version of the same source (a complaint since completed): reported with what changed, and
-  recorded only when asked (`import --update`).
+  recorded only when asked (`import --update`);
+- a later year's sheet telling of a complaint carried over into it: its new facts recorded on the complaint.
 
 What is added goes through the same rules as typed input: blanks and 未记载 are filled by an amendment,
 later steps are recorded at the dates the file gives, each no earlier than the step that made it
@@ -23,11 +28,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from complaintctl.rules import clock
-from complaintctl.rules.complaint import FIELD_BY_NAME, TIME_GAPS, apply, format_id, transfer_problem
+from complaintctl.rules.complaint import (
+    FIELD_BY_NAME,
+    TIME_GAPS,
+    apply,
+    complainant_key,
+    format_id,
+    transfer_problem,
+)
+from complaintctl.rules.identity import phone_key, same_person, ticket_key
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _
 from complaintctl.store.ledger import Ledger
-from complaintctl.intake.legacy import COMPLAINANT_FIELDS, Planned
+from complaintctl.intake.legacy import COMPLAINANT_FIELDS, Planned, number_key
 from complaintctl.steps.lifecycle import in_order, known_branch, warm
 from complaintctl.progress import Listener, counted
 
@@ -78,6 +91,7 @@ class Change:
     item: Planned
     number: str
     merged: bool  # from another kind of source than the complaint came from
+    carried: bool = False  # a later year's sheet, telling of a complaint carried over into it
     fills: dict[str, tuple] = field(default_factory=dict)  # field -> (old, new)
     steps: list = field(default_factory=list)  # (kind, at, payload, actor), after what the ledger has
     differs: list[str] = field(default_factory=list)
@@ -103,6 +117,7 @@ class Imported:
     numbers: list[str] = field(default_factory=list)
     merged: list[Change] = field(default_factory=list)  # another source's rows, merged into their complaints
     changed: list[Change] = field(default_factory=list)  # the same source, changed since (recorded with update)
+    carried: list[Change] = field(default_factory=list)  # a later year's rows of complaints carried over
 
 
 def _same_moment(name: str, old, new) -> bool:
@@ -134,7 +149,7 @@ def digests(record: dict) -> set[str]:
 
 
 class Known:
-    """The complaints of the branch an import may meet again, by each key a row can carry.
+    """The complaints of the branch an import may meet again, by each key a row can carry, and by complainant.
 
     Read once (one scan of the imported complaints and those with a ticket), then kept up to date as
     rows are recorded.
@@ -143,6 +158,7 @@ class Known:
     def __init__(self, session, ledger: Ledger):
         self.records: dict[str, dict] = {}
         self.keys: dict[tuple, str] = {}
+        self.people: dict[str, str] = {}  # complainant_key -> a complaint of theirs
         text = ledger.backend.json_text
         rows = session.connection().exec_driver_sql(
             f"SELECT record FROM complaints WHERE branch = ? AND ({text('record', 'imported')} IS NOT NULL "
@@ -159,9 +175,9 @@ class Known:
             if origin:
                 keys.append(("row", origin["file_sha256"], origin.get("sheet"), origin["row"]))
         if record.get("imported"):
-            if record.get("original_no"):
+            if record.get("original_no") and origin_kind(record) != "12386":  # a 12386 序号 names nothing
                 scope = record.get("original_scope") or clock.day_of(record["received_at"]).year
-                keys.append(("original", int(scope), record["original_no"]))
+                keys.append(("original", *number_key(record["original_no"], scope)))
             keys.append(
                 (
                     "content",
@@ -171,35 +187,93 @@ class Known:
                 )
             )
         if record.get("transfer_no"):
-            keys.append(("ticket", record["transfer_no"]))
+            keys.append(("ticket", ticket_key(record["transfer_no"])))
         return keys
 
     def add(self, record: dict) -> None:
         self.records[record["id"]] = record
         for key in self.keys_of(record):
             self.keys.setdefault(key, record["id"])
+        if person := complainant_key(record):
+            self.people.setdefault(person, record["id"])
 
-    def find(self, item: Planned) -> str | None:
+    def find(self, item: Planned) -> tuple[str | None, str | None]:
+        """The complaint the row is, if any, and why the row is bad when its evidence disagrees (then the complaint
+        is the one its first evidence names, never to be merged into)."""
         fields = item.fields
-        keys = [("row", item.origin["file_sha256"], item.origin.get("sheet"), item.origin["row"])]
+        at = self.keys.get(("row", item.origin["file_sha256"], item.origin.get("sheet"), item.origin["row"]))
+        if at is not None:  # the same place in the same file: the same row, whatever it says now
+            return at, None
+        named = []  # (the evidence as the file has it, the complaint it names)
         if fields.get("original_no"):
-            keys.append(("original", int(fields["original_scope"]), fields["original_no"]))
+            found = self.keys.get(("original", *number_key(fields["original_no"], fields["original_scope"])))
+            if found is not None:
+                named.append((_number_text(item), found))
         if fields.get("transfer_no"):
-            keys.append(("ticket", fields["transfer_no"]))
+            found = self.keys.get(("ticket", ticket_key(fields["transfer_no"])))
+            if found is not None:
+                named.append((f"{_column(item, 'transfer_no')} {fields['transfer_no']}", found))
         if not fields.get("original_no") and not fields.get("transfer_no"):
-            keys.append(
-                (
-                    "content",
-                    fields["received_at"],
-                    fields.get("name") or fields.get("institution"),
-                    fields.get("request"),
-                )
+            key = (
+                "content",
+                fields["received_at"],
+                fields.get("name") or fields.get("institution"),
+                fields.get("request"),
             )
-        return next((self.keys[key] for key in keys if key in self.keys), None)
+            return self.keys.get(key), None  # the complainant is part of the key: nothing to disagree with
+        if not named:
+            return None, None
+        (evidence, number), *others = named
+        for other_evidence, other in others:
+            if other != number:
+                return number, _(
+                    "{evidence} is {number}, but {other_evidence} is {other}; not merged: correct the one that is wrong"
+                ).format(evidence=evidence, number=number, other_evidence=other_evidence, other=other)
+        differs = _other_complainant(self.records[number], fields)
+        if differs is None:
+            return number, None
+        theirs = self.people.get(complainant_key(fields) or "")
+        if theirs is not None and theirs != number:
+            return number, _(
+                "{evidence} is {number}, but this row's complainant is {other}'s ({field} differs from {number}'s); "
+                "not merged: correct the number or the complainant"
+            ).format(evidence=evidence, number=number, other=theirs, field=_column(item, differs))
+        return number, _(
+            "{evidence} is {number}, but this row's complainant is not {number}'s ({field} differs); not merged: "
+            "correct the number or the complainant"
+        ).format(evidence=evidence, number=number, field=_column(item, differs))
 
     def fixed(self, item: Planned) -> str | None:
         """The complaint a bad row became once fixed in the to-fix file and imported from there."""
         return self.keys.get(("row", item.origin["file_sha256"], item.origin.get("sheet"), item.origin["row"]))
+
+
+def _column(item: Planned, name: str) -> str:
+    return item.headers.get(name) or _label(name)
+
+
+def _number_text(item: Planned) -> str:
+    """序号 16 of 2025, 编号 2023-16: the branch's number as the row has it, with its year when the number lacks it."""
+    fields = item.fields
+    text = f"{_column(item, 'original_no')} {fields['original_no']}"
+    if str(fields["original_scope"]) in str(fields["original_no"]):
+        return text
+    return _("{number} of {year}").format(number=text, year=fields["original_scope"])
+
+
+def _other_complainant(record: dict, fields: dict) -> str | None:
+    """The field that says the row's complainant is not the complaint's, or None: by ID number (or credit
+    code) where both have one, else by name and phone (a homonym is another person)."""
+    for name in ("id_number", "uscc"):
+        if record.get(name) and fields.get(name):
+            return None if record[name].upper() == fields[name].upper() else name
+    old, new = record.get("institution") or record.get("name"), fields.get("institution") or fields.get("name")
+    if old and new and not same_person(old, new):
+        return "institution" if fields.get("institution") else "name"
+    if phone_key(record.get("phone")) and phone_key(fields.get("phone")):
+        if phone_key(record.get("phone")) != phone_key(fields.get("phone")):
+            return "phone"
+    return None
 
 
 class _Abandon(Exception):
@@ -249,7 +323,7 @@ def record(
 
 
 def _record_row(chain, item: Planned, done: Imported, known: Known, numbers: "_Numbers", update: bool) -> None:
-    number = known.find(item)
+    number, disagreement = known.find(item)
     if number is None:
         complaint = _register(chain, item, numbers)
         known.add(complaint)
@@ -268,17 +342,33 @@ def _record_row(chain, item: Planned, done: Imported, known: Known, numbers: "_N
         )
         done.bad.append(item)
         return
+    if disagreement:  # the number names one complaint, the ticket or the complainant another: never merged
+        item.error = disagreement
+        done.bad.append(item)
+        return
     if item.digest in digests(record):
         done.already.append(item)
         return
     change = compare(record, item, merged=origin_kind(record) != item.origin["kind"])
+    # A later year's sheet tells of a complaint still open when the year before ended: its next steps.
+    change.carried = (
+        bool(item.carried) and not change.merged and not source.get("carried") and _scope_of(record) == item.carried
+    )
     if not change:
         done.already.append(item)
         return
-    (done.merged if change.merged else done.changed).append(change)
-    if (change.merged or update) and (change.fills or change.steps):
+    (done.merged if change.merged else done.carried if change.carried else done.changed).append(change)
+    if (change.merged or change.carried or update) and (change.fills or change.steps):
         known.add(_add(chain, record, change))
         change.recorded = True
+
+
+def _scope_of(record: dict) -> int | None:
+    """The year whose numbering the complaint's own number belongs to."""
+    if not record.get("original_no"):
+        return None
+    scope = record.get("original_scope") or clock.day_of(record["received_at"]).year
+    return number_key(record["original_no"], scope)[0]
 
 
 def _register(chain, item: Planned, numbers: "_Numbers") -> dict:
@@ -320,6 +410,8 @@ def compare(record: dict, item: Planned, *, merged: bool) -> Change:
         new, old = item.fields.get(name), record.get(name)
         if new in (None, "") or new == old or name == "complainants" and new == 1 or _same_moment(name, old, new):
             continue
+        if name == "transfer_no" and old and ticket_key(old) == ticket_key(new):
+            continue  # one ticket, written another way (12386-…, spaces, ="…")
         if old in (None, "") or name in gaps:
             change.fills[name] = (old, new)
         elif name != "source":  # 12386 and 12386热线 name one platform

@@ -185,3 +185,47 @@ def phone_key(phone: str | None) -> str | None:
     except ComplaintError:
         digits = re.sub(r"\D", "", phone)
         return digits or None
+
+
+# -- identifiers as a spreadsheet holds them -------------------------------------------------------------
+# WPS, and many exports, keep a long number as text by writing it as a formula: ="202301050001"; Excel's
+# own way is a leading apostrophe. Neither is part of the number.
+_WRAPPED = re.compile(r'=\s*"(.*)"', re.DOTALL)
+# The platform's name before its own number: 12386-202301050001, 12386热线：202301050001. Not a fact about
+# the source (DOMAIN "a 12386 or other-regulator share"), so never part of what is compared.
+_PLATFORM_PREFIX = re.compile(r"(12386(?:热线|平台)?)\s*[-_:：/\s]\s*(?=\S)")
+
+
+def unwrapped(text: str) -> str:
+    """The cell's text without a spreadsheet's text marks: ="…" and a leading apostrophe (NFKC, stripped)."""
+    value = typed(text)
+    found = _WRAPPED.fullmatch(value)
+    if found:
+        value = found.group(1).strip()
+    return value[1:].strip() if value.startswith("'") else value
+
+
+def written_plain(text: str) -> str:
+    """An identifier (a ticket, an ID number, a branch's own number) in one form: without ="…" or a leading
+    apostrophe, full-width digits and letters as ASCII, and no spaces or tabs anywhere in it."""
+    return "".join(unwrapped(text).split())
+
+
+def plain_ticket(ticket: str) -> str:
+    """A ticket as stored: its `written_plain` form, a platform's prefix joined by one hyphen (12386-…)."""
+    value = unwrapped(ticket)
+    prefix = _PLATFORM_PREFIX.match(value)
+    if prefix:
+        return f"{prefix.group(1)}-{written_plain(value[prefix.end() :])}"
+    return written_plain(value)
+
+
+def ticket_key(ticket: str | None) -> str | None:
+    """A regulator ticket as compared: its plain form without a platform's prefix (12386-), letters and digits
+    only, upper case. `12386-2023 0105 0001`, `２０２３０１０５０００１` and `="202301050001"` are one ticket."""
+    if not ticket:
+        return None
+    value = unwrapped(ticket)
+    core = _PLATFORM_PREFIX.sub("", value, count=1) if _PLATFORM_PREFIX.match(value) else value
+    key = re.sub(r"[\W_]", "", core).upper()
+    return key or re.sub(r"[\W_]", "", value).upper() or None
