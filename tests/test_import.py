@@ -184,7 +184,7 @@ def test_a_map_renames_columns_the_defaults_do_not_know(cli, tmp_path):
 
 @pytest.mark.parametrize("args, says", [
     (["nothing.xlsx"], "no such file"),
-    ([str(ROOT / "README.md")], "import reads .xlsx, .csv or .txt (tab-separated) files"),
+    ([str(ROOT / "README.md")], "import reads .xlsx, .xls, .xlsb, .ods, .csv or .txt (tab-separated) files"),
     ([str(LEGACY), "--sheet", "Sheet9"], "--sheet Sheet9: no such sheet"),
     ([str(LEGACY), "--map", "missing.toml"], "--map missing.toml: no such file"),
     ([str(LEGACY), "--skip-bad", "bad.csv"], "--skip-bad bad.csv: give a name ending in .xlsx"),

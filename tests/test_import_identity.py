@@ -321,14 +321,28 @@ def test_a_csv_with_notes_below_the_table_imports_without_skip_bad(cli, db_path,
 OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504  # how an Excel 97-2003 workbook begins
 
 
-@pytest.mark.parametrize("name", ["old.xls", "old.et", "old.ods", "saved-as-xls.xlsx"])
-def test_an_xls_workbook_is_refused_in_one_line_with_the_hint(cli, db_path, tmp_path, name):
-    path = tmp_path / name
+def test_a_wps_et_workbook_is_refused_in_one_line_with_the_hint(cli, db_path, tmp_path):
+    path = tmp_path / "old.et"
     path.write_bytes(OLE_HEADER)
     before = dump(db_path)
     result = cli("import", path, ok=False)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"complaintctl: {name}: this workbook form is not read; save it as .xlsx (WPS/Excel: 另存为 .xlsx) and import "
-        "that; import reads .xlsx, .csv and .txt (tab-separated)"]
+        "complaintctl: old.et: this workbook form is not read; save it as .xlsx (WPS/Excel: 另存为 .xlsx) and import "
+        "that; import reads .xlsx, .xls, .xlsb, .ods, .csv and .txt (tab-separated)"]
+    assert dump(db_path) == before
+
+
+@pytest.mark.parametrize("name, what", [("old.xls", "a workbook"), ("old.ods", "a workbook"),
+                                        ("saved-as-xls.xlsx", "an Excel 97-2003 workbook (.xls) named .xlsx")])
+def test_a_broken_xls_or_ods_is_refused_in_one_line(cli, db_path, tmp_path, name, what):
+    """.xls and .ods are read (tests/test_import_review.py); one that is only an OLE header is refused, in one line."""
+    path = tmp_path / name
+    path.write_bytes(OLE_HEADER)
+    before = dump(db_path)
+    result = cli("import", path, ok=False)
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"complaintctl: {name} cannot be read as {what} (") and line.endswith(
+        "); open it and save it as .xlsx"), line
     assert dump(db_path) == before

@@ -77,7 +77,8 @@ def import_ledger(
     from complaintctl.intake import legacy, matching
 
     renames = legacy.load_map(map_file)
-    table = legacy.read_table(file, sheet, renames.columns)
+    tables, sheets = legacy.read_tables(file, sheet, renames.columns)
+    table = tables[0]
     mapping = legacy.column_map(table, renames.columns)
     if kind is not None and kind not in legacy.KINDS:
         raise ComplaintError(
@@ -85,7 +86,7 @@ def import_ledger(
         )
     kind = kind or legacy.table_kind(mapping)
     if show_map:
-        _print_map(table, mapping, kind, legacy.unfilled(mapping), legacy.unmatched(table, renames), as_json)
+        _print_map(table, mapping, kind, legacy.unfilled(mapping), legacy.unmatched(table, renames), as_json, sheets)
         return
     for key in legacy.unmatched(table, renames):
         render.notice(
@@ -118,8 +119,13 @@ def import_ledger(
         )
     book = ledger(ctx)
     by = who(ctx, by)
-    with render.progress(quiet) as listener, _bad_rows_file(book, skip_bad, table, by) as give_back:
-        planned = legacy.plan(table, renames, importer=by, kind=kind, listener=listener)
+    skipped = _skipped_rows(tables)
+    if not as_json and not quiet and len(sheets) > 1:
+        render.say(_sheets_line(sheets))
+    with render.progress(quiet) as listener, _bad_rows_file(book, skip_bad, tables, by) as give_back:
+        planned = [
+            item for each in tables for item in legacy.plan(each, renames, importer=by, kind=kind, listener=listener)
+        ]
         done = matching.record(
             book,
             planned,
@@ -152,9 +158,10 @@ def import_ledger(
                 "by_status": {k: v for k, v in counts.items() if v},
                 "already_imported": len(done.already),
                 "unrecorded": gaps,
-                "skipped_blank_rows": table.skipped_blank,
-                "skipped_totals_rows": table.skipped_totals,
-                "not_complaints": table.skipped,
+                "sheets": [_sheet_json(s) for s in sheets],
+                "skipped_blank_rows": len(skipped.get("blank", [])),
+                "skipped_totals_rows": len(skipped.get("total", [])),
+                "not_complaints": skipped,
                 "bad_rows": [{"row": p.row, "error": p.error} for p in done.bad],
                 "fixed_before": [p.row for p in done.fixed_before],
                 "merged": [_change_json(c) for c in done.merged],
@@ -215,8 +222,8 @@ def import_ledger(
                 gaps="，".join(f"{UNRECORDED_LABELS.get(k, k)} {n}" for k, n in sorted(gaps.items()))
             )
         )
-    if table.skipped:
-        render.say(_skipped(table.skipped))
+    if skipped:
+        render.say(_skipped(skipped))
     if skip_bad is not None and done.bad and not dry_run:
         render.say(
             _("{count} bad row(s) written to {path} with 错误原因; fix them there and import that file").format(
@@ -227,7 +234,39 @@ def import_ledger(
         raise typer.Exit(1)
 
 
-def _skipped(skipped: dict[str, list[int]]) -> str:
+def _skipped_rows(tables) -> dict[str, list]:
+    """The rows that are not complaints, by kind, of every table read: row numbers, each with its sheet's name
+    (2024年!13) when several sheets were read."""
+    found: dict[str, list] = {}
+    for table in tables:
+        for kind, numbers in table.skipped.items():
+            found.setdefault(kind, []).extend(numbers if len(tables) == 1 else [f"{table.sheet}!{n}" for n in numbers])
+    return found
+
+
+def _sheet_why(sheet) -> str:
+    from complaintctl.intake.legacy import sheet_reasons
+
+    return sheet_reasons()[sheet.why].format(sheet=sheet.like) if sheet.why else ""
+
+
+def _sheets_line(sheets) -> str:
+    """sheets of the workbook: 2023年 (hidden, …) 12 rows, not read; 2024年 9 rows, read."""
+    comma = "；" if chinese() else "; "
+    parts = [
+        _("{sheet} ({rows} rows) read").format(sheet=s.name, rows=s.rows)
+        if s.read
+        else _("{sheet} ({rows} rows) not read: {why}").format(sheet=s.name, rows=s.rows, why=_sheet_why(s))
+        for s in sheets
+    ]
+    return _("sheets: {sheets}").format(sheets=comma.join(parts))
+
+
+def _sheet_json(sheet) -> dict:
+    return {"name": sheet.name, "rows": sheet.rows, "hidden": sheet.hidden, "read": sheet.read, "why": sheet.why}
+
+
+def _skipped(skipped: dict[str, list]) -> str:
     """skipped 3 row(s) that are not complaints: 1 blank, 1 subtotal or total (row 13), 1 note (row 14)."""
     comma = "，" if chinese() else ", "
 
@@ -319,7 +358,7 @@ def _print_changes(done, dry_run: bool, update: bool) -> None:
             )
 
 
-def _print_map(table, mapping, kind: str, unfilled: list[str], unmatched: list[str], as_json: bool) -> None:
+def _print_map(table, mapping, kind: str, unfilled: list[str], unmatched: list[str], as_json: bool, sheets) -> None:
     from complaintctl.intake.legacy import FIELD_LABELS
 
     if as_json:
@@ -331,9 +370,15 @@ def _print_map(table, mapping, kind: str, unfilled: list[str], unmatched: list[s
                 "columns": [{"header": h, "field": f} for h, f in mapping],
                 "unfilled": unfilled,
                 "unmatched_map_keys": unmatched,
+                "sheets": [_sheet_json(s) for s in sheets],
             }
         )
         return
+    if sheets:
+        render.table(
+            [_("sheet"), _("rows"), _("read")],
+            [[s.name, str(s.rows), _("yes") if s.read else _("no: {why}").format(why=_sheet_why(s))] for s in sheets],
+        )
     render.say(
         _("{file}: header in row {row}; read as {kind}").format(
             file=table.path.name,
@@ -353,7 +398,7 @@ def _print_map(table, mapping, kind: str, unfilled: list[str], unmatched: list[s
 
 
 @contextmanager
-def _bad_rows_file(book, path: Path | None, table, by: str):
+def _bad_rows_file(book, path: Path | None, tables, by: str):
     """`finish` for the import's transaction: the bad rows as they were, with 错误原因, ready to fix and import again.
 
     In full, since they are to be corrected and imported again: so the file is on record first
@@ -377,7 +422,7 @@ def _bad_rows_file(book, path: Path | None, table, by: str):
 
         rows = sorted(done.bad, key=lambda p: p.row)
         try:
-            _write_rows(temp, table, rows)
+            _write_rows(temp, tables, rows)
         except OSError as exc:  # a full disk: the import's transaction is rolled back with it
             raise ComplaintError(
                 _("could not write {path}: {error}; nothing was recorded").format(path=path, error=exc.strerror or exc)
@@ -393,8 +438,8 @@ def _bad_rows_file(book, path: Path | None, table, by: str):
                 "file": str(path.resolve()),
                 "sha256": sha256_file(temp),
                 "rows": [item.row for item in rows],
-                "source": str(Path(table.path).resolve()),
-                "source_sha256": table.sha256,
+                "source": str(Path(tables[0].path).resolve()),
+                "source_sha256": tables[0].sha256,
             },
         )
         written.append(temp)
@@ -407,7 +452,7 @@ def _bad_rows_file(book, path: Path | None, table, by: str):
         scratch.release(temp)
 
 
-def _write_rows(temp: Path, table, rows) -> None:
+def _write_rows(temp: Path, tables, rows) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -421,7 +466,8 @@ def _write_rows(temp: Path, table, rows) -> None:
         text.data_type = "s"  # openpyxl takes a leading '=' for a formula and '#N/A' for an error
         return text
 
-    values = dict(table.rows)
+    values = {(each.sheet, number): cells for each in tables for number, cells in each.rows}
+    table = tables[0]  # the sheets read together fill the same fields in the same columns
     with scratch.private_sheets():
         workbook = Workbook(write_only=True)
         ws = workbook.create_sheet("待修正")
@@ -429,8 +475,8 @@ def _write_rows(temp: Path, table, rows) -> None:
         ws.append([cell(ws, v) for v in [*table.headers, "错误原因", "原行号", "原工作表", "原文件（SHA-256）"]])
         for item in rows:
             ws.append(
-                [cell(ws, v) for v in values[item.row]]
-                + [cell(ws, item.error), item.row, cell(ws, table.sheet or ""), table.sha256]
+                [cell(ws, v) for v in values[item.origin.get("sheet"), item.row]]
+                + [cell(ws, item.error), item.row, cell(ws, item.origin.get("sheet") or ""), table.sha256]
             )
         workbook.save(temp)
     with temp.open("rb+") as f:

@@ -272,8 +272,11 @@ def _encoding_of(path: Path) -> str:
     raise ComplaintError(_("{path}: not UTF-8 or GB18030 text").format(path=path))  # a binary file named .csv
 
 
-# Workbooks import does not read, each saved as .xlsx in a moment: Excel's and WPS's older forms, LibreOffice's.
-OTHER_WORKBOOKS = (".xls", ".et", ".ods", ".xlsb", ".numbers")
+# Workbooks import does not read, each saved as .xlsx in a moment: WPS's own form, Apple's.
+OTHER_WORKBOOKS = (".et", ".numbers")
+# Read through python-calamine (pyproject.toml says why): Excel 97-2003's binary form, Excel's binary
+# workbook, LibreOffice's. .xlsx stays with openpyxl, which writes the report too.
+CALAMINE_WORKBOOKS = (".xls", ".xlsb", ".ods")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Excel 97-2003 (.xls) or WPS (.et) workbook
 
 
@@ -281,19 +284,50 @@ def _save_as_xlsx(path: Path) -> ComplaintError:
     return ComplaintError(
         _(
             "{path}: this workbook form is not read; save it as .xlsx (WPS/Excel: 另存为 .xlsx) and import "
-            "that; import reads .xlsx, .csv and .txt (tab-separated)"
+            "that; import reads .xlsx, .xls, .xlsb, .ods, .csv and .txt (tab-separated)"
         ).format(path=path.name)
     )
 
 
-def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[list], str]:
+@dataclass
+class Sheet:
+    """A sheet of a workbook as import found it: its rows (without trailing blank ones), whether it is hidden,
+    and whether it was read, or why not."""
+
+    name: str
+    rows: int
+    hidden: bool
+    read: bool = False
+    why: str | None = None  # a key of `sheet_reasons()`
+    like: str | None = None  # headers_differ: the sheet read whose headers these are not
+
+
+def sheet_reasons() -> dict[str, str]:
+    """Why a sheet was not read, in the user's words."""
+    return {
+        "hidden": _("hidden (--sheet NAME reads it)"),
+        "empty": _("empty"),
+        "no_header": _("no header row"),
+        "headers_differ": _("headers differ from {sheet}'s"),
+        "not_named": _("not named by --sheet"),
+    }
+
+
+def _trimmed(rows: list[list]) -> list[list]:
+    while rows and _blank(rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _xlsx_sheets(path: Path) -> list[tuple[str, bool, list[list]]]:
+    """Each sheet of an .xlsx: (name, hidden, rows)."""
     import zipfile
 
     from openpyxl import load_workbook
 
     with path.open("rb") as f:
-        if f.read(len(OLE_MAGIC)) == OLE_MAGIC:  # an .xls renamed .xlsx: its own refusal, not a zip's
-            raise _save_as_xlsx(path)
+        if f.read(len(OLE_MAGIC)) == OLE_MAGIC:  # an .xls renamed .xlsx: read as what it is
+            return _calamine_sheets(path, renamed=True)
     try:
         with zipfile.ZipFile(path) as archive:  # a small file may unpack to gigabytes (shared strings, sheets)
             unpacked = sum(member.file_size for member in archive.infolist())
@@ -308,30 +342,60 @@ def _xlsx_rows(path: Path, sheet: str | None) -> tuple[list[list], str]:
                 path=path, exc=str(exc) or type(exc).__name__
             )
         ) from None
+    found, total = [], 0
     try:
-        if sheet is None:
-            ws = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            raise ComplaintError(
-                _("--sheet {sheet}: no such sheet in {path}; it has {names}").format(
-                    sheet=sheet, path=path.name, names="、".join(book.sheetnames)
-                )
-            )
-        ws.reset_dimensions()  # the file's own <dimension> may claim A1:XFD1048576: read what is there
-        # One row past the bound: openpyxl fills missing rows up to max_row, so a stray far cell shows as too many.
-        rows = ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True)
-        try:
-            return _bounded(rows, path), ws.title
-        except ComplaintError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - untrusted XML: whatever the parser raises, the file is unreadable
-            raise ComplaintError(
-                _("{path} cannot be read as an Excel workbook ({exc})").format(path=path.name, exc=type(exc).__name__)
-            ) from None
+        for ws in book.worksheets:
+            ws.reset_dimensions()  # the file's own <dimension> may claim A1:XFD1048576: read what is there
+            # One row past the bound: openpyxl fills missing rows up to max_row, so a stray far cell shows as too many.
+            rows = ws.iter_rows(max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True)
+            try:
+                values = _trimmed(_bounded(rows, path))
+            except ComplaintError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - untrusted XML: whatever the parser raises, the file is unreadable
+                raise ComplaintError(
+                    _("{path} cannot be read as an Excel workbook ({exc})").format(
+                        path=path.name, exc=type(exc).__name__
+                    )
+                ) from None
+            total += len(values)
+            if total > MAX_ROWS:
+                raise _too_large(path, _("more than {n} rows").format(n=MAX_ROWS))
+            found.append((ws.title, ws.sheet_state != "visible", values))
     finally:
         book.close()
+    return found
+
+
+def _calamine_sheets(path: Path, renamed: bool = False) -> list[tuple[str, bool, list[list]]]:
+    """Each sheet of an .xls, .xlsb or .ods, read by python-calamine: (name, hidden, rows)."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    if path.stat().st_size > MAX_FILE:
+        raise _too_large(path, _("the file is {mb} MB").format(mb=path.stat().st_size // (1024 * 1024)))
+    found, total = [], 0
+    try:
+        with path.open("rb") as f:  # told by its bytes, not its name: an .xls renamed .xlsx is read as .xls
+            book = CalamineWorkbook.from_filelike(f)
+        for meta in book.sheets_metadata:
+            if meta.typ != SheetTypeEnum.WorkSheet:
+                continue  # a chart or macro sheet holds no rows
+            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False, nrows=MAX_ROWS + 1)
+            values = _trimmed(_bounded(([None if v == "" else v for v in row] for row in rows), path))
+            total += len(values)
+            if total > MAX_ROWS:
+                raise _too_large(path, _("more than {n} rows").format(n=MAX_ROWS))
+            found.append((meta.name, meta.visible != SheetVisibleEnum.Visible, values))
+    except ComplaintError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an untrusted binary workbook: whatever the reader raises, unreadable
+        what = _("an Excel 97-2003 workbook (.xls) named .xlsx") if renamed else _("a workbook")
+        raise ComplaintError(
+            _("{path} cannot be read as {what} ({exc}); open it and save it as .xlsx").format(
+                path=path.name, what=what, exc=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            )
+        ) from None
+    return found
 
 
 def _empty(value: object) -> bool:
@@ -342,23 +406,95 @@ def _blank(values: list) -> bool:
     return all(_empty(v) for v in values)
 
 
-def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, str] | None = None) -> Table:
-    """The file's rows under its header row: found as the row that names the most known columns."""
+def read_tables(
+    path: str | Path, sheet: str | None = None, renames: dict[str, str] | None = None
+) -> tuple[list[Table], list[Sheet]]:
+    """The tables import reads from the file, and each sheet of a workbook with whether it was read, or why not.
+
+    A CSV is one table. Of a workbook, the sheet `--sheet` names (hidden or not); else every visible sheet whose
+    columns fill the same fields as the first one's, in the same order (one ledger kept a sheet a year: 2023年,
+    2024年). A hidden sheet is never read unless named: it is last year's copy, or a draft.
+    """
     path = Path(path).expanduser()
     if path.is_dir():
         raise ComplaintError(_("{path} is a folder; give the .xlsx or .csv file to import").format(path=path))
     if not path.is_file():
         raise ComplaintError(_("no such file: {path}").format(path=path))
     suffix = path.suffix.lower()
-    title = None
     if suffix in (".csv", ".txt"):
-        rows = _csv_rows(path)
-    elif suffix in (".xlsx", ".xlsm"):
-        rows, title = _xlsx_rows(path, sheet)
+        return [_table(path, _csv_rows(path), None, renames)], []
+    if suffix in (".xlsx", ".xlsm"):
+        sheets = _xlsx_sheets(path)
+    elif suffix in CALAMINE_WORKBOOKS:
+        sheets = _calamine_sheets(path)
     elif suffix in OTHER_WORKBOOKS:
         raise _save_as_xlsx(path)
     else:
-        raise ComplaintError(_("{path}: import reads .xlsx, .csv or .txt (tab-separated) files").format(path=path.name))
+        raise ComplaintError(
+            _("{path}: import reads .xlsx, .xls, .xlsb, .ods, .csv or .txt (tab-separated) files").format(
+                path=path.name
+            )
+        )
+    infos = [Sheet(name, len(rows), hidden) for name, hidden, rows in sheets]
+    if sheet is not None:
+        if sheet not in [info.name for info in infos]:
+            raise ComplaintError(
+                _("--sheet {sheet}: no such sheet in {path}; it has {names}").format(
+                    sheet=sheet, path=path.name, names="、".join(info.name for info in infos)
+                )
+            )
+        for info, (name, _hidden, rows) in zip(infos, sheets):
+            if name == sheet:
+                table = _table(path, rows, name, renames)
+                info.read = True
+            else:
+                info.why = "hidden" if info.hidden else "not_named"
+        return [table], infos
+    tables: list[Table] = []
+    failure = None
+    for info, (name, hidden, rows) in zip(infos, sheets):
+        if hidden:
+            info.why = "hidden"
+            continue
+        if not rows:
+            info.why = "empty"
+            continue
+        try:
+            table = _table(path, rows, name, renames)
+        except ComplaintError as exc:
+            info.why, failure = "no_header", failure or exc
+            continue
+        if tables and _fields(table, renames) != _fields(tables[0], renames):
+            info.why, info.like = "headers_differ", tables[0].sheet
+            continue
+        tables.append(table)
+        info.read = True
+    if not tables:
+        if failure is not None:
+            raise failure
+        raise ComplaintError(
+            _("{path}: no visible sheet holds rows; --sheet NAME reads a hidden one ({names})").format(
+                path=path.name, names="、".join(info.name for info in infos if info.hidden) or "-"
+            )
+        )
+    return tables, infos
+
+
+def _fields(table: Table, renames: dict[str, str] | None) -> list:
+    """The fields a table's columns fill, in order: two sheets of one ledger fill the same."""
+    found = [target for _header, target in column_map(table, renames or {})]
+    while found and found[-1] is None:
+        found.pop()
+    return found
+
+
+def read_table(path: str | Path, sheet: str | None = None, renames: dict[str, str] | None = None) -> Table:
+    """The first table import reads from the file (see `read_tables`)."""
+    return read_tables(path, sheet, renames)[0][0]
+
+
+def _table(path: Path, rows: list[list], title: str | None, renames: dict[str, str] | None) -> Table:
+    """The rows under the header row: found as the row that names the most known columns."""
     names = {**HEADERS, **{_key(k): v for k, v in (renames or {}).items()}}
 
     def score(headers: list) -> int:
