@@ -20,10 +20,19 @@ STATUS_ORDER = ("received", "accepted", "assigned", "resolved", "called_back", "
 def import_ledger(
     ctx: typer.Context,
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="An .xlsx workbook, a .csv file, or a .txt file (tab-separated).")
+        Path,
+        typer.Argument(
+            metavar="FILE", help="A workbook (.xlsx, .xls, .xlsb, .ods), a .csv file, or a .txt file (tab-separated)."
+        ),
     ],
     sheet: Annotated[
-        Optional[str], typer.Option("--sheet", metavar="NAME", help="The sheet to read. Default: the first.")
+        Optional[str],
+        typer.Option(
+            "--sheet",
+            metavar="NAME",
+            help="The one sheet to read, hidden or not. Default: every visible sheet whose headers agree with the "
+            "first's (a sheet a year).",
+        ),
     ] = None,
     map_file: Annotated[
         Optional[Path],
@@ -46,7 +55,18 @@ def import_ledger(
             "audit event, CSA 7.8).",
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Let --skip-bad replace an existing OUT.xlsx.")] = False,
+    review: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--review",
+            metavar="OUT.xlsx",
+            help="With --dry-run: write what the import would do with every row, and each year's figures after it, "
+            "to OUT.xlsx (personal data masked).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --skip-bad or --review replace an existing OUT.xlsx.")
+    ] = False,
     update: Annotated[
         bool,
         typer.Option(
@@ -117,8 +137,18 @@ def import_ledger(
         raise ComplaintError(
             _("{path} already exists; kept as it is (use --force to replace it)").format(path=skip_bad)
         )
+    if review is not None:
+        _check_review(review, dry_run, force)
     book = ledger(ctx)
     by = who(ctx, by)
+    figures: dict = {}
+
+    def inspect(session, done) -> None:  # the ledger as the import leaves it, in its transaction
+        from complaintctl.outputs.review import year_figures
+
+        years = {clock.day_of(p.fields["received_at"]).year for p in planned if not p.error and p.fields}
+        figures.update(year_figures(session, book.branch, sorted(years)))
+
     skipped = _skipped_rows(tables)
     if not as_json and not quiet and len(sheets) > 1:
         render.say(_sheets_line(sheets))
@@ -134,7 +164,10 @@ def import_ledger(
             update=update,
             listener=listener,
             finish=give_back if skip_bad is not None else None,
+            inspect=inspect if review is not None else None,
         )
+    if review is not None:
+        _write_review(review, file, tables, sheets, planned, done, figures)
     counts = {status: sum(1 for p in done.recorded if p.status == status) for status in STATUS_ORDER}
     gaps = legacy.gaps(done.recorded)
     conflicts = legacy.handled_by_respondent(done.recorded)
@@ -168,13 +201,15 @@ def import_ledger(
                 "changed": [_change_json(c) for c in done.changed],
                 "carried_over": [_change_json(c) for c in done.carried],
                 "handler_is_respondent": [row for row, _handler in conflicts],
+                **({"review": str(review), "figures": {str(y): f for y, f in figures.items()}} if review else {}),
             }
         )
         if done.bad and skip_bad is None:
             raise typer.Exit(1)
         return
     for item in sorted(done.bad, key=lambda p: p.row):  # every problem of every row: fixed in one pass
-        render.tell(_("row {row}, {error}").format(row=item.row, error=item.error))
+        row = f"{item.origin.get('sheet')}!{item.row}" if len(tables) > 1 else item.row
+        render.tell(_("row {row}, {error}").format(row=row, error=item.error))
     if done.bad and skip_bad is None and not dry_run:
         raise ComplaintError(
             _(
@@ -230,8 +265,56 @@ def import_ledger(
                 count=len(done.bad), path=skip_bad
             )
         )
+    if review is not None:
+        for year, f in sorted(figures.items()):
+            render.say(
+                _(
+                    "{year} would then hold: received {received}, accepted {accepted}, refused {rejected}, "
+                    "completed {completed}, terminated {terminated}, open at year end {open}"
+                ).format(year=year, **f)
+            )
+        render.say(_("what each row would become: {path}").format(path=review))
     if dry_run and done.bad:
         raise typer.Exit(1)
+
+
+def _check_review(path: Path, dry_run: bool, force: bool) -> None:
+    """--review is refused before anything is read from the ledger: with no --dry-run, or nowhere to write."""
+    if not dry_run:
+        raise ComplaintError(_("--review {path} needs --dry-run: it shows what the import would do").format(path=path))
+    if path.suffix.lower() != ".xlsx":
+        raise ComplaintError(_("--review {path}: give a name ending in .xlsx").format(path=path))
+    target = path.expanduser()
+    if not target.parent.is_dir():
+        raise ComplaintError(
+            _("--review {path}: folder {parent} does not exist").format(path=path, parent=target.parent)
+        )
+    if target.is_dir():
+        raise ComplaintError(
+            _("--review {path} is a folder; give the name of the .xlsx file to write").format(path=path)
+        )
+    if os.path.lexists(target) and not force:
+        raise ComplaintError(_("{path} already exists; kept as it is (use --force to replace it)").format(path=path))
+
+
+def _write_review(path: Path, file: Path, tables, sheets, planned, done, figures: dict) -> None:
+    from complaintctl.cli import import_review
+    from complaintctl.outputs import review
+
+    try:
+        review.write(
+            path.expanduser(),
+            import_review.rows(tables, planned, done),
+            figures,
+            import_review.sheets(sheets),
+            source=file.name,
+            generated=clock.now().strftime("%Y-%m-%d %H:%M"),
+            bad_rows=len(done.bad),
+        )
+    except OSError as exc:
+        raise ComplaintError(
+            _("could not write {path}: {error}; nothing was recorded").format(path=path, error=exc.strerror or exc)
+        ) from None
 
 
 def _skipped_rows(tables) -> dict[str, list]:

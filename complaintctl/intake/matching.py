@@ -118,6 +118,7 @@ class Imported:
     merged: list[Change] = field(default_factory=list)  # another source's rows, merged into their complaints
     changed: list[Change] = field(default_factory=list)  # the same source, changed since (recorded with update)
     carried: list[Change] = field(default_factory=list)  # a later year's rows of complaints carried over
+    where: dict[int, str] = field(default_factory=dict)  # id() of a row met again -> the complaint it is
 
 
 def _same_moment(name: str, old, new) -> bool:
@@ -289,12 +290,14 @@ def record(
     update: bool = False,
     listener: Listener | None = None,
     finish=None,
+    inspect=None,
 ) -> Imported:
     """Record every good row in one transaction; with any bad row, nothing (unless `skip_bad`).
 
     A dry run goes through the same steps, in a transaction that is then rolled back. `finish(session,
     done)` runs in the same transaction once the rows are in, when rows were skipped as bad: the file
-    that gives them back is on record with the rows, or neither is.
+    that gives them back is on record with the rows, or neither is. `inspect(session, done)` runs last in the
+    same transaction, a dry run's too: it sees the ledger as the import leaves it, before any rollback.
     """
     done = Imported()
     warm(ledger)
@@ -309,10 +312,13 @@ def record(
             if done.bad and not skip_bad and not dry_run:
                 raise _Abandon
             numbers, chain = _Numbers(session, ledger.branch), ledger.chain(session)
-            # Numbered in order of receipt, as they would have been had they been registered here.
-            good = sorted((p for p in planned if not p.error), key=lambda p: (p.fields["received_at"], p.row))
+            # Numbered in order of receipt, as they would have been had they been registered here; a tie in the
+            # file's order (a sheet before the next year's, which may carry the same complaint over).
+            good = sorted((p for p in planned if not p.error), key=lambda p: p.fields["received_at"])
             for item in counted(good, listener, _("importing rows"), len(good), every=256):
                 _record_row(chain, item, done, known, numbers, update)
+            if inspect is not None:
+                inspect(session, done)
             if dry_run or (done.bad and not skip_bad):
                 raise _Abandon  # a dry run, or a row found doubled while recording: nothing is kept
             if finish is not None and done.bad:
@@ -330,6 +336,7 @@ def _record_row(chain, item: Planned, done: Imported, known: Known, numbers: "_N
         done.recorded.append(item)
         done.numbers.append(complaint["id"])
         return
+    done.where[id(item)] = number
     record = known.records[number]
     source = record.get("imported") or {}
     if (source.get("file_sha256"), source.get("sheet")) == (
