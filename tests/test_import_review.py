@@ -249,3 +249,97 @@ def test_an_existing_review_is_kept_unless_forced(cli, db_path, tmp_path):
     assert review.read_bytes() == b"mine"
     cli("import", path, "--dry-run", "--review", review, "--force")
     assert cells(review, "导入后数字")[1] == (2023, 3, 2, 1, 1, 0, 1)
+
+
+def test_the_review_says_what_a_12386_export_merges_and_what_it_adds(cli, db_path, tmp_path):
+    from tests.test_import_identity import BRANCH_2025, EXPORT_2025, write_csv
+
+    cli("import", write_csv(tmp_path / "ledger-2025.csv", BRANCH_2025))
+    before = md5(db_path)
+    cli("import", write_csv(tmp_path / "export-2025.csv", EXPORT_2025), "--dry-run", "--review", tmp_path / "r.xlsx")
+    assert md5(db_path) == before
+    rows = cells(tmp_path / "r.xlsx", "逐行处理")
+    # Five tickets the branch never had, numbered by their 转办日期; 吴芳's (row 6) merged by its ticket.
+    assert [r[1:5] for r in rows[1:]] == [
+        (2, "新增", "TS-2025-0007", "马*"),
+        (3, "新增", "TS-2025-0008", "钱*"),
+        (4, "新增", "TS-2025-0009", "林*"),
+        (5, "新增", "TS-2025-0010", "唐*"),
+        (6, "合并", "TS-2025-0003", "吴*"),
+        (7, "新增", "TS-2025-0011", "高*"),
+    ]
+    assert rows[5][6] == ("合并入 TS-2025-0003：投诉渠道 regulator，转办来源 12386，监管回复期限 2025-04-22，受理 2025-04-02，"
+                          "办结 2025-04-25，监管转办回复 2025-04-25，归档 2025-04-25")
+
+
+def test_the_review_says_a_row_changed_since_and_whether_it_would_be_recorded(cli, db_path, tmp_path):
+    cli("import", book(tmp_path / "ledger.xlsx", Y2023))
+    title, rows = Y2023
+    later = [*rows[:2], [2, "2023-12-20 10:00", "王五", "13912345678", "服务态度", "是", "李四", "已道歉", "2023-12-28"],
+             *rows[3:]]
+    path = book(tmp_path / "ledger-later.xlsx", (title, later))
+    for extra, told in (((), "不记录（--update 才记录）"), (("--update",), "将记录")):
+        review = tmp_path / f"r{len(extra)}.xlsx"
+        cli("import", path, "--dry-run", "--review", review, *extra)
+        found = cells(review, "逐行处理")
+        assert [r[2:4] for r in found[1:]] == [("相同，不再记录", "TS-2023-0001"), ("已变更", "TS-2023-0003"),
+                                               ("相同，不再记录", "TS-2023-0002"), ("跳过", None)]
+        assert found[2][6] == f"自导入为 TS-2023-0003 后已变更：办结 2023-12-28，归档 2023-12-28，{told}"
+        # with --update the change is counted: 王五's complaint completed in 2023, none open at its end
+        assert cells(review, "导入后数字")[1] == ((2023, 3, 2, 1, 2, 0, 0) if extra else (2023, 3, 2, 1, 1, 0, 1))
+
+
+def ods(path: Path, title: str, rows: list[list]) -> Path:
+    """A LibreOffice (.ods) workbook written by hand, as the OpenDocument format gives it: text cells, and each
+    time of receipt a date cell."""
+    import zipfile
+    from datetime import datetime
+    from xml.sax.saxutils import escape
+
+    def cell(value) -> str:
+        if value is None:
+            return "<table:table-cell/>"
+        if isinstance(value, datetime):
+            return (f'<table:table-cell office:value-type="date" office:date-value="{value.isoformat()}">'
+                    f"<text:p>{value:%Y-%m-%d %H:%M}</text:p></table:table-cell>")
+        if isinstance(value, int):
+            return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p></table:table-cell>'
+
+    body = "".join(f"<table:table-row>{''.join(cell(v) for v in row)}</table:table-row>" for row in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="{title}">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>")
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_an_ods_workbook_is_imported(cli, db_path, tmp_path):
+    from datetime import datetime
+
+    path = ods(tmp_path / "ledger.ods", "2024年", [
+        ["序号", "投诉时间", "投诉人", "联系电话", "投诉内容", "是否受理", "处理人", "处理结果", "办结日期"],
+        [1, datetime(2024, 3, 4, 9, 30), "张三", "13812345678", "佣金收取过高", "是", "李四", "已退还",
+         datetime(2024, 3, 12)],
+        [2, datetime(2024, 5, 6, 15, 0), "钱七", "13612345678", "行情软件卡顿", "是", "李四", None, None],
+    ])
+    result = json.loads(cli("import", path, "--json").stdout)
+    assert result["numbers"] == ["TS-2024-0001", "TS-2024-0002"]
+    assert result["by_status"] == {"assigned": 1, "closed": 1}
+    first = json.loads(cli("show", "TS-2024-0001", "--json", "--unmask").stdout)
+    assert (first["name"], first["received_at"][:16], first["resolved_at"][:10]) == ("张三", "2024-03-04T09:30",
+                                                                                     "2024-03-12")
