@@ -58,7 +58,16 @@ BAD_AND_SKIPPED = [
 
 
 def md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
+    """The ledger file's bytes, once what earlier commands committed is in it: SQLite moves committed pages from
+    its write-ahead log into the file when it sees fit, so a file read without a checkpoint may change later
+    with nothing new committed."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    wal = Path(f"{path}-wal")
+    return hashlib.md5(path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")).hexdigest()
 
 
 def cells(path: Path, sheet: str) -> list[tuple]:
