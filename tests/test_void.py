@@ -256,3 +256,143 @@ def test_voiding_a_receipt_correction_that_later_entries_come_before_is_refused(
     cli("void", number, "3", "--reason", "回拨记在了错误的投诉上")
     cli("void", number, "2", "--reason", "9 点的来电是另一位客户")
     assert show(cli, number)["received_at"] == "2026-09-01T10:00:00+08:00"
+
+
+# -- what a review found (issue 42): each a void that would have broken a rule still standing --------------
+
+def test_the_investigation_that_set_a_measure_is_voided_only_after_the_rectification(cli, db_path):
+    number = register(cli, "2026-09-01 10:00")
+    cli("accept", number, "--at", "2026-09-02 10:00")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-09-02 11:00")
+    cli("investigate", number, "--improvement", "复核流程", "--improvement-owner", "运营部", "--improvement-due",
+        "2026-12-31", "--at", "2026-09-03 10:00")  # entry 4
+    cli("resolve", number, "--result", "已退还差额", *RESOLVE, "--at", "2026-09-10 15:00")  # entry 5
+    cli("rectified", number, "--note", "已整改", "--at", "2026-09-11 10:00")  # entry 6
+    refused(cli, db_path, "void", number, "4", "--reason", "错", rule="CSA 9.4",
+            says="cannot be voided before what rests on it: entry 6 (the rectification)")
+    cli("void", number, "6", "--reason", "尚未整改")
+    assert show(cli, number)["rectification"].get("done_at") is None
+
+
+def test_a_re_export_after_voiding_a_rectification_names_it(cli, tmp_path, monkeypatch):
+    number = register(cli, "2026-09-01 10:00")
+    cli("accept", number, "--at", "2026-09-02 10:00")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-09-02 11:00")
+    cli("investigate", number, "--improvement", "复核流程", "--improvement-owner", "运营部", "--improvement-due",
+        "2026-12-31", "--at", "2026-09-03 10:00")
+    cli("rectified", number, "--note", "已整改", "--at", "2026-09-11 10:00")  # entry 5
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-09 09:00")
+    cli("report", "--month", "2026-09", "--out", tmp_path / "a.xlsx")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-21 09:00")
+    cli("void", number, "5", "--reason", "尚未整改", "--late-reason", "复核发现")
+    out = cli("report", "--month", "2026-09", "--out", tmp_path / "b.xlsx").stdout
+    assert f"{number} void of entry 5 (rectification done) dated 2026-09-11 10:00" in out
+
+
+def test_voiding_a_receipt_correction_that_moves_the_complaint_into_an_exported_month_needs_a_reason(
+        cli, db_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-30 10:00")
+    number = register(cli, "2026-10-30 09:00")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-02 10:00")
+    cli("amend", number, "--received-at", "2026-11-01 09:00", "--reason", "记错了日期")  # entry 2: out of October
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-05 10:00")
+    cli("report", "--month", "2026-10", "--out", tmp_path / "a.xlsx")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-20 10:00")
+    refused(cli, db_path, "void", number, "2", "--reason", "原日期无误", rule="CSA 9.4",
+            says="is dated 2026-10-30, within 2026-10, whose report was exported on 2026-11-05")
+    cli("void", number, "2", "--reason", "原日期无误", "--late-reason", "复核发现")
+    out = cli("report", "--month", "2026-10", "--out", tmp_path / "b.xlsx").stdout
+    assert "    本期接收投诉: 0 → 1" in out
+    assert f"{number} void of entry 2 (amended)" in out
+
+
+def test_the_amendment_an_acceptance_stands_on_is_voided_only_after_the_acceptance(cli, db_path):
+    result = cli("register", "--received-at", "2026-09-01 10:00", "--at", "2026-09-01 10:00", *REGISTER_MINIMAL)
+    number = result.stdout.strip()
+    cli("amend", number, *FULL_FACTS, "--at", "2026-09-01 11:00")  # entry 2
+    cli("accept", number, "--at", "2026-09-02 10:00")  # entry 3
+    refused(cli, db_path, "void", number, "2", "--reason", "错", rule="CSA 9.1.2(b), Firm 15",
+            says=f"entry 2 of {number} gave")
+    cli("void", number, "3", "--reason", "受理过早")
+    cli("void", number, "2", "--reason", "资料记错")
+    assert show(cli, number)["status"] == "received"
+
+
+def test_an_approval_a_result_or_a_later_extension_stands_on_is_voided_after_them(cli, db_path):
+    number = register(cli, "2026-09-01 10:00")
+    cli("accept", number, "--at", "2026-09-02 10:00")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-09-02 11:00")
+    cli("approve", number, "compensation", "--by", "刘总", "--amount", "500", "--at", "2026-09-03 10:00")  # 4
+    cli("resolve", number, "--result", "已补偿", *RESOLVE, "--compensation", "500", "--at", "2026-09-10 15:00")
+    refused(cli, db_path, "void", number, "4", "--reason", "审批记错", rule="CSA 9.4",
+            says="cannot be voided before what rests on it: entry 5 (the resolution)")
+
+
+def test_an_earlier_extension_is_voided_only_after_the_later_one(cli, db_path):
+    number = register(cli, "2026-09-01 10:00")
+    cli("accept", number, "--at", "2026-09-02 10:00")
+    cli("assign", number, "--handler", "赵六", "--at", "2026-09-02 11:00")
+    cli("extend", number, "--days", "10", "--reason", "调取录音", "--approved-by", "刘总", "--notified-via",
+        "phone", "--at", "2026-09-20 10:00")  # entry 4: due 09-30 → 10-21 (National Day 10-01…10-07)
+    cli("extend", number, "--days", "5", "--reason", "再调取", "--approved-by", "刘总", "--notified-via",
+        "phone", "--at", "2026-09-21 10:00")  # entry 5
+    refused(cli, db_path, "void", number, "4", "--reason", "错", rule="CSA 9.4",
+            says="cannot be voided before what rests on it: entry 5 (the extension request)")
+
+
+def test_the_same_extension_twice_the_same_day_is_refused_and_a_handler_assigned_back_is_not(cli, db_path):
+    number = register(cli, "2026-09-01 10:00")
+    cli("accept", number, "--at", "2026-09-02 10:00")
+    cli("assign", number, "--handler", "赵六", "--dept", "运营部", "--at", "2026-09-02 11:00")
+    cli("assign", number, "--handler", "钱七", "--dept", "运营部", "--at", "2026-09-02 12:00")
+    cli("assign", number, "--handler", "赵六", "--dept", "运营部", "--at", "2026-09-02 15:00")  # back: real
+    extend = ["extend", number, "--days", "5", "--reason", "调取录音", "--approved-by", "刘总", "--notified-via",
+              "phone"]
+    cli(*extend, "--at", "2026-09-20 10:00")  # entry 6
+    refused(cli, db_path, *extend, "--at", "2026-09-20 10:05", rule="CSA 9.4",
+            says="entry 6 already records the extension request")
+
+
+def test_a_voided_complaint_holds_no_ticket_and_is_no_original_of_a_repeat(cli, db_path):
+    transfer = ["--channel", "regulator", "--source", "12386", "--transfer-no", "202609010001"]
+    first = register(cli, "2026-09-01 10:00", *transfer)
+    cli("accept", first, "--at", "2026-09-02 10:00")
+    cli("void", first, "1", "--reason", "登记在了错误的营业部")
+    again = cli("register", "--received-at", "2026-09-01 10:00", "--at", "2026-09-01 10:30", *REGISTER_MINIMAL,
+                *FULL_FACTS, *transfer)
+    assert "already held" not in again.stderr
+    repeat = again.stdout.strip()
+    refused(cli, db_path, "reject", repeat, "--reason", "duplicate", "--original", first, "--notified-via",
+            "phone", "--at", "2026-09-02 11:00", rule="CSA 9.1.1(c)", says=f"--original {first} was never accepted")
+
+
+def test_voiding_a_re_complaint_names_the_link_on_its_original(cli):
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "dissatisfied", "--advised", "mediation", "--recomplain",
+        "--at", "2026-09-11 10:00")
+    child = show(cli, number)["recomplaints"][0]
+    result = cli("void", child, "1", "--reason", "客户并未再投诉")
+    assert f"{child} was the re-complaint of {number}, whose timeline still links it" in result.stderr
+    cli("void", number, "6", "--reason", "再投诉记错")
+    assert show(cli, number).get("recomplaints", []) == []
+
+
+def test_voiding_a_callback_names_the_record_form_sent_with_it(cli, tmp_path):
+    cli("config", "set", "branch", "深圳某某路证券营业部")
+    number = resolved(cli)
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")  # entry 5
+    cli("letter", "record", number, "--out", tmp_path / "record.docx", "--sent-via", "letter",
+        "--at", "2026-09-11 11:00")
+    result = cli("void", number, "5", "--reason", "回访记错")
+    assert "客户投诉登记及处理单 sent 2026-09-11" in result.stderr
+
+
+def test_a_ticket_typed_another_way_at_register_is_told_as_held(cli):
+    first = register(cli, "2026-09-01 10:00", "--channel", "regulator", "--source", "12386",
+                     "--transfer-no", "202609010001")
+    for typed in ("12386-202609010001", "２０２６０９０１０００１", "2026 0901 0001"):
+        result = cli("register", "--received-at", "2026-09-01 10:00", "--at", "2026-09-01 10:30",
+                     *REGISTER_MINIMAL, "--channel", "regulator", "--source", "12386", "--transfer-no", typed)
+        told = [line for line in result.stderr.splitlines() if "is already held by" in line]
+        assert told and f"{first}" in told[0], typed
+    assert show(cli, "TS-2026-0003")["transfer_no"] == "202609010001"  # the full-width one, stored plain

@@ -194,7 +194,7 @@ def _step_options(
 _STEP_SHARED = list(inspect.signature(_step_options, eval_str=True).parameters.values())  # read once, not per step
 
 
-def step(done: str):
+def step(done: str, again: bool = True):
     """A lifecycle step as a command: the function declares only the step's own options, and its help;
     its body is never run.
 
@@ -202,14 +202,18 @@ def step(done: str):
     function of the same name; `done` is what its confirmation says was done, an N_() message (translated
     when the command runs, in the language of that moment).
     --late-reason is read from the context when the ledger opens (common.ledger), as for every command.
+    `again`: whether it takes --again (a void is never the same step twice: it names its entry).
     """
 
     def as_command(declared):
         own = inspect.signature(declared, eval_str=True).parameters.values()
-        keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *_STEP_SHARED[2:])]
+        shared = [p for p in _STEP_SHARED[2:] if again or p.name != "again"]
+        keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *shared)]
 
         @functools.wraps(declared)
-        def command(ctx: typer.Context, complaint: str, *, at, late_reason, by, again, as_json, **options) -> None:
+        def command(
+            ctx: typer.Context, complaint: str, *, at, late_reason, by, as_json, again=False, **options
+        ) -> None:
             carry_out = getattr(lifecycle, declared.__name__)
             book = ledger(ctx)
             book.again = again  # read by lifecycle.not_typed_twice, as --late-reason is by the ledger
@@ -690,7 +694,7 @@ def close() -> None:
 
 
 @commands.command()
-@step(N_("entry voided"))
+@step(N_("entry voided"), again=False)
 def void(
     entry: Annotated[
         int,

@@ -202,7 +202,9 @@ def _changes(previous, changed: list, late: list, moved: list) -> None:
                 "    "
                 + _("{number} {kind} dated {at}, entered {recorded} by {by}: {reason}").format(
                     number=f"{e.branch}/{e.complaint}" if e.branch else e.complaint,
-                    kind=_("void of entry {n} ({what})").format(n=e.voided[0], what=_(EVENT_LABEL[e.voided[1]]))
+                    kind=_("void of entry {n} ({what})").format(
+                        n=e.voided[0], what=_(EVENT_LABEL[e.voided[1]]) if e.voided[1] in EVENT_LABEL else e.voided[1]
+                    )
                     if e.voided
                     else _(EVENT_LABEL[e.kind])
                     if e.kind in EVENT_LABEL

@@ -56,6 +56,7 @@ EVENT_LABEL = {
     "terminated": N_("terminated"),
     "approved": N_("approved"),
     "letter_sent": N_("letter sent"),
+    "rectified": N_("rectification done"),
     "voided": N_("voided"),
 }
 

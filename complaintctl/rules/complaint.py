@@ -89,6 +89,12 @@ def _text(option: str, multiline: bool = False):
     return parse
 
 
+def _ticket(value: str, record: dict) -> str:
+    """A regulator ticket in the one form import stores it (identity.plain_ticket): typed with spaces,
+    full-width digits or ="…", it is still the same ticket."""
+    return identity.plain_ticket(_text("--transfer-no")(value, record))
+
+
 def _code(codelist: codes.CodeList):
     return lambda value, _record: codelist.parse(value)
 
@@ -191,7 +197,7 @@ FIELDS: list[FieldSpec] = [
     FieldSpec("method", "投诉方式", "method", _code(codes.METHODS)),
     FieldSpec("channel", "投诉渠道", "channel", _code(codes.CHANNELS)),
     FieldSpec("source", "转办来源", "transferring body", _text("--source")),
-    FieldSpec("transfer_no", "转办工单号", "transfer ticket number", _text("--transfer-no")),
+    FieldSpec("transfer_no", "转办工单号", "transfer ticket number", _ticket),
     FieldSpec("reply_due", "监管回复期限", "regulator's reply date", _reply_due),
     FieldSpec("name", "投诉人姓名", "complainant's name", _text("--name")),
     FieldSpec("id_type", "证件类型", "ID type", _code(codes.ID_TYPES)),
@@ -625,7 +631,28 @@ def _needs(kind: str, payload: dict) -> tuple:
     needs = _NEEDS.get(kind, ())
     if kind == "resolved" and not (payload.get("facts_found") and payload.get("cause")):
         needs = (*needs, ("investigated",))  # CSA 9.2.2(b): the result stood on the investigation record
+    if kind == "rectified":
+        needs = (("measure",),)  # CSA 8.2.4: the investigation that set the measure done
     return needs
+
+
+def _gives(kind: str, payload: dict) -> set[str]:
+    """What an entry gives the entries after it: its kind, and a measure to carry out (CSA 8.2.4)."""
+    given = {kind}
+    if kind == "investigated" and (payload.get("improvement_owner") or payload.get("improvement_due")):
+        given.add("measure")
+    return given
+
+
+def _rests_on_every(kind: str, target: str, target_payload: dict) -> bool:
+    """Whether an entry of `kind` rests on every standing earlier entry like the target, whatever else stands:
+    a result on the approvals of the opinion and the compensation before it (Firm 25, maker-checker); an
+    extension on the extensions and extension approvals before it (its new date and approver were worked
+    out from them, CSA 9.2.2(d))."""
+    if target == "approved":
+        what = target_payload.get("what")
+        return (kind, what) in (("resolved", "opinion"), ("resolved", "compensation"), ("extended", "extension"))
+    return kind == target == "extended"
 
 
 def resting_on(events, entry: int) -> list[int]:
@@ -636,18 +663,19 @@ def resting_on(events, entry: int) -> list[int]:
     """
     events = list(events)
     voided = voided_entries(events)
-    target = events[entry - 1][0]
+    target, target_payload = events[entry - 1][:2]
+    gives = _gives(target, target_payload)
     found = []
     for m in range(entry + 1, len(events) + 1):
         kind, payload = events[m - 1][:2]
         if m in voided or kind == "voided":
             continue
-        if kind == "closed":
+        if kind == "closed" or _rests_on_every(kind, target, target_payload):
             found.append(m)
             continue
         for group in _needs(kind, payload):
             others = (k for k in range(1, m) if k != entry and k not in voided)
-            if target in group and not any(events[k - 1][0] in group for k in others):
+            if gives & set(group) and not any(_gives(*events[k - 1][:2]) & set(group) for k in others):
                 found.append(m)
                 break
     return found

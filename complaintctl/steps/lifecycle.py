@@ -37,7 +37,7 @@ from complaintctl.rules.complaint import (
     voided_entries,
 )
 from complaintctl.rules.deadlines import escalation_since, extension_total, reached_callbacks
-from complaintctl.rules.identity import same_person
+from complaintctl.rules.identity import same_person, ticket_key
 from complaintctl.errors import ComplaintError
 from complaintctl.store.ledger import Ledger, remove_stale_copies, store_file
 from complaintctl.store.models import Complaint
@@ -255,8 +255,9 @@ def not_voided(record: dict) -> None:
         )
 
 
-# What does not make an entry different: why it was typed late, and where an import found it.
-_NOT_FACTS = ("late_reason", "imported")
+# What does not make an entry different: why it was typed late, where an import found it, and what the step
+# worked out itself (an extension's new date moves with the one before it).
+_NOT_FACTS = ("late_reason", "imported", "new_due")
 
 
 def _facts(payload: dict) -> dict:
@@ -277,11 +278,15 @@ def not_typed_twice(
         for e in ledger.events(session.connection(), record["id"], branch)
     ]
     voided = voided_entries(history)
-    for n, (done, given, done_at, actor) in enumerate(history, 1):
-        if n in voided or done != kind or clock.day_of(done_at) != day or _facts(given) != facts:
-            continue
-        if kind == "called_back" and given.get("outcome") == "unreachable":
-            continue
+    standing = [(n, entry) for n, entry in enumerate(history, 1) if n not in voided and entry[0] == kind]
+    if not standing:
+        return
+    n, (_done, given, done_at, actor) = standing[-1]  # the latest: another one between them makes this one new
+    if (
+        clock.day_of(done_at) == day
+        and _facts(given) == facts
+        and not (kind == "called_back" and given.get("outcome") == "unreachable")
+    ):
         raise ComplaintError(
             _(
                 "{id}: entry {n} already records {what}, the same on the same day ({at}, by {by}); "
@@ -435,12 +440,15 @@ def _ticket_notice(ledger: Ledger, session: Session, transfer_no: str | None, nu
     if not transfer_no:
         return []
     column = ledger.backend.json_text("record", "transfer_no")
+    key = ticket_key(transfer_no)
+    forms = (transfer_no, key, f"12386-{key}")  # as stored by register and import, with or without the platform's
     holders = [
         f"{branch}/{held}" if branch else held
         for branch, held in session.connection()
         .exec_driver_sql(
-            f"SELECT branch, id FROM complaints WHERE {column} = ? AND NOT (branch = ? AND id = ?) ORDER BY branch, id",
-            (transfer_no, session.info.get("branch", ""), number),
+            f"SELECT branch, id FROM complaints WHERE {column} IN (?, ?, ?) AND NOT (branch = ? AND id = ?) "
+            "AND status <> 'voided' ORDER BY branch, id",
+            (*forms, session.info.get("branch", ""), number),
         )
         .all()
     ]
@@ -711,7 +719,7 @@ def reject(
                     "CSA 9.1.1(c)",
                 )
             earlier = json.loads(row.record)
-            if not earlier.get("accepted_at"):
+            if earlier.get("status") == "voided" or not earlier.get("accepted_at"):
                 raise ComplaintError(
                     _(
                         "--original {repeated} was never accepted; a repeat is refused only when the "
@@ -1255,6 +1263,7 @@ def callback(
     with ledger.transaction() as session:
         row = load(ledger, session, complaint_id)
         record = json.loads(row.record)
+        not_voided(record)
         _require_status(record, ("resolved",), _("call back"), "Firm 18(5)")
         in_order(record, "called_back", at)
         _avoid(record, by, _("the caller (--by)"))
@@ -1508,6 +1517,13 @@ LETTERS_STATING = {
     "investigated": ("record", "opinion"),
     "accepted": ("record",),
     "assigned": ("record",),
+    "called_back": ("record",),
+    "reclassified": ("record",),
+    "escalated": ("record",),
+    "approved": ("record",),
+    "marked_unreasonable": ("record",),
+    "rectified": ("record",),
+    "regulator_replied": ("record", "regulator-reply"),
     "amended": tuple(codes.LETTER_KINDS),
     "registered": tuple(codes.LETTER_KINDS),
 }
@@ -1540,16 +1556,31 @@ def void(ledger: Ledger, complaint_id: str, *, entry: int, reason: str, at: date
                 "CSA 9.4",
             )
         payload = {"entry": entry, "kind": kind, "entry_at": dated, "reason": reason}
-        late = _void_into_export(ledger, conn, record, entry, kind, dated, row.branch)
-        if late:
-            payload["late_reason"] = late
         at_text = clock.iso(at)
         new = fold([*history, ("voided", payload, at_text, by)])
         _receipt_still_first(record, history, new, entry)
+        _still_acceptable(record, history, new, entry)
+        # The days whose figures it changes: the entry's, and the receipt's before and after it (a correction of
+        # the receipt voided moves the complaint back to its first day).
+        days = sorted({dated, record["received_at"], new["received_at"]}, key=clock.from_iso)
+        late = _void_into_export(ledger, conn, record, entry, kind, days, row.branch)
+        if late:
+            payload["late_reason"] = late
+        if len(days) > 1:  # the report of each period it changes lists it (late.late_entries)
+            payload["changes_days"] = [clock.day_of(day).isoformat() for day in days]
+        new = fold([*history, ("voided", payload, at_text, by)])
         event = ledger.append(session, record["id"], "voided", at_text, by, payload, row.branch)
         save(session, new, event.id, row)
     stating = LETTERS_STATING.get(kind, ())
-    notices = [
+    notices = []
+    if kind == "registered" and record.get("parent"):
+        notices.append(
+            _(
+                "{id} was the re-complaint of {parent}, whose timeline still links it; void that link there "
+                "(`complaintctl show {parent}`, the entry “re-complaint opened”)"
+            ).format(id=record["id"], parent=record["parent"])
+        )
+    notices += [
         _(
             "{id}: the {letter} sent {day} ({via}) stated what entry {n} recorded; tell its reader of the "
             "correction, and record a new letter if one is owed"
@@ -1657,14 +1688,37 @@ def _receipt_still_first(record: dict, history: list, new: dict, entry: int) -> 
         )
 
 
-def _void_into_export(ledger: Ledger, conn, record: dict, entry: int, kind: str, dated: str, branch: str) -> str | None:
+def _still_acceptable(record: dict, history: list, new: dict, entry: int) -> None:
+    """An acceptance stands on the basic facts on record (CSA 9.1.2(b), Firm 15): voiding the amendment that
+    gave them is refused while the acceptance stands."""
+    if not new.get("accepted_at") or new.get("status") == "voided":
+        return
+    lost = [name for name in acceptance_missing(new) if name not in acceptance_missing(record)]
+    if lost:
+        accepted = max(n for n, (kind, *_rest) in enumerate(history, 1) if kind == "accepted")
+        raise ComplaintError(
+            _(
+                "entry {n} of {id} gave {missing}, which the acceptance (entry {accepted}) stands on; void the "
+                "acceptance first, or correct the facts with `complaintctl amend`"
+            ).format(n=entry, id=record["id"], missing=describe_missing(lost), accepted=accepted),
+            "CSA 9.1.2(b), Firm 15",
+        )
+
+
+def _void_into_export(
+    ledger: Ledger, conn, record: dict, entry: int, kind: str, days: list[str], branch: str
+) -> str | None:
     """Voiding an entry dated into a period already reported changes figures someone has read: it needs the
     reason a late entry needs, and the next report lists it (补录与更正)."""
     from complaintctl.store.late import export_covering
 
     if ledger.late_reason:
         return ledger.late_reason
-    export = export_covering(conn, clock.day_of(dated), branch)
+    export, dated = None, days[0]
+    for dated in days:
+        export = export_covering(conn, clock.day_of(dated), branch)
+        if export is not None:
+            break
     if export is None:
         return None
     raise ComplaintError(

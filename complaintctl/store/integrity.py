@@ -33,7 +33,7 @@ from complaintctl.rules.anchor import Anchor
 from complaintctl.store.backends import Reader, backend_for
 from complaintctl.rules.complaint import apply, columns_of, record_json, typed_number
 from complaintctl.errors import DAMAGED, ComplaintError
-from complaintctl.store.asof import fold as voided_fold
+from complaintctl.store.asof import fold as refold
 from complaintctl.store.chain import GENESIS_HASH, event_hash
 from complaintctl.store.ledger import sha256_file
 from complaintctl.i18n import _
@@ -336,7 +336,7 @@ def _scan(
                 continue
             fold = live[key] = Fold(conn.exec_driver_sql(STORED_SQL, key).first())
         fold.record = (
-            voided_fold(conn, branch, complaint, through=event_id)
+            refold(conn, branch, complaint, through=event_id)
             if kind == "voided"  # a void takes an earlier entry out: fold the complaint again without it
             else apply(fold.record, kind, loads(payload), at, actor)
         )
@@ -415,7 +415,7 @@ def _stitch(
                 continue
             for position, (event_id, kind, at, actor, payload) in enumerate(events):
                 fold.record = (
-                    voided_fold(snapshot, *key, through=event_id)
+                    refold(snapshot, *key, through=event_id)
                     if kind == "voided"
                     else apply(fold.record, kind, json.loads(payload), at, actor)
                 )

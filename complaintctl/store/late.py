@@ -116,6 +116,11 @@ class LateEntry:
     voided: tuple[int, str] | None = None  # a void: (the entry's number, its kind); `at` is then the entry's
 
 
+def _void_touches(data: dict, first: str, last: str) -> bool:
+    """Whether a void changes a day in [first, last): its entry's, or a receipt it moved (changes_days)."""
+    return any(first <= day < last for day in [data["entry_at"], *data.get("changes_days", [])])
+
+
 def late_entries(conn, start: date, end: date) -> list[LateEntry]:
     """Complaint events typed in late that change [start, end] (dated in it) or were typed in it.
 
@@ -142,13 +147,15 @@ def late_entries(conn, start: date, end: date) -> list[LateEntry]:
         f"SELECT id, branch, complaint, kind, at, recorded_at, actor, payload, login FROM events "
         f"WHERE kind = 'voided' AND NOT ({LATE_ENTRY})"
     ).all()
-    rows += [row for row in voids if first <= json.loads(row[7])["entry_at"] < last or first <= row[5] < last]
+    rows += [row for row in voids if _void_touches(json.loads(row[7]), first, last) or first <= row[5] < last]
     found = []
     for event, branch, complaint, kind, at, recorded, actor, payload, login in rows:
         data = json.loads(payload)
         reason, voided = data.get("late_reason"), None
-        if kind == "voided":
-            at, voided = data["entry_at"], (data["entry"], data["kind"])
+        if kind == "voided":  # dated by the day it changes: the entry's, else the first receipt it moved in range
+            days = [day for day in data.get("changes_days", []) if first <= day < last]
+            at = data["entry_at"] if first <= data["entry_at"] < last or not days else days[0] + "T00:00:00+08:00"
+            voided = (data["entry"], data["kind"])
             reason = data["reason"] + (f"（{reason}）" if reason and reason != data["reason"] else "")
         found.append(
             LateEntry(event, branch, complaint, kind, at, recorded, actor, reason, "imported" in data, login, voided)
