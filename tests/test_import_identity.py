@@ -346,3 +346,35 @@ def test_a_broken_xls_or_ods_is_refused_in_one_line(cli, db_path, tmp_path, name
     assert line.startswith(f"complaintctl: {name} cannot be read as {what} (") and line.endswith(
         "); open it and save it as .xlsx"), line
     assert dump(db_path) == before
+
+
+@pytest.mark.parametrize("carried", ["TS-2023-0016", "No.2023-16", "(2023)16号", "2023016"])
+def test_a_carried_over_number_written_with_a_prefix_names_last_years_complaint(cli, db_path, tmp_path, carried):
+    """Review of issue 43: a number that names its year, however written, is that year's (it made a second
+    complaint when written TS-2023-0016)."""
+    header = ["投诉时间", "投诉人", "联系电话", "投诉内容", "受理时间", "处理人", "处理结果", "办结日期"]
+    book = workbook(tmp_path / "ledger.xlsx",
+                    ("2023年", [["序号", *header],
+                               [16, "2023-12-28 14:00", "罗兰", "15800001111", "撤单未成功", None, None, None, None]]),
+                    ("2024年", [["编号", *header],
+                               [carried, "2023-12-28 14:00", "罗兰", "15800001111", "撤单未成功", "2023-12-29",
+                                "周志强", "已查明撤单失败原因并说明", "2024-01-10"]]))
+    cli("import", book, "--sheet", "2023年")
+    cli("import", book, "--sheet", "2024年")
+    assert numbers(db_path) == ["TS-2023-0001"]
+    assert show(cli, "TS-2023-0001")["status"] == "closed"
+
+
+def test_a_complaint_whose_words_begin_like_a_signature_or_a_total_is_imported(cli, db_path, tmp_path):
+    """Review of issue 43: 审核开户资料过慢 is a complaint, not a 审核 signature; …合计(500元) with a day is not a total."""
+    path = write_csv(tmp_path / "ledger.csv", [
+        ["投诉内容", "投诉人", "投诉时间", "联系电话"],
+        ["审核开户资料过慢", "张三", "2025-03-05 10:00", "13812345678"],
+        ["营业部负责人未回复投诉", "李四", "2025-03-06 10:00", "13912345678"],
+        ["客户要求退还合计(500元)", "王五", "2025-03-07 10:00", "13712345678"],
+        ["填表人：王芳", "负责人：陈建华", None, None],
+        ["合计：3件", None, None, None],
+    ])
+    out = cli("import", path).stdout
+    assert len(numbers(db_path)) == 3
+    assert "skipped 2 row(s) that are not complaints: 1 subtotal or total (row 6), 1 signature (row 5)" in out

@@ -150,7 +150,10 @@ NOT_COMPLAINTS = (
     ("note", re.compile(r"(?:注|说明|备注|附注)(?:\d+|[①-⑩])?[:：.．、].*", re.DOTALL)),
     (
         "signature",
-        re.compile(r"(?:填表|填报|制表|审核|复核|经办人|签字|签名|盖章|[^，,。；;：:]{0,6}?负责人).*", re.DOTALL),
+        # With its colon (填表人：王芳): a complaint's own text may begin 审核开户资料… or 营业部负责人未回复….
+        re.compile(
+            r"(?:(?:填表|填报|制表|审核|复核|经办|[^，,。；;：:]{0,6}?负责)人?|签字|签名|盖章)[:：].*", re.DOTALL
+        ),
     ),
 )
 YES_WORDS = {"是", "受理", "已受理", "同意受理", "y", "yes", "1", "true", "√", "✓", "✔", "☑"}
@@ -547,7 +550,22 @@ def not_a_complaint(values: list) -> str | None:
     if not isinstance(first, str):
         return None  # a number or a date: a complaint's 序号 or time of receipt
     text = "".join(clock.typed(first).split())
-    return next((kind for kind, pattern in NOT_COMPLAINTS if pattern.fullmatch(text)), None)
+    kind = next((kind for kind, pattern in NOT_COMPLAINTS if pattern.fullmatch(text)), None)
+    if kind in ("total", "note") and any(_gives_a_day(v) for v in values):
+        return None  # a row that gives a day is a complaint's (its receipt), whatever its first words say
+    return kind
+
+
+def _gives_a_day(value) -> bool:
+    if isinstance(value, (date, datetime)):
+        return True
+    if not isinstance(value, str) or not value.strip():
+        return False
+    try:
+        clock.parse_date(value.strip().split()[0])
+    except ComplaintError:
+        return False
+    return True
 
 
 @dataclass
@@ -780,7 +798,11 @@ PLAIN = {
 }
 AS_WRITTEN = ("transfer_no", "original_no")  # kept in the import record as the file had them, when made plain
 # A branch's own number carried over into a later year's sheet: 2023-16, 2023年第16号 (2023's 16).
-CARRIED = re.compile(r"((?:19|20)\d\d)(?:[-_/.—]|年)(?:第)?0*(\d{1,6})号?")
+# A number that names its year: 2023-16, 2023年16号, TS-2023-0016, NO.2023-16, (2023)16号, 2023016 (the year
+# and three or more digits run together).
+CARRIED = re.compile(
+    r"(?:[A-Z]{1,4}[-_.]?)?[(（]?((?:19|20)\d\d)(?:[)）]|[-_/.—]|年)?(?:第)?(?<=[^\d])?0*(\d{1,6})号?"
+)
 COUNTED = re.compile(r"(?:第)?0*(\d{1,9})号?")
 
 
