@@ -29,7 +29,10 @@ def import_ledger(
     map_file: Annotated[
         Optional[Path],
         typer.Option(
-            "--map", metavar="MAP.toml", help="Renames columns: [columns] \"header\" = \"field\" (\"\" ignores one)."
+            "--map",
+            metavar="MAP.toml",
+            help="Renames columns: [columns] \"header\" = \"field\" (\"\" ignores one; \"F\" or \"日期#2\" names a "
+            "column by its letter, or by its header and place).",
         ),
     ] = None,
     show_map: Annotated[
