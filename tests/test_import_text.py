@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from datetime import datetime, time
 from pathlib import Path
 
@@ -286,3 +284,42 @@ def test_update_never_dates_a_decision_at_the_receipt_nor_adds_a_step_after_the_
         "row 3, 回访 2025-03-25 is after TS-2025-0002 was closed (2025-03-20); nothing is added after a complaint's "
         "closing: correct the date in the file, or the complaint by hand")
     assert dump(db_path) == before
+
+
+# -- the samples: sample_data/text-facts-ledger.xlsx and 12386-export-gbk.csv (make_legacy.py) -----------------
+
+SAMPLES = ROOT / "sample_data"
+
+
+def test_the_text_facts_samples_give_the_2025_report_counted_by_hand(cli, tmp_path):
+    with pytest.raises(UnicodeDecodeError):  # the platform's export as a branch's Windows PC saves it
+        (SAMPLES / "12386-export-gbk.csv").read_text(encoding="utf-8")
+    ledger = cli("import", SAMPLES / "text-facts-ledger.xlsx")
+    assert ("imported 8 complaint(s) from text-facts-ledger.xlsx (TS-2025-0001 … TS-2025-0008): assigned 1, "
+            "closed 4, rejected 2, terminated 1") in ledger.stdout
+    assert ("read from text (处理结果, 备注): 2 refusal(s), 2 refusal notice(s), 1 withdrawal(s), 1 extension(s), "
+            "1 callback(s), 1 callback(s) without a day (未记载)") in ledger.stdout
+    assert "skipped 2 row(s) that are not complaints: 1 subtotal or total (row 12), 1 signature (row 13)" in (
+        ledger.stdout)
+    export = cli("import", SAMPLES / "12386-export-gbk.csv")
+    assert "imported 2 complaint(s) from 12386-export-gbk.csv (TS-2025-0009 … TS-2025-0010): accepted 1, closed 1" in (
+        export.stdout)
+    assert "row 3 (202511030288) merged into TS-2025-0007" in export.stdout
+    assert show(cli, "TS-2025-0001")["received_at"] == "2025-01-06T09:30:00+08:00"  # 接收日期 + 接收时间
+    kf = show(cli, "TS-2025-0006")
+    assert "transfer_no" not in kf and "客服工单号 KF20250901003" in [n["text"] for n in kf["notes"]]
+    out = tmp_path / "2025.xlsx"
+    cli("report", "--year", "2025", "--out", out)
+    summary = openpyxl.load_workbook(out)["汇总"]
+    figures = {r[0].strip(): r[1] for r in summary.iter_rows(values_only=True) if isinstance(r[0], str)}
+    # received: the sheet's 8 rows and the export's 2 tickets the sheet lacks (郑二's is its row 7): 10.
+    # Transfers: row 7, 何平, 陈四. Refused (both a): rows 2, 8. Accepted: the other 8.
+    # Completed: rows 1, 4, 5, 6 and 何平; row 4 after its 10-day extension (due 05-08 → 05-22, done 05-20).
+    # Terminated: row 3 (客户撤诉). Open at the year's end: 郑二 (row 7) and 陈四 (未办结).
+    keys = ("本期接收投诉", "其中自行接收", "其中监管转办", "上期结转", "本期受理", "本期不予受理", "a) 非本机构客户",
+            "f) 其他不予受理情形", "本期办结", "其中按期", "其中延期后按期", "其中超期", "本期终止处理", "期末未办结",
+            "本期延期（次）", "本期延期天数合计")
+    assert [figures[k] for k in keys] == [10, 7, 3, 0, 8, 2, 2, 0, 5, 4, 1, 0, 1, 2, 1, 10]
+    # callbacks: row 1 (回访情况 日期 01-22) and row 5 (备注 7月2日), both satisfied and within 2 working days;
+    # row 6's has no day, rows 4 and 何平's none at all: left out, never 未回访
+    assert [figures[k] for k in ("本期应回访（件）", "本期已回访（次）", "满意", "不满意", "回访及时率")] == [2, 2, 2, 0, 1]
