@@ -118,6 +118,16 @@ def test_a_time_column_joins_its_date(cli, tmp_path):
     cli("import", path)
     assert show(cli, "TS-2025-0001")["received_at"] == "2025-03-03T14:30:00+08:00"
     assert show(cli, "TS-2025-0002")["received_at"] == "2025-03-04T09:05:00+08:00"
+    generic = write_csv(tmp_path / "generic.csv", [
+        ["日期", "时间", "投诉人", "投诉内容", "处理结果", "办结日期", "回访结果", "回访日期", "时间"],
+        ["2025-05-06", "16:45", "孙九", "要求退费", "已退费", "2025-05-12", "满意", "2025-05-13", "10:00"],
+    ])
+    columns = [c["field"] for c in json.loads(cli("import", generic, "--show-map", "--json").stdout)["columns"]]
+    # 时间 beside the day received joins it; the one after 回访日期 is no time of receipt
+    assert columns == ["received_at", "received_time", "name", "request", "result", "resolved_at",
+                       "callback_outcome", "called_at", None]
+    cli("import", generic)
+    assert show(cli, "TS-2025-0003")["received_at"] == "2025-05-06T16:45:00+08:00"
     other = write_csv(tmp_path / "times.csv", [
         ["日期", "时间", "投诉人", "投诉内容"],
         ["2025-05-06", "下班后", "钱八", "要求退费"],
@@ -237,6 +247,19 @@ def test_facts_written_in_the_result_or_notes_become_their_steps(cli, tmp_path):
     more = [LEDGER_HEADER, [10, *LEDGER[1][1:]], [11, *LEDGER[2][1:]]]
     as_json = json.loads(cli("import", "--dry-run", write_csv(tmp_path / "more.csv", more), "--json").stdout)
     assert as_json["read_from_text"] == {"refusal": 2, "notice": 2} and as_json["would_record"] == 2
+
+
+def test_accepted_in_its_column_but_refused_in_the_result_is_a_bad_row(cli, db_path, tmp_path):
+    path = write_csv(tmp_path / "both.csv", [
+        ["投诉时间", "投诉人", "投诉内容", "是否受理", "处理结果", "办结日期"],
+        ["2025-03-03 10:00", "王五", "要求解释扣费", "是", "不予受理：非本营业部客户", "2025-03-05"],
+    ])
+    before = dump(db_path)
+    refused = cli("import", path, ok=False)
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines()[0] == (
+        "row 2, 是否受理: '是', but 处理结果 says it was not accepted ('不予受理：非本营业部客户'); correct one of them")
+    assert dump(db_path) == before
 
 
 def test_a_callback_outcome_without_its_day_is_not_dated_on_the_completion_day(cli, tmp_path):

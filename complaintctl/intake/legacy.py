@@ -144,7 +144,6 @@ HEADERS = {
     "客服单号": "call_centre_no",
     "客服工单编号": "call_centre_no",
     # A time of day kept in its own column beside its date (接收日期 | 接收时间, 日期 | 时间).
-    "时间": "received_time",
     "投诉时刻": "received_time",
     # What `import --skip-bad` adds to the rows it gives back: where each came from, and what was wrong.
     "原行号": "source_row",
@@ -555,6 +554,8 @@ def column_map(table: Table, renames: dict[str, str]) -> list[tuple[str, str | N
             target = DATE_AFTER[before]
         elif target is None and GENERIC.get(key) == "date" and "received_at" not in direct | taken:
             target = "received_at"
+        if target is None and GENERIC.get(key) == "time" and before == "received_at":
+            target = "received_time"  # 日期 | 时间
         if target == "received_at" and "received_at" in taken and key.endswith("时间"):
             target = "received_time"  # 接收日期 | 接收时间: the time of the day before it
         if target in taken:  # a second column for the same field is not guessed at
@@ -1009,6 +1010,15 @@ def _plan_steps(
         word = clock.typed(row.text("accepted") or "").lower()
         if word in YES_WORDS | NO_WORDS:
             decided = word in YES_WORDS
+            if decided and wording.refused(result):  # 是否受理 是, 处理结果 不予受理…: only the office knows which
+                row.refuse(
+                    "accepted",
+                    ComplaintError(
+                        _("{value!r}, but {column} says it was not accepted ({result!r}); correct one of them").format(
+                            value=row.text("accepted"), column=row.column("result"), result=result
+                        )
+                    ),
+                )
         else:
             row.refuse(
                 "accepted", ComplaintError(_("{value!r} is neither 是 nor 否").format(value=row.text("accepted")))
@@ -1163,8 +1173,8 @@ def _plan_steps(
                 elif outcome:
                     # An outcome without its day: the callback's day is 未记载, never the completion day.
                     unrecorded.append("callback")
-                    told = "回访结果：{outcome}（回访日期未记载）".format(
-                        outcome=codes.CALLBACK_OUTCOMES.label(outcome)
+                    told = "{column}：{outcome}（回访日期未记载）".format(
+                        column=row.column("callback_outcome"), outcome=codes.CALLBACK_OUTCOMES.label(outcome)
                     )
                     steps.insert(0, ("noted", received, {"kind": "internal", "text": told, **mark}, UNRECORDED_ACTOR))
         elif said := wording.callback(note, result):

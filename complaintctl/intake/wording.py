@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 
 from complaintctl.errors import ComplaintError
 from complaintctl.rules import clock, codes
@@ -78,10 +79,16 @@ def ground(text: str | None) -> str | None:
         return None if code == "other" else code
     except ComplaintError:  # not one of the code list's words: looked for within the text
         pass
+    found = [(plain.find(word), code) for word, code in _grounds().items() if word in plain]
+    return min(found)[1] if found else None
+
+
+@cache
+def _grounds() -> dict[str, str]:
+    """Every word that names a ground: the code list's labels and aliases, and the offices' own (GROUNDS)."""
     words = {**{zh: code for code, (zh, _en) in codes.REJECT_REASONS.entries.items()}, **GROUNDS}
     words.update(codes.REJECT_REASONS.aliases)
-    found = [(plain.find(word), code) for word, code in words.items() if word in plain and code != "other"]
-    return min(found)[1] if found else None
+    return {word: code for word, code in words.items() if code != "other"}
 
 
 def reason_text(text: str | None) -> str | None:
