@@ -232,6 +232,7 @@ def test_facts_written_in_the_result_or_notes_become_their_steps(cli, tmp_path):
     (extension,) = extended["extensions"]
     # received Mon 2025-03-10: 20 trading days end 04-08 (清明, Fri 04-04, closed); 10 more end 04-22
     assert (extension["days"], extension["new_due"], extension["notified"]) == (10, "2025-04-22", True)
+    assert extension["reason"] == "延期10个交易日，已告知客户"  # the words as the file has them
     assert "extended_at" in extended["unrecorded"]
     completion = {d["kind"]: d for d in extended["deadlines"]}["completion"]
     assert completion["due"] == "2025-04-22"

@@ -116,7 +116,7 @@ def extension(*texts: str | None) -> tuple[int, bool, str] | None:
             return (
                 int(match.group(1)),
                 bool(re.match(r"[，,；;、]?(?:并|且)?已?(?:\S{0,4})?(?:告知|通知)", rest)),
-                plain,
+                str(text).strip(),  # the words as written
             )
     return None
 
@@ -150,7 +150,7 @@ def callback(*texts: str | None) -> tuple[tuple[int | None, int, int] | None, st
             continue
         before = clause[: clause.find("回访")]
         method = next((code for word, code in CALLBACK_VIA.items() if before.endswith(word)), None)
-        return told, outcome, method, plain
+        return told, outcome, method, str(text).strip()
     return None
 
 
