@@ -263,6 +263,20 @@ def test_accepted_in_its_column_but_refused_in_the_result_is_a_bad_row(cli, db_p
     assert dump(db_path) == before
 
 
+def test_a_callbacks_day_in_words_is_the_one_beside_it_and_never_moved_a_year_on(cli, db_path, tmp_path):
+    header = ["投诉时间", "投诉人", "投诉内容", "处理结果", "办结日期", "备注"]
+    cli("import", write_csv(tmp_path / "near.csv", [
+        header, ["2025-06-16", "赵七", "要求说明", "已说明", "2025-06-30", "已于6月30日办结，7月2日电话回访，满意"]]))
+    assert [day(c["at"]) for c in show(cli, "TS-2025-0001")["callbacks"]] == ["2025-07-02"]
+    before = dump(db_path)
+    # 3月1日 before a completion on 06-30: a mistake in the file, refused, never taken for 2026-03-01
+    refused = cli("import", write_csv(tmp_path / "early.csv", [
+        header, ["2025-06-16", "王五", "要求说明", "已说明", "2025-06-30", "3月1日电话回访，满意"]]), ok=False)
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines()[0] == "row 2, 备注 2025-03-01 is before 办结日期 2025-06-30 (CSA 9.4)"
+    assert dump(db_path) == before
+
+
 def test_a_callback_outcome_without_its_day_is_not_dated_on_the_completion_day(cli, tmp_path):
     path = write_csv(tmp_path / "outcome.csv", [
         ["投诉时间", "投诉人", "投诉内容", "处理结果", "办结日期", "回访结果"],

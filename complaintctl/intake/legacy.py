@@ -1223,6 +1223,8 @@ def _check_order(received: datetime, steps: list, row: _Row) -> None:
     """Nothing before the receipt; each status change not before the one before it (as typed input is held)."""
 
     def column(kind: str) -> str:
+        if kind == "called_back" and not row.headers.get("called_at"):  # a callback read from 备注 or 处理结果
+            return row.column("note" if row.has("note") else "result")
         return row.column(STEP_FIELD.get(kind, "received_at"))
 
     previous, previous_kind = received, "registered"

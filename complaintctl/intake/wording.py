@@ -138,7 +138,8 @@ def callback(*texts: str | None) -> tuple[tuple[int | None, int, int] | None, st
             continue
         clauses = re.split(r"[；;。\n]", plain)
         clause = next(c for c in clauses if "回访" in c)
-        day = DAY.search(clause[: clause.find("回访") + 2]) or DAY.search(clause)
+        # the day nearest before 回访 (已于12月5日办结，12月8日电话回访: the 8th), else the first after it
+        day = ([*DAY.finditer(clause[: clause.find("回访")])] or [DAY.search(clause)])[-1]
         told = (
             (int(day.group("y")) if day.group("y") else None, int(day.group("m")), int(day.group("d"))) if day else None
         )
@@ -155,12 +156,15 @@ def callback(*texts: str | None) -> tuple[tuple[int | None, int, int] | None, st
 
 
 def day_in_context(told: tuple[int | None, int, int], after: date) -> date | None:
-    """The day a callback's words give, its year from the row (the first such day not before `after`)."""
+    """The day a callback's words give, its year from the row: `after`'s, or the next when the day falls in the
+    two months after `after` across the year's end."""
     year, month, day = told
     try:
         if year is not None:
             return date(year, month, day)
         found = date(after.year, month, day)
-        return found if found >= after else date(after.year + 1, month, day)
+        # across the year's end (办结 12-29, 1月3日回访) only: any other earlier day stays, and is refused as such
+        later = date(after.year + 1, month, day)
+        return later if found < after and (later - after).days <= 62 else found
     except ValueError:  # 2月30日
         return None
