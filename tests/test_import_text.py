@@ -225,8 +225,10 @@ def test_facts_written_in_the_result_or_notes_become_their_steps(cli, tmp_path):
     assert (withdrawn["status"], withdrawn["termination"]["reason"], day(withdrawn["terminated_at"])) == (
         "terminated", "withdrawn", "2025-03-12")
     assert "resolved_at" not in withdrawn and "closed_at" not in withdrawn
+    assert withdrawn["termination"]["note"] == "客户撤诉"
     noted = show(cli, "TS-2025-0005")
     assert (noted["status"], noted["termination"]["reason"]) == ("terminated", "withdrawn")
+    assert noted["termination"]["note"] == "客户撤回投诉"
     assert "terminated_at" in noted["unrecorded"]
     extended = show(cli, "TS-2025-0006")
     (extension,) = extended["extensions"]

@@ -1101,7 +1101,8 @@ def _plan_steps(
                 ended_at,
                 {
                     "reason": "withdrawn",
-                    "note": next(t for t in (result, note) if wording.withdrawn(t)),
+                    # the words that say so, and a result written beside them (kept: never a completion)
+                    "note": "；".join(t for t in (result, note) if t),
                     **({} if resolved else {"time_unrecorded": True}),
                     **mark,
                 },
