@@ -205,11 +205,82 @@ def wps_csv() -> None:
         csv.writer(f, lineterminator="\r\n").writerows([BRANCH_HEADER, *rows])
 
 
+# -- facts written in words, two-row headers, the platform's 诉求 words (issue 43, points 5 and 6) --
+#
+# text-facts-ledger.xlsx: a 2025 sheet under a title, its header in two rows: 处理情况 merged over 处理人 | 处理结果 |
+# 办结日期, 回访情况 over 日期 | 结果, and the time of receipt in its own column (接收日期 | 接收时间). What the
+# office did is often written only in words: row 2 refused in 处理结果 (非本营业部客户, 备注 已电话告知), row 3
+# withdrawn (客户撤诉), row 4 extended in 备注 (延期10个交易日，已告知客户: completed 05-20, within the 05-22 it
+# moved to), row 5's callback only in 备注 (7月2日电话回访，客户满意), row 6's without a day (已回访，客户满意:
+# 未记载) and with a call centre's KF ticket in 工单号, row 8 refused with its ground in 备注. Row 7 is a 12386
+# transfer still in hand at the year's end. A 合计 row and the signatures close the sheet.
+# 12386-export-gbk.csv: the platform's export in its own words (工单编号, 诉求人, 诉求内容, 办理时限 …), GBK, its
+# tickets as ="…": 何平's answered, 郑二's the ledger's row 7 (merged), 陈四's 未办结 (open at the year's end).
+
+TEXT_TOP = ["序号", "接收日期", "接收时间", "投诉人", "联系电话", "投诉渠道", "工单号", "投诉内容", "处理情况", None, None,
+            "回访情况", None, "备注"]
+TEXT_SUB = [None, None, None, None, None, None, None, None, "处理人", "处理结果", "办结日期", "日期", "结果", None]
+TEXT_2025 = [
+    [1, "2025-01-06", "09:30", "王五", "13512345678", "客户直接投诉", "/", "要求解释扣费", "王芳", "已解释扣费依据",
+     "2025-01-20", "2025-01-22", "满意", None],
+    [2, "2025-02-10", "14:00", "赵七", "13612345678", "客户直接投诉", "/", "要求开通创业板权限", None,
+     "不予受理：非本营业部客户", None, None, None, "已电话告知"],
+    [3, "2025-03-03", "10:15", "钱八", "13712345678", "客户直接投诉", "/", "要求赔偿交易损失", "刘静", "客户撤诉",
+     "2025-03-12", None, None, None],
+    [4, "2025-04-07", "11:00", "孙九", "13812345678", "客户直接投诉", "/", "佣金多收要求退还", "周志强",
+     "已核实并退还差额", "2025-05-20", None, None, "延期10个交易日，已告知客户"],
+    [5, "2025-06-16", "09:00", "周十", "13912345678", "客户直接投诉", "/", "费率调整未通知", "王芳", "已说明费率调整",
+     "2025-06-30", None, None, "7月2日电话回访，客户满意"],
+    [6, "2025-09-01", "15:20", "吴一", "13512340000", "客户直接投诉", "KF20250901003", "交易权限被误限制", "刘静",
+     "已协调恢复交易权限", "2025-09-10", None, None, "已回访，客户满意"],
+    [7, "2025-11-03", "10:00", "郑二", "13612340000", "12386", "12386-20251103-0288", "基金赎回到账慢", "周志强", None,
+     None, None, None, None],
+    [8, "2025-12-01", "16:00", "冯三", "13712340000", "客户直接投诉", "/", "要求查询他人账户", None, "不予受理", None,
+     None, None, "非本公司客户，已短信告知"],
+]
+GBK_HEADER = ["序号", "工单编号", "诉求人", "联系电话", "诉求内容", "诉求类型", "转办时间", "办理时限", "处理情况", "回复时间"]
+GBK_2025 = [
+    ["1", '="202510150101"', "何平", "13912340000", "要求核实开户时费率约定", "服务及费用类", "2025-10-15", "2025-11-05",
+     "已办结", "2025-11-03"],
+    ["2", '="202511030288"', "郑二", "13612340000", "基金赎回到账慢", "产品类", "2025-11-03", "2025-11-24", "未办结", ""],
+    ["3", '="202512090301"', "陈四", "13812340000", "两融合约展期未提醒", "信用业务类", "2025-12-09", "2025-12-30",
+     "未办结", ""],
+]
+
+
+def text_facts_workbook() -> None:
+    book = Workbook()
+    ws = book.active
+    ws.title = "2025年"
+    _title(ws, "某某证券深圳福田路证券营业部 投诉登记台账（2025年）", len(TEXT_TOP), 1, 14)
+    ws.append(TEXT_TOP)
+    ws.append(TEXT_SUB)
+    ws.merge_cells(start_row=2, start_column=9, end_row=2, end_column=11)  # 处理情况
+    ws.merge_cells(start_row=2, start_column=12, end_row=2, end_column=13)  # 回访情况
+    for column, top in enumerate(TEXT_TOP, 1):  # the others span both header rows
+        if top is not None and column not in (9, 12):
+            ws.merge_cells(start_row=2, start_column=column, end_row=3, end_column=column)
+    for row in TEXT_2025:
+        ws.append(row)
+    ws.append(["合计", None, None, f"{len(TEXT_2025)} 件"])
+    ws.append(["填表人：王芳　　负责人：刘静"])
+    book.properties.creator = "complaintctl sample"
+    book.properties.created = book.properties.modified = datetime(2026, 1, 5, 9, 0)
+    book.save(HERE / "text-facts-ledger.xlsx")
+
+
+def gbk_export_csv() -> None:
+    with open(HERE / "12386-export-gbk.csv", "w", encoding="gbk", newline="") as f:
+        csv.writer(f).writerows([GBK_HEADER, *GBK_2025])
+
+
 if __name__ == "__main__":
     legacy_workbook()
     transfers_csv()
     branch_workbook()
     export_csv()
     wps_csv()
-    print("wrote sample_data/legacy-ledger.xlsx, 12386-transfers.csv, branch-ledger.xlsx, 12386-export-2025.csv "
-          "and branch-ledger-2025-wps.csv")
+    text_facts_workbook()
+    gbk_export_csv()
+    print("wrote sample_data/legacy-ledger.xlsx, 12386-transfers.csv, branch-ledger.xlsx, 12386-export-2025.csv, "
+          "branch-ledger-2025-wps.csv, text-facts-ledger.xlsx and 12386-export-gbk.csv")

@@ -14,7 +14,8 @@ from complaintctl.rules.complaint import UNRECORDED_LABELS
 from complaintctl.errors import ComplaintError
 from complaintctl.i18n import _, chinese
 
-STATUS_ORDER = ("received", "accepted", "assigned", "resolved", "called_back", "closed", "rejected")
+STATUS_ORDER = ("received", "accepted", "assigned", "resolved", "called_back", "closed", "rejected", "terminated")
+TEXT_FACTS = ("refusal", "notice", "withdrawal", "extension", "callback", "callback_undated")
 
 
 def import_ledger(
@@ -37,7 +38,10 @@ def import_ledger(
     map_file: Annotated[
         Optional[Path],
         typer.Option(
-            "--map", metavar="MAP.toml", help="Renames columns: [columns] \"header\" = \"field\" (\"\" ignores one)."
+            "--map",
+            metavar="MAP.toml",
+            help="Renames columns: [columns] \"header\" = \"field\" (\"\" ignores one; \"F\" or \"日期#2\" names a "
+            "column by its letter, or by its header and place).",
         ),
     ] = None,
     show_map: Annotated[
@@ -108,6 +112,13 @@ def import_ledger(
     if show_map:
         _print_map(table, mapping, kind, legacy.unfilled(mapping), legacy.unmatched(table, renames), as_json, sheets)
         return
+    for letter, header in legacy.unread(table, mapping):  # a second 日期: said, never dropped unseen
+        render.notice(
+            _(
+                "column {letter} ({header}) is read by no field: another column has that header; a --map line "
+                'such as "{letter}" = "called_at" names the field it holds'
+            ).format(letter=letter, header=header)
+        )
     for key in legacy.unmatched(table, renames):
         render.notice(
             _("--map: {key!r} is no header of {file}; that line of the map was not used").format(
@@ -170,6 +181,7 @@ def import_ledger(
         _write_review(review, file, tables, sheets, planned, done, figures)
     counts = {status: sum(1 for p in done.recorded if p.status == status) for status in STATUS_ORDER}
     gaps = legacy.gaps(done.recorded)
+    read = _read_from_text(done)
     conflicts = legacy.handled_by_respondent(done.recorded)
     for row, handler in conflicts:  # recorded as the old ledger has it, and said (CSA 7.7)
         render.notice(
@@ -191,6 +203,7 @@ def import_ledger(
                 "by_status": {k: v for k, v in counts.items() if v},
                 "already_imported": len(done.already),
                 "unrecorded": gaps,
+                "read_from_text": read,
                 "sheets": [_sheet_json(s) for s in sheets],
                 "skipped_blank_rows": len(skipped.get("blank", [])),
                 "skipped_totals_rows": len(skipped.get("total", [])),
@@ -257,6 +270,8 @@ def import_ledger(
                 gaps="，".join(f"{UNRECORDED_LABELS.get(k, k)} {n}" for k, n in sorted(gaps.items()))
             )
         )
+    if read:
+        render.say(_said_in_words(read))
     if skipped:
         render.say(_skipped(skipped))
     if skip_bad is not None and done.bad and not dry_run:
@@ -347,6 +362,32 @@ def _sheets_line(sheets) -> str:
 
 def _sheet_json(sheet) -> dict:
     return {"name": sheet.name, "rows": sheet.rows, "hidden": sheet.hidden, "read": sheet.read, "why": sheet.why}
+
+
+def _read_from_text(done) -> dict[str, int]:
+    """How many of each fact the recorded rows gave in words (处理结果, 备注), not in a column of their own."""
+    from collections import Counter
+
+    found: Counter = Counter()
+    for item in done.recorded:
+        found.update(item.read)
+    return {kind: found[kind] for kind in TEXT_FACTS if found[kind]}
+
+
+def _said_in_words(read: dict[str, int]) -> str:
+    """read from text: 2 refusal(s), 1 withdrawal(s), 1 extension(s), 3 callback(s)."""
+    kinds = {
+        "refusal": _("{count} refusal(s)"),
+        "notice": _("{count} refusal notice(s)"),
+        "withdrawal": _("{count} withdrawal(s)"),
+        "extension": _("{count} extension(s)"),
+        "callback": _("{count} callback(s)"),
+        "callback_undated": _("{count} callback(s) without a day (未记载)"),
+    }
+    comma = "，" if chinese() else ", "
+    return _("read from text (处理结果, 备注): {what}").format(
+        what=comma.join(kinds[kind].format(count=count) for kind, count in read.items())
+    )
 
 
 def _skipped(skipped: dict[str, list]) -> str:

@@ -33,6 +33,7 @@ from complaintctl.i18n import _, chinese
 from complaintctl.store.ledger import sha256_file
 from complaintctl.steps.lifecycle import keep_until
 from complaintctl.progress import Listener, counted
+from complaintctl.intake import wording
 
 # Who complained, as a row or a later source gives it: name or institution, the ID, and how to reach them.
 COMPLAINANT_FIELDS = ("name", "institution", "uscc", "id_type", "id_number", "phone", "address")
@@ -128,6 +129,22 @@ HEADERS = {
     "回访结果": "callback_outcome",
     "回访人": "caller",
     "备注": "note",
+    # The 12386 platform's own words for its tickets (诉求 for 投诉).
+    "诉求编号": "transfer_no",
+    "诉求人": "name",
+    "诉求人姓名": "name",
+    "诉求内容": "request",
+    "诉求类型": "category",
+    "办结时限": "reply_due",
+    "处理情况": "transfer_status",
+    "满意度": "callback_outcome",
+    # A call centre's own ticket (KF…): the branch's record of the call, never a regulator's ticket.
+    "客服工单号": "call_centre_no",
+    "客服编号": "call_centre_no",
+    "客服单号": "call_centre_no",
+    "客服工单编号": "call_centre_no",
+    # A time of day kept in its own column beside its date (接收日期 | 接收时间, 日期 | 时间).
+    "投诉时刻": "received_time",
     # What `import --skip-bad` adds to the rows it gives back: where each came from, and what was wrong.
     "原行号": "source_row",
     "原工作表": "source_sheet",
@@ -163,11 +180,14 @@ BLANK_WORDS = {"/", "-", "--", "—", "——", "无", "n/a", "#n/a", "空", "�
 REGULATOR_SOURCES = ("12386", "证监会", "证监局", "监管", "协会")
 # A 12386 ticket's 办理状态: answered (the reply went back on the platform), or being handled.
 ANSWERED = {"已办结", "办结", "已回复", "已答复", "已完成", "已处理", "已反馈"}
-IN_HAND = {"办理中", "处理中", "已受理", "已签收", "已接收"}
+IN_HAND = {"办理中", "处理中", "已受理", "已签收", "已接收", "未办结", "待办理", "待处理"}
 SUBTITLE = re.compile(r"[:：]\s*\S")  # 填表人：张三, 单位：… above a ledger's header: a label with its value
 KINDS = ("ledger", "12386")  # a branch's own ledger, or the 12386 platform's export of its tickets
 GROUP_SIZE = re.compile(r"\s*等\s*(\d+)\s*(?:人|名)\s*$")  # 王建国等12人: the first name of a group
 NOTED_SIZE = re.compile(r"共\s*(\d+)\s*(?:人|名)")  # 备注 群体投诉，共12人
+
+
+GROUP_WORDS = re.compile(r"(?:情况|信息|记录|详情|事项)$")  # 回访情况: the group heading's stem is 回访
 
 
 def _key(header: object) -> str:
@@ -511,7 +531,20 @@ def _table(path: Path, rows: list[list], title: str | None, renames: dict[str, s
         upper, lower = upper + [None] * (width - len(upper)), lower + [None] * (width - len(lower))
         if sum(1 for a in upper if not _empty(a)) <= 2:
             return lower
-        return [a if _empty(b) and not _empty(a) and not SUBTITLE.search(str(a)) else b for a, b in zip(upper, lower)]
+        found, group = [], None
+        for a, b in zip(upper, lower):
+            if not _empty(a):
+                group = a if not _empty(b) and not SUBTITLE.search(str(a)) else None
+            elif _empty(b):
+                group = None  # a merged cell's continuation stands over something; nothing here
+            if _empty(b):
+                found.append(a if not _empty(a) and not SUBTITLE.search(str(a)) else b)
+                continue
+            # 回访情况 over 日期 | 结果: the group's stem and the column's generic word make 回访日期, 回访结果.
+            stem = GROUP_WORDS.sub("", _key(group)) if group is not None else ""
+            joined = stem + _key(b)
+            found.append(joined if stem and _key(b) != joined and names.get(joined) else b)
+        return found
 
     best, best_score, depth = None, 1, 1
     for index, values in enumerate(rows[:15]):
@@ -607,19 +640,101 @@ def load_map(path: str | Path | None) -> Mapping:
     return Mapping({str(k): str(v) for k, v in columns.items()}, values)
 
 
+def column_letter(index: int) -> str:
+    """A column's letter as a spreadsheet shows it: 0 is A, 26 is AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+LETTER = re.compile(r"[A-Za-z]{1,3}")
+NTH = re.compile(r"(.+?)#(\d{1,3})")  # 日期#2: the second column headed 日期
+# Headers that say only what kind of value a column holds (日期, 时间): read by the column before them, a group.
+GENERIC = {"日期": "date", "时间": "time"}
+# The field a generic 日期 column takes after a column of each field (回访结果 | 日期 is the callback's day).
+DATE_AFTER = {
+    "callback_outcome": "called_at",
+    "caller": "called_at",
+    "result": "resolved_at",
+    "handler": "accepted_at",
+    "accepted": "accepted_at",
+    "acceptor": "accepted_at",
+    "reply": "replied_at",
+    "transfer_no": "transferred_at",
+}
+
+
+def _by_position(table: Table, renames: dict[str, str]) -> dict[int, str]:
+    """The columns a map names by letter ("F" = "called_at") or by header and place ("日期#2" = "called_at")."""
+    found: dict[int, str] = {}
+    keys = [_key(h) for h in table.headers]
+    for key, target in renames.items():
+        plain = clock.typed(str(key)).strip()
+        if LETTER.fullmatch(plain) and _key(plain) not in keys:
+            index = 0
+            for char in plain.upper():
+                index = index * 26 + ord(char) - ord("A") + 1
+            if index <= len(keys):
+                found[index - 1] = target
+        elif nth := NTH.fullmatch(plain):
+            same = [i for i, k in enumerate(keys) if k == _key(nth.group(1))]
+            if 0 < int(nth.group(2)) <= len(same):
+                found[same[int(nth.group(2)) - 1]] = target
+    return found
+
+
 def column_map(table: Table, renames: dict[str, str]) -> list[tuple[str, str | None]]:
-    """(header in the file, field it fills or None) for each column: the map `import --show-map` prints."""
-    names = {**HEADERS, **{_key(k): v for k, v in renames.items()}}
-    taken: set[str] = set()
-    result = []
-    for header in table.headers:
-        target = names.get(_key(header)) or None
+    """(header in the file, field it fills or None) for each column: the map `import --show-map` prints.
+
+    A map may name a column by its letter ("F") or by its header and place ("日期#2"): a repeated generic
+    header. A generic 日期 takes its field from the column before it (回访结果 | 日期: the callback's day),
+    and a time column (时间, 接收时间) beside its date column (日期, 接收日期) joins that date."""
+    names = {**HEADERS, **{_key(k): v for k, v in renames.items() if not _positional(k, table)}}
+    placed = _by_position(table, renames)
+    taken: set[str] = set(v for v in placed.values() if v)
+    direct = {names.get(_key(h)) for h in table.headers}
+    result: list[tuple[str, str | None]] = []
+    for index, header in enumerate(table.headers):
+        if index in placed:
+            result.append((header, placed[index] or None))
+            continue
+        key = _key(header)
+        target = names.get(key) or None
+        before = result[-1][1] if result else None
+        if target is None and GENERIC.get(key) == "date" and before in DATE_AFTER:
+            target = DATE_AFTER[before]
+        elif target is None and GENERIC.get(key) == "date" and "received_at" not in direct | taken:
+            target = "received_at"
+        if target is None and GENERIC.get(key) == "time" and before == "received_at":
+            target = "received_time"  # 日期 | 时间
+        if target == "received_at" and "received_at" in taken and key.endswith("时间"):
+            target = "received_time"  # 接收日期 | 接收时间: the time of the day before it
         if target in taken:  # a second column for the same field is not guessed at
             target = None
         if target:
             taken.add(target)
         result.append((header, target))
     return result
+
+
+def _positional(key: str, table: Table) -> bool:
+    plain = clock.typed(str(key)).strip()
+    keys = {_key(h) for h in table.headers}
+    return bool(LETTER.fullmatch(plain) and _key(plain) not in keys or NTH.fullmatch(plain))
+
+
+def unread(table: Table, mapping: list[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """(column letter, header) of each column no field reads whose header another column shares (a second
+    日期): said, so it is never dropped unseen, with the map line that reads it."""
+    counts = Counter(_key(h) for h in table.headers if h)
+    return [
+        (column_letter(i), header)
+        for i, (header, target) in enumerate(mapping)
+        if not target and header and counts[_key(header)] > 1 and any(_key(h) == _key(header) and t for h, t in mapping)
+    ]
 
 
 def unfilled(mapping: list[tuple[str, str | None]]) -> list[str]:
@@ -635,7 +750,13 @@ def unmatched(table: Table, renames: Mapping) -> list[str]:
     another file's)."""
     present = {_key(h) for h in table.headers}
     keys = [*renames.columns, *(k for k in renames.values if k and k not in FIELDS)]
-    return [key for key in keys if _key(key) not in present]
+
+    def named(key: str) -> bool:
+        if key in renames.columns and _positional(key, table):
+            return bool(_by_position(table, {key: "x"}))  # a letter within the file's columns, a 日期#2 it has
+        return _key(key) in present
+
+    return [key for key in keys if not named(key)]
 
 
 def table_kind(mapping: list[tuple[str, str | None]]) -> str:
@@ -681,6 +802,9 @@ class Planned:
     origin: dict = field(default_factory=dict)  # the file, row, kind and importer: every event's `imported`
     headers: dict = field(default_factory=dict)  # field -> the file's header it was under
     carried: int | None = None  # the year of a number carried over from an earlier year's sheet (2023-16)
+    # The facts read from the row's words (处理结果, 备注), by kind (see TEXT_FACTS): what the summary counts.
+    read: Counter = field(default_factory=Counter)
+    call_centre: str | None = None  # a call centre's own ticket (KF…, 客服工单号), kept as a note
 
 
 def _moment(value: object, header: str) -> datetime:
@@ -800,9 +924,7 @@ AS_WRITTEN = ("transfer_no", "original_no")  # kept in the import record as the 
 # A branch's own number carried over into a later year's sheet: 2023-16, 2023年第16号 (2023's 16).
 # A number that names its year: 2023-16, 2023年16号, TS-2023-0016, NO.2023-16, (2023)16号, 2023016 (the year
 # and three or more digits run together).
-CARRIED = re.compile(
-    r"(?:[A-Z]{1,4}[-_.]?)?[(（]?((?:19|20)\d\d)(?:[)）]|[-_/.—]|年)?(?:第)?(?<=[^\d])?0*(\d{1,6})号?"
-)
+CARRIED = re.compile(r"(?:[A-Z]{1,4}[-_.]?)?[(（]?((?:19|20)\d\d)(?:[)）]|[-_/.—]|年)?(?:第)?(?<=[^\d])?0*(\d{1,6})号?")
 COUNTED = re.compile(r"(?:第)?0*(\d{1,9})号?")
 
 
@@ -829,6 +951,29 @@ def _made_plain(values: dict) -> tuple[dict, dict]:
                 if name in AS_WRITTEN:
                     written[name] = value
     return ({**values, **changed} if changed else values), written
+
+
+CALL_CENTRE = re.compile(r"KF[\s\-_]*\d", re.IGNORECASE)  # a call centre's ticket: KF20251203001
+
+
+def _joined(row: "_Row", day: datetime | None) -> datetime | None:
+    """The time of receipt with its time column (时间, 接收时间 beside 日期, 接收日期) joined to its day."""
+    if day is None or not row.has("received_time") or (day.hour, day.minute) != (0, 0):
+        return day
+    value = row.values["received_time"]
+    if isinstance(value, datetime):
+        value = value.time()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
+        seconds = round(value * 86400)  # Excel keeps a time as a fraction of a day
+        value = time(seconds // 3600 % 24, seconds // 60 % 60)
+    if not isinstance(value, time):
+        text = clock.typed(str(value))
+        found = re.fullmatch(r"(\d{1,2})\s*[:：时点]\s*(\d{1,2})?\s*(?:[:：分]\s*\d{0,2}\s*秒?)?", text)
+        if not found or int(found.group(1)) > 23 or int(found.group(2) or 0) > 59:
+            row.refuse("received_time", ComplaintError(_("{value!r} is not a time of day").format(value=text)))
+            return day
+        value = time(int(found.group(1)), int(found.group(2) or 0))
+    return day.replace(hour=value.hour, minute=value.minute)
 
 
 SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+?\d+")
@@ -881,7 +1026,16 @@ def plan_row(number: int, values: dict, headers: dict, source: Source) -> Planne
             name, ComplaintError(_("missing; every complaint needs its time of receipt, complainant and request"))
         )
     # A 12386 ticket reaches the branch on its 转办日期: the deadlines count from then, not from the call to 12386.
-    received = row.at("transferred_at") or row.at("received_at")
+    received = row.at("transferred_at") or _joined(row, row.at("received_at"))
+    call_centre = row.text("call_centre_no")
+    ticket = row.text("transfer_no")
+    if ticket and CALL_CENTRE.match(clock.typed(ticket)):
+        # A call centre's KF… number in the ticket column: the call centre's, never the regulator's.
+        call_centre = call_centre or ticket
+        values = {**values, "transfer_no": None}
+        row.values = values
+    if call_centre:
+        planned.call_centre = clock.typed(call_centre)
     fields: dict = {"received_at": clock.iso(received)} if received else {}
     if source.kind == "12386":
         fields.update(channel="regulator", source="12386")
@@ -1004,19 +1158,37 @@ def _plan_steps(
             )
             return "received"
         result, resolved = result or reply or state, resolved or replied
+    note = row.text("note")
     decided = None
+    # A refusal written only in words: 处理结果 不予受理：…, or 备注 when there is no result.
+    refused_in_words = wording.refused(result) or not result and wording.refused(note)
     if row.has("accepted"):
         word = clock.typed(row.text("accepted") or "").lower()
         if word in YES_WORDS | NO_WORDS:
             decided = word in YES_WORDS
+            if decided and wording.refused(result):  # 是否受理 是, 处理结果 不予受理…: only the office knows which
+                row.refuse(
+                    "accepted",
+                    ComplaintError(
+                        _("{value!r}, but {column} says it was not accepted ({result!r}); correct one of them").format(
+                            value=row.text("accepted"), column=row.column("result"), result=result
+                        )
+                    ),
+                )
         else:
             row.refuse(
                 "accepted", ComplaintError(_("{value!r} is neither 是 nor 否").format(value=row.text("accepted")))
             )
+    elif refused_in_words:
+        decided = False
+        planned.read["refusal"] += 1
     elif decided_at is not None or handler or result or resolved or answered or in_hand:
         decided = True  # a complaint that was handled was accepted
     if row.has("note"):
         steps.append(("noted", received, {"kind": "internal", "text": row.text("note"), **mark}, UNRECORDED_ACTOR))
+    if planned.call_centre:  # kept as the call centre's number, apart from the regulator ticket
+        text = "客服工单号 {number}".format(number=planned.call_centre)
+        steps.append(("noted", received, {"kind": "internal", "text": text, **mark}, UNRECORDED_ACTOR))
     if decided is None:
         return "received"
     at = decided_at or received
@@ -1024,15 +1196,17 @@ def _plan_steps(
     if decided_at is None:
         unrecorded.append("accepted_at")  # when it was decided is not known: never "at once"
     if decided is False:
-        # The reason, where the old ledger wrote it: its own column, else the result or the notes.
-        reason = row.text("reject_reason") or result or row.text("note")
-        code = "other"
-        if reason:
-            try:
-                code = codes.REJECT_REASONS.parse(reason)
-            except ComplaintError:
-                code = "other"
+        # The reason, where the old ledger wrote it: its own column, else the result (without the word 不予受理
+        # itself), else the notes; the first that gives a ground of CSA 9.1.1, else f) with the words kept.
+        said = [text for text in (row.text("reject_reason"), result, note) if text]
+        code = next((found for text in said if (found := wording.ground(text))), "other")
+        # f): the words kept as written, the first that says more than 不予受理 itself.
+        reason = (
+            None if code != "other" else next((t for t in said if wording.reason_text(t)), said[0] if said else None)
+        )
         via = row.text("reject_notified_via", codes.NOTIFY_VIA.parse)
+        if not via and (via := wording.told_via(note, result)):
+            planned.read["notice"] += 1  # 备注 已电话告知
         if not via:
             unrecorded.append("reject_notified_via")
         steps.append(
@@ -1052,6 +1226,50 @@ def _plan_steps(
         status = "assigned"
     else:
         unrecorded.append("handler")
+    words = wording.extension(note, result)
+    if words:
+        days, told, text = words
+        via = wording.extension_via(text)
+        steps.append(
+            (
+                "extended",
+                at,
+                {
+                    "days": days,
+                    "reason": text,
+                    "approved_by": UNRECORDED_ACTOR,
+                    **({"notified_via": via} if via else {}),
+                    **({"notified": True} if told or via else {}),
+                    "time_unrecorded": True,
+                    **mark,
+                },
+                UNRECORDED_ACTOR,
+            )
+        )
+        unrecorded.append("extended_at")  # the day it was asked for is not in the file
+        planned.read["extension"] += 1
+    if wording.withdrawn(result, note):
+        # 客户撤诉, 客户撤回投诉: ended without a result (终止处理), never completed; on the day the file gives, if any.
+        ended_at = resolved or at
+        steps.append(
+            (
+                "terminated",
+                ended_at,
+                {
+                    "reason": "withdrawn",
+                    # the words that say so, and a result written beside them (kept: never a completion)
+                    "note": "；".join(t for t in (result, note) if t),
+                    **({} if resolved else {"time_unrecorded": True}),
+                    **mark,
+                },
+                handler or UNRECORDED_ACTOR,
+            )
+        )
+        if not resolved:
+            unrecorded.append("terminated_at")
+        planned.read["withdrawal"] += 1
+        _check_order(received, steps, row)
+        return "terminated"
     if (result is None) != (resolved is None):
         row.refuse(
             "result" if result is None else "resolved_at",
@@ -1098,8 +1316,8 @@ def _plan_steps(
                 )
             else:
                 outcome = row.text("callback_outcome", codes.CALLBACK_OUTCOMES.parse)
-                called = row.at("called_at") or resolved
-                if outcome:
+                called = row.at("called_at")
+                if outcome and called is not None:
                     steps.append(
                         (
                             "called_back",
@@ -1109,6 +1327,32 @@ def _plan_steps(
                         )
                     )
                     ended = max(ended, called)
+                elif outcome:
+                    # An outcome without its day: the callback's day is 未记载, never the completion day.
+                    unrecorded.append("callback")
+                    told = "{column}：{outcome}（回访日期未记载）".format(
+                        column=row.column("callback_outcome"), outcome=codes.CALLBACK_OUTCOMES.label(outcome)
+                    )
+                    steps.insert(0, ("noted", received, {"kind": "internal", "text": told, **mark}, UNRECORDED_ACTOR))
+        elif said := wording.callback(note, result):
+            # 12月5日电话回访，客户满意: the day written (its year from the row), and the outcome; no day, 未记载.
+            told, outcome, method, text = said
+            day = wording.day_in_context(told, resolved.date()) if told else None
+            if day is not None and outcome:
+                called = datetime.combine(day, time(0, 0), clock.SHANGHAI)
+                steps.append(
+                    (
+                        "called_back",
+                        called,
+                        {"outcome": outcome, "method": method, "note": text, **mark},
+                        row.text("caller") or UNRECORDED_ACTOR,
+                    )
+                )
+                ended = max(ended, called)
+                planned.read["callback"] += 1
+            else:
+                unrecorded.append("callback")  # told of, but its day (or outcome) is not in the file
+                planned.read["callback_undated"] += 1
         else:
             unrecorded.append("callback")  # not a missed callback: one the old ledger does not tell of
         if fields.get("complainants", 1) >= 10:
@@ -1121,6 +1365,8 @@ def _plan_steps(
 
 
 STEP_FIELD = {
+    "extended": "accepted_at",
+    "terminated": "resolved_at",
     "accepted": "accepted_at",
     "rejected": "accepted_at",
     "assigned": "accepted_at",
@@ -1134,6 +1380,8 @@ def _check_order(received: datetime, steps: list, row: _Row) -> None:
     """Nothing before the receipt; each status change not before the one before it (as typed input is held)."""
 
     def column(kind: str) -> str:
+        if kind == "called_back" and not row.headers.get("called_at"):  # a callback read from 备注 or 处理结果
+            return row.column("note" if row.has("note") else "result")
         return row.column(STEP_FIELD.get(kind, "received_at"))
 
     previous, previous_kind = received, "registered"

@@ -71,12 +71,16 @@ AFTER_GAPS = {
 }
 PERSONAL = frozenset({"name", "id_number", "phone", "address", "uscc"})  # said to differ, never shown
 STATUS_RANK = {"received": 0, "accepted": 1, "rejected": 1, "assigned": 2, "resolved": 3, "terminated": 3, "closed": 4}
-STEP_RANK = {"accepted": 1, "rejected": 1, "assigned": 2, "resolved": 3, "closed": 4}
+STEP_RANK = {"accepted": 1, "rejected": 1, "assigned": 2, "resolved": 3, "terminated": 3, "closed": 4}
+# The gap that says a step's day is not in the file (its event dated at the step before it, marked so).
+STEP_GAPS = {"accepted_at": ("accepted", "rejected"), "extended_at": ("extended",), "terminated_at": ("terminated",)}
 STEP_LABELS = {
     "accepted": "受理",
     "rejected": "不予受理",
     "assigned": "处理人",
     "resolved": "办结",
+    "terminated": "终止处理",
+    "extended": "延期",
     "regulator_replied": "监管转办回复",
     "called_back": "回访",
     "closed": "归档",
@@ -96,6 +100,7 @@ class Change:
     steps: list = field(default_factory=list)  # (kind, at, payload, actor), after what the ledger has
     differs: list[str] = field(default_factory=list)
     recorded: bool = False
+    late: str | None = None  # a step the row dates after the complaint was closed: the row is bad
 
     def __bool__(self) -> bool:
         return bool(self.fills or self.steps or self.differs)
@@ -316,6 +321,9 @@ def record(
             # file's order (a sheet before the next year's, which may carry the same complaint over).
             good = sorted((p for p in planned if not p.error), key=lambda p: p.fields["received_at"])
             for item in counted(good, listener, _("importing rows"), len(good), every=256):
+                if any(kind == "extended" for kind, *_rest in item.steps) and not _extended(ledger, item):
+                    done.bad.append(item)
+                    continue
                 _record_row(chain, item, done, known, numbers, update)
             if inspect is not None:
                 inspect(session, done)
@@ -357,6 +365,10 @@ def _record_row(chain, item: Planned, done: Imported, known: Known, numbers: "_N
         done.already.append(item)
         return
     change = compare(record, item, merged=origin_kind(record) != item.origin["kind"])
+    if change.late:  # nothing is added after a complaint's closing: the file or the ledger is wrong
+        item.error = change.late
+        done.bad.append(item)
+        return
     # A later year's sheet tells of a complaint still open when the year before ended: its next steps.
     change.carried = (
         bool(item.carried) and not change.merged and not source.get("carried") and _scope_of(record) == item.carried
@@ -434,8 +446,29 @@ def compare(record: dict, item: Planned, *, merged: bool) -> Change:
         change.differs.append(transfer_problem(after))
         del change.fills["reply_due"]
     change.steps = _later_steps(record, item, change.differs, merged)
+    closed = record.get("closed_at")
+    # The same source again (a row changed since, --update): nothing after the closing it recorded. (Another
+    # source's reply may follow the closing an old ledger implied: merged, as one complaint's two records.)
+    after = [(kind, at) for kind, at, *_rest in change.steps if closed and not merged and at > clock.from_iso(closed)]
+    if after:
+        kind, at = after[0]
+        change.late = _(
+            "{step} {at} is after {number} was closed ({closed}); nothing is added after a complaint's closing: "
+            "correct the date in the file, or the complaint by hand"
+        ).format(
+            step=STEP_LABELS.get(kind, kind),
+            at=clock.day_of(clock.iso(at)),
+            number=record["id"],
+            closed=clock.day_of(closed),
+        )
+        change.steps = []
     # A gap stays while neither source tells it; when a step happened stays as its event has it.
     told = [gap for gap in gaps if gap in TIME_GAPS or gap in item.unrecorded]
+    added = {kind for kind, *_rest in change.steps}
+    # A step the file tells of without its day (受理 with no 受理时间): 未记载, never "at receipt".
+    told += [
+        gap for gap, kinds in STEP_GAPS.items() if gap in item.unrecorded and added & set(kinds) and gap not in told
+    ]
     if change.steps:  # what the row's later steps leave untold (a callback, the reply), unless the ledger has it
         told += [
             gap for gap in item.unrecorded if gap in AFTER_GAPS and gap not in told and not AFTER_GAPS[gap](record)
@@ -462,6 +495,8 @@ def _later_steps(record: dict, item: Planned, differs: list[str], merged: bool) 
         elif kind == "regulator_replied" and not record.get("regulator_replied_at"):
             steps.append((kind, at, payload, actor))
         elif kind == "called_back" and not record.get("callbacks"):
+            steps.append((kind, at, payload, actor))
+        elif kind == "extended" and not record.get("extensions"):
             steps.append((kind, at, payload, actor))
     complaint = record
     try:
@@ -504,6 +539,36 @@ def _same_step(record: dict, kind: str, at: datetime, payload: dict, differs: li
                     new=_plain("result", payload.get("result")),
                 )
             )
+
+
+def _extended(ledger: Ledger, item: Planned) -> bool:
+    """An extension read from the row's words, given the deadline it moves to (as `extend` gives it); False, and
+    the row bad, when it asks more than the policy allows (CSA 9.2.2(d))."""
+    received = clock.from_iso(item.fields["received_at"])
+    policy = ledger.policy_on(received.astimezone(clock.SHANGHAI).date())
+    total = 0
+    steps = []
+    for kind, at, payload, actor in item.steps:
+        if kind == "extended":
+            total += payload["days"]
+            if payload["days"] > policy.extension_each_max or total > policy.extension_total_max:
+                item.error = _(
+                    "{column}: an extension of {days} days; each may be at most {each}, and all together {most} "
+                    "(CSA 9.2.2(d))"
+                ).format(
+                    column=item.headers.get("note") or "备注",
+                    days=payload["days"],
+                    each=policy.extension_each_max,
+                    most=policy.extension_total_max,
+                )
+                return False
+            due = ledger.calendar().add_days(
+                received.astimezone(clock.SHANGHAI).date(), policy.completion_days + total, policy.completion_unit
+            )
+            payload = {**payload, "new_due": due.isoformat()}
+        steps.append((kind, at, payload, actor))
+    item.steps = steps
+    return True
 
 
 class _Numbers:

@@ -440,9 +440,11 @@ UNRECORDED_LABELS = {
     "callback": "回访",
     "regulator_reply": "监管转办回复",
     "escalation": "重大投诉上报",
+    "extended_at": "延期申请日期",
+    "terminated_at": "终止处理日期",
 }
 # Gaps about when a step happened: its event keeps the date it was given, so a later source never fills them.
-TIME_GAPS = frozenset({"accepted_at"})
+TIME_GAPS = frozenset({"accepted_at", "extended_at", "terminated_at"})
 UNRECORDED_ACTOR = "未记载"  # who did an imported step, when the old ledger does not name anyone
 
 
