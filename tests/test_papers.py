@@ -16,11 +16,20 @@ from tests.conftest import ID_OK, REGISTER_MINIMAL, RESOLVE, dump, register
 from tests.test_lifecycle import refused
 
 BRANCH_NAME = "某某证券深圳福田路证券营业部"
+REFER = ["--refer-to", "开户所在证券公司", "--refer-contact", "该公司客服热线"]  # Firm 26
 
 
 @pytest.fixture(autouse=True)
 def named_branch(cli):
     cli("config", "set", "branch", BRANCH_NAME)
+    reachable(cli)
+
+
+def reachable(cli, *db) -> None:
+    """How a letter's reader reaches the branch (issue 45): every letter prints these, and waits for them."""
+    for key, value in (("branch-phone", "0755-83210000"), ("branch-address", "深圳市福田区福华路1号"),
+                       ("contact", "王芳")):
+        cli(*db, "config", "set", key, value)
 
 
 def show(cli, number) -> dict:
@@ -174,13 +183,13 @@ def test_each_kind_names_what_it_lacks_and_writes_nothing(cli, db_path, tmp_path
 @pytest.mark.backends
 def test_a_refusal_without_notice_is_owed_until_its_letter_is_sent(cli, db_path, tmp_path):
     number = register(cli, "2026-11-02 09:30")
-    result = cli("reject", number, "--reason", "not-customer", "--at", "2026-11-03")
+    result = cli("reject", number, "--reason", "not-customer", *REFER, "--at", "2026-11-03")
     assert "Firm 17: the complainant is still to be told of the refusal" in result.stderr
     refused(cli, db_path, "close", number, "--at", "2026-11-04", rule="Firm 17", says="never told")
     cli("letter", "refusal", number, "--out", tmp_path, "--sent-via", "信函", "--at", "2026-11-03 15:00")
     text = text_of(tmp_path / f"{number}-不予受理告知书.docx")
     assert "非本机构客户" in text and "不予受理" in text
-    assert "（《证券公司投诉处理标准》第9.1.1条a)项）" in text  # as a Chinese letter cites, not "CSA 9.1.1(a)"
+    assert "属于《证券公司投诉处理标准》第9.1.1条a)项规定的不予受理情形" in text  # as a Chinese letter cites, not "CSA 9.1.1(a)"
     letters = show(cli, number)["letters"]
     assert [(item["kind"], item["via"]) for item in letters] == [("refusal", "letter")]
     cli("close", number, "--at", "2026-11-04")
@@ -247,7 +256,7 @@ def test_a_template_cannot_reach_outside_its_placeholders(cli, db_path, tmp_path
 
 def test_the_built_in_template_can_be_written_out_and_lists_its_placeholders(cli, tmp_path):
     cli("letter", "opinion", "--template-out", tmp_path / "t.docx")
-    assert "{{ result }}" in text_of(tmp_path / "t.docx") and "{{ advice }}" in text_of(tmp_path / "t.docx")
+    assert "{{ told }}" in text_of(tmp_path / "t.docx") and "{{ advice }}" in text_of(tmp_path / "t.docx")
     listed = json.loads(cli("letter", "--placeholders", "--json").stdout)
     assert listed["advice"].startswith("对处理意见不满意") and "approvals_text" in listed
 
@@ -387,11 +396,11 @@ def test_the_record_states_the_acceptance_decision_whichever_way_it_went(cli, tm
 
 def test_a_refusals_note_is_labelled_and_absent_when_there_is_none(cli, tmp_path):
     with_note = register(cli, "2026-11-02 09:30")
-    cli("reject", with_note, "--reason", "not-customer", "--note", "非本营业部开户", "--at", "2026-11-03")
+    cli("reject", with_note, "--reason", "not-customer", *REFER, "--note", "非本营业部开户", "--at", "2026-11-03")
     cli("letter", "refusal", with_note, "--out", tmp_path / "a.docx")
     assert "我部决定不予受理。说明：非本营业部开户。\n" in text_of(tmp_path / "a.docx")  # typed without its 。
     without = register(cli, "2026-11-02 09:40")
-    cli("reject", without, "--reason", "not-customer", "--at", "2026-11-03")
+    cli("reject", without, "--reason", "not-customer", *REFER, "--at", "2026-11-03")
     cli("letter", "refusal", without, "--out", tmp_path / "b.docx")
     text = text_of(tmp_path / "b.docx")
     assert "我部决定不予受理。\n" in text and "说明" not in text

@@ -98,6 +98,8 @@ def test_a_clerk_cannot_write_a_letter_approve_or_archive_another_branch(cli, mo
     """Issue 30's papers carry personal data in full: a clerk reaches them for their own branch only."""
     sz = firm["clerk_sz01"]
     run(cli, monkeypatch, firm["complaint_owner"], None, "config", "set", "branch", "某某证券")
+    for key, value in (("branch-phone", "0755-83210000"), ("branch-address", "深圳市福田区"), ("contact", "王芳")):
+        run(cli, monkeypatch, firm["complaint_owner"], None, "config", "set", key, value)
     before = dump(db_path)
     one_line(run(cli, monkeypatch, sz, "SZ01", "letter", "record", "GZ02/TS-2026-0001", "--out", tmp_path, ok=False),
              "CSA 8.4", "may not see branch GZ02")

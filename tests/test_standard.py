@@ -345,7 +345,7 @@ def test_terminate_ends_an_accepted_complaint_without_a_result(cli, db_path, tmp
     refused(cli, db_path, "resolve", number, "--result", "x", *RESOLVE, rule="CSA 9.2.2(c)", says="ended without a result")
     summary, ledger = report_rows(cli, tmp_path, "--month", "2026-11")
     assert (summary["本期终止处理"], summary["本期办结"]) == (1, 0)
-    assert ledger[number]["是否按期"] == "终止处理" and ledger[number]["处理结果"].startswith("终止处理：进入调解仲裁诉讼程序")
+    assert ledger[number]["是否按期"] == "终止处理" and ledger[number]["处理结果"].startswith("终止处理：进入调解、仲裁、诉讼程序")
     cli("close", number, "--at", "2026-11-11", "--late-reason", "归档手续补录")  # November was already reported
     assert show(cli, number)["status"] == "closed"
 

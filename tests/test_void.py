@@ -191,6 +191,8 @@ def test_a_void_dated_before_the_entry_it_voids_is_refused(cli, db_path):
 
 def test_a_letter_sent_on_a_voided_entry_is_named(cli, tmp_path):
     cli("config", "set", "branch", "深圳某某路证券营业部")
+    for key, value in (("branch-phone", "0755-83210000"), ("branch-address", "深圳市福田区"), ("contact", "王芳")):
+        cli("config", "set", key, value)
     number = resolved(cli)
     cli("letter", "opinion", number, "--out", tmp_path / "opinion.docx", "--sent-via", "letter",
         "--at", "2026-09-10 16:00")

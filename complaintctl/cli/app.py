@@ -389,6 +389,18 @@ def reject(
         Optional[str],
         typer.Option("--original", help="With --reason duplicate: the complaint this one repeats (CSA 9.1.1(c))."),
     ] = None,
+    refer_to: Annotated[
+        Optional[str],
+        typer.Option(
+            "--refer-to",
+            metavar="BODY",
+            help="Outside the branch's scope: the competent body the complainant is referred to (Firm 26).",
+        ),
+    ] = None,
+    refer_contact: Annotated[
+        Optional[str],
+        typer.Option("--refer-contact", metavar="TEXT", help="With --refer-to: how to reach that body (Firm 26)."),
+    ] = None,
 ) -> None:
     """Decide not to accept (不予受理, CSA 9.1.1); the complainant must be told how and why."""
 
@@ -586,6 +598,15 @@ def resolve(
             metavar="yes|no",
             help="Whether the complainant and the firm settled (和解, CSA 9.2.1(c)); counted in the report's 和解率. "
             "Not given: 未记载.",
+        ),
+    ] = None,
+    told: Annotated[
+        Optional[str],
+        typer.Option(
+            "--told",
+            metavar="TEXT",
+            help="The opinion in the words the complainant is told (addressing 您), when --result is the "
+            "internal record; the opinion letter prints it. Default: --result.",
         ),
     ] = None,
 ) -> None:

@@ -37,6 +37,15 @@ def letter(
             "(refusal, progress, extension).",
         ),
     ] = None,
+    dated: Annotated[
+        Optional[str],
+        typer.Option(
+            "--date",
+            metavar="DAY",
+            help="The letter's date, when it is not the day it is sent (--sent-via --at) or written; never after "
+            "the day it is sent.",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     template_out: Annotated[
         Optional[Path],
@@ -80,6 +89,7 @@ def letter(
         return
     if complaint is None:
         raise ComplaintError(_("name the complaint, e.g. `complaintctl letter {kind} TS-2026-0001`").format(kind=kind))
+    from complaintctl.rules import clock
     from complaintctl.rules.complaint import parse_id
     from complaintctl.outputs.letters import read_template
     from complaintctl.store.settings import TEMPLATE_KEY, config
@@ -105,6 +115,7 @@ def letter(
         at=when(at),
         template=template,
         sent_via=sent_via,
+        dated=clock.parse_date(dated, "--date", clock.PAST) if dated else None,
     )
     if as_json:
         render.emit_json(

@@ -152,6 +152,9 @@ def _moment(where: str, text: str, name: str):
         raise ComplaintError(_("{where}: {exc}").format(where=where, exc=exc)) from None
 
 
+SCENARIO_SETTINGS = ("branch", "branch-phone", "branch-address", "contact", "user")  # `config set` keys
+
+
 def checked_scenario(scenario, path: Path) -> list[dict]:
     """The whole file checked before anything is recorded: a slip in it is one line naming where it is,
     and the ledger stays as it was. Returns each complaint as {where, register, at, by, steps: [...]}, each
@@ -160,8 +163,8 @@ def checked_scenario(scenario, path: Path) -> list[dict]:
         raise ComplaintError(_("{source} is not a demo scenario (JSON with as_of and complaints)").format(source=path))
     source = path.name
     _object(source, scenario, "as_of")
-    _known_keys(source, scenario, ("as_of", "branch", "user", "complaints"))
-    for name in ("branch", "user"):
+    _known_keys(source, scenario, ("as_of", *SCENARIO_SETTINGS, "complaints"))
+    for name in SCENARIO_SETTINGS:
         if name in scenario and not isinstance(scenario[name], str):
             raise ComplaintError(
                 _("{where}: {name} must be {kind}").format(where=source, name=name, kind=_(_KINDS["str"]))
@@ -239,8 +242,9 @@ def load_scenario(ledger: Ledger, path: Path) -> dict:
                 _("{path} already holds complaints; the demo needs a new ledger (--db)").format(path=ledger.path)
             )
     start = _moment(source.name, scenario["as_of"], "as_of")
-    if scenario.get("branch"):
-        set_config(ledger, "branch", scenario["branch"], start, scenario.get("user", "demo"))
+    for name in SCENARIO_SETTINGS[:-1]:  # the branch and how to reach it, then the user
+        if scenario.get(name):
+            set_config(ledger, name, scenario[name], start, scenario.get("user", "demo"))
     if scenario.get("user"):
         set_config(ledger, "user", scenario["user"], start, scenario["user"])
     for item in complaints:

@@ -94,7 +94,13 @@ def make(ledger, period, out: Path, *, by: str, at: datetime, listener=None) -> 
             policy = ledger.policy_on(clock.day_of(record["received_at"]))
             deadlines = {d.kind: d for d in deadlines_for(record, ledger.calendar(), policy)}
             values = {
-                **letters.facts(record, branch=branch, on=at.astimezone(clock.SHANGHAI).date(), deadlines=deadlines),
+                **letters.facts(
+                    record,
+                    branch=branch,
+                    on=at.astimezone(clock.SHANGHAI).date(),
+                    deadlines=deadlines,
+                    settings=settings,
+                ),
                 "title": letters.title("record"),
             }
             letters.render(template, values, folder / f"{letters.title('record')}.docx")

@@ -40,10 +40,15 @@ SENT_VIA = codes.CodeList(
 # is refused: a misspelt placeholder would print as nothing.
 PLACEHOLDERS = {
     "branch": "营业部（分支机构）名称，config set branch",
+    "branch_phone": "营业部联系电话，config set branch-phone",
+    "branch_address": "营业部联系地址，config set branch-address",
+    "contact": "投诉处理联系人，config set contact",
     "title": "文书名称",
     "number": "投诉编号",
     "date": "文书日期（YYYY年M月D日）",
     "complainant": "投诉人姓名或机构名称",
+    "addressee": "称呼：投诉人姓名或机构名称；群体投诉写明人数及全部代表",
+    "complainant_title": "投诉人称谓：姓氏加先生/女士（性别不明的为某），告知被投诉人时用（CSA 7.8）",
     "id_type": "证件类型",
     "id_number": "证件号码",
     "phone": "联系电话",
@@ -56,7 +61,7 @@ PLACEHOLDERS = {
     "transfer_no": "转办工单号",
     "reply_due": "监管回复期限",
     "category": "业务类别",
-    "request": "投诉请求",
+    "request": "投诉请求（以句号结尾）",
     "facts": "主要事实与理由",
     "respondent": "被投诉人（员工）",
     "respondent_dept": "被投诉部门",
@@ -77,9 +82,14 @@ PLACEHOLDERS = {
     "extension_approved_by": "延期审批人",
     "new_due": "延期后的办结期限",
     "reject_reason": "不予受理原因",
+    "reject_ground": "不予受理的理由，以“您”称呼投诉人写成的句子",
     "reject_rule": "不予受理所依条款",
     "reject_note": "不予受理说明",
-    "result": "处理意见（处理结果）",
+    "original_text": "重复投诉：原投诉的编号、日期及处理情况，并告知新的事实或证据可作为新的投诉",
+    "refer_to": "受理范围之外的：管辖部门（reject --refer-to），公司制度第二十六条",
+    "refer_contact": "管辖部门的联系方式（reject --refer-contact）",
+    "result": "处理意见（处理结果），内部记录",
+    "told": "告知投诉人的处理意见（resolve --told；未给出的为处理结果）",
     "resolved_on": "办结日期",
     "compensation": "赔偿（补偿）金额（元）",
     "facts_found": "投诉事实及经过",
@@ -163,6 +173,19 @@ def lacks(kind: str, record: dict) -> tuple[str, str] | None:
         return _("{id} was not refused (不予受理); a refusal notice tells the reason of a refusal").format(
             id=number
         ), KINDS[kind][1]
+    rejection = record.get("rejection") or {}
+    if kind == "refusal" and rejection.get("reason") == "not-customer" and not rejection.get("refer_to"):
+        return _(
+            "{id} was refused as outside the branch's scope, with no competent body to refer the complainant "
+            "to; such a refusal names it and how to reach it (`reject --refer-to BODY --refer-contact TEXT`)"
+        ).format(id=number), "Firm 26"
+    if kind == "opinion" and not (record.get("resolution") or {}).get("told"):
+        said = next((w for w in THIRD_PERSON if w in ((record.get("resolution") or {}).get("result") or "")), None)
+        if said:
+            return _(
+                "{id}'s result is the internal record, speaking of the complainant as {word}; the opinion letter "
+                "addresses 您: record the words the complainant is told with `resolve --told TEXT`"
+            ).format(id=number, word=said), "CSA 9.3"
     if kind == "progress" and status not in ("accepted", "assigned"):
         return _("{id} is {status}; a progress notice is for a complaint accepted and still being handled").format(
             id=number, status=codes.STATUSES.label(status)
@@ -199,8 +222,100 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in "。！？；…!?.;）)」”" else text + "。"
 
 
-def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
-    """Every placeholder's value for this complaint, as the ledger holds it now."""
+# Each refusal's ground as the letter tells it to the complainant (您), CSA 9.1.1's items.
+GROUNDS = {
+    "not-customer": "您并非本机构客户，所投诉事项不属于我部受理范围",
+    "no-authorization": "代为投诉的受托人未取得投诉人的授权",
+    "duplicate": "您的投诉系就同一事实和理由重复投诉",
+    "in-proceedings": "您投诉的事项已进入调解、仲裁、诉讼程序",
+    "abusive": "您的投诉违反公序良俗或无实质诉求",
+    "other": "您的投诉属于其他不予受理的情形",
+}
+# Words of an internal record that speak of the complainant in the third person: never pasted into a letter to 您.
+THIRD_PERSON = ("投诉人", "该客户", "客户表示", "客户认可", "客户同意", "客户理解")
+COMPOUND_SURNAMES = (
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "令狐",
+    "澹台",
+    "端木",
+    "轩辕",
+    "呼延",
+    "南宫",
+    "独孤",
+    "万俟",
+    "闻人",
+    "西门",
+    "申屠",
+)
+
+
+def complainant_title(record: dict) -> str:
+    """张先生, 张女士, or 张某 when the sex is not known (CSA 7.8: the respondent is told no more than that).
+    An institution is named as it is; the sex is read from a resident ID's 17th digit (odd: male)."""
+    if record.get("institution"):
+        return record["institution"]
+    name = (record.get("name") or "").strip()
+    if not name:
+        return "投诉人"
+    surname = name[:2] if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else name[0]
+    number = record.get("id_number") or ""
+    if record.get("id_type") == "id_card" and len(number) == 18 and number[16].isdigit():
+        return surname + ("先生" if int(number[16]) % 2 else "女士")
+    return surname + "某"
+
+
+def addressee(record: dict) -> str:
+    """Whom a letter to the complainant addresses: the complainant, or a group by its size and every
+    representative it elected (CSA 5.2)."""
+    name = record.get("institution") or record.get("name") or ""
+    if not record.get("group"):
+        return name
+    people = [p["name"] for p in record.get("representatives") or []] or [name]
+    return f"{people[0]}等{record.get('complainants')}名投诉人（群体投诉，代表：{'、'.join(people)}）"
+
+
+def original_text(original: dict | None) -> str:
+    """A repeat's refusal: the complaint it repeats, its date, what was done, and that new facts are a new one."""
+    if not original:
+        return ""
+    done = f"已于{_day(original.get('accepted_at'))}受理" if original.get("accepted_at") else "已受理"
+    if original.get("resolved_at"):
+        done += f"，并于{_day(original['resolved_at'])}办结，处理意见已告知您"
+    elif original.get("terminated_at"):
+        done += f"，并于{_day(original['terminated_at'])}终止处理"
+    else:
+        done += "，目前正在调查处理中，处理意见将另行告知您"
+    return (
+        f"您本次投诉与您于{_day(original['received_at'])}提出的投诉（投诉编号：{original['id']}）系同一事实和理由，"
+        f"该投诉{done}。如您有新的事实或证据，可作为新的投诉向我部提出。"
+    )
+
+
+def facts(
+    record: dict,
+    *,
+    branch: str,
+    on: date,
+    deadlines: dict,
+    settings: dict | None = None,
+    before_extension: date | None = None,
+    original: dict | None = None,
+) -> dict:
+    """Every placeholder's value for this complaint, as the ledger holds it now. `before_extension`: the
+    completion deadline before the last extension, by today's calendar (as `show` counts it)."""
+    settings = settings or {}
     rejection = record.get("rejection") or {}
     resolution = record.get("resolution") or {}
     investigation = record.get("investigation") or {}
@@ -228,6 +343,11 @@ def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
     reason = rejection.get("reason")
     values = {
         "branch": branch,
+        "branch_phone": settings.get("branch-phone") or "",
+        "branch_address": settings.get("branch-address") or "",
+        "contact": settings.get("contact") or "",
+        "addressee": addressee(record),
+        "complainant_title": complainant_title(record),
         "number": record["id"],
         "date": _day(on.isoformat()),
         "complainant": record.get("institution") or record.get("name") or "",
@@ -243,7 +363,7 @@ def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
         "transfer_no": record.get("transfer_no") or "",
         "reply_due": _day(record.get("reply_due")),
         "category": codes.CATEGORIES.label(record.get("category")),
-        "request": record.get("request") or "",
+        "request": _sentence(record.get("request") or ""),
         "facts": record.get("facts") or "",
         "respondent": record.get("respondent") or "",
         "respondent_dept": record.get("respondent_dept") or "",
@@ -256,17 +376,22 @@ def facts(record: dict, *, branch: str, on: date, deadlines: dict) -> dict:
         "dept": record.get("dept") or "",
         "officer": record.get("handler") or record.get("rejected_by") or record.get("accepted_by") or "",
         "completion_due": _day(completion.due.isoformat()) if completion else "",
-        "original_due": _day(completion.original_due.isoformat()) if completion else "",
+        "original_due": _day((before_extension or completion.original_due).isoformat()) if completion else "",
         "extension_days": str(last.get("days") or ""),
         "extension_unit": DAY_UNITS.get(completion.unit, "") if completion else "",
         "extension_reason": last.get("reason") or "",
         "extension_approved_by": last.get("approved_by") or "",
-        "new_due": _day(last.get("new_due")),
+        "new_due": _day(completion.due.isoformat()) if completion and last else "",
         "reject_reason": codes.REJECT_REASONS.label(reason) if reason else "",
+        "reject_ground": GROUNDS.get(reason, "") if reason else "",
+        "original_text": original_text(original) if reason == "duplicate" else "",
+        "refer_to": rejection.get("refer_to") or "",
+        "refer_contact": rejection.get("refer_contact") or "",
         # Cited as a Chinese letter cites a standard: 第9.1.1条c)项, the clause's own lettering.
         "reject_rule": f"第9.1.1条{codes.REJECT_ITEMS[reason]})项" if reason else "",
         "reject_note": _sentence(rejection.get("note") or ""),
         "result": resolution.get("result") or "",
+        "told": _sentence(resolution.get("told") or resolution.get("result") or ""),
         "resolved_on": _day(record.get("resolved_at")),
         "compensation": resolution.get("compensation") or "",
         **{
@@ -346,6 +471,7 @@ def regulator_text(record: dict, values: dict) -> str:
         if record.get("callbacks"):
             lines.append(f"回访情况：{values['callbacks_text']}")
     lines.append(f"回复单位：{values['branch']}")
+    lines.append(f"联系人：{values['contact']}，联系电话：{values['branch_phone']}，地址：{values['branch_address']}")
     return "\n".join(lines)
 
 
@@ -353,46 +479,56 @@ def regulator_text(record: dict, values: dict) -> str:
 
 BODIES = {
     "refusal": [
-        "{{ complainant }}：",
+        "{{ addressee }}：",
         "　　您于{{ received }}向我部提出的投诉（投诉编号：{{ number }}），投诉请求为：{{ request }}",
-        "　　经审查，您的投诉属于{{ reject_reason }}的情形（《证券公司投诉处理标准》{{ reject_rule }}），"
+        "　　经审查，{{ reject_ground }}，属于《证券公司投诉处理标准》{{ reject_rule }}规定的不予受理情形，"
         "我部决定不予受理。{% if reject_note %}说明：{{ reject_note }}{% endif %}",
-        "　　如您对本决定有疑问，可与我部联系。",
+        "{%p if original_text %}",
+        "　　{{ original_text }}",
+        "{%p endif %}",
+        "{%p if refer_to %}",
+        "　　您所投诉的事项可向{{ refer_to }}反映，联系方式：{{ refer_contact }}。",
+        "{%p endif %}",
+        "　　如您对本决定有疑问，可与我部联系（联系人：{{ contact }}，电话：{{ branch_phone }}，"
+        "地址：{{ branch_address }}）。",
         "　　特此告知。",
     ],
     "progress": [
-        "{{ complainant }}：",
+        "{{ addressee }}：",
         "　　您于{{ received }}提出的投诉（投诉编号：{{ number }}）已于{{ accepted_on }}受理，现正在调查处理中，"
         "我部将于{{ completion_due }}前办结并将处理意见告知您。",
-        "　　投诉请求：{{ request }}",
-        "　　处理过程中如需补充材料，我部将及时与您联系。",
+        "　　您的投诉请求为：{{ request }}",
+        "　　处理过程中如需补充材料，我部将及时与您联系；您也可与我部联系（联系人：{{ contact }}，"
+        "电话：{{ branch_phone }}）。",
         "　　特此告知。",
     ],
     "extension": [
-        "{{ complainant }}：",
+        "{{ addressee }}：",
         "　　您于{{ received }}提出的投诉（投诉编号：{{ number }}）原定于{{ original_due }}前办结。"
         "因{{ extension_reason }}，经{{ extension_approved_by }}批准，"
         "办理期限延长{{ extension_days }}个{{ extension_unit }}，延至{{ new_due }}前办结。",
-        "　　我部将在延长的期限内办结，并将处理意见告知您。",
+        "　　我部将在延长的期限内办结，并将处理意见告知您。如有疑问，可与我部联系（联系人：{{ contact }}，"
+        "电话：{{ branch_phone }}）。",
         "　　特此告知。",
     ],
     "opinion": [
-        "{{ complainant }}：",
+        "{{ addressee }}：",
         "　　您于{{ received }}提出的投诉（投诉编号：{{ number }}），投诉请求为：{{ request }}",
         "　　经调查核实：{{ facts_found }}",
-        "　　处理意见：{{ result }}",
+        "　　处理意见：{{ told }}",
         "{%p if compensation %}",
         "　　赔偿（补偿）金额：人民币 {{ compensation }} 元。",
         "{%p endif %}",
         "　　{{ advice }}",
+        "　　如有疑问，可与我部联系（联系人：{{ contact }}，电话：{{ branch_phone }}，地址：{{ branch_address }}）。",
         "　　特此函复。",
     ],
     "respondent-result": [
         "{{ respondent }}"
         "{% if respondent and respondent_dept %}（{{ respondent_dept }}）{% else %}{{ respondent_dept }}{% endif %}：",
         # A person is 您; a department named alone is 贵部门.
-        "　　投诉人{{ complainant }}于{{ received }}提出的涉及{% if respondent %}您{% else %}贵部门{% endif %}的投诉"
-        "（投诉编号：{{ number }}）已于{{ resolved_on }}办结。",
+        "　　投诉人{{ complainant_title }}于{{ received }}提出的涉及"
+        "{% if respondent %}您{% else %}贵部门{% endif %}的投诉（投诉编号：{{ number }}）已于{{ resolved_on }}办结。",
         "　　投诉请求：{{ request }}",
         "　　处理结果：{{ result }}",
         "{%p if accountability %}",
@@ -401,7 +537,7 @@ BODIES = {
         "{%p if improvement %}",
         "　　管理改进措施：{{ improvement }}",
         "{%p endif %}",
-        "　　请据此落实相关改进要求。",
+        "　　请据此落实相关改进要求。如有疑问，请与{{ contact }}联系（电话：{{ branch_phone }}）。",
     ],
     "regulator-reply": ["{{ regulator_reply_text }}"],
 }
@@ -485,6 +621,7 @@ def builtin_template(kind: str) -> bytes:
             for cell, width in zip(cells, widths):
                 cell.width = width
         document.add_paragraph("填表人：{{ acceptor }}　　　　填表日期：{{ date }}")
+        document.add_paragraph("联系人：{{ contact }}　　联系电话：{{ branch_phone }}　　地址：{{ branch_address }}")
         document.save(buffer := io.BytesIO())
         return buffer.getvalue()
     for line in BODIES[kind]:
@@ -494,7 +631,8 @@ def builtin_template(kind: str) -> bytes:
     else:
         for text in ("", "{{ branch }}（盖章）", "{{ date }}"):
             document.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        document.add_paragraph("经办人：{{ officer }}　　联系电话：　　　　　　")
+        document.add_paragraph("经办人：{{ officer }}　　联系人：{{ contact }}　　联系电话：{{ branch_phone }}")
+        document.add_paragraph("地址：{{ branch_address }}")
     document.save(buffer := io.BytesIO())
     return buffer.getvalue()
 
@@ -580,6 +718,7 @@ def write(
     at: datetime,
     template: bytes | None,
     sent_via: str | None = None,
+    dated: date | None = None,
 ) -> Letter:
     """Fill, record and place one letter: all recorded and in place, or nothing (see the module's doc)."""
     from complaintctl import scratch
@@ -589,11 +728,32 @@ def write(
     from complaintctl.steps.lifecycle import in_order, save, warm, load
     from complaintctl.store.settings import config
 
+    from complaintctl.store.settings import LETTER_SETTINGS
+
     via = SENT_VIA.parse(sent_via) if sent_via else None
-    branch = config(ledger).get("branch")
+    settings = config(ledger)
+    branch = settings.get("branch")
     if not branch:
         raise ComplaintError(
             _("a letter carries the branch's name: set it first with `complaintctl config set branch NAME`"),
+            KINDS[kind][1],
+        )
+    unset = [key for key in LETTER_SETTINGS if not settings.get(key)]
+    if unset:
+        raise ComplaintError(
+            _(
+                "a letter tells its reader how to reach the branch: set {keys} first with "
+                "`complaintctl config set {key} VALUE`"
+            ).format(keys=", ".join(unset), key=unset[0]),
+            KINDS[kind][1],
+        )
+    sent_on = at.astimezone(clock.SHANGHAI).date()
+    on = dated or sent_on
+    if via and on > sent_on:
+        raise ComplaintError(
+            _(
+                "--date {dated} is after the letter was sent ({sent}); a letter is dated no later than it is sent"
+            ).format(dated=on, sent=sent_on),
             KINDS[kind][1],
         )
     warm(ledger)
@@ -607,9 +767,45 @@ def write(
             if problem:
                 raise ComplaintError(*problem)
             policy = ledger.policy_on(clock.day_of(record["received_at"]))
-            deadlines = {d.kind: d for d in deadlines_for(record, ledger.calendar(), policy)}
+            calendar = ledger.calendar()  # as `show` counts: calendar corrections included
+            deadlines = {d.kind: d for d in deadlines_for(record, calendar, policy)}
+            completion = deadlines.get("completion")
+            if kind == "progress" and completion and on > completion.due:
+                raise ComplaintError(
+                    _(
+                        "{id}'s completion deadline {due} has passed by the letter's date {on}; a progress notice "
+                        "would promise a past date: record the extension first with `complaintctl extend {id}`"
+                    ).format(id=record["id"], due=completion.due, on=on),
+                    "CSA 9.2.2(d)",
+                )
+            extensions = record.get("extensions") or []
+            before = None
+            if extensions:
+                earlier = {
+                    d.kind: d for d in deadlines_for({**record, "extensions": extensions[:-1]}, calendar, policy)
+                }
+                before = earlier["completion"].due if "completion" in earlier else None
+            original = None
+            repeated = (record.get("rejection") or {}).get("original")
+            if repeated:
+                found = (
+                    session.connection()
+                    .exec_driver_sql(
+                        "SELECT record FROM complaints WHERE branch = ? AND id = ?", (row.branch, repeated)
+                    )
+                    .first()
+                )
+                original = json.loads(found[0]) if found else None
             values = {
-                **facts(record, branch=branch, on=at.astimezone(clock.SHANGHAI).date(), deadlines=deadlines),
+                **facts(
+                    record,
+                    branch=branch,
+                    on=on,
+                    deadlines=deadlines,
+                    settings=settings,
+                    before_extension=before,
+                    original=original,
+                ),
                 "title": title(kind),
             }
             render(template or builtin_template(kind), values, temp)

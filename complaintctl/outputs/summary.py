@@ -315,7 +315,7 @@ class Summary:
                     (f"  其中{ON_TIME}", g(f"completed:{ON_TIME}"), "不晚于原办结期限"),
                     (f"  其中{AFTER_EXTENSION}", g(f"completed:{AFTER_EXTENSION}"), "晚于原期限、不晚于延期后期限"),
                     (f"  其中{LATE}", g(f"completed:{LATE}"), "晚于办结期限"),
-                    (f"本期{TERMINATED}", g("terminated"), "撤回或进入调解仲裁诉讼，未出处理结果，CSA 9.1.1(d)"),
+                    (f"本期{TERMINATED}", g("terminated"), "撤回或进入调解、仲裁、诉讼，未出处理结果，CSA 9.1.1(d)"),
                     ("期末未办结", g("open_at_end"), "截至统计时点未办结、未不予受理、未终止"),
                     ("  其中已超期", g("open_overdue_at_end"), "有已过期未完成的期限（台账“期末超期”列注明期限）"),
                     ("本期延期（次）", g("extensions"), "延期申请日期在本期，CSA 9.2.2(d)"),

@@ -172,7 +172,7 @@ REJECT_REASONS = CodeList(
         "not-customer": ("非本机构客户", "a) not a customer"),
         "no-authorization": ("受托人未取得授权", "b) agent without authorisation"),
         "duplicate": ("同一事实和理由重复投诉", "c) repeat of the same facts"),
-        "in-proceedings": ("已进入调解仲裁诉讼程序", "d) in mediation/arbitration/litigation"),
+        "in-proceedings": ("已进入调解、仲裁、诉讼程序", "d) in mediation/arbitration/litigation"),
         "abusive": ("违反公序良俗或无实质诉求", "e) abusive or no substantive request"),
         "other": ("其他不予受理情形", "f) other"),
     },
@@ -339,7 +339,7 @@ TERMINATE_REASONS = CodeList(
     "CSA 9.1.1(d)",
     {
         "withdrawn": ("投诉人撤回投诉", "complainant withdrew"),
-        "in-proceedings": ("进入调解仲裁诉讼程序", "taken to mediation, arbitration or court"),
+        "in-proceedings": ("进入调解、仲裁、诉讼程序", "taken to mediation, arbitration or court"),
         "other": ("其他终止情形", "other"),
     },
 )

@@ -674,8 +674,16 @@ def reject(
     at: datetime,
     by: str,
     original: str | None = None,
+    refer_to: str | None = None,
+    refer_contact: str | None = None,
 ) -> Outcome:
     reason_code = codes.REJECT_REASONS.parse(reason)
+    refer_to, refer_contact = (refer_to or "").strip() or None, (refer_contact or "").strip() or None
+    if bool(refer_to) != bool(refer_contact):
+        raise ComplaintError(
+            _("a referral names the competent body and how to reach it: give both --refer-to and --refer-contact"),
+            "Firm 26",
+        )
     if reason_code == "duplicate" and not original:
         raise ComplaintError(
             _("a repeat complaint is refused by pointing to the complaint it repeats: give --original ID"),
@@ -691,6 +699,8 @@ def reject(
         _require_status(record, ("received",), _("reject"), "CSA 9.1.1")
         _avoid(record, by, _("the person refusing it (--by)"))
         payload = {"reason": reason_code, "notified_via": via, "note": note}
+        if refer_to:
+            payload["refer_to"], payload["refer_contact"] = refer_to, refer_contact
         notices: list[str] = _late_decision(ledger, record, at)
         if via is None:  # told later, by the refusal notice itself; closing waits for it
             notices.append(
@@ -1127,6 +1137,7 @@ def resolve(
     feedback_via: str | None = None,
     respondent_feedback_via: str | None = None,
     settled: str | None = None,
+    told: str | None = None,
     at: datetime,
     by: str,
     **items: str | None,
@@ -1135,6 +1146,10 @@ def resolve(
     if not result.strip():
         raise ComplaintError(
             _("--result may not be empty: it is the handling opinion given to the complainant"), "CSA 9.2.2(c)"
+        )
+    if told is not None and not told.strip():
+        raise ComplaintError(
+            _("--told may not be empty: it is the opinion in the words the complainant is told"), "CSA 9.3"
         )
     paid = parse_amount(compensation, "--compensation") if compensation is not None else None
     if not feedback_via:
@@ -1191,6 +1206,7 @@ def resolve(
             "feedback_via": via,
             "respondent_feedback_via": respondent_via,
             **({"settled": agreed} if agreed is not None else {}),
+            **({"told": told.strip()} if told is not None else {}),
         }
         notices = []
         completion = next(d for d in deadlines(ledger, record) if d.kind == "completion")

@@ -26,7 +26,12 @@ if TYPE_CHECKING:
 CONFIG_KEYS = {
     "user": N_("default --by: who records the changes (投诉处理专岗)"),
     "branch": N_("branch name printed on reports (分支机构)"),
+    "branch-phone": N_("the branch's phone printed on every letter (联系电话)"),
+    "branch-address": N_("the branch's address printed on every letter (联系地址)"),
+    "contact": N_("who handles complaints, named on every letter as the one to contact (联系人)"),
 }
+# What every letter prints so that its reader can reach the branch; a letter is refused until each is set.
+LETTER_SETTINGS = ("branch", "branch-phone", "branch-address", "contact")
 USER_ENV = "COMPLAINTCTL_USER"
 
 
