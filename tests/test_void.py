@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import FULL_FACTS, REGISTER_MINIMAL, RESOLVE, dump, register
 from tests.test_lifecycle import refused
+from tests.test_papers import reachable
 
 pytestmark = pytest.mark.backends
 
@@ -191,6 +192,7 @@ def test_a_void_dated_before_the_entry_it_voids_is_refused(cli, db_path):
 
 def test_a_letter_sent_on_a_voided_entry_is_named(cli, tmp_path):
     cli("config", "set", "branch", "深圳某某路证券营业部")
+    reachable(cli)
     for key, value in (("branch-phone", "0755-83210000"), ("branch-address", "深圳市福田区"), ("contact", "王芳")):
         cli("config", "set", key, value)
     number = resolved(cli)
@@ -381,6 +383,7 @@ def test_voiding_a_re_complaint_names_the_link_on_its_original(cli):
 
 def test_voiding_a_callback_names_the_record_form_sent_with_it(cli, tmp_path):
     cli("config", "set", "branch", "深圳某某路证券营业部")
+    reachable(cli)
     number = resolved(cli)
     cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")  # entry 5
     cli("letter", "record", number, "--out", tmp_path / "record.docx", "--sent-via", "letter",
