@@ -303,7 +303,8 @@ def test_voiding_a_receipt_correction_that_moves_the_complaint_into_an_exported_
     cli("report", "--month", "2026-10", "--out", tmp_path / "a.xlsx")
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-20 10:00")
     refused(cli, db_path, "void", number, "2", "--reason", "原日期无误", rule="CSA 9.4",
-            says="is dated 2026-10-30, within 2026-10, whose report was exported on 2026-11-05")
+            says=f"{number}: voiding entry 2 (the amendment) moves the receipt to or from 2026-10-30, within 2026-10, "
+                 "whose report was exported on 2026-11-05")
     cli("void", number, "2", "--reason", "原日期无误", "--late-reason", "复核发现")
     out = cli("report", "--month", "2026-10", "--out", tmp_path / "b.xlsx").stdout
     assert "    本期接收投诉: 0 → 1" in out
@@ -401,3 +402,14 @@ def test_a_ticket_typed_another_way_at_register_is_told_as_held(cli):
         told = [line for line in result.stderr.splitlines() if "is already held by" in line]
         assert told and f"{first}" in told[0], typed
     assert show(cli, "TS-2026-0003")["transfer_no"] == "202609010001"  # the full-width one, stored plain
+
+
+def test_voiding_todays_entry_of_a_complaint_received_in_an_exported_month_needs_no_late_reason(
+        cli, tmp_path, monkeypatch):
+    number = resolved(cli)  # received 2026-09-01, resolved 09-10
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-09 09:00")
+    cli("report", "--month", "2026-09", "--out", tmp_path / "a.xlsx")
+    cli("callback", number, "--outcome", "satisfied", "--at", "2026-10-09 08:30", "--late-reason", "回访单迟交")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-12 09:00")
+    cli("note", number, "电话回访记录", "--at", "2026-10-12 08:00")  # entry 6, in October: not exported
+    assert cli("void", number, "6", "--reason", "记错了投诉").exit_code == 0

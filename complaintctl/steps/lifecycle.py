@@ -1578,7 +1578,8 @@ def void(ledger: Ledger, complaint_id: str, *, entry: int, reason: str, at: date
         _still_acceptable(record, history, new, entry)
         # The days whose figures it changes: the entry's, and the receipt's before and after it (a correction of
         # the receipt voided moves the complaint back to its first day).
-        days = sorted({dated, record["received_at"], new["received_at"]}, key=clock.from_iso)
+        moved = {record["received_at"], new["received_at"]} if new["received_at"] != record["received_at"] else set()
+        days = [dated, *sorted(moved - {dated}, key=clock.from_iso)]
         late = _void_into_export(ledger, conn, record, entry, kind, days, row.branch)
         if late:
             payload["late_reason"] = late
@@ -1731,18 +1732,26 @@ def _void_into_export(
     if ledger.late_reason:
         return ledger.late_reason
     export, dated = None, days[0]
-    for dated in days:
+    for dated in days:  # the entry's own day first, then the receipts it moves
         export = export_covering(conn, clock.day_of(dated), branch)
         if export is not None:
             break
     if export is None:
         return None
-    raise ComplaintError(
-        _(
+    if dated == days[0]:
+        text = _(
             "{id}: entry {n} ({what}) is dated {day}, within {period}, whose report was exported on {exported} "
             "by {by}; voiding it changes those figures: give --late-reason saying why it is put right only now "
             "(the next report lists it under 补录与更正)"
-        ).format(
+        )
+    else:
+        text = _(
+            "{id}: voiding entry {n} ({what}) moves the receipt to or from {day}, within {period}, whose report was "
+            "exported on {exported} by {by}: give --late-reason saying why it is put right only now (the next "
+            "report lists it under 补录与更正)"
+        )
+    raise ComplaintError(
+        text.format(
             id=record["id"],
             n=entry,
             what=_(EVENT_NAMES.get(kind, kind)),
