@@ -1,0 +1,138 @@
+"""One story for every deadline and every rate, and no one checks their own work (issue 44, points 1 to 5).
+
+Dates are written by hand. 2026-09-01 is a Tuesday: acceptance is due T+3 = Fri 09-04, completion T+20 = Wed 09-30
+(Mid-Autumn Fri 09-25 is a holiday), and a transfer's reply to the regulator with it. 09-21 is a Monday: its
+acceptance is due Thu 09-24. 09-28 is a Monday: its acceptance, T+3, falls after the National Day holiday (10-01 to
+10-07), so it is not yet due at the end of Q3 (09-30).
+"""
+
+import json
+
+import openpyxl
+import pytest
+
+from tests.conftest import EXTEND, RESOLVE, ledger_rows, register, table_rows
+from tests.test_lifecycle import refused
+
+
+def show(cli, number) -> dict:
+    return json.loads(cli("show", number, "--json").stdout)
+
+
+def summary_of(ws) -> dict:
+    """The summary sheet as {item: value} (first occurrence of each item), and the how beside it."""
+    figures = {}
+    for row in ws.iter_rows(values_only=True):
+        if row and isinstance(row[0], str) and len(row) > 1:
+            figures.setdefault(row[0].strip(), row[1:])
+    return figures
+
+
+def export(cli, tmp_path, *args, name="report.xlsx"):
+    out = tmp_path / name
+    cli("report", *args, "--out", out, "--force")
+    return openpyxl.load_workbook(out)
+
+
+def accepted(cli, received: str, *extra: str) -> str:
+    number = register(cli, received, *extra)
+    day = received[:10]
+    cli("accept", number, "--at", f"{day} 15:00")
+    cli("assign", number, "--handler", "赵六", "--at", f"{day} 16:00")
+    return number
+
+
+def warned(cli, day: str) -> list[dict]:
+    result = cli("warn", "--as-of", day, "--json", ok=False)
+    assert result.exit_code in (0, 3), result.stderr
+    return json.loads(result.stdout)["reminders"] if result.stdout.strip().startswith("{") else json.loads(result.stdout)
+
+
+# -- 1. a deadline once missed stays missed ------------------------------------------------------------------------
+
+
+@pytest.mark.backends
+def test_terminating_keeps_a_completion_already_missed(cli, tmp_path):
+    number = accepted(cli, "2026-09-01 10:00")
+    before = export(cli, tmp_path, "--quarter", "2026Q3", name="before.xlsx")
+    cli("terminate", number, "--reason", "withdrawn", "--at", "2026-10-12 10:00")
+    # show: the completion due 09-30 is still there, unmet and overdue.
+    completion = [d for d in show(cli, number)["deadlines"] if d["kind"] == "completion"]
+    assert [(d["due"], d["met_at"], d["state"]) for d in completion] == [("2026-09-30", None, "overdue")]
+    # Every report, as of before or after the termination, lists the miss the same way.
+    for wb in (before, export(cli, tmp_path, "--quarter", "2026Q3"), export(cli, tmp_path, "--month", "2026-10")):
+        late = [r for r in table_rows(wb["超期与延期"]) if r["投诉编号"] == number and r["类型"] == "超期"]
+        assert [(r["期限类别"], r["期限"].date().isoformat()) for r in late] == [("办结", "2026-09-30")], late
+        row = next(r for r in ledger_rows(wb) if r["投诉编号"] == number)
+        assert row["期末超期"] == "是（办结）", row["期末超期"]
+    # warn, for a day after the termination, says so too.
+    owed = [(r["id"], r["kind"], r["state"]) for r in warned(cli, "2026-10-20")]
+    assert (number, "completion", "overdue") in owed
+
+
+@pytest.mark.backends
+def test_terminating_before_the_deadline_owes_no_completion(cli):
+    number = accepted(cli, "2026-09-01 10:00")
+    cli("terminate", number, "--reason", "withdrawn", "--at", "2026-09-10 10:00")
+    assert [d["kind"] for d in show(cli, number)["deadlines"]] == ["acceptance"]
+    assert [r for r in warned(cli, "2026-10-20") if r["id"] == number] == []
+
+
+@pytest.mark.backends
+def test_warn_lists_the_reply_a_refused_transfer_still_owes(cli):
+    number = register(cli, "2026-09-01 10:00", "--channel", "regulator", "--source", "12386",
+                      "--transfer-no", "12386-20260901-0001")
+    cli("reject", number, "--reason", "not-customer", "--notified-via", "sms", "--at", "2026-09-02 10:00")
+    owed = [(r["id"], r["kind"], r["state"], r["due"]) for r in warned(cli, "2026-10-12")]
+    assert (number, "regulator_reply", "overdue", "2026-09-30") in owed
+
+
+# -- 2. every rate counts what was due by the cut-off; 3. a regulator's share is by the recorded source -------------
+
+
+def q3_ledger(cli) -> dict[str, str]:
+    """A, S on time; B's completion and T's completion and reply missed at the end of 09-30; C never decided past
+    09-24; D received 09-28, its decision not yet due. S came from 深圳证监局 with a ticket that looks like 12386's."""
+    a = accepted(cli, "2026-09-01 10:00")
+    b = accepted(cli, "2026-09-01 10:30")
+    t = accepted(cli, "2026-09-01 11:00", "--channel", "regulator", "--source", "12386",
+                 "--transfer-no", "12386-20260901-0001")
+    s = accepted(cli, "2026-09-01 11:30", "--channel", "regulator", "--source", "深圳证监局",
+                 "--transfer-no", "12386-20260901-0002")
+    c = register(cli, "2026-09-21 10:00")
+    d = register(cli, "2026-09-28 10:00")
+    for number in (a, s):
+        cli("resolve", number, "--result", "已说明", *RESOLVE, "--at", "2026-09-10 15:00")
+        cli("callback", number, "--outcome", "satisfied", "--at", "2026-09-11 10:00")
+    cli("regulator-reply", s, "--at", "2026-09-11 11:00")
+    return {"A": a, "B": b, "T": t, "S": s, "C": c, "D": d}
+
+
+@pytest.mark.backends
+def test_every_rate_counts_what_is_overdue_and_leaves_out_what_is_not_yet_due(cli, tmp_path):
+    q3_ledger(cli)
+    figures = summary_of(export(cli, tmp_path, "--quarter", "2026Q3")["汇总"])
+    # 4 decisions made on time, C's missed, D's not yet due: 4 / 5 (today's code said 4 / 4).
+    assert figures["受理及时率"][0] == pytest.approx(0.8)
+    assert "已过期限仍未作出 1 件" in figures["受理及时率"][1] and "期限未到的不计" in figures["受理及时率"][1]
+    # A and S completed on time; B's and T's completion missed: 2 / 4 (today's code said 2 / 2).
+    assert figures["按期办结率"][0] == pytest.approx(0.5)
+    assert "已过办结期限仍未办结 2 件" in figures["按期办结率"][1]
+    # S replied on time; T's reply missed: 1 / 2 (today's code said 1 / 1).
+    assert figures["监管转办回复及时率"][0] == pytest.approx(0.5)
+    assert "已过回复期限仍未回复 1 件" in figures["监管转办回复及时率"][1]
+    assert figures["回访及时率"][0] == pytest.approx(1.0) and "期限未到的不计" in figures["回访及时率"][1]
+    # 3. By 转办来源: T from 12386, S from 深圳证监局, whatever S's ticket looks like.
+    assert figures["12386转办占比"][0] == pytest.approx(1 / 6)
+    assert figures["其他监管转办占比"][0] == pytest.approx(1 / 6)
+
+
+@pytest.mark.backends
+def test_a_terminated_complaints_missed_completion_counts_in_the_rate(cli, tmp_path):
+    a = accepted(cli, "2026-09-01 10:00")
+    cli("resolve", a, "--result", "已说明", *RESOLVE, "--at", "2026-09-10 15:00")
+    b = accepted(cli, "2026-09-01 10:30")
+    cli("terminate", b, "--reason", "withdrawn", "--at", "2026-10-12 10:00")
+    for period in (("--quarter", "2026Q3"), ("--year", "2026")):
+        figures = summary_of(export(cli, tmp_path, *period)["汇总"])
+        assert figures["按期办结率"][0] == pytest.approx(0.5), period
