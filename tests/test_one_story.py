@@ -136,3 +136,48 @@ def test_a_terminated_complaints_missed_completion_counts_in_the_rate(cli, tmp_p
     for period in (("--quarter", "2026Q3"), ("--year", "2026")):
         figures = summary_of(export(cli, tmp_path, *period)["汇总"])
         assert figures["按期办结率"][0] == pytest.approx(0.5), period
+
+
+# -- 4. time --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.backends
+def test_moving_the_receipt_out_of_an_exported_month_needs_a_late_reason_and_is_listed(cli, tmp_path, db_path,
+                                                                                         monkeypatch):
+    # Received Fri 10-30, typed in on Tue 11-03; acceptance due Wed 11-04, or Fri 11-06 from Mon 11-02: on the
+    # morning of 11-04 no deadline has passed, so only the export asks for a reason.
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-03 09:00")
+    number = cli("register", "--received-at", "2026-10-30 10:00", "--at", "2026-11-03 09:00",
+                 "--method", "phone", "--channel", "direct", "--name", "张三", "--phone", "13812345678",
+                 "--request", "退还多收佣金").stdout.strip()
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-03 10:00")
+    assert summary_of(export(cli, tmp_path, "--month", "2026-10")["汇总"])["本期接收投诉"][0] == 1
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-04 09:00")
+    refused(cli, db_path, "amend", number, "--received-at", "2026-11-02 10:00", rule="CSA 9.4",
+            says="from 2026-10-30 to 2026-11-02 moves it out of 2026-10")
+    cli("amend", number, "--received-at", "2026-11-02 10:00", "--late-reason", "登记时误记接收日期")
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-04 10:00")
+    wb = export(cli, tmp_path, "--month", "2026-10")
+    assert summary_of(wb["汇总"])["本期接收投诉"][0] == 0
+    rows = [r for r in wb["补录与更正"].iter_rows(values_only=True) if r and str(r[0]).endswith(number)]
+    assert len(rows) == 1, rows
+    assert rows[0][4] == "2026-10" and "接收时间 2026-10-30 → 2026-11-02：登记时误记接收日期" in rows[0][5], rows
+
+
+def test_the_receipt_is_never_moved_after_the_registration_itself(cli, db_path):
+    number = register(cli, "2026-09-01 10:00")
+    refused(cli, db_path, "amend", number, "--received-at", "2026-09-01 11:00", "--reason", "更正", rule="CSA 9.4",
+            says="after the registration of TS-2026-0001 itself")
+
+
+def test_show_lists_the_timeline_in_business_order_keeping_each_entrys_number(cli):
+    number = accepted(cli, "2026-09-01 10:00")
+    cli("note", number, "当日电话补充说明", "--at", "2026-09-01 12:00")  # typed after the decision, dated before it
+    events = show(cli, number)["events"]
+    assert [(e["n"], e["kind"]) for e in events] == [(1, "registered"), (4, "noted"), (2, "accepted"),
+                                                     (3, "assigned")]
+    text = cli("show", number).stdout
+    assert text.index("  4. 2026-09-01 12:00") < text.index("  2. 2026-09-01 15:00")
+    cli("void", number, "4", "--reason", "记错了投诉")
+    voided = [e for e in show(cli, number)["events"] if e["n"] == 4]
+    assert voided[0]["kind"] == "noted" and voided[0]["voided"]["reason"] == "记错了投诉"

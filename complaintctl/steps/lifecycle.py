@@ -503,6 +503,8 @@ def amend(
                         "CSA 7.7",
                     )
         payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
+        if "received_at" in changes and ledger.late_reason:  # kept even when typed the day it is dated (issue 44)
+            payload["late_reason"] = ledger.late_reason
         if "major" in changes and not changes["major"][1]:
             _avoid(record, by, _("the person saying it is not major (--by)"))
             payload.update(_not_major(record, reason))
@@ -557,14 +559,24 @@ def _correct_receipt(
             ),
             "CSA 9.4",
         )
-    rows = (
+    every = (
         session.connection()
         .exec_driver_sql(
-            "SELECT kind, at FROM events WHERE branch = ? AND complaint = ? AND kind != 'registered'",
+            "SELECT kind, at FROM events WHERE branch = ? AND complaint = ?",
             (session.info.get("branch", ""), record["id"]),
         )
         .all()
     )
+    registered = [clock.from_iso(at) for kind, at in every if kind == "registered"]
+    if registered and received > registered[0]:  # what `register` refuses, `amend` refuses too (issue 44)
+        raise ComplaintError(
+            _(
+                "--received-at {received} is after the registration of {id} itself ({at}), which register refuses"
+            ).format(received=_shown(received), id=record["id"], at=_shown(registered[0])),
+            "CSA 9.4",
+        )
+    _receipt_out_of_export(ledger, session, record, received, reason)
+    rows = [(kind, at) for kind, at in every if kind != "registered"]
     if rows:
         kind, first = min(((kind, clock.from_iso(at)) for kind, at in rows), key=lambda row: row[1])
         if received > first:
@@ -573,6 +585,38 @@ def _correct_receipt(
                     "--received-at {received} would fall after {get} recorded at {first}; a receipt "
                     "cannot follow what it started"
                 ).format(received=_shown(received), get=name_of(kind, EVENT_NAMES), first=_shown(first)),
+                "CSA 9.4",
+            )
+
+
+def _receipt_out_of_export(ledger: Ledger, session: Session, record: dict, received: datetime, reason: str | None):
+    """Moving the receipt into or out of a period already reported changes figures someone has read (本期接收):
+    it needs a late reason (amend's own --reason counts), and the next report lists it (补录与更正)."""
+    from complaintctl.store.late import export_covering
+
+    if ledger.late_reason or reason:
+        return
+    old, new = clock.day_of(record["received_at"]), received.date()
+    if old == new:
+        return
+    conn, branch = session.connection(), session.info.get("branch", "")
+    for day in (old, new):
+        export = export_covering(conn, day, branch)
+        if export is not None and not (export.start <= old <= export.end and export.start <= new <= export.end):
+            raise ComplaintError(
+                _(
+                    "moving the receipt of {id} from {old} to {new} moves it {way} {period}, whose report was "
+                    "exported on {exported} by {by}: give --late-reason saying why it is corrected only now (the next "
+                    "report lists it under 补录与更正)"
+                ).format(
+                    id=record["id"],
+                    old=old,
+                    new=new,
+                    way=_("out of") if day == old else _("into"),
+                    period=export.code,
+                    exported=clock.day_of(export.exported_at),
+                    by=export.by,
+                ),
                 "CSA 9.4",
             )
 
