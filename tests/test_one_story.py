@@ -181,3 +181,61 @@ def test_show_lists_the_timeline_in_business_order_keeping_each_entrys_number(cl
     cli("void", number, "4", "--reason", "记错了投诉")
     voided = [e for e in show(cli, number)["events"] if e["n"] == 4]
     assert voided[0]["kind"] == "noted" and voided[0]["voided"]["reason"] == "记错了投诉"
+
+
+# -- 5. no one approves or checks their own work ----------------------------------------------------------------------
+
+
+def test_the_one_who_asks_for_an_extension_does_not_approve_it(cli, db_path):
+    number = accepted(cli, "2026-09-01 10:00")
+    refused(cli, db_path, "extend", number, "--days", "5", "--reason", "等待交易日志", "--by", "陈经理",
+            "--approved-by", "陈经理", "--notified-via", "phone", "--at", "2026-09-10 10:00", rule="CSA 7.7",
+            says="陈经理 asks for this extension of TS-2026-0001 and may not approve it too")
+
+
+def test_an_approval_stops_counting_once_its_approver_handles_the_complaint(cli, db_path):
+    number = accepted(cli, "2026-09-01 10:00")
+    cli("approve", number, "compensation", "--by", "孙经理", "--amount", "500", "--at", "2026-09-08 10:00")
+    cli("assign", number, "--handler", "孙经理", "--at", "2026-09-08 11:00")
+    refused(cli, db_path, "resolve", number, "--result", "已补偿", *RESOLVE, "--compensation", "500",
+            "--at", "2026-09-10 15:00", rule="Firm 25")
+
+
+def test_the_handler_neither_labels_their_complaint_unreasonable_nor_approves_the_label(cli, db_path):
+    number = accepted(cli, "2026-09-01 10:00")
+    for by, approver in (("赵六", "合规负责人"), ("王芳", "赵六")):
+        refused(cli, db_path, "mark-unreasonable", number, "--evidence", "调查报告", "--by", by,
+                "--approved-by", approver, "--at", "2026-09-08 10:00", rule="CSA 7.7",
+                says="赵六 is the handler of TS-2026-0001")
+    cli("mark-unreasonable", number, "--evidence", "调查报告", "--by", "王芳", "--approved-by", "合规负责人",
+        "--at", "2026-09-08 10:00")
+
+
+def test_the_respondent_touches_nothing_of_the_complaint_against_them(cli, db_path, tmp_path):
+    number = accepted(cli, "2026-09-01 10:00", "--major-reason", "funds-safety")  # respondent 李四
+    paper = tmp_path / "说明.txt"
+    paper.write_text("说明", encoding="utf-8")
+    for args in (("amend", number, "--facts", "并无此事"), ("note", number, "我已解释过"),
+                 ("escalate", number, "--to", "公司投诉工作小组"), ("attach", number, str(paper), "--kind", "document"),
+                 ("void", number, "3", "--reason", "录错")):
+        refused(cli, db_path, *args, "--by", "李四", "--at", "2026-09-02 17:00", rule="CSA 7.7",
+                says="李四 is the respondent (被投诉人) of TS-2026-0001")
+    cli("escalate", number, "--to", "公司投诉工作小组", "--at", "2026-09-01 17:00")
+    cli("terminate", number, "--reason", "withdrawn", "--at", "2026-09-03 10:00")
+    refused(cli, db_path, "close", number, "--by", "李四", "--at", "2026-09-03 11:00", rule="CSA 7.7",
+            says="李四 is the respondent (被投诉人) of TS-2026-0001")
+
+
+def test_a_callback_by_the_handler_warns_by_default_and_is_refused_when_the_policy_says_no(cli, db_path):
+    first = accepted(cli, "2026-09-01 10:00")
+    cli("resolve", first, "--result", "已说明", *RESOLVE, "--at", "2026-09-10 15:00")
+    done = cli("callback", first, "--outcome", "satisfied", "--by", "赵六", "--at", "2026-09-11 10:00")
+    assert "Firm 18(5)" in done.stderr and "赵六" in done.stderr
+    cli("policy", "set", "--effective-from", "2026-09-14", "--at", "2026-09-14 09:00", "--callback-by-handler", "no")
+    refused(cli, db_path, "policy", "set", "--effective-from", "2026-09-15", "--at", "2026-09-14 09:00",
+            "--callback-by-handler", "maybe", rule="Firm 18(5)", says="choose warn or no")
+    second = accepted(cli, "2026-09-14 10:00")
+    cli("resolve", second, "--result", "已说明", *RESOLVE, "--at", "2026-09-18 15:00")
+    refused(cli, db_path, "callback", second, "--outcome", "satisfied", "--by", "赵六", "--at", "2026-09-21 10:00",
+            rule="Firm 18(5)", says="policy callback-by-handler is no")
+    cli("callback", second, "--outcome", "satisfied", "--by", "钱七", "--at", "2026-09-21 10:00")

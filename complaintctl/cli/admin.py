@@ -309,6 +309,7 @@ POLICY_LABELS = {
     "remind_completion": N_("warn before completion"),
     "approval_compensation_above": N_("compensation approved above, yuan"),
     "approval_opinions": N_("opinions approved"),
+    "callback_by_handler": N_("callback by the handler"),
 }
 
 POLICY_OPTIONS = {
@@ -331,6 +332,10 @@ POLICY_OPTIONS = {
     "approval_opinions": N_(
         "Whose handling opinion is approved before the result: major (major and group "
         "complaints, CSA 8.1.1(a)) or all (Firm 18(2))."
+    ),
+    "callback_by_handler": N_(
+        "A callback made by the complaint's own handler: warn (CSA leaves it to the firm) or no, refused "
+        "(Firm 18(5) gives the callback to someone else)."
     ),
 }
 
@@ -454,7 +459,7 @@ def _policy_set_signature():
         inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=Json, default=False),
     ]
     for name, help_text in POLICY_OPTIONS.items():
-        if name.endswith("_unit") or name == "approval_opinions":
+        if name.endswith("_unit") or name in ("approval_opinions", "callback_by_handler"):
             option = typer.Option(None, "--" + name.replace("_", "-"), help=help_text)
             annotation = Optional[str]
         else:
