@@ -239,3 +239,14 @@ def test_a_callback_by_the_handler_warns_by_default_and_is_refused_when_the_poli
     refused(cli, db_path, "callback", second, "--outcome", "satisfied", "--by", "赵六", "--at", "2026-09-21 10:00",
             rule="Firm 18(5)", says="policy callback-by-handler is no")
     cli("callback", second, "--outcome", "satisfied", "--by", "钱七", "--at", "2026-09-21 10:00")
+
+
+def test_a_policy_dated_into_an_exported_period_needs_a_late_reason(cli, tmp_path, db_path, monkeypatch):
+    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-03 10:00")
+    register(cli, "2026-10-12 10:00")
+    export(cli, tmp_path, "--month", "2026-10")
+    refused(cli, db_path, "policy", "set", "--effective-from", "2026-11-10", "--at", "2026-10-20 10:00",
+            "--callback-by-handler", "no", rule="CSA 9.4", says="within 2026-10, whose report was exported on 2026-11-03")
+    cli("policy", "set", "--effective-from", "2026-11-10", "--at", "2026-10-20 10:00", "--callback-by-handler", "no",
+        "--late-reason", "10月20日会议决定，今日补录")
+    assert cli("verify").exit_code == 0

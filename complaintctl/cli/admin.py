@@ -391,6 +391,7 @@ def policy_set(
     at: Optional[str] = None,
     by: Optional[str] = None,
     basis: Optional[str] = None,
+    late_reason: Optional[str] = None,
     as_json: bool = False,
     **changes,
 ) -> None:
@@ -405,7 +406,13 @@ def policy_set(
 
     given = {k: v for k, v in changes.items() if v is not None}
     policy = set_policy(
-        ledger(ctx), clock.parse_date(effective_from, "--effective-from"), given, when(at), who(ctx, by), basis=basis
+        ledger(ctx),
+        clock.parse_date(effective_from, "--effective-from"),
+        given,
+        when(at),
+        who(ctx, by),
+        basis=basis,
+        late_reason=late_reason,
     )
     if as_json:
         render.emit_json(policy.as_dict())
@@ -454,6 +461,17 @@ def _policy_set_signature():
                 "--basis",
                 help="The local regulator's requirement allowing numbers laxer than the standard's "
                 "(CSA 9.2.2(c) 另行规定), e.g. the notice's number.",
+            ),
+        ),
+        inspect.Parameter(
+            "late_reason",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Optional[str],
+            default=typer.Option(
+                None,
+                "--late-reason",
+                help="Why this is entered only now (补录原因): required when --at falls in a period whose report was "
+                "already exported.",
             ),
         ),
         inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=Json, default=False),
