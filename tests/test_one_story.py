@@ -250,3 +250,19 @@ def test_a_policy_dated_into_an_exported_period_needs_a_late_reason(cli, tmp_pat
     cli("policy", "set", "--effective-from", "2026-11-10", "--at", "2026-10-20 10:00", "--callback-by-handler", "no",
         "--late-reason", "10月20日会议决定，今日补录")
     assert cli("verify").exit_code == 0
+
+
+@pytest.mark.backends
+def test_list_open_shows_what_refused_and_terminated_complaints_still_owe(cli):
+    transfer = register(cli, "2026-09-01 10:00", "--channel", "regulator", "--source", "12386",
+                        "--transfer-no", "12386-20260901-0001")
+    cli("reject", transfer, "--reason", "not-customer", "--notified-via", "sms", "--at", "2026-09-02 10:00")
+    late = accepted(cli, "2026-09-01 11:00")
+    cli("terminate", late, "--reason", "withdrawn", "--at", "2026-10-12 10:00")
+    early = accepted(cli, "2026-09-01 12:00")
+    cli("terminate", early, "--reason", "withdrawn", "--at", "2026-09-10 10:00")
+    plain = register(cli, "2026-09-01 13:00")
+    cli("reject", plain, "--reason", "not-customer", "--notified-via", "sms", "--at", "2026-09-02 10:00")
+    shown = cli("list", "--open").stdout
+    assert transfer in shown and late in shown
+    assert early not in shown and plain not in shown

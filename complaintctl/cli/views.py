@@ -633,7 +633,12 @@ def list_(
     received_to: Annotated[
         Optional[str], typer.Option("--received-to", help="Received on or before YYYY-MM-DD.")
     ] = None,
-    open_only: Annotated[bool, typer.Option("--open", help="Only complaints not yet closed or rejected.")] = False,
+    open_only: Annotated[
+        bool,
+        typer.Option(
+            "--open", help="Only complaints still open, and refused or terminated ones still owing a deadline."
+        ),
+    ] = False,
     header: Annotated[
         bool,
         typer.Option(
