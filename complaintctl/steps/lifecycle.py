@@ -465,7 +465,6 @@ def amend(
 
     def build(session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), _("amend"))
-        _not_respondent(record, by, _("amend its facts"))
         if "category" in given and record.get("category"):
             raise ComplaintError(
                 _(
@@ -509,6 +508,7 @@ def amend(
         if "major" in changes and not changes["major"][1]:
             _avoid(record, by, _("the person saying it is not major (--by)"))
             payload.update(_not_major(record, reason))
+        _not_respondent(record, by, _("amend its facts"))
         after = apply(record, "amended", payload, clock.iso(at), by)
         notices = (
             _ticket_notice(ledger, session, fields["transfer_no"], record["id"]) if "transfer_no" in changes else []
