@@ -568,15 +568,6 @@ def _correct_receipt(
         )
         .all()
     )
-    registered = [clock.from_iso(at) for kind, at in every if kind == "registered"]
-    if registered and received > registered[0]:  # what `register` refuses, `amend` refuses too (issue 44)
-        raise ComplaintError(
-            _(
-                "--received-at {received} is after the registration of {id} itself ({at}), which register refuses"
-            ).format(received=_shown(received), id=record["id"], at=_shown(registered[0])),
-            "CSA 9.4",
-        )
-    _receipt_out_of_export(ledger, session, record, received, reason)
     rows = [(kind, at) for kind, at in every if kind != "registered"]
     if rows:
         kind, first = min(((kind, clock.from_iso(at)) for kind, at in rows), key=lambda row: row[1])
@@ -588,6 +579,15 @@ def _correct_receipt(
                 ).format(received=_shown(received), get=name_of(kind, EVENT_NAMES), first=_shown(first)),
                 "CSA 9.4",
             )
+    registered = [clock.from_iso(at) for kind, at in every if kind == "registered"]
+    if registered and received > registered[0]:  # what `register` refuses, `amend` refuses too (issue 44)
+        raise ComplaintError(
+            _(
+                "--received-at {received} is after the registration of {id} itself ({at}), which register refuses"
+            ).format(received=_shown(received), id=record["id"], at=_shown(registered[0])),
+            "CSA 9.4",
+        )
+    _receipt_out_of_export(ledger, session, record, received, reason)
 
 
 def _receipt_out_of_export(ledger: Ledger, session: Session, record: dict, received: datetime, reason: str | None):
