@@ -182,7 +182,8 @@ def test_the_report_counts_an_unrecorded_acceptance_apart_never_as_on_time(cli, 
     cli("report", "--year", "2025", "--out", out)
     book = openpyxl.load_workbook(out)
     headline = {r[0]: r[1:3] for r in book["汇总"].iter_rows(values_only=True) if r[0] in ("受理及时率", "本期受理")}
-    assert headline["受理及时率"] == ("—", "本期作出的受理决定 6 件中，按期作出 0 件（CSA 9.1.2(a)）；受理时间未记载的 6 件不计")
+    assert headline["受理及时率"] == ("—", "截至统计时点应作出的受理决定 0 件（本期作出 6 件，已过期限仍未作出 0 件，"
+                                       "期限未到的不计）中，按期作出 0 件（CSA 9.1.2(a)）；受理时间未记载的 6 件不计")
     first = ledger_rows(book)[0]
     assert (first["受理决定"], first["受理决定日期"], first["投诉渠道"]) == ("受理", "未记载", "监管转办")
 
@@ -224,8 +225,8 @@ def test_a_callback_the_file_does_not_record_is_counted_apart_from_a_missed_one(
     cli("report", "--month", "2025-03", "--out", out)
     book = openpyxl.load_workbook(out)
     rates = {r[0]: r[1:3] for r in book["汇总"].iter_rows(values_only=True) if r[0] == "回访及时率"}
-    assert rates["回访及时率"] == (1, "回访期限在本期、截至统计时点已到期的 1 件中，按期回访 1 件（未能联系的尝试不算回访；"
-                                   "期限当日尚未回访的不计）；原台账未记载回访的 1 件不计")
+    assert rates["回访及时率"] == (1, "回访期限在本期、截至统计时点已到期的 1 件（按期、超期回访或已过期限仍未回访，期限未到的"
+                                   "不计）中，按期回访 1 件（未能联系的尝试不算回访；期限当日尚未回访的不计）；原台账未记载回访的 1 件不计")
     rows = ledger_rows(book)
     assert rows[1]["回访结果"] == "未记载"
     assert table_rows(book["超期与延期"]) == []

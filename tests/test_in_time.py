@@ -146,7 +146,10 @@ def test_a_re_export_names_the_headline_rate_that_moved(cli, tmp_path, monkeypat
 # -- 3. correcting the time of receipt ------------------------------------------------------------------
 
 def test_a_receipt_correction_that_moves_a_passed_deadline_needs_a_reason(cli, db_path, monkeypatch):
-    number = register(cli, "2026-09-01 10:00")  # acceptance due Fri 09-04
+    # Registered on 09-03 as received 09-01 (acceptance due Fri 09-04); the receipt is never moved after the
+    # registration itself (issue 44), so the correction to 09-03 10:00 stays before it.
+    number = cli("register", "--received-at", "2026-09-01 10:00", "--at", "2026-09-03 12:00", *REGISTER_MINIMAL,
+                 *FULL_FACTS).stdout.strip()
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-09-10 09:00")
     refused(cli, db_path, "amend", number, "--received-at", "2026-09-03 10:00", rule="CSA 9.4",
             says="moves its acceptance decision deadline from 2026-09-04 to 2026-09-08, and 2026-09-04 had already "

@@ -317,7 +317,8 @@ def test_unknown_complaint_number(cli, db_path):
 
 
 def test_amend_keeps_old_and_new_values_and_moves_deadlines(cli, db_path, monkeypatch):
-    number = register(cli, "2026-11-20")
+    # Registered on 11-23 as received 11-20: the receipt is never moved after the registration itself (issue 44).
+    number = register(cli, "2026-11-20", "--at", "2026-11-23 09:00")
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-23 12:00")  # typed before any deadline passed: no reason needed
     cli("amend", number, "--received-at", "2026-11-23", "--phone", "13900000000")
     events = json.loads(cli("show", number, "--json", "--unmask").stdout)["events"]

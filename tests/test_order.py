@@ -54,9 +54,10 @@ def test_a_status_change_may_not_precede_the_previous_one(cli, db_path):
     cli("assign", number, "--handler", "赵六", "--at", "2026-03-03 09:00")
     # A note is not a change of status: it may be dated between earlier steps.
     cli("note", number, "电话核实", "--at", "2026-03-02 15:00")
-    timeline = [(e["kind"], e["at"][:16]) for e in show(cli, number)["events"]]
-    assert timeline == [("registered", "2026-03-02T10:00"), ("accepted", "2026-03-03T09:00"),
-                        ("assigned", "2026-03-03T09:00"), ("noted", "2026-03-02T15:00")]
+    # The timeline reads in business-time order, each entry keeping its number (issue 44).
+    timeline = [(e["n"], e["kind"], e["at"][:16]) for e in show(cli, number)["events"]]
+    assert timeline == [(1, "registered", "2026-03-02T10:00"), (4, "noted", "2026-03-02T15:00"),
+                        (2, "accepted", "2026-03-03T09:00"), (3, "assigned", "2026-03-03T09:00")]
 
 
 # -- point 3: correcting the time of receipt --------------------------------------------------------
@@ -104,8 +105,9 @@ def test_a_correction_with_a_reason_is_shown_old_to_new_with_who_when_and_why(cl
 
 def test_before_the_decision_the_receipt_may_be_corrected_without_a_reason(cli):
     number = register_received(cli, "2026-09-04 09:00")
-    cli("amend", number, "--received-at", "2026-09-04 15:00", "--at", "2026-09-04 16:00")
-    assert show(cli, number)["received_at"] == "2026-09-04T15:00:00+08:00"
+    # Earlier than the registration: a receipt is never after the registration itself (issue 44).
+    cli("amend", number, "--received-at", "2026-09-04 08:15", "--at", "2026-09-04 16:00")
+    assert show(cli, number)["received_at"] == "2026-09-04T08:15:00+08:00"
 
 
 def test_closing_is_not_dated_before_the_callback_it_depends_on(cli, db_path):

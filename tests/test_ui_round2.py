@@ -108,7 +108,8 @@ def test_ctrl_c_exits_130_in_our_words(tmp_path):
 def test_the_industrys_figures_are_in_the_report_and_the_analysis(cli, tmp_path):
     """Counted by hand: June 2027, four received (two by 12386, one by another regulator, one direct), one
     refused, three accepted and completed: one settled, one not, one not told; two replies to the regulator, one
-    after its reply date; 1,000 yuan claimed, 300 paid."""
+    after its reply date, and the refused transfer's reply, due 06-25, never made: missed (DOMAIN: a rate's
+    denominator); 1,000 yuan claimed, 300 paid."""
     numbers = [register(cli, "2027-06-01 10:00", "--amount", "1000")]
     for day, source, ticket, due in (("02", "12386", "12386-20270602-0001", "2027-06-25"),
                                      ("03", "12386热线", "12386-20270603-0002", "2027-06-15"),
@@ -133,13 +134,15 @@ def test_the_industrys_figures_are_in_the_report_and_the_analysis(cli, tmp_path)
     assert summary["和解率"] == (0.5, "本期办结中达成和解 1 件 ÷ 记录了是否和解的 2 件；未记载 1 件不计")
     assert summary["不予受理率"] == (0.25, "本期不予受理 1 件 ÷ 本期作出的受理决定 4 件")
     assert summary["12386转办占比"][0] == 0.5 and summary["其他监管转办占比"][0] == 0.25
-    assert summary["监管转办回复及时率"] == (0.5, "本期回复监管转办 2 件中，不晚于回复期限 1 件（CSA 9.2.2(e)）")
+    assert summary["监管转办回复及时率"] == (
+        1 / 3, "截至统计时点应回复监管转办 3 件（本期回复 2 件，已过回复期限仍未回复 1 件，期限未到的不计）中，"
+        "不晚于回复期限 1 件（CSA 9.2.2(e)）")
     assert summary["投诉涉及金额（元）"][0] == 1000 and summary["赔偿（补偿）金额（元）"][0] == 300
     ledger = ledger_rows(openpyxl.load_workbook(out))
     assert [row["和解"] for row in ledger] == ["和解", "未和解", "未记载", None]
     industry = json.loads(cli("analyze", "--month", "2027-06", "--json").stdout)["industry"]
     assert industry == {"completion_rate": 1.0, "settlement_rate": 0.5, "rejection_rate": 0.25, "share_12386": 0.5,
-                        "share_other_regulators": 0.25, "regulator_reply_on_time_rate": 0.5, "advised_mediation": 0,
+                        "share_other_regulators": 0.25, "regulator_reply_on_time_rate": 1 / 3, "advised_mediation": 0,
                         "amount_claimed": "1000.00", "compensation_paid": "300.00"}
 
 

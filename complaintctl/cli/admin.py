@@ -309,6 +309,7 @@ POLICY_LABELS = {
     "remind_completion": N_("warn before completion"),
     "approval_compensation_above": N_("compensation approved above, yuan"),
     "approval_opinions": N_("opinions approved"),
+    "callback_by_handler": N_("callback by the handler"),
 }
 
 POLICY_OPTIONS = {
@@ -331,6 +332,10 @@ POLICY_OPTIONS = {
     "approval_opinions": N_(
         "Whose handling opinion is approved before the result: major (major and group "
         "complaints, CSA 8.1.1(a)) or all (Firm 18(2))."
+    ),
+    "callback_by_handler": N_(
+        "A callback made by the complaint's own handler: warn (CSA leaves it to the firm) or no, refused "
+        "(Firm 18(5) gives the callback to someone else)."
     ),
 }
 
@@ -386,6 +391,7 @@ def policy_set(
     at: Optional[str] = None,
     by: Optional[str] = None,
     basis: Optional[str] = None,
+    late_reason: Optional[str] = None,
     as_json: bool = False,
     **changes,
 ) -> None:
@@ -400,7 +406,13 @@ def policy_set(
 
     given = {k: v for k, v in changes.items() if v is not None}
     policy = set_policy(
-        ledger(ctx), clock.parse_date(effective_from, "--effective-from"), given, when(at), who(ctx, by), basis=basis
+        ledger(ctx),
+        clock.parse_date(effective_from, "--effective-from"),
+        given,
+        when(at),
+        who(ctx, by),
+        basis=basis,
+        late_reason=late_reason,
     )
     if as_json:
         render.emit_json(policy.as_dict())
@@ -451,10 +463,21 @@ def _policy_set_signature():
                 "(CSA 9.2.2(c) 另行规定), e.g. the notice's number.",
             ),
         ),
+        inspect.Parameter(
+            "late_reason",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Optional[str],
+            default=typer.Option(
+                None,
+                "--late-reason",
+                help="Why this is entered only now (补录原因): required when --at falls in a period whose report was "
+                "already exported.",
+            ),
+        ),
         inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=Json, default=False),
     ]
     for name, help_text in POLICY_OPTIONS.items():
-        if name.endswith("_unit") or name == "approval_opinions":
+        if name.endswith("_unit") or name in ("approval_opinions", "callback_by_handler"):
             option = typer.Option(None, "--" + name.replace("_", "-"), help=help_text)
             annotation = Optional[str]
         else:

@@ -118,7 +118,7 @@ def show(
                 "written_at": e.written_at,
                 "payload": _payload(e, unmask),
             }
-            for n, e in enumerate(events, 1)
+            for n, e in in_business_order(events)
         ]
         view["handler_is_respondent"] = same_person(record.get("handler"), record.get("respondent"))
         view.setdefault("parent", None)
@@ -252,7 +252,7 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, 
     say(_("timeline:"))
     voids = _voids_of(view)
     number_width = len(str(len(events)))
-    for n, e in enumerate(events, 1):
+    for n, e in in_business_order(events):
         payload = _payload(e, unmask)
         detail = _event_detail(e.kind, payload)
         if e.kind == "registered" and payload.get("received_at") != e.at:  # typed in after the receipt
@@ -288,6 +288,21 @@ def _show_text(view: dict, deadlines, events, unmask: bool = False, moved=None, 
             say(head + mark + detail)
         else:
             say(head + (f": {detail}" if detail else "") + mark)
+
+
+def in_business_order(events) -> list:
+    """(N, event) in the order things happened (`--at`), the registration at the receipt; N stays the entry's place
+    in the order recorded, the number `void ID N` takes, so numbers may appear out of order (issue 44)."""
+    import json
+
+    def happened(pair):
+        n, event = pair
+        at = event.at
+        if event.kind == "registered":
+            at = json.loads(event.payload).get("received_at") or at
+        return (clock.from_iso(at).replace(second=0, microsecond=0), n)
+
+    return sorted(enumerate(events, 1), key=happened)
 
 
 def _voids_of(record: dict) -> dict[int, dict]:
@@ -619,7 +634,12 @@ def list_(
     received_to: Annotated[
         Optional[str], typer.Option("--received-to", help="Received on or before YYYY-MM-DD.")
     ] = None,
-    open_only: Annotated[bool, typer.Option("--open", help="Only complaints not yet closed or rejected.")] = False,
+    open_only: Annotated[
+        bool,
+        typer.Option(
+            "--open", help="Only complaints still open, and refused or terminated ones still owing a deadline."
+        ),
+    ] = False,
     header: Annotated[
         bool,
         typer.Option(

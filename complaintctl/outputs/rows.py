@@ -359,6 +359,7 @@ class Builder:
             else None,
             "overdue_at_end": overdue_text(owed),
             "_overdue": overdue,
+            "_owed": owed,  # missed and not done at the cut-off: each rate counts them in its denominator
             "_closed_on": closed,
             "provisional": YES if provisional else None,
             # the due dates the sheet marks （暂定）: those of deadlines still owed that a missing schedule moves

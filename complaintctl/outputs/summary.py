@@ -73,8 +73,8 @@ class Summary:
             if row["parent"]:
                 self._count("recomplaints", received)
             if record.get("channel") == "regulator":  # the association counts 12386 apart from other regulators
-                came = f"{record.get('source') or ''} {record.get('transfer_no') or ''}"
-                self._count("via_12386" if "12386" in came else "via_other_regulator")
+                # By the recorded source (转办来源), never by the look of the ticket number (DOMAIN).
+                self._count("via_12386" if "12386" in (record.get("source") or "") else "via_other_regulator")
             if record.get("amount"):
                 self.claimed += Decimal(record["amount"])
         else:
@@ -117,6 +117,9 @@ class Summary:
                 month["compensation"] = month.get("compensation", Decimal("0.00")) + row["compensation"]
         if row["decision"] == UNDECIDED:
             self._count("undecided_at_end")
+        # DOMAIN: a rate's denominator. A step not done and past due at the cut-off counts as missed.
+        for kind in row["_owed"]:
+            self._count(f"missed:{kind}")
         if row["on_time"] in (PENDING, PENDING_OVERDUE):
             self._count("open_at_end")
             if row["_overdue"]:
@@ -148,6 +151,8 @@ class Summary:
         "期限当日为 0（统计截至日即期限日、当天已过仍未完成的，列为超期 0 天，与 warn 相同）。",
         "回访：未能联系的回访尝试不算回访，“是否按期回访”列为“未能联系”，是否按期看第一次联系上投诉人的回访"
         "（Firm 18(5)）；回访及时率只计截至统计时点已到期的回访。",
+        "及时率（受理、办结、回访、监管转办回复）：分母为截至统计时点已到期的全部事项，即按期完成、超期完成和已过期限仍未"
+        "完成（计为超期）的；期限未到、尚未完成的不计。",
         "合理诉求、无理投诉（CSA 5.4）：仅对已受理的投诉认定；不予受理、待受理的投诉在台账“合理/无理”列为“—”，不计入。",
         "办结期限：仅对已受理的投诉列出（CSA 9.2.2(c)）。",
         "再投诉（Firm 18(7)）：回访不满意后提出的新投诉，台账“再投诉的原投诉编号”列注明原投诉；重复投诉（CSA "
@@ -165,8 +170,8 @@ class Summary:
 
     # How each headline rate is counted, without this period's figures (the 分支机构 sheet's notes).
     RATE_RULES = {
-        "受理及时率": "按期作出的受理决定 ÷ 本期作出的受理决定（CSA 9.1.2(a)）",
-        "按期办结率": "按期或延期后按期办结 ÷ 本期办结（CSA 9.2.2(c)(d)）",
+        "受理及时率": "按期作出的受理决定 ÷（本期作出的受理决定 + 截至统计时点已过期限仍未作出的）（CSA 9.1.2(a)）",
+        "按期办结率": "按期或延期后按期办结 ÷（本期办结 + 截至统计时点已过办结期限仍未办结的）（CSA 9.2.2(c)(d)）",
         "回访及时率": "按期回访 ÷ 回访期限在本期、截至统计时点已到期的投诉（未能联系不算回访）",
         "满意率": "回访满意 ÷（满意 + 不满意）",
     }
@@ -176,6 +181,7 @@ class Summary:
         g = self.get
         decided = g("accepted") + g("rejected")
         completed = g("completed")
+        undecided, unfinished = g("missed:acceptance"), g("missed:completion")
         on_time = g(f"completed:{ON_TIME}") + g(f"completed:{AFTER_EXTENSION}")
         due, called = len(self.counted_callbacks), len(self.due_callbacks_on_time)
         unknown = g("decided_unrecorded")  # an imported decision whose day the old ledger does not give
@@ -188,20 +194,22 @@ class Summary:
         return [
             (
                 "受理及时率",
-                rate(judged - g("decided_late"), judged),
-                f"本期作出的受理决定 {decided} 件中，按期作出 {judged - g('decided_late')} 件（CSA 9.1.2(a)）"
+                rate(judged - g("decided_late"), judged + undecided),
+                f"截至统计时点应作出的受理决定 {judged + undecided} 件（本期作出 {decided} 件，已过期限仍未作出 "
+                f"{undecided} 件，期限未到的不计）中，按期作出 {judged - g('decided_late')} 件（CSA 9.1.2(a)）"
                 + (f"；受理时间未记载的 {unknown} 件不计" if unknown else ""),
             ),
             (
                 "按期办结率",
-                rate(on_time, completed),
-                f"本期办结 {completed} 件中，按期或延期后按期 {on_time} 件（CSA 9.2.2(c)(d)）",
+                rate(on_time, completed + unfinished),
+                f"截至统计时点应办结的 {completed + unfinished} 件（本期办结 {completed} 件，已过办结期限仍未办结 "
+                f"{unfinished} 件，期限未到的不计）中，按期或延期后按期 {on_time} 件（CSA 9.2.2(c)(d)）",
             ),
             (
                 "回访及时率",
                 rate(called, due),
-                f"回访期限在本期、截至统计时点已到期的 {due} 件中，按期回访 {called} 件（未能联系的尝试不算回访；"
-                "期限当日尚未回访的不计）"
+                f"回访期限在本期、截至统计时点已到期的 {due} 件（按期、超期回访或已过期限仍未回访，期限未到的不计）中，"
+                f"按期回访 {called} 件（未能联系的尝试不算回访；期限当日尚未回访的不计）"
                 + (f"；原台账未记载回访的 {g('callback_unrecorded')} 件不计" if g("callback_unrecorded") else ""),
             ),
             (
@@ -218,6 +226,7 @@ class Summary:
         decided, completed, received = g("accepted") + g("rejected"), g("completed"), g("received")
         to_handle = g("carried_over") + g("accepted")
         told = g("settled") + g("not_settled")
+        unreplied = g("missed:regulator_reply")  # DOMAIN: a rate's denominator
 
         def rate(part: int, whole: int) -> float | str:
             return part / whole if whole else "—"
@@ -257,9 +266,10 @@ class Summary:
             (
                 "regulator_reply_on_time_rate",
                 "监管转办回复及时率",
-                rate(g("regulator_replied_on_time"), g("regulator_replied")),
-                f"本期回复监管转办 {g('regulator_replied')} 件中，不晚于回复期限 {g('regulator_replied_on_time')} 件"
-                "（CSA 9.2.2(e)）",
+                rate(g("regulator_replied_on_time"), g("regulator_replied") + unreplied),
+                f"截至统计时点应回复监管转办 {g('regulator_replied') + unreplied} 件（本期回复 "
+                f"{g('regulator_replied')} 件，已过回复期限仍未回复 {unreplied} 件，期限未到的不计）中，"
+                f"不晚于回复期限 {g('regulator_replied_on_time')} 件（CSA 9.2.2(e)）",
             ),
             (
                 "advised_mediation",

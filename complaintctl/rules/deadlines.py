@@ -85,13 +85,18 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
     # transferred complaint's reply to the regulator (CSA 9.2.2(e)).
     if ended and not regulator:
         if record.get("terminated_at"):
-            return [d for d in result if d.met_at is not None or d.kind in ("acceptance", "escalation")]
+            kept = [d for d in result if d.met_at is not None or d.kind in ("acceptance", "escalation")]
+            missed = _missed_before_end(record, calendar, policy)
+            return kept + ([missed] if missed else [])
         return result
     if not (unmet_only and resolved) or regulator:
         extension = sum(e["days"] for e in record.get("extensions", []))
         completion = make("completion", received, policy.completion_days, extension, policy.completion_unit, resolved)
         # Only an accepted complaint is to be completed; before the decision its date serves the reply alone.
         if not (unmet_only and resolved) and not ended and record.get("accepted_at"):
+            result.append(completion)
+        elif ended and record.get("terminated_at") and completion.due < day_of(record["terminated_at"]):
+            # Missed before the complaint was terminated: it stays missed (DOMAIN: terminating or refusing).
             result.append(completion)
         if regulator:
             # CSA 9.2.2(e): the result goes back into the regulator's transfer system, due with completion,
@@ -126,6 +131,26 @@ def deadlines_for(record: dict, calendar: Calendar, policy: Policy, unmet_only: 
     if regulator:
         result.append(reply)
     return result
+
+
+def _missed_before_end(record: dict, calendar: Calendar, policy: Policy) -> Deadline | None:
+    """The completion of a terminated complaint whose day was over before it was terminated: missed, and it stays
+    missed (DOMAIN: terminating or refusing never erases a deadline already missed)."""
+    if not record.get("accepted_at") or record.get("resolved_at"):
+        return None
+    extension = extension_total(record)
+    received = day_of(record["received_at"])
+    original = calendar.add_days(received, policy.completion_days, policy.completion_unit)
+    due = (
+        calendar.add_days(received, policy.completion_days + extension, policy.completion_unit)
+        if extension
+        else original
+    )
+    if due >= day_of(record["terminated_at"]):
+        return None
+    return Deadline(
+        "completion", due, original, None, bool(calendar.provisional(received, due)), policy.completion_unit
+    )
 
 
 def reached_callbacks(record: dict) -> list[dict]:

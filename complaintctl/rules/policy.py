@@ -15,6 +15,7 @@ from complaintctl.i18n import _
 
 DAY_KINDS = ("trading", "working")
 APPROVAL_OPINIONS = ("major", "all")  # whose handling opinion is approved before the result
+CALLBACK_BY_HANDLER = ("warn", "no")  # Firm 18(5) gives the callback to someone else; CSA leaves it to the firm
 
 
 def unit_words(unit: str) -> str:
@@ -42,6 +43,7 @@ class Policy:
     # many yuan is approved before the result (0: any), and so is the opinion on "major" complaints, or "all".
     approval_compensation_above: int = 0
     approval_opinions: str = "major"
+    callback_by_handler: str = "warn"  # a callback by the complaint's own handler: a warning, or refused ("no")
 
     def laxer_than_csa(self) -> list[str]:
         """The numbers that give more time than the standard, as 'completion 60 > 20'.
@@ -81,6 +83,11 @@ class Policy:
                 if value not in APPROVAL_OPINIONS:
                     raise ComplaintError(
                         _("--approval-opinions: choose major or all, not {value!r}").format(value=value), "Firm 18(2)"
+                    )
+            elif name == "callback_by_handler":
+                if value not in CALLBACK_BY_HANDLER:
+                    raise ComplaintError(
+                        _("--callback-by-handler: choose warn or no, not {value!r}").format(value=value), "Firm 18(5)"
                     )
             elif name == "approval_compensation_above":
                 if not isinstance(value, int) or value < 0:

@@ -511,9 +511,12 @@ def amend(
                         "CSA 7.7",
                     )
         payload = {"changes": changes, **({"reason": reason.strip()} if reason else {})}
+        if "received_at" in changes and ledger.late_reason:  # kept even when typed the day it is dated (issue 44)
+            payload["late_reason"] = ledger.late_reason
         if "major" in changes and not changes["major"][1]:
             _avoid(record, by, _("the person saying it is not major (--by)"))
             payload.update(_not_major(record, reason))
+        _not_respondent(record, by, _("amend its facts"))
         after = apply(record, "amended", payload, clock.iso(at), by)
         notices = (
             _ticket_notice(ledger, session, fields["transfer_no"], record["id"]) if "transfer_no" in changes else []
@@ -565,14 +568,15 @@ def _correct_receipt(
             ),
             "CSA 9.4",
         )
-    rows = (
+    every = (
         session.connection()
         .exec_driver_sql(
-            "SELECT kind, at FROM events WHERE branch = ? AND complaint = ? AND kind != 'registered'",
+            "SELECT kind, at FROM events WHERE branch = ? AND complaint = ?",
             (session.info.get("branch", ""), record["id"]),
         )
         .all()
     )
+    rows = [(kind, at) for kind, at in every if kind != "registered"]
     if rows:
         kind, first = min(((kind, clock.from_iso(at)) for kind, at in rows), key=lambda row: row[1])
         if received > first:
@@ -581,6 +585,47 @@ def _correct_receipt(
                     "--received-at {received} would fall after {get} recorded at {first}; a receipt "
                     "cannot follow what it started"
                 ).format(received=_shown(received), get=name_of(kind, EVENT_NAMES), first=_shown(first)),
+                "CSA 9.4",
+            )
+    registered = [clock.from_iso(at) for kind, at in every if kind == "registered"]
+    if registered and received > registered[0]:  # what `register` refuses, `amend` refuses too (issue 44)
+        raise ComplaintError(
+            _(
+                "--received-at {received} is after the registration of {id} itself ({at}), which register refuses"
+            ).format(received=_shown(received), id=record["id"], at=_shown(registered[0])),
+            "CSA 9.4",
+        )
+    _receipt_out_of_export(ledger, session, record, received, reason)
+
+
+def _receipt_out_of_export(ledger: Ledger, session: Session, record: dict, received: datetime, reason: str | None):
+    """Moving the receipt into or out of a period already reported changes figures someone has read (本期接收):
+    it needs a late reason (amend's own --reason counts), and the next report lists it (补录与更正)."""
+    from complaintctl.store.late import export_covering
+
+    if ledger.late_reason or reason:
+        return
+    old, new = clock.day_of(record["received_at"]), received.date()
+    if old == new:
+        return
+    conn, branch = session.connection(), session.info.get("branch", "")
+    for day in (old, new):
+        export = export_covering(conn, day, branch)
+        if export is not None and not (export.start <= old <= export.end and export.start <= new <= export.end):
+            raise ComplaintError(
+                _(
+                    "moving the receipt of {id} from {old} to {new} moves it {way} {period}, whose report was "
+                    "exported on {exported} by {by}: give --late-reason saying why it is corrected only now (the next "
+                    "report lists it under 补录与更正)"
+                ).format(
+                    id=record["id"],
+                    old=old,
+                    new=new,
+                    way=_("out of") if day == old else _("into"),
+                    period=export.code,
+                    exported=clock.day_of(export.exported_at),
+                    by=export.by,
+                ),
                 "CSA 9.4",
             )
 
@@ -650,6 +695,38 @@ def _late_decision(ledger: Ledger, record: dict, at: datetime) -> list[str]:
             )
         ]
     return []
+
+
+def _own_callback(ledger: Ledger, record: dict, by: str) -> list[str]:
+    """Firm 18(5) gives the callback to someone other than the handler; CSA leaves it to the firm: the policy
+    `callback_by_handler` says warn (the default) or no."""
+    if not same_person(by, record.get("handler")):
+        return []
+    if policy_of(ledger, record).callback_by_handler == "no":
+        raise ComplaintError(
+            _(
+                "{person} is the handler of {id} and may not call back on their own result (policy "
+                "callback-by-handler is no); someone else calls back"
+            ).format(person=by.strip(), id=record["id"]),
+            "Firm 18(5)",
+        )
+    return [
+        _("Firm 18(5): {person}, the handler of {id}, calls back on their own result; someone else should").format(
+            person=by.strip(), id=record["id"]
+        )
+    ]
+
+
+def _not_respondent(record: dict, person: str, what: str) -> None:
+    """CSA 7.7: the respondent checks nothing of the complaint against them: no facts, notes, escalation, files,
+    voids or closing (issue 44)."""
+    if same_person(person, record.get("respondent")):
+        raise ComplaintError(
+            _("{person} is the respondent (被投诉人) of {id} and may not {what}; someone else records it").format(
+                person=person.strip(), id=record["id"], what=what
+            ),
+            "CSA 7.7",
+        )
 
 
 def _avoid(record: dict, person: str, who: str) -> None:
@@ -778,6 +855,7 @@ def escalate(ledger: Ledger, complaint_id: str, *, to: str, note: str | None, at
     def build(_session, record):
         # Owed until made, whatever happened since: resolved, refused or terminated (close waits for it).
         _require_status(record, codes.OPEN_STATUSES + codes.ENDED_STATUSES, _("escalate"), "CSA 9.1.2(c)")
+        _not_respondent(record, by, _("report it (上报)"))
         return {"to": to, "note": note}, []
 
     return _change(ledger, complaint_id, "escalated", at, by, build)
@@ -817,6 +895,13 @@ def extend(
             approved_by = approval["by"]
         _avoid(record, by, _("the person asking for it (--by)"))
         _avoid(record, approved_by, _("the approver (--approved-by)"))
+        if same_person(approved_by, by):  # no one approves their own request (issue 44)
+            raise ComplaintError(
+                _(
+                    "{person} asks for this extension of {id} and may not approve it too; another person approves it"
+                ).format(person=by.strip(), id=record["id"]),
+                "CSA 7.7, 9.2.2(d)",
+            )
         if same_person(approved_by, record.get("handler")):
             raise ComplaintError(
                 _("the approver {person} is the handler of {id}; a handler never approves their own extension").format(
@@ -897,7 +982,10 @@ def pending_approval(record: dict, what: str) -> dict | None:
     found = [
         a
         for a in record.get("approvals", [])
-        if a["what"] == what and (since is None or clock.from_iso(a["at"]) >= clock.from_iso(since))
+        if a["what"] == what
+        and (since is None or clock.from_iso(a["at"]) >= clock.from_iso(since))
+        # An approval stops counting once its approver is the handler or the respondent (CSA 7.7, Firm 25).
+        and not any(same_person(a.get("by"), record.get(role)) for role in ("handler", "respondent"))
     ]
     return found[-1] if found else None
 
@@ -986,6 +1074,7 @@ def note(ledger: Ledger, complaint_id: str, *, text: str, kind: str, at: datetim
 
     def build(_session, record):
         _require_status(record, codes.OPEN_STATUSES + ("rejected",), _("add a note to"))
+        _not_respondent(record, by, _("add notes to it"))
         return {"kind": kind_code, "text": text}, []
 
     return _change(ledger, complaint_id, "noted", at, by, build)
@@ -1283,11 +1372,12 @@ def callback(
         _require_status(record, ("resolved",), _("call back"), "Firm 18(5)")
         in_order(record, "called_back", at)
         _avoid(record, by, _("the caller (--by)"))
+        own = _own_callback(ledger, record, by)
         payload = {"outcome": result, "method": how, "note": note}
         if told:
             payload["advised"] = told  # CSA 9.3(b): what the complainant was told, as told
         not_typed_twice(ledger, session, record, row.branch, "called_back", payload, at)
-        notices = _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
+        notices = own + _callback_frequency(session, record, at, policy_of(ledger, record).callbacks_per_quarter)
         at_text = clock.iso(at)
         event = ledger.append(session, record["id"], "called_back", at_text, by, payload, row.branch)
         new = apply(record, "called_back", payload, at_text, by)
@@ -1363,6 +1453,15 @@ def mark_unreasonable(
         _require_status(record, ("accepted", "assigned", "resolved"), _("mark unreasonable"), "CSA 9.1.4(a)(3)")
         _avoid(record, by, _("the person labelling it (--by)"))
         _avoid(record, approved_by, _("the approver (--approved-by)"))
+        for person in (by, approved_by):
+            if same_person(person, record.get("handler")):  # no one judges their own handling (issue 44)
+                raise ComplaintError(
+                    _(
+                        "{person} is the handler of {id}: the handler may neither label their own complaint "
+                        "unreasonable nor approve that label"
+                    ).format(person=person.strip(), id=record["id"]),
+                    "CSA 7.7, 5.4",
+                )
         if record.get("unreasonable"):
             raise ComplaintError(_("{id} is already marked unreasonable").format(id=record['id']), "CSA 5.4(b)")
         return {"evidence": evidence, "approved_by": approved_by}, []
@@ -1409,6 +1508,10 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
         raise ComplaintError(_("cannot attach {source}: no such file").format(source=source))
     with ledger.reading() as conn:  # unknown numbers are refused before anything is copied
         branch, number = ledger.locate(conn, complaint_id)
+        stored_record = conn.exec_driver_sql(
+            "SELECT record FROM complaints WHERE branch = ? AND id = ?", (branch, number)
+        ).scalar()
+    _not_respondent(json.loads(stored_record), by, _("attach files to it"))  # nor is anything copied
     archive = ledger.archive_for(branch)
     folder = archive / number
     remove_stale_copies(folder)  # what an attach killed half-way left behind
@@ -1432,6 +1535,7 @@ def attach(ledger: Ledger, complaint_id: str, *, path: Path, kind: str, at: date
 def close(ledger: Ledger, complaint_id: str, *, at: datetime, by: str) -> Outcome:
     def build(_session, record):
         _require_status(record, ("resolved", "rejected", "terminated"), _("close"), "CSA 9.3")
+        _not_respondent(record, by, _("close it"))
         if escalation_since(record) and not record.get("escalations"):
             raise ComplaintError(
                 _(

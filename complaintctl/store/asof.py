@@ -84,17 +84,29 @@ WHERE c.is_open = 1 AND c.received_day <= ?{{only}}
 UNION ALL
 SELECT c.branch, c.id, c.record, {LAST_AT} FROM complaints c
 WHERE c.ended_day > ? AND c.received_day <= ?{{only}}
+UNION ALL
+SELECT c.branch, c.id, c.record, {LAST_AT} FROM complaints c
+WHERE c.status IN ('rejected', 'terminated') AND c.ended_day <= ?{{only}}
+  AND (c.status = 'terminated' OR c.record LIKE ? OR c.record LIKE ? OR c.record LIKE ?)
 """
 
 
+# What a refused complaint's stored record holds when it may still owe something: a transfer, a major complaint.
+STILL_OWING = ('%"channel": "regulator"%', '%"major_since": "%', '%"escalation_owed_since": "%')
+
+
 def open_at(ledger, cutoff: Cutoff, branches: Iterable[str] | None = None) -> Iterator[dict]:
-    """Complaints neither rejected, terminated nor closed at the cut-off: open now, or ended only after that day."""
+    """Complaints not closed at the cut-off that may still owe a deadline: open now, ended only after that day, or
+    refused or terminated by then yet owing what ending never erases (DOMAIN: terminating or refusing): a regulator
+    reply, a major complaint's escalation, a completion missed before the termination. Of the refused ones, only
+    transfers and major complaints are read: the others owe nothing once refused."""
     day = cutoff.day.isoformat()
     only, chosen = branch_filter(branches)
     with ledger.reading() as conn:
-        rows = conn.exec_driver_sql(OPEN_SQL.format(only=only), (day, *chosen, day, day, *chosen)).all()
+        args = (day, *chosen, day, day, *chosen, day, *chosen, *STILL_OWING)
+        rows = conn.exec_driver_sql(OPEN_SQL.format(only=only), args).all()
         for record in as_stood(conn, rows, cutoff):
-            if record["status"] not in ("rejected", "terminated", "closed"):
+            if record["status"] not in ("closed", "voided"):
                 yield record
 
 

@@ -103,7 +103,9 @@ def _apply(state: dict[str, dict], kind: str, data: dict, event_id: int) -> None
                 state["calendar_days"][day] = Entry((day_kind, note), event_id, event_id)
         state["calendar_years"][int(data["year"])] = Entry((data["source"],), event_id, event_id)
     elif kind == "policy_set":
-        state["policies"][data["effective_from"]] = Entry((data,), event_id, event_id)
+        # A back-dated policy's late reason (issue 44) is the event's, not the policy's.
+        policy = {key: value for key, value in data.items() if key != "late_reason"}
+        state["policies"][data["effective_from"]] = Entry((policy,), event_id, event_id)
     elif kind == "config_set":
         state["settings"][data["key"]] = Entry((data["value"],), None, event_id)
     elif kind == "branch_added":

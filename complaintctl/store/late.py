@@ -97,6 +97,28 @@ def export_covering(conn, day: date, branch: str = "") -> Export | None:
     return None
 
 
+def receipt_moves(conn, start: date, end: date, seen: set[int]) -> list[tuple]:
+    """Amendments that moved a receipt into or out of [start, end] after a report of it was exported (issue 44):
+    they change figures someone read (本期接收). Only events after the first export overlapping the period are read,
+    by id, so a period never exported costs nothing."""
+    first = [e.event for e in exports(conn) if e.start <= end and start <= e.end]
+    if not first:
+        return []
+    rows = conn.exec_driver_sql(
+        "SELECT id, branch, complaint, kind, at, recorded_at, actor, payload, login FROM events "
+        "WHERE id > ? AND kind = 'amended' AND payload LIKE ?",
+        (min(first), '%"received_at":[%'),
+    ).all()
+    moved = []
+    for row in rows:
+        if row[0] in seen:
+            continue
+        old, new = json.loads(row[7])["changes"]["received_at"]
+        if any(start <= clock.day_of(day) <= end for day in (old, new)) and clock.day_of(old) != clock.day_of(new):
+            moved.append(row)
+    return moved
+
+
 def is_late(at: str, recorded_at: str) -> bool:
     return clock.day_of(recorded_at) > clock.day_of(at)
 
@@ -148,6 +170,7 @@ def late_entries(conn, start: date, end: date) -> list[LateEntry]:
         f"WHERE kind = 'voided' AND NOT ({LATE_ENTRY})"
     ).all()
     rows += [row for row in voids if _void_touches(json.loads(row[7]), first, last) or first <= row[5] < last]
+    rows += receipt_moves(conn, start, end, {row[0] for row in rows})
     found = []
     for event, branch, complaint, kind, at, recorded, actor, payload, login in rows:
         data = json.loads(payload)
@@ -157,6 +180,12 @@ def late_entries(conn, start: date, end: date) -> list[LateEntry]:
             at = data["entry_at"] if first <= data["entry_at"] < last or not days else days[0] + "T00:00:00+08:00"
             voided = (data["entry"], data["kind"])
             reason = data["reason"] + (f"（{reason}）" if reason and reason != data["reason"] else "")
+        moved = (data.get("changes") or {}).get("received_at") if kind == "amended" else None
+        if moved:  # the receipt moved: dated on the receipt day the period gains or loses (its 本期接收)
+            old, new = moved
+            at = new if start <= clock.day_of(new) <= end else old
+            said = reason or data.get("reason")
+            reason = f"接收时间 {clock.day_of(old)} → {clock.day_of(new)}" + (f"：{said}" if said else "")
         found.append(
             LateEntry(event, branch, complaint, kind, at, recorded, actor, reason, "imported" in data, login, voided)
         )

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Iterable
 
 from complaintctl.rules import clock, codes
-from complaintctl.store.asof import Cutoff, branch_filter, open_at, rectifying_at, with_branch
+from complaintctl.store.asof import STILL_OWING, Cutoff, branch_filter, open_at, rectifying_at, with_branch
 from complaintctl.rules.complaint import complainant_shown, typed_number
 from complaintctl.rules.deadlines import Deadline, deadlines_for, rectification_deadline
 from complaintctl.store.ledger import Ledger
@@ -114,7 +114,12 @@ def find(
         where.append("received_day <= ?")
         args.append(received_to.isoformat())
     if open_only:
-        where.append("is_open = 1")
+        # Open, or refused or terminated yet still owing (DOMAIN: terminating or refusing): as `warn` reads them.
+        where.append(
+            "(is_open = 1 OR (c.status IN ('rejected', 'terminated') AND (c.status = 'terminated' OR c.record LIKE ? "
+            "OR c.record LIKE ? OR c.record LIKE ?)))"
+        )
+        args.extend(STILL_OWING)
     only, chosen = branch_filter(branches)
     sql = (
         "SELECT c.branch, c.record FROM complaints c WHERE "
@@ -123,7 +128,17 @@ def find(
         + " ORDER BY c.received_day, c.branch, c.year, c.seq"
     )
     with ledger.reading() as conn:
-        return [with_branch(json.loads(text), branch) for branch, text in conn.exec_driver_sql(sql, (*args, *chosen))]
+        found = [with_branch(json.loads(text), branch) for branch, text in conn.exec_driver_sql(sql, (*args, *chosen))]
+    if open_only:
+        found = [r for r in found if r["status"] in codes.OPEN_STATUSES or _still_owes(ledger, r)]
+    return found
+
+
+def _still_owes(ledger: Ledger, record: dict) -> bool:
+    """A refused or terminated complaint that owes a deadline still: an escalation, a regulator reply, a missed
+    completion (DOMAIN: terminating or refusing never erases a deadline)."""
+    policy = ledger.policy_on(clock.day_of(record["received_at"]))
+    return any(d.met_at is None for d in deadlines_for(record, ledger.calendar(), policy, unmet_only=True))
 
 
 @dataclass(frozen=True)

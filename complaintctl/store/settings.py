@@ -40,7 +40,13 @@ def current_policy(ledger: Ledger, on: date) -> Policy:
 
 
 def set_policy(
-    ledger: Ledger, effective_from: date, changes: dict, at: datetime, by: str, basis: str | None = None
+    ledger: Ledger,
+    effective_from: date,
+    changes: dict,
+    at: datetime,
+    by: str,
+    basis: str | None = None,
+    late_reason: str | None = None,
 ) -> Policy:
     """A new policy from `effective_from`. Never retroactive: it starts no earlier than the day it is
     decided, and no complaint already in the ledger changes policy, so no recorded deadline moves."""
@@ -90,7 +96,8 @@ def set_policy(
                 ).format(value=later[0], value2=later[1]),
                 "CSA 9.4",
             )
-        event = ledger.append(session, None, "policy_set", clock.iso(at), by, policy.as_dict(), branch="")
+        payload = {**policy.as_dict(), **_policy_late_reason(session.connection(), at, late_reason)}
+        event = ledger.append(session, None, "policy_set", clock.iso(at), by, payload, branch="")
         row = session.get(PolicyRow, effective_from.isoformat())
         data = json.dumps(policy.as_dict())
         if row is None:
@@ -100,6 +107,27 @@ def set_policy(
         session.add(row)
     ledger.forget_cached()
     return policy
+
+
+def _policy_late_reason(conn, at: datetime, late_reason: str | None) -> dict:
+    """A policy dated into a period already reported is a late entry like any other (issue 44): it needs
+    --late-reason, kept in its event."""
+    from complaintctl.store.late import export_covering, is_late
+
+    reason = (late_reason or "").strip()
+    recorded = clock.iso(clock.now())
+    if reason:
+        return {"late_reason": reason} if is_late(clock.iso(at), recorded) else {}
+    export = export_covering(conn, at.date(), "")
+    if export is None:
+        return {}
+    raise ComplaintError(
+        _(
+            "this policy is dated {day}, within {period}, whose report was exported on {exported} by {by}; give "
+            "--late-reason saying why it is entered only now"
+        ).format(day=at.date(), period=export.code, exported=clock.day_of(export.exported_at), by=export.by),
+        "CSA 9.4",
+    )
 
 
 def policies(ledger: Ledger) -> list[Policy]:
