@@ -295,9 +295,9 @@ def test_a_re_export_after_voiding_a_rectification_names_it(cli, tmp_path, monke
 
 def test_voiding_a_receipt_correction_that_moves_the_complaint_into_an_exported_month_needs_a_reason(
         cli, db_path, tmp_path, monkeypatch):
-    monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-10-30 10:00")
-    number = register(cli, "2026-10-30 09:00")
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-02 10:00")
+    number = cli("register", "--received-at", "2026-10-30 09:00", "--at", "2026-11-02 09:00", *REGISTER_MINIMAL,
+                 *FULL_FACTS).stdout.strip()  # typed in on 11-02, the receipt written down as 10-30
     cli("amend", number, "--received-at", "2026-11-01 09:00", "--reason", "记错了日期")  # entry 2: out of October
     monkeypatch.setenv("COMPLAINTCTL_NOW", "2026-11-05 10:00")
     cli("report", "--month", "2026-10", "--out", tmp_path / "a.xlsx")

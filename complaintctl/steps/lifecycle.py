@@ -264,6 +264,11 @@ def _facts(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if k not in _NOT_FACTS}
 
 
+def history_of(ledger: Ledger, conn, number: str, branch: str) -> list[tuple[str, dict, str, str]]:
+    """A complaint's entries as the fold reads them, (kind, payload, at, actor) in the order recorded."""
+    return [(e.kind, json.loads(e.payload), e.at, e.actor) for e in ledger.events(conn, number, branch)]
+
+
 def not_typed_twice(
     ledger: Ledger, session: Session, record: dict, branch: str, kind: str, payload: dict, at: datetime
 ) -> None:
@@ -273,10 +278,7 @@ def not_typed_twice(
     if ledger.again:
         return
     day, facts = at.astimezone(clock.SHANGHAI).date(), _facts(payload)
-    history = [
-        (e.kind, json.loads(e.payload), e.at, e.actor)
-        for e in ledger.events(session.connection(), record["id"], branch)
-    ]
+    history = history_of(ledger, session.connection(), record["id"], branch)
     voided = voided_entries(history)
     standing = [(n, entry) for n, entry in enumerate(history, 1) if n not in voided and entry[0] == kind]
     if not standing:
@@ -1662,9 +1664,7 @@ def void(ledger: Ledger, complaint_id: str, *, entry: int, reason: str, at: date
         record = json.loads(row.record)
         not_voided(record)
         conn = session.connection()
-        history = [
-            (e.kind, json.loads(e.payload), e.at, e.actor) for e in ledger.events(conn, record["id"], row.branch)
-        ]
+        history = history_of(ledger, conn, record["id"], row.branch)
         kind, given, entry_at, _actor = _voidable(session, record, history, entry)
         _avoid(record, by, _("the person voiding it (--by)"))
         dated = min(entry_at, given["received_at"], key=clock.from_iso) if kind == "registered" else entry_at
