@@ -94,6 +94,22 @@ def test_a_clerk_cannot_change_another_branch_or_export_its_data(cli, monkeypatc
     assert dump(db_path) == before
 
 
+def test_a_clerk_cannot_void_an_entry_of_another_branch(cli, monkeypatch, firm, db_path):
+    """Issue 42's void, through complaintctl and through psql: another branch's entries are not the clerk's."""
+    sz = firm["clerk_sz01"]
+    before = dump(db_path)
+    one_line(run(cli, monkeypatch, sz, "SZ01", "void", "GZ02/TS-2026-0001", "1", "--reason", "重复登记", ok=False),
+             "CSA 8.4", "may not see branch GZ02")
+    refused = refused_sql(
+        sz, "INSERT INTO events (branch, complaint, kind, at, recorded_at, actor, payload, prev_hash, hash) "
+        "VALUES ('GZ02', 'TS-2026-0001', 'voided', '2026-11-04T10:00:00+08:00', '2026-11-04T10:00:00+08:00', "
+        "'clerk_sz01', '{\"entry\": 1}', '', 'x')")
+    # the chain's head is another branch's and hidden from the clerk, so the stamp trigger refuses it first
+    assert "row-level security" in refused or "must follow the head of its chain 'GZ02'" in refused
+    assert dump(db_path) == before
+    run(cli, monkeypatch, firm["clerk_gz02"], "GZ02", "void", "TS-2026-0001", "1", "--reason", "重复登记")  # their own
+
+
 def test_a_clerk_cannot_write_a_letter_approve_or_archive_another_branch(cli, monkeypatch, firm, db_path, tmp_path):
     """Issue 30's papers carry personal data in full: a clerk reaches them for their own branch only."""
     sz = firm["clerk_sz01"]
