@@ -378,3 +378,31 @@ def test_a_complaint_whose_words_begin_like_a_signature_or_a_total_is_imported(c
     out = cli("import", path).stdout
     assert len(numbers(db_path)) == 3
     assert "skipped 2 row(s) that are not complaints: 1 subtotal or total (row 6), 1 signature (row 5)" in out
+
+
+def test_a_branch_form_in_its_own_words_lands_each_fact_on_its_own_person(cli, tmp_path):
+    """Tried by hand at the end of issue 42's session: 来访日期 | 来访时间, 客户姓名, 手机, 证件号, 投诉事项, a
+    hidden old sheet, a refusal and a withdrawal said in 处理结果; each fact on its own complainant."""
+    book = openpyxl.Workbook()
+    old = book.active
+    old.title, old.sheet_state = "2024年(旧)", "hidden"
+    old.append(["序号", "日期", "客户", "内容"])
+    old.append([1, "2024-05-01", "旧客户", "旧投诉"])
+    ws = book.create_sheet("2025年")
+    ws.append(["营业部客户投诉登记表（2025）"])
+    ws.append(["编号", "来访日期", "来访时间", "客户姓名", "手机", "证件号", "投诉事项", "处理结果", "备注"])
+    ws.append(["2025-002", "2025/04/08", "14:00", "林木", "13600002222", "", "佣金过高",
+               "不予受理：非本营业部客户，已电话告知", ""])
+    ws.append(["2025-003", "2025/05/12", "10:15", "黄河", "13700003333", "", "要求赔偿", "客户撤回投诉", ""])
+    ws.append(["合计", "2件"])
+    ws.append(["填表人：王芳", "负责人：陈建华"])
+    book.save(tmp_path / "wps-2025.xlsx")
+    out = cli("import", tmp_path / "wps-2025.xlsx").stdout
+    assert "2024年(旧) (2 rows) not read: hidden" in out
+    first, second = show(cli, "TS-2025-0001"), show(cli, "TS-2025-0002")
+    assert (first["name"], first["phone"], first["request"]) == ("林木", "13600002222", "佣金过高")
+    assert (first["status"], first["received_at"]) == ("rejected", "2025-04-08T14:00:00+08:00")
+    assert (first["rejection"]["reason"], first["rejection"]["notified_via"]) == ("not-customer", "phone")
+    assert (second["name"], second["status"], second["received_at"]) == ("黄河", "terminated",
+                                                                         "2025-05-12T10:15:00+08:00")
+    assert second["termination"]["reason"] == "withdrawn"
