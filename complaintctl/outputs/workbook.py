@@ -787,7 +787,7 @@ def write_corrections(ws, report: Report) -> None:
     that touch the period (dated in it, or typed in it about an earlier one) — what an inspector must see
     was added afterwards (CSA 9.4; DOMAIN: a late entry, calendar corrections)."""
     _page(ws, report, "补录与更正", landscape=True)
-    sheet = Rows(ws, [16, 12, 17, 17, 10, 46, 10])
+    sheet = Rows(ws, [16, 18, 17, 17, 10, 40, 10])  # 事项 holds a void's 作废：回访（第7条） on one line
     branch_of = (lambda e: f"{e.branch}/{e.complaint}") if report.firm else (lambda e: e.complaint)
 
     def header(*names: str) -> None:
@@ -806,7 +806,7 @@ def write_corrections(ws, report: Report) -> None:
         reason = e.reason or "（未填写）"
         sheet.add(
             _cell(ws, branch_of(e)),
-            _cell(ws, entry_kind(e)),
+            _cell(ws, entry_kind(e), align=TOP_WRAP),
             _cell(ws, local(e.at), fmt=FORMATS["datetime"]),
             _cell(ws, local(e.recorded_at), fmt=FORMATS["datetime"]),
             _cell(ws, f"{happened.year}-{happened.month:02d}"),
