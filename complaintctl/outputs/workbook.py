@@ -806,7 +806,7 @@ def write_corrections(ws, report: Report) -> None:
         reason = e.reason or "（未填写）"
         sheet.add(
             _cell(ws, branch_of(e)),
-            _cell(ws, entry_kind(e), align=TOP_WRAP),
+            _cell(ws, entry_kind(e)),
             _cell(ws, local(e.at), fmt=FORMATS["datetime"]),
             _cell(ws, local(e.recorded_at), fmt=FORMATS["datetime"]),
             _cell(ws, f"{happened.year}-{happened.month:02d}"),
